@@ -1,0 +1,66 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each front end maps them once: the web layer to an HTTP status, the desktop layer
+// to a message style. Codes are stable; messages are for people.
+const (
+	EINVALID      = "invalid"      // bad input; the message says what is wrong
+	EUNAUTHORIZED = "unauthorized" // not signed in, or credentials/codes not accepted
+	EFORBIDDEN    = "forbidden"    // signed in, but not allowed
+	ENOTFOUND     = "not_found"    // no such thing
+	ECONFLICT     = "conflict"     // the change collides with existing state
+	ETOOMANY      = "too_many"     // rate limited, throttled or locked
+	EREAUTH       = "reauth"       // the action needs the password again (see ConfirmPassword)
+	EUNAVAILABLE  = "unavailable"  // an outside service (e.g. SMS) is not configured or failed
+	EINTERNAL     = "internal"     // anything else; logged, shown as a generic sentence
+)
+
+// Error is the domain error. Message is safe to show to the person who caused it.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("gatehouse error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns a domain error with the given code and a formatted, user-facing message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of a domain error in err's chain, EINTERNAL for any other error and
+// "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of a domain error in err's chain, and a generic
+// sentence for any other error, whose details must not reach the user.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Something went wrong on our side. Please try again; if it keeps happening, tell your administrator."
+}
+
+// errBadLogin is the one answer to every failed password step, whatever the cause (unknown user,
+// wrong password, disabled or locked account), so that the answer reveals nothing.
+var errBadLogin = Errorf(EUNAUTHORIZED, "Incorrect username or password.")
+
+// errBadCode is the one answer to a second factor that is not accepted.
+var errBadCode = Errorf(EUNAUTHORIZED, "That code is not valid. Check it and try again.")

@@ -1,0 +1,185 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence the Service needs. The SQLite implementation is backend/sqlite.
+//
+// Every method runs in its own transaction and stamps writes with one timestamp taken from the
+// store's clock at the start of that transaction. Methods that decide something under
+// concurrency (ConsumeTOTPStep, UseRecoveryCode, CompleteLogin, UpdateFailures) must decide
+// atomically: of many concurrent callers with the same arguments, exactly the right number win.
+type Store interface {
+	// CreateUser inserts u with the given password hash and sets u.ID, u.CreatedAt and
+	// u.UpdatedAt. ECONFLICT when the username is taken (compared case-insensitively).
+	CreateUser(ctx context.Context, u *User, passwordHash string) error
+	// FindUserByID returns the user; ENOTFOUND if there is none.
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserByUsername returns the user, matching case-insensitively; ENOTFOUND if there is none.
+	FindUserByUsername(ctx context.Context, username string) (*User, error)
+	// FindUsers returns one page of the users matching f, ordered by username, and the number
+	// of all users matching f.
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
+	// CountUsersByStatus counts all users by Two-Factor status; every status is present.
+	CountUsersByStatus(ctx context.Context) (StatusCounts, error)
+	// UpdateUser applies upd and returns the updated user. ENOTFOUND if there is no such user;
+	// ECONFLICT if the update would leave no enabled administrator.
+	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
+
+	// PasswordHash returns the user's encoded password hash; ENOTFOUND if there is no such user.
+	PasswordHash(ctx context.Context, userID int64) (string, error)
+	// SetPassword stores a new password hash and the must-change flag. When endSessionsExcept
+	// is non-nil, every session and login attempt of the user ends except the session whose
+	// token hash it points to ("" ends them all).
+	SetPassword(ctx context.Context, userID int64, hash string, mustChange bool, endSessionsExcept *string) error
+
+	// UpdateFailures reads the user's failure state, calls fn with it and the transaction's
+	// time, and stores what fn leaves in the state, all in one write transaction, so that
+	// concurrent callers see each other's changes. fn's error is returned as is and nothing is
+	// stored. ENOTFOUND if there is no such user.
+	UpdateFailures(ctx context.Context, userID int64, fn func(f *Failures, now time.Time) error) error
+
+	// SetPendingTOTP stores the sealed secret of an app enrollment that is not confirmed yet,
+	// replacing any earlier one.
+	SetPendingTOTP(ctx context.Context, userID int64, sealed []byte) error
+	// PendingTOTP returns the sealed pending secret; ENOTFOUND if there is none.
+	PendingTOTP(ctx context.Context, userID int64) ([]byte, error)
+	// TOTPSecret returns the sealed active secret; ENOTFOUND if the user has none.
+	TOTPSecret(ctx context.Context, userID int64) ([]byte, error)
+	// EnableTwoFactor records a completed enrollment in one transaction: it sets the method
+	// (and e.SealedTOTP and e.TOTPStep as the last used step for the app, or e.SMSPhone for SMS),
+	// clears the pending secret, and replaces the recovery codes with codes. ENOTFOUND if there
+	// is no such user.
+	EnableTwoFactor(ctx context.Context, userID int64, e Enrollment, codes []RecoveryCode) error
+	// ConsumeTOTPStep marks the TOTP time step as used, only if it is later than the last used
+	// step, with one conditional UPDATE (RFC 6238 §5.2: a code must not be accepted twice). It
+	// reports whether this call consumed it.
+	ConsumeTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
+
+	// ReplaceRecoveryCodes voids the user's recovery codes and stores codes instead.
+	ReplaceRecoveryCodes(ctx context.Context, userID int64, codes []RecoveryCode) error
+	// RecoveryCodes returns the user's unused recovery codes (hashes only).
+	RecoveryCodes(ctx context.Context, userID int64) ([]RecoveryCode, error)
+	// UseRecoveryCode marks the code used, only if it is still unused, with one conditional
+	// UPDATE. It reports whether this call used it.
+	UseRecoveryCode(ctx context.Context, codeID int64) (bool, error)
+
+	// CreateLoginAttempt stores a. a.TokenHash is its key.
+	CreateLoginAttempt(ctx context.Context, a *LoginAttempt) error
+	// FindLoginAttempt returns the attempt with the token hash, expired or not; ENOTFOUND if
+	// there is none.
+	FindLoginAttempt(ctx context.Context, tokenHash string) (*LoginAttempt, error)
+	// UpdateLoginAttempt stores a's Step and Method. ENOTFOUND if it is gone.
+	UpdateLoginAttempt(ctx context.Context, a *LoginAttempt) error
+	// DeleteLoginAttempt removes the attempt, if it is there.
+	DeleteLoginAttempt(ctx context.Context, tokenHash string) error
+	// CompleteLogin deletes the attempt and creates s in one transaction. It reports false,
+	// and creates nothing, if the attempt was already gone: an attempt signs in only once.
+	CompleteLogin(ctx context.Context, attemptTokenHash string, s *Session) (bool, error)
+
+	// CreateSession stores s. s.TokenHash is its key.
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSession returns the session with the token hash, expired or not; ENOTFOUND if there
+	// is none.
+	FindSession(ctx context.Context, tokenHash string) (*Session, error)
+	// TouchSession sets the session's LastSeenAt to the transaction's time.
+	TouchSession(ctx context.Context, tokenHash string) error
+	// SetSessionReauth sets the session's ReauthAt to the transaction's time.
+	SetSessionReauth(ctx context.Context, tokenHash string) error
+	// DeleteSession ends one session, if it is there.
+	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteUserSessions ends every session and login attempt of the user except the session
+	// with the token hash except ("" ends all).
+	DeleteUserSessions(ctx context.Context, userID int64, except string) error
+	// DeleteExpired removes sessions and login attempts that can no longer be used.
+	DeleteExpired(ctx context.Context, idleBefore, attemptsBefore time.Time) error
+
+	// AddAuditEvent stores e and sets e.ID and e.At.
+	AddAuditEvent(ctx context.Context, e *AuditEvent) error
+	// FindAuditEvents returns one page of the events matching f, newest first, and the number
+	// of all events matching f.
+	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
+}
+
+// Failures is an account's failure counter, shared by the password and every second factor.
+type Failures struct {
+	Count       int       // consecutive failures (attempts charged and not yet reset)
+	NextTryAt   time.Time // no attempt before this (zero: none)
+	LockedUntil time.Time // locked until this (zero: not locked)
+}
+
+// Enrollment is a completed two-factor enrollment.
+type Enrollment struct {
+	Method     Method
+	SealedTOTP []byte // MethodApp: the sealed secret
+	TOTPStep   int64  // MethodApp: the step of the code that confirmed it, now used
+	SMSPhone   string // MethodSMS: the phone, E.164
+}
+
+// RecoveryCode is a stored recovery code: only a salted hash of it.
+type RecoveryCode struct {
+	ID   int64
+	Salt []byte
+	Hash []byte
+}
+
+// LoginStep is what a login attempt waits for.
+type LoginStep string
+
+// Login steps.
+const (
+	StepVerify         LoginStep = "verify"          // the second factor
+	StepEnroll         LoginStep = "enroll"          // forced enrollment: required, not enrolled
+	StepChangePassword LoginStep = "change_password" // an administrator set a temporary password
+	StepDone           LoginStep = "done"            // signed in
+)
+
+// LoginAttempt is a password that was accepted, waiting for the next step. It is short-lived and
+// known to the client only by its token; the store keeps only the token's hash.
+type LoginAttempt struct {
+	TokenHash string
+	UserID    int64
+	Step      LoginStep
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	IP        string
+}
+
+// Session is a signed-in user. The store keeps only the token's hash.
+type Session struct {
+	TokenHash  string
+	UserID     int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ReauthAt   time.Time // when the password was last confirmed in this session
+	IP         string
+	UserAgent  string
+}
+
+// AuditEvent is one entry of the audit log.
+type AuditEvent struct {
+	ID         int64
+	At         time.Time
+	Action     string // e.g. "login.success"; see the Audit* constants
+	ActorID    int64  // 0: nobody signed in, or the command line
+	ActorName  string // username at the time, or "cli"
+	TargetID   int64  // 0: none
+	TargetName string
+	Detail     string // never a password, secret, code or token
+	IP         string
+}
+
+// AuditFilter selects audit events. Zero fields do not filter.
+type AuditFilter struct {
+	Action   string // exact action, or a prefix ending in "." (e.g. "login.")
+	Username string // events whose actor or target has this username (case-insensitive)
+	Since    time.Time
+	Until    time.Time
+	Offset   int
+	Limit    int // 0 means the default page size
+}
+
+// DefaultPageSize is the page size when a filter's Limit is 0.
+const DefaultPageSize = 50

@@ -1,0 +1,117 @@
+package backend
+
+import (
+	"strings"
+	"time"
+)
+
+// Role is what a user may do: admins manage users, users manage themselves.
+type Role string
+
+// Roles.
+const (
+	RoleAdmin Role = "admin"
+	RoleUser  Role = "user"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleUser }
+
+// Method is the second factor a user has enrolled.
+type Method string
+
+// Methods. Recovery codes are not a method: every enrolled user has them.
+const (
+	MethodNone Method = "none"
+	MethodApp  Method = "app" // an authenticator app (TOTP)
+	MethodSMS  Method = "sms" // a code by text message
+)
+
+// TwoFactorStatus is what administrators see in the "Two-Factor Authentication" column. The
+// values are the help article's words.
+type TwoFactorStatus string
+
+// Two-Factor statuses.
+const (
+	StatusNo      TwoFactorStatus = "No"
+	StatusPending TwoFactorStatus = "Pending setup on next login"
+	StatusEnabled TwoFactorStatus = "Enabled"
+)
+
+// Statuses lists every status in display order.
+var Statuses = []TwoFactorStatus{StatusNo, StatusPending, StatusEnabled}
+
+// User is an account.
+type User struct {
+	ID                 int64
+	Username           string // unique, compared case-insensitively
+	DisplayName        string
+	Email              string
+	Role               Role
+	Disabled           bool
+	TwoFactorRequired  bool   // set by an administrator
+	Method             Method // enrolled second factor
+	SMSPhone           string // E.164, set by SMS enrollment
+	MustChangePassword bool   // set by an administrator with a new password
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// TwoFactorStatus derives the status shown to administrators. It is the only place that does.
+func (u *User) TwoFactorStatus() TwoFactorStatus {
+	switch {
+	case u.Method != MethodNone && u.Method != "":
+		return StatusEnabled
+	case u.TwoFactorRequired:
+		return StatusPending
+	default:
+		return StatusNo
+	}
+}
+
+// Enrolled reports whether the user has a second factor.
+func (u *User) Enrolled() bool { return u.TwoFactorStatus() == StatusEnabled }
+
+// Name returns the display name, or the username when there is none.
+func (u *User) Name() string {
+	if strings.TrimSpace(u.DisplayName) != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}
+
+// UserFilter selects users for FindUsers. Zero fields do not filter.
+type UserFilter struct {
+	Search string          // substring of username, display name or email, case-insensitive
+	Status TwoFactorStatus // one status, or "" for all
+	Role   Role            // one role, or "" for all
+	Offset int
+	Limit  int // 0 means the default page size
+}
+
+// UserUpdate is a partial update: nil fields are left alone.
+type UserUpdate struct {
+	DisplayName        *string
+	Email              *string
+	Role               *Role
+	Disabled           *bool
+	TwoFactorRequired  *bool
+	MustChangePassword *bool
+	// ClearEnrollment removes the enrolled method, the TOTP secret (active and pending), the SMS
+	// phone and the recovery codes.
+	ClearEnrollment bool
+	// EndSessions ends every session and login attempt of the user in the same transaction.
+	EndSessions bool
+}
+
+// StatusCounts is how many users have each Two-Factor status.
+type StatusCounts map[TwoFactorStatus]int
+
+// Total is the number of users counted.
+func (c StatusCounts) Total() int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
