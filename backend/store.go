@@ -71,8 +71,10 @@ type Store interface {
 	// FindLoginAttempt returns the attempt with the token hash, expired or not; ENOTFOUND if
 	// there is none.
 	FindLoginAttempt(ctx context.Context, tokenHash string) (*LoginAttempt, error)
-	// UpdateLoginAttempt stores a's Step and Method. ENOTFOUND if it is gone.
-	UpdateLoginAttempt(ctx context.Context, a *LoginAttempt) error
+	// ReplaceLoginAttempt deletes the attempt with oldTokenHash and stores a (its next step,
+	// under a new token) in one transaction. It reports false, and stores nothing, if the old
+	// attempt was already gone: each step of a login is passed only once.
+	ReplaceLoginAttempt(ctx context.Context, oldTokenHash string, a *LoginAttempt) (bool, error)
 	// DeleteLoginAttempt removes the attempt, if it is there.
 	DeleteLoginAttempt(ctx context.Context, tokenHash string) error
 	// CompleteLogin deletes the attempt and creates s in one transaction. It reports false,

@@ -1,0 +1,287 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// NewUser is the "New User" form.
+type NewUser struct {
+	Username           string
+	DisplayName        string
+	Email              string
+	Password           string
+	Role               Role // RoleUser if empty
+	RequireTwoFactor   bool // "Two-Factor Authentication: Yes"; the form's default is No
+	MustChangePassword bool // the user chooses their own password at first login
+}
+
+// UserChanges is the "Edit this User" form: nil fields stay as they are.
+type UserChanges struct {
+	DisplayName *string
+	Email       *string
+	Role        *Role
+	Disabled    *bool
+}
+
+// UserPage is one page of the user list.
+type UserPage struct {
+	Users  []*User
+	Total  int
+	Offset int
+	Limit  int
+}
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+
+// CheckUsername says why username may not be used, or returns nil.
+func CheckUsername(username string) error {
+	if username == "" {
+		return Errorf(EINVALID, "Enter a username.")
+	}
+	if !usernamePattern.MatchString(username) {
+		return Errorf(EINVALID, "A username is 1 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit).")
+	}
+	return nil
+}
+
+func checkDisplayName(name string) error {
+	if utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00\r\n") {
+		return Errorf(EINVALID, "The name must be at most 100 characters on one line.")
+	}
+	return nil
+}
+
+func checkEmail(email string) error {
+	if email == "" {
+		return nil
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || len(email) > 254 {
+		return Errorf(EINVALID, "%q is not an email address.", email)
+	}
+	return nil
+}
+
+// CreateUser adds an account. Administrators only.
+func (s *Service) CreateUser(ctx context.Context, id *Identity, nu NewUser) (*User, error) {
+	if err := id.requireAdmin(); err != nil {
+		return nil, err
+	}
+	return s.createUser(ctx, id, nu)
+}
+
+func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*User, error) {
+	nu.Username = strings.TrimSpace(nu.Username)
+	nu.DisplayName = strings.TrimSpace(nu.DisplayName)
+	nu.Email = strings.TrimSpace(nu.Email)
+	if nu.Role == "" {
+		nu.Role = RoleUser
+	}
+	for _, err := range []error{
+		CheckUsername(nu.Username),
+		checkDisplayName(nu.DisplayName),
+		checkEmail(nu.Email),
+		checkRole(nu.Role),
+		CheckNewPassword(nu.Password, nu.Username),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	hash, err := s.passwords.hash(ctx, nu.Password)
+	if err != nil {
+		return nil, internal("hash password", err)
+	}
+	u := &User{
+		Username: nu.Username, DisplayName: nu.DisplayName, Email: nu.Email, Role: nu.Role,
+		TwoFactorRequired: nu.RequireTwoFactor, MustChangePassword: nu.MustChangePassword, Method: MethodNone,
+	}
+	if err := s.store.CreateUser(ctx, u, hash); err != nil {
+		return nil, internal("create user", err)
+	}
+	s.audit(ctx, AuditUserCreated, id.actor(), u, fmt.Sprintf("role %s, Two-Factor Authentication %s", u.Role, yesNo(u.TwoFactorRequired)))
+	return u, nil
+}
+
+func checkRole(r Role) error {
+	if !r.Valid() {
+		return Errorf(EINVALID, "The role must be %q or %q.", RoleAdmin, RoleUser)
+	}
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
+}
+
+// NeedsFirstAdmin reports whether there is no administrator yet, so the first one may be created
+// without signing in (the one-time setup link, or the command line).
+func (s *Service) NeedsFirstAdmin(ctx context.Context) (bool, error) {
+	_, n, err := s.store.FindUsers(ctx, UserFilter{Role: RoleAdmin, Limit: 1})
+	return n == 0, internal("count admins", err)
+}
+
+// CreateFirstAdmin creates the first administrator. ECONFLICT once there is one.
+func (s *Service) CreateFirstAdmin(ctx context.Context, nu NewUser) (*User, error) {
+	need, err := s.NeedsFirstAdmin(ctx)
+	if err != nil {
+		return nil, err
+	} else if !need {
+		return nil, Errorf(ECONFLICT, "An administrator already exists. Ask them to create your account.")
+	}
+	nu.Role = RoleAdmin
+	return s.createUser(ctx, nil, nu)
+}
+
+// Users returns one page of the user list. Administrators only.
+func (s *Service) Users(ctx context.Context, id *Identity, f UserFilter) (*UserPage, error) {
+	if err := id.requireAdmin(); err != nil {
+		return nil, err
+	}
+	if f.Status != "" && f.Status != StatusNo && f.Status != StatusPending && f.Status != StatusEnabled {
+		return nil, Errorf(EINVALID, "Unknown Two-Factor status %q.", f.Status)
+	}
+	if f.Role != "" {
+		if err := checkRole(f.Role); err != nil {
+			return nil, err
+		}
+	}
+	f.Search = strings.TrimSpace(f.Search)
+	f.Offset = max(f.Offset, 0)
+	f.Limit = pageLimit(f.Limit)
+	users, total, err := s.store.FindUsers(ctx, f)
+	if err != nil {
+		return nil, internal("find users", err)
+	}
+	return &UserPage{Users: users, Total: total, Offset: f.Offset, Limit: f.Limit}, nil
+}
+
+// User returns one user. Administrators only.
+func (s *Service) User(ctx context.Context, id *Identity, userID int64) (*User, error) {
+	if err := id.requireAdmin(); err != nil {
+		return nil, err
+	}
+	return s.store.FindUserByID(ctx, userID)
+}
+
+// StatusCounts counts users by Two-Factor status, for the overview. Administrators only.
+func (s *Service) StatusCounts(ctx context.Context, id *Identity) (StatusCounts, error) {
+	if err := id.requireAdmin(); err != nil {
+		return nil, err
+	}
+	c, err := s.store.CountUsersByStatus(ctx)
+	return c, internal("count users", err)
+}
+
+// UpdateUser applies "Edit this User". Disabling a user ends their sessions. The last enabled
+// administrator can be neither demoted nor disabled (ECONFLICT). Administrators only.
+func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch UserChanges) (*User, error) {
+	if err := id.requireAdmin(); err != nil {
+		return nil, err
+	}
+	var upd UserUpdate
+	var changed []string
+	if ch.DisplayName != nil {
+		name := strings.TrimSpace(*ch.DisplayName)
+		if err := checkDisplayName(name); err != nil {
+			return nil, err
+		}
+		upd.DisplayName, changed = &name, append(changed, "name")
+	}
+	if ch.Email != nil {
+		email := strings.TrimSpace(*ch.Email)
+		if err := checkEmail(email); err != nil {
+			return nil, err
+		}
+		upd.Email, changed = &email, append(changed, "email")
+	}
+	if ch.Role != nil {
+		if err := checkRole(*ch.Role); err != nil {
+			return nil, err
+		}
+		upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
+	}
+	if ch.Disabled != nil {
+		upd.Disabled = ch.Disabled
+		upd.EndSessions = *ch.Disabled
+		changed = append(changed, map[bool]string{true: "disabled", false: "enabled"}[*ch.Disabled])
+	}
+	if len(changed) == 0 {
+		return s.User(ctx, id, userID)
+	}
+	u, err := s.store.UpdateUser(ctx, userID, upd)
+	if err != nil {
+		return nil, internal("update user", err)
+	}
+	s.audit(ctx, AuditUserUpdated, id.actor(), u, strings.Join(changed, ", "))
+	return u, nil
+}
+
+// SetUserPassword sets a new password for a user who forgot theirs; with mustChange the user
+// must choose their own at the next login. The user's sessions end. Administrators only.
+func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int64, password string, mustChange bool) error {
+	if err := id.requireAdmin(); err != nil {
+		return err
+	}
+	u, err := s.store.FindUserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := CheckNewPassword(password, u.Username); err != nil {
+		return err
+	}
+	hash, err := s.passwords.hash(ctx, password)
+	if err != nil {
+		return internal("hash password", err)
+	}
+	all := ""
+	if err := s.store.SetPassword(ctx, userID, hash, mustChange, &all); err != nil {
+		return internal("set password", err)
+	}
+	s.audit(ctx, AuditPasswordSet, id.actor(), u, "must change at next login: "+yesNo(mustChange))
+	return nil
+}
+
+// RequireTwoFactor makes the user enroll at their next login, with no way to opt out; their
+// status becomes "Pending setup on next login" (or stays "Enabled"). Administrators only.
+func (s *Service) RequireTwoFactor(ctx context.Context, id *Identity, userID int64) (*User, error) {
+	required := true
+	return s.changeTwoFactor(ctx, id, userID, AuditRequireTwoFactor, UserUpdate{TwoFactorRequired: &required})
+}
+
+// DisableTwoFactor removes both the requirement and the enrollment: the status becomes "No".
+// Administrators only.
+func (s *Service) DisableTwoFactor(ctx context.Context, id *Identity, userID int64) (*User, error) {
+	required := false
+	return s.changeTwoFactor(ctx, id, userID, AuditDisableTwoFactor, UserUpdate{TwoFactorRequired: &required, ClearEnrollment: true})
+}
+
+// ResetTwoFactor removes the enrollment but keeps the requirement as it is, for a user who lost
+// their phone and codes: a required user is "Pending setup on next login" again and enrolls anew
+// at the next login; a user who had opted in is back to "No". Administrators only.
+func (s *Service) ResetTwoFactor(ctx context.Context, id *Identity, userID int64) (*User, error) {
+	return s.changeTwoFactor(ctx, id, userID, AuditResetTwoFactor, UserUpdate{ClearEnrollment: true})
+}
+
+// changeTwoFactor applies an administrator's two-factor change; every one ends the user's
+// sessions, so the change takes effect at once.
+func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int64, action string, upd UserUpdate) (*User, error) {
+	if err := id.requireAdmin(); err != nil {
+		return nil, err
+	}
+	upd.EndSessions = true
+	u, err := s.store.UpdateUser(ctx, userID, upd)
+	if err != nil {
+		return nil, internal("change two-factor", err)
+	}
+	s.audit(ctx, action, id.actor(), u, "status "+string(u.TwoFactorStatus()))
+	return u, nil
+}

@@ -1,0 +1,77 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// LockoutPolicy throttles guessing. One counter per account covers the password and every second
+// factor, so an attacker cannot spread guesses across them.
+type LockoutPolicy struct {
+	FreeFailures int           // failures allowed before any delay; default 3
+	BaseDelay    time.Duration // delay after the first failure past FreeFailures, doubling each time; default 1 s
+	MaxDelay     time.Duration // the delay grows no further; default 30 s
+	MaxFailures  int           // consecutive failures that lock the account; default 10
+	LockFor      time.Duration // how long a lock lasts; default 15 min
+}
+
+func (p LockoutPolicy) withDefaults() LockoutPolicy {
+	if p.FreeFailures <= 0 {
+		p.FreeFailures = 3
+	}
+	p.BaseDelay = orDefault(p.BaseDelay, time.Second)
+	p.MaxDelay = orDefault(p.MaxDelay, 30*time.Second)
+	if p.MaxFailures <= 0 {
+		p.MaxFailures = 10
+	}
+	p.LockFor = orDefault(p.LockFor, 15*time.Minute)
+	return p
+}
+
+// delay is the wait imposed after count consecutive failures.
+func (p LockoutPolicy) delay(count int) time.Duration {
+	if count <= p.FreeFailures {
+		return 0
+	}
+	d := p.BaseDelay
+	for i := p.FreeFailures + 1; i < count && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	return min(d, p.MaxDelay)
+}
+
+// errThrottled is returned by chargeAttempt when the account may not try now.
+var errThrottled = Errorf(ETOOMANY, "Too many failed attempts. Wait a little and try again.")
+
+// chargeAttempt counts an attempt as a failure BEFORE the secret is checked, in one write
+// transaction, and refuses it if the account is locked or must wait. Charging first is what makes
+// parallel guessing useless: however many requests run at once, each one has taken a slot of
+// the counter before it learns anything, so no more than MaxFailures secrets are ever checked
+// between successes. A success resets the counter (resetFailures). lastTry reports that this
+// attempt locked the account: if it fails, the account stays locked for LockFor.
+func (s *Service) chargeAttempt(ctx context.Context, userID int64) (lastTry bool, err error) {
+	err = s.store.UpdateFailures(ctx, userID, func(f *Failures, now time.Time) error {
+		if now.Before(f.LockedUntil) || now.Before(f.NextTryAt) {
+			return errThrottled
+		}
+		if !f.LockedUntil.IsZero() { // a lock that has run out starts a fresh count
+			*f = Failures{}
+		}
+		f.Count++
+		f.NextTryAt = now.Add(s.lockout.delay(f.Count))
+		if f.Count >= s.lockout.MaxFailures {
+			f.LockedUntil = now.Add(s.lockout.LockFor)
+			lastTry = true
+		}
+		return nil
+	})
+	return lastTry, err
+}
+
+// resetFailures clears the counter after a success.
+func (s *Service) resetFailures(ctx context.Context, userID int64) error {
+	return s.store.UpdateFailures(ctx, userID, func(f *Failures, now time.Time) error {
+		*f = Failures{}
+		return nil
+	})
+}

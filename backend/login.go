@@ -1,0 +1,265 @@
+package backend
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// LoginState is where a login stands after a step. While Step is not StepDone the client holds
+// AttemptToken (and only it) to take the next step; at StepDone it holds SessionToken instead.
+type LoginState struct {
+	Step         LoginStep
+	User         *User
+	AttemptToken string    // the login attempt, until StepDone; each step issues a new one
+	ExpiresAt    time.Time // when the attempt, or at StepDone the session at the latest, ends
+	SessionToken string    // at StepDone: the new session
+}
+
+var errAttemptEnded = Errorf(EUNAUTHORIZED, "Your login has expired. Log in again.")
+
+// Login is the password step. Unknown users, wrong passwords, disabled and locked accounts all
+// get the same error after the same work (one argon2id verification), so the answer tells an
+// attacker nothing. On success the next step is StepVerify (2FA enrolled), StepEnroll (required
+// by an administrator, not enrolled: no way around it), StepChangePassword (an administrator set
+// a temporary password), or StepDone.
+func (s *Service) Login(ctx context.Context, username, password string) (*LoginState, error) {
+	username = strings.TrimSpace(username)
+	if username == "" || password == "" {
+		return nil, Errorf(EINVALID, "Enter your username and password.")
+	}
+	u, err := s.store.FindUserByUsername(ctx, username)
+	if ErrorCode(err) == ENOTFOUND {
+		s.passwords.verify(ctx, "", password) // the same work as for a real user
+		s.audit(ctx, AuditLoginFailure, nil, &User{Username: username}, "unknown username")
+		return nil, errBadLogin
+	} else if err != nil {
+		return nil, internal("find user", err)
+	}
+
+	lastTry, err := s.chargeAttempt(ctx, u.ID)
+	if ErrorCode(err) == ETOOMANY {
+		s.passwords.verify(ctx, "", password)
+		s.audit(ctx, AuditLoginThrottled, nil, u, "")
+		return nil, errBadLogin
+	} else if err != nil {
+		return nil, internal("charge attempt", err)
+	}
+	hash, err := s.store.PasswordHash(ctx, u.ID)
+	if err != nil {
+		return nil, internal("password hash", err)
+	}
+	ok, err := s.passwords.verify(ctx, hash, password)
+	if err != nil {
+		return nil, internal("verify password", err)
+	}
+	switch {
+	case !ok:
+		s.failed(ctx, AuditLoginFailure, u, "wrong password", lastTry)
+		return nil, errBadLogin
+	case u.Disabled:
+		s.audit(ctx, AuditLoginFailure, nil, u, "account disabled")
+		return nil, errBadLogin
+	}
+	// The counter is reset only when the whole login succeeds: a correct password alone must
+	// not buy an attacker a fresh set of second-factor guesses.
+	return s.next(ctx, u, nil, ClientFrom(ctx))
+}
+
+// failed records a failed guess, and the lock it caused if it was the last one allowed.
+func (s *Service) failed(ctx context.Context, action string, u *User, detail string, lastTry bool) {
+	s.audit(ctx, action, nil, u, detail)
+	if lastTry {
+		s.audit(ctx, AuditAccountLocked, nil, u, "too many failed attempts")
+	}
+}
+
+// next moves a login whose current step (password, or attempt's step) is satisfied to its next
+// step, replacing the attempt under a new token, or signing the user in.
+func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, c Client) (*LoginState, error) {
+	step := StepDone
+	switch {
+	case attempt == nil && u.Enrolled():
+		step = StepVerify
+	case attempt == nil && u.TwoFactorRequired:
+		step = StepEnroll
+	case u.MustChangePassword && (attempt == nil || attempt.Step != StepChangePassword):
+		step = StepChangePassword
+	}
+	now := s.now()
+	if step == StepDone {
+		return s.signIn(ctx, u, attempt, c)
+	}
+	token, hash := newToken()
+	a := &LoginAttempt{TokenHash: hash, UserID: u.ID, Step: step, CreatedAt: now, ExpiresAt: now.Add(s.attemptTTL), IP: c.IP}
+	if attempt == nil {
+		if err := s.store.CreateLoginAttempt(ctx, a); err != nil {
+			return nil, internal("create login attempt", err)
+		}
+	} else {
+		ok, err := s.store.ReplaceLoginAttempt(ctx, attempt.TokenHash, a)
+		if err != nil {
+			return nil, internal("replace login attempt", err)
+		} else if !ok {
+			return nil, errAttemptEnded
+		}
+	}
+	return &LoginState{Step: step, User: u, AttemptToken: token, ExpiresAt: a.ExpiresAt}, nil
+}
+
+// signIn ends the attempt (if any) and creates a session under a new token, once.
+func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, c Client) (*LoginState, error) {
+	now := s.now()
+	token, hash := newToken()
+	sess := &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now, IP: c.IP, UserAgent: c.UserAgent}
+	if attempt == nil {
+		if err := s.store.CreateSession(ctx, sess); err != nil {
+			return nil, internal("create session", err)
+		}
+	} else {
+		ok, err := s.store.CompleteLogin(ctx, attempt.TokenHash, sess)
+		if err != nil {
+			return nil, internal("complete login", err)
+		} else if !ok {
+			return nil, errAttemptEnded
+		}
+	}
+	if err := s.resetFailures(ctx, u.ID); err != nil {
+		return nil, internal("reset failures", err)
+	}
+	s.audit(ctx, AuditLoginSuccess, u, u, string(u.Method))
+	return &LoginState{Step: StepDone, User: u, SessionToken: token, ExpiresAt: now.Add(s.absoluteTimeout)}, nil
+}
+
+// attempt returns the live login attempt with the token, waiting for step, and its user.
+func (s *Service) attempt(ctx context.Context, token string, step LoginStep) (*LoginAttempt, *User, error) {
+	if token == "" {
+		return nil, nil, errAttemptEnded
+	}
+	a, err := s.store.FindLoginAttempt(ctx, hashToken(token))
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil, errAttemptEnded
+	} else if err != nil {
+		return nil, nil, internal("find login attempt", err)
+	}
+	if !s.now().Before(a.ExpiresAt) {
+		if err := s.store.DeleteLoginAttempt(ctx, a.TokenHash); err != nil {
+			return nil, nil, internal("delete login attempt", err)
+		}
+		return nil, nil, errAttemptEnded
+	}
+	if step != "" && a.Step != step {
+		return nil, nil, Errorf(ECONFLICT, "This step of the login is not the current one.")
+	}
+	u, err := s.store.FindUserByID(ctx, a.UserID)
+	if err != nil {
+		return nil, nil, internal("attempt user", err)
+	}
+	if u.Disabled {
+		return nil, nil, errAttemptEnded
+	}
+	return a, u, nil
+}
+
+// ResumeLogin returns the state of the login attempt with the token, for a page reloaded in the
+// middle of a login. It issues no new token: AttemptToken is the one given.
+func (s *Service) ResumeLogin(ctx context.Context, attemptToken string) (*LoginState, error) {
+	a, u, err := s.attempt(ctx, attemptToken, "")
+	if err != nil {
+		return nil, err
+	}
+	return &LoginState{Step: a.Step, User: u, AttemptToken: attemptToken, ExpiresAt: a.ExpiresAt}, nil
+}
+
+// A secondFactor checks a code for a user and, if it is valid, uses it up so that it is never
+// accepted again. New methods (SMS) are one more of these.
+type secondFactor func(ctx context.Context, u *User, code string) (bool, error)
+
+// VerifyTOTP is the second step with a code from the authenticator app.
+func (s *Service) VerifyTOTP(ctx context.Context, attemptToken, code string) (*LoginState, error) {
+	return s.verify(ctx, attemptToken, code, MethodApp, s.checkTOTP)
+}
+
+// VerifyRecoveryCode is the second step with one of the user's recovery codes, which is then used
+// up. It works whatever the enrolled method.
+func (s *Service) VerifyRecoveryCode(ctx context.Context, attemptToken, code string) (*LoginState, error) {
+	return s.verify(ctx, attemptToken, code, "", s.checkRecoveryCode)
+}
+
+// verify runs one second-factor check on a login attempt at StepVerify. method, when not empty,
+// must be the user's enrolled method. Every check is charged to the account's failure counter
+// before it runs.
+func (s *Service) verify(ctx context.Context, attemptToken, code string, method Method, check secondFactor) (*LoginState, error) {
+	a, u, err := s.attempt(ctx, attemptToken, StepVerify)
+	if err != nil {
+		return nil, err
+	}
+	if method != "" && u.Method != method {
+		return nil, Errorf(EINVALID, "That kind of code is not set up for this account.")
+	}
+	if strings.TrimSpace(code) == "" {
+		return nil, Errorf(EINVALID, "Enter the code.")
+	}
+	lastTry, err := s.chargeAttempt(ctx, u.ID)
+	if ErrorCode(err) == ETOOMANY {
+		s.audit(ctx, AuditLoginThrottled, nil, u, "second factor")
+		return nil, err
+	} else if err != nil {
+		return nil, internal("charge attempt", err)
+	}
+	ok, err := check(ctx, u, code)
+	if err != nil {
+		return nil, internal("check code", err)
+	} else if !ok {
+		s.failed(ctx, AuditSecondFactorFailure, u, describeMethod(method), lastTry)
+		return nil, errBadCode
+	}
+	if method == "" {
+		left, _ := s.recoveryCodesLeft(ctx, u.ID)
+		s.audit(ctx, AuditRecoveryCodeUsed, u, u, pluralCodes(left)+" left")
+	}
+	return s.next(ctx, u, a, ClientFrom(ctx))
+}
+
+func describeMethod(m Method) string {
+	switch m {
+	case MethodApp:
+		return "authenticator app code"
+	case MethodSMS:
+		return "text message code"
+	}
+	return "recovery code"
+}
+
+// ChangeExpiredPassword is the login step after an administrator set a temporary password: the
+// user chooses a new one and is signed in. (Setting the temporary password already ended the
+// user's sessions.)
+func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPassword string) (*LoginState, error) {
+	a, u, err := s.attempt(ctx, attemptToken, StepChangePassword)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setOwnPassword(ctx, u, newPassword, nil); err != nil {
+		return nil, err
+	}
+	u.MustChangePassword = false
+	return s.next(ctx, u, a, ClientFrom(ctx))
+}
+
+// CancelLogin ends a login attempt ("Log out" on the enroll or verify page).
+func (s *Service) CancelLogin(ctx context.Context, attemptToken string) error {
+	if attemptToken == "" {
+		return nil
+	}
+	return internal("cancel login", s.store.DeleteLoginAttempt(ctx, hashToken(attemptToken)))
+}
+
+// EnrollmentIdentity returns the identity of a login attempt at StepEnroll, for the enrollment
+// calls: a required user enrolls before being signed in.
+func (s *Service) EnrollmentIdentity(ctx context.Context, attemptToken string) (*Identity, error) {
+	a, u, err := s.attempt(ctx, attemptToken, StepEnroll)
+	if err != nil {
+		return nil, err
+	}
+	return &Identity{User: u, attempt: a}, nil
+}

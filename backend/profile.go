@@ -1,0 +1,166 @@
+package backend
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+)
+
+// EnrollmentResult is what completing an enrollment gives: the recovery codes, to show once, and
+// when the enrollment was the enroll step of a login, the signed-in state that follows.
+type EnrollmentResult struct {
+	RecoveryCodes []string
+	Login         *LoginState // nil when enrolling from the profile
+}
+
+// BeginAppEnrollment starts "Use an App": a new secret, kept server-side (sealed) until a code
+// from the app confirms it. From the profile it needs a recently confirmed password.
+func (s *Service) BeginAppEnrollment(ctx context.Context, id *Identity) (*AppEnrollment, error) {
+	if err := s.requireRecentPassword(id); err != nil {
+		return nil, err
+	}
+	secret := make([]byte, totpSecretSize)
+	rand.Read(secret)
+	if err := s.store.SetPendingTOTP(ctx, id.User.ID, s.sealer.seal(id.User.ID, secret)); err != nil {
+		return nil, internal("pending totp", err)
+	}
+	return s.newAppEnrollment(id.User, secret)
+}
+
+// ConfirmAppEnrollment finishes "Use an App" with a code from the app: two-factor is enabled,
+// the code's time step counts as used, and a new set of recovery codes replaces any old one.
+func (s *Service) ConfirmAppEnrollment(ctx context.Context, id *Identity, code string) (*EnrollmentResult, error) {
+	if err := s.requireRecentPassword(id); err != nil {
+		return nil, err
+	}
+	u := id.User
+	sealed, err := s.store.PendingTOTP(ctx, u.ID)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Errorf(ECONFLICT, "The setup has expired or was replaced. Start it again.")
+	} else if err != nil {
+		return nil, internal("pending totp", err)
+	}
+	secret, err := s.sealer.open(u.ID, sealed)
+	if err != nil {
+		return nil, err
+	}
+	step, err := matchTOTP(secret, code, s.now())
+	if err != nil {
+		return nil, err
+	} else if step < 0 {
+		return nil, Errorf(EINVALID, "That code does not match. Check the time on your phone and enter the current code.")
+	}
+	return s.enable(ctx, id, Enrollment{Method: MethodApp, SealedTOTP: sealed, TOTPStep: step})
+}
+
+// enable records a completed enrollment of either method and hands out the recovery codes.
+func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*EnrollmentResult, error) {
+	u := id.User
+	shown, stored := newRecoveryCodes()
+	if err := s.store.EnableTwoFactor(ctx, u.ID, e, stored); err != nil {
+		return nil, internal("enable two-factor", err)
+	}
+	u.Method, u.SMSPhone = e.Method, e.SMSPhone
+	s.audit(ctx, AuditTwoFactorEnrolled, u, u, string(e.Method))
+	res := &EnrollmentResult{RecoveryCodes: shown}
+	if id.attempt != nil {
+		login, err := s.next(ctx, u, id.attempt, ClientFrom(ctx))
+		if err != nil {
+			return nil, err
+		}
+		res.Login = login
+		return res, nil
+	}
+	// Sessions opened before two-factor was on were opened with the password alone.
+	if err := s.store.DeleteUserSessions(ctx, u.ID, id.session.TokenHash); err != nil {
+		return nil, internal("end other sessions", err)
+	}
+	return res, nil
+}
+
+// RegenerateRecoveryCodes replaces the user's recovery codes with a new set, voiding the old one.
+// It needs a recently confirmed password.
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, id *Identity) ([]string, error) {
+	if err := s.requireRecentPassword(id); err != nil {
+		return nil, err
+	}
+	if !id.User.Enrolled() {
+		return nil, Errorf(ECONFLICT, "Set up Two-Factor Authentication first.")
+	}
+	shown, stored := newRecoveryCodes()
+	if err := s.store.ReplaceRecoveryCodes(ctx, id.User.ID, stored); err != nil {
+		return nil, internal("replace recovery codes", err)
+	}
+	s.audit(ctx, AuditRecoveryRegenerated, id.User, id.User, "")
+	return shown, nil
+}
+
+// RecoveryCodesLeft is how many of the user's recovery codes are unused.
+func (s *Service) RecoveryCodesLeft(ctx context.Context, id *Identity) (int, error) {
+	if err := id.requireSignedIn(); err != nil {
+		return 0, err
+	}
+	return s.recoveryCodesLeft(ctx, id.User.ID)
+}
+
+func (s *Service) recoveryCodesLeft(ctx context.Context, userID int64) (int, error) {
+	codes, err := s.store.RecoveryCodes(ctx, userID)
+	return len(codes), internal("recovery codes", err)
+}
+
+func pluralCodes(n int) string {
+	if n == 1 {
+		return "1 recovery code"
+	}
+	return fmt.Sprintf("%d recovery codes", n)
+}
+
+// DisableOwnTwoFactor turns off the user's own two-factor authentication. Not allowed when an
+// administrator requires it: such users cannot opt out. Needs a recently confirmed password.
+func (s *Service) DisableOwnTwoFactor(ctx context.Context, id *Identity) error {
+	if err := s.requireRecentPassword(id); err != nil {
+		return err
+	}
+	if id.User.TwoFactorRequired {
+		return Errorf(EFORBIDDEN, "Your administrator requires Two-Factor Authentication for your account, so it cannot be turned off.")
+	}
+	u, err := s.store.UpdateUser(ctx, id.User.ID, UserUpdate{ClearEnrollment: true})
+	if err != nil {
+		return internal("disable two-factor", err)
+	}
+	*id.User = *u
+	s.audit(ctx, AuditTwoFactorDisabled, u, u, "")
+	return nil
+}
+
+// ChangePassword changes the signed-in user's password, given the current one. The user's other
+// sessions end.
+func (s *Service) ChangePassword(ctx context.Context, id *Identity, current, newPassword string) error {
+	if err := id.requireSignedIn(); err != nil {
+		return err
+	}
+	if err := CheckNewPassword(newPassword, id.User.Username); err != nil {
+		return err
+	}
+	if err := s.checkPassword(ctx, id.User, current); err != nil {
+		return err
+	}
+	return s.setOwnPassword(ctx, id.User, newPassword, &id.session.TokenHash)
+}
+
+// setOwnPassword stores a password the user chose. If keep is not nil, the user's sessions and
+// login attempts end, except the session whose token hash it points to.
+func (s *Service) setOwnPassword(ctx context.Context, u *User, password string, keep *string) error {
+	if err := CheckNewPassword(password, u.Username); err != nil {
+		return err
+	}
+	hash, err := s.passwords.hash(ctx, password)
+	if err != nil {
+		return internal("hash password", err)
+	}
+	if err := s.store.SetPassword(ctx, u.ID, hash, false, keep); err != nil {
+		return internal("set password", err)
+	}
+	s.audit(ctx, AuditPasswordChanged, u, u, "")
+	return nil
+}

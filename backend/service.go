@@ -1,0 +1,134 @@
+package backend
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Service. Zero durations and policies take the defaults below.
+type Config struct {
+	Store     Store
+	SecretKey []byte           // 32 bytes; seals TOTP secrets (AES-256-GCM). Never stored in the database.
+	Now       func() time.Time // the clock; time.Now if nil
+	Logger    *slog.Logger     // slog.Default() if nil
+	Issuer    string           // shown in authenticator apps; "Gatehouse" if empty
+
+	IdleTimeout     time.Duration // a session unused this long ends; default 30 min
+	AbsoluteTimeout time.Duration // a session ends this long after login; default 12 h
+	AttemptTTL      time.Duration // a login attempt (between password and second factor) lives this long; default 10 min
+	ReauthWindow    time.Duration // a confirmed password allows 2FA changes this long; default 10 min
+
+	Lockout   LockoutPolicy
+	Passwords PasswordPolicy
+}
+
+// Service is the whole product's rules: login flow, enrollment, recovery, administration. Both
+// front ends call it; neither decides anything it decides.
+type Service struct {
+	store  Store
+	now    func() time.Time
+	log    *slog.Logger
+	issuer string
+	sealer *sealer
+
+	idleTimeout     time.Duration
+	absoluteTimeout time.Duration
+	attemptTTL      time.Duration
+	reauthWindow    time.Duration
+	lockout         LockoutPolicy
+	passwords       *passwords
+}
+
+// New returns a Service over cfg.Store.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("backend: no store")
+	}
+	sl, err := newSealer(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		store:           cfg.Store,
+		now:             cfg.Now,
+		log:             cfg.Logger,
+		issuer:          cfg.Issuer,
+		sealer:          sl,
+		idleTimeout:     orDefault(cfg.IdleTimeout, 30*time.Minute),
+		absoluteTimeout: orDefault(cfg.AbsoluteTimeout, 12*time.Hour),
+		attemptTTL:      orDefault(cfg.AttemptTTL, 10*time.Minute),
+		reauthWindow:    orDefault(cfg.ReauthWindow, 10*time.Minute),
+		lockout:         cfg.Lockout.withDefaults(),
+		passwords:       newPasswords(cfg.Passwords),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.issuer == "" {
+		s.issuer = "Gatehouse"
+	}
+	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Client describes who is calling, for the audit log: the front end puts it in the context.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+type clientKey struct{}
+
+// WithClient returns a context carrying c.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns the Client in ctx, or the zero Client.
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
+}
+
+// newToken returns a random token of 256 bits for a client to hold, and the hash under which the
+// store keeps it: a stolen database holds no usable token.
+func newToken() (token, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand since Go 1.24)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token)
+}
+
+// hashToken hashes a token for storage and lookup. Tokens are 256-bit random, so an unsalted
+// SHA-256 is enough: there is nothing to guess.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// internal wraps an unexpected error with context; ErrorCode reports it as EINTERNAL.
+func internal(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*Error](err); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

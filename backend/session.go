@@ -1,0 +1,172 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// Identity is someone the Service has recognised: by a session (signed in), by a login attempt
+// at the enroll step (password given, must enroll before being signed in), or the operator at
+// the command line. Front ends get one from Authenticate or EnrollmentIdentity and pass it back.
+type Identity struct {
+	User     *User
+	session  *Session
+	attempt  *LoginAttempt
+	operator bool
+}
+
+// Operator is the identity of the command line: someone with access to the data directory, who
+// may do everything an administrator may.
+func (s *Service) Operator() *Identity {
+	return &Identity{User: &User{Username: "cli", Role: RoleAdmin}, operator: true}
+}
+
+// SignedIn reports whether id is a full session (not a login that must enroll first).
+func (id *Identity) SignedIn() bool { return id != nil && id.session != nil }
+
+// IsAdmin reports whether id may use administration.
+func (id *Identity) IsAdmin() bool {
+	return id != nil && (id.operator || (id.session != nil && id.User.Role == RoleAdmin))
+}
+
+func (id *Identity) requireAdmin() error {
+	if !id.IsAdmin() {
+		return Errorf(EFORBIDDEN, "Only administrators can do that.")
+	}
+	return nil
+}
+
+func (id *Identity) requireSignedIn() error {
+	if !id.SignedIn() {
+		return Errorf(EUNAUTHORIZED, "Log in first.")
+	}
+	return nil
+}
+
+// actor is the user to record as the actor of an audit event.
+func (id *Identity) actor() *User {
+	if id == nil {
+		return nil
+	}
+	return id.User
+}
+
+var errSessionEnded = Errorf(EUNAUTHORIZED, "Your session has ended. Log in again.")
+
+// Authenticate returns the identity holding the session token. The session ends after
+// IdleTimeout without use, AbsoluteTimeout after login, or when its user is disabled.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, error) {
+	if token == "" {
+		return nil, errSessionEnded
+	}
+	hash := hashToken(token)
+	sess, err := s.store.FindSession(ctx, hash)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, errSessionEnded
+	} else if err != nil {
+		return nil, internal("find session", err)
+	}
+	now := s.now()
+	if now.Sub(sess.LastSeenAt) > s.idleTimeout || now.Sub(sess.CreatedAt) > s.absoluteTimeout {
+		return nil, s.endSession(ctx, hash)
+	}
+	u, err := s.store.FindUserByID(ctx, sess.UserID)
+	if err != nil {
+		return nil, internal("session user", err)
+	}
+	if u.Disabled {
+		return nil, s.endSession(ctx, hash)
+	}
+	// Recording every request would make every page a write; a minute's precision is plenty
+	// for a 30-minute idle timeout.
+	if now.Sub(sess.LastSeenAt) > time.Minute {
+		if err := s.store.TouchSession(ctx, hash); err != nil {
+			return nil, internal("touch session", err)
+		}
+	}
+	return &Identity{User: u, session: sess}, nil
+}
+
+func (s *Service) endSession(ctx context.Context, hash string) error {
+	if err := s.store.DeleteSession(ctx, hash); err != nil {
+		return internal("end session", err)
+	}
+	return errSessionEnded
+}
+
+// SessionExpiresAt is when id's session ends if it stays in use (the absolute timeout).
+func (s *Service) SessionExpiresAt(id *Identity) time.Time {
+	if id == nil || id.session == nil {
+		return time.Time{}
+	}
+	return id.session.CreatedAt.Add(s.absoluteTimeout)
+}
+
+// Logout ends id's session, or its login attempt.
+func (s *Service) Logout(ctx context.Context, id *Identity) error {
+	switch {
+	case id == nil:
+		return nil
+	case id.session != nil:
+		if err := s.store.DeleteSession(ctx, id.session.TokenHash); err != nil {
+			return internal("logout", err)
+		}
+	case id.attempt != nil:
+		if err := s.store.DeleteLoginAttempt(ctx, id.attempt.TokenHash); err != nil {
+			return internal("logout", err)
+		}
+	}
+	s.audit(ctx, AuditLogout, id.User, nil, "")
+	return nil
+}
+
+// ConfirmPassword checks the signed-in user's password again, which allows changes to their
+// two-factor settings for ReauthWindow. Wrong passwords count towards the account's lockout.
+func (s *Service) ConfirmPassword(ctx context.Context, id *Identity, password string) error {
+	if err := id.requireSignedIn(); err != nil {
+		return err
+	}
+	if err := s.checkPassword(ctx, id.User, password); err != nil {
+		return err
+	}
+	if err := s.store.SetSessionReauth(ctx, id.session.TokenHash); err != nil {
+		return internal("reauth", err)
+	}
+	id.session.ReauthAt = s.now()
+	return nil
+}
+
+// requireRecentPassword refuses with EREAUTH unless id confirmed the password within
+// ReauthWindow. A login attempt qualifies: its password was given moments ago.
+func (s *Service) requireRecentPassword(id *Identity) error {
+	if id.attempt != nil {
+		return nil
+	}
+	if err := id.requireSignedIn(); err != nil {
+		return err
+	}
+	if s.now().Sub(id.session.ReauthAt) > s.reauthWindow {
+		return Errorf(EREAUTH, "Confirm your password to continue.")
+	}
+	return nil
+}
+
+// checkPassword verifies the password of a signed-in user, charging the account's failure
+// counter first, as every guess does.
+func (s *Service) checkPassword(ctx context.Context, u *User, password string) error {
+	if _, err := s.chargeAttempt(ctx, u.ID); err != nil {
+		return err
+	}
+	hash, err := s.store.PasswordHash(ctx, u.ID)
+	if err != nil {
+		return internal("password hash", err)
+	}
+	ok, err := s.passwords.verify(ctx, hash, password)
+	if err != nil {
+		return internal("verify password", err)
+	} else if !ok {
+		s.audit(ctx, AuditLoginFailure, u, u, "password confirmation")
+		return Errorf(EUNAUTHORIZED, "Incorrect password.")
+	}
+	return s.resetFailures(ctx, u.ID)
+}
