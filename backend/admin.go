@@ -172,6 +172,18 @@ func (s *Service) User(ctx context.Context, id *Identity, userID int64) (*User, 
 	return s.store.FindUserByID(ctx, userID)
 }
 
+// UserByUsername returns one user by username (case-insensitive). Administrators only.
+func (s *Service) UserByUsername(ctx context.Context, id *Identity, username string) (*User, error) {
+	if err := id.requireAdmin(); err != nil {
+		return nil, err
+	}
+	u, err := s.store.FindUserByUsername(ctx, strings.TrimSpace(username))
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Errorf(ENOTFOUND, "There is no user %q.", username)
+	}
+	return u, internal("find user", err)
+}
+
 // StatusCounts counts users by Two-Factor status, for the overview. Administrators only.
 func (s *Service) StatusCounts(ctx context.Context, id *Identity) (StatusCounts, error) {
 	if err := id.requireAdmin(); err != nil {
