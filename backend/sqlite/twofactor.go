@@ -1,0 +1,262 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"gatehouse/backend"
+)
+
+// UpdateFailures reads the user's failure state, calls fn with it and the transaction's time,
+// and stores what fn leaves in the state, all in one immediate write transaction: concurrent
+// callers (in this process or another) run one after the other, so no failure is lost and
+// parallel guesses cannot bypass the counter. fn's error is returned as is and nothing is
+// stored. ENOTFOUND if there is no such user. fn must not call the store: it runs while the
+// store's only writer connection is held.
+func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backend.Failures, now time.Time) error) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("update failures: %w", err)
+	}
+	defer tx.Rollback()
+
+	var f backend.Failures
+	var next, locked sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT failed_count, next_try_at, locked_until FROM users WHERE id = ?`, userID).
+		Scan(&f.Count, &next, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errUserNotFound
+	} else if err != nil {
+		return fmt.Errorf("update failures: %w", err)
+	}
+	f.NextTryAt, f.LockedUntil = nullTime(next), nullTime(locked)
+
+	if err := fn(&f, tx.now); err != nil {
+		return err
+	}
+
+	_, err = tx.ExecContext(ctx, `UPDATE users SET failed_count = ?, next_try_at = ?, locked_until = ? WHERE id = ?`,
+		f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), userID)
+	if err != nil {
+		return fmt.Errorf("update failures: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("update failures: %w", err)
+	}
+	return nil
+}
+
+// SetPendingTOTP stores the sealed secret of an app enrollment that is not confirmed yet,
+// replacing any earlier one. ENOTFOUND if there is no such user.
+func (db *DB) SetPendingTOTP(ctx context.Context, userID int64, sealed []byte) error {
+	if err := db.updateOne(ctx, `UPDATE users SET totp_pending = ? WHERE id = ?`, sealed, userID); err != nil {
+		return wrap("set pending totp", err)
+	}
+	return nil
+}
+
+// PendingTOTP returns the sealed pending secret; ENOTFOUND if there is none.
+func (db *DB) PendingTOTP(ctx context.Context, userID int64) ([]byte, error) {
+	b, err := db.secret(ctx, `SELECT totp_pending FROM users WHERE id = ?`, userID)
+	if err != nil {
+		return nil, wrap("pending totp", err)
+	}
+	return b, nil
+}
+
+// TOTPSecret returns the sealed active secret; ENOTFOUND if the user has none.
+func (db *DB) TOTPSecret(ctx context.Context, userID int64) ([]byte, error) {
+	b, err := db.secret(ctx, `SELECT totp_secret FROM users WHERE id = ?`, userID)
+	if err != nil {
+		return nil, wrap("totp secret", err)
+	}
+	return b, nil
+}
+
+// secret reads one BLOB column of a user: ENOTFOUND if the user or the value is missing.
+func (db *DB) secret(ctx context.Context, query string, userID int64) ([]byte, error) {
+	var b []byte
+	err := db.reader.QueryRowContext(ctx, query, userID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errUserNotFound
+	} else if err != nil {
+		return nil, err
+	} else if b == nil {
+		return nil, backend.Errorf(backend.ENOTFOUND, "No authenticator app secret is set up.")
+	}
+	return b, nil
+}
+
+// EnableTwoFactor records a completed enrollment in one transaction: it sets the method (with
+// e.SealedTOTP and e.TOTPStep as the last used step for the app, or e.SMSPhone for SMS, and
+// clears the other method's data), clears the pending secret, and replaces the recovery codes
+// with codes. ENOTFOUND if there is no such user; EINVALID if e.Method is not app or sms.
+func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrollment, codes []backend.RecoveryCode) error {
+	var secret, step, phone any // NULL unless the method uses them
+	switch e.Method {
+	case backend.MethodApp:
+		if len(e.SealedTOTP) == 0 {
+			return backend.Errorf(backend.EINVALID, "The authenticator app secret is missing.")
+		}
+		secret, step = e.SealedTOTP, e.TOTPStep
+	case backend.MethodSMS:
+		if e.SMSPhone == "" {
+			return backend.Errorf(backend.EINVALID, "The phone number is missing.")
+		}
+		phone = e.SMSPhone
+	default:
+		return backend.Errorf(backend.EINVALID, "Unknown two-factor method %q.", e.Method)
+	}
+
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	}
+	defer tx.Rollback()
+
+	res, err := tx.ExecContext(ctx, `
+		UPDATE users SET method = ?, totp_secret = ?, totp_last_step = ?, sms_phone = ?,
+			totp_pending = NULL, updated_at = ?
+		WHERE id = ?`, e.Method, secret, step, phone, tx.now.UnixNano(), userID)
+	if err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	} else if n == 0 {
+		return errUserNotFound
+	}
+	if err := replaceRecoveryCodes(ctx, tx, userID, codes); err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	}
+	return nil
+}
+
+// ConsumeTOTPStep marks the TOTP time step as used, only if it is later than the last used
+// step, and reports whether this call consumed it. It is one conditional UPDATE (RFC 6238
+// §5.2: a code must not be accepted twice): of concurrent callers with the same step, the
+// write lock lets exactly one see the old value and win; the others match no row. A step not
+// later than the last one (a replay, or an older code still inside the ±1 window) is refused.
+// It returns false, not ENOTFOUND, for an unknown user.
+func (db *DB) ConsumeTOTPStep(ctx context.Context, userID int64, step int64) (bool, error) {
+	res, err := db.writer.ExecContext(ctx, `
+		UPDATE users SET totp_last_step = ?1
+		WHERE id = ?2 AND (totp_last_step IS NULL OR totp_last_step < ?1)`, step, userID)
+	if err != nil {
+		return false, fmt.Errorf("consume totp step: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("consume totp step: %w", err)
+	}
+	return n == 1, nil
+}
+
+// ReplaceRecoveryCodes voids the user's recovery codes and stores codes instead, setting their
+// IDs in the slice. ENOTFOUND if there is no such user.
+func (db *DB) ReplaceRecoveryCodes(ctx context.Context, userID int64, codes []backend.RecoveryCode) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("replace recovery codes: %w", err)
+	}
+	defer tx.Rollback()
+
+	var ok bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&ok); err != nil {
+		return fmt.Errorf("replace recovery codes: %w", err)
+	} else if !ok {
+		return errUserNotFound
+	}
+	if err := replaceRecoveryCodes(ctx, tx, userID, codes); err != nil {
+		return fmt.Errorf("replace recovery codes: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("replace recovery codes: %w", err)
+	}
+	return nil
+}
+
+// replaceRecoveryCodes deletes the user's codes, used or not, and inserts codes.
+func replaceRecoveryCodes(ctx context.Context, tx *Tx, userID int64, codes []backend.RecoveryCode) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	for i, c := range codes {
+		res, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (user_id, salt, hash, created_at) VALUES (?, ?, ?, ?)`,
+			userID, c.Salt, c.Hash, tx.now.UnixNano())
+		if err != nil {
+			return err
+		}
+		if codes[i].ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecoveryCodes returns the user's unused recovery codes (hashes only), oldest first. An
+// unknown user has none.
+func (db *DB) RecoveryCodes(ctx context.Context, userID int64) ([]backend.RecoveryCode, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, salt, hash FROM recovery_codes WHERE user_id = ? AND used_at IS NULL ORDER BY id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("recovery codes: %w", err)
+	}
+	defer rows.Close()
+	codes := []backend.RecoveryCode{}
+	for rows.Next() {
+		var c backend.RecoveryCode
+		if err := rows.Scan(&c.ID, &c.Salt, &c.Hash); err != nil {
+			return nil, fmt.Errorf("recovery codes: %w", err)
+		}
+		codes = append(codes, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recovery codes: %w", err)
+	}
+	return codes, nil
+}
+
+// UseRecoveryCode marks the code used, only if it is still unused, with one conditional UPDATE,
+// and reports whether this call used it: of concurrent callers, exactly one wins.
+func (db *DB) UseRecoveryCode(ctx context.Context, codeID int64) (bool, error) {
+	now := db.Now().UTC()
+	res, err := db.writer.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`,
+		now.UnixNano(), codeID)
+	if err != nil {
+		return false, fmt.Errorf("use recovery code: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("use recovery code: %w", err)
+	}
+	return n == 1, nil
+}
+
+// updateOne runs a one-statement write that must change exactly one user: ENOTFOUND if none.
+func (db *DB) updateOne(ctx context.Context, query string, args ...any) error {
+	res, err := db.writer.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return errUserNotFound
+	}
+	return nil
+}
+
+// wrap adds context to internal errors and passes domain errors (and nil) through unchanged.
+func wrap(op string, err error) error {
+	var e *backend.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
