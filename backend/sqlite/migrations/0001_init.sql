@@ -2,9 +2,11 @@
 --
 -- Times are INTEGER Unix nanoseconds (UTC); NULL means "none" (the zero time.Time).
 -- Booleans are INTEGER 0/1.
+-- IDs are AUTOINCREMENT: an ID is never reused, so an ID a caller still holds (a recovery code
+-- read before its set was regenerated, an audit event's target) can never name a newer row.
 
 CREATE TABLE users (
-	id                   INTEGER PRIMARY KEY,
+	id                   INTEGER PRIMARY KEY AUTOINCREMENT,
 	username             TEXT    NOT NULL COLLATE NOCASE UNIQUE,
 	display_name         TEXT    NOT NULL DEFAULT '',
 	email                TEXT    NOT NULL DEFAULT '',
@@ -42,7 +44,7 @@ CREATE INDEX users_role_username ON users (role, username);
 CREATE INDEX users_role_disabled ON users (role, disabled);
 
 CREATE TABLE recovery_codes (
-	id         INTEGER PRIMARY KEY,
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
 	user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
 	salt       BLOB    NOT NULL,
 	hash       BLOB    NOT NULL,
@@ -76,7 +78,7 @@ CREATE INDEX sessions_last_seen ON sessions (last_seen_at);
 
 -- The audit log outlives the users it names: no foreign keys, names copied at the time.
 CREATE TABLE audit_events (
-	id          INTEGER PRIMARY KEY,
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	at          INTEGER NOT NULL,
 	action      TEXT    NOT NULL,
 	actor_id    INTEGER,

@@ -1,0 +1,303 @@
+package sqlite
+
+import (
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+)
+
+// race runs fn in n goroutines released at once and returns how many reported true.
+func race(t *testing.T, n int, fn func(i int) (bool, error)) int {
+	t.Helper()
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			ok, err := fn(i)
+			if err != nil {
+				t.Error(err)
+			} else if ok {
+				wins.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return int(wins.Load())
+}
+
+func TestPendingAndActiveTOTP(t *testing.T) {
+	db, _ := newDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+
+	_, err := db.PendingTOTP(ctx, u.ID)
+	wantCode(t, err, backend.ENOTFOUND)
+	_, err = db.TOTPSecret(ctx, u.ID)
+	wantCode(t, err, backend.ENOTFOUND)
+	wantCode(t, db.SetPendingTOTP(ctx, 999, []byte("x")), backend.ENOTFOUND)
+
+	for _, p := range []string{"first", "second"} { // replaces any earlier one
+		if err := db.SetPendingTOTP(ctx, u.ID, []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.PendingTOTP(ctx, u.ID); err != nil || string(got) != p {
+			t.Fatalf("PendingTOTP: got %q, %v; want %q", got, err, p)
+		}
+	}
+
+	codes := []backend.RecoveryCode{{Salt: []byte("s"), Hash: []byte("h")}}
+	err = db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("active"), TOTPStep: 100}, codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.TOTPSecret(ctx, u.ID); err != nil || string(got) != "active" {
+		t.Fatalf("TOTPSecret: got %q, %v; want active", got, err)
+	}
+	_, err = db.PendingTOTP(ctx, u.ID)
+	wantCode(t, err, backend.ENOTFOUND) // cleared by the enrollment
+	got, _ := db.FindUserByID(ctx, u.ID)
+	if got.Method != backend.MethodApp || got.TwoFactorStatus() != backend.StatusEnabled || !got.UpdatedAt.After(u.UpdatedAt) {
+		t.Fatalf("after EnableTwoFactor(app): %+v", *got)
+	}
+	// The confirming code's step is used: it cannot sign in again.
+	if ok, _ := db.ConsumeTOTPStep(ctx, u.ID, 100); ok {
+		t.Error("ConsumeTOTPStep(enrollment step): got true, want false")
+	}
+	if ok, _ := db.ConsumeTOTPStep(ctx, u.ID, 101); !ok {
+		t.Error("ConsumeTOTPStep(next step): got false, want true")
+	}
+
+	// Switching to SMS drops the app's secret and step.
+	err = db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+15550123"}, codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.FindUserByID(ctx, u.ID)
+	if got.Method != backend.MethodSMS || got.SMSPhone != "+15550123" {
+		t.Fatalf("after EnableTwoFactor(sms): method %q, phone %q", got.Method, got.SMSPhone)
+	}
+	_, err = db.TOTPSecret(ctx, u.ID)
+	wantCode(t, err, backend.ENOTFOUND)
+
+	for _, e := range []backend.Enrollment{{Method: backend.MethodNone}, {Method: backend.MethodApp}, {Method: backend.MethodSMS}, {Method: "fax"}} {
+		wantCode(t, db.EnableTwoFactor(ctx, u.ID, e, codes), backend.EINVALID)
+	}
+	wantCode(t, db.EnableTwoFactor(ctx, 999, backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+1"}, codes), backend.ENOTFOUND)
+}
+
+func TestConsumeTOTPStep(t *testing.T) {
+	db, _ := newDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	other := createUser(t, db, "carol", backend.RoleUser)
+
+	// The same code submitted 50 times at once is accepted once (RFC 6238 §5.2).
+	const step = 59_000_000
+	if n := race(t, 50, func(int) (bool, error) { return db.ConsumeTOTPStep(ctx, u.ID, step) }); n != 1 {
+		t.Fatalf("50 concurrent ConsumeTOTPStep(%d): %d won, want 1", step, n)
+	}
+	for _, tc := range []struct {
+		user int64
+		step int64
+		want bool
+	}{
+		{u.ID, step, false},     // replay
+		{u.ID, step - 1, false}, // an earlier code, still inside the ±1 window
+		{u.ID, step + 1, true},  // the next one
+		{u.ID, step + 1, false},
+		{u.ID, step, false},
+		{other.ID, step, true}, // steps are per user
+		{999, step + 5, false}, // no such user
+	} {
+		got, err := db.ConsumeTOTPStep(ctx, tc.user, tc.step)
+		if err != nil || got != tc.want {
+			t.Errorf("ConsumeTOTPStep(user %d, %d): got %v, %v; want %v", tc.user, tc.step, got, err, tc.want)
+		}
+	}
+}
+
+func TestRecoveryCodes(t *testing.T) {
+	db, _ := newDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	other := createUser(t, db, "carol", backend.RoleUser)
+
+	first := make([]backend.RecoveryCode, 5)
+	for i := range first {
+		first[i] = backend.RecoveryCode{Salt: []byte{byte(i)}, Hash: []byte{0xaa, byte(i)}}
+	}
+	if err := db.ReplaceRecoveryCodes(ctx, u.ID, first); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.RecoveryCodes(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 {
+		t.Fatalf("RecoveryCodes: %d, want 5", len(got))
+	}
+	for i, c := range got {
+		if c.ID == 0 || c.ID != first[i].ID || string(c.Salt) != string(first[i].Salt) || string(c.Hash) != string(first[i].Hash) {
+			t.Errorf("code %d: got %+v, want %+v (with its ID set by ReplaceRecoveryCodes)", i, c, first[i])
+		}
+	}
+	if got, _ := db.RecoveryCodes(ctx, other.ID); len(got) != 0 {
+		t.Errorf("other user's codes: %d, want 0", len(got))
+	}
+
+	// One code submitted 50 times at once is used once.
+	id := first[2].ID
+	if n := race(t, 50, func(int) (bool, error) { return db.UseRecoveryCode(ctx, id) }); n != 1 {
+		t.Fatalf("50 concurrent UseRecoveryCode: %d won, want 1", n)
+	}
+	if ok, _ := db.UseRecoveryCode(ctx, id); ok {
+		t.Error("UseRecoveryCode again: got true, want false")
+	}
+	if got, _ := db.RecoveryCodes(ctx, u.ID); len(got) != 4 {
+		t.Errorf("unused codes after one use: %d, want 4", len(got))
+	}
+
+	// Regenerating voids the old set.
+	second := []backend.RecoveryCode{{Salt: []byte("n"), Hash: []byte("m")}}
+	if err := db.ReplaceRecoveryCodes(ctx, u.ID, second); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := db.UseRecoveryCode(ctx, first[0].ID); ok {
+		t.Error("a voided code was used")
+	}
+	if got, _ := db.RecoveryCodes(ctx, u.ID); len(got) != 1 || got[0].ID != second[0].ID {
+		t.Errorf("codes after replace: %+v, want only the new one", got)
+	}
+	wantCode(t, db.ReplaceRecoveryCodes(ctx, 999, second), backend.ENOTFOUND)
+}
+
+func TestUpdateFailures(t *testing.T) {
+	db, _ := newDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+
+	var now0 time.Time
+	err := db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, now time.Time) error {
+		if *f != (backend.Failures{}) {
+			t.Errorf("initial state %+v, want zero", *f)
+		}
+		now0 = now
+		f.Count, f.NextTryAt, f.LockedUntil = 3, now.Add(time.Minute), now.Add(time.Hour)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := backend.Failures{Count: 3, NextTryAt: now0.Add(time.Minute), LockedUntil: now0.Add(time.Hour)}
+	read := func() backend.Failures {
+		var got backend.Failures
+		if err := db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error { got = *f; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read(); got != want {
+		t.Fatalf("stored %+v, want %+v", got, want)
+	}
+
+	// fn's error comes back as is, and nothing is stored.
+	errStop := errors.New("stop")
+	err = db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error {
+		f.Count = 99
+		return errStop
+	})
+	if err != errStop {
+		t.Fatalf("UpdateFailures: got %v, want fn's error as is", err)
+	}
+	if got := read(); got != want {
+		t.Fatalf("after fn's error: %+v, want %+v (unchanged)", got, want)
+	}
+
+	// Zero times are stored as none.
+	err = db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error { *f = backend.Failures{}; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != (backend.Failures{}) {
+		t.Fatalf("after reset: %+v, want zero", got)
+	}
+	called := false
+	err = db.UpdateFailures(ctx, 999, func(*backend.Failures, time.Time) error { called = true; return nil })
+	wantCode(t, err, backend.ENOTFOUND)
+	if called {
+		t.Error("fn called for a missing user")
+	}
+}
+
+// TestUpdateFailuresNoLostUpdates: 200 concurrent increments, through two stores on one file
+// (like the desktop console and the web server), all count.
+func TestUpdateFailuresNoLostUpdates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	dbs := []*DB{openDB(t, path), openDB(t, path)}
+	u := createUser(t, dbs[0], "bob", backend.RoleUser)
+	race(t, 200, func(i int) (bool, error) {
+		return true, dbs[i%2].UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error {
+			f.Count++
+			return nil
+		})
+	})
+	var got int
+	dbs[1].UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error { got = f.Count; return nil })
+	if got != 200 {
+		t.Fatalf("Count after 200 concurrent increments: %d, want 200", got)
+	}
+}
+
+// TestNoBusyErrors: 8 goroutines, each running 200 read-then-write transactions and reads, over
+// two stores on one file, never see SQLITE_BUSY: immediate transactions queue for the write
+// lock under busy_timeout instead of failing when a deferred read lock cannot be upgraded.
+func TestNoBusyErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	dbs := []*DB{openDB(t, path), openDB(t, path)}
+	var users []*backend.User
+	for _, name := range []string{"u0", "u1", "u2", "u3"} {
+		users = append(users, createUser(t, dbs[0], name, backend.RoleUser))
+	}
+	var errs atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			db := dbs[g%2]
+			u := users[g%len(users)]
+			for i := range 200 {
+				var err error
+				switch i % 4 {
+				case 0, 1:
+					err = db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error { f.Count++; return nil })
+				case 2:
+					_, err = db.UpdateUser(ctx, u.ID, backend.UserUpdate{DisplayName: ptr("n")})
+				case 3:
+					_, _, err = db.FindUsers(ctx, backend.UserFilter{Search: "u"})
+				}
+				if err != nil {
+					errs.Add(1)
+					t.Errorf("goroutine %d, op %d: %v", g, i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := errs.Load(); n != 0 {
+		t.Fatalf("%d errors, want 0", n)
+	}
+	total := 0
+	for _, u := range users {
+		dbs[0].UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error { total += f.Count; return nil })
+	}
+	if total != 8*100 {
+		t.Fatalf("total count %d, want %d", total, 8*100)
+	}
+}
