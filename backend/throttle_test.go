@@ -1,0 +1,296 @@
+package backend_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+)
+
+// TestParallelWrongPasswords: 200 wrong passwords at once for one account verify no more
+// passwords than the policy allows, and then the right password is refused like a wrong one.
+func TestParallelWrongPasswords(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy backend.LockoutPolicy
+		max    int64 // real verifications allowed
+	}{
+		// No delay: only the lock after MaxFailures stops the storm.
+		{"lock only", backend.LockoutPolicy{FreeFailures: 1000, MaxFailures: 10}, 10},
+		// The defaults on a clock that stands still: the delay after the 3 free failures
+		// stops it even sooner.
+		{"defaults", backend.LockoutPolicy{}, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(c *backend.Config) { c.Lockout = tt.policy })
+			e.createUser(backend.NewUser{Username: "alice"})
+			wrong := e.wrongLoginErr()
+			reads0, verify0 := e.store.hashReads.Load(), e.verify.Load()
+
+			const n = 200
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					_, errs[i] = e.svc.Login(ctx, "alice", fmt.Sprintf("wrong password %d", i))
+				})
+			}
+			close(start)
+			wg.Wait()
+
+			for i, err := range errs {
+				if !sameError(err, wrong) {
+					t.Errorf("attempt %d: got %v, want %v", i, err, wrong)
+					break
+				}
+			}
+			real := e.store.hashReads.Load() - reads0
+			if real > tt.max || real < 1 {
+				t.Errorf("real password verifications: got %d, want 1..%d", real, tt.max)
+			}
+			if tt.policy.FreeFailures == 1000 && real != tt.max {
+				t.Errorf("real password verifications without delays: got %d, want exactly %d", real, tt.max)
+			}
+			fails := 0
+			for _, ev := range e.auditEvents(backend.AuditLoginFailure) {
+				if ev.TargetName == "alice" && ev.Detail == "wrong password" {
+					fails++
+				}
+			}
+			if int64(fails) != real {
+				t.Errorf("audited wrong passwords: got %d, want %d (the real verifications)", fails, real)
+			}
+			// Every request did the same work: one verification, real or dummy.
+			if got := e.verify.Load() - verify0; got != n {
+				t.Errorf("password verifications, real and dummy: got %d, want %d", got, n)
+			}
+
+			// Locked (or waiting): the right password gets the wrong password's answer.
+			_, err := e.svc.Login(ctx, "alice", goodPassword)
+			if !sameError(err, wrong) {
+				t.Errorf("the right password after the storm: got %v, want %v", err, wrong)
+			}
+			if tt.policy.FreeFailures == 1000 {
+				if n := len(e.auditEvents(backend.AuditAccountLocked)); n != 1 {
+					t.Errorf("audit %s: got %d events, want 1", backend.AuditAccountLocked, n)
+				}
+			}
+			e.clock.Advance(15 * time.Minute)
+			e.login("alice", goodPassword, backend.StepDone)
+		})
+	}
+}
+
+// wrongLoginErr is the answer to a wrong password for an existing user, taken from the
+// administrator's account, which the test leaves alone otherwise.
+func (e *env) wrongLoginErr() error {
+	e.t.Helper()
+	_, err := e.svc.Login(ctx, "admin", "not the admin password")
+	if backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+		e.t.Fatalf("Login with a wrong password: got %v, want code %s", err, backend.EUNAUTHORIZED)
+	}
+	return err
+}
+
+// sameError reports whether a and b carry the same code and message.
+func sameError(a, b error) bool {
+	return a != nil && b != nil && backend.ErrorCode(a) == backend.ErrorCode(b) && backend.ErrorMessage(a) == backend.ErrorMessage(b)
+}
+
+// TestSameLoginError: unknown user, wrong password, disabled and locked accounts get the same
+// answer after the same work.
+func TestSameLoginError(t *testing.T) {
+	e := newEnv(t)
+	e.createUser(backend.NewUser{Username: "alice"})
+	off := e.createUser(backend.NewUser{Username: "disabled"})
+	disabled := true
+	if _, err := e.svc.UpdateUser(ctx, e.admin, off.ID, backend.UserChanges{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	e.createUser(backend.NewUser{Username: "locked"})
+	for range 10 {
+		e.svc.Login(ctx, "locked", "wrong password")
+		e.clock.Advance(time.Minute)
+	}
+
+	wrong := e.wrongLoginErr()
+	for _, tt := range []struct{ name, username, password string }{
+		{"unknown user", "nobody", goodPassword},
+		{"unknown user, other case", "NOBODY", "some password"},
+		{"wrong password", "alice", "wrong password"},
+		{"disabled, right password", "disabled", goodPassword},
+		{"disabled, wrong password", "disabled", "wrong password"},
+		{"locked, right password", "locked", goodPassword},
+		{"locked, wrong password", "locked", "wrong password"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.verify.Load()
+			st, err := e.svc.Login(ctx, tt.username, tt.password)
+			if !sameError(err, wrong) {
+				t.Errorf("Login(%s): got %+v, %v, want %v", tt.username, st, err, wrong)
+			}
+			if got := e.verify.Load() - before; got != 1 {
+				t.Errorf("password verifications: got %d, want 1 (the same work as a wrong password)", got)
+			}
+		})
+	}
+	// The lock was real: still there, and recorded.
+	if n := len(e.auditEvents(backend.AuditAccountLocked)); n != 1 {
+		t.Errorf("audit %s: got %d events, want 1", backend.AuditAccountLocked, n)
+	}
+}
+
+// failLogins makes n wrong password attempts, each one allowed: the clock moves past any delay
+// before each. It fails the test if any was not a real verification.
+func (e *env) failLogins(username string, n int) {
+	e.t.Helper()
+	for range n {
+		e.clock.Advance(31 * time.Second)
+		before := e.store.hashReads.Load()
+		if _, err := e.svc.Login(ctx, username, "wrong password"); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+			e.t.Fatalf("wrong password: got %v, want code %s", err, backend.EUNAUTHORIZED)
+		}
+		if e.store.hashReads.Load() == before {
+			e.t.Fatalf("wrong password: got throttled, want a real attempt")
+		}
+	}
+}
+
+// TestLockoutWindow: the default policy on a fake clock. 3 failures are free, then the wait
+// doubles from 1 s up to 30 s, and the 10th failure locks the account for 15 minutes.
+func TestLockoutWindow(t *testing.T) {
+	tests := []struct {
+		failures int
+		wait     time.Duration
+		ok       bool
+	}{
+		{3, 0, true},
+		{4, 0, false},
+		{4, 999 * time.Millisecond, false},
+		{4, time.Second, true},
+		{5, 1999 * time.Millisecond, false},
+		{5, 2 * time.Second, true},
+		{6, 4 * time.Second, true},
+		{7, 7 * time.Second, false},
+		{8, 16 * time.Second, true},
+		{9, 29 * time.Second, false},
+		{9, 30 * time.Second, true},
+		{10, 30 * time.Second, false},
+		{10, 14*time.Minute + 59*time.Second, false},
+		{10, 15 * time.Minute, true},
+	}
+	e := newEnv(t)
+	for i, tt := range tests {
+		name := fmt.Sprintf("%d failures, %v later", tt.failures, tt.wait)
+		t.Run(name, func(t *testing.T) {
+			username := fmt.Sprintf("user%d", i)
+			e.createUser(backend.NewUser{Username: username})
+			e.failLogins(username, tt.failures)
+			e.clock.Advance(tt.wait)
+			_, err := e.svc.Login(ctx, username, goodPassword)
+			if tt.ok && err != nil {
+				t.Errorf("the right password: got %v, want signed in", err)
+			}
+			if !tt.ok && backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+				t.Errorf("the right password: got %v, want code %s", err, backend.EUNAUTHORIZED)
+			}
+		})
+	}
+}
+
+// TestLockoutResets: a success resets the counter, and so does a lock that ran out.
+func TestLockoutResets(t *testing.T) {
+	e := newEnv(t)
+	e.createUser(backend.NewUser{Username: "alice"})
+
+	e.failLogins("alice", 9)
+	e.clock.Advance(time.Minute)
+	e.login("alice", goodPassword, backend.StepDone)
+	// Without the reset the next failure would be the 10th and lock the account.
+	e.failLogins("alice", 9)
+	e.clock.Advance(time.Minute)
+	e.login("alice", goodPassword, backend.StepDone)
+
+	e.failLogins("alice", 10) // locked
+	e.clock.Advance(15 * time.Minute)
+	// A fresh count: one failure is free again, no lock, no wait.
+	e.failLogins("alice", 1)
+	if _, err := e.svc.Login(ctx, "alice", goodPassword); err != nil {
+		t.Errorf("right password after an expired lock and one failure: got %v, want signed in", err)
+	}
+}
+
+// TestFailuresShareCounter: password, TOTP and recovery code failures count together.
+func TestFailuresShareCounter(t *testing.T) {
+	e := newEnv(t)
+	_, app := e.enrolledUser("alice")
+
+	e.failLogins("alice", 5)
+	e.clock.Advance(time.Minute)
+	st := e.login("alice", goodPassword, backend.StepVerify) // 6th charge
+	for i := range 3 {                                        // 7th to 9th
+		e.clock.Advance(31 * time.Second)
+		_, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, "000000")
+		wantCode(t, fmt.Sprintf("wrong TOTP code %d", i+1), err, backend.EUNAUTHORIZED)
+	}
+	e.clock.Advance(31 * time.Second)
+	_, err := e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, "0000-0000-0000-0000") // 10th: locks
+	wantCode(t, "wrong recovery code", err, backend.EUNAUTHORIZED)
+	if n := len(e.auditEvents(backend.AuditAccountLocked)); n != 1 {
+		t.Errorf("audit %s: got %d events, want 1", backend.AuditAccountLocked, n)
+	}
+
+	e.clock.Advance(time.Minute)
+	_, err = e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now()))
+	wantCode(t, "the right TOTP code while locked", err, backend.ETOOMANY)
+	_, err = e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, app.codes[0])
+	wantCode(t, "a right recovery code while locked", err, backend.ETOOMANY)
+	_, err = e.svc.Login(ctx, "alice", goodPassword)
+	wantCode(t, "the right password while locked", err, backend.EUNAUTHORIZED)
+
+	e.clock.Advance(15 * time.Minute)
+	st = e.login("alice", goodPassword, backend.StepVerify)
+	if _, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now())); err != nil {
+		t.Errorf("the right TOTP code after the lock: got %v, want signed in", err)
+	}
+	// The recovery code refused while locked was not used up.
+	st = e.login("alice", goodPassword, backend.StepVerify)
+	if _, err := e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, app.codes[0]); err != nil {
+		t.Errorf("the recovery code refused while locked: got %v, want signed in", err)
+	}
+}
+
+// TestPasswordAloneDoesNotReset: the right password of a two-factor account does not reset the
+// counter; only the whole login does.
+func TestPasswordAloneDoesNotReset(t *testing.T) {
+	e := newEnv(t)
+	_, app := e.enrolledUser("alice")
+
+	e.failLogins("alice", 8)
+	e.clock.Advance(time.Minute)
+	st := e.login("alice", goodPassword, backend.StepVerify) // 9th charge, no reset
+	e.clock.Advance(time.Minute)
+	_, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, "000000") // 10th: locks
+	wantCode(t, "wrong TOTP code", err, backend.EUNAUTHORIZED)
+	e.clock.Advance(time.Minute)
+	_, err = e.svc.Login(ctx, "alice", goodPassword)
+	wantCode(t, "the right password after the 10th failure", err, backend.EUNAUTHORIZED)
+
+	// The whole login does reset it.
+	e.clock.Advance(15 * time.Minute)
+	e.failLogins("alice", 5)
+	e.clock.Advance(time.Minute)
+	st = e.login("alice", goodPassword, backend.StepVerify)
+	e.clock.Advance(31 * time.Second) // the password step, too, was charged with a wait
+	if _, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now())); err != nil {
+		t.Fatalf("VerifyTOTP: %v", err)
+	}
+	e.failLogins("alice", 9)
+	e.clock.Advance(time.Minute)
+	e.login("alice", goodPassword, backend.StepVerify)
+}
