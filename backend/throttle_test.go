@@ -233,7 +233,7 @@ func TestFailuresShareCounter(t *testing.T) {
 	e.failLogins("alice", 5)
 	e.clock.Advance(time.Minute)
 	st := e.login("alice", goodPassword, backend.StepVerify) // 6th charge
-	for i := range 3 {                                        // 7th to 9th
+	for i := range 3 {                                       // 7th to 9th
 		e.clock.Advance(31 * time.Second)
 		_, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, "000000")
 		wantCode(t, fmt.Sprintf("wrong TOTP code %d", i+1), err, backend.EUNAUTHORIZED)
