@@ -1,0 +1,715 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"gatehouse/backend"
+)
+
+// assets is the built desktop front end. frontend/dist holds a tracked placeholder so that a
+// fresh checkout compiles before the front end is built; `go tool wails build` builds it first.
+//
+//go:embed all:frontend/dist
+var assets embed.FS
+
+// runDesktop opens the desktop console on svc and returns when its window closes. A binary built
+// without the Wails build tags cannot open a window: wails.Run then returns an error.
+func runDesktop(svc *backend.Service, logger *slog.Logger) error {
+	app := NewApp(svc, logger)
+	return wails.Run(&options.App{
+		Title:     "Gatehouse",
+		Width:     1100,
+		Height:    760,
+		MinWidth:  820,
+		MinHeight: 560,
+		AssetServer: &assetserver.Options{
+			Assets: assets,
+		},
+		BackgroundColour: &options.RGBA{R: 246, G: 247, B: 249, A: 255},
+		OnStartup:        app.startup,
+		OnShutdown:       app.shutdown,
+		Bind:             []any{app},
+		ErrorFormatter:   app.formatError,
+		// Setting any Linux option switches the GPU policy to Always unless it is set
+		// explicitly; Never is what works everywhere, including under Xvfb.
+		Linux: &linux.Options{
+			ProgramName:      "gatehouse",
+			WebviewGpuPolicy: linux.WebviewGpuPolicyNever,
+		},
+	})
+}
+
+// App is what the desktop front end calls: one exported method per user action, each a
+// translation to one backend call. It holds the console's login — the attempt token between
+// the password and the second factor, then the session token — because inside the Wails
+// window there are no cookies. No rule of the product is decided here.
+type App struct {
+	svc *backend.Service
+	log *slog.Logger
+
+	// ctx is the Wails context from OnStartup. Wails calls bound methods without a context,
+	// and its runtime (dialogs) needs this one, so it is the exception to "never store a ctx".
+	ctx context.Context
+
+	// saveDialog asks where to save a file; runtime.SaveFileDialog unless a test replaces it.
+	saveDialog func(ctx context.Context, opts runtime.SaveDialogOptions) (string, error)
+
+	mu       sync.Mutex
+	attempt  string   // login attempt token, between the password step and signing in
+	session  string   // session token, once signed in
+	codes    []string // recovery codes on screen, until "I have saved these codes"
+	codesFor string   // the username the codes belong to
+}
+
+// NewApp returns an App over svc with nobody signed in.
+func NewApp(svc *backend.Service, logger *slog.Logger) *App {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &App{svc: svc, log: logger, ctx: context.Background(), saveDialog: runtime.SaveFileDialog}
+}
+
+// startup is Wails' OnStartup: it keeps the context the runtime needs.
+func (a *App) startup(ctx context.Context) {
+	a.ctx = ctx
+	// A dev build driven by the desktop tests saves recovery codes to a directory instead of
+	// opening the native dialog, which a test cannot click. Production builds ignore this.
+	if dir := os.Getenv("GATEHOUSE_TEST_SAVE_DIR"); dir != "" && runtime.Environment(ctx).BuildType == "dev" {
+		a.saveDialog = func(_ context.Context, o runtime.SaveDialogOptions) (string, error) {
+			return filepath.Join(dir, o.DefaultFilename), nil
+		}
+	}
+}
+
+// shutdown is Wails' OnShutdown: closing the window logs out, so no session outlives it.
+func (a *App) shutdown(ctx context.Context) {
+	if err := a.Logout(); err != nil {
+		a.log.Warn("logout at shutdown", "err", err)
+	}
+}
+
+// call returns the context for one backend call: the Wails context, marked as coming from the
+// desktop console for the audit log.
+func (a *App) call() context.Context {
+	return backend.WithClient(a.ctx, backend.Client{IP: "desktop", UserAgent: "Gatehouse desktop console"})
+}
+
+// ErrorView is what a failed call rejects its promise with in the front end (see formatError).
+type ErrorView struct {
+	Code    string `json:"code"`    // a backend error code, e.g. "reauth"
+	Message string `json:"message"` // safe to show as is
+	// SignedOut reports that the console holds no login any more (the session or the login
+	// attempt ended): the front end goes back to the login screen and shows Message there.
+	SignedOut bool `json:"signedOut"`
+}
+
+// formatError is the Wails ErrorFormatter: it turns every error of a bound method into an
+// ErrorView. This is the desktop layer's one code-to-message table: backend messages are
+// written for people already; anything unrecognised is logged and shown as a generic sentence.
+func (a *App) formatError(err error) any {
+	code := backend.ErrorCode(err)
+	if code == backend.EINTERNAL {
+		a.log.Error("desktop call failed", "err", err)
+	}
+	a.mu.Lock()
+	signedOut := a.attempt == "" && a.session == ""
+	a.mu.Unlock()
+	return ErrorView{Code: code, Message: backend.ErrorMessage(err), SignedOut: signedOut}
+}
+
+// errSMSNotConfigured answers every SMS action until the SMS backend (Twilio) exists. SMS
+// enrollment and SMS login codes plug in at the methods that return it.
+var errSMSNotConfigured = backend.Errorf(backend.EUNAVAILABLE,
+	"SMS is not configured on this System. Use an App instead, or ask your administrator.")
+
+// ---- Views: what the front end receives. Times are RFC 3339 strings. ----
+
+// UserView is a user as the front end shows it.
+type UserView struct {
+	ID                 int64  `json:"id"`
+	Username           string `json:"username"`
+	DisplayName        string `json:"displayName"`
+	Name               string `json:"name"` // display name, or username when there is none
+	Email              string `json:"email"`
+	Role               string `json:"role"`
+	Disabled           bool   `json:"disabled"`
+	TwoFactorRequired  bool   `json:"twoFactorRequired"`
+	Method             string `json:"method"`          // "none", "app" or "sms"
+	TwoFactorStatus    string `json:"twoFactorStatus"` // "No", "Pending setup on next login" or "Enabled"
+	SMSPhone           string `json:"smsPhone"`
+	MustChangePassword bool   `json:"mustChangePassword"`
+	CreatedAt          string `json:"createdAt"`
+	UpdatedAt          string `json:"updatedAt"`
+}
+
+func userView(u *backend.User) *UserView {
+	if u == nil {
+		return nil
+	}
+	return &UserView{
+		ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Name: u.Name(), Email: u.Email,
+		Role: string(u.Role), Disabled: u.Disabled, TwoFactorRequired: u.TwoFactorRequired,
+		Method: string(u.Method), TwoFactorStatus: string(u.TwoFactorStatus()), SMSPhone: u.SMSPhone,
+		MustChangePassword: u.MustChangePassword, CreatedAt: timeString(u.CreatedAt), UpdatedAt: timeString(u.UpdatedAt),
+	}
+}
+
+func timeString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
+}
+
+// LoginView is where a login stands. Step is "verify" (second factor), "enroll" (required
+// enrollment), "change_password" (temporary password) or "done" (signed in).
+type LoginView struct {
+	Step string    `json:"step"`
+	User *UserView `json:"user"`
+}
+
+// login keeps the token of a login step and describes the step. A finished login replaces the
+// attempt with the session.
+func (a *App) login(st *backend.LoginState, err error) (*LoginView, error) {
+	if err != nil {
+		// A wrong code is "unauthorized" too, and leaves the attempt alive: ask the backend
+		// whether it still stands rather than guess from the code.
+		if attempt := a.token(&a.attempt); attempt != "" && backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+			if _, rerr := a.svc.ResumeLogin(a.call(), attempt); backend.ErrorCode(rerr) == backend.EUNAUTHORIZED {
+				a.dropIfEnded(rerr, &a.attempt)
+			}
+		}
+		return nil, err
+	}
+	a.mu.Lock()
+	if st.Step == backend.StepDone {
+		a.attempt, a.session = "", st.SessionToken
+	} else {
+		a.attempt, a.session = st.AttemptToken, ""
+	}
+	a.mu.Unlock()
+	return &LoginView{Step: string(st.Step), User: userView(st.User)}, nil
+}
+
+// dropIfEnded forgets the token *tok when err says the login or session it stands for has ended,
+// so that formatError reports the console as signed out.
+func (a *App) dropIfEnded(err error, tok *string) error {
+	if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+		a.mu.Lock()
+		*tok = ""
+		a.mu.Unlock()
+	}
+	return err
+}
+
+// ---- Login ----
+
+// NeedsFirstAdmin reports whether no administrator exists yet, so the login screen offers to
+// create the first one.
+func (a *App) NeedsFirstAdmin() (bool, error) {
+	return a.svc.NeedsFirstAdmin(a.call())
+}
+
+// CreateFirstAdmin creates the first administrator; refused once there is one.
+func (a *App) CreateFirstAdmin(f NewUserForm) (*UserView, error) {
+	u, err := a.svc.CreateFirstAdmin(a.call(), f.newUser())
+	return userView(u), err
+}
+
+// Login is the password step. It ends any earlier login of this console first.
+func (a *App) Login(username, password string) (*LoginView, error) {
+	if err := a.Logout(); err != nil {
+		return nil, err
+	}
+	return a.login(a.svc.Login(a.call(), username, password))
+}
+
+// VerifyTOTP is the second step with the 6-digit code of the authenticator app.
+func (a *App) VerifyTOTP(code string) (*LoginView, error) {
+	return a.login(a.svc.VerifyTOTP(a.call(), a.token(&a.attempt), code))
+}
+
+// VerifyRecoveryCode is the second step with a recovery code.
+func (a *App) VerifyRecoveryCode(code string) (*LoginView, error) {
+	return a.login(a.svc.VerifyRecoveryCode(a.call(), a.token(&a.attempt), code))
+}
+
+// SendSMSCode texts a login code to a user enrolled with SMS. SMS is not built yet.
+func (a *App) SendSMSCode() error {
+	return errSMSNotConfigured
+}
+
+// VerifySMSCode is the second step with a code received by text message. SMS is not built yet.
+func (a *App) VerifySMSCode(code string) (*LoginView, error) {
+	return nil, errSMSNotConfigured
+}
+
+// ChangeExpiredPassword is the login step after an administrator set a temporary password.
+func (a *App) ChangeExpiredPassword(newPassword string) (*LoginView, error) {
+	return a.login(a.svc.ChangeExpiredPassword(a.call(), a.token(&a.attempt), newPassword))
+}
+
+// Logout ends the session, or the login in progress ("Log out" on the enroll and verify
+// screens), and forgets any recovery codes on screen.
+func (a *App) Logout() error {
+	a.mu.Lock()
+	attempt, session := a.attempt, a.session
+	a.attempt, a.session, a.codes, a.codesFor = "", "", nil, ""
+	a.mu.Unlock()
+	if attempt != "" {
+		if err := a.svc.CancelLogin(a.call(), attempt); err != nil {
+			return err
+		}
+	}
+	if session == "" {
+		return nil
+	}
+	id, err := a.svc.Authenticate(a.call(), session)
+	if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+		return nil // already over
+	} else if err != nil {
+		return err
+	}
+	return a.svc.Logout(a.call(), id)
+}
+
+func (a *App) token(tok *string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return *tok
+}
+
+// signedIn returns the identity of the signed-in user.
+func (a *App) signedIn() (*backend.Identity, error) {
+	id, err := a.svc.Authenticate(a.call(), a.token(&a.session))
+	return id, a.dropIfEnded(err, &a.session)
+}
+
+// enroller returns the identity that enrolls: the login at its enroll step, or else the
+// signed-in user (Profile, "Setup Two-Factor").
+func (a *App) enroller() (*backend.Identity, error) {
+	if attempt := a.token(&a.attempt); attempt != "" {
+		id, err := a.svc.EnrollmentIdentity(a.call(), attempt)
+		return id, a.dropIfEnded(err, &a.attempt)
+	}
+	return a.signedIn()
+}
+
+// Session returns the signed-in user. It fails with "unauthorized" (signedOut) when the session
+// has ended, for example after the idle timeout.
+func (a *App) Session() (*UserView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	return userView(id.User), nil
+}
+
+// ---- Profile and enrollment ----
+
+// ProfileView is the signed-in user's profile page.
+type ProfileView struct {
+	User              UserView `json:"user"`
+	RecoveryCodesLeft int      `json:"recoveryCodesLeft"`
+	SMSConfigured     bool     `json:"smsConfigured"` // false until the SMS backend lands
+}
+
+// Profile returns the signed-in user's profile.
+func (a *App) Profile() (*ProfileView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	left, err := a.svc.RecoveryCodesLeft(a.call(), id)
+	if err != nil {
+		return nil, err
+	}
+	return &ProfileView{User: *userView(id.User), RecoveryCodesLeft: left}, nil
+}
+
+// ConfirmPassword confirms the signed-in user's password, which the two-factor changes of the
+// profile need (their errors have code "reauth" when it is due).
+func (a *App) ConfirmPassword(password string) error {
+	id, err := a.signedIn()
+	if err != nil {
+		return err
+	}
+	return a.svc.ConfirmPassword(a.call(), id, password)
+}
+
+// ChangePassword changes the signed-in user's password.
+func (a *App) ChangePassword(current, newPassword string) error {
+	id, err := a.signedIn()
+	if err != nil {
+		return err
+	}
+	return a.svc.ChangePassword(a.call(), id, current, newPassword)
+}
+
+// AppEnrollmentView is the "Use an App" page: the QR code and the same key for typing.
+type AppEnrollmentView struct {
+	Key       string `json:"key"`       // base32, in groups of four
+	URI       string `json:"uri"`       // the otpauth:// URI the QR code encodes
+	QRCodeURL string `json:"qrCodeUrl"` // the QR code as a data: URL (PNG)
+	Issuer    string `json:"issuer"`    // the name the app lists the account under
+	Account   string `json:"account"`   // the username
+}
+
+// BeginAppEnrollment starts "Use an App", from a required login or from the profile.
+func (a *App) BeginAppEnrollment() (*AppEnrollmentView, error) {
+	id, err := a.enroller()
+	if err != nil {
+		return nil, err
+	}
+	e, err := a.svc.BeginAppEnrollment(a.call(), id)
+	if err != nil {
+		return nil, err
+	}
+	issuer := ""
+	if u, err := url.Parse(e.URI); err == nil {
+		issuer = u.Query().Get("issuer")
+	}
+	return &AppEnrollmentView{
+		Key: e.Key, URI: e.URI, Issuer: issuer, Account: id.User.Username,
+		QRCodeURL: "data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRCodePNG),
+	}, nil
+}
+
+// EnrollmentView is the end of an enrollment: the recovery codes to show once, and for a
+// required login the step that follows (normally "done").
+type EnrollmentView struct {
+	RecoveryCodes []string   `json:"recoveryCodes"`
+	Login         *LoginView `json:"login"` // nil when enrolling from the profile
+}
+
+// ConfirmAppEnrollment finishes "Use an App" with a code from the app.
+func (a *App) ConfirmAppEnrollment(code string) (*EnrollmentView, error) {
+	id, err := a.enroller()
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.svc.ConfirmAppEnrollment(a.call(), id, code)
+	if err != nil {
+		return nil, err
+	}
+	v := &EnrollmentView{RecoveryCodes: res.RecoveryCodes}
+	if res.Login != nil {
+		if v.Login, err = a.login(res.Login, nil); err != nil {
+			return nil, err
+		}
+	}
+	a.showCodes(id.User.Username, res.RecoveryCodes)
+	return v, nil
+}
+
+// BeginSMSEnrollment starts "Use SMS". SMS is not built yet: it always reports that SMS is not
+// configured. The SMS backend's BeginSMSEnrollment plugs in here.
+func (a *App) BeginSMSEnrollment() error {
+	if _, err := a.enroller(); err != nil {
+		return err
+	}
+	return errSMSNotConfigured
+}
+
+// RegenerateRecoveryCodes replaces the signed-in user's recovery codes with a new set.
+func (a *App) RegenerateRecoveryCodes() ([]string, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	codes, err := a.svc.RegenerateRecoveryCodes(a.call(), id)
+	if err != nil {
+		return nil, err
+	}
+	a.showCodes(id.User.Username, codes)
+	return codes, nil
+}
+
+// DisableOwnTwoFactor turns off the signed-in user's two-factor authentication (refused when an
+// administrator requires it).
+func (a *App) DisableOwnTwoFactor() error {
+	id, err := a.signedIn()
+	if err != nil {
+		return err
+	}
+	return a.svc.DisableOwnTwoFactor(a.call(), id)
+}
+
+func (a *App) showCodes(username string, codes []string) {
+	a.mu.Lock()
+	a.codes, a.codesFor = codes, username
+	a.mu.Unlock()
+}
+
+// SaveRecoveryCodes saves the recovery codes on screen to a text file the user chooses in the
+// native save dialog. It returns the file's path, or "" if the user cancelled.
+func (a *App) SaveRecoveryCodes() (string, error) {
+	a.mu.Lock()
+	codes, username := a.codes, a.codesFor
+	a.mu.Unlock()
+	if len(codes) == 0 {
+		return "", backend.Errorf(backend.ECONFLICT, "There are no recovery codes on screen to save.")
+	}
+	path, err := a.saveDialog(a.ctx, runtime.SaveDialogOptions{
+		Title:           "Save recovery codes",
+		DefaultFilename: "gatehouse-recovery-codes-" + username + ".txt",
+		Filters:         []runtime.FileFilter{{DisplayName: "Text files (*.txt)", Pattern: "*.txt"}},
+	})
+	if err != nil || path == "" {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Gatehouse recovery codes for %s\nCreated %s\n\n", username, time.Now().Format("2 January 2006 15:04"))
+	for _, c := range codes {
+		fmt.Fprintf(&b, "  %s\n", c)
+	}
+	b.WriteString("\nEach code can be used once, in place of your authenticator app or text message code.\n" +
+		"Keep them in a secure place. Generating new codes voids these.\n")
+	// 0600: the file is as good as a second factor.
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return "", backend.Errorf(backend.EINVALID, "Could not save the file: %v", errors.Unwrap(err))
+	}
+	return path, nil
+}
+
+// AcknowledgeRecoveryCodes is "I have saved these codes": the console forgets them.
+func (a *App) AcknowledgeRecoveryCodes() {
+	a.mu.Lock()
+	a.codes, a.codesFor = nil, ""
+	a.mu.Unlock()
+}
+
+// ---- Administration ----
+
+// UserQuery filters the user list.
+type UserQuery struct {
+	Search string `json:"search"`
+	Status string `json:"status"` // "", "No", "Pending setup on next login" or "Enabled"
+	Offset int    `json:"offset"`
+	Limit  int    `json:"limit"`
+}
+
+// UserListView is one page of the user list.
+type UserListView struct {
+	Users  []*UserView `json:"users"`
+	Total  int         `json:"total"`
+	Offset int         `json:"offset"`
+	Limit  int         `json:"limit"`
+}
+
+// Users returns one page of the user list. Administrators only.
+func (a *App) Users(q UserQuery) (*UserListView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.svc.Users(a.call(), id, backend.UserFilter{
+		Search: q.Search, Status: backend.TwoFactorStatus(q.Status), Offset: q.Offset, Limit: q.Limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	v := &UserListView{Users: []*UserView{}, Total: p.Total, Offset: p.Offset, Limit: p.Limit}
+	for _, u := range p.Users {
+		v.Users = append(v.Users, userView(u))
+	}
+	return v, nil
+}
+
+// User returns one user. Administrators only.
+func (a *App) User(userID int64) (*UserView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.svc.User(a.call(), id, userID)
+	return userView(u), err
+}
+
+// NewUserForm is the "New User" form.
+type NewUserForm struct {
+	Username           string `json:"username"`
+	DisplayName        string `json:"displayName"`
+	Email              string `json:"email"`
+	Password           string `json:"password"`
+	Role               string `json:"role"`             // "user" or "admin"
+	RequireTwoFactor   bool   `json:"requireTwoFactor"` // "Two-Factor Authentication: Yes"
+	MustChangePassword bool   `json:"mustChangePassword"`
+}
+
+func (f NewUserForm) newUser() backend.NewUser {
+	return backend.NewUser{
+		Username: f.Username, DisplayName: f.DisplayName, Email: f.Email, Password: f.Password,
+		Role: backend.Role(f.Role), RequireTwoFactor: f.RequireTwoFactor, MustChangePassword: f.MustChangePassword,
+	}
+}
+
+// CreateUser adds a user. Administrators only.
+func (a *App) CreateUser(f NewUserForm) (*UserView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.svc.CreateUser(a.call(), id, f.newUser())
+	return userView(u), err
+}
+
+// UserForm is the "Edit this User" form.
+type UserForm struct {
+	DisplayName string `json:"displayName"`
+	Email       string `json:"email"`
+	Role        string `json:"role"`
+	Disabled    bool   `json:"disabled"`
+}
+
+// UpdateUser saves "Edit this User". Only the fields that differ from the user as stored are
+// sent, so the audit log names what actually changed. Administrators only.
+func (a *App) UpdateUser(userID int64, f UserForm) (*UserView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.svc.User(a.call(), id, userID)
+	if err != nil {
+		return nil, err
+	}
+	var ch backend.UserChanges
+	if f.DisplayName != u.DisplayName {
+		ch.DisplayName = &f.DisplayName
+	}
+	if f.Email != u.Email {
+		ch.Email = &f.Email
+	}
+	if role := backend.Role(f.Role); role != u.Role {
+		ch.Role = &role
+	}
+	if f.Disabled != u.Disabled {
+		ch.Disabled = &f.Disabled
+	}
+	u, err = a.svc.UpdateUser(a.call(), id, userID, ch)
+	return userView(u), err
+}
+
+// SetUserPassword sets a new password for a user; with mustChange the user chooses their own at
+// the next login. Administrators only.
+func (a *App) SetUserPassword(userID int64, password string, mustChange bool) error {
+	id, err := a.signedIn()
+	if err != nil {
+		return err
+	}
+	return a.svc.SetUserPassword(a.call(), id, userID, password, mustChange)
+}
+
+// RequireTwoFactor makes the user enroll at their next login. Administrators only.
+func (a *App) RequireTwoFactor(userID int64) (*UserView, error) {
+	return a.adminChange(userID, a.svc.RequireTwoFactor)
+}
+
+// DisableTwoFactor removes the requirement and the enrollment. Administrators only.
+func (a *App) DisableTwoFactor(userID int64) (*UserView, error) {
+	return a.adminChange(userID, a.svc.DisableTwoFactor)
+}
+
+// ResetTwoFactor removes the enrollment and keeps the requirement. Administrators only.
+func (a *App) ResetTwoFactor(userID int64) (*UserView, error) {
+	return a.adminChange(userID, a.svc.ResetTwoFactor)
+}
+
+func (a *App) adminChange(userID int64, change func(context.Context, *backend.Identity, int64) (*backend.User, error)) (*UserView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	u, err := change(a.call(), id, userID)
+	return userView(u), err
+}
+
+// StatusCount is how many users have one Two-Factor status.
+type StatusCount struct {
+	Status string `json:"status"`
+	Count  int    `json:"count"`
+}
+
+// StatusCounts counts users by Two-Factor status, in display order (No, Pending, Enabled), for
+// the overview chart. Administrators only.
+func (a *App) StatusCounts() ([]StatusCount, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.svc.StatusCounts(a.call(), id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StatusCount, 0, len(backend.Statuses))
+	for _, s := range backend.Statuses {
+		out = append(out, StatusCount{Status: string(s), Count: c[s]})
+	}
+	return out, nil
+}
+
+// AuditQuery filters the audit log.
+type AuditQuery struct {
+	Action   string `json:"action"`   // exact action, or a prefix ending in "." such as "admin."
+	Username string `json:"username"` // events by or about this user
+	Offset   int    `json:"offset"`
+	Limit    int    `json:"limit"`
+}
+
+// AuditEventView is one entry of the audit log.
+type AuditEventView struct {
+	ID     int64  `json:"id"`
+	At     string `json:"at"`
+	Action string `json:"action"`
+	Actor  string `json:"actor"`
+	Target string `json:"target"`
+	Detail string `json:"detail"`
+	IP     string `json:"ip"`
+}
+
+// AuditLogView is one page of the audit log, newest first.
+type AuditLogView struct {
+	Events []AuditEventView `json:"events"`
+	Total  int              `json:"total"`
+	Offset int              `json:"offset"`
+	Limit  int              `json:"limit"`
+}
+
+// AuditLog returns one page of the audit log. Administrators only.
+func (a *App) AuditLog(q AuditQuery) (*AuditLogView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.svc.AuditLog(a.call(), id, backend.AuditFilter{
+		Action: q.Action, Username: strings.TrimSpace(q.Username), Offset: q.Offset, Limit: q.Limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	v := &AuditLogView{Events: []AuditEventView{}, Total: p.Total, Offset: p.Offset, Limit: p.Limit}
+	for _, e := range p.Events {
+		v.Events = append(v.Events, AuditEventView{
+			ID: e.ID, At: timeString(e.At), Action: e.Action, Actor: e.ActorName, Target: e.TargetName,
+			Detail: e.Detail, IP: e.IP,
+		})
+	}
+	return v, nil
+}

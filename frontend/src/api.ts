@@ -1,0 +1,28 @@
+// The front end's only door to Go: the generated Wails bindings, plus how their errors look.
+import * as App from "../wailsjs/go/main/App";
+import { main } from "../wailsjs/go/models";
+
+export { App, main };
+
+/** AppError is what a bound method rejects with (app.go: ErrorView). */
+export interface AppError {
+  code: string;
+  message: string;
+  signedOut: boolean;
+}
+
+const generic = "Something went wrong. Please try again; if it keeps happening, tell your administrator.";
+
+/** toAppError reads a rejection of a bound method. */
+export function toAppError(e: unknown): AppError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) {
+    const v = e as { code: unknown; message: unknown; signedOut?: unknown };
+    return { code: String(v.code), message: String(v.message), signedOut: v.signedOut === true };
+  }
+  console.error(e);
+  return { code: "internal", message: generic, signedOut: false };
+}
+
+// Backend error codes the screens act on (backend/error.go).
+export const EREAUTH = "reauth";
+export const EUNAVAILABLE = "unavailable";

@@ -1,0 +1,33 @@
+// Password confirmation: two-factor changes in the profile need a recently confirmed password.
+// The backend says so with the "reauth" code; this asks for the password and tries again.
+import { App, EREAUTH, toAppError } from "./api";
+import { Cancelled, report } from "./nav";
+import { dialog, DialogHandled, field, h, input } from "./ui";
+
+/** withReauth runs action, asking for the password once if the backend wants it confirmed. */
+export async function withReauth<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (e) {
+    if (toAppError(e).code !== EREAUTH) throw e;
+  }
+  const password = input("confirm-password", { type: "password", autocomplete: "current-password", autofocus: true });
+  const ok = await dialog(
+    {
+      title: "Confirm your password",
+      body: [h("p", null, "For your security, enter your password to change your Two-Factor Authentication settings."), field("Password", password)],
+      confirm: "Confirm",
+    },
+    async (msg) => {
+      try {
+        await App.ConfirmPassword(password.value);
+      } catch (e) {
+        password.value = "";
+        report(e, msg);
+        throw new DialogHandled();
+      }
+    },
+  );
+  if (!ok) throw new Cancelled();
+  return action();
+}

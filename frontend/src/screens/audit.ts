@@ -1,0 +1,104 @@
+// Administration -> Audit Log: who did what to whom, and when, newest first.
+import { App, main } from "../api";
+import { card, pageHeader, signedInPage } from "../layout";
+import { report } from "../nav";
+import { formatTime, h } from "../ui";
+
+// What each action reads as (backend/audit.go lists them).
+const labels: Record<string, string> = {
+  "login.success": "Logged in",
+  "login.failure": "Failed login",
+  "login.throttled": "Login refused (too many attempts)",
+  "account.locked": "Account locked",
+  "login.2fa_failure": "Wrong Two-Factor code",
+  "login.recovery_code": "Used a recovery code",
+  logout: "Logged out",
+  "2fa.enrolled": "Set up Two-Factor",
+  "2fa.disabled": "Turned off Two-Factor",
+  "2fa.recovery_regenerated": "Regenerated recovery codes",
+  "password.changed": "Changed password",
+  "admin.user_created": "Created user",
+  "admin.user_updated": "Edited user",
+  "admin.password_set": "Set password",
+  "admin.2fa_required": "Required Two-Factor",
+  "admin.2fa_disabled": "Disabled Two-Factor",
+  "admin.2fa_reset": "Reset Two-Factor",
+};
+
+const filters: [string, string][] = [
+  ["", "All events"],
+  ["login.", "Logins"],
+  ["admin.", "Administration"],
+  ["2fa.", "Two-Factor"],
+];
+
+const query: main.AuditQuery = { action: "", username: "", offset: 0, limit: 50 };
+
+export async function render(): Promise<void> {
+  await signedInPage("audit", async (_me, msg) => {
+    const body = h("div");
+    const load = async () => {
+      try {
+        const page = await App.AuditLog(query);
+        body.replaceChildren(table(page), pager(page, load));
+      } catch (e) {
+        report(e, msg);
+      }
+    };
+    const kind = h("select", { "aria-label": "Kind of event" }, filters.map(([v, t]) => h("option", { value: v }, t)));
+    kind.value = query.action;
+    kind.addEventListener("change", () => {
+      query.action = kind.value;
+      query.offset = 0;
+      void load();
+    });
+    const user = h("input", { type: "search", placeholder: "Username", value: query.username });
+    user.addEventListener("change", () => {
+      query.username = user.value;
+      query.offset = 0;
+      void load();
+    });
+    await load();
+    return [pageHeader("Audit Log", "Administration"), card(null, h("div", { class: "toolbar" }, user, kind), body)];
+  });
+}
+
+function table(page: main.AuditLogView): HTMLElement {
+  if (page.events.length === 0) return h("p", { class: "empty" }, "No events.");
+  return h(
+    "table",
+    { class: "table table-compact", id: "audit-table" },
+    h("thead", null, h("tr", null, ["When", "Event", "By", "User", "Details", "From"].map((t) => h("th", null, t)))),
+    h(
+      "tbody",
+      null,
+      page.events.map((e) =>
+        h(
+          "tr",
+          null,
+          h("td", { class: "nowrap" }, formatTime(e.at)),
+          h("td", null, labels[e.action] ?? e.action),
+          h("td", null, e.actor || "—"),
+          h("td", null, e.target || "—"),
+          h("td", { class: "muted" }, e.detail),
+          h("td", { class: "muted" }, e.ip),
+        ),
+      ),
+    ),
+  );
+}
+
+function pager(page: main.AuditLogView, refresh: () => Promise<void>): HTMLElement {
+  const last = page.offset + page.events.length;
+  return h(
+    "div",
+    { class: "pager" },
+    h("span", { class: "muted" }, `${page.total === 0 ? 0 : page.offset + 1}–${last} of ${page.total} events`),
+    h(
+      "div",
+      null,
+      h("button", { type: "button", class: "btn btn-secondary btn-small", disabled: page.offset === 0, onclick: () => { query.offset = Math.max(0, page.offset - page.limit); void refresh(); } }, "Newer"),
+      h("button", { type: "button", class: "btn btn-secondary btn-small", disabled: last >= page.total, onclick: () => { query.offset = page.offset + page.limit; void refresh(); } }, "Older"),
+    ),
+  );
+}

@@ -1,0 +1,62 @@
+// Administration -> Users -> New User. "Two-Factor Authentication" is No by default; Yes makes
+// the user enroll at their first login.
+import { App } from "../api";
+import { card, pageHeader, signedInPage } from "../layout";
+import { go, report } from "../nav";
+import { field, h, input, MessageBox, onSubmit } from "../ui";
+
+export async function render(): Promise<void> {
+  await signedInPage("users", async () => {
+    const msg = new MessageBox();
+    const username = input("username", { autofocus: true, required: true });
+    const name = input("displayName");
+    const email = input("email", { type: "email" });
+    const password = input("password", { type: "password", autocomplete: "new-password", required: true });
+    const role = h("select", { name: "role" }, h("option", { value: "user" }, "User"), h("option", { value: "admin" }, "Administrator"));
+    const tfNo = h("input", { type: "radio", name: "twoFactor", value: "no", id: "two-factor-no", checked: true });
+    const tfYes = h("input", { type: "radio", name: "twoFactor", value: "yes", id: "two-factor-yes" });
+    const mustChange = h("input", { type: "checkbox", name: "mustChange", id: "must-change", checked: true });
+
+    const form = h(
+      "form",
+      { class: "form form-wide", id: "new-user-form" },
+      msg.el,
+      h("div", { class: "grid-2 tight" }, field("Username", username), field("Full name", name)),
+      h("div", { class: "grid-2 tight" }, field("Email", email), field("Role", role)),
+      field("Password", password, "At least 8 characters. Give it to the user in person or by another secure channel."),
+      h("label", { class: "check", for: "must-change" }, mustChange, " The user must choose a new password at first login"),
+      h(
+        "fieldset",
+        { class: "field radio-group" },
+        h("legend", null, "Two-Factor Authentication"),
+        h("label", { class: "radio", for: "two-factor-no" }, tfNo, " No"),
+        h("label", { class: "radio", for: "two-factor-yes" }, tfYes, " Yes"),
+        h("p", { class: "hint" }, "Yes requires the user to enroll in Two-Factor Authentication when they log in for the first time."),
+      ),
+      h(
+        "div",
+        { class: "form-actions form-actions-start" },
+        h("button", { type: "submit", class: "btn btn-primary" }, "Create User"),
+        h("button", { type: "button", class: "btn btn-secondary", onclick: () => go({ name: "users" }) }, "Cancel"),
+      ),
+    );
+    onSubmit(form, async () => {
+      msg.clear();
+      try {
+        const u = await App.CreateUser({
+          username: username.value,
+          displayName: name.value,
+          email: email.value,
+          password: password.value,
+          role: role.value,
+          requireTwoFactor: tfYes.checked,
+          mustChangePassword: mustChange.checked,
+        });
+        go({ name: "user", id: u.id, flash: `User ${u.username} created.` });
+      } catch (e) {
+        report(e, msg);
+      }
+    });
+    return [pageHeader("New User", "Administration › Users"), card(null, form)];
+  });
+}

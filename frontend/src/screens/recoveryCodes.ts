@@ -1,0 +1,66 @@
+// Recovery codes: the 5 codes, shown once, with "Print" (a clean sheet via the print
+// stylesheet), "Save…" (native dialog, .txt) and the required "I have saved these codes".
+import { App } from "../api";
+import { authPage } from "../layout";
+import { afterLogin, go, report, Route } from "../nav";
+import { h, MessageBox } from "../ui";
+
+export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
+  const msg = new MessageBox();
+  const list = () => h("ol", { class: "codes", id: "recovery-codes" }, route.codes.map((c) => h("li", null, h("code", null, c))));
+
+  const saved = h("input", { type: "checkbox", id: "codes-saved" });
+  const done = h("button", { type: "button", class: "btn btn-primary", id: "codes-continue", disabled: true }, "Continue");
+  saved.addEventListener("change", () => (done.disabled = !saved.checked));
+
+  const print = h("button", { type: "button", class: "btn btn-secondary", id: "codes-print" }, "Print");
+  print.addEventListener("click", () => window.print());
+
+  const save = h("button", { type: "button", class: "btn btn-secondary", id: "codes-save" }, "Save…");
+  save.addEventListener("click", async () => {
+    msg.clear();
+    try {
+      const path = await App.SaveRecoveryCodes();
+      if (path) msg.success(`Saved to ${path}`);
+    } catch (e) {
+      report(e, msg);
+    }
+  });
+
+  done.addEventListener("click", async () => {
+    await App.AcknowledgeRecoveryCodes();
+    if (route.login) {
+      afterLogin(route.login);
+      return;
+    }
+    go({ name: "profile", flash: route.regenerated ? "New recovery codes generated. The old codes no longer work." : "Two-Factor Authentication is enabled." });
+  });
+
+  authPage(
+    true,
+    h("h1", null, route.regenerated ? "Your new recovery codes" : "Two-Factor Authentication is set up"),
+    h(
+      "p",
+      null,
+      "Save these 5 recovery codes in a secure place or print them. Each code can be used once, in lieu of your phone, when you have no cell service or no access to the Internet on your mobile device.",
+    ),
+    h("p", { class: "muted" }, "You will not see these codes again. You can generate new ones at any time from your Profile."),
+    msg.el,
+    list(),
+    h("div", { class: "form-actions form-actions-start" }, print, save),
+    h("label", { class: "check", for: "codes-saved" }, saved, " I have saved these codes"),
+    h("div", { class: "form-actions" }, done),
+  );
+
+  // The sheet that printing shows instead of the window (see the print stylesheet).
+  document.getElementById("print-root")?.replaceChildren(
+    h(
+      "div",
+      { class: "print-sheet" },
+      h("h1", null, "Gatehouse recovery codes"),
+      h("p", null, `Created ${new Date().toLocaleString()}`),
+      list(),
+      h("p", null, "Each code can be used once in place of your authenticator app or text message code. Keep this sheet in a secure place. Generating new codes voids these."),
+    ),
+  );
+}

@@ -1,0 +1,350 @@
+export namespace main {
+	
+	export class AppEnrollmentView {
+	    key: string;
+	    uri: string;
+	    qrCodeUrl: string;
+	    issuer: string;
+	    account: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppEnrollmentView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.key = source["key"];
+	        this.uri = source["uri"];
+	        this.qrCodeUrl = source["qrCodeUrl"];
+	        this.issuer = source["issuer"];
+	        this.account = source["account"];
+	    }
+	}
+	export class AuditEventView {
+	    id: number;
+	    at: string;
+	    action: string;
+	    actor: string;
+	    target: string;
+	    detail: string;
+	    ip: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AuditEventView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.at = source["at"];
+	        this.action = source["action"];
+	        this.actor = source["actor"];
+	        this.target = source["target"];
+	        this.detail = source["detail"];
+	        this.ip = source["ip"];
+	    }
+	}
+	export class AuditLogView {
+	    events: AuditEventView[];
+	    total: number;
+	    offset: number;
+	    limit: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new AuditLogView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.events = this.convertValues(source["events"], AuditEventView);
+	        this.total = source["total"];
+	        this.offset = source["offset"];
+	        this.limit = source["limit"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class AuditQuery {
+	    action: string;
+	    username: string;
+	    offset: number;
+	    limit: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new AuditQuery(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.action = source["action"];
+	        this.username = source["username"];
+	        this.offset = source["offset"];
+	        this.limit = source["limit"];
+	    }
+	}
+	export class UserView {
+	    id: number;
+	    username: string;
+	    displayName: string;
+	    name: string;
+	    email: string;
+	    role: string;
+	    disabled: boolean;
+	    twoFactorRequired: boolean;
+	    method: string;
+	    twoFactorStatus: string;
+	    smsPhone: string;
+	    mustChangePassword: boolean;
+	    createdAt: string;
+	    updatedAt: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new UserView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.username = source["username"];
+	        this.displayName = source["displayName"];
+	        this.name = source["name"];
+	        this.email = source["email"];
+	        this.role = source["role"];
+	        this.disabled = source["disabled"];
+	        this.twoFactorRequired = source["twoFactorRequired"];
+	        this.method = source["method"];
+	        this.twoFactorStatus = source["twoFactorStatus"];
+	        this.smsPhone = source["smsPhone"];
+	        this.mustChangePassword = source["mustChangePassword"];
+	        this.createdAt = source["createdAt"];
+	        this.updatedAt = source["updatedAt"];
+	    }
+	}
+	export class LoginView {
+	    step: string;
+	    user?: UserView;
+	
+	    static createFrom(source: any = {}) {
+	        return new LoginView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.step = source["step"];
+	        this.user = this.convertValues(source["user"], UserView);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class EnrollmentView {
+	    recoveryCodes: string[];
+	    login?: LoginView;
+	
+	    static createFrom(source: any = {}) {
+	        return new EnrollmentView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.recoveryCodes = source["recoveryCodes"];
+	        this.login = this.convertValues(source["login"], LoginView);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class NewUserForm {
+	    username: string;
+	    displayName: string;
+	    email: string;
+	    password: string;
+	    role: string;
+	    requireTwoFactor: boolean;
+	    mustChangePassword: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new NewUserForm(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.username = source["username"];
+	        this.displayName = source["displayName"];
+	        this.email = source["email"];
+	        this.password = source["password"];
+	        this.role = source["role"];
+	        this.requireTwoFactor = source["requireTwoFactor"];
+	        this.mustChangePassword = source["mustChangePassword"];
+	    }
+	}
+	export class ProfileView {
+	    user: UserView;
+	    recoveryCodesLeft: number;
+	    smsConfigured: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new ProfileView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.user = this.convertValues(source["user"], UserView);
+	        this.recoveryCodesLeft = source["recoveryCodesLeft"];
+	        this.smsConfigured = source["smsConfigured"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class StatusCount {
+	    status: string;
+	    count: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new StatusCount(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.status = source["status"];
+	        this.count = source["count"];
+	    }
+	}
+	export class UserForm {
+	    displayName: string;
+	    email: string;
+	    role: string;
+	    disabled: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new UserForm(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.displayName = source["displayName"];
+	        this.email = source["email"];
+	        this.role = source["role"];
+	        this.disabled = source["disabled"];
+	    }
+	}
+	export class UserListView {
+	    users: UserView[];
+	    total: number;
+	    offset: number;
+	    limit: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new UserListView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.users = this.convertValues(source["users"], UserView);
+	        this.total = source["total"];
+	        this.offset = source["offset"];
+	        this.limit = source["limit"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class UserQuery {
+	    search: string;
+	    status: string;
+	    offset: number;
+	    limit: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new UserQuery(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.search = source["search"];
+	        this.status = source["status"];
+	        this.offset = source["offset"];
+	        this.limit = source["limit"];
+	    }
+	}
+
+}
+
