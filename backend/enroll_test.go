@@ -426,3 +426,68 @@ func TestRecoveryCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmAppEnrollmentDoubleSubmit: the confirm form sent twice at once (a double click)
+// must not hand out recovery codes that the other submission has already replaced. Whichever
+// submissions succeed, the codes they show must be the ones that work.
+func TestConfirmAppEnrollmentDoubleSubmit(t *testing.T) {
+	for _, path := range []string{"profile", "login"} {
+		t.Run(path, func(t *testing.T) {
+			e := newEnv(t, generousLockout)
+			var ids [8]*backend.Identity
+			if path == "profile" {
+				e.createUser(backend.NewUser{Username: "alice"})
+				id := e.signIn("alice", goodPassword)
+				if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
+					t.Fatal(err)
+				}
+				for i := range ids {
+					ids[i] = id
+				}
+			} else {
+				e.createUser(backend.NewUser{Username: "alice", RequireTwoFactor: true})
+				st := e.login("alice", goodPassword, backend.StepEnroll)
+				for i := range ids {
+					var err error
+					if ids[i], err = e.svc.EnrollmentIdentity(ctx, st.AttemptToken); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			en, err := e.svc.BeginAppEnrollment(ctx, ids[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := totpCode(t, decodeKey(t, en.Key), e.clock.Now())
+
+			results := make([]*backend.EnrollmentResult, len(ids))
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range ids {
+				wg.Go(func() {
+					<-start
+					results[i], _ = e.svc.ConfirmAppEnrollment(ctx, ids[i], code)
+				})
+			}
+			close(start)
+			wg.Wait()
+
+			e.clock.Advance(time.Minute)
+			shown := 0
+			for _, res := range results {
+				if res == nil {
+					continue
+				}
+				shown++
+				// Every set of codes shown to the user must work.
+				st := e.login("alice", goodPassword, backend.StepVerify)
+				if _, err := e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, res.RecoveryCodes[4]); err != nil {
+					t.Errorf("a recovery code shown by a successful confirmation: got %v, want it accepted", err)
+				}
+			}
+			if shown == 0 {
+				t.Errorf("successful confirmations: got none, want one")
+			}
+		})
+	}
+}

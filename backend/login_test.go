@@ -1,0 +1,275 @@
+package backend_test
+
+import (
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+)
+
+func TestLoginSteps(t *testing.T) {
+	e := newEnv(t, generousLockout)
+	e.createUser(backend.NewUser{Username: "plain"})
+	e.createUser(backend.NewUser{Username: "required", RequireTwoFactor: true})
+	e.createUser(backend.NewUser{Username: "temporary", MustChangePassword: true})
+	_, app := e.enrolledUser("enrolled")
+	e.createUser(backend.NewUser{Username: "required.temporary", RequireTwoFactor: true, MustChangePassword: true})
+
+	tests := []struct {
+		username string
+		want     backend.LoginStep
+	}{
+		{"plain", backend.StepDone},
+		{"PLAIN", backend.StepDone}, // usernames are case-insensitive
+		{"  plain ", backend.StepDone},
+		{"required", backend.StepEnroll},
+		{"temporary", backend.StepChangePassword},
+		{"enrolled", backend.StepVerify},
+		{"required.temporary", backend.StepEnroll}, // the second factor comes first
+	}
+	for _, tt := range tests {
+		t.Run(tt.username, func(t *testing.T) {
+			st, err := e.svc.Login(ctx, tt.username, goodPassword)
+			if err != nil {
+				t.Fatalf("Login: %v", err)
+			}
+			if st.Step != tt.want {
+				t.Errorf("step: got %s, want %s", st.Step, tt.want)
+			}
+			if st.User == nil || st.User.Username != trimmedLower(tt.username) {
+				t.Errorf("user: got %+v, want %s", st.User, trimmedLower(tt.username))
+			}
+			if tt.want == backend.StepDone {
+				if st.SessionToken == "" || st.AttemptToken != "" {
+					t.Errorf("signed in: got session %q attempt %q, want a session token only", st.SessionToken, st.AttemptToken)
+				}
+				if want := e.clock.Now().Add(12 * time.Hour); !st.ExpiresAt.Equal(want) {
+					t.Errorf("session ExpiresAt: got %v, want %v", st.ExpiresAt, want)
+				}
+				e.identity(st.SessionToken)
+				return
+			}
+			if st.AttemptToken == "" || st.SessionToken != "" {
+				t.Errorf("step %s: got session %q attempt %q, want an attempt token only", st.Step, st.SessionToken, st.AttemptToken)
+			}
+			if want := e.clock.Now().Add(10 * time.Minute); !st.ExpiresAt.Equal(want) {
+				t.Errorf("attempt ExpiresAt: got %v, want %v", st.ExpiresAt, want)
+			}
+			// A reloaded page finds the same step.
+			again, err := e.svc.ResumeLogin(ctx, st.AttemptToken)
+			if err != nil || again.Step != tt.want {
+				t.Errorf("ResumeLogin: got %+v, %v, want step %s", again, err, tt.want)
+			}
+			// An attempt is not a session.
+			_, err = e.svc.Authenticate(ctx, st.AttemptToken)
+			wantCode(t, "Authenticate with the attempt token", err, backend.EUNAUTHORIZED)
+		})
+	}
+
+	t.Run("verify then change password", func(t *testing.T) {
+		enrolled, err := e.svc.UserByUsername(ctx, e.admin, "enrolled")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.SetUserPassword(ctx, e.admin, enrolled.ID, "temporary pass 1", true); err != nil {
+			t.Fatal(err)
+		}
+		st := e.login("enrolled", "temporary pass 1", backend.StepVerify)
+		e.clock.Advance(30 * time.Second)
+		st2, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now()))
+		if err != nil {
+			t.Fatalf("VerifyTOTP: %v", err)
+		}
+		if st2.Step != backend.StepChangePassword || st2.AttemptToken == st.AttemptToken {
+			t.Fatalf("after the second factor: got step %s (new token: %v), want %s under a new token", st2.Step, st2.AttemptToken != st.AttemptToken, backend.StepChangePassword)
+		}
+		_, err = e.svc.ChangeExpiredPassword(ctx, st.AttemptToken, "my own new password")
+		wantCode(t, "ChangeExpiredPassword with the verify step's token", err, backend.EUNAUTHORIZED)
+		_, err = e.svc.ChangeExpiredPassword(ctx, st2.AttemptToken, "password123")
+		wantCode(t, "ChangeExpiredPassword with a common password", err, backend.EINVALID)
+		done, err := e.svc.ChangeExpiredPassword(ctx, st2.AttemptToken, "my own new password")
+		if err != nil || done.Step != backend.StepDone {
+			t.Fatalf("ChangeExpiredPassword: got %+v, %v, want signed in", done, err)
+		}
+		e.identity(done.SessionToken)
+		if _, err := e.svc.Login(ctx, "enrolled", "temporary pass 1"); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+			t.Errorf("the temporary password afterwards: got %v, want code %s", err, backend.EUNAUTHORIZED)
+		}
+		e.login("enrolled", "my own new password", backend.StepVerify)
+	})
+
+	t.Run("change password then done", func(t *testing.T) {
+		st := e.login("temporary", goodPassword, backend.StepChangePassword)
+		_, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, "123456")
+		wantCode(t, "VerifyTOTP at the change_password step", err, backend.ECONFLICT)
+		_, err = e.svc.ChangeExpiredPassword(ctx, st.AttemptToken, "temporary") // the username
+		wantCode(t, "ChangeExpiredPassword to the username", err, backend.EINVALID)
+		done, err := e.svc.ChangeExpiredPassword(ctx, st.AttemptToken, "my own new password")
+		if err != nil || done.Step != backend.StepDone {
+			t.Fatalf("ChangeExpiredPassword: got %+v, %v, want signed in", done, err)
+		}
+		_, err = e.svc.ChangeExpiredPassword(ctx, st.AttemptToken, "another new password")
+		wantCode(t, "ChangeExpiredPassword again with the spent token", err, backend.EUNAUTHORIZED)
+		// The flag is cleared: the next login is an ordinary one.
+		e.login("temporary", "my own new password", backend.StepDone)
+	})
+}
+
+func trimmedLower(s string) string {
+	b := []byte(s)
+	out := b[:0]
+	for _, c := range b {
+		if c == ' ' {
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+// TestForcedEnrollment: a user required to use two-factor and not enrolled can only enroll,
+// and enrolling signs them in.
+func TestForcedEnrollment(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser(backend.NewUser{Username: "bob", RequireTwoFactor: true})
+	st := e.login("bob", goodPassword, backend.StepEnroll)
+
+	// No way around the enroll step.
+	_, err := e.svc.Authenticate(ctx, st.AttemptToken)
+	wantCode(t, "Authenticate with the enroll step's token", err, backend.EUNAUTHORIZED)
+	_, err = e.svc.VerifyTOTP(ctx, st.AttemptToken, "123456")
+	wantCode(t, "VerifyTOTP at the enroll step", err, backend.ECONFLICT)
+	_, err = e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, "0000-0000-0000-0000")
+	wantCode(t, "VerifyRecoveryCode at the enroll step", err, backend.ECONFLICT)
+	_, err = e.svc.ChangeExpiredPassword(ctx, st.AttemptToken, "my own new password")
+	wantCode(t, "ChangeExpiredPassword at the enroll step", err, backend.ECONFLICT)
+
+	id, err := e.svc.EnrollmentIdentity(ctx, st.AttemptToken)
+	if err != nil {
+		t.Fatalf("EnrollmentIdentity: %v", err)
+	}
+	if id.SignedIn() || id.IsAdmin() || id.User.ID != u.ID {
+		t.Errorf("enrollment identity: got signed in %v, admin %v, user %d, want false, false, %d", id.SignedIn(), id.IsAdmin(), id.User.ID, u.ID)
+	}
+	// An enrollment identity is not a session: it cannot act as the user otherwise.
+	_, err = e.svc.RecoveryCodesLeft(ctx, id)
+	wantCode(t, "RecoveryCodesLeft with the enrollment identity", err, backend.EUNAUTHORIZED)
+	wantCode(t, "ChangePassword with the enrollment identity", e.svc.ChangePassword(ctx, id, goodPassword, "another new password"), backend.EUNAUTHORIZED)
+	wantCode(t, "ConfirmPassword with the enrollment identity", e.svc.ConfirmPassword(ctx, id, goodPassword), backend.EUNAUTHORIZED)
+	wantCode(t, "DisableOwnTwoFactor with the enrollment identity", e.svc.DisableOwnTwoFactor(ctx, id), backend.EFORBIDDEN)
+
+	// The password was given moments ago: no ConfirmPassword needed.
+	app := e.enrollApp(id, "")
+	checkRecoveryCodes(t, app.codes)
+	if app.login == nil || app.login.Step != backend.StepDone || app.login.SessionToken == "" {
+		t.Fatalf("enrollment at login: got login state %+v, want signed in", app.login)
+	}
+	if got := e.identity(app.login.SessionToken); got.User.ID != u.ID || !got.SignedIn() {
+		t.Errorf("session after enrollment: got user %d signed in %v, want %d, true", got.User.ID, got.SignedIn(), u.ID)
+	}
+	if s := e.user(u.ID).TwoFactorStatus(); s != backend.StatusEnabled {
+		t.Errorf("status: got %q, want %q", s, backend.StatusEnabled)
+	}
+
+	// The attempt is spent.
+	_, err = e.svc.EnrollmentIdentity(ctx, st.AttemptToken)
+	wantCode(t, "EnrollmentIdentity after enrolling", err, backend.EUNAUTHORIZED)
+	_, err = e.svc.ResumeLogin(ctx, st.AttemptToken)
+	wantCode(t, "ResumeLogin after enrolling", err, backend.EUNAUTHORIZED)
+	_, err = e.svc.Authenticate(ctx, st.AttemptToken)
+	wantCode(t, "Authenticate with the spent attempt token", err, backend.EUNAUTHORIZED)
+
+	// Next time: the second factor.
+	e.login("bob", goodPassword, backend.StepVerify)
+}
+
+// TestEnrollmentIdentityOnlyAtEnrollStep: the verify step is not an enroll step.
+func TestEnrollmentIdentityOnlyAtEnrollStep(t *testing.T) {
+	e := newEnv(t, generousLockout)
+	e.enrolledUser("alice")
+	e.createUser(backend.NewUser{Username: "temporary", MustChangePassword: true})
+	for _, st := range []*backend.LoginState{
+		e.login("alice", goodPassword, backend.StepVerify),
+		e.login("temporary", goodPassword, backend.StepChangePassword),
+	} {
+		_, err := e.svc.EnrollmentIdentity(ctx, st.AttemptToken)
+		wantCode(t, "EnrollmentIdentity at step "+string(st.Step), err, backend.ECONFLICT)
+	}
+	for _, token := range []string{"", "not a token", e.admin.User.Username} {
+		_, err := e.svc.EnrollmentIdentity(ctx, token)
+		wantCode(t, "EnrollmentIdentity("+token+")", err, backend.EUNAUTHORIZED)
+	}
+}
+
+// TestVerifyCannotBeSkipped: a login at the verify step has no session, whatever it is used as.
+func TestVerifyCannotBeSkipped(t *testing.T) {
+	e := newEnv(t, generousLockout)
+	_, app := e.enrolledUser("alice")
+	st := e.login("alice", goodPassword, backend.StepVerify)
+
+	_, err := e.svc.Authenticate(ctx, st.AttemptToken)
+	wantCode(t, "Authenticate with the verify step's token", err, backend.EUNAUTHORIZED)
+	_, err = e.svc.ChangeExpiredPassword(ctx, st.AttemptToken, "my own new password")
+	wantCode(t, "ChangeExpiredPassword at the verify step", err, backend.ECONFLICT)
+	e.clock.Advance(30 * time.Second)
+	code := totpCode(t, app.secret, e.clock.Now())
+	_, err = e.svc.VerifyTOTP(ctx, "", code)
+	wantCode(t, "VerifyTOTP without a token", err, backend.EUNAUTHORIZED)
+	_, err = e.svc.VerifyTOTP(ctx, st.AttemptToken, "")
+	wantCode(t, "VerifyTOTP without a code", err, backend.EINVALID)
+
+	done, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, code)
+	if err != nil || done.Step != backend.StepDone {
+		t.Fatalf("VerifyTOTP: got %+v, %v, want signed in", done, err)
+	}
+	// The attempt's token is dead; the session's is new.
+	if done.SessionToken == st.AttemptToken {
+		t.Errorf("session token: got the attempt's token, want a new one")
+	}
+	_, err = e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, app.codes[0])
+	wantCode(t, "VerifyRecoveryCode with the spent attempt", err, backend.EUNAUTHORIZED)
+	_, err = e.svc.ResumeLogin(ctx, st.AttemptToken)
+	wantCode(t, "ResumeLogin with the spent attempt", err, backend.EUNAUTHORIZED)
+	_, err = e.svc.Authenticate(ctx, st.AttemptToken)
+	wantCode(t, "Authenticate with the spent attempt", err, backend.EUNAUTHORIZED)
+
+	// Cancelling ends an attempt too.
+	st = e.login("alice", goodPassword, backend.StepVerify)
+	if err := e.svc.CancelLogin(ctx, st.AttemptToken); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, app.codes[0])
+	wantCode(t, "VerifyRecoveryCode after CancelLogin", err, backend.EUNAUTHORIZED)
+}
+
+// TestAttemptExpires: a login attempt lives AttemptTTL (10 minutes).
+func TestAttemptExpires(t *testing.T) {
+	e := newEnv(t, generousLockout)
+	_, app := e.enrolledUser("alice")
+	e.createUser(backend.NewUser{Username: "bob", RequireTwoFactor: true})
+
+	st := e.login("alice", goodPassword, backend.StepVerify)
+	e.clock.Advance(10*time.Minute - time.Second)
+	if _, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now())); err != nil {
+		t.Errorf("VerifyTOTP 1 s before the attempt expires: got %v, want signed in", err)
+	}
+
+	st = e.login("alice", goodPassword, backend.StepVerify)
+	e.clock.Advance(10 * time.Minute)
+	_, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now()))
+	wantCode(t, "VerifyTOTP when the attempt has expired", err, backend.EUNAUTHORIZED)
+	_, err = e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, app.codes[0])
+	wantCode(t, "VerifyRecoveryCode when the attempt has expired", err, backend.EUNAUTHORIZED)
+	e.clock.Advance(-5 * time.Minute) // and it is gone, not just late
+	_, err = e.svc.ResumeLogin(ctx, st.AttemptToken)
+	wantCode(t, "ResumeLogin of an expired attempt", err, backend.EUNAUTHORIZED)
+	e.clock.Advance(5 * time.Minute)
+
+	st = e.login("bob", goodPassword, backend.StepEnroll)
+	e.clock.Advance(11 * time.Minute)
+	_, err = e.svc.EnrollmentIdentity(ctx, st.AttemptToken)
+	wantCode(t, "EnrollmentIdentity when the attempt has expired", err, backend.EUNAUTHORIZED)
+}
