@@ -472,21 +472,21 @@ func TestConfirmAppEnrollmentDoubleSubmit(t *testing.T) {
 			close(start)
 			wg.Wait()
 
+			// Exactly one submission wins, and the codes it shows are the ones that work.
 			e.clock.Advance(time.Minute)
-			shown := 0
+			shown, void := 0, 0
 			for _, res := range results {
 				if res == nil {
 					continue
 				}
 				shown++
-				// Every set of codes shown to the user must work.
 				st := e.login("alice", goodPassword, backend.StepVerify)
 				if _, err := e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, res.RecoveryCodes[4]); err != nil {
-					t.Errorf("a recovery code shown by a successful confirmation: got %v, want it accepted", err)
+					void++
 				}
 			}
-			if shown == 0 {
-				t.Errorf("successful confirmations: got none, want one")
+			if shown != 1 || void != 0 {
+				t.Errorf("successful confirmations: got %d, of which %d showed recovery codes that do not work; want 1 with working codes", shown, void)
 			}
 		})
 	}

@@ -96,7 +96,8 @@ type env struct {
 	verify atomic.Int64 // password verifications, real and dummy (PasswordPolicy.OnVerify)
 	key    []byte
 
-	admin *backend.Identity // a signed-in administrator, "admin"
+	admin      *backend.Identity // a signed-in administrator, "admin"
+	adminToken string            // admin's session
 }
 
 // newEnv starts a Service. edit, if given, changes the configuration first.
@@ -140,7 +141,8 @@ func newEnv(t *testing.T, edit ...func(*backend.Config)) *env {
 	if _, err := e.svc.CreateFirstAdmin(ctx, backend.NewUser{Username: "admin", Password: adminPassword}); err != nil {
 		t.Fatalf("CreateFirstAdmin: %v", err)
 	}
-	e.admin = e.signIn("admin", adminPassword)
+	e.adminToken = e.login("admin", adminPassword, backend.StepDone).SessionToken
+	e.admin = e.identity(e.adminToken)
 	return e
 }
 
