@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/wailsapp/wails/v2"
@@ -31,8 +33,15 @@ var assets embed.FS
 
 // runDesktop opens the desktop console on svc and returns when its window closes. A binary built
 // without the Wails build tags cannot open a window: wails.Run then returns an error.
+//
+// SIGTERM and SIGINT close the window as the user would, so the session is logged out and
+// runDesktop returns nil: Wails installs no handler of its own, and without one the process
+// would die mid-write.
 func runDesktop(svc *backend.Service, logger *slog.Logger) error {
 	app := NewApp(svc, logger)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(stop)
 	return wails.Run(&options.App{
 		Title:     "Gatehouse",
 		Width:     1100,
@@ -42,11 +51,18 @@ func runDesktop(svc *backend.Service, logger *slog.Logger) error {
 		AssetServer: &assetserver.Options{
 			Assets: assets,
 		},
-		BackgroundColour: &options.RGBA{R: 246, G: 247, B: 249, A: 255},
-		OnStartup:        app.startup,
-		OnShutdown:       app.shutdown,
-		Bind:             []any{app},
-		ErrorFormatter:   app.formatError,
+		BackgroundColour: &options.RGBA{R: 243, G: 245, B: 248, A: 255},
+		OnStartup: func(ctx context.Context) {
+			app.startup(ctx)
+			go func() {
+				sig := <-stop
+				app.log.Info("closing the desktop console", "signal", sig.String())
+				runtime.Quit(ctx)
+			}()
+		},
+		OnShutdown:     app.shutdown,
+		Bind:           []any{app},
+		ErrorFormatter: app.formatError,
 		// Setting any Linux option switches the GPU policy to Always unless it is set
 		// explicitly; Never is what works everywhere, including under Xvfb.
 		Linux: &linux.Options{
