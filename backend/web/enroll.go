@@ -1,0 +1,210 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"gatehouse/backend"
+)
+
+// enrollment is a two-factor setup in progress, from the profile ("Setup Two-Factor") or forced
+// at login. The pages are the same; base is where they live.
+type enrollment struct {
+	id    *backend.Identity
+	base  string // "/profile/two-factor" or "/login/enroll"
+	page  page
+	login bool // enrolling upon login: required by an administrator, no way around it
+}
+
+type enrollHandler func(w http.ResponseWriter, r *http.Request, e *enrollment)
+
+// enrolling runs h for a login that waits at the enroll step.
+func (s *Server) enrolling(h enrollHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.svc.EnrollmentIdentity(r.Context(), cookieValue(r, s.attemptCk))
+		switch backend.ErrorCode(err) {
+		case "":
+		case backend.ECONFLICT: // the login is at another step
+			if st := s.attemptAt(w, r, backend.StepEnroll); st != nil {
+				s.fail(w, r, err)
+			}
+			return
+		case backend.EUNAUTHORIZED:
+			s.loginExpired(w, r, err)
+			return
+		default:
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r, &enrollment{id: id, base: "/login/enroll", page: loginPage("Setup Two-Factor"), login: true})
+	}
+}
+
+// profileEnrolling runs h for a signed-in user who has no second factor yet.
+func (s *Server) profileEnrolling(h enrollHandler) authHandler {
+	return func(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+		if id.User.Enrolled() {
+			http.Redirect(w, r, "/profile", http.StatusSeeOther)
+			return
+		}
+		h(w, r, &enrollment{id: id, base: "/profile/two-factor", page: pageFor(id, "Setup Two-Factor", "profile")})
+	}
+}
+
+// setupChoicePage offers the two methods: green "Use an App", blue "Use SMS".
+func (s *Server) setupChoicePage(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	s.render(w, r, http.StatusOK, setupChoiceView(e.page, e.base, e.login))
+}
+
+// beginApp starts "Use an App" and shows its page. backend makes a new secret at each call, so
+// this is a POST, and the page it leads to (a GET) shows the enrollment kept in memory: a reload
+// or a mistyped code keeps the key the user has scanned.
+func (s *Server) beginApp(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	app, err := s.svc.BeginAppEnrollment(r.Context(), e.id)
+	if backend.ErrorCode(err) == backend.EREAUTH {
+		s.render(w, r, http.StatusForbidden, confirmPasswordView(e.page, actionApp, ""))
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.pending.put(e.id.User.ID, app, s.now())
+	http.Redirect(w, r, e.base+"/app", http.StatusSeeOther)
+}
+
+// appPage is the 4-step "Use an App" page.
+func (s *Server) appPage(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	app := s.pending.get(e.id.User.ID, s.now())
+	if app == nil {
+		http.Redirect(w, r, e.base, http.StatusSeeOther)
+		return
+	}
+	e.page.Title = "Use an App"
+	s.render(w, r, http.StatusOK, appSetupView(e.page, e.base, app, ""))
+}
+
+// confirmApp is step 4, "Enable Two-Factor": the code from the app turns two-factor on, and the
+// recovery codes follow.
+func (s *Server) confirmApp(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	res, err := s.svc.ConfirmAppEnrollment(r.Context(), e.id, r.PostFormValue("code"))
+	e.page.Title = "Use an App"
+	switch backend.ErrorCode(err) {
+	case "":
+	case backend.EREAUTH:
+		s.render(w, r, http.StatusForbidden, confirmPasswordView(e.page, actionApp, ""))
+		return
+	case backend.ECONFLICT: // the pending secret is gone (replaced in another tab)
+		s.pending.drop(e.id.User.ID)
+		s.render(w, r, http.StatusConflict, appSetupView(e.page, e.base, nil, s.message(r, err)))
+		return
+	case backend.EINVALID, backend.EUNAUTHORIZED, backend.ETOOMANY:
+		s.render(w, r, statusOf(err), appSetupView(e.page, e.base, s.pending.get(e.id.User.ID, s.now()), s.message(r, err)))
+		return
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	s.pending.drop(e.id.User.ID)
+	// The sheet belongs to the token the browser holds from now on: the new session, or the
+	// next login step's attempt (an administrator's temporary password is still to change).
+	key := tokenKey(cookieValue(r, s.sessionCk))
+	if res.Login != nil {
+		s.storeLoginState(w, res.Login)
+		key = tokenKey(res.Login.SessionToken)
+		if res.Login.Step != backend.StepDone {
+			key = tokenKey(res.Login.AttemptToken)
+		}
+	}
+	s.sheets.put(key, codeSheet{Username: e.id.User.Username, Codes: res.RecoveryCodes}, s.now())
+	http.Redirect(w, r, "/recovery-codes", http.StatusSeeOther)
+}
+
+// smsPage is "Use SMS". Text-message codes need a gateway that this build does not configure.
+func (s *Server) smsPage(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	e.page.Title = "Use SMS"
+	s.render(w, r, http.StatusServiceUnavailable, smsView(e.page, e.base))
+}
+
+// sheetHolder finds who is looking at the recovery code sheet: a session, or a login still in
+// progress (enrolled upon login, with a temporary password to change next). It returns the key
+// of their sheet, the frame of the page, and where "I have saved these codes" leads.
+func (s *Server) sheetHolder(w http.ResponseWriter, r *http.Request) (key string, p page, next string, err error) {
+	id, err := s.session(w, r)
+	if err != nil {
+		return "", p, "", err
+	}
+	if id != nil {
+		return tokenKey(cookieValue(r, s.sessionCk)), pageFor(id, "Recovery codes", "profile"), "/profile", nil
+	}
+	token := cookieValue(r, s.attemptCk)
+	st, err := s.svc.ResumeLogin(r.Context(), token)
+	if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+		return "", p, "", nil
+	} else if err != nil {
+		return "", p, "", err
+	}
+	return tokenKey(token), loginPage("Recovery codes"), stepPath(st.Step), nil
+}
+
+// codesPage shows the recovery codes just handed out, until they are acknowledged.
+func (s *Server) codesPage(w http.ResponseWriter, r *http.Request) {
+	key, p, _, err := s.sheetHolder(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sh, ok := s.sheets.get(key, s.now())
+	if key == "" || !ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, recoveryCodesView(p, sh))
+}
+
+// codesDownload sends the sheet as a text file.
+func (s *Server) codesDownload(w http.ResponseWriter, r *http.Request) {
+	key, _, _, err := s.sheetHolder(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sh, ok := s.sheets.get(key, s.now())
+	if key == "" || !ok {
+		s.errorPage(w, r, http.StatusGone, "Recovery codes",
+			"These recovery codes are no longer available. If you did not save them, regenerate them from your Profile.")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="gatehouse-recovery-codes.txt"`)
+	fmt.Fprint(w, codesText(sh))
+}
+
+// codesText is the downloaded file.
+func codesText(sh codeSheet) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Gatehouse recovery codes\r\nAccount: %s\r\nCreated: %s\r\n\r\n", sh.Username, sh.Issued.Format(dateLayout))
+	for _, c := range sh.Codes {
+		fmt.Fprintf(&b, "%s\r\n", c)
+	}
+	b.WriteString("\r\nEach code works once, in place of a code from your app.\r\nKeep this file somewhere safe.\r\n")
+	return b.String()
+}
+
+// codesDone is "I have saved these codes": the sheet is gone for good.
+func (s *Server) codesDone(w http.ResponseWriter, r *http.Request) {
+	key, _, next, err := s.sheetHolder(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if key == "" {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	s.sheets.drop(key)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// dateLayout is how dates are written on pages and the code sheet.
+const dateLayout = "2 January 2006 15:04 MST"

@@ -1,0 +1,596 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+)
+
+func TestHealthz(t *testing.T) {
+	e := newEnv(t)
+	r := e.client().get("/healthz")
+	r.wantStatus(t, http.StatusOK)
+	if r.body != "ok" {
+		t.Errorf("body %q, want ok", r.body)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("alice")
+	for _, path := range []string{"/login", "/profile", "/nowhere"} {
+		r := c.get(path)
+		for h, want := range map[string]string{
+			"Content-Security-Policy": contentSecurityPolicy,
+			"X-Content-Type-Options":  "nosniff",
+			"Referrer-Policy":         "no-referrer",
+			"X-Frame-Options":         "DENY",
+			"Cache-Control":           "no-store",
+		} {
+			if got := r.Header.Get(h); got != want {
+				t.Errorf("GET %s: %s = %q, want %q", path, h, got, want)
+			}
+		}
+	}
+	csp := c.get("/login").Header.Get("Content-Security-Policy")
+	for _, d := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("CSP %q lacks %q", csp, d)
+		}
+	}
+	// Pages carry no inline script or style for the CSP to block.
+	for _, path := range []string{"/login", "/profile", "/profile/two-factor"} {
+		body := c.get(path).body
+		for _, bad := range []string{"<script>", "style=", "onclick=", "<style"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("GET %s: page contains %q", path, bad)
+			}
+		}
+	}
+	if r := c.get(staticPath("app.css")); r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("app.css: %d %q", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+}
+
+// cookieAttrs returns the Set-Cookie line for name.
+func setCookie(r *response, name string) string {
+	for _, line := range r.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(line, name+"=") {
+			return line
+		}
+	}
+	return ""
+}
+
+func TestLoginCookiesRotateAtEachStep(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("alice")
+	key, _ := c.enrollFromProfile()
+	c.post("/logout", nil).wantRedirect(t, "/login?notice=out")
+
+	r := c.login("alice", testPassword)
+	r.wantRedirect(t, "/login/verify")
+	attempt := setCookie(r, "gatehouse_login")
+	if attempt == "" {
+		t.Fatal("no login attempt cookie after the password")
+	}
+	for _, attr := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(attempt, attr) {
+			t.Errorf("attempt cookie %q lacks %s", attempt, attr)
+		}
+	}
+	if strings.Contains(attempt, "Secure") {
+		t.Errorf("attempt cookie %q is Secure over plain HTTP", attempt)
+	}
+	if setCookie(r, "gatehouse_session") != "" {
+		t.Fatal("a session cookie after the password alone")
+	}
+	// The attempt does not sign in: the profile is out of reach.
+	c.get("/profile").wantRedirect(t, "/login")
+
+	r = c.post("/login/verify", url.Values{"code": {e.code(key)}})
+	r.wantRedirect(t, "/")
+	session := setCookie(r, "gatehouse_session")
+	for _, attr := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(session, attr) {
+			t.Errorf("session cookie %q lacks %s", session, attr)
+		}
+	}
+	if cleared := setCookie(r, "gatehouse_login"); !strings.Contains(cleared, "Max-Age=0") {
+		t.Errorf("attempt cookie not cleared at sign-in: %q", cleared)
+	}
+	if strings.TrimPrefix(strings.Split(session, ";")[0], "gatehouse_session=") == strings.TrimPrefix(strings.Split(attempt, ";")[0], "gatehouse_login=") {
+		t.Error("the session token is the attempt token")
+	}
+	c.get("/profile").wantStatus(t, http.StatusOK)
+}
+
+func TestCookiesUnderTLS(t *testing.T) {
+	e := newEnv(t, withTLS)
+	e.user("alice", backend.RoleUser, true)
+	c := e.client()
+	r := c.login("alice", testPassword)
+	r.wantRedirect(t, "/login/enroll")
+	ck := setCookie(r, "__Host-gatehouse_login")
+	for _, attr := range []string{"Secure", "HttpOnly", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(ck, attr) {
+			t.Errorf("cookie %q lacks %s", ck, attr)
+		}
+	}
+	if strings.Contains(strings.ToLower(ck), "domain=") {
+		t.Errorf("__Host- cookie with a Domain: %q", ck)
+	}
+	if hsts := r.Header.Get("Strict-Transport-Security"); hsts == "" {
+		t.Error("no Strict-Transport-Security under TLS")
+	}
+	// The enrollment page works over TLS with the prefixed cookie.
+	c.get("/login/enroll").wantBody(t, "Your administrator requires Two-Factor Authentication")
+}
+
+func TestCrossOriginPostRefused(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	bob := e.user("bob", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("admin")
+
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+	}{
+		{"Sec-Fetch-Site cross-site", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}},
+		{"Sec-Fetch-Site same-site", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "http://other.localhost"}},
+		{"Origin only", map[string]string{"Origin": "https://evil.example"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			post := func(path string, form url.Values) *response {
+				req, _ := http.NewRequest("POST", e.ts.URL+path, strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				for k, v := range tc.headers {
+					req.Header.Set(k, v)
+				}
+				return c.do(req)
+			}
+			r := post("/admin/users/new", url.Values{"username": {"mallory"}, "password": {"a long password 1"}, "role": {"admin"}})
+			r.wantStatus(t, http.StatusForbidden)
+			r.wantBody(t, "Request refused")
+			post(fmt.Sprintf("/admin/users/%d/require-two-factor", bob.ID), nil).wantStatus(t, http.StatusForbidden)
+			post("/logout", nil).wantStatus(t, http.StatusForbidden)
+			post("/login", url.Values{"username": {"admin"}, "password": {testPassword}}).wantStatus(t, http.StatusForbidden)
+		})
+	}
+	page, err := e.svc.Users(context.Background(), e.svc.Operator(), backend.UserFilter{Search: "mallory"})
+	if err != nil || page.Total != 0 {
+		t.Errorf("a refused request created a user: %v, %d", err, page.Total)
+	}
+	if u, _ := e.svc.User(context.Background(), e.svc.Operator(), bob.ID); u.TwoFactorRequired {
+		t.Error("a refused request required two-factor")
+	}
+	c.get("/profile").wantStatus(t, http.StatusOK) // still signed in: the refused logout did nothing
+}
+
+func TestNoStateChangeOnGet(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	bob := e.user("bob", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("admin")
+	for _, action := range []string{"require-two-factor", "disable-two-factor", "reset-two-factor"} {
+		c.get(fmt.Sprintf("/admin/users/%d/%s", bob.ID, action)).wantStatus(t, http.StatusOK)
+	}
+	if u, _ := e.svc.User(context.Background(), e.svc.Operator(), bob.ID); u.TwoFactorStatus() != backend.StatusNo {
+		t.Errorf("after GETs the status is %q, want No", u.TwoFactorStatus())
+	}
+	// GET on the app setup does not begin an enrollment; there is no GET logout.
+	c.get("/profile/two-factor/app").wantRedirect(t, "/profile/two-factor")
+	for _, path := range []string{"/logout", "/login/cancel", "/recovery-codes/done"} {
+		if r := c.get(path); r.StatusCode < 400 {
+			t.Errorf("GET %s: %d, want an error", path, r.StatusCode)
+		}
+	}
+	c.get("/profile").wantStatus(t, http.StatusOK)
+}
+
+func TestLoginRateLimitPerIP(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	for i := 0; i < loginBurst; i++ {
+		if r := c.login(fmt.Sprintf("nobody%d", i), "wrong password"); r.StatusCode == http.StatusTooManyRequests {
+			t.Fatalf("request %d limited", i+1)
+		}
+	}
+	r := c.login("nobody", "wrong password")
+	r.wantStatus(t, http.StatusTooManyRequests)
+	r.wantBody(t, "Too many attempts")
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	c.post("/login/verify", url.Values{"code": {"123456"}}).wantStatus(t, http.StatusTooManyRequests)
+	e.clock.Add(loginRate)
+	if r := c.login("nobody", "wrong password"); r.StatusCode == http.StatusTooManyRequests {
+		t.Error("still limited after the bucket refilled one token")
+	}
+	// Pages other than the login and code endpoints are not limited.
+	c.get("/login").wantStatus(t, http.StatusOK)
+}
+
+func TestIPLimiterStaysBounded(t *testing.T) {
+	l := newIPLimiter(time.Second, 2, 100)
+	now := time.Now()
+	for i := 0; i < 10000; i++ {
+		l.allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now)
+	}
+	if len(l.m) > 100 {
+		t.Errorf("%d addresses tracked, want at most 100", len(l.m))
+	}
+}
+
+func TestExpiredLoginAttempt(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	e.user("carol", backend.RoleUser, true)
+	c := e.client()
+	c.signIn("alice")
+	key, _ := c.enrollFromProfile()
+	c.post("/logout", nil)
+
+	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
+	c.get("/login/verify").wantStatus(t, http.StatusOK)
+	e.clock.Add(11 * time.Minute)
+	for _, r := range []*response{
+		c.get("/login/verify"),
+		c.post("/login/verify", url.Values{"code": {e.code(key)}}),
+		c.get("/login/recovery"),
+	} {
+		r.wantStatus(t, http.StatusUnauthorized)
+		r.wantBody(t, "Your login has expired. Log in again.", `action="/login"`)
+	}
+
+	c2 := e.client()
+	c2.login("carol", testPassword).wantRedirect(t, "/login/enroll")
+	e.clock.Add(11 * time.Minute)
+	r := c2.get("/login/enroll")
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Your login has expired")
+	c2.post("/login/enroll/app", nil).wantStatus(t, http.StatusUnauthorized)
+}
+
+func TestFormErrorsKeepInput(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	c := e.client()
+
+	r := c.login("admin", "wrong password")
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect username or password.", `value="admin"`)
+	if strings.Contains(r.body, "wrong password") {
+		t.Error("the password was sent back")
+	}
+
+	c.signIn("admin")
+	r = c.post("/admin/users/new", url.Values{
+		"username": {"dave"}, "name": {"Dave Example"}, "email": {"not an address"}, "password": {"s3cret passphrase"},
+		"role": {"admin"}, "two_factor": {"yes"},
+	})
+	r.wantStatus(t, http.StatusBadRequest)
+	r.wantBody(t, "is not an email address", `value="dave"`, `value="Dave Example"`, `value="not an address"`,
+		`value="admin" selected`, `id="f-2fa-yes" name="two_factor" type="radio" value="yes" checked`)
+	if strings.Contains(r.body, "s3cret passphrase") {
+		t.Error("the password was sent back")
+	}
+
+	r = c.post("/profile/password", url.Values{"current_password": {testPassword}, "new_password": {"a new passphrase"}, "confirm_password": {"another one"}})
+	r.wantStatus(t, http.StatusBadRequest)
+	r.wantBody(t, "do not match")
+}
+
+func TestEnableTwoFactorAndLogInWithApp(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("alice")
+	key, codes := c.enrollFromProfile()
+	c.get("/profile").wantBody(t, "Enabled", "Regenerate recovery codes", "Disable Two-Factor", "5 of 5 unused")
+	// The sheet is gone once acknowledged.
+	c.get("/recovery-codes").wantRedirect(t, "/")
+	c.post("/recovery-codes/download", nil).wantStatus(t, http.StatusGone)
+	c.post("/logout", nil)
+
+	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
+	c.get("/login/verify").wantBody(t, "Authentication code", "Verify", "Use a recovery code")
+	r := c.post("/login/verify", url.Values{"code": {"000000"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "That code is not valid")
+	code := e.code(key)
+	c.post("/login/verify", url.Values{"code": {code}}).wantRedirect(t, "/")
+	c.post("/logout", nil)
+
+	// The same code again, in the same 30 seconds: refused (RFC 6238 §5.2).
+	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
+	r = c.post("/login/verify", url.Values{"code": {code}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "That code is not valid")
+	e.clock.Add(30 * time.Second)
+	c.post("/login/verify", url.Values{"code": {e.code(key)}}).wantRedirect(t, "/")
+	_ = codes
+}
+
+func TestRecoveryCodeWorksOnce(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("alice")
+	_, codes := c.enrollFromProfile()
+	c.post("/logout", nil)
+
+	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
+	c.get("/login/recovery").wantBody(t, "Recovery code")
+	c.post("/login/recovery", url.Values{"code": {strings.ToLower(codes[2])}}).wantRedirect(t, "/")
+	c.get("/profile").wantBody(t, "4 of 5 unused")
+	c.post("/logout", nil)
+
+	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
+	r := c.post("/login/recovery", url.Values{"code": {codes[2]}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "That code is not valid")
+}
+
+func TestRecoveryCodesDownloadAndRegenerate(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("alice")
+	key, _ := c.enrollFromProfile()
+
+	c.get("/profile/recovery-codes").wantBody(t, "Regenerate recovery codes")
+	e.clock.Add(11 * time.Minute) // past the password confirmation window
+	r := c.post("/profile/recovery-codes", nil)
+	r.wantStatus(t, http.StatusForbidden)
+	r.wantBody(t, "Confirm your password")
+	r = c.post("/profile/confirm-password", url.Values{"action": {"regenerate"}, "password": {"wrong password"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect password.")
+	c.post("/profile/confirm-password", url.Values{"action": {"regenerate"}, "password": {testPassword}}).wantRedirect(t, "/recovery-codes")
+	page := c.get("/recovery-codes")
+	page.wantBody(t, "Print", "Download", "I have saved these codes", "Account: <strong>alice</strong>")
+	codes := recoveryCodes(t, page.body)
+
+	dl := c.post("/recovery-codes/download", nil)
+	dl.wantStatus(t, http.StatusOK)
+	if cd := dl.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") || !strings.Contains(cd, ".txt") {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	for _, code := range codes {
+		if !strings.Contains(dl.body, code) {
+			t.Errorf("download lacks %s", code)
+		}
+	}
+	if !strings.Contains(dl.body, "alice") {
+		t.Error("download lacks the account")
+	}
+	// Another browser, even signed in as the same user, does not see the sheet.
+	other := e.client()
+	other.login("alice", testPassword).wantRedirect(t, "/login/verify")
+	other.post("/login/verify", url.Values{"code": {e.code(key)}}).wantRedirect(t, "/")
+	other.get("/recovery-codes").wantRedirect(t, "/")
+	c.post("/recovery-codes/done", nil).wantRedirect(t, "/profile")
+	c.get("/recovery-codes").wantRedirect(t, "/")
+}
+
+func TestDisableOwnTwoFactor(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("alice")
+	c.enrollFromProfile()
+	c.get("/profile/two-factor/disable").wantBody(t, "Disable Two-Factor")
+	c.post("/profile/two-factor/disable", nil).wantRedirect(t, "/profile?notice=disabled")
+	c.get("/profile?notice=disabled").wantBody(t, "Two-Factor Authentication is turned off", "Setup Two-Factor", `class="status-bar"`)
+}
+
+func TestRequiredUserEnrollsUponLogin(t *testing.T) {
+	e := newEnv(t)
+	admin := e.user("admin", backend.RoleAdmin, false)
+	bob := e.user("bob", backend.RoleUser, false)
+	a := e.client()
+	a.signIn("admin")
+	a.get(fmt.Sprintf("/admin/users/%d", bob.ID)).wantBody(t, "Edit this User", "No")
+	a.get(fmt.Sprintf("/admin/users/%d/edit", bob.ID)).wantBody(t, "Require Two-Factor",
+		"Bob Example will now be required to enroll in Two-Factor Authentication upon log in.", "<dialog")
+	r := a.post(fmt.Sprintf("/admin/users/%d/require-two-factor", bob.ID), nil)
+	r.wantRedirect(t, fmt.Sprintf("/admin/users/%d?notice=required", bob.ID))
+	a.follow(r).wantBody(t, `class="status-bar"`, "Pending setup on next login")
+
+	b := e.client()
+	b.login("bob", testPassword).wantRedirect(t, "/login/enroll")
+	page := b.get("/login/enroll")
+	page.wantBody(t, "Your administrator requires Two-Factor Authentication", "Use an App", "Use SMS", "Log out")
+	if strings.Contains(page.body, `href="/profile"`) {
+		t.Error("the enroll page links to the profile: a way around enrollment")
+	}
+	b.get("/profile").wantRedirect(t, "/login")
+	b.get("/login/enroll/sms").wantBody(t, "SMS is not configured")
+	b.post("/login/enroll/app", nil).wantRedirect(t, "/login/enroll/app")
+	appPage := b.get("/login/enroll/app")
+	key := appKey(t, appPage.body)
+	// A mistyped code shows the same key again.
+	r = b.post("/login/enroll/app/confirm", url.Values{"code": {"000000"}})
+	r.wantStatus(t, http.StatusBadRequest)
+	if got := appKey(t, r.body); got != key {
+		t.Errorf("key changed after a wrong code: %s, want %s", got, key)
+	}
+	r = b.post("/login/enroll/app/confirm", url.Values{"code": {e.code(key)}})
+	r.wantRedirect(t, "/recovery-codes")
+	if setCookie(r, "gatehouse_session") == "" {
+		t.Error("no session after enrollment upon login")
+	}
+	recoveryCodes(t, b.get("/recovery-codes").body)
+	b.post("/recovery-codes/done", nil).wantRedirect(t, "/profile")
+	b.get("/profile").wantBody(t, "Enabled", "Yes, by your administrator")
+	if strings.Contains(b.get("/profile").body, "Disable Two-Factor") {
+		t.Error("a required user is offered Disable Two-Factor")
+	}
+	a.get(fmt.Sprintf("/admin/users/%d", bob.ID)).wantBody(t, "Enabled")
+
+	// Audit: who, whom, what.
+	ev := a.get("/admin/audit?action=admin.")
+	ev.wantBody(t, "admin.2fa_required", "admin", "bob")
+	_ = admin
+}
+
+func TestRequiredUserCanOnlyLogOut(t *testing.T) {
+	e := newEnv(t)
+	e.user("carol", backend.RoleUser, true)
+	c := e.client()
+	c.login("carol", testPassword).wantRedirect(t, "/login/enroll")
+	c.post("/login/cancel", nil).wantRedirect(t, "/login?notice=out")
+	r := c.get("/login/enroll")
+	r.wantStatus(t, http.StatusUnauthorized)
+}
+
+func TestNewUserWithTwoFactorYes(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	a := e.client()
+	a.signIn("admin")
+	form := a.get("/admin/users/new")
+	form.wantBody(t, "Two-Factor Authentication", `id="f-2fa-no" name="two_factor" type="radio" value="no" checked`)
+	r := a.post("/admin/users/new", url.Values{
+		"username": {"erin"}, "name": {"Erin Example"}, "email": {"erin@example.com"}, "password": {testPassword},
+		"role": {"user"}, "two_factor": {"yes"},
+	})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", r.StatusCode, excerpt(r.body))
+	}
+	a.follow(r).wantBody(t, "Erin Example has been created", "Pending setup on next login")
+	a.get("/admin/users?status=pending").wantBody(t, "erin")
+	if strings.Contains(a.get("/admin/users?status=enabled").body, ">erin<") {
+		t.Error("erin listed as Enabled")
+	}
+	a.get("/admin").wantBody(t, "<svg", `href="/admin/users?status=pending"`)
+
+	c := e.client()
+	c.login("erin", testPassword).wantRedirect(t, "/login/enroll")
+}
+
+func TestAdminPagesNeedAnAdmin(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	for _, p := range []string{"/admin", "/admin/users", "/profile"} {
+		c.get(p).wantRedirect(t, "/login")
+	}
+	c.signIn("alice")
+	for _, p := range []string{"/admin", "/admin/users", "/admin/audit", "/admin/users/1"} {
+		c.get(p).wantStatus(t, http.StatusForbidden)
+	}
+	if strings.Contains(c.get("/profile").body, "Administration") {
+		t.Error("a user sees the Administration tab")
+	}
+}
+
+func TestFirstAdminLink(t *testing.T) {
+	e := newEnv(t)
+	link, err := e.srv.FirstAdminURL(context.Background(), e.ts.URL)
+	if err != nil || link == "" {
+		t.Fatalf("FirstAdminURL: %q, %v", link, err)
+	}
+	path := strings.TrimPrefix(link, e.ts.URL)
+	c := e.client()
+	c.get(path).wantBody(t, "Create the first administrator", "Username", "Name", "Email", "Password")
+	c.get("/setup/wrong-token").wantStatus(t, http.StatusNotFound)
+
+	r := c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "email": {"rita@example.com"}, "password": {"short"}})
+	r.wantStatus(t, http.StatusBadRequest)
+	r.wantBody(t, "at least 8 characters", `value="root"`, `value="Rita Root"`)
+	c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "password": {testPassword}}).wantRedirect(t, "/login?notice=created")
+	c.post(path, url.Values{"username": {"root2"}, "password": {testPassword}}).wantStatus(t, http.StatusNotFound)
+	c.get(path).wantStatus(t, http.StatusNotFound)
+	c.get("/login?notice=created").wantBody(t, "Your administrator account is ready")
+	c.signIn("root")
+	c.get("/admin").wantStatus(t, http.StatusOK)
+	if link, _ := e.srv.FirstAdminURL(context.Background(), e.ts.URL); link != "" {
+		t.Errorf("a setup link once an administrator exists: %q", link)
+	}
+	if strings.Contains(e.logs.String(), strings.TrimPrefix(path, "/setup/")) {
+		t.Error("the setup token is in the log")
+	}
+}
+
+func TestFirstAdminLinkExpires(t *testing.T) {
+	e := newEnv(t)
+	link, _ := e.srv.FirstAdminURL(context.Background(), e.ts.URL)
+	e.clock.Add(61 * time.Minute)
+	e.client().get(strings.TrimPrefix(link, e.ts.URL)).wantStatus(t, http.StatusNotFound)
+}
+
+func TestLogsHoldNoSecrets(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("alice")
+	key, codes := c.enrollFromProfile()
+	c.post("/logout", nil)
+	r := c.login("alice", testPassword)
+	attempt := strings.TrimPrefix(strings.Split(setCookie(r, "gatehouse_login"), ";")[0], "gatehouse_login=")
+	code := e.code(key)
+	r = c.post("/login/verify", url.Values{"code": {code}})
+	session := strings.TrimPrefix(strings.Split(setCookie(r, "gatehouse_session"), ";")[0], "gatehouse_session=")
+	c.get("/profile?secret=in-the-query")
+	logs := e.logs.String()
+	if !strings.Contains(logs, "path=/profile") || !strings.Contains(logs, "status=") || !strings.Contains(logs, "duration=") {
+		t.Fatalf("no request lines in the log:\n%s", logs)
+	}
+	for _, secret := range append([]string{testPassword, key, code, attempt, session, "in-the-query"}, codes...) {
+		if secret != "" && strings.Contains(logs, secret) {
+			t.Errorf("the log contains %q", secret)
+		}
+	}
+}
+
+func TestRun(t *testing.T) {
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Config{Service: e.svc, Logger: e.srv.log, Addr: addr}) }()
+	var res *http.Response
+	for i := 0; i < 100; i++ {
+		if res, err = http.Get("http://" + addr + "/healthz"); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("healthz: %d", res.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}

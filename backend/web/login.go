@@ -1,0 +1,193 @@
+package web
+
+import (
+	"net/http"
+
+	"gatehouse/backend"
+)
+
+// home sends a signed-in user to their profile and anyone else to the login page.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	id, err := s.session(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if id == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+}
+
+// loginNotices are the messages the login page shows after a redirect; the query names one.
+var loginNotices = map[string]string{
+	"created": "Your administrator account is ready. Log in with it.",
+	"out":     "You have logged out.",
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	id, err := s.session(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if id != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	p := page{Title: "Log in", Notice: loginNotices[r.URL.Query().Get("notice")]}
+	s.render(w, r, http.StatusOK, loginView(p, "", ""))
+}
+
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	st, err := s.svc.Login(r.Context(), username, password)
+	if err != nil {
+		s.render(w, r, statusOf(err), loginView(page{Title: "Log in"}, username, s.message(r, err)))
+		return
+	}
+	// A login started over leaves the previous attempt (if any) behind: end it.
+	if old := cookieValue(r, s.attemptCk); old != "" {
+		s.svc.CancelLogin(r.Context(), old)
+	}
+	s.advance(w, r, st)
+}
+
+// loginExpired shows the login page after a login attempt that is gone (expired, used up or
+// cancelled), and forgets its cookie.
+func (s *Server) loginExpired(w http.ResponseWriter, r *http.Request, err error) {
+	s.clearCookie(w, s.attemptCk)
+	s.render(w, r, http.StatusUnauthorized, loginView(page{Title: "Log in"}, "", s.message(r, err)))
+}
+
+// attemptAt returns the login in progress if it waits for step. Otherwise it answers the
+// request itself (the login page, or a redirect to the step the login is at) and returns nil.
+func (s *Server) attemptAt(w http.ResponseWriter, r *http.Request, step backend.LoginStep) *backend.LoginState {
+	st, err := s.svc.ResumeLogin(r.Context(), cookieValue(r, s.attemptCk))
+	switch {
+	case backend.ErrorCode(err) == backend.EUNAUTHORIZED:
+		s.loginExpired(w, r, err)
+		return nil
+	case err != nil:
+		s.fail(w, r, err)
+		return nil
+	case st.Step != step:
+		http.Redirect(w, r, stepPath(st.Step), http.StatusSeeOther)
+		return nil
+	}
+	return st
+}
+
+func loginPage(title string) page { return page{Title: title, InLogin: true} }
+
+func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
+	if st := s.attemptAt(w, r, backend.StepVerify); st != nil {
+		s.render(w, r, http.StatusOK, verifyView(loginPage("Two-Factor Authentication"), st.User, ""))
+	}
+}
+
+func (s *Server) recoveryPage(w http.ResponseWriter, r *http.Request) {
+	if st := s.attemptAt(w, r, backend.StepVerify); st != nil {
+		s.render(w, r, http.StatusOK, recoveryView(loginPage("Use a recovery code"), st.User, ""))
+	}
+}
+
+func (s *Server) verifySubmit(w http.ResponseWriter, r *http.Request) {
+	token := cookieValue(r, s.attemptCk)
+	st, err := s.svc.VerifyTOTP(r.Context(), token, r.PostFormValue("code"))
+	if err != nil {
+		s.stepFailed(w, r, err, func(u *backend.User, msg string) {
+			s.render(w, r, statusOf(err), verifyView(loginPage("Two-Factor Authentication"), u, msg))
+		})
+		return
+	}
+	s.advance(w, r, st)
+}
+
+func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
+	token := cookieValue(r, s.attemptCk)
+	st, err := s.svc.VerifyRecoveryCode(r.Context(), token, r.PostFormValue("code"))
+	if err != nil {
+		s.stepFailed(w, r, err, func(u *backend.User, msg string) {
+			s.render(w, r, statusOf(err), recoveryView(loginPage("Use a recovery code"), u, msg))
+		})
+		return
+	}
+	s.advance(w, r, st)
+}
+
+// stepFailed answers a login step that failed: the same form again with the message if the
+// login goes on, or the login page if the attempt has ended (an expired attempt and a wrong code
+// are both EUNAUTHORIZED; asking again tells them apart).
+func (s *Server) stepFailed(w http.ResponseWriter, r *http.Request, err error, again func(u *backend.User, msg string)) {
+	st, rerr := s.svc.ResumeLogin(r.Context(), cookieValue(r, s.attemptCk))
+	switch {
+	case backend.ErrorCode(rerr) == backend.EUNAUTHORIZED:
+		s.loginExpired(w, r, rerr)
+	case rerr != nil:
+		s.fail(w, r, rerr)
+	default:
+		again(st.User, s.message(r, err))
+	}
+}
+
+func (s *Server) expiredPasswordPage(w http.ResponseWriter, r *http.Request) {
+	if st := s.attemptAt(w, r, backend.StepChangePassword); st != nil {
+		s.render(w, r, http.StatusOK, expiredPasswordView(loginPage("Choose a new password"), st.User, ""))
+	}
+}
+
+func (s *Server) expiredPasswordSubmit(w http.ResponseWriter, r *http.Request) {
+	pw, again := r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
+	var st *backend.LoginState
+	err := samePasswords(pw, again)
+	if err == nil {
+		st, err = s.svc.ChangeExpiredPassword(r.Context(), cookieValue(r, s.attemptCk), pw)
+	}
+	if err != nil {
+		s.stepFailed(w, r, err, func(u *backend.User, msg string) {
+			s.render(w, r, statusOf(err), expiredPasswordView(loginPage("Choose a new password"), u, msg))
+		})
+		return
+	}
+	s.advance(w, r, st)
+}
+
+// samePasswords checks the "Confirm new password" field, the one check that is the form's own.
+func samePasswords(pw, again string) error {
+	if pw != again {
+		return backend.Errorf(backend.EINVALID, "The two new passwords do not match. Type the same password in both fields.")
+	}
+	return nil
+}
+
+// cancelLogin is "Log out" during a login: the attempt ends.
+func (s *Server) cancelLogin(w http.ResponseWriter, r *http.Request) {
+	if token := cookieValue(r, s.attemptCk); token != "" {
+		if err := s.svc.CancelLogin(r.Context(), token); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.sheets.drop(tokenKey(token))
+	}
+	s.clearCookie(w, s.attemptCk)
+	http.Redirect(w, r, "/login?notice=out", http.StatusSeeOther)
+}
+
+// logout ends the session (and a login in progress, if any).
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if token := cookieValue(r, s.sessionCk); token != "" {
+		id, err := s.svc.Authenticate(r.Context(), token)
+		if err == nil {
+			err = s.svc.Logout(r.Context(), id)
+		}
+		if err != nil && backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+			s.fail(w, r, err)
+			return
+		}
+		s.sheets.drop(tokenKey(token))
+	}
+	s.clearCookie(w, s.sessionCk)
+	s.cancelLogin(w, r)
+}

@@ -1,0 +1,221 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"gatehouse/backend"
+)
+
+// contentSecurityPolicy allows only this origin's own files: no inline script or style, no
+// framing, forms post only here. data: images are the enrollment QR code.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
+// routes builds the handler tree: the mux, then the middleware around it, outermost first:
+// logging, panic recovery, security headers, cross-origin protection.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	limited := s.rateLimited
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok"))
+	})
+	mux.Handle("GET /static/", staticHandler())
+	mux.HandleFunc("GET /{$}", s.home)
+
+	// Login, one page per step.
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.Handle("POST /login", limited(s.loginSubmit))
+	mux.HandleFunc("GET /login/verify", s.verifyPage)
+	mux.Handle("POST /login/verify", limited(s.verifySubmit))
+	mux.HandleFunc("GET /login/recovery", s.recoveryPage)
+	mux.Handle("POST /login/recovery", limited(s.recoverySubmit))
+	mux.HandleFunc("GET /login/password", s.expiredPasswordPage)
+	mux.Handle("POST /login/password", limited(s.expiredPasswordSubmit))
+	mux.HandleFunc("POST /login/cancel", s.cancelLogin)
+	mux.HandleFunc("POST /logout", s.logout)
+
+	// Enrolling upon login (required by an administrator).
+	mux.HandleFunc("GET /login/enroll", s.enrolling(s.setupChoicePage))
+	mux.HandleFunc("POST /login/enroll/app", s.enrolling(s.beginApp))
+	mux.HandleFunc("GET /login/enroll/app", s.enrolling(s.appPage))
+	mux.Handle("POST /login/enroll/app/confirm", limited(s.enrolling(s.confirmApp)))
+	mux.HandleFunc("GET /login/enroll/sms", s.enrolling(s.smsPage))
+
+	// The recovery code sheet, after enrollment or regeneration.
+	mux.HandleFunc("GET /recovery-codes", s.codesPage)
+	mux.HandleFunc("POST /recovery-codes/download", s.codesDownload)
+	mux.HandleFunc("POST /recovery-codes/done", s.codesDone)
+
+	// Profile.
+	mux.HandleFunc("GET /profile", s.signedIn(s.profilePage))
+	mux.HandleFunc("GET /profile/two-factor", s.signedIn(s.profileEnrolling(s.setupChoicePage)))
+	mux.HandleFunc("POST /profile/two-factor/app", s.signedIn(s.profileEnrolling(s.beginApp)))
+	mux.HandleFunc("GET /profile/two-factor/app", s.signedIn(s.profileEnrolling(s.appPage)))
+	mux.Handle("POST /profile/two-factor/app/confirm", limited(s.signedIn(s.profileEnrolling(s.confirmApp))))
+	mux.HandleFunc("GET /profile/two-factor/sms", s.signedIn(s.profileEnrolling(s.smsPage)))
+	mux.HandleFunc("GET /profile/two-factor/disable", s.signedIn(s.disableOwnPage))
+	mux.HandleFunc("POST /profile/two-factor/disable", s.signedIn(s.disableOwnSubmit))
+	mux.HandleFunc("GET /profile/recovery-codes", s.signedIn(s.regeneratePage))
+	mux.HandleFunc("POST /profile/recovery-codes", s.signedIn(s.regenerateSubmit))
+	mux.Handle("POST /profile/confirm-password", limited(s.signedIn(s.confirmPasswordSubmit)))
+	mux.HandleFunc("GET /profile/password", s.signedIn(s.changePasswordPage))
+	mux.Handle("POST /profile/password", limited(s.signedIn(s.changePasswordSubmit)))
+
+	// Administration.
+	mux.HandleFunc("GET /admin", s.admin(s.overviewPage))
+	mux.HandleFunc("GET /admin/users", s.admin(s.usersPage))
+	mux.HandleFunc("GET /admin/users/new", s.admin(s.newUserPage))
+	mux.HandleFunc("POST /admin/users/new", s.admin(s.newUserSubmit))
+	mux.HandleFunc("GET /admin/users/{id}", s.admin(s.userPage))
+	mux.HandleFunc("GET /admin/users/{id}/edit", s.admin(s.editUserPage))
+	mux.HandleFunc("POST /admin/users/{id}/edit", s.admin(s.editUserSubmit))
+	mux.HandleFunc("GET /admin/users/{id}/password", s.admin(s.setPasswordPage))
+	mux.HandleFunc("POST /admin/users/{id}/password", s.admin(s.setPasswordSubmit))
+	mux.HandleFunc("GET /admin/users/{id}/{action}", s.admin(s.twoFactorActionPage))
+	mux.HandleFunc("POST /admin/users/{id}/{action}", s.admin(s.twoFactorActionSubmit))
+	mux.HandleFunc("GET /admin/audit", s.admin(s.auditPage))
+
+	// The one-time link to create the first administrator.
+	mux.HandleFunc("GET /setup/{token}", s.firstAdminPage)
+	mux.Handle("POST /setup/{token}", limited(s.firstAdminSubmit))
+
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
+	})
+
+	// Cross-origin protection (Go 1.25): a POST, PUT, PATCH or DELETE that the browser marks as
+	// cross-site (Sec-Fetch-Site), or whose Origin is not this host, is refused before any
+	// handler runs. Safe methods pass: no handler changes anything on GET.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "method", r.Method, "path", logPath(r), "origin", r.Header.Get("Origin"))
+		s.errorPage(w, r, http.StatusForbidden, "Request refused",
+			"This form was sent from another site, so the System refused it. Go back to the page and try again.")
+	}))
+	var h http.Handler = cop.Handler(mux)
+	h = s.securityHeaders(h)
+	h = s.recoverPanics(h)
+	h = s.withClient(h)
+	h = s.logRequests(h)
+	return h
+}
+
+// securityHeaders sets the headers every response carries.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if s.secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			// Pages show codes, keys and account data: no cache may keep them, and the
+			// back button after "Log out" must not show them again.
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withClient puts who is calling into the context, for the audit log.
+func (s *Server) withClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := backend.Client{IP: clientIP(r), UserAgent: r.UserAgent()}
+		next.ServeHTTP(w, r.WithContext(backend.WithClient(r.Context(), c)))
+	})
+}
+
+// clientIP is the peer's address. Forwarding headers are not trusted: anyone can send them, and
+// the rate limit keyed on them would be worthless.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// recoverPanics turns a panic in a handler into a logged 500 page.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic in handler", "path", logPath(r), "panic", v)
+				s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", genericMessage)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// genericMessage is what a person sees of an unexpected error; the details go to the log.
+var genericMessage = backend.ErrorMessage(errors.New("unexpected"))
+
+// statusRecorder remembers the status and size of a response, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (sr *statusRecorder) WriteHeader(code int) {
+	if sr.status == 0 {
+		sr.status = code
+	}
+	sr.ResponseWriter.WriteHeader(code)
+}
+
+func (sr *statusRecorder) Write(b []byte) (int, error) {
+	if sr.status == 0 {
+		sr.status = http.StatusOK
+	}
+	n, err := sr.ResponseWriter.Write(b)
+	sr.bytes += n
+	return n, err
+}
+
+func (sr *statusRecorder) Unwrap() http.ResponseWriter { return sr.ResponseWriter }
+
+// logRequests logs one line per request: method, path, status, size, duration and peer. Never
+// the query string or a body (codes and passwords travel in bodies, and a query string could
+// carry anything), and the setup link's token is cut from its path.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		level := slog.LevelInfo
+		if rec.status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(r.Context(), level, "request",
+			"method", r.Method, "path", logPath(r), "status", rec.status, "bytes", rec.bytes,
+			"duration", time.Since(start).Round(time.Microsecond).String(), "ip", clientIP(r))
+	})
+}
+
+// logPath is the request path as it may be logged.
+func logPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/setup/") {
+		return "/setup/…"
+	}
+	return r.URL.Path
+}

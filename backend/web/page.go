@@ -1,0 +1,28 @@
+package web
+
+import (
+	"gatehouse/backend"
+)
+
+// page is what the layout needs to know about the page it frames.
+type page struct {
+	Title   string
+	User    *backend.User // the signed-in user; nil on login pages
+	Admin   bool          // show the "Administration" tab
+	Tab     string        // the active tab or menu entry: "admin", "profile"
+	Section string        // the active Administration section: "overview", "users", "audit"
+	InLogin bool          // a login in progress: the header offers only "Log out"
+	Notice  string        // the light-blue status bar
+}
+
+// pageFor frames a page for a signed-in identity.
+func pageFor(id *backend.Identity, title, tab string) page {
+	return page{Title: title, User: id.User, Admin: id.IsAdmin(), Tab: tab}
+}
+
+// adminPage frames a page of the Administration tab.
+func adminPage(id *backend.Identity, title, section string) page {
+	p := pageFor(id, title, "admin")
+	p.Section = section
+	return p
+}

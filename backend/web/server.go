@@ -1,0 +1,192 @@
+// Package web is the System in the browser: net/http handlers over backend.Service, templ
+// components for the pages, and the middleware that makes them safe to put on a network
+// (security headers, cross-origin protection, per-IP rate limits, request logs).
+//
+// Every page works without JavaScript; static/app.js only enhances (confirmation dialogs, the
+// Print button, the user menu). No product rule lives here: handlers translate forms into
+// backend calls and backend errors into pages.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"gatehouse/backend"
+)
+
+// Config configures the web server.
+type Config struct {
+	Service   *backend.Service
+	Logger    *slog.Logger
+	Addr      string // listen address, e.g. "127.0.0.1:8080"
+	PublicURL string // e.g. "https://gatehouse.example.com"; "" means http://Addr
+	// TLSCert and TLSKey, both set, make Run serve HTTPS; cookies then get Secure and the
+	// __Host- prefix. A PublicURL starting with https:// (TLS ended by a proxy) does the same
+	// for cookies.
+	TLSCert, TLSKey string
+}
+
+// Server is the handler tree of the web front end, with the little state it keeps in memory:
+// rate limiters, app enrollments in progress, recovery code sheets not yet acknowledged and the
+// first-administrator link. It implements http.Handler.
+type Server struct {
+	svc       *backend.Service
+	log       *slog.Logger
+	publicURL string
+	secure    bool // cookies get Secure and the __Host- prefix
+	sessionCk string
+	attemptCk string
+
+	// now is the clock of the in-memory state (rate limits and expiries); tests replace it.
+	now func() time.Time
+
+	limiter *ipLimiter
+	pending *pendingApps
+	sheets  *codeSheets
+	setup   *setupLink
+
+	handler http.Handler
+}
+
+// NewServer builds the handler tree.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("web: no service")
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("web: give both a TLS certificate and key, or neither")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{
+		svc:       cfg.Service,
+		log:       cfg.Logger,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		secure:    cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
+		now:       time.Now,
+		limiter:   newIPLimiter(loginRate, loginBurst, maxTrackedIPs),
+		pending:   newPendingApps(),
+		sheets:    newCodeSheets(),
+		setup:     &setupLink{},
+	}
+	s.sessionCk, s.attemptCk = "gatehouse_session", "gatehouse_login"
+	if s.secure {
+		// __Host-: the browser accepts the cookie only with Secure, Path=/ and no Domain, so
+		// neither a subdomain nor a plain-HTTP page can plant or overwrite it.
+		s.sessionCk, s.attemptCk = "__Host-"+s.sessionCk, "__Host-"+s.attemptCk
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// FirstAdminURL returns a new one-time link, valid for an hour, to create the first
+// administrator in the browser, or "" when an administrator exists. Each call replaces the
+// previous link.
+func (s *Server) FirstAdminURL(ctx context.Context, base string) (string, error) {
+	need, err := s.svc.NeedsFirstAdmin(ctx)
+	if err != nil || !need {
+		return "", err
+	}
+	token := s.setup.issue(s.now())
+	return strings.TrimRight(base, "/") + "/setup/" + token, nil
+}
+
+// Run listens on cfg.Addr, says where to go (and, when there is no administrator yet, prints a
+// one-time link to create the first one), and serves until ctx is cancelled; then it stops
+// accepting connections and lets requests in flight finish, for at most shutdownGrace.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := NewServer(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	base := s.publicURL
+	if base == "" {
+		scheme := "http"
+		if cfg.TLSCert != "" {
+			scheme = "https"
+		}
+		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+			host = "localhost"
+		}
+		base = scheme + "://" + net.JoinHostPort(host, port)
+	}
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	s.log.Info("web server listening", "addr", ln.Addr().String(), "url", base, "tls", cfg.TLSCert != "")
+	fmt.Fprintf(os.Stdout, "Gatehouse is running. Open %s in your browser.\n", base)
+
+	link, err := s.FirstAdminURL(ctx, base)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("first administrator: %w", err)
+	}
+	if link != "" {
+		// The link is a credential: it goes to the terminal only, never to the log.
+		s.log.Info("no administrator yet: a one-time link to create the first one is printed on standard output", "valid_for", setupLinkTTL.String())
+		fmt.Fprintf(os.Stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n(Or run: gatehouse user create --admin)\n", link)
+	}
+
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("web server shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// shutdownGrace bounds how long Run waits for requests in flight when it stops.
+const shutdownGrace = 10 * time.Second
+
+// tokenKey is the in-memory map key for a token the browser holds: its hash, so that a dump of
+// the process's maps holds no usable token.
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// randomToken returns 256 random bits, URL-safe.
+func randomToken() string {
+	return rand.Text() + rand.Text()
+}
