@@ -1,0 +1,398 @@
+package backend_test
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"gatehouse/backend"
+)
+
+// madeUsers numbers the users CreateUser makes in adminCalls.
+var madeUsers atomic.Int64
+
+// adminCalls are every administrator-only method, each called on the target user.
+var adminCalls = []struct {
+	name string
+	call func(e *env, id *backend.Identity, target int64) error
+}{
+	{"CreateUser", func(e *env, id *backend.Identity, _ int64) error {
+		_, err := e.svc.CreateUser(ctx, id, backend.NewUser{Username: fmt.Sprintf("made%d", madeUsers.Add(1)), Password: goodPassword, Role: backend.RoleAdmin})
+		return err
+	}},
+	{"Users", func(e *env, id *backend.Identity, _ int64) error {
+		_, err := e.svc.Users(ctx, id, backend.UserFilter{})
+		return err
+	}},
+	{"User", func(e *env, id *backend.Identity, target int64) error {
+		_, err := e.svc.User(ctx, id, target)
+		return err
+	}},
+	{"UserByUsername", func(e *env, id *backend.Identity, _ int64) error {
+		_, err := e.svc.UserByUsername(ctx, id, "target")
+		return err
+	}},
+	{"UpdateUser", func(e *env, id *backend.Identity, target int64) error {
+		name := "Changed"
+		_, err := e.svc.UpdateUser(ctx, id, target, backend.UserChanges{DisplayName: &name})
+		return err
+	}},
+	{"UpdateUser role", func(e *env, id *backend.Identity, target int64) error {
+		role := backend.RoleAdmin
+		_, err := e.svc.UpdateUser(ctx, id, target, backend.UserChanges{Role: &role})
+		return err
+	}},
+	{"SetUserPassword", func(e *env, id *backend.Identity, target int64) error {
+		return e.svc.SetUserPassword(ctx, id, target, "a password set by someone", false)
+	}},
+	{"RequireTwoFactor", func(e *env, id *backend.Identity, target int64) error {
+		_, err := e.svc.RequireTwoFactor(ctx, id, target)
+		return err
+	}},
+	{"DisableTwoFactor", func(e *env, id *backend.Identity, target int64) error {
+		_, err := e.svc.DisableTwoFactor(ctx, id, target)
+		return err
+	}},
+	{"ResetTwoFactor", func(e *env, id *backend.Identity, target int64) error {
+		_, err := e.svc.ResetTwoFactor(ctx, id, target)
+		return err
+	}},
+	{"StatusCounts", func(e *env, id *backend.Identity, _ int64) error {
+		_, err := e.svc.StatusCounts(ctx, id)
+		return err
+	}},
+	{"AuditLog", func(e *env, id *backend.Identity, _ int64) error {
+		_, err := e.svc.AuditLog(ctx, id, backend.AuditFilter{})
+		return err
+	}},
+}
+
+func TestAdminMethodsRequireAdmin(t *testing.T) {
+	e := newEnv(t)
+	target := e.createUser(backend.NewUser{Username: "target"})
+	e.createUser(backend.NewUser{Username: "user"})
+	user := e.signIn("user", goodPassword)
+	// An administrator required to enroll, at the enroll step: not signed in yet.
+	e.createUser(backend.NewUser{Username: "admin2", Role: backend.RoleAdmin, RequireTwoFactor: true})
+	enrolling, err := e.svc.EnrollmentIdentity(ctx, e.login("admin2", goodPassword, backend.StepEnroll).AttemptToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An administrator demoted while signed in.
+	e.createUser(backend.NewUser{Username: "demoted", Role: backend.RoleAdmin})
+	demotedToken := e.login("demoted", goodPassword, backend.StepDone).SessionToken
+	demoted := e.identity(demotedToken)
+	role := backend.RoleUser
+	if _, err := e.svc.UpdateUser(ctx, e.admin, demoted.User.ID, backend.UserChanges{Role: &role}); err != nil {
+		t.Fatal(err)
+	}
+	demoted = e.identity(demotedToken)
+
+	refused := []struct {
+		name string
+		id   *backend.Identity
+	}{
+		{"user session", user},
+		{"admin at the enroll step", enrolling},
+		{"demoted admin", demoted},
+		{"nobody", nil},
+	}
+	before := e.user(target.ID)
+	_, usersBefore, _ := e.db.FindUsers(ctx, backend.UserFilter{})
+	for _, who := range refused {
+		for _, c := range adminCalls {
+			t.Run(who.name+"/"+c.name, func(t *testing.T) {
+				err := c.call(e, who.id, target.ID)
+				wantCode(t, c.name, err, backend.EFORBIDDEN)
+			})
+		}
+	}
+	// Refused calls changed nothing.
+	if after := e.user(target.ID); *after != *before {
+		t.Errorf("target after refused calls: got %+v, want %+v", after, before)
+	}
+	if _, n, _ := e.db.FindUsers(ctx, backend.UserFilter{}); n != usersBefore {
+		t.Errorf("users after refused calls: got %d, want %d", n, usersBefore)
+	}
+	if _, err := e.svc.Login(ctx, "target", "a password set by someone"); err == nil {
+		t.Errorf("the password set by a refused SetUserPassword: got accepted, want refused")
+	}
+
+	for _, who := range []struct {
+		name string
+		id   *backend.Identity
+	}{{"admin session", e.admin}, {"operator", e.svc.Operator()}} {
+		for _, c := range adminCalls {
+			t.Run(who.name+"/"+c.name, func(t *testing.T) {
+				if err := c.call(e, who.id, target.ID); err != nil {
+					t.Errorf("%s: got %v, want nil", c.name, err)
+				}
+			})
+		}
+	}
+}
+
+// TestLastAdmin: the last enabled administrator can be neither demoted nor disabled.
+func TestLastAdmin(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin.User
+	role := func(r backend.Role) backend.UserChanges { return backend.UserChanges{Role: &r} }
+	disabled := func(b bool) backend.UserChanges { return backend.UserChanges{Disabled: &b} }
+
+	for _, ch := range []backend.UserChanges{role(backend.RoleUser), disabled(true)} {
+		_, err := e.svc.UpdateUser(ctx, e.admin, admin.ID, ch)
+		wantCode(t, "changing the only administrator", err, backend.ECONFLICT)
+	}
+	if u := e.user(admin.ID); u.Role != backend.RoleAdmin || u.Disabled {
+		t.Fatalf("the only administrator: got role %s disabled %v, want admin, enabled", u.Role, u.Disabled)
+	}
+
+	// A disabled administrator does not count.
+	other := e.createUser(backend.NewUser{Username: "other", Role: backend.RoleAdmin})
+	if _, err := e.svc.UpdateUser(ctx, e.admin, other.ID, disabled(true)); err != nil {
+		t.Fatalf("disable the second administrator: %v", err)
+	}
+	_, err := e.svc.UpdateUser(ctx, e.svc.Operator(), admin.ID, role(backend.RoleUser))
+	wantCode(t, "demoting the only enabled administrator", err, backend.ECONFLICT)
+
+	// With a second enabled administrator, the first may go; then the second is the last.
+	if _, err := e.svc.UpdateUser(ctx, e.admin, other.ID, disabled(false)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.UpdateUser(ctx, e.admin, admin.ID, role(backend.RoleUser)); err != nil {
+		t.Fatalf("demote one of two administrators: %v", err)
+	}
+	op := e.svc.Operator()
+	for _, ch := range []backend.UserChanges{role(backend.RoleUser), disabled(true)} {
+		_, err := e.svc.UpdateUser(ctx, op, other.ID, ch)
+		wantCode(t, "changing the last administrator", err, backend.ECONFLICT)
+	}
+	// The demoted admin's session has lost administration.
+	_, err = e.svc.Users(ctx, e.identity(e.adminToken), backend.UserFilter{})
+	wantCode(t, "Users by the demoted administrator", err, backend.EFORBIDDEN)
+}
+
+// TestTwoFactorStatuses: the article's three statuses across require, enroll, reset, disable.
+func TestTwoFactorStatuses(t *testing.T) {
+	e := newEnv(t, generousLockout)
+	bob := e.createUser(backend.NewUser{Username: "bob"})
+	opted := e.createUser(backend.NewUser{Username: "carol"})
+	status := func(id int64) backend.TwoFactorStatus { return e.user(id).TwoFactorStatus() }
+	want := func(step string, id int64, s backend.TwoFactorStatus) {
+		t.Helper()
+		if got := status(id); got != s {
+			t.Errorf("%s: got status %q, want %q", step, got, s)
+		}
+	}
+	wantCounts := func(step string, no, pending, enabled int) {
+		t.Helper()
+		c, err := e.svc.StatusCounts(ctx, e.admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// admin is "No" throughout.
+		wantC := backend.StatusCounts{backend.StatusNo: no + 1, backend.StatusPending: pending, backend.StatusEnabled: enabled}
+		for _, s := range backend.Statuses {
+			if c[s] != wantC[s] {
+				t.Errorf("%s: StatusCounts[%s]: got %d, want %d", step, s, c[s], wantC[s])
+			}
+		}
+		page, err := e.svc.Users(ctx, e.admin, backend.UserFilter{Status: backend.StatusPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != pending {
+			t.Errorf("%s: Users(status %q): got %d, want %d", step, backend.StatusPending, page.Total, pending)
+		}
+	}
+
+	want("new user", bob.ID, backend.StatusNo)
+	if bob.TwoFactorRequired {
+		t.Errorf("new user: got two-factor required, want the form's default No")
+	}
+	wantCounts("new users", 2, 0, 0)
+
+	u, err := e.svc.RequireTwoFactor(ctx, e.admin, bob.ID)
+	if err != nil || u.TwoFactorStatus() != backend.StatusPending {
+		t.Errorf("RequireTwoFactor: got %v, %v, want status %q", u, err, backend.StatusPending)
+	}
+	want("required", bob.ID, backend.StatusPending)
+	wantCounts("required", 1, 1, 0)
+
+	e.enrollApp(e.enrollmentIdentity("bob"), "")
+	want("enrolled at login", bob.ID, backend.StatusEnabled)
+	wantCounts("enrolled", 1, 0, 1)
+
+	u, err = e.svc.ResetTwoFactor(ctx, e.admin, bob.ID)
+	if err != nil || u.TwoFactorStatus() != backend.StatusPending || u.Method != backend.MethodNone || !u.TwoFactorRequired {
+		t.Errorf("ResetTwoFactor: got %+v, %v, want status %q, method none, still required", u, err, backend.StatusPending)
+	}
+	want("reset", bob.ID, backend.StatusPending)
+	e.login("bob", goodPassword, backend.StepEnroll) // enrolls anew at the next login
+
+	e.enrollApp(e.enrollmentIdentity("bob"), "")
+	want("enrolled again", bob.ID, backend.StatusEnabled)
+
+	u, err = e.svc.DisableTwoFactor(ctx, e.admin, bob.ID)
+	if err != nil || u.TwoFactorStatus() != backend.StatusNo || u.TwoFactorRequired || u.Method != backend.MethodNone {
+		t.Errorf("DisableTwoFactor: got %+v, %v, want status %q, not required, method none", u, err, backend.StatusNo)
+	}
+	want("disabled", bob.ID, backend.StatusNo)
+	e.login("bob", goodPassword, backend.StepDone) // the password alone again
+
+	// Opted in from the profile: Enabled without a requirement; a reset makes it No.
+	e.enrollApp(e.signIn("carol", goodPassword), goodPassword)
+	want("opted in", opted.ID, backend.StatusEnabled)
+	if e.user(opted.ID).TwoFactorRequired {
+		t.Errorf("opted in: got required, want not required")
+	}
+	wantCounts("opted in", 1, 0, 1)
+	if _, err := e.svc.ResetTwoFactor(ctx, e.admin, opted.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("opted in, reset", opted.ID, backend.StatusNo)
+	// Created with "Two-Factor Authentication: Yes".
+	dan := e.createUser(backend.NewUser{Username: "dan", RequireTwoFactor: true})
+	want("created with Yes", dan.ID, backend.StatusPending)
+	wantCounts("end", 2, 1, 0)
+}
+
+// enrollmentIdentity logs a required user in to the enroll step.
+func (e *env) enrollmentIdentity(username string) *backend.Identity {
+	e.t.Helper()
+	id, err := e.svc.EnrollmentIdentity(ctx, e.login(username, goodPassword, backend.StepEnroll).AttemptToken)
+	if err != nil {
+		e.t.Fatalf("EnrollmentIdentity: %v", err)
+	}
+	return id
+}
+
+// TestDisableOwnTwoFactor: a user may turn off their own two-factor unless it is required.
+func TestDisableOwnTwoFactor(t *testing.T) {
+	e := newEnv(t, generousLockout)
+
+	// Required: cannot opt out.
+	bob := e.createUser(backend.NewUser{Username: "bob", RequireTwoFactor: true})
+	app := e.enrollApp(e.enrollmentIdentity("bob"), "")
+	id := e.identity(app.login.SessionToken)
+	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "DisableOwnTwoFactor by a required user", e.svc.DisableOwnTwoFactor(ctx, id), backend.EFORBIDDEN)
+	if s := e.user(bob.ID).TwoFactorStatus(); s != backend.StatusEnabled {
+		t.Errorf("required user after refusal: got status %q, want %q", s, backend.StatusEnabled)
+	}
+
+	// Opted in: may opt out, with the password.
+	carol, capp := e.enrolledUser("carol")
+	id = e.identity(e.signInTOTP("carol", goodPassword, capp))
+	wantCode(t, "DisableOwnTwoFactor without ConfirmPassword", e.svc.DisableOwnTwoFactor(ctx, id), backend.EREAUTH)
+	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.DisableOwnTwoFactor(ctx, id); err != nil {
+		t.Fatalf("DisableOwnTwoFactor: %v", err)
+	}
+	if s := e.user(carol.ID).TwoFactorStatus(); s != backend.StatusNo {
+		t.Errorf("after opting out: got status %q, want %q", s, backend.StatusNo)
+	}
+	if n, _ := e.svc.RecoveryCodesLeft(ctx, id); n != 0 {
+		t.Errorf("recovery codes after opting out: got %d, want 0", n)
+	}
+	e.login("carol", goodPassword, backend.StepDone)
+	if n := len(e.auditEvents(backend.AuditTwoFactorDisabled)); n != 1 {
+		t.Errorf("audit %s: got %d events, want 1", backend.AuditTwoFactorDisabled, n)
+	}
+}
+
+// TestAdminAudit: every administrator action is in the audit log with who, whom and what.
+func TestAdminAudit(t *testing.T) {
+	e := newEnv(t)
+	ctx := backend.WithClient(ctx, backend.Client{IP: "192.0.2.7", UserAgent: "test"})
+	bob, err := e.svc.CreateUser(ctx, e.admin, backend.NewUser{Username: "bob", Password: goodPassword, RequireTwoFactor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, off := "Bob B.", true
+	steps := []struct {
+		action string
+		do     func() error
+		detail string
+	}{
+		{backend.AuditUserCreated, func() error { return nil }, "Two-Factor Authentication Yes"},
+		{backend.AuditUserUpdated, func() error {
+			_, err := e.svc.UpdateUser(ctx, e.admin, bob.ID, backend.UserChanges{DisplayName: &name})
+			return err
+		}, "name"},
+		{backend.AuditPasswordSet, func() error {
+			return e.svc.SetUserPassword(ctx, e.admin, bob.ID, "a temporary password", true)
+		}, "Yes"},
+		{backend.AuditResetTwoFactor, func() error {
+			_, err := e.svc.ResetTwoFactor(ctx, e.admin, bob.ID)
+			return err
+		}, string(backend.StatusPending)},
+		{backend.AuditDisableTwoFactor, func() error {
+			_, err := e.svc.DisableTwoFactor(ctx, e.admin, bob.ID)
+			return err
+		}, string(backend.StatusNo)},
+		{backend.AuditRequireTwoFactor, func() error {
+			_, err := e.svc.RequireTwoFactor(ctx, e.admin, bob.ID)
+			return err
+		}, string(backend.StatusPending)},
+		{backend.AuditUserUpdated, func() error {
+			_, err := e.svc.UpdateUser(ctx, e.admin, bob.ID, backend.UserChanges{Disabled: &off})
+			return err
+		}, "disabled"},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.action, err)
+		}
+		ev := e.auditEvents(s.action)
+		if len(ev) == 0 {
+			t.Errorf("%s: got no audit event, want one", s.action)
+			continue
+		}
+		got := ev[0] // the newest
+		if got.ActorID != e.admin.User.ID || got.ActorName != "admin" || got.TargetID != bob.ID || got.TargetName != "bob" ||
+			got.IP != "192.0.2.7" || !strings.Contains(got.Detail, s.detail) || !got.At.Equal(t0) {
+			t.Errorf("%s: got %+v, want actor admin, target bob, IP 192.0.2.7, detail containing %q, at %v", s.action, got, s.detail, t0)
+		}
+	}
+
+	// Filtered by user: bob's events, and only those.
+	p, err := e.svc.AuditLog(ctx, e.admin, backend.AuditFilter{Username: "BOB", Action: "admin."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != len(steps) {
+		t.Errorf("AuditLog(bob, admin.): got %d events, want %d", p.Total, len(steps))
+	}
+
+	// The command line is recorded as such.
+	if _, err := e.svc.ResetTwoFactor(ctx, e.svc.Operator(), bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ev := e.auditEvents(backend.AuditResetTwoFactor)[0]; ev.ActorName != "cli" || ev.ActorID != 0 {
+		t.Errorf("reset by the operator: got actor %q (%d), want cli (0)", ev.ActorName, ev.ActorID)
+	}
+
+	// Logins are recorded too.
+	e.createUser(backend.NewUser{Username: "carol"})
+	e.svc.Login(ctx, "carol", "wrong password")
+	e.svc.Login(ctx, "nobody", "wrong password")
+	if _, err := e.svc.Login(ctx, "carol", goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	var failures []string
+	for _, ev := range e.auditEvents(backend.AuditLoginFailure) {
+		failures = append(failures, ev.TargetName+": "+ev.Detail)
+	}
+	if got, want := strings.Join(failures, "; "), "nobody: unknown username; carol: wrong password"; got != want {
+		t.Errorf("audit %s: got %q, want %q", backend.AuditLoginFailure, got, want)
+	}
+	if ev := e.auditEvents(backend.AuditLoginSuccess)[0]; ev.TargetName != "carol" || ev.IP != "192.0.2.7" {
+		t.Errorf("audit %s: got %+v, want carol from 192.0.2.7", backend.AuditLoginSuccess, ev)
+	}
+}
