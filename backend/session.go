@@ -139,7 +139,7 @@ func (s *Service) ConfirmPassword(ctx context.Context, id *Identity, password st
 // requireRecentPassword refuses with EREAUTH unless id confirmed the password within
 // ReauthWindow. A login attempt qualifies: its password was given moments ago.
 func (s *Service) requireRecentPassword(id *Identity) error {
-	if id.attempt != nil {
+	if id != nil && id.attempt != nil {
 		return nil
 	}
 	if err := id.requireSignedIn(); err != nil {
