@@ -31,6 +31,11 @@ import (
 //go:embed all:frontend/dist
 var assets embed.FS
 
+// appIcon is the window icon (also build/appicon.png for packaging).
+//
+//go:embed build/appicon.png
+var appIcon []byte
+
 // runDesktop opens the desktop console on svc and returns when its window closes. A binary built
 // without the Wails build tags cannot open a window: wails.Run then returns an error.
 //
@@ -67,6 +72,7 @@ func runDesktop(svc *backend.Service, logger *slog.Logger) error {
 		// explicitly; Never is what works everywhere, including under Xvfb.
 		Linux: &linux.Options{
 			ProgramName:      "gatehouse",
+			Icon:             appIcon,
 			WebviewGpuPolicy: linux.WebviewGpuPolicyNever,
 		},
 	})

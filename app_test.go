@@ -2,16 +2,24 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"image/color"
+	"image/png"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
@@ -566,4 +574,468 @@ func TestFormatErrorHidesInternals(t *testing.T) {
 	if v.Code != backend.EINTERNAL || strings.Contains(v.Message, "permission") {
 		t.Errorf("formatError(internal) = %+v", v)
 	}
+}
+
+// ---- The desktop layer: the built binaries under Xvfb. ----
+//
+// These need the binaries, Xvfb, ImageMagick's import and Chromium, so they run only with
+// GATEHOUSE_DESKTOP_TESTS=1; build/desktop-test.sh builds both binaries and runs them:
+//
+//	GATEHOUSE_DEV_BINARY  built with -tags dev,webkit2_41 (TestDesktopConsoleInChromium)
+//	GATEHOUSE_BINARY      the production build, `go tool wails build -tags webkit2_41`
+//	GATEHOUSE_SCREENSHOT_DIR  optional: where to keep a screenshot of every screen
+
+func desktopTest(t *testing.T, binaryVar string) string {
+	t.Helper()
+	if os.Getenv("GATEHOUSE_DESKTOP_TESTS") != "1" {
+		t.Skip("set GATEHOUSE_DESKTOP_TESTS=1 (build/desktop-test.sh) to run the desktop layer tests")
+	}
+	bin := os.Getenv(binaryVar)
+	if bin == "" {
+		t.Fatalf("%s is not set", binaryVar)
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		t.Fatalf("%s: %v", binaryVar, err)
+	}
+	return abs
+}
+
+// startXvfb starts a virtual X display of its own and returns its name (":N").
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	for n := 90; n < 140; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
+			continue
+		}
+		display := fmt.Sprintf(":%d", n)
+		cmd := exec.Command("Xvfb", display, "-screen", "0", "1280x860x24", "-nolisten", "tcp")
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start Xvfb: %v", err)
+		}
+		t.Cleanup(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		})
+		for range 100 {
+			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+				return display
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("Xvfb %s did not start", display)
+	}
+	t.Fatal("no free X display")
+	return ""
+}
+
+// startConsole runs a desktop binary on display with a fresh data directory, logging to a file
+// that is printed if the test fails.
+func startConsole(t *testing.T, bin, display string, env ...string) (*exec.Cmd, string) {
+	t.Helper()
+	data := t.TempDir()
+	logPath := filepath.Join(t.TempDir(), "console.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Dir = data
+	cmd.Env = append(os.Environ(), append([]string{"DISPLAY=" + display, "GATEHOUSE_DATA=" + data}, env...)...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		logFile.Close()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			t.Logf("console log:\n%s", out)
+		}
+	})
+	return cmd, data
+}
+
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("GATEHOUSE_SCREENSHOT_DIR")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestDesktopConsoleInChromium runs the real front end with the real Go bindings: a dev build
+// serves both on loopback, and Chromium goes through the article's path — the first admin logs
+// in, creates a user with Two-Factor "Yes"; that user logs in, must enroll, enrolls an app,
+// prints and saves the recovery codes; the admin then sees "Enabled".
+func TestDesktopConsoleInChromium(t *testing.T) {
+	bin := desktopTest(t, "GATEHOUSE_DEV_BINARY")
+	display := startXvfb(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	assetDir, err := filepath.Abs("frontend/dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(assetDir, "index.html")); err != nil {
+		t.Fatalf("the front end is not built (cd frontend && npm run build): %v", err)
+	}
+	saveDir := t.TempDir()
+	startConsole(t, bin, display, "devserver="+addr, "assetdir="+assetDir, "GATEHOUSE_TEST_SAVE_DIR="+saveDir)
+	base := "http://" + addr + "/"
+	waitHTTP(t, base)
+
+	shots := screenshotDir(t)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath()),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+
+	b := &browser{t: t, ctx: ctx, shots: shots}
+	b.do(chromedp.Navigate(base))
+
+	// The first administrator.
+	b.wait("#first-admin")
+	b.shot("01-login-new-installation")
+	b.click("#first-admin")
+	b.fill("input[name=username]", "root")
+	b.fill("input[name=displayName]", "Ada Admin")
+	b.fill("input[name=password]", adminPassword)
+	b.fill("input[name=confirm]", adminPassword)
+	b.shot("02-first-admin")
+	b.submit("form")
+	b.waitText(".alert-info", "Administrator root created")
+	b.login("root", adminPassword)
+	b.wait("#users-table")
+	b.shot("03-users")
+
+	// New User with Two-Factor Authentication "Yes".
+	b.click("#new-user")
+	b.wait("#new-user-form")
+	b.fill("input[name=username]", "bob")
+	b.fill("input[name=displayName]", "Bob Baker")
+	b.fill("input[name=email]", "bob@example.com")
+	b.fill("input[name=password]", "bobs long password")
+	b.click("#must-change")
+	b.click("#two-factor-yes")
+	b.shot("04-new-user")
+	b.submit("#new-user-form")
+	b.waitText("#two-factor-status", "Pending setup on next login")
+	b.shot("05-user-page")
+	b.click("#edit-user")
+	b.wait("#edit-user-form")
+	b.shot("06-edit-user")
+	b.logout()
+
+	// Bob must enroll at login: "Use an App".
+	b.login("bob", "bobs long password")
+	b.wait("#enroll-required")
+	b.shot("07-enroll-required")
+	b.click("#use-sms")
+	b.waitText(".alert-error", "SMS is not configured")
+	b.shot("08-use-sms-not-configured")
+	b.click(".btn-success") // "Use an App instead"
+	b.wait("#totp-key")
+	key := b.text("#totp-key")
+	b.shot("09-use-an-app")
+	code, err := totp.GenerateCode(strings.ReplaceAll(key, " ", ""), time.Now())
+	if err != nil {
+		t.Fatalf("totp from the key shown (%q): %v", key, err)
+	}
+	b.fill("input[name=code]", code)
+	b.submit("#enroll-app-form")
+	b.wait("#recovery-codes")
+	codes := strings.Fields(b.text("#recovery-codes"))
+	if len(codes) != 5 {
+		t.Fatalf("recovery codes shown: %q, want 5", codes)
+	}
+	b.shot("10-recovery-codes")
+
+	// Print (window.print stubbed: the GTK print dialog is modal) and Save.
+	b.eval(`window.__printed = 0; window.print = () => { window.__printed++; }; true`)
+	b.click("#codes-print")
+	if n := evalAs[int](b, `window.__printed`); n != 1 {
+		t.Errorf("window.print called %d times, want 1", n)
+	}
+	if html := evalAs[string](b, `document.getElementById("print-root").innerText`); !strings.Contains(html, codes[0]) {
+		t.Errorf("print sheet lacks the codes: %q", html)
+	}
+	b.click("#codes-save")
+	b.waitText(".alert-success", "Saved to")
+	saved, err := os.ReadFile(filepath.Join(saveDir, "gatehouse-recovery-codes-bob.txt"))
+	if err != nil {
+		t.Fatalf("saved codes: %v", err)
+	}
+	for _, c := range codes {
+		if !strings.Contains(string(saved), c) {
+			t.Errorf("saved file lacks %s", c)
+		}
+	}
+	if evalAs[bool](b, `document.getElementById("codes-continue").disabled`) != true {
+		t.Errorf(`"Continue" enabled before "I have saved these codes"`)
+	}
+	b.click("#codes-saved")
+	b.click("#codes-continue")
+	b.waitText("#app .badge", "Enabled")
+	b.shot("11-profile-enabled")
+	b.logout()
+
+	// The next login asks for the code.
+	b.login("bob", "bobs long password")
+	b.wait("#verify-form")
+	b.shot("12-verify")
+	b.click("#use-recovery")
+	b.wait("#recovery-form")
+	b.fill("input[name=recovery-code]", codes[0])
+	b.submit("#recovery-form")
+	b.waitText("#app .badge", "Enabled")
+	b.logout()
+
+	// The admin sees "Enabled".
+	b.login("root", adminPassword)
+	b.wait(`#users-table tr[data-username="bob"]`)
+	if got := b.text(`#users-table tr[data-username="bob"] .status-cell`); got != "Enabled" {
+		t.Errorf("admin sees bob as %q, want Enabled", got)
+	}
+	b.shot("13-users-enabled")
+	b.click(`#users-table tr[data-username="bob"]`)
+	b.click("#edit-user")
+	b.click("#reset-two-factor")
+	b.wait(".modal")
+	b.shot("14-reset-dialog")
+	b.submit(".modal")
+	b.waitText("#status-bar", "reset")
+	b.waitText("#two-factor-status", "Pending setup on next login")
+	b.shot("15-status-bar")
+	// "Disable Two-Factor", then "Require Two-Factor" with its pop-up and the light-blue bar.
+	b.click("#disable-two-factor")
+	b.submit(".modal")
+	b.waitText("#two-factor-status", "No")
+	b.click("#require-two-factor")
+	b.waitText(".modal", "will now be required to enroll in Two-Factor Authentication upon log in")
+	b.shot("15b-require-dialog")
+	b.submit(".modal")
+	b.waitText("#status-bar", "require Two-Factor Authentication")
+	b.waitText("#two-factor-status", "Pending setup on next login")
+	b.eval(`document.querySelector(".tab-menu .menu button:nth-child(2)").click(); true`)
+	b.wait("#audit-table")
+	b.shot("16-audit-log")
+}
+
+// TestDesktopProductionStarts starts the production binary under Xvfb: the window shows the login
+// screen (checked in a screenshot of the display), and SIGTERM closes it cleanly.
+func TestDesktopProductionStarts(t *testing.T) {
+	bin := desktopTest(t, "GATEHOUSE_BINARY")
+	display := startXvfb(t)
+	cmd, _ := startConsole(t, bin, display)
+	shot := filepath.Join(screenshotDir(t), "00-production-login.png")
+
+	// WebKit takes a few seconds to start under Xvfb: poll until the login screen is drawn.
+	var last loginScreenStats
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if err := exec.Command("import", "-display", display, "-window", "root", shot).Run(); err == nil {
+			last = readLoginScreen(t, shot)
+			if last.looksLikeLogin() {
+				break
+			}
+		}
+		if cmd.ProcessState != nil || time.Now().After(deadline) {
+			t.Fatalf("no login screen on the display (%+v); screenshot %s", last, shot)
+		}
+		time.Sleep(time.Second)
+	}
+	t.Logf("login screen: %+v (%s)", last, shot)
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("after SIGTERM: %v, want a clean exit", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("still running 15 s after SIGTERM")
+	}
+}
+
+// loginScreenStats is what a screenshot of the display holds.
+type loginScreenStats struct {
+	Colors     int // distinct colours
+	ButtonBlue int // pixels of the "Log in" button's blue (--blue, #1f67c9)
+	PageGrey   int // pixels of the page background (--bg, #f3f5f8)
+	White      int // pixels of the login card
+}
+
+// looksLikeLogin: a drawn page (not a blank or black display), with the login card and its
+// blue "Log in" button.
+func (s loginScreenStats) looksLikeLogin() bool {
+	return s.Colors > 50 && s.ButtonBlue > 3000 && s.PageGrey > 100000 && s.White > 50000
+}
+
+func readLoginScreen(t *testing.T, path string) loginScreenStats {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return loginScreenStats{}
+	}
+	var s loginScreenStats
+	seen := map[color.RGBA]bool{}
+	near := func(c color.RGBA, r, g, b uint8) bool {
+		d := func(x, y uint8) int { return max(int(x)-int(y), int(y)-int(x)) }
+		return d(c.R, r) <= 6 && d(c.G, g) <= 6 && d(c.B, b) <= 6
+	}
+	bounds := img.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+			seen[c] = true
+			switch {
+			case near(c, 0x1f, 0x67, 0xc9):
+				s.ButtonBlue++
+			case near(c, 0xf3, 0xf5, 0xf8):
+				s.PageGrey++
+			case near(c, 0xff, 0xff, 0xff):
+				s.White++
+			}
+		}
+	}
+	s.Colors = len(seen)
+	return s
+}
+
+func chromiumPath() string {
+	for _, p := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	return "chromium"
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	for range 200 {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer", url)
+}
+
+// browser drives one Chromium tab; every step fails the test with the step's name.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+}
+
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+func (b *browser) wait(sel string) { b.t.Helper(); b.do(chromedp.WaitVisible(chromedp.CSS(sel))) }
+
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+}
+
+func (b *browser) fill(sel, value string) {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), value))
+}
+
+// submit presses the submit button of the form sel.
+func (b *browser) submit(sel string) { b.t.Helper(); b.click(sel + " button[type=submit]") }
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// waitText waits until the element sel is visible and contains want.
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && !e.hidden && e.innerText.includes(%q); })()`, sel, want)
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		b.shot("failed")
+		b.t.Fatalf("waiting for %q in %s: %v (page: %q)", want, sel, err, evalAs[string](b, `document.getElementById("app").innerText`))
+	}
+}
+
+func (b *browser) eval(js string) { b.t.Helper(); evalAs[bool](b, js) }
+
+func evalAs[T any](b *browser, js string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+func (b *browser) login(username, password string) {
+	b.t.Helper()
+	b.wait("#login-form")
+	b.fill("input[name=username]", username)
+	b.fill("input[name=password]", password)
+	b.submit("#login-form")
+}
+
+// logout uses "Log out" in the username menu of the upper right corner.
+func (b *browser) logout() {
+	b.t.Helper()
+	b.eval(`document.querySelector(".user-menu .menu button:last-child").click(); true`)
+	b.wait("#login-form")
+}
+
+func (b *browser) shot(name string) {
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644)
 }
