@@ -69,6 +69,7 @@ var adminCalls = []struct {
 }
 
 func TestAdminMethodsRequireAdmin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	target := e.createUser(backend.NewUser{Username: "target"})
 	e.createUser(backend.NewUser{Username: "user"})
@@ -135,6 +136,7 @@ func TestAdminMethodsRequireAdmin(t *testing.T) {
 
 // TestLastAdmin: the last enabled administrator can be neither demoted nor disabled.
 func TestLastAdmin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.admin.User
 	role := func(r backend.Role) backend.UserChanges { return backend.UserChanges{Role: &r} }
@@ -175,6 +177,7 @@ func TestLastAdmin(t *testing.T) {
 
 // TestTwoFactorStatuses: the article's three statuses across require, enroll, reset, disable.
 func TestTwoFactorStatuses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	bob := e.createUser(backend.NewUser{Username: "bob"})
 	opted := e.createUser(backend.NewUser{Username: "carol"})
@@ -270,6 +273,7 @@ func (e *env) enrollmentIdentity(username string) *backend.Identity {
 
 // TestDisableOwnTwoFactor: a user may turn off their own two-factor unless it is required.
 func TestDisableOwnTwoFactor(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 
 	// Required: cannot opt out.
@@ -308,6 +312,7 @@ func TestDisableOwnTwoFactor(t *testing.T) {
 
 // TestAdminAudit: every administrator action is in the audit log with who, whom and what.
 func TestAdminAudit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := backend.WithClient(ctx, backend.Client{IP: "192.0.2.7", UserAgent: "test"})
 	bob, err := e.svc.CreateUser(ctx, e.admin, backend.NewUser{Username: "bob", Password: goodPassword, RequireTwoFactor: true})

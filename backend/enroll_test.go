@@ -20,6 +20,7 @@ import (
 var recoveryCodePattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$`)
 
 func TestAppEnrollment(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
@@ -125,6 +126,7 @@ func TestAppEnrollment(t *testing.T) {
 // TestAppEnrollmentEndsOtherSessions: sessions opened with the password alone, before
 // two-factor was on, end when it is turned on.
 func TestAppEnrollmentEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
@@ -139,6 +141,7 @@ func TestAppEnrollmentEndsOtherSessions(t *testing.T) {
 
 // TestAppEnrollmentRestartReplacesSecret: a second "Begin" voids the first secret.
 func TestAppEnrollmentRestartReplacesSecret(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	id := e.signIn("alice", goodPassword)
@@ -168,6 +171,7 @@ func TestAppEnrollmentRestartReplacesSecret(t *testing.T) {
 
 // TestReauthWindow: a confirmed password allows two-factor changes for 10 minutes.
 func TestReauthWindow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
@@ -234,6 +238,7 @@ func qrShows(img image.Image, content string) bool {
 // TestTOTPReplay: a code is accepted once, in its own step and in the ±1 window after it
 // (RFC 6238 §5.2), including the code that confirmed the enrollment.
 func TestTOTPReplay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	_, app := e.enrolledUser("alice") // at t0: step t0 is used by the confirmation
 	enrollCode := totpCode(t, app.secret, t0)
@@ -269,6 +274,7 @@ func TestTOTPReplay(t *testing.T) {
 
 // TestTOTPConcurrent: one valid code submitted at once on 50 login attempts signs in once.
 func TestTOTPConcurrent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	_, app := e.enrolledUser("alice")
 	e.clock.Advance(30 * time.Second)
@@ -284,6 +290,7 @@ func TestTOTPConcurrent(t *testing.T) {
 // TestRecoveryCodeConcurrent: one recovery code submitted at once on 50 login attempts signs
 // in once.
 func TestRecoveryCodeConcurrent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	_, app := e.enrolledUser("alice")
 	errs := raceLogins(t, e, "alice", 50, func(attempt string) error {
@@ -347,6 +354,7 @@ func (e *env) signInWithRecoveryCode(username, code string) *backend.Identity {
 }
 
 func TestRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	u, app := e.enrolledUser("alice")
 	codes := app.codes
@@ -431,6 +439,7 @@ func TestRecoveryCodes(t *testing.T) {
 // must not hand out recovery codes that the other submission has already replaced. Whichever
 // submissions succeed, the codes they show must be the ones that work.
 func TestConfirmAppEnrollmentDoubleSubmit(t *testing.T) {
+	t.Parallel()
 	for _, path := range []string{"profile", "login"} {
 		t.Run(path, func(t *testing.T) {
 			e := newEnv(t, generousLockout)
@@ -489,5 +498,69 @@ func TestConfirmAppEnrollmentDoubleSubmit(t *testing.T) {
 				t.Errorf("successful confirmations: got %d, of which %d showed recovery codes that do not work; want 1 with working codes", shown, void)
 			}
 		})
+	}
+}
+
+// TestEnrollmentURIAccount: usernames with the characters they may have survive the URI.
+func TestEnrollmentURIAccount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, name := range []string{"bob+2fa@example.com", "a.b_c-d"} {
+		e.createUser(backend.NewUser{Username: name})
+		id := e.signIn(name, goodPassword)
+		if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
+			t.Fatal(err)
+		}
+		en, err := e.svc.BeginAppEnrollment(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := otp.NewKeyFromURL(en.URI)
+		if err != nil {
+			t.Fatalf("parse URI %q: %v", en.URI, err)
+		}
+		if key.AccountName() != name || key.Issuer() != "Gatehouse" {
+			t.Errorf("URI %q: got account %q issuer %q, want %q, Gatehouse", en.URI, key.AccountName(), key.Issuer(), name)
+		}
+	}
+}
+
+// TestServerKey: TOTP secrets are sealed under the server key, which is not in the database: a
+// Service with another key cannot use them.
+func TestServerKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, generousLockout)
+	_, app := e.enrolledUser("alice")
+
+	for _, key := range [][]byte{nil, make([]byte, 16), make([]byte, 33)} {
+		if _, err := backend.New(backend.Config{Store: e.store, SecretKey: key}); err == nil {
+			t.Errorf("New with a %d-byte key: got nil error, want one", len(key))
+		}
+	}
+	if _, err := backend.New(backend.Config{SecretKey: e.key}); err == nil {
+		t.Errorf("New without a store: got nil error, want one")
+	}
+
+	other := make([]byte, backend.SecretKeySize)
+	copy(other, e.key)
+	other[0] ^= 1
+	svc, err := backend.New(backend.Config{Store: e.store, SecretKey: other, Now: e.clock.Now,
+		Passwords: backend.PasswordPolicy{Argon2: cheapArgon2}, Lockout: backend.LockoutPolicy{FreeFailures: 100, MaxFailures: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(30 * time.Second)
+	st, err := svc.Login(ctx, "alice", goodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := totpCode(t, app.secret, e.clock.Now())
+	if _, err := svc.VerifyTOTP(ctx, st.AttemptToken, code); err == nil {
+		t.Errorf("VerifyTOTP under another server key: got signed in, want an error")
+	}
+	// The right key still works, and the code was not used up by the failed attempt.
+	st = e.login("alice", goodPassword, backend.StepVerify)
+	if _, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, code); err != nil {
+		t.Errorf("VerifyTOTP under the right key: got %v, want signed in", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 )
 
 func TestLoginSteps(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	e.createUser(backend.NewUser{Username: "plain"})
 	e.createUser(backend.NewUser{Username: "required", RequireTwoFactor: true})
@@ -133,6 +134,7 @@ func trimmedLower(s string) string {
 // TestForcedEnrollment: a user required to use two-factor and not enrolled can only enroll,
 // and enrolling signs them in.
 func TestForcedEnrollment(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.createUser(backend.NewUser{Username: "bob", RequireTwoFactor: true})
 	st := e.login("bob", goodPassword, backend.StepEnroll)
@@ -188,6 +190,7 @@ func TestForcedEnrollment(t *testing.T) {
 
 // TestEnrollmentIdentityOnlyAtEnrollStep: the verify step is not an enroll step.
 func TestEnrollmentIdentityOnlyAtEnrollStep(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	e.enrolledUser("alice")
 	e.createUser(backend.NewUser{Username: "temporary", MustChangePassword: true})
@@ -206,6 +209,7 @@ func TestEnrollmentIdentityOnlyAtEnrollStep(t *testing.T) {
 
 // TestVerifyCannotBeSkipped: a login at the verify step has no session, whatever it is used as.
 func TestVerifyCannotBeSkipped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	_, app := e.enrolledUser("alice")
 	st := e.login("alice", goodPassword, backend.StepVerify)
@@ -247,6 +251,7 @@ func TestVerifyCannotBeSkipped(t *testing.T) {
 
 // TestAttemptExpires: a login attempt lives AttemptTTL (10 minutes).
 func TestAttemptExpires(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	_, app := e.enrolledUser("alice")
 	e.createUser(backend.NewUser{Username: "bob", RequireTwoFactor: true})
@@ -272,4 +277,56 @@ func TestAttemptExpires(t *testing.T) {
 	e.clock.Advance(11 * time.Minute)
 	_, err = e.svc.EnrollmentIdentity(ctx, st.AttemptToken)
 	wantCode(t, "EnrollmentIdentity when the attempt has expired", err, backend.EUNAUTHORIZED)
+}
+
+// TestForcedEnrollmentThenChangePassword: a required user with a temporary password enrolls,
+// then chooses a password, then is signed in.
+func TestForcedEnrollmentThenChangePassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createUser(backend.NewUser{Username: "bob", RequireTwoFactor: true, MustChangePassword: true})
+	app := e.enrollApp(e.enrollmentIdentity("bob"), "")
+	if app.login == nil || app.login.Step != backend.StepChangePassword || app.login.AttemptToken == "" || app.login.SessionToken != "" {
+		t.Fatalf("after enrolling: got %+v, want step %s with an attempt token only", app.login, backend.StepChangePassword)
+	}
+	checkRecoveryCodes(t, app.codes)
+	_, err := e.svc.Authenticate(ctx, app.login.AttemptToken)
+	wantCode(t, "Authenticate at the change_password step", err, backend.EUNAUTHORIZED)
+	done, err := e.svc.ChangeExpiredPassword(ctx, app.login.AttemptToken, "my own new password")
+	if err != nil || done.Step != backend.StepDone {
+		t.Fatalf("ChangeExpiredPassword: got %+v, %v, want signed in", done, err)
+	}
+	e.identity(done.SessionToken)
+}
+
+// TestLogoutAtEnrollStep: "Log out" on the enroll page ends the login.
+func TestLogoutAtEnrollStep(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createUser(backend.NewUser{Username: "bob", RequireTwoFactor: true})
+	st := e.login("bob", goodPassword, backend.StepEnroll)
+	id, err := e.svc.EnrollmentIdentity(ctx, st.AttemptToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Logout(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.EnrollmentIdentity(ctx, st.AttemptToken)
+	wantCode(t, "EnrollmentIdentity after Logout", err, backend.EUNAUTHORIZED)
+}
+
+// TestCreateFirstAdmin: only while there is no administrator.
+func TestCreateFirstAdmin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	need, err := e.svc.NeedsFirstAdmin(ctx)
+	if err != nil || need {
+		t.Errorf("NeedsFirstAdmin with an administrator: got %v, %v, want false, nil", need, err)
+	}
+	_, err = e.svc.CreateFirstAdmin(ctx, backend.NewUser{Username: "intruder", Password: goodPassword})
+	wantCode(t, "CreateFirstAdmin when there is one", err, backend.ECONFLICT)
+	if _, err := e.svc.Login(ctx, "intruder", goodPassword); err == nil {
+		t.Errorf("login as the refused first admin: got signed in, want refused")
+	}
 }

@@ -16,6 +16,7 @@ import (
 // TestNoPlaintextAtRest: after every kind of operation, no password, TOTP secret, recovery code
 // or token is in the database files or the logs.
 func TestNoPlaintextAtRest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	const (
 		password     = "plaintext canary passphrase"
@@ -124,6 +125,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 // TestArgon2DefaultsStored reads the cost parameters back from the stored hash of a Service
 // with the default password policy.
 func TestArgon2DefaultsStored(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *backend.Config) { c.Passwords = backend.PasswordPolicy{} })
 	for _, username := range []string{"admin"} {
 		u, err := e.db.FindUserByUsername(ctx, username)
@@ -164,6 +166,7 @@ func TestArgon2DefaultsStored(t *testing.T) {
 // TestPasswordPolicy applies the policy through the API: creating users, and logging in
 // with what was accepted.
 func TestPasswordPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	refused := []struct{ name, username, password string }{
 		{"too short", "u1", "seven77"},
@@ -226,6 +229,7 @@ func TestPasswordPolicy(t *testing.T) {
 
 // TestNilIdentity: a method given no identity refuses; it does not panic.
 func TestNilIdentity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	calls := []struct {
 		name string

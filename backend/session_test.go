@@ -8,6 +8,7 @@ import (
 )
 
 func TestSessionIdleTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
@@ -29,6 +30,7 @@ func TestSessionIdleTimeout(t *testing.T) {
 }
 
 func TestSessionAbsoluteTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
@@ -57,6 +59,7 @@ func TestSessionAbsoluteTimeout(t *testing.T) {
 }
 
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
@@ -78,6 +81,7 @@ func TestLogout(t *testing.T) {
 // TestSessionsEndOnAdminChange: when an administrator disables a user, changes their two-factor
 // settings or sets their password, every session and login attempt of the user ends at once.
 func TestSessionsEndOnAdminChange(t *testing.T) {
+	t.Parallel()
 	disable := func(e *env, id int64) error {
 		yes := true
 		_, err := e.svc.UpdateUser(ctx, e.admin, id, backend.UserChanges{Disabled: &yes})
@@ -178,6 +182,7 @@ func (e *env) signInTOTP(username, password string, app *appEnrollment) string {
 
 // TestChangePassword: the user's other sessions and logins end; the current session stays.
 func TestChangePassword(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, generousLockout)
 	_, app := e.enrolledUser("alice")
 	current := e.signInTOTP("alice", goodPassword, app)

@@ -12,6 +12,7 @@ import (
 // TestParallelWrongPasswords: 200 wrong passwords at once for one account verify no more
 // passwords than the policy allows, and then the right password is refused like a wrong one.
 func TestParallelWrongPasswords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		policy backend.LockoutPolicy
@@ -105,6 +106,7 @@ func sameError(a, b error) bool {
 // TestSameLoginError: unknown user, wrong password, disabled and locked accounts get the same
 // answer after the same work.
 func TestSameLoginError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	off := e.createUser(backend.NewUser{Username: "disabled"})
@@ -164,6 +166,7 @@ func (e *env) failLogins(username string, n int) {
 // TestLockoutWindow: the default policy on a fake clock. 3 failures are free, then the wait
 // doubles from 1 s up to 30 s, and the 10th failure locks the account for 15 minutes.
 func TestLockoutWindow(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		failures int
 		wait     time.Duration
@@ -205,6 +208,7 @@ func TestLockoutWindow(t *testing.T) {
 
 // TestLockoutResets: a success resets the counter, and so does a lock that ran out.
 func TestLockoutResets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 
@@ -227,6 +231,7 @@ func TestLockoutResets(t *testing.T) {
 
 // TestFailuresShareCounter: password, TOTP and recovery code failures count together.
 func TestFailuresShareCounter(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, app := e.enrolledUser("alice")
 
@@ -268,6 +273,7 @@ func TestFailuresShareCounter(t *testing.T) {
 // TestPasswordAloneDoesNotReset: the right password of a two-factor account does not reset the
 // counter; only the whole login does.
 func TestPasswordAloneDoesNotReset(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, app := e.enrolledUser("alice")
 
