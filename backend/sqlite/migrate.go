@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -70,8 +72,13 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	return db.migrateTo(ctx, ms)
+}
+
+// migrateTo applies ms, the migrations this program knows.
+func (db *DB) migrateTo(ctx context.Context, ms []migration) error {
 	// Connecting runs the pragmas; this is where a file that is not a database shows.
-	if err := db.writer.PingContext(ctx); err != nil {
+	if err := ping(ctx, db.writer); err != nil {
 		return db.openError(err)
 	}
 	for {
@@ -141,6 +148,25 @@ func (db *DB) migrateOne(ctx context.Context, ms []migration) (bool, error) {
 		return false, fmt.Errorf("migrate %s: %w", m.name, err)
 	}
 	return false, nil
+}
+
+// ping opens a connection, retrying for up to busyTimeout while the file is busy. Setting
+// journal_mode=WAL on a new file that another process is setting up at the same moment can
+// fail with SQLITE_BUSY without SQLite's busy handler being consulted; the race is seen in
+// TestOpenConcurrently.
+func ping(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || sqliteCode(err)&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // openError explains errors that mean the file itself is wrong.

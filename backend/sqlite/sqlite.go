@@ -88,7 +88,7 @@ func Open(path string) (*DB, error) {
 	n := max(4, runtime.NumCPU())
 	db.reader.SetMaxOpenConns(n)
 	db.reader.SetMaxIdleConns(n)
-	if err := db.reader.Ping(); err != nil {
+	if err := ping(context.Background(), db.reader); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}

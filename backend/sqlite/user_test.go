@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -128,6 +129,17 @@ func names(users []*backend.User) []string {
 }
 
 func TestFindUsers(t *testing.T) {
+	// Both ways of finding a page of search results give the same answers.
+	for _, walk := range []int{0, 1 << 30} {
+		t.Run(fmt.Sprintf("walkThreshold=%d", walk), func(t *testing.T) {
+			defer func(w int) { walkThreshold = w }(walkThreshold)
+			walkThreshold = walk
+			testFindUsers(t)
+		})
+	}
+}
+
+func testFindUsers(t *testing.T) {
 	db, _ := newDB(t)
 	all := createFixtures(t, db)
 
@@ -145,6 +157,12 @@ func TestFindUsers(t *testing.T) {
 		{"underscore is literal", backend.UserFilter{Search: "e_s"}, []string{"dave_smith"}, 1},
 		{"percent is literal", backend.UserFilter{Search: "0%e"}, []string{"erin"}, 1},
 		{"backslash is literal", backend.UserFilter{Search: `\`}, nil, 0},
+		{"two characters (no trigram)", backend.UserFilter{Search: "OB"}, []string{"bob"}, 1},
+		{"two characters, underscore literal", backend.UserFilter{Search: "e_"}, []string{"dave_smith"}, 1},
+		{"one character", backend.UserFilter{Search: "%"}, []string{"erin"}, 1},
+		{"quotes are literal", backend.UserFilter{Search: `"zed"`}, nil, 0},
+		{"fts syntax is literal", backend.UserFilter{Search: "bob OR zed"}, nil, 0},
+		{"spaces count", backend.UserFilter{Search: "b exa"}, []string{"bob"}, 1},
 		{"no match", backend.UserFilter{Search: "nobody"}, nil, 0},
 		{"status enabled", backend.UserFilter{Status: backend.StatusEnabled},
 			[]string{"Carol", "dave_smith", "frank", "zed"}, 4},
@@ -194,6 +212,42 @@ func TestFindUsers(t *testing.T) {
 	wantCode(t, err, backend.EINVALID)
 	_, _, err = db.FindUsers(ctx, backend.UserFilter{Role: "root"})
 	wantCode(t, err, backend.EINVALID)
+}
+
+// TestSearchFollowsEdits: the search index follows changes of display name and email.
+func TestSearchFollowsEdits(t *testing.T) {
+	db, _ := newDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	if _, err := db.UpdateUser(ctx, u.ID, backend.UserUpdate{DisplayName: ptr("Robert Tables"), Email: ptr("rt@school.example")}); err != nil {
+		t.Fatal(err)
+	}
+	// Writes that do not touch the searched columns leave the index alone.
+	db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error { f.Count++; return nil })
+	for search, want := range map[string]int{"tables": 1, "school": 1, "Name of bob": 0, "bob@example": 0, "bob": 1} {
+		if _, n, err := db.FindUsers(ctx, backend.UserFilter{Search: search}); err != nil || n != want {
+			t.Errorf("search %q: %d, %v; want %d", search, n, err, want)
+		}
+	}
+}
+
+// TestSearchIndexBuiltForExistingUsers: migration 0002 indexes the users an older database has.
+func TestSearchIndexBuiltForExistingUsers(t *testing.T) {
+	ms, err := migrations()
+	if err != nil || len(ms) < 2 {
+		t.Fatal(ms, err)
+	}
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	old := openRaw(t, path)
+	if err := old.migrateTo(ctx, ms[:1]); err != nil {
+		t.Fatal(err)
+	}
+	createUser(t, old, "legacy", backend.RoleUser)
+	old.writer.Close()
+
+	db := openDB(t, path)
+	if _, n, err := db.FindUsers(ctx, backend.UserFilter{Search: "egac"}); err != nil || n != 1 {
+		t.Fatalf("search for a user created before 0002: %d, %v; want 1", n, err)
+	}
 }
 
 func TestFindUsersDefaultPageSize(t *testing.T) {
