@@ -1,0 +1,501 @@
+// Command gatehouse is the System: accounts, password login and Two-Factor Authentication.
+//
+//	gatehouse                 the desktop console (a build with the Wails tags)
+//	gatehouse serve           the web server
+//	gatehouse user …          manage users from the command line (operators, break-glass)
+//
+// Every command works on one data directory (--data, GATEHOUSE_DATA, default the per-user data
+// directory), holding the SQLite database and the server key that seals TOTP secrets.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"gatehouse/backend"
+	"gatehouse/backend/sqlite"
+	"gatehouse/backend/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	} else if err != nil {
+		fmt.Fprintln(os.Stderr, "gatehouse:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError is a mistake in the command line: exit status 2, like flag's own errors.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `Usage:
+  gatehouse [--data DIR]             open the desktop console
+  gatehouse serve [flags]            run the web server (gatehouse serve --help)
+  gatehouse user create [flags]      create a user (--help for flags)
+  gatehouse user list [flags]        list users and their Two-Factor status
+  gatehouse user reset-2fa USERNAME  clear a user's Two-Factor enrollment (the requirement stays)
+  gatehouse user set-password USERNAME --password-stdin [--must-change]
+
+Every command takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
+`
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "":
+		return runDesktopCommand(args, stderr)
+	case "serve":
+		return runServe(ctx, args, stderr)
+	case "user":
+		return runUser(ctx, args, stdin, stdout, stderr)
+	case "help":
+		fmt.Fprintf(stdout, usage, defaultDataDir())
+		return nil
+	}
+	fmt.Fprintf(stderr, usage, defaultDataDir())
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// newFlags returns a flag set with the --data flag every command has.
+func newFlags(name string, stderr io.Writer, summary string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", envOr("GATEHOUSE_DATA", defaultDataDir()), "data `directory` (env GATEHOUSE_DATA)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: gatehouse %s\n\nFlags:\n", summary)
+		fs.PrintDefaults()
+	}
+	return fs, data
+}
+
+// parse parses args, turning flag errors (already printed) into a usageError.
+func parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return usageError{err.Error()}
+	}
+	return err
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// defaultDataDir is the per-user data directory, so the desktop console and the server on one
+// machine share their users: $XDG_DATA_HOME/gatehouse or ~/.local/share/gatehouse on Linux.
+func defaultDataDir() string {
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = os.Getenv("LocalAppData")
+	case "darwin":
+		if home, err := os.UserHomeDir(); err == nil {
+			base = filepath.Join(home, "Library", "Application Support")
+		}
+	default:
+		base = os.Getenv("XDG_DATA_HOME")
+		if base == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				base = filepath.Join(home, ".local", "share")
+			}
+		}
+	}
+	if base == "" {
+		base = "."
+	}
+	return filepath.Join(base, "gatehouse")
+}
+
+// system is what every command opens: the store and the service over it.
+type system struct {
+	db  *sqlite.DB
+	svc *backend.Service
+	log *slog.Logger
+}
+
+func (s *system) Close() error { return s.db.Close() }
+
+// open opens the data directory: it creates it (0700) and the server key on first use.
+func open(dataDir string, logger *slog.Logger) (*system, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	dbPath := filepath.Join(dataDir, "gatehouse.db")
+	key, err := loadKey(dataDir, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := backend.New(backend.Config{Store: db, SecretKey: key, Logger: logger})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &system{db: db, svc: svc, log: logger}, nil
+}
+
+// loadKey returns the server key that seals TOTP secrets: GATEHOUSE_SECRET_KEY (base64 of 32
+// bytes) if set, else the key file in the data directory, created (0600) with the database. A
+// database without its key file means the key was lost: refuse rather than make a new key that
+// cannot open the secrets already stored.
+func loadKey(dataDir, dbPath string) ([]byte, error) {
+	if v := os.Getenv("GATEHOUSE_SECRET_KEY"); v != "" {
+		return decodeKey(v, "GATEHOUSE_SECRET_KEY")
+	}
+	path := filepath.Join(dataDir, "secret.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return decodeKey(string(b), path)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read key file: %w", err)
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		return nil, fmt.Errorf("the key file %s is missing but the database exists: restore the key file (or set GATEHOUSE_SECRET_KEY); without it enrolled authenticator apps cannot be checked", path)
+	}
+	key := make([]byte, backend.SecretKeySize)
+	rand.Read(key)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create key file: %w", err)
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write key file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write key file: %w", err)
+	}
+	return key, f.Close()
+}
+
+func decodeKey(s, source string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(key) != backend.SecretKeySize {
+		return nil, fmt.Errorf("%s: want the base64 encoding of %d random bytes (e.g. `head -c %d /dev/urandom | base64`)", source, backend.SecretKeySize, backend.SecretKeySize)
+	}
+	return key, nil
+}
+
+func runDesktopCommand(args []string, stderr io.Writer) error {
+	fs, data := newFlags("gatehouse", stderr, "[--data DIR]   (the desktop console; see also: gatehouse help)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if _, ok := os.LookupEnv("tsoutputtype"); ok {
+		// `wails build` runs the binary once to generate the front end's bindings (it sets
+		// this variable): give it a scratch directory rather than the user's data.
+		tmp, err := os.MkdirTemp("", "gatehouse-bindings-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*data = tmp
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	sys, err := open(*data, logger)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	err = runDesktop(sys.svc, logger)
+	if err != nil && strings.Contains(err.Error(), "build tags") {
+		return errors.New("this gatehouse was built without the desktop console: build it with `go tool wails build -tags webkit2_41` (see the README), or run the web server with `gatehouse serve`")
+	}
+	return err
+}
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs, data := newFlags("serve", stderr, "serve [flags]")
+	addr := fs.String("addr", envOr("GATEHOUSE_ADDR", "127.0.0.1:8080"), "listen `address` (env GATEHOUSE_ADDR)")
+	publicURL := fs.String("public-url", os.Getenv("GATEHOUSE_PUBLIC_URL"), "the `URL` people and Twilio reach the server at (env GATEHOUSE_PUBLIC_URL; default http://ADDR)")
+	cert := fs.String("tls-cert", os.Getenv("GATEHOUSE_TLS_CERT"), "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
+	key := fs.String("tls-key", os.Getenv("GATEHOUSE_TLS_KEY"), "TLS private key `file` (PEM)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	if (*cert == "") != (*key == "") {
+		return usageError{"--tls-cert and --tls-key go together"}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	sys, err := open(*data, logger)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	logger.Info("data directory", "path", *data)
+	return web.Run(ctx, web.Config{
+		Service: sys.svc, Logger: logger, Addr: *addr, PublicURL: *publicURL, TLSCert: *cert, TLSKey: *key,
+	})
+}
+
+func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintf(stderr, usage, defaultDataDir())
+		return usageError{"user: name a subcommand: create, list, reset-2fa or set-password"}
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "create":
+		return userCreate(ctx, args, stdin, stdout, stderr)
+	case "list":
+		return userList(ctx, args, stdout, stderr)
+	case "reset-2fa":
+		return userReset2FA(ctx, args, stdout, stderr)
+	case "set-password":
+		return userSetPassword(ctx, args, stdin, stdout, stderr)
+	}
+	return usageError{fmt.Sprintf("user: unknown subcommand %q (create, list, reset-2fa, set-password)", sub)}
+}
+
+// cliContext marks what the command line does as the operator's, for the audit log.
+func cliContext(ctx context.Context) context.Context {
+	return backend.WithClient(ctx, backend.Client{IP: "cli", UserAgent: "gatehouse cli"})
+}
+
+func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, data := newFlags("user create", stderr, "user create --username U [--name N] [--email E] [--admin] [--require-2fa] --password-stdin")
+	username := fs.String("username", "", "the `username` (required)")
+	name := fs.String("name", "", "display `name`")
+	email := fs.String("email", "", "email `address`")
+	admin := fs.Bool("admin", false, "make the user an administrator")
+	require := fs.Bool("require-2fa", false, "require Two-Factor Authentication: the user enrolls at first login")
+	mustChange := fs.Bool("must-change", false, "the user must choose a new password at first login")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *username == "" || !*pwStdin || fs.NArg() > 0 {
+		fs.Usage()
+		return usageError{"user create needs --username and --password-stdin, and no other arguments"}
+	}
+	password, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	role := backend.RoleUser
+	if *admin {
+		role = backend.RoleAdmin
+	}
+	u, err := sys.svc.CreateUser(cliContext(ctx), sys.svc.Operator(), backend.NewUser{
+		Username: *username, DisplayName: *name, Email: *email, Password: password, Role: role,
+		RequireTwoFactor: *require, MustChangePassword: *mustChange,
+	})
+	if err != nil {
+		return domainError(err)
+	}
+	fmt.Fprintf(stdout, "Created %s %q (Two-Factor Authentication: %s).\n", u.Role, u.Username, u.TwoFactorStatus())
+	return nil
+}
+
+// readPassword reads one line: the password, without its line ending.
+func readPassword(stdin io.Reader) (string, error) {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", usageError{"no password on standard input (e.g. `printf '%s\\n' \"$PASSWORD\" | gatehouse user create …`)"}
+	}
+	return line, nil
+}
+
+// domainError turns a backend error into what the command line prints.
+func domainError(err error) error {
+	if backend.ErrorCode(err) == backend.EINTERNAL {
+		return err
+	}
+	return errors.New(backend.ErrorMessage(err))
+}
+
+func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, data := newFlags("user list", stderr, "user list [--search TEXT] [--status STATUS]")
+	search := fs.String("search", "", "only users whose username, name or email contains `text`")
+	status := fs.String("status", "", `only users with this Two-Factor `+"`status`"+`: "No", "Pending setup on next login" (or "pending") or "Enabled"`)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := parseStatus(*status)
+	if err != nil {
+		return err
+	}
+	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tNAME\tEMAIL\tROLE\tSTATUS\tTWO-FACTOR AUTHENTICATION")
+	for offset := 0; ; {
+		page, err := sys.svc.Users(ctx, sys.svc.Operator(), backend.UserFilter{Search: *search, Status: st, Offset: offset, Limit: 500})
+		if err != nil {
+			return domainError(err)
+		}
+		for _, u := range page.Users {
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Email, u.Role, state, u.TwoFactorStatus())
+		}
+		offset += len(page.Users)
+		if len(page.Users) == 0 || offset >= page.Total {
+			break
+		}
+	}
+	return tw.Flush()
+}
+
+func parseStatus(s string) (backend.TwoFactorStatus, error) {
+	if s == "" {
+		return "", nil
+	}
+	for _, st := range backend.Statuses {
+		if strings.EqualFold(s, string(st)) || (st == backend.StatusPending && strings.EqualFold(s, "pending")) {
+			return st, nil
+		}
+	}
+	return "", usageError{fmt.Sprintf("unknown status %q: use \"No\", \"Pending setup on next login\" (or \"pending\") or \"Enabled\"", s)}
+}
+
+// oneUsername parses a command that takes flags and exactly one USERNAME, in any order.
+func oneUsername(fs *flag.FlagSet, args []string) (string, error) {
+	if err := parse(fs, flagsFirst(fs, args)); err != nil {
+		return "", err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return "", usageError{fmt.Sprintf("%s takes one USERNAME", fs.Name())}
+	}
+	return fs.Arg(0), nil
+}
+
+// flagsFirst moves flags (with their values) before positional arguments, so "cmd NAME --flag"
+// parses like "cmd --flag NAME": package flag stops at the first non-flag.
+func flagsFirst(fs *flag.FlagSet, args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil && i+1 < len(args) {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++
+				flags = append(flags, args[i])
+			}
+		}
+	}
+	return append(flags, rest...)
+}
+
+func userReset2FA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, data := newFlags("user reset-2fa", stderr, "user reset-2fa USERNAME   (clears the enrollment; a required user enrolls again at next login)")
+	username, err := oneUsername(fs, args)
+	if err != nil {
+		return err
+	}
+	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	u, err := sys.svc.UserByUsername(ctx, sys.svc.Operator(), username)
+	if err != nil {
+		return domainError(err)
+	}
+	u, err = sys.svc.ResetTwoFactor(cliContext(ctx), sys.svc.Operator(), u.ID)
+	if err != nil {
+		return domainError(err)
+	}
+	fmt.Fprintf(stdout, "Two-Factor Authentication of %q reset; status: %s.\n", u.Username, u.TwoFactorStatus())
+	return nil
+}
+
+func userSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, data := newFlags("user set-password", stderr, "user set-password USERNAME --password-stdin [--must-change]")
+	pwStdin := fs.Bool("password-stdin", false, "read the new password from the first line of standard input (required)")
+	mustChange := fs.Bool("must-change", false, "the user must choose a new password at next login")
+	username, err := oneUsername(fs, args)
+	if err != nil {
+		return err
+	}
+	if !*pwStdin {
+		return usageError{"user set-password needs --password-stdin"}
+	}
+	password, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	u, err := sys.svc.UserByUsername(ctx, sys.svc.Operator(), username)
+	if err != nil {
+		return domainError(err)
+	}
+	if err := sys.svc.SetUserPassword(cliContext(ctx), sys.svc.Operator(), u.ID, password, *mustChange); err != nil {
+		return domainError(err)
+	}
+	fmt.Fprintf(stdout, "Password of %q set; their sessions have ended.\n", u.Username)
+	return nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cli runs the command line in-process on dataDir and returns its output and error.
+func cli(t *testing.T, dataDir, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), append(args, "--data", dataDir), strings.NewReader(stdin), &out, &out)
+	return out.String(), err
+}
+
+func TestUserCommands(t *testing.T) {
+	dir := t.TempDir()
+	out, err := cli(t, dir, "correct horse battery\n", "user", "create", "--username", "alice", "--name", "Alice A", "--admin", "--password-stdin")
+	if err != nil {
+		t.Fatalf("create admin: %v\n%s", err, out)
+	}
+	if want := `Created admin "alice" (Two-Factor Authentication: No).`; !strings.Contains(out, want) {
+		t.Errorf("create output %q, want %q", out, want)
+	}
+	if out, err := cli(t, dir, "another long secret\n", "user", "create", "--username", "bob", "--require-2fa", "--password-stdin"); err != nil {
+		t.Fatalf("create bob: %v\n%s", err, out)
+	}
+
+	out, err = cli(t, dir, "", "user", "list")
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	for _, want := range []string{"alice", "Alice A", "admin", "bob", "Pending setup on next login"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = cli(t, dir, "", "user", "list", "--status", "pending")
+	if strings.Contains(out, "alice") || !strings.Contains(out, "bob") {
+		t.Errorf("list --status pending: got\n%s\nwant bob only", out)
+	}
+
+	out, err = cli(t, dir, "", "user", "reset-2fa", "BOB")
+	if err != nil || !strings.Contains(out, "Pending setup on next login") {
+		t.Errorf("reset-2fa: %v %q", err, out)
+	}
+	out, err = cli(t, dir, "a brand new secret\n", "user", "set-password", "bob", "--must-change", "--password-stdin")
+	if err != nil || !strings.Contains(out, `Password of "bob" set`) {
+		t.Errorf("set-password: %v %q", err, out)
+	}
+}
+
+func TestUserCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := cli(t, dir, "correct horse battery\n", "user", "create", "--username", "alice", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"unknown command", "", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"no username", "pw\n", []string{"user", "create", "--password-stdin"}, 2, "needs --username"},
+		{"no password", "", []string{"user", "create", "--username", "x", "--password-stdin"}, 2, "no password on standard input"},
+		{"taken", "correct horse battery\n", []string{"user", "create", "--username", "ALICE", "--password-stdin"}, 1, "taken"},
+		{"common password", "password123\n", []string{"user", "create", "--username", "carol", "--password-stdin"}, 1, "commonly used"},
+		{"short password", "short\n", []string{"user", "create", "--username", "carol", "--password-stdin"}, 1, "at least 8"},
+		{"bad username", "correct horse battery\n", []string{"user", "create", "--username", "a b", "--password-stdin"}, 1, "A username is"},
+		{"bad status", "", []string{"user", "list", "--status", "maybe"}, 2, `unknown status "maybe"`},
+		{"reset unknown", "", []string{"user", "reset-2fa", "nobody"}, 1, `There is no user "nobody"`},
+		{"reset no name", "", []string{"user", "reset-2fa"}, 2, "takes one USERNAME"},
+		{"bad flag", "", []string{"serve", "--nope"}, 2, "flag provided but not defined"},
+		{"tls half", "", []string{"serve", "--tls-cert", "x.pem"}, 2, "go together"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := cli(t, dir, tt.stdin, tt.args...)
+			if err == nil {
+				t.Fatalf("got no error, want one (output %q)", out)
+			}
+			if got := exitCode(err); got != tt.code {
+				t.Errorf("exit code %d, want %d (%v)", got, tt.code, err)
+			}
+			if !strings.Contains(err.Error()+out, tt.want) {
+				t.Errorf("got %q / %q, want it to say %q", err, out, tt.want)
+			}
+		})
+	}
+	// Nothing the refused commands tried was created.
+	out, _ := cli(t, dir, "", "user", "list")
+	if strings.Contains(out, "carol") || strings.Count(out, "\n") != 2 {
+		t.Errorf("list after refused commands:\n%s\nwant only alice", out)
+	}
+}
+
+func TestServerKey(t *testing.T) {
+	t.Setenv("GATEHOUSE_SECRET_KEY", "")
+	dir := t.TempDir()
+	if _, err := cli(t, dir, "", "user", "list"); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "secret.key")
+	fi, err := os.Stat(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	key, _ := os.ReadFile(keyFile)
+	if _, err := cli(t, dir, "", "user", "list"); err != nil {
+		t.Fatalf("second open: %v", err)
+	}
+	if again, _ := os.ReadFile(keyFile); !bytes.Equal(key, again) {
+		t.Error("the key file changed on the second run")
+	}
+
+	// The database without its key: refuse, and do not make a new key.
+	os.Remove(keyFile)
+	_, err = cli(t, dir, "", "user", "list")
+	if err == nil || !strings.Contains(err.Error(), "key file") {
+		t.Errorf("open without key file: got %v, want a key file error", err)
+	}
+	if _, err := os.Stat(keyFile); err == nil {
+		t.Error("a new key file was made for an existing database")
+	}
+
+	t.Setenv("GATEHOUSE_SECRET_KEY", "c2hvcnQ=")
+	if _, err := cli(t, t.TempDir(), "", "user", "list"); err == nil || !strings.Contains(err.Error(), "GATEHOUSE_SECRET_KEY") {
+		t.Errorf("short env key: got %v, want an error naming GATEHOUSE_SECRET_KEY", err)
+	}
+}
