@@ -16,7 +16,9 @@ type LoginState struct {
 	SessionToken string    // at StepDone: the new session
 }
 
-var errAttemptEnded = Errorf(EUNAUTHORIZED, "Your login has expired. Log in again.")
+// ErrLoginEnded is returned by the steps of a login whose attempt has expired, was used, or was
+// ended: the front end starts over at the password step (errors.Is tells it from a wrong code).
+var ErrLoginEnded = Errorf(EUNAUTHORIZED, "Your login has expired. Log in again.")
 
 // Login is the password step. Unknown users, wrong passwords, disabled and locked accounts all
 // get the same error after the same work (one argon2id verification), so the answer tells an
@@ -63,7 +65,12 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 	}
 	// The counter is reset only when the whole login succeeds: a correct password alone must
 	// not buy an attacker a fresh set of second-factor guesses.
-	return s.next(ctx, u, nil, ClientFrom(ctx))
+	st, err := s.next(ctx, u, nil, ClientFrom(ctx))
+	if err == nil && lastTry && st.Step != StepDone {
+		// This attempt locked the account, and the login is not complete: the lock stands.
+		s.audit(ctx, AuditAccountLocked, nil, u, "too many attempts; the password was right, a second step is due")
+	}
+	return st, err
 }
 
 // failed records a failed guess, and the lock it caused if it was the last one allowed.
@@ -101,7 +108,7 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, c Cl
 		if err != nil {
 			return nil, internal("replace login attempt", err)
 		} else if !ok {
-			return nil, errAttemptEnded
+			return nil, ErrLoginEnded
 		}
 	}
 	return &LoginState{Step: step, User: u, AttemptToken: token, ExpiresAt: a.ExpiresAt}, nil
@@ -121,24 +128,24 @@ func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, c 
 		if err != nil {
 			return nil, internal("complete login", err)
 		} else if !ok {
-			return nil, errAttemptEnded
+			return nil, ErrLoginEnded
 		}
 	}
 	if err := s.resetFailures(ctx, u.ID); err != nil {
 		return nil, internal("reset failures", err)
 	}
-	s.audit(ctx, AuditLoginSuccess, u, u, string(u.Method))
+	s.audit(ctx, AuditLoginSuccess, u, u, describeLogin(u.Method))
 	return &LoginState{Step: StepDone, User: u, SessionToken: token, ExpiresAt: now.Add(s.absoluteTimeout)}, nil
 }
 
 // attempt returns the live login attempt with the token, waiting for step, and its user.
 func (s *Service) attempt(ctx context.Context, token string, step LoginStep) (*LoginAttempt, *User, error) {
 	if token == "" {
-		return nil, nil, errAttemptEnded
+		return nil, nil, ErrLoginEnded
 	}
 	a, err := s.store.FindLoginAttempt(ctx, hashToken(token))
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil, errAttemptEnded
+		return nil, nil, ErrLoginEnded
 	} else if err != nil {
 		return nil, nil, internal("find login attempt", err)
 	}
@@ -146,7 +153,7 @@ func (s *Service) attempt(ctx context.Context, token string, step LoginStep) (*L
 		if err := s.store.DeleteLoginAttempt(ctx, a.TokenHash); err != nil {
 			return nil, nil, internal("delete login attempt", err)
 		}
-		return nil, nil, errAttemptEnded
+		return nil, nil, ErrLoginEnded
 	}
 	if step != "" && a.Step != step {
 		return nil, nil, Errorf(ECONFLICT, "This step of the login is not the current one.")
@@ -156,7 +163,7 @@ func (s *Service) attempt(ctx context.Context, token string, step LoginStep) (*L
 		return nil, nil, internal("attempt user", err)
 	}
 	if u.Disabled {
-		return nil, nil, errAttemptEnded
+		return nil, nil, ErrLoginEnded
 	}
 	return a, u, nil
 }
@@ -219,6 +226,13 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 		s.audit(ctx, AuditRecoveryCodeUsed, u, u, pluralCodes(left)+" left")
 	}
 	return s.next(ctx, u, a, ClientFrom(ctx))
+}
+
+func describeLogin(m Method) string {
+	if m == MethodNone {
+		return "password only"
+	}
+	return "password and " + describeMethod(m)
 }
 
 func describeMethod(m Method) string {

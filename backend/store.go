@@ -51,7 +51,9 @@ type Store interface {
 	// EnableTwoFactor records a completed enrollment in one transaction: it sets the method
 	// (and e.SealedTOTP and e.TOTPStep as the last used step for the app, or e.SMSPhone for SMS),
 	// clears the pending secret, and replaces the recovery codes with codes. ENOTFOUND if there
-	// is no such user.
+	// is no such user. For MethodApp it changes nothing and returns ECONFLICT unless the pending
+	// secret is still e.SealedTOTP (compared and cleared in one statement), so of two confirmations
+	// racing, only one enables and hands out recovery codes that work.
 	EnableTwoFactor(ctx context.Context, userID int64, e Enrollment, codes []RecoveryCode) error
 	// ConsumeTOTPStep marks the TOTP time step as used, only if it is later than the last used
 	// step, with one conditional UPDATE (RFC 6238 §5.2: a code must not be accepted twice). It

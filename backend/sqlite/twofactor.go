@@ -117,17 +117,26 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 	}
 	defer tx.Rollback()
 
+	// For the app, the pending secret is compared and cleared in the same UPDATE: of two
+	// confirmations racing, only the first enables, and only its recovery codes are stored.
 	res, err := tx.ExecContext(ctx, `
 		UPDATE users SET method = ?, totp_secret = ?, totp_last_step = ?, sms_phone = ?,
 			totp_pending = NULL, updated_at = ?
-		WHERE id = ?`, e.Method, secret, step, phone, tx.now.UnixNano(), userID)
+		WHERE id = ? AND (? <> 'app' OR totp_pending = ?)`,
+		e.Method, secret, step, phone, tx.now.UnixNano(), userID, e.Method, secret)
 	if err != nil {
 		return fmt.Errorf("enable two-factor: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("enable two-factor: %w", err)
 	} else if n == 0 {
-		return errUserNotFound
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
+			return fmt.Errorf("enable two-factor: %w", err)
+		} else if !exists {
+			return errUserNotFound
+		}
+		return backend.Errorf(backend.ECONFLICT, "The setup has expired or was replaced. Start it again.")
 	}
 	if err := replaceRecoveryCodes(ctx, tx, userID, codes); err != nil {
 		return fmt.Errorf("enable two-factor: %w", err)
