@@ -76,7 +76,19 @@ func (b *syncBuffer) String() string {
 // verifications (the dummy verification for unknown and throttled users reads none).
 type countingStore struct {
 	*sqlite.DB
-	hashReads atomic.Int64
+	hashReads     atomic.Int64
+	totpReads     atomic.Int64 // TOTP checks: the Service reads the secret for each
+	recoveryReads atomic.Int64 // recovery code checks (and counts of codes left)
+}
+
+func (s *countingStore) TOTPSecret(ctx context.Context, userID int64) ([]byte, error) {
+	s.totpReads.Add(1)
+	return s.DB.TOTPSecret(ctx, userID)
+}
+
+func (s *countingStore) RecoveryCodes(ctx context.Context, userID int64) ([]backend.RecoveryCode, error) {
+	s.recoveryReads.Add(1)
+	return s.DB.RecoveryCodes(ctx, userID)
 }
 
 func (s *countingStore) PasswordHash(ctx context.Context, userID int64) (string, error) {

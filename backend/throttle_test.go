@@ -300,3 +300,75 @@ func TestPasswordAloneDoesNotReset(t *testing.T) {
 	e.clock.Advance(time.Minute)
 	e.login("alice", goodPassword, backend.StepVerify)
 }
+
+// TestParallelWrongCodes: 200 wrong second-factor codes at once on one login check no more
+// codes than the failures the account has left.
+func TestParallelWrongCodes(t *testing.T) {
+	for _, method := range []string{"totp", "recovery"} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(c *backend.Config) { c.Lockout = backend.LockoutPolicy{FreeFailures: 1000, MaxFailures: 10} })
+			_, app := e.enrolledUser("alice")
+			e.clock.Advance(30 * time.Second)
+			st := e.login("alice", goodPassword, backend.StepVerify) // 1 charged
+			right := totpCode(t, app.secret, e.clock.Now())
+			totp0, rec0 := e.store.totpReads.Load(), e.store.recoveryReads.Load()
+
+			const n = 200
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					if method == "totp" {
+						code := fmt.Sprintf("%06d", i)
+						if code == right {
+							code = fmt.Sprintf("%06d", n+i)
+						}
+						_, errs[i] = e.svc.VerifyTOTP(ctx, st.AttemptToken, code)
+					} else {
+						_, errs[i] = e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, fmt.Sprintf("0000-0000-0000-%04d", i))
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+
+			checks := e.store.totpReads.Load() - totp0
+			if method == "recovery" {
+				checks = e.store.recoveryReads.Load() - rec0
+			}
+			if checks != 9 {
+				t.Errorf("codes checked: got %d, want 9 (10 failures allowed, 1 spent on the password step)", checks)
+			}
+			counts := map[string]int{}
+			for _, err := range errs {
+				counts[backend.ErrorCode(err)]++
+			}
+			if counts[backend.EUNAUTHORIZED] != 9 || counts[backend.ETOOMANY] != n-9 {
+				t.Errorf("answers: got %v, want 9 %s and %d %s", counts, backend.EUNAUTHORIZED, n-9, backend.ETOOMANY)
+			}
+			// Locked: even the right code is refused now.
+			_, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, right)
+			wantCode(t, "the right code while locked", err, backend.ETOOMANY)
+		})
+	}
+}
+
+// TestLockByRightPasswordAudited: when the attempt that reaches the limit has the right password
+// but a second factor is still due, the account is locked all the same, and the audit log says so.
+func TestLockByRightPasswordAudited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, app := e.enrolledUser("alice")
+	e.failLogins("alice", 9)
+	e.clock.Advance(time.Minute)
+	st := e.login("alice", goodPassword, backend.StepVerify) // the 10th attempt
+	e.clock.Advance(time.Minute)
+	_, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now()))
+	wantCode(t, "the right code after the 10th attempt", err, backend.ETOOMANY)
+	if n := len(e.auditEvents(backend.AuditAccountLocked)); n != 1 {
+		t.Errorf("audit %s: got %d events, want 1", backend.AuditAccountLocked, n)
+	}
+}
