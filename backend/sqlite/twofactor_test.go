@@ -52,7 +52,16 @@ func TestPendingAndActiveTOTP(t *testing.T) {
 		}
 	}
 
+	// Only the pending secret can be enabled: a replaced one is refused and changes nothing.
 	codes := []backend.RecoveryCode{{Salt: []byte("s"), Hash: []byte("h")}}
+	err = db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("first"), TOTPStep: 100}, codes)
+	wantCode(t, err, backend.ECONFLICT)
+	if got, _ := db.FindUserByID(ctx, u.ID); got.Method != backend.MethodNone {
+		t.Fatalf("after a refused EnableTwoFactor: method %q, want none", got.Method)
+	}
+	if err := db.SetPendingTOTP(ctx, u.ID, []byte("active")); err != nil {
+		t.Fatal(err)
+	}
 	err = db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("active"), TOTPStep: 100}, codes)
 	if err != nil {
 		t.Fatal(err)

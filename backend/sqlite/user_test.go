@@ -401,6 +401,9 @@ func TestUpdateUserWithoutAnyAdmin(t *testing.T) {
 func enroll(t *testing.T, db *DB, u *backend.User, session, attempt string) []backend.RecoveryCode {
 	t.Helper()
 	codes := []backend.RecoveryCode{{Salt: []byte("s1"), Hash: []byte("h1")}, {Salt: []byte("s2"), Hash: []byte("h2")}}
+	if err := db.SetPendingTOTP(ctx, u.ID, []byte("sealed")); err != nil {
+		t.Fatal(err)
+	}
 	err := db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("sealed"), TOTPStep: 1000}, codes)
 	if err != nil {
 		t.Fatal(err)
