@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -282,6 +283,14 @@ func totpCode(t *testing.T, secret []byte, at time.Time) string {
 		t.Fatal(err)
 	}
 	return code
+}
+
+// wantEnded fails the test unless err says the login attempt has ended.
+func wantEnded(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, backend.ErrLoginEnded) {
+		t.Errorf("%s: got error %v, want %v", what, err, backend.ErrLoginEnded)
+	}
 }
 
 // wantCode fails the test unless err has the code.
