@@ -170,3 +170,10 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 	}
 	return s.resetFailures(ctx, u.ID)
 }
+
+// PurgeExpired deletes the sessions and login attempts that can no longer be used. The servers
+// call it now and then; expiry is enforced on every use regardless.
+func (s *Service) PurgeExpired(ctx context.Context) error {
+	now := s.now()
+	return internal("purge expired", s.store.DeleteExpired(ctx, now.Add(-s.idleTimeout), now.Add(-s.absoluteTimeout), now))
+}

@@ -97,8 +97,10 @@ type Store interface {
 	// DeleteUserSessions ends every session and login attempt of the user except the session
 	// with the token hash except ("" ends all).
 	DeleteUserSessions(ctx context.Context, userID int64, except string) error
-	// DeleteExpired removes sessions and login attempts that can no longer be used.
-	DeleteExpired(ctx context.Context, idleBefore, attemptsBefore time.Time) error
+	// DeleteExpired removes sessions last seen before idleBefore or created before
+	// createdBefore, and login attempts that expired before attemptsBefore. A zero time
+	// deletes nothing by that rule.
+	DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error
 
 	// AddAuditEvent stores e and sets e.ID and e.At.
 	AddAuditEvent(ctx context.Context, e *AuditEvent) error

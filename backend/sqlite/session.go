@@ -266,7 +266,7 @@ func deleteUserSessions(ctx context.Context, tx *Tx, userID int64, except string
 // DeleteExpired removes the sessions last seen before idleBefore and the login attempts that
 // expire before attemptsBefore (both strictly before; a zero time removes none of its kind).
 // Sessions past an absolute lifetime are the caller's to refuse: this store has no such limit.
-func (db *DB) DeleteExpired(ctx context.Context, idleBefore, attemptsBefore time.Time) error {
+func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("delete expired: %w", err)
@@ -274,6 +274,11 @@ func (db *DB) DeleteExpired(ctx context.Context, idleBefore, attemptsBefore time
 	defer tx.Rollback()
 	if !idleBefore.IsZero() {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ?`, idleBefore.UnixNano()); err != nil {
+			return fmt.Errorf("delete expired: %w", err)
+		}
+	}
+	if !createdBefore.IsZero() {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE created_at < ?`, createdBefore.UnixNano()); err != nil {
 			return fmt.Errorf("delete expired: %w", err)
 		}
 	}

@@ -198,16 +198,18 @@ func TestDeleteExpired(t *testing.T) {
 	for i, seen := range []time.Duration{-2 * time.Hour, -31 * time.Minute, -29 * time.Minute, 0} {
 		db.CreateSession(ctx, &backend.Session{TokenHash: fmt.Sprint("s", i), UserID: u.ID, CreatedAt: t0.Add(-3 * time.Hour), LastSeenAt: t0.Add(seen)})
 	}
+	// In use, but past the absolute lifetime.
+	db.CreateSession(ctx, &backend.Session{TokenHash: "s4", UserID: u.ID, CreatedAt: t0.Add(-13 * time.Hour), LastSeenAt: t0})
 	for i, exp := range []time.Duration{-time.Minute, -time.Second, time.Second, time.Hour} {
 		db.CreateLoginAttempt(ctx, &backend.LoginAttempt{TokenHash: fmt.Sprint("a", i), UserID: u.ID, Step: backend.StepVerify, ExpiresAt: t0.Add(exp)})
 	}
-	if err := db.DeleteExpired(ctx, t0.Add(-30*time.Minute), t0); err != nil {
+	if err := db.DeleteExpired(ctx, t0.Add(-30*time.Minute), t0.Add(-12*time.Hour), t0); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		hash string
 		want bool
-	}{{"s0", false}, {"s1", false}, {"s2", true}, {"s3", true}, {"a0", false}, {"a1", false}, {"a2", true}, {"a3", true}} {
+	}{{"s0", false}, {"s1", false}, {"s2", true}, {"s3", true}, {"s4", false}, {"a0", false}, {"a1", false}, {"a2", true}, {"a3", true}} {
 		var err error
 		if tc.hash[0] == 's' {
 			_, err = db.FindSession(ctx, tc.hash)
@@ -219,10 +221,10 @@ func TestDeleteExpired(t *testing.T) {
 		}
 	}
 	// Zero times delete nothing.
-	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}); err != nil {
+	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.FindSession(ctx, "s2"); err != nil {
-		t.Errorf("DeleteExpired(zero, zero) deleted a session: %v", err)
+		t.Errorf("DeleteExpired(zero times) deleted a session: %v", err)
 	}
 }
