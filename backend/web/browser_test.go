@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"gatehouse/backend"
@@ -67,6 +68,12 @@ func (e *env) tab(t *testing.T, b context.Context) *tab {
 	t.Cleanup(cancelT)
 	tb := &tab{t: t, e: e, ctx: ctx}
 	tb.do(chromedp.EmulateViewport(1280, 900))
+	// Record what the Content-Security-Policy blocks: a page of the System must trip none of it.
+	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__csp = []; document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`,
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return tb
 }
 
@@ -475,6 +482,9 @@ func TestBrowserScreenshots(t *testing.T) {
 		missing := tb.eval(`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")].filter(i => i.labels.length === 0 && !i.closest("dialog:not([open])")).map(i => i.name).join(",")`)
 		if missing != "" {
 			t.Errorf("%s: fields without a label: %s", name, missing)
+		}
+		if blocked := tb.eval(`(window.__csp || []).join(", ")`); blocked != "" {
+			t.Errorf("%s: the Content-Security-Policy blocked: %s", name, blocked)
 		}
 		for _, w := range []struct {
 			width, height int64
