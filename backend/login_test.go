@@ -330,3 +330,38 @@ func TestCreateFirstAdmin(t *testing.T) {
 		t.Errorf("login as the refused first admin: got signed in, want refused")
 	}
 }
+
+// TestSecondEnrollStepAfterEnrolling: a required user who started two logins (two tabs, or an
+// attacker who knows the password) and enrolled in one cannot use the other to enroll a new
+// authenticator: that would sign in without the second factor now in place.
+func TestSecondEnrollStepAfterEnrolling(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, generousLockout)
+	e.createUser(backend.NewUser{Username: "bob", RequireTwoFactor: true})
+	first := e.login("bob", goodPassword, backend.StepEnroll)
+	second := e.login("bob", goodPassword, backend.StepEnroll)
+
+	id, err := e.svc.EnrollmentIdentity(ctx, first.AttemptToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := e.enrollApp(id, "")
+
+	e.clock.Advance(time.Minute)
+	id2, err := e.svc.EnrollmentIdentity(ctx, second.AttemptToken)
+	wantEnded(t, "EnrollmentIdentity of the other login after enrolling", err)
+	if err == nil {
+		if en, err := e.svc.BeginAppEnrollment(ctx, id2); err == nil {
+			res, err := e.svc.ConfirmAppEnrollment(ctx, id2, totpCode(t, decodeKey(t, en.Key), e.clock.Now()))
+			if err == nil && res.Login != nil && res.Login.Step == backend.StepDone {
+				t.Errorf("the other login re-enrolled a new authenticator and signed in without the enrolled second factor")
+			}
+		}
+	}
+	// The enrolled authenticator is still the one that works.
+	e.clock.Advance(30 * time.Second)
+	st := e.login("bob", goodPassword, backend.StepVerify)
+	if _, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now())); err != nil {
+		t.Errorf("the first enrollment's authenticator: got %v, want signed in", err)
+	}
+}
