@@ -275,5 +275,14 @@ func (s *Service) EnrollmentIdentity(ctx context.Context, attemptToken string) (
 	if err != nil {
 		return nil, err
 	}
+	if u.Enrolled() {
+		// Enrolled since this login began (in another tab, or by whoever else knows the
+		// password): enrolling again here would replace the second factor and sign in
+		// without it. This login is over; the next one asks for the second factor.
+		if err := s.store.DeleteLoginAttempt(ctx, a.TokenHash); err != nil {
+			return nil, internal("delete login attempt", err)
+		}
+		return nil, ErrLoginEnded
+	}
 	return &Identity{User: u, attempt: a}, nil
 }
