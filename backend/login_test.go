@@ -365,3 +365,25 @@ func TestSecondEnrollStepAfterEnrolling(t *testing.T) {
 		t.Errorf("the first enrollment's authenticator: got %v, want signed in", err)
 	}
 }
+
+// TestOtherLoginsEndWithTemporaryPassword: logins begun with an administrator's temporary
+// password end when the user replaces it; they cannot set a password of their own afterwards.
+func TestOtherLoginsEndWithTemporaryPassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, generousLockout)
+	e.createUser(backend.NewUser{Username: "bob", Password: "temporary password 1", MustChangePassword: true})
+	first := e.login("bob", "temporary password 1", backend.StepChangePassword)
+	second := e.login("bob", "temporary password 1", backend.StepChangePassword)
+
+	done, err := e.svc.ChangeExpiredPassword(ctx, first.AttemptToken, "bob's own password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ChangeExpiredPassword(ctx, second.AttemptToken, "someone else's password")
+	wantEnded(t, "ChangeExpiredPassword of the other login", err)
+	if _, err := e.svc.Login(ctx, "bob", "someone else's password"); err == nil {
+		t.Errorf("the other login's password: got accepted, want refused")
+	}
+	e.login("bob", "bob's own password", backend.StepDone)
+	e.identity(done.SessionToken)
+}
