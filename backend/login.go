@@ -257,7 +257,18 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPa
 		return nil, err
 	}
 	u.MustChangePassword = false
-	return s.next(ctx, u, a, ClientFrom(ctx))
+	st, err := s.next(ctx, u, a, ClientFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	// Other logins begun with the temporary password end with it: otherwise whoever else
+	// knew it could still choose the password from their own login's change_password step.
+	if st.Step == StepDone {
+		if err := s.store.DeleteUserSessions(ctx, u.ID, hashToken(st.SessionToken)); err != nil {
+			return nil, internal("end other logins", err)
+		}
+	}
+	return st, nil
 }
 
 // CancelLogin ends a login attempt ("Log out" on the enroll or verify page).
