@@ -401,3 +401,47 @@ func TestAdminAudit(t *testing.T) {
 		t.Errorf("audit %s: got %+v, want carol from 192.0.2.7", backend.AuditLoginSuccess, ev)
 	}
 }
+
+// TestUsersList: search, filter by status and role, and pages.
+func TestUsersList(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for i := range 7 {
+		e.createUser(backend.NewUser{Username: fmt.Sprintf("user%d", i), Email: fmt.Sprintf("u%d@example.com", i), RequireTwoFactor: i%2 == 0})
+	}
+	e.createUser(backend.NewUser{Username: "zed", DisplayName: "Zed Findme"})
+	tests := []struct {
+		name  string
+		f     backend.UserFilter
+		total int
+		first string
+		n     int
+	}{
+		{"all", backend.UserFilter{}, 9, "admin", 9},
+		{"page", backend.UserFilter{Offset: 2, Limit: 3}, 9, "user1", 3},
+		{"last page", backend.UserFilter{Offset: 8, Limit: 3}, 9, "zed", 1},
+		{"search username", backend.UserFilter{Search: "USER"}, 7, "user0", 7},
+		{"search display name", backend.UserFilter{Search: "findme"}, 1, "zed", 1},
+		{"search email", backend.UserFilter{Search: "u3@"}, 1, "user3", 1},
+		{"search wildcard is literal", backend.UserFilter{Search: "%"}, 0, "", 0},
+		{"pending", backend.UserFilter{Status: backend.StatusPending}, 4, "user0", 4},
+		{"no", backend.UserFilter{Status: backend.StatusNo}, 5, "admin", 5},
+		{"admins", backend.UserFilter{Role: backend.RoleAdmin}, 1, "admin", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := e.svc.Users(ctx, e.admin, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != tt.total || len(p.Users) != tt.n {
+				t.Fatalf("got total %d and %d users, want %d and %d", p.Total, len(p.Users), tt.total, tt.n)
+			}
+			if tt.n > 0 && p.Users[0].Username != tt.first {
+				t.Errorf("first user: got %s, want %s", p.Users[0].Username, tt.first)
+			}
+		})
+	}
+	_, err := e.svc.Users(ctx, e.admin, backend.UserFilter{Status: "Maybe"})
+	wantCode(t, "Users with an unknown status", err, backend.EINVALID)
+}
