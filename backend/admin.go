@@ -131,6 +131,9 @@ func (s *Service) NeedsFirstAdmin(ctx context.Context) (bool, error) {
 
 // CreateFirstAdmin creates the first administrator. ECONFLICT once there is one.
 func (s *Service) CreateFirstAdmin(ctx context.Context, nu NewUser) (*User, error) {
+	// Check and create under one lock, so two setup forms sent at once make one administrator.
+	s.firstAdmin.Lock()
+	defer s.firstAdmin.Unlock()
 	need, err := s.NeedsFirstAdmin(ctx)
 	if err != nil {
 		return nil, err

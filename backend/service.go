@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -44,6 +45,7 @@ type Service struct {
 	reauthWindow    time.Duration
 	lockout         LockoutPolicy
 	passwords       *passwords
+	firstAdmin      sync.Mutex // serializes CreateFirstAdmin
 }
 
 // New returns a Service over cfg.Store.

@@ -153,6 +153,7 @@ func Run(ctx context.Context, cfg Config) error {
 		fmt.Fprintf(os.Stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n(Or run: gatehouse user create --admin)\n", link)
 	}
 
+	go purgeExpired(ctx, cfg.Service, s.log)
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
@@ -175,6 +176,25 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	return nil
 }
+
+// purgeExpired deletes dead sessions and login attempts every purgeEvery until ctx ends, so the
+// tables stay the size of the live ones.
+func purgeExpired(ctx context.Context, svc *backend.Service, log *slog.Logger) {
+	t := time.NewTicker(purgeEvery)
+	defer t.Stop()
+	for {
+		if err := svc.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			log.Error("purge expired sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+const purgeEvery = 10 * time.Minute
 
 // shutdownGrace bounds how long Run waits for requests in flight when it stops.
 const shutdownGrace = 10 * time.Second
