@@ -6,23 +6,28 @@ import (
 
 // Audit actions. Every change of an account and every login outcome is recorded.
 const (
-	AuditLoginSuccess        = "login.success"
-	AuditLoginFailure        = "login.failure"       // wrong password or unknown user
-	AuditLoginThrottled      = "login.throttled"     // refused: locked or waiting
-	AuditAccountLocked       = "account.locked"      // this failure locked the account
-	AuditSecondFactorFailure = "login.2fa_failure"   // a wrong code
-	AuditRecoveryCodeUsed    = "login.recovery_code" // signed in with a recovery code
-	AuditLogout              = "logout"              //
-	AuditTwoFactorEnrolled   = "2fa.enrolled"        // detail: the method
-	AuditTwoFactorDisabled   = "2fa.disabled"        // by the user themselves
-	AuditRecoveryRegenerated = "2fa.recovery_regenerated"
-	AuditPasswordChanged     = "password.changed"   // by the user
-	AuditUserCreated         = "admin.user_created" // detail: role and requirement
-	AuditUserUpdated         = "admin.user_updated" // detail: what changed
-	AuditPasswordSet         = "admin.password_set" // an admin set a user's password
-	AuditRequireTwoFactor    = "admin.2fa_required" //
-	AuditDisableTwoFactor    = "admin.2fa_disabled" // requirement and enrollment cleared
-	AuditResetTwoFactor      = "admin.2fa_reset"    // enrollment cleared, requirement kept
+	AuditLoginSuccess         = "login.success"
+	AuditLoginFailure         = "login.failure"       // wrong password or unknown user
+	AuditLoginThrottled       = "login.throttled"     // refused: locked or waiting
+	AuditAccountLocked        = "account.locked"      // this failure locked the account
+	AuditSecondFactorFailure  = "login.2fa_failure"   // a wrong code
+	AuditRecoveryCodeUsed     = "login.recovery_code" // signed in with a recovery code
+	AuditLogout               = "logout"              //
+	AuditTwoFactorEnrolled    = "2fa.enrolled"        // detail: the method
+	AuditTwoFactorDisabled    = "2fa.disabled"        // by the user themselves
+	AuditRecoveryRegenerated  = "2fa.recovery_regenerated"
+	AuditSMSEnrollmentStarted = "2fa.sms_started"    // an Authorization Code was shown
+	AuditSMSReceived          = "2fa.sms_received"   // its text arrived; detail: the masked sender
+	AuditSMSCodeSent          = "login.sms_sent"     // a login code was texted; detail: the masked phone
+	AuditSMSCodeFailed        = "login.sms_failed"   // the text could not be sent (the cause is in the log)
+	AuditSMSCodeLimited       = "login.sms_limited"  // refused: cooldown or hourly cap
+	AuditPasswordChanged      = "password.changed"   // by the user
+	AuditUserCreated          = "admin.user_created" // detail: role and requirement
+	AuditUserUpdated          = "admin.user_updated" // detail: what changed
+	AuditPasswordSet          = "admin.password_set" // an admin set a user's password
+	AuditRequireTwoFactor     = "admin.2fa_required" //
+	AuditDisableTwoFactor     = "admin.2fa_disabled" // requirement and enrollment cleared
+	AuditResetTwoFactor       = "admin.2fa_reset"    // enrollment cleared, requirement kept
 )
 
 // AuditPage is one page of the audit log.

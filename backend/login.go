@@ -178,9 +178,10 @@ func (s *Service) ResumeLogin(ctx context.Context, attemptToken string) (*LoginS
 	return &LoginState{Step: a.Step, User: u, AttemptToken: attemptToken, ExpiresAt: a.ExpiresAt}, nil
 }
 
-// A secondFactor checks a code for a user and, if it is valid, uses it up so that it is never
-// accepted again. New methods (SMS) are one more of these.
-type secondFactor func(ctx context.Context, u *User, code string) (bool, error)
+// A secondFactor checks a code for the user of a login attempt and, if it is valid, uses it up
+// so that it is never accepted again. Each method (app, SMS, recovery code) is one of these; a
+// method whose codes are bound to the attempt (SMS) checks against a.
+type secondFactor func(ctx context.Context, a *LoginAttempt, u *User, code string) (bool, error)
 
 // VerifyTOTP is the second step with a code from the authenticator app.
 func (s *Service) VerifyTOTP(ctx context.Context, attemptToken, code string) (*LoginState, error) {
@@ -214,14 +215,14 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 	} else if err != nil {
 		return nil, internal("charge attempt", err)
 	}
-	ok, err := check(ctx, u, code)
+	ok, err := check(ctx, a, u, code)
 	if err != nil {
 		return nil, internal("check code", err)
 	} else if !ok {
 		s.failed(ctx, AuditSecondFactorFailure, u, describeMethod(method), lastTry)
 		return nil, errBadCode
 	}
-	if method == "" {
+	if method == "" { // a recovery code
 		left, _ := s.recoveryCodesLeft(ctx, u.ID)
 		s.audit(ctx, AuditRecoveryCodeUsed, u, u, pluralCodes(left)+" left")
 	}

@@ -78,7 +78,7 @@ func recoveryHash(salt []byte, code string) []byte {
 // checkRecoveryCode reports whether typed is one of the user's unused recovery codes, and uses it
 // up. The store marks it used with one conditional UPDATE, so of two requests racing with the
 // same code exactly one succeeds.
-func (s *Service) checkRecoveryCode(ctx context.Context, u *User, typed string) (bool, error) {
+func (s *Service) checkRecoveryCode(ctx context.Context, _ *LoginAttempt, u *User, typed string) (bool, error) {
 	code := NormalizeRecoveryCode(typed)
 	if code == "" {
 		return false, nil

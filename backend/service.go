@@ -28,6 +28,7 @@ type Config struct {
 
 	Lockout   LockoutPolicy
 	Passwords PasswordPolicy
+	SMS       SMSConfig // text messages; the zero value turns SMS off
 }
 
 // Service is the whole product's rules: login flow, enrollment, recovery, administration. Both
@@ -46,6 +47,8 @@ type Service struct {
 	lockout         LockoutPolicy
 	passwords       *passwords
 	firstAdmin      sync.Mutex // serializes CreateFirstAdmin
+	sms             smsSettings
+	codeKey         []byte // hashes SMS codes (newCodeKey)
 }
 
 // New returns a Service over cfg.Store.
@@ -54,6 +57,10 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("backend: no store")
 	}
 	sl, err := newSealer(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	sms, err := newSMSSettings(cfg.SMS)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +76,8 @@ func New(cfg Config) (*Service, error) {
 		reauthWindow:    orDefault(cfg.ReauthWindow, 10*time.Minute),
 		lockout:         cfg.Lockout.withDefaults(),
 		passwords:       newPasswords(cfg.Passwords),
+		sms:             sms,
+		codeKey:         newCodeKey(cfg.SecretKey),
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -171,9 +171,13 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 	return s.resetFailures(ctx, u.ID)
 }
 
-// PurgeExpired deletes the sessions and login attempts that can no longer be used. The servers
+// PurgeExpired deletes the sessions and login attempts that can no longer be used, and SMS
+// records older than a day (expired codes and setups, MessageSids seen). The servers
 // call it now and then; expiry is enforced on every use regardless.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	now := s.now()
-	return internal("purge expired", s.store.DeleteExpired(ctx, now.Add(-s.idleTimeout), now.Add(-s.absoluteTimeout), now))
+	if err := s.store.DeleteExpired(ctx, now.Add(-s.idleTimeout), now.Add(-s.absoluteTimeout), now); err != nil {
+		return internal("purge expired", err)
+	}
+	return internal("purge expired sms", s.store.DeleteExpiredSMS(ctx, now.Add(-smsInboundKeep)))
 }

@@ -50,10 +50,12 @@ type Store interface {
 	TOTPSecret(ctx context.Context, userID int64) ([]byte, error)
 	// EnableTwoFactor records a completed enrollment in one transaction: it sets the method
 	// (and e.SealedTOTP and e.TOTPStep as the last used step for the app, or e.SMSPhone for SMS),
-	// clears the pending secret, and replaces the recovery codes with codes. ENOTFOUND if there
-	// is no such user. For MethodApp it changes nothing and returns ECONFLICT unless the pending
-	// secret is still e.SealedTOTP (compared and cleared in one statement), so of two confirmations
-	// racing, only one enables and hands out recovery codes that work.
+	// clears the pending app secret and pending SMS enrollment, and replaces the recovery codes
+	// with codes. ENOTFOUND if there is no such user. It changes nothing and returns ECONFLICT
+	// unless the enrollment is still pending: for MethodApp the pending secret must still be
+	// e.SealedTOTP (compared and cleared in one statement); for MethodSMS an unexpired pending
+	// SMS enrollment must have received e.SMSPhone (deleted in the same transaction). So of two
+	// confirmations racing, only one enables and hands out recovery codes that work.
 	EnableTwoFactor(ctx context.Context, userID int64, e Enrollment, codes []RecoveryCode) error
 	// ConsumeTOTPStep marks the TOTP time step as used, only if it is later than the last used
 	// step, with one conditional UPDATE (RFC 6238 §5.2: a code must not be accepted twice). It
@@ -102,6 +104,40 @@ type Store interface {
 	// deletes nothing by that rule.
 	DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error
 
+	// BeginSMSEnrollment stores a pending SMS enrollment of the user: the hash of its
+	// Authorization Code, expiring ttl after the transaction's time. It replaces any earlier
+	// pending SMS enrollment of the user. ENOTFOUND if there is no such user; ECONFLICT if the
+	// code hash is in use (the caller draws a new code).
+	BeginSMSEnrollment(ctx context.Context, userID int64, codeHash string, ttl time.Duration) (*PendingSMSEnrollment, error)
+	// AttachSMSPhone records phone on the pending SMS enrollment with the code hash, only if it
+	// has no phone yet and has not expired by the transaction's time, with one conditional
+	// UPDATE, and gives the enrollment ttl more for its confirmation. ENOTFOUND, changing
+	// nothing, if there is no such enrollment: a wrong, expired or used code.
+	AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl time.Duration) (*PendingSMSEnrollment, error)
+	// FindSMSEnrollment returns the user's pending SMS enrollment, expired or not; ENOTFOUND if
+	// there is none.
+	FindSMSEnrollment(ctx context.Context, userID int64) (*PendingSMSEnrollment, error)
+	// RecordInboundSMS remembers an inbound text's MessageSid and sender. fresh is false, and
+	// nothing is stored, if the MessageSid was recorded before. recent is how many texts from
+	// the sender were recorded within window of the transaction's time, this one included.
+	RecordInboundSMS(ctx context.Context, messageSID, sender string, window time.Duration) (fresh bool, recent int, err error)
+	// ReserveSMSCode stores c, a login code about to be sent, setting c.ID, c.CreatedAt (the
+	// transaction's time) and c.ExpiresAt (ttl later) — unless the user was sent a code less
+	// than cooldown ago, or perHour codes within the last hour: then it stores nothing and
+	// returns when a code may be sent again. Check and insert are one write transaction, so
+	// concurrent callers cannot pass the limits together.
+	ReserveSMSCode(ctx context.Context, c *SMSCode, ttl, cooldown time.Duration, perHour int) (retryAt time.Time, err error)
+	// DeleteSMSCode removes a reserved code whose text was not sent: it no longer counts
+	// towards the cooldown or the hourly cap.
+	DeleteSMSCode(ctx context.Context, id int64) error
+	// ConsumeSMSCode marks a code of the login attempt with the hash used, only if it is unused
+	// and has not expired by the transaction's time, with one conditional UPDATE. It reports
+	// whether this call used it: of concurrent callers, exactly one wins.
+	ConsumeSMSCode(ctx context.Context, attemptHash, codeHash string) (bool, error)
+	// DeleteExpiredSMS removes login codes sent, inbound texts recorded, and pending SMS
+	// enrollments expired before before.
+	DeleteExpiredSMS(ctx context.Context, before time.Time) error
+
 	// AddAuditEvent stores e and sets e.ID and e.At.
 	AddAuditEvent(ctx context.Context, e *AuditEvent) error
 	// FindAuditEvents returns one page of the events matching f, newest first, and the number
@@ -122,6 +158,26 @@ type Enrollment struct {
 	SealedTOTP []byte // MethodApp: the sealed secret
 	TOTPStep   int64  // MethodApp: the step of the code that confirmed it, now used
 	SMSPhone   string // MethodSMS: the phone, E.164
+}
+
+// PendingSMSEnrollment is an enrollment by text that is not confirmed yet.
+type PendingSMSEnrollment struct {
+	UserID     int64
+	Phone      string    // E.164, once the text with the code has arrived; "" before
+	CreatedAt  time.Time //
+	ReceivedAt time.Time // zero until the text arrived
+	ExpiresAt  time.Time // the code's end, or once received, the confirmation's
+}
+
+// SMSCode is a login code sent by text message: only a keyed hash of it, bound to one login
+// attempt.
+type SMSCode struct {
+	ID          int64
+	UserID      int64
+	AttemptHash string // the login attempt's token hash
+	CodeHash    string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }
 
 // RecoveryCode is a stored recovery code: only a salted hash of it.

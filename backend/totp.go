@@ -140,7 +140,7 @@ func matchTOTP(secret []byte, code string, now time.Time) (int64, error) {
 
 // checkTOTP reports whether code is a valid, unused code of the user's active secret, and
 // consumes its time step so that it is never accepted again (RFC 6238 §5.2).
-func (s *Service) checkTOTP(ctx context.Context, u *User, code string) (bool, error) {
+func (s *Service) checkTOTP(ctx context.Context, _ *LoginAttempt, u *User, code string) (bool, error) {
 	sealed, err := s.store.TOTPSecret(ctx, u.ID)
 	if err != nil {
 		return false, internal("totp secret", err)

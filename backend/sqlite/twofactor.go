@@ -92,8 +92,10 @@ func (db *DB) secret(ctx context.Context, query string, userID int64) ([]byte, e
 
 // EnableTwoFactor records a completed enrollment in one transaction: it sets the method (with
 // e.SealedTOTP and e.TOTPStep as the last used step for the app, or e.SMSPhone for SMS, and
-// clears the other method's data), clears the pending secret, and replaces the recovery codes
-// with codes. ENOTFOUND if there is no such user; EINVALID if e.Method is not app or sms.
+// clears the other method's data), clears the pending app secret and SMS enrollment, and
+// replaces the recovery codes with codes. ENOTFOUND if there is no such user; EINVALID if
+// e.Method is not app or sms; ECONFLICT, changing nothing, if the enrollment is no longer
+// pending (see backend.Store).
 func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrollment, codes []backend.RecoveryCode) error {
 	var secret, step, phone any // NULL unless the method uses them
 	switch e.Method {
@@ -117,6 +119,24 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 	}
 	defer tx.Rollback()
 
+	// For SMS, the pending enrollment that received the phone is deleted first, only if it is
+	// still there and unexpired: of two confirmations racing, the second finds nothing.
+	if e.Method == backend.MethodSMS {
+		res, err := tx.ExecContext(ctx, `
+			DELETE FROM sms_enrollments WHERE user_id = ? AND phone = ? AND expires_at > ?`,
+			userID, e.SMSPhone, tx.now.UnixNano())
+		if err != nil {
+			return fmt.Errorf("enable two-factor: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("enable two-factor: %w", err)
+		} else if n == 0 {
+			return conflictOrNotFound(ctx, tx, userID)
+		}
+	} else if _, err := tx.ExecContext(ctx, `DELETE FROM sms_enrollments WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	}
+
 	// For the app, the pending secret is compared and cleared in the same UPDATE: of two
 	// confirmations racing, only the first enables, and only its recovery codes are stored.
 	res, err := tx.ExecContext(ctx, `
@@ -130,13 +150,7 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("enable two-factor: %w", err)
 	} else if n == 0 {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
-			return fmt.Errorf("enable two-factor: %w", err)
-		} else if !exists {
-			return errUserNotFound
-		}
-		return backend.Errorf(backend.ECONFLICT, "The setup has expired or was replaced. Start it again.")
+		return conflictOrNotFound(ctx, tx, userID)
 	}
 	if err := replaceRecoveryCodes(ctx, tx, userID, codes); err != nil {
 		return fmt.Errorf("enable two-factor: %w", err)
@@ -145,6 +159,18 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 		return fmt.Errorf("enable two-factor: %w", err)
 	}
 	return nil
+}
+
+// conflictOrNotFound explains an enrollment that matched nothing: ENOTFOUND if the user does
+// not exist, else ECONFLICT.
+func conflictOrNotFound(ctx context.Context, tx *Tx, userID int64) error {
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	} else if !exists {
+		return errUserNotFound
+	}
+	return backend.Errorf(backend.ECONFLICT, "The setup has expired or was replaced. Start it again.")
 }
 
 // ConsumeTOTPStep marks the TOTP time step as used, only if it is later than the last used

@@ -83,11 +83,33 @@ func TestPendingAndActiveTOTP(t *testing.T) {
 		t.Error("ConsumeTOTPStep(next step): got false, want true")
 	}
 
-	// Switching to SMS drops the app's secret and step.
-	err = db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+15550123"}, codes)
-	if err != nil {
+	// SMS, too, is enabled only over its pending enrollment, once its text has arrived from
+	// that phone.
+	sms := backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+15550123"}
+	wantCode(t, db.EnableTwoFactor(ctx, u.ID, sms, codes), backend.ECONFLICT)
+	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "code hash", time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	wantCode(t, db.EnableTwoFactor(ctx, u.ID, sms, codes), backend.ECONFLICT) // no text yet
+	if _, err := db.AttachSMSPhone(ctx, "code hash", "+15550199", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, db.EnableTwoFactor(ctx, u.ID, sms, codes), backend.ECONFLICT) // another phone
+	if got, _ := db.FindUserByID(ctx, u.ID); got.Method != backend.MethodApp {
+		t.Fatalf("after refused EnableTwoFactor(sms): method %q, want app", got.Method)
+	}
+	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "code hash 2", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AttachSMSPhone(ctx, "code hash 2", "+15550123", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// Switching to SMS drops the app's secret and step, and uses up the pending enrollment.
+	if err := db.EnableTwoFactor(ctx, u.ID, sms, codes); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.FindSMSEnrollment(ctx, u.ID)
+	wantCode(t, err, backend.ENOTFOUND)
 	got, _ = db.FindUserByID(ctx, u.ID)
 	if got.Method != backend.MethodSMS || got.SMSPhone != "+15550123" {
 		t.Fatalf("after EnableTwoFactor(sms): method %q, phone %q", got.Method, got.SMSPhone)

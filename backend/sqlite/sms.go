@@ -1,0 +1,236 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"gatehouse/backend"
+)
+
+var errSMSEnrollmentNotFound = backend.Errorf(backend.ENOTFOUND, "No SMS setup is pending.")
+
+// BeginSMSEnrollment stores a pending SMS enrollment of the user (the hash of its Authorization
+// Code, expiring ttl after the transaction's time), replacing any earlier one. ENOTFOUND if
+// there is no such user; ECONFLICT if another enrollment has the code hash.
+func (db *DB) BeginSMSEnrollment(ctx context.Context, userID int64, codeHash string, ttl time.Duration) (*backend.PendingSMSEnrollment, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin sms enrollment: %w", err)
+	}
+	defer tx.Rollback()
+
+	p := &backend.PendingSMSEnrollment{UserID: userID, CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO sms_enrollments (user_id, code_hash, phone, created_at, received_at, expires_at)
+		VALUES (?, ?, NULL, ?, NULL, ?)
+		ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, phone = NULL,
+			created_at = excluded.created_at, received_at = NULL, expires_at = excluded.expires_at`,
+		userID, codeHash, p.CreatedAt.UnixNano(), p.ExpiresAt.UnixNano())
+	switch {
+	case isForeignKey(err):
+		return nil, errUserNotFound
+	case isUnique(err):
+		return nil, backend.Errorf(backend.ECONFLICT, "The Authorization Code is in use.")
+	case err != nil:
+		return nil, fmt.Errorf("begin sms enrollment: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("begin sms enrollment: %w", err)
+	}
+	return p, nil
+}
+
+// AttachSMSPhone records phone on the pending SMS enrollment with the code hash, only if it has
+// no phone yet and has not expired by the transaction's time, and gives it ttl more for its
+// confirmation. It is one conditional UPDATE: of texts racing with the same code, exactly one
+// matches, and a used or expired code matches nothing. ENOTFOUND, changing nothing, otherwise.
+func (db *DB) AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl time.Duration) (*backend.PendingSMSEnrollment, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("attach sms phone: %w", err)
+	}
+	defer tx.Rollback()
+
+	p, err := scanSMSEnrollment(tx.QueryRowContext(ctx, `
+		UPDATE sms_enrollments SET phone = ?1, received_at = ?2, expires_at = ?3
+		WHERE code_hash = ?4 AND phone IS NULL AND expires_at > ?2
+		RETURNING `+smsEnrollmentColumns,
+		phone, tx.now.UnixNano(), tx.now.Add(ttl).UnixNano(), codeHash))
+	if err != nil {
+		return nil, wrap("attach sms phone", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("attach sms phone: %w", err)
+	}
+	return p, nil
+}
+
+// FindSMSEnrollment returns the user's pending SMS enrollment, expired or not; ENOTFOUND if
+// there is none.
+func (db *DB) FindSMSEnrollment(ctx context.Context, userID int64) (*backend.PendingSMSEnrollment, error) {
+	p, err := scanSMSEnrollment(db.reader.QueryRowContext(ctx,
+		`SELECT `+smsEnrollmentColumns+` FROM sms_enrollments WHERE user_id = ?`, userID))
+	if err != nil {
+		return nil, wrap("find sms enrollment", err)
+	}
+	return p, nil
+}
+
+const smsEnrollmentColumns = `user_id, COALESCE(phone, ''), created_at, received_at, expires_at`
+
+func scanSMSEnrollment(row scanner) (*backend.PendingSMSEnrollment, error) {
+	var p backend.PendingSMSEnrollment
+	var created, received, expires sql.NullInt64
+	err := row.Scan(&p.UserID, &p.Phone, &created, &received, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errSMSEnrollmentNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	p.CreatedAt, p.ReceivedAt, p.ExpiresAt = nullTime(created), nullTime(received), nullTime(expires)
+	return &p, nil
+}
+
+// RecordInboundSMS remembers an inbound text's MessageSid and sender. fresh is false, and
+// nothing is stored, if the MessageSid was recorded before (the primary key decides, so of
+// concurrent deliveries exactly one is fresh). recent counts the sender's texts recorded within
+// window of the transaction's time, this one included.
+func (db *DB) RecordInboundSMS(ctx context.Context, messageSID, sender string, window time.Duration) (fresh bool, recent int, err error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return false, 0, fmt.Errorf("record inbound sms: %w", err)
+	}
+	defer tx.Rollback()
+
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO sms_inbound (message_sid, sender, received_at) VALUES (?, ?, ?)
+		ON CONFLICT (message_sid) DO NOTHING`, messageSID, sender, tx.now.UnixNano())
+	if err != nil {
+		return false, 0, fmt.Errorf("record inbound sms: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, 0, fmt.Errorf("record inbound sms: %w", err)
+	} else if n == 0 {
+		return false, 0, nil
+	}
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sms_inbound WHERE sender = ? AND received_at > ?`,
+		sender, tx.now.Add(-window).UnixNano()).Scan(&recent)
+	if err != nil {
+		return false, 0, fmt.Errorf("record inbound sms: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, 0, fmt.Errorf("record inbound sms: %w", err)
+	}
+	return true, recent, nil
+}
+
+// ReserveSMSCode stores c, a login code about to be sent, unless the user was sent one less than
+// cooldown ago or perHour within the last hour; then it stores nothing and returns when the
+// next may be sent. The limits are read and the row inserted in one immediate write
+// transaction, so concurrent requests take turns and cannot pass the limits together.
+// ENOTFOUND if there is no such user.
+func (db *DB) ReserveSMSCode(ctx context.Context, c *backend.SMSCode, ttl, cooldown time.Duration, perHour int) (time.Time, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reserve sms code: %w", err)
+	}
+	defer tx.Rollback()
+
+	rows, err := tx.QueryContext(ctx, `
+		SELECT created_at FROM sms_codes WHERE user_id = ? AND created_at > ? ORDER BY created_at DESC`,
+		c.UserID, tx.now.Add(-time.Hour).UnixNano())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reserve sms code: %w", err)
+	}
+	var sent []time.Time // newest first
+	for rows.Next() {
+		var ns int64
+		if err := rows.Scan(&ns); err != nil {
+			rows.Close()
+			return time.Time{}, fmt.Errorf("reserve sms code: %w", err)
+		}
+		sent = append(sent, time.Unix(0, ns).UTC())
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return time.Time{}, fmt.Errorf("reserve sms code: %w", err)
+	}
+	if len(sent) >= perHour {
+		// The oldest of the last perHour texts leaving the hour frees a place.
+		return sent[perHour-1].Add(time.Hour), nil
+	}
+	if len(sent) > 0 && tx.now.Before(sent[0].Add(cooldown)) {
+		return sent[0].Add(cooldown), nil
+	}
+
+	c.CreatedAt, c.ExpiresAt = tx.now, tx.now.Add(ttl)
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO sms_codes (user_id, attempt_hash, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		c.UserID, c.AttemptHash, c.CodeHash, c.CreatedAt.UnixNano(), c.ExpiresAt.UnixNano())
+	if isForeignKey(err) {
+		return time.Time{}, errUserNotFound
+	} else if err != nil {
+		return time.Time{}, fmt.Errorf("reserve sms code: %w", err)
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return time.Time{}, fmt.Errorf("reserve sms code: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return time.Time{}, fmt.Errorf("reserve sms code: %w", err)
+	}
+	return time.Time{}, nil
+}
+
+// DeleteSMSCode removes a reserved code whose text was not sent, if it is there.
+func (db *DB) DeleteSMSCode(ctx context.Context, id int64) error {
+	if _, err := db.writer.ExecContext(ctx, `DELETE FROM sms_codes WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("delete sms code: %w", err)
+	}
+	return nil
+}
+
+// ConsumeSMSCode marks the login attempt's code with the hash used, only if it is unused and
+// unexpired at the transaction's time, with one conditional UPDATE, and reports whether this
+// call used it. The writer connection runs one statement at a time, so of concurrent callers
+// exactly one finds used_at still NULL.
+func (db *DB) ConsumeSMSCode(ctx context.Context, attemptHash, codeHash string) (bool, error) {
+	now := db.Now().UTC().UnixNano()
+	res, err := db.writer.ExecContext(ctx, `
+		UPDATE sms_codes SET used_at = ?1
+		WHERE attempt_hash = ?2 AND code_hash = ?3 AND used_at IS NULL AND expires_at > ?1`,
+		now, attemptHash, codeHash)
+	if err != nil {
+		return false, fmt.Errorf("consume sms code: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("consume sms code: %w", err)
+	}
+	return n > 0, nil
+}
+
+// DeleteExpiredSMS removes login codes sent, inbound texts recorded, and pending SMS
+// enrollments expired, before before.
+func (db *DB) DeleteExpiredSMS(ctx context.Context, before time.Time) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("delete expired sms: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		`DELETE FROM sms_codes WHERE created_at < ?`,
+		`DELETE FROM sms_inbound WHERE received_at < ?`,
+		`DELETE FROM sms_enrollments WHERE expires_at < ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, before.UnixNano()); err != nil {
+			return fmt.Errorf("delete expired sms: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete expired sms: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,323 @@
+package sqlite
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+)
+
+// stillClock is a clock that stands still until the test moves it.
+type stillClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stillClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stillClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// newStillDB opens a store whose clock stands still at t0.
+func newStillDB(t *testing.T) (*DB, *stillClock) {
+	t.Helper()
+	db, _ := newDB(t)
+	c := &stillClock{now: t0}
+	db.Now = c.Now
+	return db, c
+}
+
+func TestSMSEnrollment(t *testing.T) {
+	db, c := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+
+	_, err := db.FindSMSEnrollment(ctx, u.ID)
+	wantCode(t, err, backend.ENOTFOUND)
+	_, err = db.BeginSMSEnrollment(ctx, 999, "h0", 10*time.Minute)
+	wantCode(t, err, backend.ENOTFOUND)
+
+	p, err := db.BeginSMSEnrollment(ctx, u.ID, "h1", 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(10 * time.Minute); !p.ExpiresAt.Equal(want) || !p.CreatedAt.Equal(t0) {
+		t.Errorf("BeginSMSEnrollment: created %v, expires %v; want %v, %v", p.CreatedAt, p.ExpiresAt, t0, want)
+	}
+	// A new setup replaces the old one: the old code matches nothing.
+	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h2", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.AttachSMSPhone(ctx, "h1", "+16502530000", 10*time.Minute)
+	wantCode(t, err, backend.ENOTFOUND)
+	// Another user cannot take a code hash in use.
+	v := createUser(t, db, "vic", backend.RoleUser)
+	_, err = db.BeginSMSEnrollment(ctx, v.ID, "h2", 10*time.Minute)
+	wantCode(t, err, backend.ECONFLICT)
+
+	c.Advance(9 * time.Minute)
+	p, err = db.AttachSMSPhone(ctx, "h2", "+16502530000", 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := backend.PendingSMSEnrollment{UserID: u.ID, Phone: "+16502530000", CreatedAt: t0,
+		ReceivedAt: t0.Add(9 * time.Minute), ExpiresAt: t0.Add(19 * time.Minute)}
+	if *p != want {
+		t.Errorf("AttachSMSPhone: got %+v, want %+v", *p, want)
+	}
+	if got, err := db.FindSMSEnrollment(ctx, u.ID); err != nil || *got != want {
+		t.Errorf("FindSMSEnrollment: got %+v, %v; want %+v", got, err, want)
+	}
+	// Single use: the same code again matches nothing and changes nothing.
+	_, err = db.AttachSMSPhone(ctx, "h2", "+442079460018", 10*time.Minute)
+	wantCode(t, err, backend.ENOTFOUND)
+	if got, _ := db.FindSMSEnrollment(ctx, u.ID); *got != want {
+		t.Errorf("after a reused code: got %+v, want %+v", *got, want)
+	}
+
+	// Clearing the enrollment (an administrator's reset) drops the pending setup.
+	if _, err := db.UpdateUser(ctx, u.ID, backend.UserUpdate{ClearEnrollment: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.FindSMSEnrollment(ctx, u.ID)
+	wantCode(t, err, backend.ENOTFOUND)
+}
+
+// TestAttachSMSPhoneExpiry: a code is refused from its expiry on, by the store's clock.
+func TestAttachSMSPhoneExpiry(t *testing.T) {
+	db, c := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(10 * time.Minute)
+	_, err := db.AttachSMSPhone(ctx, "h", "+16502530000", 10*time.Minute)
+	wantCode(t, err, backend.ENOTFOUND)
+	if p, _ := db.FindSMSEnrollment(ctx, u.ID); p.Phone != "" {
+		t.Errorf("after an expired code: phone %q, want none", p.Phone)
+	}
+
+	// A received enrollment can be enabled only until its confirmation expires.
+	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h2", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AttachSMSPhone(ctx, "h2", "+16502530000", 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(5 * time.Minute)
+	e := backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+16502530000"}
+	wantCode(t, db.EnableTwoFactor(ctx, u.ID, e, nil), backend.ECONFLICT)
+}
+
+func TestAttachSMSPhoneConcurrent(t *testing.T) {
+	db, _ := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	wins := race(t, 50, func(i int) (bool, error) {
+		_, err := db.AttachSMSPhone(ctx, "h", fmt.Sprintf("+1650253%04d", i), 10*time.Minute)
+		if backend.ErrorCode(err) == backend.ENOTFOUND {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if wins != 1 {
+		t.Errorf("AttachSMSPhone with one code from 50 goroutines: %d won, want 1", wins)
+	}
+}
+
+func TestEnableSMSConcurrent(t *testing.T) {
+	db, _ := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AttachSMSPhone(ctx, "h", "+16502530000", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	wins := race(t, 50, func(i int) (bool, error) {
+		codes := []backend.RecoveryCode{{Salt: []byte{byte(i)}, Hash: []byte("h")}}
+		err := db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+16502530000"}, codes)
+		if backend.ErrorCode(err) == backend.ECONFLICT {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if wins != 1 {
+		t.Errorf("EnableTwoFactor(sms) from 50 goroutines: %d won, want 1", wins)
+	}
+	if codes, _ := db.RecoveryCodes(ctx, u.ID); len(codes) != 1 {
+		t.Errorf("recovery codes: got %d, want the winner's 1", len(codes))
+	}
+}
+
+func TestRecordInboundSMS(t *testing.T) {
+	db, c := newStillDB(t)
+	for i, tc := range []struct {
+		sid, sender string
+		fresh       bool
+		recent      int
+	}{
+		{"SM1", "+16502530000", true, 1},
+		{"SM1", "+16502530000", false, 0}, // a retried delivery
+		{"SM2", "+16502530000", true, 2},
+		{"SM3", "+442079460018", true, 1},
+		{"SM1", "+442079460018", false, 0},
+	} {
+		fresh, recent, err := db.RecordInboundSMS(ctx, tc.sid, tc.sender, time.Hour)
+		if err != nil || fresh != tc.fresh || recent != tc.recent {
+			t.Errorf("#%d RecordInboundSMS(%s, %s): got %v, %d, %v; want %v, %d", i, tc.sid, tc.sender, fresh, recent, err, tc.fresh, tc.recent)
+		}
+	}
+	// The window slides.
+	c.Advance(time.Hour)
+	if _, recent, _ := db.RecordInboundSMS(ctx, "SM4", "+16502530000", time.Hour); recent != 1 {
+		t.Errorf("an hour later: recent %d, want 1", recent)
+	}
+
+	// Of 50 concurrent deliveries of one message, exactly one is fresh.
+	fresh := race(t, 50, func(int) (bool, error) {
+		ok, _, err := db.RecordInboundSMS(ctx, "SM5", "+16502530000", time.Hour)
+		return ok, err
+	})
+	if fresh != 1 {
+		t.Errorf("50 concurrent deliveries of one MessageSid: %d fresh, want 1", fresh)
+	}
+}
+
+func TestReserveSMSCode(t *testing.T) {
+	db, c := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	reserve := func(attempt string) (*backend.SMSCode, time.Time) {
+		t.Helper()
+		code := &backend.SMSCode{UserID: u.ID, AttemptHash: attempt, CodeHash: "c"}
+		retry, err := db.ReserveSMSCode(ctx, code, 10*time.Minute, 30*time.Second, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code, retry
+	}
+
+	first, retry := reserve("a1")
+	if !retry.IsZero() || first.ID == 0 || !first.CreatedAt.Equal(t0) || !first.ExpiresAt.Equal(t0.Add(10*time.Minute)) {
+		t.Fatalf("first reservation: %+v, retry %v", *first, retry)
+	}
+	// The cooldown is per user, whatever the attempt.
+	c.Advance(29 * time.Second)
+	if _, retry := reserve("a2"); !retry.Equal(t0.Add(30 * time.Second)) {
+		t.Errorf("within the cooldown: retry %v, want %v", retry, t0.Add(30*time.Second))
+	}
+	// A reservation whose text was not sent is taken back: the cooldown goes with it.
+	if err := db.DeleteSMSCode(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, retry := reserve("a2"); !retry.IsZero() {
+		t.Errorf("after DeleteSMSCode: retry %v, want none", retry)
+	}
+	for range 4 {
+		c.Advance(30 * time.Second)
+		if _, retry := reserve("a2"); !retry.IsZero() {
+			t.Fatalf("within the cap: retry %v", retry)
+		}
+	}
+	// 5 in the hour: the 6th waits until the oldest of them is an hour old.
+	c.Advance(30 * time.Second)
+	if _, retry := reserve("a3"); !retry.Equal(t0.Add(29*time.Second + time.Hour)) {
+		t.Errorf("over the cap: retry %v, want %v", retry, t0.Add(29*time.Second+time.Hour))
+	}
+	c.Advance(time.Hour)
+	if _, retry := reserve("a3"); !retry.IsZero() {
+		t.Errorf("an hour later: retry %v, want none", retry)
+	}
+
+	// 50 concurrent requests for a code: one is reserved.
+	v := createUser(t, db, "vic", backend.RoleUser)
+	n := race(t, 50, func(int) (bool, error) {
+		retry, err := db.ReserveSMSCode(ctx, &backend.SMSCode{UserID: v.ID, AttemptHash: "a", CodeHash: "c"}, time.Minute, 30*time.Second, 5)
+		return retry.IsZero(), err
+	})
+	if n != 1 {
+		t.Errorf("50 concurrent reservations: %d stored, want 1", n)
+	}
+	_, err := db.ReserveSMSCode(ctx, &backend.SMSCode{UserID: 999}, time.Minute, time.Second, 5)
+	wantCode(t, err, backend.ENOTFOUND)
+}
+
+func TestConsumeSMSCode(t *testing.T) {
+	db, c := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	code := &backend.SMSCode{UserID: u.ID, AttemptHash: "attempt A", CodeHash: "code"}
+	if _, err := db.ReserveSMSCode(ctx, code, 10*time.Minute, 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ attempt, code string }{{"attempt B", "code"}, {"attempt A", "other"}} {
+		if ok, err := db.ConsumeSMSCode(ctx, tc.attempt, tc.code); ok || err != nil {
+			t.Errorf("ConsumeSMSCode(%s, %s): got %v, %v; want false", tc.attempt, tc.code, ok, err)
+		}
+	}
+	// Single use under 50 concurrent goroutines.
+	wins := race(t, 50, func(int) (bool, error) { return db.ConsumeSMSCode(ctx, "attempt A", "code") })
+	if wins != 1 {
+		t.Errorf("ConsumeSMSCode from 50 goroutines: %d won, want 1", wins)
+	}
+
+	// Expiry by the store's clock: valid until just before ExpiresAt.
+	late := &backend.SMSCode{UserID: u.ID, AttemptHash: "attempt A", CodeHash: "late"}
+	if _, err := db.ReserveSMSCode(ctx, late, 10*time.Minute, 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(10 * time.Minute)
+	if ok, _ := db.ConsumeSMSCode(ctx, "attempt A", "late"); ok {
+		t.Error("ConsumeSMSCode at ExpiresAt: got true, want false")
+	}
+	soon := &backend.SMSCode{UserID: u.ID, AttemptHash: "attempt A", CodeHash: "soon"}
+	if _, err := db.ReserveSMSCode(ctx, soon, 10*time.Minute, 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(10*time.Minute - time.Nanosecond)
+	if ok, _ := db.ConsumeSMSCode(ctx, "attempt A", "soon"); !ok {
+		t.Error("ConsumeSMSCode just before ExpiresAt: got false, want true")
+	}
+}
+
+func TestDeleteExpiredSMS(t *testing.T) {
+	db, c := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	v := createUser(t, db, "vic", backend.RoleUser)
+	db.BeginSMSEnrollment(ctx, u.ID, "old", time.Minute)
+	db.RecordInboundSMS(ctx, "SM-old", "+16502530000", time.Hour)
+	db.ReserveSMSCode(ctx, &backend.SMSCode{UserID: u.ID, AttemptHash: "a", CodeHash: "old"}, time.Minute, 0, 5)
+	c.Advance(2 * time.Minute)
+	db.BeginSMSEnrollment(ctx, v.ID, "new", time.Minute)
+	db.RecordInboundSMS(ctx, "SM-new", "+16502530000", time.Hour)
+	db.ReserveSMSCode(ctx, &backend.SMSCode{UserID: u.ID, AttemptHash: "a", CodeHash: "new"}, time.Minute, 0, 5)
+
+	if err := db.DeleteExpiredSMS(ctx, t0.Add(90*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.FindSMSEnrollment(ctx, u.ID)
+	wantCode(t, err, backend.ENOTFOUND)
+	if _, err := db.FindSMSEnrollment(ctx, v.ID); err != nil {
+		t.Errorf("the unexpired enrollment: %v", err)
+	}
+	if fresh, _, _ := db.RecordInboundSMS(ctx, "SM-old", "x", time.Hour); !fresh {
+		t.Error("the old MessageSid: still recorded")
+	}
+	if fresh, _, _ := db.RecordInboundSMS(ctx, "SM-new", "x", time.Hour); fresh {
+		t.Error("the new MessageSid: forgotten")
+	}
+	var n int
+	db.reader.QueryRow(`SELECT COUNT(*) FROM sms_codes`).Scan(&n)
+	if n != 1 {
+		t.Errorf("sms codes left: %d, want 1", n)
+	}
+}
