@@ -390,7 +390,11 @@ func (s *Service) SendSMSCode(ctx context.Context, attemptToken string) (*SMSCod
 func smsTooMany(wait time.Duration) error {
 	if wait <= time.Minute {
 		secs := max(1, int((wait+time.Second-1)/time.Second))
-		return Errorf(ETOOMANY, "A code was sent moments ago. You can ask for another in %d seconds.", secs)
+		unit := "seconds"
+		if secs == 1 {
+			unit = "second"
+		}
+		return Errorf(ETOOMANY, "A code was sent moments ago. You can ask for another in %d %s.", secs, unit)
 	}
 	return Errorf(ETOOMANY, "Too many codes were sent this hour. Try again in %d minutes, or use one of your recovery codes.", int((wait+time.Minute-1)/time.Minute))
 }
