@@ -21,4 +21,4 @@ export GATEHOUSE_SCREENSHOT_DIR="${GATEHOUSE_SCREENSHOT_DIR:-$PWD/build/bin/scre
 go test -count=1 -run '^TestDesktop' -v .
 
 # The committed bindings must match App: a stale frontend/wailsjs fails here.
-git diff --exit-code -- frontend/wailsjs
+git -c core.fileMode=false diff --exit-code -- frontend/wailsjs
