@@ -133,6 +133,9 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	fail, hang := s.fail, s.hang
 	s.mu.Unlock()
 
+	// Read the body first: only then does the server watch the connection, so that a client
+	// giving up (or Close) ends the wait below.
+	formErr := r.ParseForm()
 	if hang > 0 {
 		select {
 		case <-time.After(hang):
@@ -158,8 +161,8 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, newError(http.StatusBadRequest, 20001, "Content-Type %q is not application/x-www-form-urlencoded", ct))
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, newError(http.StatusBadRequest, 20001, "Bad form: %v", err))
+	if formErr != nil {
+		writeJSON(w, http.StatusBadRequest, newError(http.StatusBadRequest, 20001, "Bad form: %v", formErr))
 		return
 	}
 	m := Message{AccountSID: s.AccountSID, To: r.PostForm.Get("To"), From: r.PostForm.Get("From"),
