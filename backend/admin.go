@@ -261,6 +261,10 @@ func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int6
 	if err := s.store.SetPassword(ctx, userID, hash, mustChange, &all); err != nil {
 		return internal("set password", err)
 	}
+	// A user the administrator just helped should not wait out a lock.
+	if err := s.resetFailures(ctx, userID); err != nil {
+		return internal("unlock", err)
+	}
 	s.audit(ctx, AuditPasswordSet, id.actor(), u, "must change at next login: "+yesNo(mustChange))
 	return nil
 }
@@ -269,26 +273,27 @@ func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int6
 // status becomes "Pending setup on next login" (or stays "Enabled"). Administrators only.
 func (s *Service) RequireTwoFactor(ctx context.Context, id *Identity, userID int64) (*User, error) {
 	required := true
-	return s.changeTwoFactor(ctx, id, userID, AuditRequireTwoFactor, UserUpdate{TwoFactorRequired: &required})
+	return s.changeTwoFactor(ctx, id, userID, AuditRequireTwoFactor, UserUpdate{TwoFactorRequired: &required}, false)
 }
 
 // DisableTwoFactor removes both the requirement and the enrollment: the status becomes "No".
 // Administrators only.
 func (s *Service) DisableTwoFactor(ctx context.Context, id *Identity, userID int64) (*User, error) {
 	required := false
-	return s.changeTwoFactor(ctx, id, userID, AuditDisableTwoFactor, UserUpdate{TwoFactorRequired: &required, ClearEnrollment: true})
+	return s.changeTwoFactor(ctx, id, userID, AuditDisableTwoFactor, UserUpdate{TwoFactorRequired: &required, ClearEnrollment: true}, true)
 }
 
 // ResetTwoFactor removes the enrollment but keeps the requirement as it is, for a user who lost
 // their phone and codes: a required user is "Pending setup on next login" again and enrolls anew
 // at the next login; a user who had opted in is back to "No". Administrators only.
 func (s *Service) ResetTwoFactor(ctx context.Context, id *Identity, userID int64) (*User, error) {
-	return s.changeTwoFactor(ctx, id, userID, AuditResetTwoFactor, UserUpdate{ClearEnrollment: true})
+	return s.changeTwoFactor(ctx, id, userID, AuditResetTwoFactor, UserUpdate{ClearEnrollment: true}, true)
 }
 
 // changeTwoFactor applies an administrator's two-factor change; every one ends the user's
-// sessions, so the change takes effect at once.
-func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int64, action string, upd UserUpdate) (*User, error) {
+// sessions, so the change takes effect at once. With unlock, the user's failure counter is reset
+// too: removing a lost factor is how an administrator helps a locked-out user back in.
+func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int64, action string, upd UserUpdate, unlock bool) (*User, error) {
 	if err := id.requireAdmin(); err != nil {
 		return nil, err
 	}
@@ -296,6 +301,11 @@ func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int6
 	u, err := s.store.UpdateUser(ctx, userID, upd)
 	if err != nil {
 		return nil, internal("change two-factor", err)
+	}
+	if unlock {
+		if err := s.resetFailures(ctx, userID); err != nil {
+			return nil, internal("unlock", err)
+		}
 	}
 	s.audit(ctx, action, id.actor(), u, "status "+string(u.TwoFactorStatus()))
 	return u, nil

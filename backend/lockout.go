@@ -44,7 +44,7 @@ func (p LockoutPolicy) delay(count int) time.Duration {
 var errThrottled = Errorf(ETOOMANY, "Too many failed attempts. Wait a little and try again.")
 
 // chargeAttempt counts an attempt as a failure BEFORE the secret is checked, in one write
-// transaction, and refuses it if the account is locked or must wait. Charging first is what makes
+// transaction, and refuses it if the account is locked or must wait (see delayNext). Charging first is what makes
 // parallel guessing useless: however many requests run at once, each one has taken a slot of
 // the counter before it learns anything, so no more than MaxFailures secrets are ever checked
 // between successes. A success resets the counter (resetFailures). lastTry reports that this
@@ -58,7 +58,6 @@ func (s *Service) chargeAttempt(ctx context.Context, userID int64) (lastTry bool
 			*f = Failures{}
 		}
 		f.Count++
-		f.NextTryAt = now.Add(s.lockout.delay(f.Count))
 		if f.Count >= s.lockout.MaxFailures {
 			f.LockedUntil = now.Add(s.lockout.LockFor)
 			lastTry = true
@@ -66,6 +65,18 @@ func (s *Service) chargeAttempt(ctx context.Context, userID int64) (lastTry bool
 		return nil
 	})
 	return lastTry, err
+}
+
+// delayNext makes the account wait before its next attempt, after a failure: the wait grows
+// with the count of failures. It is set only once an attempt has failed, so a right password
+// never makes its own second step wait.
+func (s *Service) delayNext(ctx context.Context, userID int64) error {
+	return s.store.UpdateFailures(ctx, userID, func(f *Failures, now time.Time) error {
+		if next := now.Add(s.lockout.delay(f.Count)); next.After(f.NextTryAt) {
+			f.NextTryAt = next
+		}
+		return nil
+	})
 }
 
 // resetFailures clears the counter after a success.

@@ -73,8 +73,12 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 	return st, err
 }
 
-// failed records a failed guess, and the lock it caused if it was the last one allowed.
+// failed records a failed guess, and the lock it caused if it was the last one allowed, and
+// makes the account wait before the next one.
 func (s *Service) failed(ctx context.Context, action string, u *User, detail string, lastTry bool) {
+	if err := s.delayNext(ctx, u.ID); err != nil {
+		s.log.Error("delay next attempt", "user_id", u.ID, "err", err)
+	}
 	s.audit(ctx, action, nil, u, detail)
 	if lastTry {
 		s.audit(ctx, AuditAccountLocked, nil, u, "too many failed attempts")

@@ -154,7 +154,8 @@ func (s *Service) requireRecentPassword(id *Identity) error {
 // checkPassword verifies the password of a signed-in user, charging the account's failure
 // counter first, as every guess does.
 func (s *Service) checkPassword(ctx context.Context, u *User, password string) error {
-	if _, err := s.chargeAttempt(ctx, u.ID); err != nil {
+	lastTry, err := s.chargeAttempt(ctx, u.ID)
+	if err != nil {
 		return err
 	}
 	hash, err := s.store.PasswordHash(ctx, u.ID)
@@ -165,7 +166,7 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 	if err != nil {
 		return internal("verify password", err)
 	} else if !ok {
-		s.audit(ctx, AuditLoginFailure, u, u, "password confirmation")
+		s.failed(ctx, AuditLoginFailure, u, "password confirmation", lastTry)
 		return Errorf(EUNAUTHORIZED, "Incorrect password.")
 	}
 	return s.resetFailures(ctx, u.ID)

@@ -372,3 +372,59 @@ func TestLockByRightPasswordAudited(t *testing.T) {
 		t.Errorf("audit %s: got %d events, want 1", backend.AuditAccountLocked, n)
 	}
 }
+
+// TestRightPasswordDoesNotDelaySecondStep: after failures that impose a wait, the right
+// password leads straight to a second step that is not itself kept waiting.
+func TestRightPasswordDoesNotDelaySecondStep(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, app := e.enrolledUser("alice")
+	e.failLogins("alice", 8) // the next wait is 30 s
+	e.clock.Advance(31 * time.Second)
+	st := e.login("alice", goodPassword, backend.StepVerify)
+	e.clock.Advance(time.Second)
+	if _, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now())); err != nil {
+		t.Errorf("the right code right after the right password: got %v, want signed in", err)
+	}
+}
+
+// TestAdminHelpUnlocks: an administrator who sets a new password, or resets or disables the
+// user's Two-Factor Authentication, also lifts the lock.
+func TestAdminHelpUnlocks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		help func(e *env, admin *backend.Identity, u *backend.User) error
+		pw   string
+	}{
+		{"set password", func(e *env, admin *backend.Identity, u *backend.User) error {
+			return e.svc.SetUserPassword(ctx, admin, u.ID, "a brand new passphrase", false)
+		}, "a brand new passphrase"},
+		{"reset two-factor", func(e *env, admin *backend.Identity, u *backend.User) error {
+			_, err := e.svc.ResetTwoFactor(ctx, admin, u.ID)
+			return err
+		}, goodPassword},
+		{"disable two-factor", func(e *env, admin *backend.Identity, u *backend.User) error {
+			_, err := e.svc.DisableTwoFactor(ctx, admin, u.ID)
+			return err
+		}, goodPassword},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.createUser(backend.NewUser{Username: "root", Role: backend.RoleAdmin})
+			admin := e.signIn("root", goodPassword)
+			u, _ := e.enrolledUser("alice")
+			e.failLogins("alice", 10)
+			if _, err := e.svc.Login(ctx, "alice", goodPassword); err == nil {
+				t.Fatal("locked account: got signed in, want refused")
+			}
+			if err := tt.help(e, admin, u); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.Login(ctx, "alice", tt.pw); err != nil {
+				t.Errorf("after the administrator's help: got %v, want the login to go on", err)
+			}
+		})
+	}
+}
