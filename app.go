@@ -98,6 +98,9 @@ type App struct {
 	session  string   // session token, once signed in
 	codes    []string // recovery codes on screen, until "I have saved these codes"
 	codesFor string   // the username the codes belong to
+	// smsSetup is the last "Use SMS" code this console showed, for smsSetupFor (a user ID).
+	smsSetup    *SMSEnrollmentView
+	smsSetupFor int64
 }
 
 // NewApp returns an App over svc with nobody signed in.
@@ -156,11 +159,6 @@ func (a *App) formatError(err error) any {
 	return ErrorView{Code: code, Message: backend.ErrorMessage(err), SignedOut: signedOut}
 }
 
-// errSMSNotConfigured answers every SMS action until the SMS backend (Twilio) exists. SMS
-// enrollment and SMS login codes plug in at the methods that return it.
-var errSMSNotConfigured = backend.Errorf(backend.EUNAVAILABLE,
-	"SMS is not configured on this System. Use an App instead, or ask your administrator.")
-
 // ---- Views: what the front end receives. Times are RFC 3339 strings. ----
 
 // UserView is a user as the front end shows it.
@@ -175,7 +173,9 @@ type UserView struct {
 	TwoFactorRequired  bool   `json:"twoFactorRequired"`
 	Method             string `json:"method"`          // "none", "app" or "sms"
 	TwoFactorStatus    string `json:"twoFactorStatus"` // "No", "Pending setup on next login" or "Enabled"
-	SMSPhone           string `json:"smsPhone"`
+	SMSPhone           string `json:"smsPhone"`        // E.164; "" during a login (see loginUserView)
+	SMSPhoneDisplay    string `json:"smsPhoneDisplay"` // the same, for reading: "+1 650-253-0000"
+	SMSPhoneMasked     string `json:"smsPhoneMasked"`  // "+1 ••• ••• ••67"
 	MustChangePassword bool   `json:"mustChangePassword"`
 	CreatedAt          string `json:"createdAt"`
 	UpdatedAt          string `json:"updatedAt"`
@@ -185,12 +185,26 @@ func userView(u *backend.User) *UserView {
 	if u == nil {
 		return nil
 	}
-	return &UserView{
+	v := &UserView{
 		ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Name: u.Name(), Email: u.Email,
 		Role: string(u.Role), Disabled: u.Disabled, TwoFactorRequired: u.TwoFactorRequired,
-		Method: string(u.Method), TwoFactorStatus: string(u.TwoFactorStatus()), SMSPhone: u.SMSPhone,
+		Method: string(u.Method), TwoFactorStatus: string(u.TwoFactorStatus()),
 		MustChangePassword: u.MustChangePassword, CreatedAt: timeString(u.CreatedAt), UpdatedAt: timeString(u.UpdatedAt),
 	}
+	if u.SMSPhone != "" {
+		v.SMSPhone, v.SMSPhoneDisplay, v.SMSPhoneMasked = u.SMSPhone, backend.FormatPhone(u.SMSPhone), backend.MaskPhone(u.SMSPhone)
+	}
+	return v
+}
+
+// loginUserView is the user of a login that has not passed its second factor: the SMS phone
+// only masked, since whoever is at the screen has so far shown the password alone.
+func loginUserView(u *backend.User) *UserView {
+	v := userView(u)
+	if v != nil {
+		v.SMSPhone, v.SMSPhoneDisplay = "", ""
+	}
+	return v
 }
 
 func timeString(t time.Time) string {
@@ -221,13 +235,15 @@ func (a *App) login(st *backend.LoginState, err error) (*LoginView, error) {
 		return nil, err
 	}
 	a.mu.Lock()
+	user := userView(st.User)
 	if st.Step == backend.StepDone {
 		a.attempt, a.session = "", st.SessionToken
 	} else {
 		a.attempt, a.session = st.AttemptToken, ""
+		user = loginUserView(st.User)
 	}
 	a.mu.Unlock()
-	return &LoginView{Step: string(st.Step), User: userView(st.User)}, nil
+	return &LoginView{Step: string(st.Step), User: user}, nil
 }
 
 // dropIfEnded forgets the token *tok when err says the login or session it stands for has ended,
@@ -273,14 +289,26 @@ func (a *App) VerifyRecoveryCode(code string) (*LoginView, error) {
 	return a.login(a.svc.VerifyRecoveryCode(a.call(), a.token(&a.attempt), code))
 }
 
-// SendSMSCode texts a login code to a user enrolled with SMS. SMS is not built yet.
-func (a *App) SendSMSCode() error {
-	return errSMSNotConfigured
+// SMSCodeSentView says where a login code went and when "Send again" works.
+type SMSCodeSentView struct {
+	MaskedPhone string `json:"maskedPhone"` // "+1 ••• ••• ••67"
+	ExpiresAt   string `json:"expiresAt"`   // the code is refused after this
+	ResendAt    string `json:"resendAt"`    // "Send again" works from this time on
 }
 
-// VerifySMSCode is the second step with a code received by text message. SMS is not built yet.
+// SendSMSCode is "Send code" / "Send again" on the verify screen of a user enrolled with SMS: it
+// texts a login code to the user's SMS phone.
+func (a *App) SendSMSCode() (*SMSCodeSentView, error) {
+	sent, err := a.svc.SendSMSCode(a.call(), a.token(&a.attempt))
+	if err != nil {
+		return nil, a.dropIfEnded(err, &a.attempt)
+	}
+	return &SMSCodeSentView{MaskedPhone: sent.MaskedPhone, ExpiresAt: timeString(sent.ExpiresAt), ResendAt: timeString(sent.ResendAt)}, nil
+}
+
+// VerifySMSCode is the second step with a code received by text message.
 func (a *App) VerifySMSCode(code string) (*LoginView, error) {
-	return nil, errSMSNotConfigured
+	return a.login(a.svc.VerifySMSCode(a.call(), a.token(&a.attempt), code))
 }
 
 // ChangeExpiredPassword is the login step after an administrator set a temporary password.
@@ -294,6 +322,7 @@ func (a *App) Logout() error {
 	a.mu.Lock()
 	attempt, session := a.attempt, a.session
 	a.attempt, a.session, a.codes, a.codesFor = "", "", nil, ""
+	a.smsSetup, a.smsSetupFor = nil, 0
 	a.mu.Unlock()
 	if attempt != "" {
 		if err := a.svc.CancelLogin(a.call(), attempt); err != nil {
@@ -350,7 +379,8 @@ func (a *App) Session() (*UserView, error) {
 type ProfileView struct {
 	User              UserView `json:"user"`
 	RecoveryCodesLeft int      `json:"recoveryCodesLeft"`
-	SMSConfigured     bool     `json:"smsConfigured"` // false until the SMS backend lands
+	SMSConfigured     bool     `json:"smsConfigured"`  // "Use SMS" works on this System
+	SMSUnavailable    string   `json:"smsUnavailable"` // why not, when it does not
 }
 
 // Profile returns the signed-in user's profile.
@@ -363,7 +393,8 @@ func (a *App) Profile() (*ProfileView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ProfileView{User: *userView(id.User), RecoveryCodesLeft: left}, nil
+	ok, why := a.svc.SMSAvailable()
+	return &ProfileView{User: *userView(id.User), RecoveryCodesLeft: left, SMSConfigured: ok, SMSUnavailable: why}, nil
 }
 
 // ConfirmPassword confirms the signed-in user's password, which the two-factor changes of the
@@ -431,7 +462,14 @@ func (a *App) ConfirmAppEnrollment(code string) (*EnrollmentView, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.enrolled(id, res)
+}
+
+// enrolled turns a finished enrollment into its view: the recovery codes to show, and at the
+// enroll step of a login the step that follows.
+func (a *App) enrolled(id *backend.Identity, res *backend.EnrollmentResult) (*EnrollmentView, error) {
 	v := &EnrollmentView{RecoveryCodes: res.RecoveryCodes}
+	var err error
 	if res.Login != nil {
 		if v.Login, err = a.login(res.Login, nil); err != nil {
 			return nil, err
@@ -441,13 +479,82 @@ func (a *App) ConfirmAppEnrollment(code string) (*EnrollmentView, error) {
 	return v, nil
 }
 
-// BeginSMSEnrollment starts "Use SMS". SMS is not built yet: it always reports that SMS is not
-// configured. The SMS backend's BeginSMSEnrollment plugs in here.
-func (a *App) BeginSMSEnrollment() error {
-	if _, err := a.enroller(); err != nil {
-		return err
+// SMSEnrollmentView is the "Use SMS" page: text Code to the System Phone Number.
+type SMSEnrollmentView struct {
+	Code         string `json:"code"`         // the Authorization Code, e.g. "7KQ4X-W2PD9"
+	PhoneNumber  string `json:"phoneNumber"`  // the System Phone Number, E.164
+	PhoneDisplay string `json:"phoneDisplay"` // the same, for reading: "+1 650-253-0000"
+	ExpiresAt    string `json:"expiresAt"`    // the code is refused after this
+}
+
+// BeginSMSEnrollment starts "Use SMS", from a required login or from the profile: a new
+// Authorization Code, which replaces any SMS setup not yet confirmed. It fails with code
+// "unavailable" and a sentence saying why when SMS is not configured on this System.
+func (a *App) BeginSMSEnrollment() (*SMSEnrollmentView, error) {
+	id, err := a.enroller()
+	if err != nil {
+		return nil, err
 	}
-	return errSMSNotConfigured
+	e, err := a.svc.BeginSMSEnrollment(a.call(), id)
+	if err != nil {
+		return nil, err
+	}
+	v := &SMSEnrollmentView{Code: e.Code, PhoneNumber: e.PhoneNumber, PhoneDisplay: e.PhoneDisplay, ExpiresAt: timeString(e.ExpiresAt)}
+	// The backend keeps only the code's hash; the console keeps what it showed so that the
+	// page, left and opened again, can show the same code while it is still being waited for.
+	a.mu.Lock()
+	a.smsSetup, a.smsSetupFor = v, id.User.ID
+	a.mu.Unlock()
+	return v, nil
+}
+
+// SMSEnrollmentStatusView is where "Use SMS" stands; the page polls it.
+type SMSEnrollmentStatusView struct {
+	// State is "none" (no SMS setup in progress), "waiting" (no text yet), "received" (confirm
+	// MaskedPhone) or "expired" (start again).
+	State       string `json:"state"`
+	MaskedPhone string `json:"maskedPhone"` // "received": the sender's number, masked
+	ExpiresAt   string `json:"expiresAt"`   // "waiting": the code's end; "received": the confirmation's
+	// Setup is the Authorization Code and number this console showed for the setup being
+	// waited for, or null when it showed none (the page then begins a new one).
+	Setup *SMSEnrollmentView `json:"setup"`
+}
+
+// SMSEnrollmentStatus tells the "Use SMS" page whether the text with the Authorization Code has
+// arrived. It works after the page is left and opened again: the state is the backend's.
+func (a *App) SMSEnrollmentStatus() (*SMSEnrollmentStatusView, error) {
+	id, err := a.enroller()
+	if err != nil {
+		return nil, err
+	}
+	st, err := a.svc.SMSEnrollmentStatus(a.call(), id)
+	if err != nil {
+		return nil, err
+	}
+	v := &SMSEnrollmentStatusView{State: string(st.State), MaskedPhone: st.MaskedPhone, ExpiresAt: timeString(st.ExpiresAt)}
+	a.mu.Lock()
+	if st.State == backend.SMSStateWaiting && a.smsSetupFor == id.User.ID && a.smsSetup != nil && a.smsSetup.ExpiresAt == v.ExpiresAt {
+		v.Setup = a.smsSetup
+	}
+	a.mu.Unlock()
+	return v, nil
+}
+
+// ConfirmSMSEnrollment is "Confirm" once the text has arrived: two-factor is enabled with the
+// sender's number as the SMS phone, and the recovery codes are shown as for the app.
+func (a *App) ConfirmSMSEnrollment() (*EnrollmentView, error) {
+	id, err := a.enroller()
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.svc.ConfirmSMSEnrollment(a.call(), id)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.smsSetup, a.smsSetupFor = nil, 0
+	a.mu.Unlock()
+	return a.enrolled(id, res)
 }
 
 // RegenerateRecoveryCodes replaces the signed-in user's recovery codes with a new set.

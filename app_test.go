@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,8 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"gatehouse/backend"
+	"gatehouse/backend/sms"
+	"gatehouse/backend/sms/smstest"
 	"gatehouse/backend/sqlite"
 )
 
@@ -55,9 +58,45 @@ type env struct {
 	svc   *backend.Service
 	clock *clock
 	dir   string
+
+	// With SMS (newSMSEnv): the fake Twilio the Service sends through, and the URL of the
+	// real inbound webhook, which is also the configuration's public URL + sms.WebhookPath.
+	fake       *smstest.Server
+	webhookURL string
 }
 
+// newEnv is the System without SMS, as a console with no Twilio settings runs.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newSMSEnv is the System with SMS configured as main does it, against a fake Twilio: the
+// real twilio-go Gateway sends to smstest's REST server, and inbound texts reach the real
+// webhook on an httptest server whose URL is the configured public URL, signed as Twilio signs.
+func newSMSEnv(t *testing.T) *env {
+	t.Helper()
+	fake := smstest.NewServer()
+	t.Cleanup(fake.Close)
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cfg := sms.Config{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken, From: smstest.PhoneNumber, PublicURL: srv.URL, APIURL: fake.URL}
+	gw, err := sms.NewGateway(cfg)
+	if err != nil {
+		t.Fatalf("sms gateway: %v", err)
+	}
+	e := newEnvWith(t, func(c *backend.Config) { c.SMS = cfg.Backend(gw) })
+	wh, err := sms.NewWebhook(cfg, e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("sms webhook: %v", err)
+	}
+	mux.Handle("POST "+sms.WebhookPath, wh)
+	e.fake, e.webhookURL = fake, cfg.WebhookURL()
+	return e
+}
+
+func newEnvWith(t *testing.T, configure func(*backend.Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
@@ -67,13 +106,17 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { db.Close() })
 	c := &clock{t: time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)}
 	db.Now = c.Now
-	svc, err := backend.New(backend.Config{
+	cfg := backend.Config{
 		Store:     db,
 		SecretKey: []byte("0123456789abcdef0123456789abcdef"),
 		Now:       c.Now,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}},
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	svc, err := backend.New(cfg)
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}
@@ -220,7 +263,8 @@ func TestForcedEnrollmentAndTOTPLogin(t *testing.T) {
 	wantCode(t, bob, err, backend.EUNAUTHORIZED)
 	_, err = bob.Profile()
 	wantCode(t, bob, err, backend.EUNAUTHORIZED)
-	wantCode(t, bob, bob.BeginSMSEnrollment(), backend.EUNAVAILABLE)
+	_, err = bob.BeginSMSEnrollment()
+	wantCode(t, bob, err, backend.EUNAVAILABLE)
 
 	setup, err := bob.BeginAppEnrollment()
 	if err != nil {
@@ -287,7 +331,9 @@ func TestForcedEnrollmentAndTOTPLogin(t *testing.T) {
 		t.Fatalf("a wrong code ended the login")
 	}
 	_, err = bob.VerifySMSCode("123456")
-	wantCode(t, bob, err, backend.EUNAVAILABLE)
+	wantCode(t, bob, err, backend.EINVALID) // bob has no SMS
+	_, err = bob.SendSMSCode()
+	wantCode(t, bob, err, backend.EINVALID)
 	if v, err := bob.VerifyTOTP(e.code(setup.Key)); err != nil || v.Step != "done" {
 		t.Fatalf("VerifyTOTP = %+v, %v; want done", v, err)
 	}
@@ -404,6 +450,311 @@ func TestProfileSetupAndPassword(t *testing.T) {
 	_, err = erin.Login("erin", "erins long password")
 	wantCode(t, erin, err, backend.EUNAUTHORIZED)
 	e.login(erin, "erin", "a brand new passphrase", "done")
+}
+
+// ---- SMS: the console against the real Twilio gateway and webhook, with a fake Twilio. ----
+
+// text sends a text message from the phone from to the System Phone Number, through the real
+// webhook, signed as Twilio signs it.
+func (e *env) text(from, body string) {
+	e.t.Helper()
+	status, answer, err := e.fake.SendInbound(e.webhookURL, smstest.Inbound{From: from, Body: body})
+	if err != nil || status != http.StatusOK {
+		e.t.Fatalf("inbound text: %d %q, %v", status, answer, err)
+	}
+}
+
+func (e *env) smsState(a *App, want string) *SMSEnrollmentStatusView {
+	e.t.Helper()
+	st, err := a.SMSEnrollmentStatus()
+	if err != nil {
+		e.t.Fatalf("SMSEnrollmentStatus: %v", err)
+	}
+	if st.State != want {
+		e.t.Fatalf("SMS enrollment state %q, want %q", st.State, want)
+	}
+	return st
+}
+
+// lastCode is the login code of the last text the fake Twilio sent, and its recipient.
+func (e *env) lastCode() (code, to string) {
+	e.t.Helper()
+	msgs := e.fake.Messages()
+	if len(msgs) == 0 {
+		e.t.Fatal("no text message was sent")
+	}
+	m := msgs[len(msgs)-1]
+	if m.From != smstest.PhoneNumber {
+		e.t.Errorf("text sent from %q, want the System Phone Number %s", m.From, smstest.PhoneNumber)
+	}
+	for _, w := range strings.Fields(m.Body) {
+		if w = strings.TrimSuffix(w, "."); len(w) == 6 && strings.Trim(w, "0123456789") == "" {
+			return w, m.To
+		}
+	}
+	e.t.Fatalf("no 6-digit code in %q", m.Body)
+	return "", ""
+}
+
+// enrollSMSAtLogin logs username in, enrolls by texting the Authorization Code from phone at the
+// forced enroll step, and returns the recovery codes. The console ends signed in.
+func (e *env) enrollSMSAtLogin(a *App, username, password, phone string) []string {
+	e.t.Helper()
+	e.login(a, username, password, "enroll")
+	setup, err := a.BeginSMSEnrollment()
+	if err != nil {
+		e.t.Fatalf("BeginSMSEnrollment: %v", err)
+	}
+	e.text(phone, setup.Code)
+	e.smsState(a, "received")
+	res, err := a.ConfirmSMSEnrollment()
+	if err != nil {
+		e.t.Fatalf("ConfirmSMSEnrollment: %v", err)
+	}
+	if res.Login == nil || res.Login.Step != "done" {
+		e.t.Fatalf("after SMS enrollment: login %+v, want done", res.Login)
+	}
+	return res.RecoveryCodes
+}
+
+// The article's "Use SMS" at a forced enrollment: the page shows the Authorization Code and the
+// System Phone Number; the user texts the code; the page, polling, sees the text, shows the
+// masked number, and "Confirm" enables SMS with that number and gives the recovery codes.
+func TestSMSEnrollmentAtLogin(t *testing.T) {
+	e := newSMSEnv(t)
+	admin := e.admin()
+	mustUser(t, admin, NewUserForm{Username: "frank", Password: "franks long password", RequireTwoFactor: true})
+	frank := e.app()
+	e.login(frank, "frank", "franks long password", "enroll")
+
+	e.smsState(frank, "none")
+	setup, err := frank.BeginSMSEnrollment()
+	if err != nil {
+		t.Fatalf("BeginSMSEnrollment: %v", err)
+	}
+	if len(strings.ReplaceAll(setup.Code, "-", "")) != 10 || setup.PhoneNumber != smstest.PhoneNumber ||
+		setup.PhoneDisplay != backend.FormatPhone(smstest.PhoneNumber) || setup.PhoneDisplay == setup.PhoneNumber || setup.ExpiresAt == "" {
+		t.Errorf("SMS enrollment = %+v", setup)
+	}
+	// The page, opened again, finds the setup waiting and shows the same code.
+	st := e.smsState(frank, "waiting")
+	if st.Setup == nil || st.Setup.Code != setup.Code || st.ExpiresAt != setup.ExpiresAt {
+		t.Errorf("waiting status = %+v, want the code shown, %s", st, setup.Code)
+	}
+	// Another console of the same user has not shown this code, so it has none to show: the
+	// page there begins anew.
+	other := e.app()
+	e.login(other, "frank", "franks long password", "enroll")
+	if st := e.smsState(other, "waiting"); st.Setup != nil {
+		t.Errorf("another console sees the code: %+v", st)
+	}
+	other.Logout()
+
+	_, err = frank.ConfirmSMSEnrollment()
+	if v := wantCode(t, frank, err, backend.ECONFLICT); v.SignedOut {
+		t.Errorf("confirming before the text ended the login")
+	}
+	e.text("+16502530067", "WRONG-CODE1")
+	e.smsState(frank, "waiting")
+
+	e.text("+1 (650) 253-0067", strings.ToLower(setup.Code))
+	st = e.smsState(frank, "received")
+	if st.MaskedPhone != "+1 ••• ••• ••67" || st.Setup != nil {
+		t.Errorf("received status = %+v, want masked +1 ••• ••• ••67 and no code", st)
+	}
+	_, err = frank.Session()
+	wantCode(t, frank, err, backend.EUNAUTHORIZED) // not signed in before "Confirm"
+
+	res, err := frank.ConfirmSMSEnrollment()
+	if err != nil {
+		t.Fatalf("ConfirmSMSEnrollment: %v", err)
+	}
+	if res.Login == nil || res.Login.Step != "done" || len(res.RecoveryCodes) != 5 {
+		t.Fatalf("ConfirmSMSEnrollment = %+v, want done and 5 codes", res)
+	}
+	if path, err := frank.SaveRecoveryCodes(); err != nil || path == "" {
+		t.Fatalf("SaveRecoveryCodes after SMS enrollment: %q, %v", path, err)
+	}
+	p, err := frank.Profile()
+	if err != nil {
+		t.Fatalf("Profile: %v", err)
+	}
+	if u := p.User; u.Method != "sms" || u.TwoFactorStatus != "Enabled" || u.SMSPhone != "+16502530067" ||
+		u.SMSPhoneDisplay != "+1 650-253-0067" || !p.SMSConfigured || p.RecoveryCodesLeft != 5 {
+		t.Errorf("profile after SMS enrollment = %+v", p)
+	}
+	if u, _ := admin.User(p.User.ID); u.TwoFactorStatus != "Enabled" || u.SMSPhone != "+16502530067" {
+		t.Errorf("admin sees %+v", u)
+	}
+	// The setup is over: texting the code again changes nothing.
+	e.text("+16502530099", setup.Code)
+	e.smsState(frank, "none")
+	if u, _ := admin.User(p.User.ID); u.SMSPhone != "+16502530067" {
+		t.Errorf("after the code was texted again: phone %q", u.SMSPhone)
+	}
+}
+
+// SMS login: "Send code", the code from the text, "Verify"; "Send again" after the cooldown; a
+// Twilio failure uses nothing up; recovery codes still work.
+func TestSMSLogin(t *testing.T) {
+	e := newSMSEnv(t)
+	admin := e.admin()
+	mustUser(t, admin, NewUserForm{Username: "gina", Password: "ginas long password", RequireTwoFactor: true})
+	gina := e.app()
+	codes := e.enrollSMSAtLogin(gina, "gina", "ginas long password", "+16502530042")
+	gina.Logout()
+
+	v := e.login(gina, "gina", "ginas long password", "verify")
+	// Only the password is proven so far: the screen gets the number masked, not in full.
+	if u := v.User; u.Method != "sms" || u.SMSPhone != "" || u.SMSPhoneDisplay != "" || u.SMSPhoneMasked != "+1 ••• ••• ••42" {
+		t.Errorf("verify step user: method %q, phone %q/%q, masked %q", u.Method, u.SMSPhone, u.SMSPhoneDisplay, u.SMSPhoneMasked)
+	}
+	sent, err := gina.SendSMSCode()
+	if err != nil {
+		t.Fatalf("SendSMSCode: %v", err)
+	}
+	if sent.MaskedPhone != "+1 ••• ••• ••42" || sent.ResendAt == "" || sent.ExpiresAt <= sent.ResendAt {
+		t.Errorf("SendSMSCode = %+v", sent)
+	}
+	first, to := e.lastCode()
+	if to != "+16502530042" {
+		t.Errorf("code texted to %s, want +16502530042", to)
+	}
+	resendAt, _ := time.Parse(time.RFC3339, sent.ResendAt)
+	if wait := resendAt.Sub(e.clock.Now()); wait != 30*time.Second {
+		t.Errorf("resend after %v, want 30s", wait)
+	}
+
+	// "Send again" before the cooldown says how long to wait, and sends nothing.
+	_, err = gina.SendSMSCode()
+	if v := wantCode(t, gina, err, backend.ETOOMANY); v.SignedOut || !strings.Contains(v.Message, "30 seconds") {
+		t.Errorf("Send again at once: %+v", v)
+	}
+	if n := len(e.fake.Messages()); n != 1 {
+		t.Errorf("%d texts sent, want 1", n)
+	}
+
+	// A Twilio failure: a clear message, nothing used up, nobody signed in.
+	e.clock.Advance(31 * time.Second)
+	e.fake.FailWith(&smstest.Error{Status: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"})
+	_, err = gina.SendSMSCode()
+	if v := wantCode(t, gina, err, backend.EUNAVAILABLE); v.SignedOut {
+		t.Errorf("a Twilio failure ended the login")
+	}
+	e.fake.FailWith(nil)
+	if _, err := gina.SendSMSCode(); err != nil {
+		t.Fatalf("Send again after the cooldown: %v", err)
+	}
+	second, _ := e.lastCode()
+
+	_, err = gina.VerifySMSCode(wrongCode(first, second))
+	if v := wantCode(t, gina, err, backend.EUNAUTHORIZED); v.SignedOut {
+		t.Fatalf("a wrong code ended the login")
+	}
+	if v, err := gina.VerifySMSCode(second); err != nil || v.Step != "done" || v.User.SMSPhone != "+16502530042" {
+		t.Fatalf("VerifySMSCode = %+v, %v; want done", v, err)
+	}
+	if _, err := gina.Session(); err != nil {
+		t.Fatalf("Session after SMS login: %v", err)
+	}
+	gina.Logout()
+
+	// A used code does not work twice, even in a new login; recovery codes work for SMS users.
+	e.login(gina, "gina", "ginas long password", "verify")
+	_, err = gina.VerifySMSCode(second)
+	wantCode(t, gina, err, backend.EUNAUTHORIZED)
+	if v, err := gina.VerifyRecoveryCode(codes[0]); err != nil || v.Step != "done" {
+		t.Fatalf("VerifyRecoveryCode for an SMS user = %+v, %v", v, err)
+	}
+}
+
+// wrongCode is a 6-digit code that is neither a nor b.
+func wrongCode(a, b string) string {
+	for _, c := range []string{"000000", "111111", "222222"} {
+		if c != a && c != b {
+			return c
+		}
+	}
+	return "333333"
+}
+
+// "Use SMS" from the profile: the password is confirmed first; the SMS settings show the phone;
+// enrolling again changes it; an expired code starts over.
+func TestSMSEnrollmentFromProfile(t *testing.T) {
+	e := newSMSEnv(t)
+	admin := e.admin()
+	mustUser(t, admin, NewUserForm{Username: "hank", Password: "hanks long password"})
+	hank := e.app()
+	e.login(hank, "hank", "hanks long password", "done")
+	if p, err := hank.Profile(); err != nil || !p.SMSConfigured || p.SMSUnavailable != "" || p.User.SMSPhone != "" {
+		t.Fatalf("Profile = %+v, %v; want SMS configured, no phone", p, err)
+	}
+
+	_, err := hank.BeginSMSEnrollment()
+	wantCode(t, hank, err, backend.EREAUTH)
+	if err := hank.ConfirmPassword("hanks long password"); err != nil {
+		t.Fatal(err)
+	}
+	old, err := hank.BeginSMSEnrollment()
+	if err != nil {
+		t.Fatalf("BeginSMSEnrollment: %v", err)
+	}
+	// Too late: the page shows "expired", and the old code does nothing.
+	e.clock.Advance(11 * time.Minute)
+	if st := e.smsState(hank, "expired"); st.Setup != nil {
+		t.Errorf("expired status shows a code: %+v", st)
+	}
+	_, err = hank.BeginSMSEnrollment()
+	wantCode(t, hank, err, backend.EREAUTH) // the confirmation was 11 minutes ago
+	hank.ConfirmPassword("hanks long password")
+	setup, err := hank.BeginSMSEnrollment()
+	if err != nil || setup.Code == old.Code {
+		t.Fatalf("BeginSMSEnrollment again = %+v, %v; want a new code", setup, err)
+	}
+	e.text("+16502530011", old.Code)
+	e.smsState(hank, "waiting")
+	e.text("+16502530011", setup.Code)
+	e.smsState(hank, "received")
+	res, err := hank.ConfirmSMSEnrollment()
+	if err != nil || res.Login != nil || len(res.RecoveryCodes) != 5 {
+		t.Fatalf("ConfirmSMSEnrollment from the profile = %+v, %v", res, err)
+	}
+	if p, _ := hank.Profile(); p.User.Method != "sms" || p.User.SMSPhoneDisplay != "+1 650-253-0011" {
+		t.Errorf("profile after SMS setup = %+v", p.User)
+	}
+
+	// Change the phone by enrolling again, from another phone.
+	setup, err = hank.BeginSMSEnrollment()
+	if err != nil {
+		t.Fatalf("BeginSMSEnrollment to change the phone: %v", err)
+	}
+	e.text("+16502530022", setup.Code)
+	if st := e.smsState(hank, "received"); st.MaskedPhone != "+1 ••• ••• ••22" {
+		t.Errorf("received from %q, want +1 ••• ••• ••22", st.MaskedPhone)
+	}
+	if _, err := hank.ConfirmSMSEnrollment(); err != nil {
+		t.Fatalf("ConfirmSMSEnrollment (new phone): %v", err)
+	}
+	if p, _ := hank.Profile(); p.User.SMSPhone != "+16502530022" {
+		t.Errorf("phone after enrolling again = %q, want +16502530022", p.User.SMSPhone)
+	}
+	e.smsState(hank, "none")
+}
+
+// Without Twilio settings "Use SMS" says why, and nothing else changes.
+func TestSMSNotConfigured(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	p, err := admin.Profile()
+	if err != nil || p.SMSConfigured || !strings.Contains(p.SMSUnavailable, "SMS is not available") {
+		t.Fatalf("Profile = %+v, %v; want SMS not configured, with the reason", p, err)
+	}
+	admin.ConfirmPassword(adminPassword)
+	_, err = admin.BeginSMSEnrollment()
+	if v := wantCode(t, admin, err, backend.EUNAVAILABLE); v.Message != p.SMSUnavailable {
+		t.Errorf("BeginSMSEnrollment says %q, the profile %q", v.Message, p.SMSUnavailable)
+	}
+	e.smsState(admin, "none")
 }
 
 // Every administration action, as the admin pages use them.

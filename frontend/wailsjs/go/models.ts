@@ -110,6 +110,8 @@ export namespace main {
 	    method: string;
 	    twoFactorStatus: string;
 	    smsPhone: string;
+	    smsPhoneDisplay: string;
+	    smsPhoneMasked: string;
 	    mustChangePassword: boolean;
 	    createdAt: string;
 	    updatedAt: string;
@@ -131,6 +133,8 @@ export namespace main {
 	        this.method = source["method"];
 	        this.twoFactorStatus = source["twoFactorStatus"];
 	        this.smsPhone = source["smsPhone"];
+	        this.smsPhoneDisplay = source["smsPhoneDisplay"];
+	        this.smsPhoneMasked = source["smsPhoneMasked"];
 	        this.mustChangePassword = source["mustChangePassword"];
 	        this.createdAt = source["createdAt"];
 	        this.updatedAt = source["updatedAt"];
@@ -229,6 +233,7 @@ export namespace main {
 	    user: UserView;
 	    recoveryCodesLeft: number;
 	    smsConfigured: boolean;
+	    smsUnavailable: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new ProfileView(source);
@@ -239,6 +244,7 @@ export namespace main {
 	        this.user = this.convertValues(source["user"], UserView);
 	        this.recoveryCodesLeft = source["recoveryCodesLeft"];
 	        this.smsConfigured = source["smsConfigured"];
+	        this.smsUnavailable = source["smsUnavailable"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -259,6 +265,77 @@ export namespace main {
 		    return a;
 		}
 	}
+	export class SMSCodeSentView {
+	    maskedPhone: string;
+	    expiresAt: string;
+	    resendAt: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new SMSCodeSentView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.maskedPhone = source["maskedPhone"];
+	        this.expiresAt = source["expiresAt"];
+	        this.resendAt = source["resendAt"];
+	    }
+	}
+	export class SMSEnrollmentView {
+	    code: string;
+	    phoneNumber: string;
+	    phoneDisplay: string;
+	    expiresAt: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new SMSEnrollmentView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.code = source["code"];
+	        this.phoneNumber = source["phoneNumber"];
+	        this.phoneDisplay = source["phoneDisplay"];
+	        this.expiresAt = source["expiresAt"];
+	    }
+	}
+	export class SMSEnrollmentStatusView {
+	    state: string;
+	    maskedPhone: string;
+	    expiresAt: string;
+	    setup?: SMSEnrollmentView;
+	
+	    static createFrom(source: any = {}) {
+	        return new SMSEnrollmentStatusView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.state = source["state"];
+	        this.maskedPhone = source["maskedPhone"];
+	        this.expiresAt = source["expiresAt"];
+	        this.setup = this.convertValues(source["setup"], SMSEnrollmentView);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
 	export class StatusCount {
 	    status: string;
 	    count: number;

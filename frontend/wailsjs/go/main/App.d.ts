@@ -8,7 +8,7 @@ export function AuditLog(arg1:main.AuditQuery):Promise<main.AuditLogView>;
 
 export function BeginAppEnrollment():Promise<main.AppEnrollmentView>;
 
-export function BeginSMSEnrollment():Promise<void>;
+export function BeginSMSEnrollment():Promise<main.SMSEnrollmentView>;
 
 export function ChangeExpiredPassword(arg1:string):Promise<main.LoginView>;
 
@@ -17,6 +17,8 @@ export function ChangePassword(arg1:string,arg2:string):Promise<void>;
 export function ConfirmAppEnrollment(arg1:string):Promise<main.EnrollmentView>;
 
 export function ConfirmPassword(arg1:string):Promise<void>;
+
+export function ConfirmSMSEnrollment():Promise<main.EnrollmentView>;
 
 export function CreateFirstAdmin(arg1:main.NewUserForm):Promise<main.UserView>;
 
@@ -40,9 +42,11 @@ export function RequireTwoFactor(arg1:number):Promise<main.UserView>;
 
 export function ResetTwoFactor(arg1:number):Promise<main.UserView>;
 
+export function SMSEnrollmentStatus():Promise<main.SMSEnrollmentStatusView>;
+
 export function SaveRecoveryCodes():Promise<string>;
 
-export function SendSMSCode():Promise<void>;
+export function SendSMSCode():Promise<main.SMSCodeSentView>;
 
 export function Session():Promise<main.UserView>;
 

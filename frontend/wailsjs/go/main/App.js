@@ -34,6 +34,10 @@ export function ConfirmPassword(arg1) {
   return window['go']['main']['App']['ConfirmPassword'](arg1);
 }
 
+export function ConfirmSMSEnrollment() {
+  return window['go']['main']['App']['ConfirmSMSEnrollment']();
+}
+
 export function CreateFirstAdmin(arg1) {
   return window['go']['main']['App']['CreateFirstAdmin'](arg1);
 }
@@ -76,6 +80,10 @@ export function RequireTwoFactor(arg1) {
 
 export function ResetTwoFactor(arg1) {
   return window['go']['main']['App']['ResetTwoFactor'](arg1);
+}
+
+export function SMSEnrollmentStatus() {
+  return window['go']['main']['App']['SMSEnrollmentStatus']();
 }
 
 export function SaveRecoveryCodes() {
