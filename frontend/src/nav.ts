@@ -8,7 +8,7 @@ export type Route =
   | { name: "verify"; user: main.UserView }
   | { name: "enroll"; forced: boolean }
   | { name: "enrollApp"; forced: boolean }
-  | { name: "enrollSMS"; forced: boolean }
+  | { name: "enrollSMS"; forced: boolean; change?: boolean } // change: a new SMS phone, from the Profile
   | { name: "recoveryCodes"; codes: string[]; login?: main.LoginView; regenerated?: boolean }
   | { name: "changePassword"; user: main.UserView }
   | { name: "profile"; flash?: string }

@@ -182,6 +182,12 @@ export function formatTime(rfc3339: string): string {
   return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** clockTime shows the time of day of an RFC 3339 time, e.g. "10:42". */
+export function clockTime(rfc3339: string): string {
+  if (!rfc3339) return "—";
+  return new Date(rfc3339).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}
+
 /** statusBadge shows a Two-Factor status with its colour. */
 export function statusBadge(status: string): HTMLElement {
   const cls =

@@ -61,16 +61,28 @@ function twoFactorCard(p: main.ProfileView, msg: MessageBox): HTMLElement {
 }
 
 function smsCard(p: main.ProfileView): HTMLElement {
+  const u = p.user;
+  const sms = u.method === "sms";
+  const rows: [string, Node | string][] = [["Phone", u.smsPhoneDisplay ? h("span", { id: "sms-phone" }, u.smsPhoneDisplay) : "Not set up"]];
+  let note: string;
+  if (!p.smsConfigured) {
+    note = p.smsUnavailable;
+  } else if (sms) {
+    note = "To use another phone, text a new Authorization Code from it.";
+  } else {
+    note = "Your phone number is set up automatically when you set up Two-Factor Authentication with SMS.";
+  }
   return card(
     "SMS Settings",
-    dl([["Phone", p.user.smsPhone || "Not set up"]]),
-    h(
-      "p",
-      { class: "muted" },
-      p.smsConfigured
-        ? "Your phone number is set up automatically when you set up Two-Factor Authentication with SMS."
-        : "SMS is not configured on this System.",
-    ),
+    dl(rows),
+    h("p", { class: "muted", id: "sms-settings-note" }, note),
+    sms && p.smsConfigured
+      ? h(
+          "div",
+          { class: "card-actions" },
+          h("button", { type: "button", class: "btn btn-secondary", id: "change-sms-phone", onclick: () => go({ name: "enrollSMS", forced: false, change: true }) }, "Change phone number"),
+        )
+      : null,
   );
 }
 

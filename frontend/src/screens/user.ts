@@ -49,7 +49,7 @@ function action(label: string, id: string, onclick: () => void): HTMLElement {
 function describe(u: main.UserView): string {
   switch (u.twoFactorStatus) {
     case "Enabled":
-      return `Enrolled with ${u.method === "sms" ? `SMS (${u.smsPhone})` : "an authenticator app"}${u.twoFactorRequired ? "; required by an administrator." : "; opted in."}`;
+      return `Enrolled with ${u.method === "sms" ? `SMS (${u.smsPhoneDisplay})` : "an authenticator app"}${u.twoFactorRequired ? "; required by an administrator." : "; opted in."}`;
     case "Pending setup on next login":
       return "Required by an administrator. The user will set it up at their next login.";
     default:

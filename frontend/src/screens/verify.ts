@@ -3,7 +3,7 @@
 import { App, main } from "../api";
 import { authPage } from "../layout";
 import { afterLogin, go, report, Route } from "../nav";
-import { codeInput, field, h, input, MessageBox, onSubmit } from "../ui";
+import { busy, clockTime, codeInput, field, h, input, MessageBox, onSubmit } from "../ui";
 
 export function render(route: Extract<Route, { name: "verify" }>, useRecovery = false): void {
   const msg = new MessageBox();
@@ -53,30 +53,10 @@ export function render(route: Extract<Route, { name: "verify" }>, useRecovery = 
   const form = h(
     "form",
     { class: "form", id: "verify-form" },
-    field(sms ? "Text message code" : "Authentication code", code),
+    field("Authentication code", code),
     h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Verify"),
   );
   onSubmit(form, () => submit(() => (sms ? App.VerifySMSCode(code.value) : App.VerifyTOTP(code.value)), code, msg));
-
-  const send = sms
-    ? h(
-        "button",
-        {
-          type: "button",
-          class: "btn btn-secondary btn-block",
-          onclick: async () => {
-            msg.clear();
-            try {
-              await App.SendSMSCode();
-              msg.info("We sent a code to your phone.");
-            } catch (e) {
-              report(e, msg);
-            }
-          },
-        },
-        "Text me a code",
-      )
-    : null;
 
   authPage(
     false,
@@ -85,11 +65,11 @@ export function render(route: Extract<Route, { name: "verify" }>, useRecovery = 
       "p",
       { class: "muted" },
       sms
-        ? `Hello ${user.name}. We can text a 6-digit code to your phone ${user.smsPhone}. Enter it below.`
+        ? `Hello ${user.name}. We will text a 6-digit code to your phone ${user.smsPhoneMasked}. Press "Send code", then enter the code below.`
         : `Hello ${user.name}. Open your authenticator app and enter the 6-digit code it shows for Gatehouse.`,
     ),
     msg.el,
-    send,
+    sms ? sendCode(msg, code) : null,
     form,
     h(
       "p",
@@ -99,6 +79,49 @@ export function render(route: Extract<Route, { name: "verify" }>, useRecovery = 
       logout,
     ),
   );
+}
+
+/**
+ * sendCode is "Send code", then "Send again": after a code is sent the button waits until the
+ * backend's resend time, counting down. The backend refuses early resends on its own; the
+ * countdown only saves a refused click.
+ */
+function sendCode(msg: MessageBox, code: HTMLInputElement): HTMLElement {
+  const button = h("button", { type: "button", class: "btn btn-secondary btn-block", id: "send-code" }, "Send code");
+  const wait = h("p", { class: "hint", id: "send-wait", hidden: true });
+  let resendAt = 0;
+  let timer = 0;
+  const tick = () => {
+    const secs = Math.ceil((resendAt - Date.now()) / 1000);
+    if (!button.isConnected || secs <= 0) {
+      window.clearInterval(timer);
+      button.disabled = false;
+      wait.hidden = true;
+      return;
+    }
+    button.disabled = true;
+    wait.hidden = false;
+    wait.textContent = `You can ask for another code in ${secs} second${secs === 1 ? "" : "s"}.`;
+  };
+  button.addEventListener("click", async () => {
+    if (button.disabled) return;
+    msg.clear();
+    let sent: main.SMSCodeSentView;
+    try {
+      sent = await busy(button, () => App.SendSMSCode());
+    } catch (e) {
+      report(e, msg);
+      return;
+    }
+    msg.info(`We sent a code to ${sent.maskedPhone}. It expires at ${clockTime(sent.expiresAt)}.`);
+    button.textContent = "Send again";
+    resendAt = Date.parse(sent.resendAt);
+    window.clearInterval(timer);
+    timer = window.setInterval(tick, 1000);
+    tick();
+    code.focus();
+  });
+  return h("div", { class: "send-code-row" }, button, wait);
 }
 
 async function submit(verify: () => Promise<main.LoginView>, code: HTMLInputElement, msg: MessageBox) {
