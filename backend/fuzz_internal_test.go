@@ -75,3 +75,36 @@ func FuzzMatchTOTP(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormalizePhone: whatever is typed (or arrives as a text's sender), a number that is
+// accepted comes out in E.164 form, reads back as itself, and formats and masks without fault.
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{
+		"+1 650-253-0067", "(650) 253-0067", "650.253.0067", "+44 20 7946 0018", "020 7946 0018",
+		"+1", "+", "0", "+999999999999999", "tel:+16502530067", "+1 650 253 0067 ext. 12", "１６５０２５３００６７",
+		strings.Repeat("9", 70), "\x00", "",
+	} {
+		f.Add(s, "US")
+	}
+	f.Add("020 7946 0018", "GB")
+	f.Add("650 253 0067", "zz")
+	f.Fuzz(func(t *testing.T, number, region string) {
+		e164, err := NormalizePhone(number, region)
+		if err != nil {
+			if ErrorCode(err) != EINVALID {
+				t.Fatalf("NormalizePhone(%q, %q): %v, want EINVALID", number, region, err)
+			}
+			return
+		}
+		if len(e164) < 3 || e164[0] != '+' || strings.Trim(e164[1:], "0123456789") != "" {
+			t.Fatalf("NormalizePhone(%q, %q) = %q, not E.164", number, region, e164)
+		}
+		if again, err := NormalizePhone(e164, ""); err != nil || again != e164 {
+			t.Fatalf("NormalizePhone(%q) = %q, %v; want it unchanged", e164, again, err)
+		}
+		if m := MaskPhone(e164); strings.Contains(m, e164[1:len(e164)-2]) {
+			t.Fatalf("MaskPhone(%q) = %q shows the number", e164, m)
+		}
+		FormatPhone(e164)
+	})
+}
