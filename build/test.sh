@@ -31,6 +31,20 @@ git diff --exit-code --stat -- '*_templ.go' || { echo "run 'go tool templ genera
 echo "== go vet"
 go vet ./...
 
+echo "== staticcheck"
+go tool staticcheck ./...
+
+echo "== govulncheck"
+# govulncheck needs the Go vulnerability database (https://vuln.go.dev). Where the machine cannot
+# reach it, the check is skipped with a note; any other failure, or a vulnerability found, fails.
+if vulns=$(go tool govulncheck ./... 2>&1); then
+	echo "$vulns" | tail -n 1
+elif grep -q "fetching vulnerabilities" <<<"$vulns"; then
+	echo "NOTE: govulncheck skipped: the vulnerability database (vuln.go.dev) cannot be reached from here"
+else
+	echo "$vulns"; exit 1
+fi
+
 echo "== go test"
 go test -race -count=1 -timeout 20m ./...
 

@@ -182,11 +182,3 @@ func nullTime(v sql.NullInt64) time.Time {
 	}
 	return time.Unix(0, v.Int64).UTC()
 }
-
-// boolValue converts b to 0 or 1.
-func boolValue(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
