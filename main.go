@@ -10,6 +10,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -19,6 +20,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +30,8 @@ import (
 	"text/tabwriter"
 
 	"gatehouse/backend"
+	"gatehouse/backend/sms"
+	"gatehouse/backend/sms/smstest"
 	"gatehouse/backend/sqlite"
 	"gatehouse/backend/web"
 )
@@ -60,6 +64,7 @@ func exitCode(err error) int {
 const usage = `Usage:
   gatehouse [--data DIR]             open the desktop console
   gatehouse serve [flags]            run the web server (gatehouse serve --help)
+  gatehouse serve --sms-sandbox      the same, with SMS through a fake Twilio on this machine
   gatehouse user create [flags]      create a user (--help for flags)
   gatehouse user list [flags]        list users and their Two-Factor status
   gatehouse user reset-2fa USERNAME  clear a user's Two-Factor enrollment (the requirement stays)
@@ -150,8 +155,14 @@ type system struct {
 
 func (s *system) Close() error { return s.db.Close() }
 
-// open opens the data directory: it creates it (0700) and the server key on first use.
+// open opens the data directory without SMS: for the commands that send no text message.
 func open(dataDir string, logger *slog.Logger) (*system, error) {
+	return openSystem(dataDir, logger, backend.SMSConfig{})
+}
+
+// openSystem opens the data directory: it creates it (0700) and the server key on first use.
+// smsCfg is the Service's SMS (smsSettings); its zero value turns SMS off.
+func openSystem(dataDir string, logger *slog.Logger, smsCfg backend.SMSConfig) (*system, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -164,7 +175,7 @@ func open(dataDir string, logger *slog.Logger) (*system, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := backend.New(backend.Config{Store: db, SecretKey: key, Logger: logger})
+	svc, err := backend.New(backend.Config{Store: db, SecretKey: key, Logger: logger, SMS: smsCfg})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -216,8 +227,15 @@ func decodeKey(s, source string) ([]byte, error) {
 }
 
 func runDesktopCommand(args []string, stderr io.Writer) error {
-	fs, data := newFlags("gatehouse", stderr, "[--data DIR]   (the desktop console; see also: gatehouse help)")
+	fs, data := newFlags("gatehouse", stderr, "[--data DIR] [SMS flags]   (the desktop console; see also: gatehouse help)")
+	smsCfg := smsFlags(fs, "the public base `URL` of the web server (gatehouse serve) that receives Twilio's webhook (env GATEHOUSE_PUBLIC_URL)")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	// The console sends login codes itself; texts to the System Phone Number reach the web
+	// server's webhook, which records them in the data directory the console shares.
+	backendSMS, err := smsSettings(*smsCfg)
+	if err != nil {
 		return err
 	}
 	if _, ok := os.LookupEnv("tsoutputtype"); ok {
@@ -231,7 +249,8 @@ func runDesktopCommand(args []string, stderr io.Writer) error {
 		*data = tmp
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	sys, err := open(*data, logger)
+	logSMS(logger, *smsCfg)
+	sys, err := openSystem(*data, logger, backendSMS)
 	if err != nil {
 		return err
 	}
@@ -246,7 +265,8 @@ func runDesktopCommand(args []string, stderr io.Writer) error {
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs, data := newFlags("serve", stderr, "serve [flags]")
 	addr := fs.String("addr", envOr("GATEHOUSE_ADDR", "127.0.0.1:8080"), "listen `address` (env GATEHOUSE_ADDR)")
-	publicURL := fs.String("public-url", os.Getenv("GATEHOUSE_PUBLIC_URL"), "the `URL` people and Twilio reach the server at (env GATEHOUSE_PUBLIC_URL; default http://ADDR)")
+	smsCfg := smsFlags(fs, "the `URL` people and Twilio reach the server at (env GATEHOUSE_PUBLIC_URL; default http://ADDR)")
+	sandbox := fs.Bool("sms-sandbox", false, "try SMS without a Twilio account: a fake Twilio on this machine and the /sms-sandbox page (only with a loopback --addr)")
 	cert := fs.String("tls-cert", os.Getenv("GATEHOUSE_TLS_CERT"), "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
 	key := fs.String("tls-key", os.Getenv("GATEHOUSE_TLS_KEY"), "TLS private key `file` (PEM)")
 	if err := parse(fs, args); err != nil {
@@ -259,15 +279,139 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return usageError{"--tls-cert and --tls-key go together"}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	sys, err := open(*data, logger)
+	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key}
+	if *sandbox {
+		if *cert != "" {
+			return usageError{"--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
+		}
+		ln, twilio, err := startSandbox(*addr, smsCfg, logger)
+		if err != nil {
+			return err
+		}
+		defer twilio.Close()
+		defer ln.Close()
+		cfg.Listener, cfg.PublicURL, cfg.SMSSandbox = ln, smsCfg.PublicURL, twilio
+	}
+	backendSMS, err := smsSettings(*smsCfg)
+	if err != nil {
+		return err
+	}
+	logSMS(logger, *smsCfg)
+	sys, err := openSystem(*data, logger, backendSMS)
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
 	logger.Info("data directory", "path", *data)
-	return web.Run(ctx, web.Config{
-		Service: sys.svc, Logger: logger, Addr: *addr, PublicURL: *publicURL, TLSCert: *cert, TLSKey: *key,
-	})
+	cfg.Service = sys.svc
+	if smsCfg.Configured() {
+		if cfg.SMSWebhook, err = sms.NewWebhook(*smsCfg, sys.svc, logger); err != nil {
+			return smsConfigError(err)
+		}
+	}
+	return web.Run(ctx, cfg)
+}
+
+// smsFlags adds the SMS flags to fs, each defaulting to its environment variable, and returns
+// the configuration they fill in. publicURLUsage is the --public-url flag's help.
+func smsFlags(fs *flag.FlagSet, publicURLUsage string) *sms.Config {
+	c := sms.ConfigFromEnv(os.Getenv)
+	fs.StringVar(&c.AccountSID, "twilio-account-sid", c.AccountSID, "Twilio account `SID`, AC… (env TWILIO_ACCOUNT_SID); setting any Twilio flag turns SMS on")
+	fs.StringVar(&c.AuthToken, "twilio-auth-token", c.AuthToken, "Twilio auth `token` (env TWILIO_AUTH_TOKEN; prefer the variable: other users can read command lines)")
+	fs.StringVar(&c.From, "sms-from", c.From, "the System Phone `Number` in E.164, e.g. +15551234567 (env GATEHOUSE_SMS_FROM)")
+	fs.StringVar(&c.MessagingServiceSID, "twilio-messaging-service-sid", c.MessagingServiceSID, "send through this Messaging Service, MG… (env TWILIO_MESSAGING_SERVICE_SID)")
+	fs.StringVar(&c.APIURL, "twilio-api-url", c.APIURL, "base `URL` of Twilio's REST API, if not https://api.twilio.com (env GATEHOUSE_TWILIO_API_URL)")
+	fs.StringVar(&c.Region, "sms-region", c.Region, "`region` whose national format numbers without a country code are read in (env GATEHOUSE_SMS_REGION; default US)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, publicURLUsage)
+	return &c
+}
+
+// smsSettings checks the SMS configuration and returns the Service's SMS settings: SMS off
+// when no Twilio setting is given ("Use SMS" then says it is not available, and everything else
+// works), else a Twilio gateway, or an error of one line naming what to fix.
+func smsSettings(c sms.Config) (backend.SMSConfig, error) {
+	if !c.Configured() {
+		return backend.SMSConfig{}, nil
+	}
+	gw, err := sms.NewGateway(c)
+	if err != nil {
+		return backend.SMSConfig{}, smsConfigError(err)
+	}
+	return c.Backend(gw), nil
+}
+
+// smsVariables names each SMS variable's flag next to it in error messages.
+var smsVariables = strings.NewReplacer(
+	"TWILIO_ACCOUNT_SID", "TWILIO_ACCOUNT_SID (--twilio-account-sid)",
+	"TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN (--twilio-auth-token)",
+	"GATEHOUSE_SMS_FROM", "GATEHOUSE_SMS_FROM (--sms-from)",
+	"TWILIO_MESSAGING_SERVICE_SID", "TWILIO_MESSAGING_SERVICE_SID (--twilio-messaging-service-sid)",
+	"GATEHOUSE_PUBLIC_URL", "GATEHOUSE_PUBLIC_URL (--public-url)",
+	"GATEHOUSE_TWILIO_API_URL", "GATEHOUSE_TWILIO_API_URL (--twilio-api-url)",
+	"GATEHOUSE_SMS_REGION", "GATEHOUSE_SMS_REGION (--sms-region)",
+)
+
+// smsConfigError puts the problems of an SMS configuration (one per line) on one line.
+func smsConfigError(err error) error {
+	var problems []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(strings.TrimPrefix(line, "sms: ")); line != "" {
+			problems = append(problems, line)
+		}
+	}
+	return fmt.Errorf("SMS is misconfigured: %s (unset every Twilio setting to run without SMS)", smsVariables.Replace(strings.Join(problems, "; ")))
+}
+
+// logSMS says at start-up whether SMS is on, and where Twilio must send incoming texts.
+func logSMS(logger *slog.Logger, c sms.Config) {
+	if !c.Configured() {
+		logger.Info("SMS is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, GATEHOUSE_SMS_FROM and GATEHOUSE_PUBLIC_URL to send codes by text message, or try it with serve --sms-sandbox")
+		return
+	}
+	logger.Info("SMS through Twilio", "system_phone_number", c.From, "messaging_service", c.MessagingServiceSID,
+		"incoming_messages_webhook", c.WebhookURL(), "api", cmp.Or(c.APIURL, "https://api.twilio.com"))
+}
+
+// startSandbox sets up `serve --sms-sandbox`: it listens on addr, which must be loopback, and
+// starts the fake Twilio (smstest) on loopback. cfg then sends through the fake, with its
+// credentials and System Phone Number, and its public URL is the local server's, where the
+// sandbox page delivers texts to the webhook. Other Twilio settings are ignored.
+func startSandbox(addr string, cfg *sms.Config, logger *slog.Logger) (net.Listener, *smstest.Server, error) {
+	if err := checkSandboxAddr(addr); err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen: %w", err)
+	}
+	// "localhost" could resolve to anything: what counts is where the socket is.
+	if err := checkSandboxAddr(ln.Addr().String()); err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	if cfg.Configured() || cfg.PublicURL != "" {
+		logger.Warn("sms sandbox: the Twilio settings and the public URL given are ignored; texts go to a fake Twilio on this machine")
+	}
+	twilio := smstest.NewServer()
+	*cfg = sms.Config{
+		AccountSID: twilio.AccountSID, AuthToken: twilio.AuthToken, From: smstest.PhoneNumber,
+		PublicURL: "http://" + ln.Addr().String(), APIURL: twilio.URL, Region: cfg.Region,
+	}
+	logger.Info("sms sandbox: a fake Twilio on this machine receives every text message; none reaches a phone", "twilio_api", twilio.URL)
+	return ln, twilio, nil
+}
+
+// checkSandboxAddr refuses a listen address that is not loopback for the SMS sandbox: its page
+// shows every text message, codes included, to whoever reaches it, with no login.
+func checkSandboxAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageError{fmt.Sprintf("--addr %q: %v", addr, err)}
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return usageError{fmt.Sprintf("--sms-sandbox only listens on loopback (e.g. --addr 127.0.0.1:8080), not %q: its page shows every text message to anyone who can reach it", addr)}
 }
 
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -380,7 +380,7 @@ func TestBrowserAdminRequiresTwoFactor(t *testing.T) {
 	bob.wantText("Your administrator requires Two-Factor Authentication", "Use an App", "Use SMS", "Log out")
 	bob.click("Use SMS")
 	bob.waitHeading("Use SMS")
-	bob.wantText("SMS is not configured")
+	bob.wantText("SMS is not available")
 	bob.click("Back to the options")
 	bob.click("Use an App")
 	bob.enrollWithApp("bob")

@@ -41,20 +41,22 @@ func (s *Server) enrolling(h enrollHandler) http.HandlerFunc {
 	}
 }
 
-// profileEnrolling runs h for a signed-in user who has no second factor yet.
+// profileEnrolling runs h for a signed-in user. A user who has two-factor already may set it up
+// again ("Setup Two-Factor" from the profile): that is how the SMS phone changes, or the method;
+// the new setup replaces the old one, and its recovery codes, only once it is confirmed.
 func (s *Server) profileEnrolling(h enrollHandler) authHandler {
 	return func(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
-		if id.User.Enrolled() {
-			http.Redirect(w, r, "/profile", http.StatusSeeOther)
-			return
-		}
 		h(w, r, &enrollment{id: id, base: "/profile/two-factor", page: pageFor(id, "Setup Two-Factor", "profile")})
 	}
 }
 
 // setupChoicePage offers the two methods: green "Use an App", blue "Use SMS".
 func (s *Server) setupChoicePage(w http.ResponseWriter, r *http.Request, e *enrollment) {
-	s.render(w, r, http.StatusOK, setupChoiceView(e.page, e.base, e.login))
+	var current *backend.User
+	if !e.login && e.id.User.Enrolled() {
+		current = e.id.User
+	}
+	s.render(w, r, http.StatusOK, setupChoiceView(e.page, e.base, e.login, current))
 }
 
 // beginApp starts "Use an App" and shows its page. backend makes a new secret at each call, so
@@ -106,6 +108,12 @@ func (s *Server) confirmApp(w http.ResponseWriter, r *http.Request, e *enrollmen
 		return
 	}
 	s.pending.drop(e.id.User.ID)
+	s.enrolled(w, r, e, res)
+}
+
+// enrolled finishes an enrollment of either method: the recovery code sheet, and upon login the
+// next step's token in the browser.
+func (s *Server) enrolled(w http.ResponseWriter, r *http.Request, e *enrollment, res *backend.EnrollmentResult) {
 	// The sheet belongs to the token the browser holds from now on: the new session, or the
 	// next login step's attempt (an administrator's temporary password is still to change).
 	key := tokenKey(cookieValue(r, s.sessionCk))
@@ -118,12 +126,6 @@ func (s *Server) confirmApp(w http.ResponseWriter, r *http.Request, e *enrollmen
 	}
 	s.sheets.put(key, codeSheet{Username: e.id.User.Username, Codes: res.RecoveryCodes}, s.now())
 	http.Redirect(w, r, "/recovery-codes", http.StatusSeeOther)
-}
-
-// smsPage is "Use SMS". Text-message codes need a gateway that this build does not configure.
-func (s *Server) smsPage(w http.ResponseWriter, r *http.Request, e *enrollment) {
-	e.page.Title = "Use SMS"
-	s.render(w, r, http.StatusServiceUnavailable, smsView(e.page, e.base))
 }
 
 // sheetHolder finds who is looking at the recovery code sheet: a session, or a login still in

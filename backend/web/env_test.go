@@ -20,6 +20,8 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"gatehouse/backend"
+	"gatehouse/backend/sms"
+	"gatehouse/backend/sms/smstest"
 	"gatehouse/backend/sqlite"
 )
 
@@ -41,14 +43,17 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// env is a running System: a real SQLite file, the real Service and the real handler tree.
+// env is a running System: a real SQLite file, the real Service and the real handler tree; with
+// withSMS, a fake Twilio (smstest) behind the real gateway and webhook.
 type env struct {
-	t     *testing.T
-	clock *clock
-	svc   *backend.Service
-	srv   *Server
-	ts    *httptest.Server
-	logs  *syncBuffer
+	t      *testing.T
+	clock  *clock
+	svc    *backend.Service
+	srv    *Server
+	ts     *httptest.Server
+	logs   *syncBuffer
+	twilio *smstest.Server // withSMS: where texts go
+	smsCfg sms.Config      // withSMS: the configuration the gateway and webhook use
 }
 
 // syncBuffer collects the server's log lines.
@@ -69,10 +74,25 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-type envOption func(*Config)
+// envSetup is what options change before the System starts.
+type envSetup struct {
+	web     Config
+	tls     bool
+	sms     bool
+	sandbox bool
+}
+
+type envOption func(*envSetup)
 
 // withTLS serves over HTTPS (httptest's certificate), with PublicURL set to the https address.
-func withTLS(cfg *Config) { cfg.TLSCert = "tls" }
+func withTLS(s *envSetup) { s.tls = true }
+
+// withSMS turns SMS on: the real Twilio gateway sends to a fake Twilio, and the real webhook,
+// configured with the test server's URL as the public URL, takes inbound texts.
+func withSMS(s *envSetup) { s.sms = true }
+
+// withSandbox is withSMS and the SMS sandbox page, as `serve --sms-sandbox` runs.
+func withSandbox(s *envSetup) { s.sms, s.sandbox = true, true }
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
@@ -85,21 +105,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	db.Now = clk.Now
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := backend.New(backend.Config{
-		Store: db, SecretKey: bytes.Repeat([]byte{7}, backend.SecretKeySize), Now: clk.Now, Logger: logger,
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Service: svc, Logger: logger, Addr: "127.0.0.1:0"}
+	setup := &envSetup{web: Config{Logger: logger, Addr: "127.0.0.1:0"}}
 	for _, o := range opts {
-		o(&cfg)
+		o(setup)
 	}
-	tlsOn := cfg.TLSCert != ""
-	cfg.TLSCert = ""
-	e := &env{t: t, clock: clk, svc: svc, logs: logs}
-	if tlsOn {
+	cfg := setup.web
+	e := &env{t: t, clock: clk, logs: logs}
+	if setup.tls {
 		e.ts = httptest.NewUnstartedServer(nil)
 		e.ts.StartTLS()
 		cfg.PublicURL = e.ts.URL
@@ -107,6 +119,35 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		e.ts = httptest.NewServer(nil)
 	}
 	t.Cleanup(e.ts.Close)
+	bcfg := backend.Config{
+		Store: db, SecretKey: bytes.Repeat([]byte{7}, backend.SecretKeySize), Now: clk.Now, Logger: logger,
+		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}},
+	}
+	if setup.sms {
+		e.twilio = smstest.NewServer()
+		t.Cleanup(e.twilio.Close)
+		e.smsCfg = sms.Config{AccountSID: e.twilio.AccountSID, AuthToken: e.twilio.AuthToken, From: smstest.PhoneNumber,
+			PublicURL: e.ts.URL, APIURL: e.twilio.URL}
+		gw, err := sms.NewGateway(e.smsCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bcfg.SMS = e.smsCfg.Backend(gw)
+	}
+	if e.svc, err = backend.New(bcfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Service = e.svc
+	if setup.sms {
+		wh, err := sms.NewWebhook(e.smsCfg, e.svc, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.SMSWebhook, cfg.PublicURL = wh, e.ts.URL
+		if setup.sandbox {
+			cfg.SMSSandbox = e.twilio
+		}
+	}
 	if e.srv, err = NewServer(cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -420,7 +420,7 @@ func TestRequiredUserEnrollsUponLogin(t *testing.T) {
 		t.Error("the enroll page links to the profile: a way around enrollment")
 	}
 	b.get("/profile").wantRedirect(t, "/login")
-	b.get("/login/enroll/sms").wantBody(t, "SMS is not configured")
+	b.post("/login/enroll/sms", nil).wantBody(t, "SMS is not available")
 	b.post("/login/enroll/app", nil).wantRedirect(t, "/login/enroll/app")
 	appPage := b.get("/login/enroll/app")
 	key := appKey(t, appPage.body)

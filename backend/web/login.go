@@ -83,6 +83,10 @@ func loginPage(title string) page { return page{Title: title, InLogin: true} }
 
 func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 	if st := s.attemptAt(w, r, backend.StepVerify); st != nil {
+		if st.User.Method == backend.MethodSMS {
+			s.verifySMSPage(w, r, st.User, http.StatusOK, "")
+			return
+		}
 		s.render(w, r, http.StatusOK, verifyView(loginPage("Two-Factor Authentication"), st.User, ""))
 	}
 }
@@ -98,6 +102,10 @@ func (s *Server) verifySubmit(w http.ResponseWriter, r *http.Request) {
 	st, err := s.svc.VerifyTOTP(r.Context(), token, r.PostFormValue("code"))
 	if err != nil {
 		s.stepFailed(w, r, err, func(u *backend.User, msg string) {
+			if u.Method == backend.MethodSMS {
+				s.verifySMSPage(w, r, u, statusOf(err), msg)
+				return
+			}
 			s.render(w, r, statusOf(err), verifyView(loginPage("Two-Factor Authentication"), u, msg))
 		})
 		return

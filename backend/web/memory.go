@@ -224,3 +224,53 @@ func (l *setupLink) use(token string, now time.Time, create func() bool) bool {
 	}
 	return true
 }
+
+// memo is a small in-memory map whose entries end at a time of their own: the SMS pages keep
+// what backend shows only once (the Authorization Code, only its hash being stored) or does not
+// keep at all (when a login code was sent), so that a reload shows the same page again.
+type memo[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]memoEntry[V]
+}
+
+type memoEntry[V any] struct {
+	v       V
+	expires time.Time
+}
+
+// maxMemo bounds a memo: entries are per user or per login attempt, and each ends within
+// minutes, so a full memo means a flood, which drops the oldest half rather than grow.
+const maxMemo = 10000
+
+func newMemo[K comparable, V any]() *memo[K, V] { return &memo[K, V]{m: make(map[K]memoEntry[V])} }
+
+func (c *memo[K, V]) put(k K, v V, expires, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxMemo {
+		for key, e := range c.m {
+			if !now.Before(e.expires) || len(c.m) >= maxMemo/2 {
+				delete(c.m, key)
+			}
+		}
+	}
+	c.m[k] = memoEntry[V]{v: v, expires: expires}
+}
+
+func (c *memo[K, V]) get(k K, now time.Time) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if !ok || !now.Before(e.expires) {
+		delete(c.m, k)
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (c *memo[K, V]) drop(k K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, k)
+}

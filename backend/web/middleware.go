@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/sms"
 )
 
 // contentSecurityPolicy allows only this origin's own files: no inline script or style, no
@@ -34,6 +35,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /login", limited(s.loginSubmit))
 	mux.HandleFunc("GET /login/verify", s.verifyPage)
 	mux.Handle("POST /login/verify", limited(s.verifySubmit))
+	mux.Handle("POST /login/verify/sms/send", limited(s.sendSMSCode))
+	mux.Handle("POST /login/verify/sms", limited(s.verifySMSSubmit))
 	mux.HandleFunc("GET /login/recovery", s.recoveryPage)
 	mux.Handle("POST /login/recovery", limited(s.recoverySubmit))
 	mux.HandleFunc("GET /login/password", s.expiredPasswordPage)
@@ -46,7 +49,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /login/enroll/app", s.enrolling(s.beginApp))
 	mux.HandleFunc("GET /login/enroll/app", s.enrolling(s.appPage))
 	mux.Handle("POST /login/enroll/app/confirm", limited(s.enrolling(s.confirmApp)))
+	mux.HandleFunc("POST /login/enroll/sms", s.enrolling(s.beginSMS(false)))
+	mux.HandleFunc("POST /login/enroll/sms/restart", s.enrolling(s.beginSMS(true)))
 	mux.HandleFunc("GET /login/enroll/sms", s.enrolling(s.smsPage))
+	mux.HandleFunc("GET /login/enroll/sms/status", s.enrolling(s.smsStatus))
+	mux.Handle("POST /login/enroll/sms/confirm", limited(s.enrolling(s.confirmSMS)))
 
 	// The recovery code sheet, after enrollment or regeneration.
 	mux.HandleFunc("GET /recovery-codes", s.codesPage)
@@ -59,7 +66,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /profile/two-factor/app", s.signedIn(s.profileEnrolling(s.beginApp)))
 	mux.HandleFunc("GET /profile/two-factor/app", s.signedIn(s.profileEnrolling(s.appPage)))
 	mux.Handle("POST /profile/two-factor/app/confirm", limited(s.signedIn(s.profileEnrolling(s.confirmApp))))
+	mux.HandleFunc("POST /profile/two-factor/sms", s.signedIn(s.profileEnrolling(s.beginSMS(false))))
+	mux.HandleFunc("POST /profile/two-factor/sms/restart", s.signedIn(s.profileEnrolling(s.beginSMS(true))))
 	mux.HandleFunc("GET /profile/two-factor/sms", s.signedIn(s.profileEnrolling(s.smsPage)))
+	mux.HandleFunc("GET /profile/two-factor/sms/status", s.signedIn(s.profileEnrolling(s.smsStatus)))
+	mux.Handle("POST /profile/two-factor/sms/confirm", limited(s.signedIn(s.profileEnrolling(s.confirmSMS))))
 	mux.HandleFunc("GET /profile/two-factor/disable", s.signedIn(s.disableOwnPage))
 	mux.HandleFunc("POST /profile/two-factor/disable", s.signedIn(s.disableOwnSubmit))
 	mux.HandleFunc("GET /profile/recovery-codes", s.signedIn(s.regeneratePage))
@@ -82,6 +93,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /admin/users/{id}/{action}", s.admin(s.twoFactorActionSubmit))
 	mux.HandleFunc("GET /admin/audit", s.admin(s.auditPage))
 
+	// The SMS sandbox (serve --sms-sandbox only): the fake Twilio's messages, and texts to the
+	// System through the real webhook.
+	if s.sandbox != nil {
+		mux.HandleFunc("GET /sms-sandbox", s.sandboxPage)
+		mux.HandleFunc("POST /sms-sandbox/text", s.sandboxText)
+	}
+
 	// The one-time link to create the first administrator.
 	mux.HandleFunc("GET /setup/{token}", s.firstAdminPage)
 	mux.Handle("POST /setup/{token}", limited(s.firstAdminSubmit))
@@ -100,12 +118,26 @@ func (s *Server) routes() http.Handler {
 			"This form was sent from another site, so the System refused it. Go back to the page and try again.")
 	}))
 	var h http.Handler = cop.Handler(mux)
+	if s.webhook != nil {
+		// Twilio's webhook is outside cross-origin protection and sessions: Twilio posts from
+		// outside, with no session and no Origin; its signature, checked by the webhook over
+		// the configured public URL, is the protection. The body is bounded before anything
+		// reads it.
+		outer := http.NewServeMux()
+		outer.Handle("POST "+sms.WebhookPath, http.MaxBytesHandler(s.webhook, maxWebhookBody))
+		outer.Handle("/", h)
+		h = outer
+	}
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.withClient(h)
 	h = s.logRequests(h)
 	return h
 }
+
+// maxWebhookBody bounds a request to the SMS webhook: Twilio's parameters of a text message
+// (1,600 characters at most) are far smaller.
+const maxWebhookBody = 64 << 10
 
 // securityHeaders sets the headers every response carries.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {

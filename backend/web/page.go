@@ -13,6 +13,7 @@ type page struct {
 	Section string        // the active Administration section: "overview", "users", "audit"
 	InLogin bool          // a login in progress: the header offers only "Log out"
 	Notice  string        // the light-blue status bar
+	Script  string        // a script of static/ the page needs besides app.js, e.g. "sms.js"
 }
 
 // pageFor frames a page for a signed-in identity.

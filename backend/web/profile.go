@@ -30,6 +30,9 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, id *backend
 // password is confirmed, so the person clicks once and types the password once.
 const (
 	actionApp        = "app"
+	actionSMS        = "sms"         // "Use SMS"
+	actionSMSRestart = "sms-restart" // a new Authorization Code
+	actionSMSConfirm = "sms-confirm" // "Confirm" the number the text came from
 	actionRegenerate = "regenerate"
 	actionDisable    = "disable"
 )
@@ -44,6 +47,12 @@ func (s *Server) confirmPasswordSubmit(w http.ResponseWriter, r *http.Request, i
 	switch action {
 	case actionApp:
 		s.profileEnrolling(s.beginApp)(w, r, id)
+	case actionSMS:
+		s.profileEnrolling(s.beginSMS(false))(w, r, id)
+	case actionSMSRestart:
+		s.profileEnrolling(s.beginSMS(true))(w, r, id)
+	case actionSMSConfirm:
+		s.profileEnrolling(s.confirmSMS)(w, r, id)
 	case actionRegenerate:
 		s.regenerateSubmit(w, r, id)
 	case actionDisable:

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/sms"
+	"gatehouse/backend/sms/smstest"
 )
 
 // Config configures the web server.
@@ -34,6 +36,18 @@ type Config struct {
 	// __Host- prefix. A PublicURL starting with https:// (TLS ended by a proxy) does the same
 	// for cookies.
 	TLSCert, TLSKey string
+	// Listener, if set, is where Run serves instead of listening on Addr: main opens it first
+	// when it must know the address before the server starts (the SMS sandbox).
+	Listener net.Listener
+
+	// SMSWebhook, if set, is Twilio's "A message comes in" webhook (sms.Webhook), served at
+	// sms.WebhookPath (POST) outside cross-origin protection and sessions: Twilio posts from
+	// outside with no session, and its X-Twilio-Signature is the protection.
+	SMSWebhook http.Handler
+	// SMSSandbox, if set (serve --sms-sandbox), is the fake Twilio that texts go to: the
+	// /sms-sandbox page lists its messages and sends inbound texts through SMSWebhook, signed
+	// as Twilio signs them, to PublicURL + sms.WebhookPath. Only for a server on loopback.
+	SMSSandbox *smstest.Server
 }
 
 // Server is the handler tree of the web front end, with the little state it keeps in memory:
@@ -54,6 +68,12 @@ type Server struct {
 	pending *pendingApps
 	sheets  *codeSheets
 	setup   *setupLink
+
+	// SMS: the Authorization Codes on show, by user; the login codes sent, by login attempt.
+	authCodes *memo[int64, *backend.SMSEnrollment]
+	sentCodes *memo[string, *backend.SMSCodeSent]
+	webhook   http.Handler
+	sandbox   *sandbox // nil unless serve --sms-sandbox
 
 	handler http.Handler
 }
@@ -79,6 +99,15 @@ func NewServer(cfg Config) (*Server, error) {
 		pending:   newPendingApps(),
 		sheets:    newCodeSheets(),
 		setup:     &setupLink{},
+		authCodes: newMemo[int64, *backend.SMSEnrollment](),
+		sentCodes: newMemo[string, *backend.SMSCodeSent](),
+		webhook:   cfg.SMSWebhook,
+	}
+	if cfg.SMSSandbox != nil {
+		if cfg.SMSWebhook == nil || s.publicURL == "" {
+			return nil, errors.New("web: the SMS sandbox needs the SMS webhook and the public URL")
+		}
+		s.sandbox = &sandbox{twilio: cfg.SMSSandbox, webhookURL: s.publicURL + sms.WebhookPath}
 	}
 	s.sessionCk, s.attemptCk = "gatehouse_session", "gatehouse_login"
 	if s.secure {
@@ -113,9 +142,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	ln := cfg.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
 	}
 	base := s.publicURL
 	if base == "" {
@@ -141,6 +172,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	s.log.Info("web server listening", "addr", ln.Addr().String(), "url", base, "tls", cfg.TLSCert != "")
 	fmt.Fprintf(os.Stdout, "Gatehouse is running. Open %s in your browser.\n", base)
+	if s.sandbox != nil {
+		fmt.Fprintf(os.Stdout, "SMS sandbox: no text message leaves this machine. See them, and text the System, at %s/sms-sandbox\n", base)
+	}
 
 	link, err := s.FirstAdminURL(ctx, base)
 	if err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 
 	"github.com/a-h/templ"
@@ -117,7 +118,11 @@ func (s *Server) advance(w http.ResponseWriter, r *http.Request, st *backend.Log
 // clean 500 instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	ctx := r.Context()
+	if s.sandbox != nil {
+		ctx = context.WithValue(ctx, sandboxKey{}, true)
+	}
+	if err := c.Render(ctx, &buf); err != nil {
 		s.log.Error("render page", "path", logPath(r), "err", err)
 		http.Error(w, genericMessage, http.StatusInternalServerError)
 		return
@@ -184,3 +189,9 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, t
 	}
 	s.render(w, r, status, errorView(p, text))
 }
+
+// sandboxKey marks, in the context of a page being rendered, a server in SMS sandbox mode: the
+// layout then says so on every page.
+type sandboxKey struct{}
+
+func inSandbox(ctx context.Context) bool { v, _ := ctx.Value(sandboxKey{}).(bool); return v }
