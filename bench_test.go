@@ -1,0 +1,407 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"gatehouse/backend"
+	"gatehouse/backend/sqlite"
+)
+
+// The benchmarks of build/bench.sh. They run only with GATEHOUSE_BENCH=1 (they take minutes and
+// want the machine to themselves) and print one "BENCH|figure|value|aim|note" line per figure,
+// which build/bench.sh turns into the table in the README. Everything is over loopback, against
+// `gatehouse serve` run as a child process (TestHelperServe), with the real argon2id parameters.
+
+func benchOnly(t *testing.T) {
+	if os.Getenv("GATEHOUSE_BENCH") == "" {
+		t.Skip("a benchmark: run build/bench.sh (or set GATEHOUSE_BENCH=1)")
+	}
+}
+
+func report(figure, value, aim, note string) {
+	fmt.Printf("BENCH|%s|%s|%s|%s\n", figure, value, aim, note)
+}
+
+const benchPassword = "bench passphrase 2026"
+
+// argon2Rate is how many argon2id verifications with the default parameters GOMAXPROCS
+// goroutines complete per second: the physical limit of logins.
+func argon2Rate(d time.Duration) float64 {
+	var n atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	salt := make([]byte, 16)
+	start := time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				argon2.IDKey([]byte(benchPassword), salt, 2, 19*1024, 1, 32)
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// benchData makes a data directory with a server key, and returns the directory and the key.
+func benchData(t *testing.T) (string, []byte) {
+	dir := t.TempDir()
+	key := make([]byte, backend.SecretKeySize)
+	rand.Read(key)
+	if err := os.WriteFile(filepath.Join(dir, "secret.key"), []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, key
+}
+
+// realHash is an argon2id hash of benchPassword with the real parameters.
+func realHash(t *testing.T, db *sqlite.DB, svc *backend.Service) string {
+	u, err := svc.CreateUser(context.Background(), svc.Operator(), backend.NewUser{Username: "hashsource", Password: benchPassword, Role: backend.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := db.PasswordHash(context.Background(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func openReal(t *testing.T, dir string, key []byte) (*sqlite.DB, *backend.Service) {
+	db, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := backend.New(backend.Config{Store: db, SecretKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, svc
+}
+
+// vmHWM is the peak resident set of the process, from /proc.
+func vmHWM(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return "?"
+	}
+	var kb int
+	fmt.Sscan(string(m[1]), &kb)
+	return fmt.Sprintf("%.0f MiB", float64(kb)/1024)
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+// TestBenchLogin: full logins over HTTP (password, TOTP code, first page) at 2×GOMAXPROCS
+// concurrency against the argon2id rate measured just before and after; then the storm: 1,000
+// logins at once against a fresh server, all answered 303 or 429, none 5xx, and the server's
+// peak RSS.
+func TestBenchLogin(t *testing.T) {
+	benchOnly(t)
+	ctx := context.Background()
+	dir, key := benchData(t)
+	db, svc := openReal(t, dir, key)
+	hash := realHash(t, db, svc)
+	const enrolled, stormUsers = 400, 1000
+	var users []*backend.User
+	for i := range enrolled {
+		users = append(users, &backend.User{Username: fmt.Sprintf("totp%04d", i), Role: backend.RoleUser})
+	}
+	for i := range stormUsers {
+		users = append(users, &backend.User{Username: fmt.Sprintf("storm%04d", i), Role: backend.RoleUser})
+	}
+	if err := db.SeedUsers(ctx, users, hash); err != nil {
+		t.Fatal(err)
+	}
+	// Enroll the TOTP users' apps through the Service (2 at a time: each confirms the password).
+	keys := make([]string, enrolled)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < enrolled; i = int(next.Add(1)) - 1 {
+				keys[i] = benchEnroll(t, svc, fmt.Sprintf("totp%04d", i))
+			}
+		})
+	}
+	wg.Wait()
+	db.Close()
+
+	rate1 := argon2Rate(5 * time.Second)
+	base, child := startServe(t, dir)
+	var ip atomic.Int64
+	workers := 2 * runtime.GOMAXPROCS(0)
+	var done atomic.Int64
+	var fails atomic.Int64
+	next.Store(0)
+	start := time.Now()
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < enrolled; i = int(next.Add(1)) - 1 {
+				c := newCrashClient(base, &ip)
+				name := fmt.Sprintf("totp%04d", i)
+				if loc, err := c.post("/login", url.Values{"username": {name}, "password": {benchPassword}}); err != nil || loc != "/login/verify" {
+					fails.Add(1)
+					continue
+				}
+				code := crashTOTP(t, keys[i], time.Now().Add(30*time.Second)) // the next step: never the enrollment's
+				if loc, err := c.post("/login/verify", url.Values{"code": {code}}); err != nil || loc != "/" {
+					fails.Add(1)
+					continue
+				}
+				if page, err := c.get("/profile"); err != nil || !strings.Contains(page, name) {
+					fails.Add(1)
+					continue
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	child.Process.Kill()
+	child.Wait()
+	rate2 := argon2Rate(5 * time.Second)
+	argon := (rate1 + rate2) / 2
+	logins := float64(done.Load()) / elapsed.Seconds()
+	report("Login throughput (password + TOTP + first page, HTTP, "+fmt.Sprint(workers)+" concurrent)",
+		fmt.Sprintf("%.1f logins/s = **%.2f** × argon2id (%.1f verifies/s)", logins, logins/argon, argon), "≥ 0.90",
+		fmt.Sprintf("%d logins, %d failed", done.Load(), fails.Load()))
+
+	// The storm.
+	base, child = startServe(t, dir)
+	statuses := map[int]int{}
+	var mu sync.Mutex
+	var lat []time.Duration
+	begin := make(chan struct{})
+	for i := range stormUsers {
+		wg.Go(func() {
+			c := newCrashClient(base, &ip)
+			c.hc.Timeout = 2 * time.Minute // the server's own WriteTimeout (60 s) is the bound
+			<-begin
+			t0 := time.Now()
+			req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(url.Values{"username": {fmt.Sprintf("storm%04d", i)}, "password": {benchPassword}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", base)
+			res, err := c.hc.Do(req)
+			st := -1
+			if err == nil {
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				st = res.StatusCode
+			}
+			mu.Lock()
+			statuses[st]++
+			lat = append(lat, time.Since(t0))
+			mu.Unlock()
+		})
+	}
+	stormStart := time.Now()
+	close(begin)
+	wg.Wait()
+	stormTime := time.Since(stormStart)
+	rss := vmHWM(child.Process.Pid)
+	child.Process.Kill()
+	child.Wait()
+	fivexx := 0
+	for st, n := range statuses {
+		if st < 0 || st >= 500 {
+			fivexx += n
+		}
+	}
+	report("Login storm (1,000 concurrent password logins, one server)",
+		fmt.Sprintf("answers %v in %v; p50 %v, p99 %v; **%d** 5xx/errors; peak RSS **%s**", statuses, stormTime.Round(time.Millisecond),
+			pct(lat, 50).Round(time.Millisecond), pct(lat, 99).Round(time.Millisecond), fivexx, rss),
+		"all 303 or 429, 0 5xx, RSS ≤ 256 MiB", "")
+}
+
+func benchEnroll(t *testing.T, svc *backend.Service, name string) string {
+	ctx := context.Background()
+	st, err := svc.Login(ctx, name, benchPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := svc.Authenticate(ctx, st.SessionToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ConfirmPassword(ctx, id, benchPassword); err != nil {
+		t.Fatal(err)
+	}
+	en, err := svc.BeginAppEnrollment(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := strings.ReplaceAll(en.Key, " ", "")
+	if _, err := svc.ConfirmAppEnrollment(ctx, id, crashTOTP(t, k, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestBenchScale: 100,000 users; how soon `serve` answers /healthz from process start, and the
+// admin Users page (first page, a status filter, a search) p99 over HTTP.
+func TestBenchScale(t *testing.T) {
+	benchOnly(t)
+	ctx := context.Background()
+	dir, key := benchData(t)
+	db, svc := openReal(t, dir, key)
+	hash := realHash(t, db, svc) // hashsource is an administrator
+	var users []*backend.User
+	for i := range 100_000 - 1 {
+		u := &backend.User{Username: fmt.Sprintf("user%06d", i), DisplayName: fmt.Sprintf("User %d Smith", i),
+			Email: fmt.Sprintf("user%d@example.com", i), Role: backend.RoleUser, TwoFactorRequired: i%3 == 0}
+		if i%4 == 1 {
+			u.Method, u.SMSPhone = backend.MethodSMS, fmt.Sprintf("+1202555%04d", 100+i%100)
+		}
+		users = append(users, u)
+	}
+	if err := db.SeedUsers(ctx, users, hash); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	var ready []time.Duration
+	var base string
+	var child *exec.Cmd
+	for i := range 5 {
+		t0 := time.Now()
+		base, child = startServe(t, dir)
+		for {
+			res, err := http.Get(base + "/healthz")
+			if err == nil {
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					break
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+		ready = append(ready, time.Since(t0))
+		if i < 4 {
+			child.Process.Kill()
+			child.Wait()
+		}
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	report("Start-up: `serve` (test binary re-executed) answers /healthz, 100,000 users",
+		fmt.Sprintf("median **%v** of 5", pct(ready, 50).Round(time.Millisecond)), "≤ 300 ms", "from exec to the first 200")
+
+	var ip atomic.Int64
+	c := newCrashClient(base, &ip)
+	if loc, err := c.post("/login", url.Values{"username": {"hashsource"}, "password": {benchPassword}}); err != nil || loc != "/" {
+		t.Fatalf("admin login: %q, %v", loc, err)
+	}
+	for _, q := range []struct{ name, path string }{
+		{"first page", "/admin/users"},
+		{"status filter (Pending)", "/admin/users?status=pending"},
+		{"status filter (Enabled), page 50", "/admin/users?status=enabled&page=50"},
+		{"search \"smith\"", "/admin/users?q=smith"},
+		{"search \"user09999\"", "/admin/users?q=user09999"},
+	} {
+		var d []time.Duration
+		for range 200 {
+			t0 := time.Now()
+			if _, err := c.get(q.path); err != nil {
+				t.Fatal(err)
+			}
+			d = append(d, time.Since(t0))
+		}
+		report("Admin Users page at 100,000 users: "+q.name,
+			fmt.Sprintf("p50 %v, p99 **%v**", pct(d, 50).Round(10*time.Microsecond), pct(d, 99).Round(10*time.Microsecond)), "p99 ≤ 25 ms", "200 requests over HTTP")
+	}
+}
+
+// TestBenchSecondFactor: the TOTP step of a login per second (attempt lookup, failure counter,
+// code check, replay-consume, session), and its core (secret, code, consume), vs a bare
+// single-row UPDATE and commit on the same store, each at 2×GOMAXPROCS.
+func TestBenchSecondFactor(t *testing.T) {
+	benchOnly(t)
+	ctx := context.Background()
+	dir, key := benchData(t)
+	db, svc := openReal(t, dir, key)
+	defer db.Close()
+	hash := realHash(t, db, svc)
+	const n = 200
+	var users []*backend.User
+	for i := range n {
+		users = append(users, &backend.User{Username: fmt.Sprintf("v%03d", i), Role: backend.RoleUser})
+	}
+	if err := db.SeedUsers(ctx, users, hash); err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, n)
+	attempts := make([]string, n)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				keys[i] = benchEnroll(t, svc, fmt.Sprintf("v%03d", i))
+				st, err := svc.Login(ctx, fmt.Sprintf("v%03d", i), benchPassword)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				attempts[i] = st.AttemptToken
+			}
+		})
+	}
+	wg.Wait()
+	workers := 2 * runtime.GOMAXPROCS(0)
+	run := func(f func(i int) error) float64 {
+		next.Store(0)
+		start := time.Now()
+		for range workers {
+			wg.Go(func() {
+				for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+					if err := f(i); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		return float64(n) / time.Since(start).Seconds()
+	}
+	verify := run(func(i int) error {
+		_, err := svc.VerifyTOTP(ctx, attempts[i], crashTOTP(t, keys[i], time.Now().Add(30*time.Second)))
+		return err
+	})
+	ids := make([]int64, n)
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	b := run(func(i int) error { // a bare one-row UPDATE and commit on the same store
+		return db.UpdateFailures(ctx, ids[i], func(f *backend.Failures, _ time.Time) error { f.Count++; return nil })
+	})
+	report("Second-factor verify (VerifyTOTP: the whole TOTP step)",
+		fmt.Sprintf("%.0f/s = **%.2f** × bare one-row write+commit (%.0f/s)", verify, verify/b, b), "≥ 0.50",
+		"the step commits 4 writes: failure charge, TOTP consume, attempt→session, counter reset (+ audit)")
+}
