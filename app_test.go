@@ -1107,7 +1107,7 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.wait("#enroll-required")
 	b.shot("07-enroll-required")
 	b.click("#use-sms")
-	b.waitText(".alert-error", "SMS is not configured")
+	b.waitText(".alert-error", "SMS is not available")
 	b.shot("08-use-sms-not-configured")
 	b.click(".btn-success") // "Use an App instead"
 	b.wait("#totp-key")
@@ -1195,6 +1195,152 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.eval(`document.querySelector(".tab-menu .menu button:nth-child(2)").click(); true`)
 	b.wait("#audit-table")
 	b.shot("16-audit-log")
+}
+
+// TestDesktopSMSInChromium runs "Use SMS" and the SMS login in the real front end, with SMS
+// configured as an installation has it: the dev console and a `gatehouse serve` share one data
+// directory and one SMS configuration (environment variables), whose Twilio API is a fake
+// Twilio in this test. The console sends login codes itself; the text with the Authorization
+// Code reaches the web server's webhook, signed as Twilio signs it, and the console, polling,
+// sees it arrive.
+func TestDesktopSMSInChromium(t *testing.T) {
+	bin := desktopTest(t, "GATEHOUSE_DEV_BINARY")
+	fake := smstest.NewServer()
+	defer fake.Close()
+	serveAddr, devAddr := freeAddr(t), freeAddr(t)
+	publicURL := "http://" + serveAddr
+	smsEnv := []string{
+		"TWILIO_ACCOUNT_SID=" + fake.AccountSID, "TWILIO_AUTH_TOKEN=" + fake.AuthToken,
+		"GATEHOUSE_SMS_FROM=" + smstest.PhoneNumber, "GATEHOUSE_PUBLIC_URL=" + publicURL,
+		"GATEHOUSE_TWILIO_API_URL=" + fake.URL,
+	}
+	assetDir, err := filepath.Abs("frontend/dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	display := startXvfb(t)
+	_, data := startConsole(t, bin, display, append([]string{"devserver=" + devAddr, "assetdir=" + assetDir}, smsEnv...)...)
+	base := "http://" + devAddr + "/"
+	waitHTTP(t, base) // the console has created the data directory and its key
+
+	gatehouse := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), append([]string{"GATEHOUSE_DATA=" + data}, smsEnv...)...)
+		return cmd
+	}
+	for _, u := range [][]string{{"--username", "root", "--admin"}, {"--username", "sam", "--name", "Sam Sender", "--require-2fa"}} {
+		cmd := gatehouse(append([]string{"user", "create", "--password-stdin"}, u...)...)
+		cmd.Stdin = strings.NewReader("sams long password\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gatehouse user create %v: %v\n%s", u, err, out)
+		}
+	}
+	serve := gatehouse("serve", "--addr", serveAddr)
+	var serveLog strings.Builder
+	serve.Stdout, serve.Stderr = &serveLog, &serveLog
+	if err := serve.Start(); err != nil {
+		t.Fatalf("gatehouse serve: %v", err)
+	}
+	t.Cleanup(func() {
+		serve.Process.Signal(syscall.SIGTERM)
+		serve.Wait()
+		if t.Failed() {
+			t.Logf("serve log:\n%s", serveLog.String())
+		}
+	})
+	waitHTTP(t, publicURL+"/login")
+
+	actx, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath()),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	b := &browser{t: t, ctx: ctx, shots: screenshotDir(t)}
+	b.do(chromedp.Navigate(base))
+
+	// Sam must enroll at login: "Use SMS" shows the Authorization Code and the System Phone Number.
+	b.login("sam", "sams long password")
+	b.wait("#enroll-required")
+	b.click("#use-sms")
+	b.wait("#sms-auth-code")
+	code := b.text("#sms-auth-code")
+	if got, want := b.text("#sms-system-number"), backend.FormatPhone(smstest.PhoneNumber); got != want {
+		t.Errorf("System Phone Number shown as %q, want %q", got, want)
+	}
+	b.wait("#sms-waiting")
+	b.shot("20-use-sms-waiting")
+	// Leaving the screen and coming back shows the same code: the setup is still waited for.
+	b.click(".alt-links .link") // "Choose another option"
+	b.click("#use-sms")
+	b.wait("#sms-auth-code")
+	if again := b.text("#sms-auth-code"); again != code {
+		t.Errorf("Use SMS opened again shows %q, want the code still waited for, %q", again, code)
+	}
+
+	// The text arrives through the web server's webhook; the screen notices by itself.
+	status, answer, err := fake.SendInbound(publicURL+sms.WebhookPath, smstest.Inbound{From: "+16502530067", Body: code})
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("inbound text: %d %q, %v", status, answer, err)
+	}
+	b.waitText("#sms-masked-phone", "+1 ••• ••• ••67")
+	b.shot("21-use-sms-confirm")
+	b.submit("#enroll-sms-confirm")
+	b.wait("#recovery-codes")
+	if codes := strings.Fields(b.text("#recovery-codes")); len(codes) != 5 {
+		t.Fatalf("recovery codes shown: %q, want 5", codes)
+	}
+	b.click("#codes-saved")
+	b.click("#codes-continue")
+	b.waitText("#app .badge", "Enabled")
+	b.waitText("#sms-phone", "+1 650-253-0067")
+	b.shot("22-profile-sms")
+	b.logout()
+
+	// Login with a text message code: "Send code", then "Send again" waits for the cooldown.
+	b.login("sam", "sams long password")
+	b.wait("#verify-form")
+	b.shot("23-verify-sms")
+	b.click("#send-code")
+	b.waitText(".alert-info", "We sent a code to +1 ••• ••• ••67")
+	b.waitText("#send-wait", "You can ask for another code in")
+	if !evalAs[bool](b, `document.getElementById("send-code").disabled`) || b.text("#send-code") != "Send again" {
+		t.Errorf(`after sending: the button is %q, disabled %v; want "Send again", disabled`, b.text("#send-code"), evalAs[bool](b, `document.getElementById("send-code").disabled`))
+	}
+	b.shot("24-verify-sms-sent")
+	msgs := fake.Messages()
+	if len(msgs) != 1 || msgs[0].To != "+16502530067" {
+		t.Fatalf("texts sent: %+v, want one to +16502530067", msgs)
+	}
+	loginCode := ""
+	for _, w := range strings.Fields(msgs[0].Body) {
+		if w = strings.TrimSuffix(w, "."); len(w) == 6 && strings.Trim(w, "0123456789") == "" {
+			loginCode = w
+		}
+	}
+	if loginCode == "" {
+		t.Fatalf("no login code in %q", msgs[0].Body)
+	}
+	b.fill("input[name=code]", loginCode)
+	b.submit("#verify-form")
+	b.waitText("#app .badge", "Enabled")
+	b.waitText("#sms-settings-note", "To use another phone")
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // TestDesktopProductionStarts starts the production binary under Xvfb: the window shows the login

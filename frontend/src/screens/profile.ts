@@ -75,7 +75,7 @@ function smsCard(p: main.ProfileView): HTMLElement {
   return card(
     "SMS Settings",
     dl(rows),
-    h("p", { class: "muted", id: "sms-settings-note" }, note),
+    h("p", { class: "muted card-note", id: "sms-settings-note" }, note),
     sms && p.smsConfigured
       ? h(
           "div",
