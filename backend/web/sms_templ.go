@@ -452,7 +452,7 @@ func verifySMSView(p page, u *backend.User, masked string, sent *backend.SMSCode
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<form method=\"post\" action=\"/login/verify/sms/send\"><button type=\"submit\" class=\"button primary wide\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<form method=\"post\" action=\"/login/verify/sms/send\" class=\"send-code\"><button type=\"submit\" class=\"button primary wide\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -720,7 +720,7 @@ func sandboxPageView(p page, v sandboxView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(v.Inbound) > 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<h2>Texts sent from here</h2><ol class=\"sms-list\" id=\"sandbox-inbound\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<h2 class=\"later\">Texts sent from here</h2><ol class=\"sms-list\" id=\"sandbox-inbound\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -743,9 +743,9 @@ func sandboxPageView(p page, v sandboxView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var37 string
-					templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(t.Sent.Format("15:04:05"))
+					templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(t.Sent.UTC().Format("15:04:05 MST"))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 193, Col: 115}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 193, Col: 125}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
 					if templ_7745c5c3_Err != nil {
@@ -798,7 +798,7 @@ func sandboxPageView(p page, v sandboxView) templ.Component {
 					var templ_7745c5c3_Var40 string
 					templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(t.Answer)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 193, Col: 186}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 193, Col: 196}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var40))
 					if templ_7745c5c3_Err != nil {
