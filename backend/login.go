@@ -55,22 +55,43 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 	if err != nil {
 		return nil, internal("verify password", err)
 	}
-	switch {
-	case !ok:
-		s.failed(ctx, AuditLoginFailure, u, "wrong password", lastTry)
-		return nil, errBadLogin
-	case u.Disabled:
-		s.audit(ctx, AuditLoginFailure, nil, u, "account disabled")
-		return nil, errBadLogin
+	return s.atomically(ctx, func(ctx context.Context) (*LoginState, error, error) {
+		switch {
+		case !ok:
+			s.failed(ctx, AuditLoginFailure, u, "wrong password", lastTry)
+			return nil, errBadLogin, nil
+		case u.Disabled:
+			s.audit(ctx, AuditLoginFailure, nil, u, "account disabled")
+			return nil, errBadLogin, nil
+		}
+		// The counter is reset only when the whole login succeeds: a correct password alone
+		// must not buy an attacker a fresh set of second-factor guesses.
+		st, err := s.next(ctx, u, nil, ClientFrom(ctx))
+		if err == nil && lastTry && st.Step != StepDone {
+			// This attempt locked the account, and the login is not complete: the lock stands.
+			s.audit(ctx, AuditAccountLocked, nil, u, "too many attempts; the password was right, a second step is due")
+		}
+		return st, nil, err
+	})
+}
+
+// atomically runs a login step's writes in one store transaction: one sync to disk instead of
+// one per write, and all of them or none. The step returns a refusal (a wrong code, a throttled
+// attempt) as the answer to give, while what it wrote to count the refusal commits; an error
+// rolls everything back.
+func (s *Service) atomically(ctx context.Context, step func(ctx context.Context) (st *LoginState, refusal, err error)) (*LoginState, error) {
+	var st *LoginState
+	var refusal error
+	err := s.store.Atomically(ctx, func(ctx context.Context) (err error) {
+		st, refusal, err = step(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	} else if refusal != nil {
+		return nil, refusal
 	}
-	// The counter is reset only when the whole login succeeds: a correct password alone must
-	// not buy an attacker a fresh set of second-factor guesses.
-	st, err := s.next(ctx, u, nil, ClientFrom(ctx))
-	if err == nil && lastTry && st.Step != StepDone {
-		// This attempt locked the account, and the login is not complete: the lock stands.
-		s.audit(ctx, AuditAccountLocked, nil, u, "too many attempts; the password was right, a second step is due")
-	}
-	return st, err
+	return st, nil
 }
 
 // failed records a failed guess, and the lock it caused if it was the last one allowed, and
@@ -212,25 +233,30 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 	if strings.TrimSpace(code) == "" {
 		return nil, Errorf(EINVALID, "Enter the code.")
 	}
-	lastTry, err := s.chargeAttempt(ctx, u.ID)
-	if ErrorCode(err) == ETOOMANY {
-		s.audit(ctx, AuditLoginThrottled, nil, u, "second factor")
-		return nil, err
-	} else if err != nil {
-		return nil, internal("charge attempt", err)
-	}
-	ok, err := check(ctx, a, u, code)
-	if err != nil {
-		return nil, internal("check code", err)
-	} else if !ok {
-		s.failed(ctx, AuditSecondFactorFailure, u, describeMethod(method), lastTry)
-		return nil, errBadCode
-	}
-	if method == "" { // a recovery code
-		left, _ := s.recoveryCodesLeft(ctx, u.ID)
-		s.audit(ctx, AuditRecoveryCodeUsed, u, u, pluralCodes(left)+" left")
-	}
-	return s.next(ctx, u, a, ClientFrom(ctx))
+	// Charge, check, consume and sign in are one transaction: the writer lock serializes
+	// concurrent guesses exactly as charging first does, and the whole step syncs once.
+	return s.atomically(ctx, func(ctx context.Context) (*LoginState, error, error) {
+		lastTry, err := s.chargeAttempt(ctx, u.ID)
+		if ErrorCode(err) == ETOOMANY {
+			s.audit(ctx, AuditLoginThrottled, nil, u, "second factor")
+			return nil, err, nil
+		} else if err != nil {
+			return nil, nil, internal("charge attempt", err)
+		}
+		ok, err := check(ctx, a, u, code)
+		if err != nil {
+			return nil, nil, internal("check code", err)
+		} else if !ok {
+			s.failed(ctx, AuditSecondFactorFailure, u, describeMethod(method), lastTry)
+			return nil, errBadCode, nil
+		}
+		if method == "" { // a recovery code
+			left, _ := s.recoveryCodesLeft(ctx, u.ID)
+			s.audit(ctx, AuditRecoveryCodeUsed, u, u, pluralCodes(left)+" left")
+		}
+		st, err := s.next(ctx, u, a, ClientFrom(ctx))
+		return st, nil, err
+	})
 }
 
 func describeLogin(m Method) string {

@@ -54,26 +54,29 @@ func (s *Service) ConfirmAppEnrollment(ctx context.Context, id *Identity, code s
 }
 
 // enable records a completed enrollment of either method and hands out the recovery codes.
+// It is one transaction: the enrollment, its codes and the sign-in that follows all happen, or
+// none does. id.User is left as it was (racing confirmations may share an identity): callers
+// that need the enrolled user read it again.
 func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*EnrollmentResult, error) {
-	u := id.User
+	u := *id.User
 	shown, stored := newRecoveryCodes()
-	if err := s.store.EnableTwoFactor(ctx, u.ID, e, stored); err != nil {
-		return nil, internal("enable two-factor", err)
-	}
-	u.Method, u.SMSPhone = e.Method, e.SMSPhone
-	s.audit(ctx, AuditTwoFactorEnrolled, u, u, string(e.Method))
 	res := &EnrollmentResult{RecoveryCodes: shown}
-	if id.attempt != nil {
-		login, err := s.next(ctx, u, id.attempt, ClientFrom(ctx))
-		if err != nil {
-			return nil, err
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.store.EnableTwoFactor(ctx, u.ID, e, stored); err != nil {
+			return internal("enable two-factor", err)
 		}
-		res.Login = login
-		return res, nil
-	}
-	// Sessions opened before two-factor was on were opened with the password alone.
-	if err := s.store.DeleteUserSessions(ctx, u.ID, id.session.TokenHash); err != nil {
-		return nil, internal("end other sessions", err)
+		u.Method, u.SMSPhone = e.Method, e.SMSPhone
+		s.audit(ctx, AuditTwoFactorEnrolled, &u, &u, string(e.Method))
+		if id.attempt != nil {
+			login, err := s.next(ctx, &u, id.attempt, ClientFrom(ctx))
+			res.Login = login
+			return err
+		}
+		// Sessions opened before two-factor was on were opened with the password alone.
+		return internal("end other sessions", s.store.DeleteUserSessions(ctx, u.ID, id.session.TokenHash))
+	})
+	if err != nil {
+		return nil, err
 	}
 	return res, nil
 }

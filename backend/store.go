@@ -12,6 +12,11 @@ import (
 // concurrency (ConsumeTOTPStep, UseRecoveryCode, CompleteLogin, UpdateFailures) must decide
 // atomically: of many concurrent callers with the same arguments, exactly the right number win.
 type Store interface {
+	// Atomically runs fn in one write transaction: the store methods fn calls with the context
+	// it is given join it, see its writes, and commit together (one sync to disk) or, if fn
+	// returns an error, not at all. fn must not block on anything but the store.
+	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
+
 	// CreateUser inserts u with the given password hash and sets u.ID, u.CreatedAt and
 	// u.UpdatedAt. ECONFLICT when the username is taken (compared case-insensitively).
 	CreateUser(ctx context.Context, u *User, passwordHash string) error

@@ -11,8 +11,8 @@ import (
 
 // AddAuditEvent stores e and sets e.ID and e.At (the transaction's time).
 func (db *DB) AddAuditEvent(ctx context.Context, e *backend.AuditEvent) error {
-	now := db.Now().UTC()
-	res, err := db.writer.ExecContext(ctx, `
+	now := db.now(ctx)
+	res, err := db.execer(ctx).ExecContext(ctx, `
 		INSERT INTO audit_events (at, action, actor_id, actor_name, target_id, target_name, detail, ip)
 		VALUES (?, ?, NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?)`,
 		now.UnixNano(), e.Action, e.ActorID, e.ActorName, e.TargetID, e.TargetName, e.Detail, e.IP)

@@ -57,7 +57,7 @@ func migrations() ([]migration, error) {
 // (Not part of backend.Store: for diagnostics and the command line.)
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := db.reader.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	err := db.querier(ctx).QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("schema version: %w", err)
 	}
@@ -183,7 +183,7 @@ func (db *DB) openError(err error) error {
 // Check runs SQLite's integrity check and returns an error describing the damage, if any.
 // (Not part of backend.Store: for the command line and tests. It reads the whole file.)
 func (db *DB) Check(ctx context.Context) error {
-	rows, err := db.reader.QueryContext(ctx, `PRAGMA integrity_check`)
+	rows, err := db.querier(ctx).QueryContext(ctx, `PRAGMA integrity_check`)
 	if err != nil {
 		return fmt.Errorf("check store: %w", err)
 	}

@@ -58,7 +58,7 @@ func createLoginAttempt(ctx context.Context, tx *Tx, a *backend.LoginAttempt) er
 func (db *DB) FindLoginAttempt(ctx context.Context, tokenHash string) (*backend.LoginAttempt, error) {
 	var a backend.LoginAttempt
 	var created, expires sql.NullInt64
-	err := db.reader.QueryRowContext(ctx, `
+	err := db.querier(ctx).QueryRowContext(ctx, `
 		SELECT token_hash, user_id, step, created_at, expires_at, ip
 		FROM login_attempts WHERE token_hash = ?`, tokenHash).
 		Scan(&a.TokenHash, &a.UserID, &a.Step, &created, &expires, &a.IP)
@@ -110,7 +110,7 @@ func deleteLoginAttempt(ctx context.Context, tx *Tx, tokenHash string) (int64, b
 
 // DeleteLoginAttempt removes the attempt, if it is there.
 func (db *DB) DeleteLoginAttempt(ctx context.Context, tokenHash string) error {
-	if _, err := db.writer.ExecContext(ctx, `DELETE FROM login_attempts WHERE token_hash = ?`, tokenHash); err != nil {
+	if _, err := db.execer(ctx).ExecContext(ctx, `DELETE FROM login_attempts WHERE token_hash = ?`, tokenHash); err != nil {
 		return fmt.Errorf("delete login attempt: %w", err)
 	}
 	return nil
@@ -187,7 +187,7 @@ func createSession(ctx context.Context, tx *Tx, s *backend.Session) error {
 func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Session, error) {
 	var s backend.Session
 	var created, seen, reauth sql.NullInt64
-	err := db.reader.QueryRowContext(ctx, `
+	err := db.querier(ctx).QueryRowContext(ctx, `
 		SELECT token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent
 		FROM sessions WHERE token_hash = ?`, tokenHash).
 		Scan(&s.TokenHash, &s.UserID, &created, &seen, &reauth, &s.IP, &s.UserAgent)
@@ -204,8 +204,8 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Sessi
 // (ended by a concurrent sign-out or an administrator) is no error: there is nothing to keep
 // alive, and the next lookup will not find it.
 func (db *DB) TouchSession(ctx context.Context, tokenHash string) error {
-	now := db.Now().UTC()
-	_, err := db.writer.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, now.UnixNano(), tokenHash)
+	now := db.now(ctx)
+	_, err := db.execer(ctx).ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, now.UnixNano(), tokenHash)
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
@@ -215,8 +215,8 @@ func (db *DB) TouchSession(ctx context.Context, tokenHash string) error {
 // SetSessionReauth sets the session's ReauthAt to the transaction's time. ENOTFOUND if the
 // session is gone: the caller must not believe the password was recorded as confirmed.
 func (db *DB) SetSessionReauth(ctx context.Context, tokenHash string) error {
-	now := db.Now().UTC()
-	res, err := db.writer.ExecContext(ctx, `UPDATE sessions SET reauth_at = ? WHERE token_hash = ?`, now.UnixNano(), tokenHash)
+	now := db.now(ctx)
+	res, err := db.execer(ctx).ExecContext(ctx, `UPDATE sessions SET reauth_at = ? WHERE token_hash = ?`, now.UnixNano(), tokenHash)
 	if err != nil {
 		return fmt.Errorf("set session reauth: %w", err)
 	}
@@ -230,7 +230,7 @@ func (db *DB) SetSessionReauth(ctx context.Context, tokenHash string) error {
 
 // DeleteSession ends one session, if it is there.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
-	if _, err := db.writer.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash); err != nil {
+	if _, err := db.execer(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil

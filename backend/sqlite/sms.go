@@ -71,7 +71,7 @@ func (db *DB) AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl ti
 // FindSMSEnrollment returns the user's pending SMS enrollment, expired or not; ENOTFOUND if
 // there is none.
 func (db *DB) FindSMSEnrollment(ctx context.Context, userID int64) (*backend.PendingSMSEnrollment, error) {
-	p, err := scanSMSEnrollment(db.reader.QueryRowContext(ctx,
+	p, err := scanSMSEnrollment(db.querier(ctx).QueryRowContext(ctx,
 		`SELECT `+smsEnrollmentColumns+` FROM sms_enrollments WHERE user_id = ?`, userID))
 	if err != nil {
 		return nil, wrap("find sms enrollment", err)
@@ -186,7 +186,7 @@ func (db *DB) ReserveSMSCode(ctx context.Context, c *backend.SMSCode, ttl, coold
 
 // DeleteSMSCode removes a reserved code whose text was not sent, if it is there.
 func (db *DB) DeleteSMSCode(ctx context.Context, id int64) error {
-	if _, err := db.writer.ExecContext(ctx, `DELETE FROM sms_codes WHERE id = ?`, id); err != nil {
+	if _, err := db.execer(ctx).ExecContext(ctx, `DELETE FROM sms_codes WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("delete sms code: %w", err)
 	}
 	return nil
@@ -197,8 +197,8 @@ func (db *DB) DeleteSMSCode(ctx context.Context, id int64) error {
 // call used it. The writer connection runs one statement at a time, so of concurrent callers
 // exactly one finds used_at still NULL.
 func (db *DB) ConsumeSMSCode(ctx context.Context, attemptHash, codeHash string) (bool, error) {
-	now := db.Now().UTC().UnixNano()
-	res, err := db.writer.ExecContext(ctx, `
+	now := db.now(ctx).UnixNano()
+	res, err := db.execer(ctx).ExecContext(ctx, `
 		UPDATE sms_codes SET used_at = ?1
 		WHERE attempt_hash = ?2 AND code_hash = ?3 AND used_at IS NULL AND expires_at > ?1`,
 		now, attemptHash, codeHash)

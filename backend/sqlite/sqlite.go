@@ -121,16 +121,69 @@ func (db *DB) Close() error {
 // Path returns the absolute path of the database file.
 func (db *DB) Path() string { return db.path }
 
-// Tx is a transaction with the time it began, the one timestamp for everything it writes.
+// Tx is a transaction with the time it began, the one timestamp for everything it writes. A
+// joined Tx is part of an Atomically transaction: its Commit and Rollback are left to that.
 type Tx struct {
 	*sql.Tx
-	now time.Time
+	now    time.Time
+	joined bool
 }
 
-// beginWrite starts a write transaction on the writer connection. Because of _txlock=immediate
-// it takes SQLite's write lock at BEGIN (waiting up to busyTimeout for other processes), so
-// what it reads cannot change before it writes.
+// Commit commits the transaction, unless it is joined to an enclosing one.
+func (tx *Tx) Commit() error {
+	if tx.joined {
+		return nil
+	}
+	return tx.Tx.Commit()
+}
+
+// Rollback rolls the transaction back, unless it is joined to an enclosing one (whose fn then
+// returns the error, and Atomically rolls back).
+func (tx *Tx) Rollback() error {
+	if tx.joined {
+		return nil
+	}
+	return tx.Tx.Rollback()
+}
+
+type txKey struct{}
+
+// Atomically runs fn in one write transaction: every store method fn calls with the context it
+// is given joins that transaction, so all of fn's writes commit together, with one sync to disk,
+// or not at all (when fn returns an error). Reads in fn see fn's own writes. Called within fn,
+// Atomically just runs its fn.
+func (db *DB) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*Tx); ok {
+		return fn(ctx)
+	}
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// joined returns the Atomically transaction ctx carries, if any.
+func joined(ctx context.Context) (*Tx, bool) {
+	tx, ok := ctx.Value(txKey{}).(*Tx)
+	return tx, ok
+}
+
+// beginWrite starts a write transaction on the writer connection, or joins the Atomically
+// transaction ctx carries. Because of _txlock=immediate it takes SQLite's write lock at BEGIN
+// (waiting up to busyTimeout for other processes), so what it reads cannot change before it
+// writes.
 func (db *DB) beginWrite(ctx context.Context) (*Tx, error) {
+	if outer, ok := joined(ctx); ok {
+		return &Tx{Tx: outer.Tx, now: outer.now, joined: true}, nil
+	}
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -138,8 +191,43 @@ func (db *DB) beginWrite(ctx context.Context) (*Tx, error) {
 	return &Tx{Tx: tx, now: db.Now().UTC()}, nil
 }
 
+// execer is where a one-statement write goes: the Atomically transaction ctx carries, or the
+// writer connection (which must not be asked for while that transaction holds it).
+func (db *DB) execer(ctx context.Context) interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+} {
+	if tx, ok := joined(ctx); ok {
+		return tx
+	}
+	return db.writer
+}
+
+// querier is where a one-statement read goes: the Atomically transaction ctx carries (to see
+// its writes), or the reader pool.
+func (db *DB) querier(ctx context.Context) interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+} {
+	if tx, ok := joined(ctx); ok {
+		return tx
+	}
+	return db.reader
+}
+
+// now is the time to stamp a one-statement write with: the Atomically transaction's, or now.
+func (db *DB) now(ctx context.Context) time.Time {
+	if tx, ok := joined(ctx); ok {
+		return tx.now
+	}
+	return db.Now().UTC()
+}
+
 // beginRead starts a read transaction on the reader pool: several queries see one snapshot.
+// Within an Atomically transaction it joins that instead, to see its writes.
 func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
+	if outer, ok := joined(ctx); ok {
+		return &Tx{Tx: outer.Tx, now: outer.now, joined: true}, nil
+	}
 	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err

@@ -79,7 +79,7 @@ func (db *DB) TOTPSecret(ctx context.Context, userID int64) ([]byte, error) {
 // secret reads one BLOB column of a user: ENOTFOUND if the user or the value is missing.
 func (db *DB) secret(ctx context.Context, query string, userID int64) ([]byte, error) {
 	var b []byte
-	err := db.reader.QueryRowContext(ctx, query, userID).Scan(&b)
+	err := db.querier(ctx).QueryRowContext(ctx, query, userID).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound
 	} else if err != nil {
@@ -180,7 +180,7 @@ func conflictOrNotFound(ctx context.Context, tx *Tx, userID int64) error {
 // later than the last one (a replay, or an older code still inside the ±1 window) is refused.
 // It returns false, not ENOTFOUND, for an unknown user.
 func (db *DB) ConsumeTOTPStep(ctx context.Context, userID int64, step int64) (bool, error) {
-	res, err := db.writer.ExecContext(ctx, `
+	res, err := db.execer(ctx).ExecContext(ctx, `
 		UPDATE users SET totp_last_step = ?1
 		WHERE id = ?2 AND (totp_last_step IS NULL OR totp_last_step < ?1)`, step, userID)
 	if err != nil {
@@ -238,7 +238,7 @@ func replaceRecoveryCodes(ctx context.Context, tx *Tx, userID int64, codes []bac
 // RecoveryCodes returns the user's unused recovery codes (hashes only), oldest first. An
 // unknown user has none.
 func (db *DB) RecoveryCodes(ctx context.Context, userID int64) ([]backend.RecoveryCode, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT id, salt, hash FROM recovery_codes WHERE user_id = ? AND used_at IS NULL ORDER BY id`, userID)
+	rows, err := db.querier(ctx).QueryContext(ctx, `SELECT id, salt, hash FROM recovery_codes WHERE user_id = ? AND used_at IS NULL ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("recovery codes: %w", err)
 	}
@@ -260,8 +260,8 @@ func (db *DB) RecoveryCodes(ctx context.Context, userID int64) ([]backend.Recove
 // UseRecoveryCode marks the code used, only if it is still unused, with one conditional UPDATE,
 // and reports whether this call used it: of concurrent callers, exactly one wins.
 func (db *DB) UseRecoveryCode(ctx context.Context, codeID int64) (bool, error) {
-	now := db.Now().UTC()
-	res, err := db.writer.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`,
+	now := db.now(ctx)
+	res, err := db.execer(ctx).ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`,
 		now.UnixNano(), codeID)
 	if err != nil {
 		return false, fmt.Errorf("use recovery code: %w", err)
@@ -275,7 +275,7 @@ func (db *DB) UseRecoveryCode(ctx context.Context, codeID int64) (bool, error) {
 
 // updateOne runs a one-statement write that must change exactly one user: ENOTFOUND if none.
 func (db *DB) updateOne(ctx context.Context, query string, args ...any) error {
-	res, err := db.writer.ExecContext(ctx, query, args...)
+	res, err := db.execer(ctx).ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

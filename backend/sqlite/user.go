@@ -98,7 +98,7 @@ func validMethod(m backend.Method) bool {
 
 // FindUserByID returns the user; ENOTFOUND if there is none.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (*backend.User, error) {
-	u, err := findUserByID(ctx, db.reader, id)
+	u, err := findUserByID(ctx, db.querier(ctx), id)
 	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
@@ -108,7 +108,7 @@ func (db *DB) FindUserByID(ctx context.Context, id int64) (*backend.User, error)
 // FindUserByUsername returns the user, matching case-insensitively; ENOTFOUND if there is none.
 func (db *DB) FindUserByUsername(ctx context.Context, username string) (*backend.User, error) {
 	// The column is COLLATE NOCASE, so "=" compares case-insensitively and uses its index.
-	u, err := scanUser(db.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+	u, err := scanUser(db.querier(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound
 	} else if err != nil {
@@ -236,7 +236,7 @@ func escapeLike(s string) string {
 
 // CountUsersByStatus counts all users by Two-Factor status; every status is present.
 func (db *DB) CountUsersByStatus(ctx context.Context) (backend.StatusCounts, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT two_factor_status, COUNT(*) FROM users GROUP BY two_factor_status`)
+	rows, err := db.querier(ctx).QueryContext(ctx, `SELECT two_factor_status, COUNT(*) FROM users GROUP BY two_factor_status`)
 	if err != nil {
 		return nil, fmt.Errorf("count users: %w", err)
 	}
@@ -364,7 +364,7 @@ func clearEnrollment(ctx context.Context, tx *Tx, userID int64) error {
 // PasswordHash returns the user's encoded password hash; ENOTFOUND if there is no such user.
 func (db *DB) PasswordHash(ctx context.Context, userID int64) (string, error) {
 	var hash string
-	err := db.reader.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, userID).Scan(&hash)
+	err := db.querier(ctx).QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, userID).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", errUserNotFound
 	} else if err != nil {
