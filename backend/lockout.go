@@ -44,13 +44,35 @@ func (p LockoutPolicy) delay(count int) time.Duration {
 var errThrottled = Errorf(ETOOMANY, "Too many failed attempts. Wait a little and try again.")
 
 // chargeAttempt counts an attempt as a failure BEFORE the secret is checked, in one write
-// transaction, and refuses it if the account is locked or must wait (see delayNext). Charging first is what makes
-// parallel guessing useless: however many requests run at once, each one has taken a slot of
-// the counter before it learns anything, so no more than MaxFailures secrets are ever checked
-// between successes. A success resets the counter (resetFailures). lastTry reports that this
-// attempt locked the account: if it fails, the account stays locked for LockFor.
+// transaction, and refuses it if the account is locked or must wait (see delayNext). Charging
+// first is what makes parallel guessing useless: however many requests run at once, each one has
+// taken a slot of the counter before it learns anything, so no more than MaxFailures secrets are
+// ever checked between successes. A success resets the counter (resetFailures). lastTry reports
+// that this attempt locked the account: if it fails, the account stays locked for LockFor.
 func (s *Service) chargeAttempt(ctx context.Context, userID int64) (lastTry bool, err error) {
-	err = s.store.UpdateFailures(ctx, userID, func(f *Failures, now time.Time) error {
+	return s.charge(ctx, s.counter(userID))
+}
+
+// A counter updates one failure counter: an account's, or an unknown username's.
+type counter func(ctx context.Context, fn func(f *Failures, now time.Time) error) error
+
+func (s *Service) counter(userID int64) counter {
+	return func(ctx context.Context, fn func(f *Failures, now time.Time) error) error {
+		return s.store.UpdateFailures(ctx, userID, fn)
+	}
+}
+
+// unknownCounter counts the attempts for a username that names no account exactly as an
+// account's are counted, so that the work done, its timing and the lockout are the same whether
+// the account exists or not.
+func (s *Service) unknownCounter(username string) counter {
+	return func(ctx context.Context, fn func(f *Failures, now time.Time) error) error {
+		return s.store.UpdateUnknownFailures(ctx, username, fn)
+	}
+}
+
+func (s *Service) charge(ctx context.Context, update counter) (lastTry bool, err error) {
+	err = update(ctx, func(f *Failures, now time.Time) error {
 		if now.Before(f.LockedUntil) || now.Before(f.NextTryAt) {
 			return errThrottled
 		}
@@ -70,8 +92,8 @@ func (s *Service) chargeAttempt(ctx context.Context, userID int64) (lastTry bool
 // delayNext makes the account wait before its next attempt, after a failure: the wait grows
 // with the count of failures. It is set only once an attempt has failed, so a right password
 // never makes its own second step wait.
-func (s *Service) delayNext(ctx context.Context, userID int64) error {
-	return s.store.UpdateFailures(ctx, userID, func(f *Failures, now time.Time) error {
+func (s *Service) delayNext(ctx context.Context, update counter) error {
+	return update(ctx, func(f *Failures, now time.Time) error {
 		if next := now.Add(s.lockout.delay(f.Count)); next.After(f.NextTryAt) {
 			f.NextTryAt = next
 		}

@@ -32,9 +32,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 	}
 	u, err := s.store.FindUserByUsername(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
-		s.passwords.verify(ctx, "", password) // the same work as for a real user
-		s.audit(ctx, AuditLoginFailure, nil, &User{Username: username}, "unknown username")
-		return nil, errBadLogin
+		return nil, s.loginUnknown(ctx, username, password)
 	} else if err != nil {
 		return nil, internal("find user", err)
 	}
@@ -94,10 +92,37 @@ func (s *Service) atomically(ctx context.Context, step func(ctx context.Context)
 	return st, nil
 }
 
+// loginUnknown answers a password step for a username that names no account. It does what a
+// wrong password for a real account does — charge a counter, verify a hash, then count the
+// failure and audit it in one transaction — so that neither the answer nor its timing differs.
+func (s *Service) loginUnknown(ctx context.Context, username, password string) error {
+	update := s.unknownCounter(username)
+	target := &User{Username: username}
+	_, err := s.charge(ctx, update)
+	s.passwords.verify(ctx, "", password)
+	if ErrorCode(err) == ETOOMANY {
+		s.audit(ctx, AuditLoginThrottled, nil, target, "unknown username")
+		return errBadLogin
+	} else if err != nil {
+		return internal("charge attempt", err)
+	}
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.delayNext(ctx, update); err != nil {
+			return err
+		}
+		s.audit(ctx, AuditLoginFailure, nil, target, "unknown username")
+		return nil
+	})
+	if err != nil {
+		return internal("count failure", err)
+	}
+	return errBadLogin
+}
+
 // failed records a failed guess, and the lock it caused if it was the last one allowed, and
 // makes the account wait before the next one.
 func (s *Service) failed(ctx context.Context, action string, u *User, detail string, lastTry bool) {
-	if err := s.delayNext(ctx, u.ID); err != nil {
+	if err := s.delayNext(ctx, s.counter(u.ID)); err != nil {
 		s.log.Error("delay next attempt", "user_id", u.ID, "err", err)
 	}
 	s.audit(ctx, action, nil, u, detail)

@@ -46,6 +46,10 @@ type Store interface {
 	// stored. ENOTFOUND if there is no such user.
 	UpdateFailures(ctx context.Context, userID int64, fn func(f *Failures, now time.Time) error) error
 
+	// UpdateUnknownFailures is UpdateFailures for a username that names no account (compared
+	// case-insensitively): attempts for unknown names are counted like real ones.
+	UpdateUnknownFailures(ctx context.Context, username string, fn func(f *Failures, now time.Time) error) error
+
 	// SetPendingTOTP stores the sealed secret of an app enrollment that is not confirmed yet,
 	// replacing any earlier one.
 	SetPendingTOTP(ctx context.Context, userID int64, sealed []byte) error
@@ -105,8 +109,9 @@ type Store interface {
 	// with the token hash except ("" ends all).
 	DeleteUserSessions(ctx context.Context, userID int64, except string) error
 	// DeleteExpired removes sessions last seen before idleBefore or created before
-	// createdBefore, and login attempts that expired before attemptsBefore. A zero time
-	// deletes nothing by that rule.
+	// createdBefore, login attempts that expired before attemptsBefore, and unknown-username
+	// failure counters last changed before createdBefore. A zero time deletes nothing by that
+	// rule.
 	DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error
 
 	// BeginSMSEnrollment stores a pending SMS enrollment of the user: the hash of its

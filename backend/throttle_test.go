@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -426,5 +427,28 @@ func TestAdminHelpUnlocks(t *testing.T) {
 				t.Errorf("after the administrator's help: got %v, want the login to go on", err)
 			}
 		})
+	}
+}
+
+// TestUnknownUsernameThrottledAlike: attempts for a username that names no account are counted
+// and throttled exactly like those for a real account, so the lockout reveals nothing either.
+func TestUnknownUsernameThrottledAlike(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createUser(backend.NewUser{Username: "alice"})
+	for _, name := range []string{"alice", "nobody"} {
+		for range 4 { // 3 free failures, then the 4th imposes a wait
+			if _, err := e.svc.Login(ctx, name, "wrong password"); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+				t.Fatalf("%s: wrong password: got %v, want %s", name, err, backend.EUNAUTHORIZED)
+			}
+		}
+		before := len(e.auditEvents(backend.AuditLoginThrottled))
+		_, err := e.svc.Login(ctx, strings.ToUpper(name), "wrong password")
+		if backend.ErrorMessage(err) != "Incorrect username or password." {
+			t.Errorf("%s: the 5th attempt: got %v, want the one login error", name, err)
+		}
+		if got := len(e.auditEvents(backend.AuditLoginThrottled)) - before; got != 1 {
+			t.Errorf("%s: throttled attempts recorded: got %d, want 1", name, got)
+		}
 	}
 }

@@ -281,6 +281,9 @@ func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, atte
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE created_at < ?`, createdBefore.UnixNano()); err != nil {
 			return fmt.Errorf("delete expired: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM unknown_logins WHERE updated_at < ?`, createdBefore.UnixNano()); err != nil {
+			return fmt.Errorf("delete expired: %w", err)
+		}
 	}
 	if !attemptsBefore.IsZero() {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {

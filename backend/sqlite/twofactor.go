@@ -49,6 +49,41 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 	return nil
 }
 
+// UpdateUnknownFailures is UpdateFailures for a username that names no account, in one write
+// transaction; the row is created on first use. The name is compared case-insensitively.
+func (db *DB) UpdateUnknownFailures(ctx context.Context, username string, fn func(f *backend.Failures, now time.Time) error) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("update unknown failures: %w", err)
+	}
+	defer tx.Rollback()
+
+	var f backend.Failures
+	var next, locked sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT failed_count, next_try_at, locked_until FROM unknown_logins WHERE username = ?`, username).
+		Scan(&f.Count, &next, &locked)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("update unknown failures: %w", err)
+	}
+	f.NextTryAt, f.LockedUntil = nullTime(next), nullTime(locked)
+
+	if err := fn(&f, tx.now); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO unknown_logins (username, failed_count, next_try_at, locked_until, updated_at)
+		VALUES (?1, ?2, ?3, ?4, ?5)
+		ON CONFLICT (username) DO UPDATE SET failed_count = ?2, next_try_at = ?3, locked_until = ?4, updated_at = ?5`,
+		username, f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), tx.now.UnixNano())
+	if err != nil {
+		return fmt.Errorf("update unknown failures: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("update unknown failures: %w", err)
+	}
+	return nil
+}
+
 // SetPendingTOTP stores the sealed secret of an app enrollment that is not confirmed yet,
 // replacing any earlier one. ENOTFOUND if there is no such user.
 func (db *DB) SetPendingTOTP(ctx context.Context, userID int64, sealed []byte) error {
