@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"gatehouse/backend/fakeclock"
 	"image/color"
 	"image/png"
 	"io"
@@ -15,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,29 +34,10 @@ import (
 // front end can do, through the same calls it makes. The desktop layer itself (the real front
 // end in WebKit and Chromium) is tested by TestDesktop* below, which need the built binaries.
 
-// clock is the tests' clock, shared by the service and the store, so that TOTP steps, session
-// timeouts and stored times agree.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type env struct {
 	t     *testing.T
 	svc   *backend.Service
-	clock *clock
+	clock *fakeclock.Clock
 	dir   string
 
 	// With SMS (newSMSEnv): the fake Twilio the Service sends through, and the URL of the
@@ -104,7 +85,7 @@ func newEnvWith(t *testing.T, configure func(*backend.Config)) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	c := &clock{t: time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC))
 	db.Now = c.Now
 	cfg := backend.Config{
 		Store:     db,

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"gatehouse/backend/fakeclock"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -34,25 +35,6 @@ const (
 	goodPassword  = "correct horse battery staple"
 	adminPassword = "admin passphrase for tests"
 )
-
-// clock is the fake clock shared by the Service and the store: it stands still until a test
-// moves it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
 type syncBuffer struct {
@@ -103,7 +85,7 @@ type env struct {
 	svc    *backend.Service
 	db     *sqlite.DB
 	store  *countingStore
-	clock  *clock
+	clock  *fakeclock.Clock
 	path   string
 	logs   *syncBuffer
 	verify atomic.Int64 // password verifications, real and dummy (PasswordPolicy.OnVerify)
@@ -116,7 +98,7 @@ type env struct {
 // newEnv starts a Service. edit, if given, changes the configuration first.
 func newEnv(t *testing.T, edit ...func(*backend.Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{now: t0}, logs: &syncBuffer{}}
+	e := &env{t: t, clock: fakeclock.New(t0), logs: &syncBuffer{}}
 	e.path = filepath.Join(t.TempDir(), "gatehouse.db")
 	db, err := sqlite.Open(e.path)
 	if err != nil {

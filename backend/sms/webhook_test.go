@@ -5,13 +5,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"gatehouse/backend/fakeclock"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,23 +23,6 @@ import (
 
 var ctx = context.Background()
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 const password = "correct horse battery staple"
 
 // site is the System with SMS: a Service on a real SQLite file, sending through the real
@@ -50,7 +33,7 @@ type site struct {
 	svc   *backend.Service
 	db    *sqlite.DB
 	raw   *sql.DB // a read-only view of the same file, to compare contents
-	clock *clock
+	clock *fakeclock.Clock
 	fake  *smstest.Server
 	cfg   sms.Config
 	srv   *httptest.Server
@@ -59,7 +42,7 @@ type site struct {
 
 func newSite(t *testing.T) *site {
 	t.Helper()
-	s := &site{t: t, clock: &clock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, fake: smstest.NewServer()}
+	s := &site{t: t, clock: fakeclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), fake: smstest.NewServer()}
 	t.Cleanup(s.fake.Close)
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
 	var err error

@@ -2,36 +2,18 @@ package sqlite
 
 import (
 	"fmt"
-	"sync"
+	"gatehouse/backend/fakeclock"
 	"testing"
 	"time"
 
 	"gatehouse/backend"
 )
 
-// stillClock is a clock that stands still until the test moves it.
-type stillClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stillClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stillClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // newStillDB opens a store whose clock stands still at t0.
-func newStillDB(t *testing.T) (*DB, *stillClock) {
+func newStillDB(t *testing.T) (*DB, *fakeclock.Clock) {
 	t.Helper()
 	db, _ := newDB(t)
-	c := &stillClock{now: t0}
+	c := fakeclock.New(t0)
 	db.Now = c.Now
 	return db, c
 }

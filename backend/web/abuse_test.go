@@ -87,10 +87,10 @@ func TestBruteForceCodesOverHTTP(t *testing.T) {
 	start := e.clock.Now()
 	right := map[string]bool{}
 	for d := -2 * time.Minute; d <= 10*time.Minute; d += 30 * time.Second {
-		e.clock.t = start.Add(d)
+		e.clock.Set(start.Add(d))
 		right[e.code(key)] = true
 	}
-	e.clock.t = start
+	e.clock.Set(start)
 
 	stop := make(chan struct{})
 	var clockDone sync.WaitGroup
@@ -100,7 +100,7 @@ func TestBruteForceCodesOverHTTP(t *testing.T) {
 			case <-stop:
 				return
 			case <-time.After(2 * time.Millisecond):
-				e.clock.Add(time.Second)
+				e.clock.Advance(time.Second)
 			}
 		}
 	})
@@ -171,8 +171,8 @@ func TestBruteForceCodesOverHTTP(t *testing.T) {
 
 // TestNoUserEnumeration: a login with an unknown username and one with a known username and a
 // wrong password get the same status and page (but for the username typed back), and take the
-// same time: the medians of 500 tries each, sent in pairs at the same moment from fresh client
-// addresses, with the real argon2id parameters, differ by less than 5 ms.
+// same time: over 500 tries each, sent in pairs at the same moment from fresh client addresses
+// with the real argon2id parameters, the median of the paired differences is under 5 ms.
 func TestNoUserEnumeration(t *testing.T) {
 	t.Parallel()                       // 1,000 real argon2id hashes: let the other tests run meanwhile
 	const tries, knownUsers = 500, 125 // 4 wrong passwords per user: below the delay (3 free, 1 s after the 4th)
@@ -242,8 +242,10 @@ func TestNoUserEnumeration(t *testing.T) {
 	}
 	mk, mu, md := median(known), median(unknown), median(diffs)
 	t.Logf("median: known user, wrong password %v; unknown user %v; difference %v (median of paired differences %v)", mk, mu, mk-mu, md)
-	if d := (mk - mu).Abs(); d >= 5*time.Millisecond {
-		t.Errorf("median times differ by %v, want < 5ms", d)
+	// The pairs ran side by side, so the median of their differences cancels what the machine's
+	// load does to both; the difference of the two medians does not, on a busy machine.
+	if d := md.Abs(); d >= 5*time.Millisecond {
+		t.Errorf("median of paired time differences %v, want < 5ms", d)
 	}
 }
 

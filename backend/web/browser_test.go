@@ -248,7 +248,7 @@ func TestBrowserEnableTwoFactorForYourself(t *testing.T) {
 	tb.logOut()
 
 	// Log in with the app; the code just used is refused the second time.
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	code := e.code(key)
 	tb.logIn("alice", testPassword)
 	tb.waitHeading("Two-Factor Authentication")
@@ -262,7 +262,7 @@ func TestBrowserEnableTwoFactorForYourself(t *testing.T) {
 	tb.click("Verify")
 	tb.waitFor(`document.querySelector("#form-error")`)
 	tb.wantText("That code is not valid")
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	tb.fill("Authentication code", e.code(key))
 	tb.click("Verify")
 	tb.waitHeading("Profile")
@@ -566,7 +566,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	bt.open("/profile/password")
 	snap("change-password", bt)
 	bt.logOut()
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	bt.logIn("bob", testPassword)
 	bt.waitHeading("Two-Factor Authentication")
 	snap("verify", bt)

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"gatehouse/backend/fakeclock"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,29 +26,11 @@ import (
 	"gatehouse/backend/sqlite"
 )
 
-// clock is the fake clock of a test: the service, the store and the server's memory all read it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a running System: a real SQLite file, the real Service and the real handler tree; with
 // withSMS, a fake Twilio (smstest) behind the real gateway and webhook.
 type env struct {
 	t      *testing.T
-	clock  *clock
+	clock  *fakeclock.Clock
 	svc    *backend.Service
 	srv    *Server
 	ts     *httptest.Server
@@ -96,7 +79,7 @@ func withSandbox(s *envSetup) { s.sms, s.sandbox = true, true }
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -332,6 +315,6 @@ func (c *client) enrollFromProfile() (key string, codes []string) {
 	sheet.wantStatus(t, http.StatusOK)
 	codes = recoveryCodes(t, sheet.body)
 	c.post("/recovery-codes/done", nil).wantRedirect(t, "/profile")
-	c.e.clock.Add(30 * time.Second)
+	c.e.clock.Advance(30 * time.Second)
 	return key, codes
 }

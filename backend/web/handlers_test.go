@@ -217,7 +217,7 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 		t.Error("no Retry-After")
 	}
 	c.post("/login/verify", url.Values{"code": {"123456"}}).wantStatus(t, http.StatusTooManyRequests)
-	e.clock.Add(loginRate)
+	e.clock.Advance(loginRate)
 	if r := c.login("nobody", "wrong password"); r.StatusCode == http.StatusTooManyRequests {
 		t.Error("still limited after the bucket refilled one token")
 	}
@@ -247,7 +247,7 @@ func TestExpiredLoginAttempt(t *testing.T) {
 
 	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
 	c.get("/login/verify").wantStatus(t, http.StatusOK)
-	e.clock.Add(11 * time.Minute)
+	e.clock.Advance(11 * time.Minute)
 	for _, r := range []*response{
 		c.get("/login/verify"),
 		c.post("/login/verify", url.Values{"code": {e.code(key)}}),
@@ -259,7 +259,7 @@ func TestExpiredLoginAttempt(t *testing.T) {
 
 	c2 := e.client()
 	c2.login("carol", testPassword).wantRedirect(t, "/login/enroll")
-	e.clock.Add(11 * time.Minute)
+	e.clock.Advance(11 * time.Minute)
 	r := c2.get("/login/enroll")
 	r.wantStatus(t, http.StatusUnauthorized)
 	r.wantBody(t, "Your login has expired")
@@ -321,7 +321,7 @@ func TestEnableTwoFactorAndLogInWithApp(t *testing.T) {
 	r = c.post("/login/verify", url.Values{"code": {code}})
 	r.wantStatus(t, http.StatusUnauthorized)
 	r.wantBody(t, "That code is not valid")
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	c.post("/login/verify", url.Values{"code": {e.code(key)}}).wantRedirect(t, "/")
 	_ = codes
 }
@@ -354,7 +354,7 @@ func TestRecoveryCodesDownloadAndRegenerate(t *testing.T) {
 	key, _ := c.enrollFromProfile()
 
 	c.get("/profile/recovery-codes").wantBody(t, "Regenerate recovery codes")
-	e.clock.Add(11 * time.Minute) // past the password confirmation window
+	e.clock.Advance(11 * time.Minute) // past the password confirmation window
 	r := c.post("/profile/recovery-codes", nil)
 	r.wantStatus(t, http.StatusForbidden)
 	r.wantBody(t, "Confirm your password")
@@ -531,7 +531,7 @@ func TestFirstAdminLink(t *testing.T) {
 func TestFirstAdminLinkExpires(t *testing.T) {
 	e := newEnv(t)
 	link, _ := e.srv.FirstAdminURL(context.Background(), e.ts.URL)
-	e.clock.Add(61 * time.Minute)
+	e.clock.Advance(61 * time.Minute)
 	e.client().get(strings.TrimPrefix(link, e.ts.URL)).wantStatus(t, http.StatusNotFound)
 }
 

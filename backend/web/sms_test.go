@@ -182,9 +182,9 @@ func TestSMSEnrollmentNewCode(t *testing.T) {
 		t.Fatalf("the replaced code was taken: %s", got)
 	}
 	// A code expires after 10 minutes: the page says so and offers a new one.
-	e.clock.Add(9 * time.Minute)
+	e.clock.Advance(9 * time.Minute)
 	c.get(base+"/sms").wantBody(t, "Valid for 1 minute")
-	e.clock.Add(61 * time.Second)
+	e.clock.Advance(61 * time.Second)
 	if got := c.smsState(base); got != "expired" {
 		t.Fatalf("state %q after 10 minutes, want expired", got)
 	}
@@ -239,7 +239,7 @@ func TestSMSLogin(t *testing.T) {
 	r.wantBody(t, "That code is not valid", "Send again")
 
 	// Twilio failing is a clear message that uses nothing up.
-	e.clock.Add(31 * time.Second)
+	e.clock.Advance(31 * time.Second)
 	e.twilio.FailWith(&smstest.Error{Status: 400, Code: 21614, Message: "not a mobile number"})
 	r = c.post("/login/verify/sms/send", nil)
 	r.wantStatus(t, http.StatusServiceUnavailable)
