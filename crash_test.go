@@ -113,6 +113,11 @@ func TestServeSurvivesKill(t *testing.T) {
 		usedCodes map[string][]string // username -> codes that signed in
 	}
 	acked.sessions, acked.enrolled, acked.usedCodes = map[string]string{}, map[string][]string{}, map[string][]string{}
+	enrolledThisRun := func() int {
+		acked.Lock()
+		defer acked.Unlock()
+		return len(acked.enrolled)
+	}
 	total := map[string]int{}
 
 	for run := range runs {
@@ -204,7 +209,12 @@ func TestServeSurvivesKill(t *testing.T) {
 			})
 		}
 
-		time.Sleep(time.Duration(100+mrand.IntN(500)) * time.Millisecond)
+		// Kill at a random moment, but not before this run's storm has acknowledged an
+		// enrollment (or 5 s have passed), so that a slow or busy machine still tests one.
+		wait := time.Duration(100+mrand.IntN(500)) * time.Millisecond
+		for start := time.Now(); time.Since(start) < wait || (enrolledThisRun() == 0 && time.Since(start) < 5*time.Second); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if err := child.Process.Kill(); err != nil { // SIGKILL
 			t.Fatal(err)
 		}
