@@ -69,6 +69,7 @@ const usage = `Usage:
   gatehouse user list [flags]        list users and their Two-Factor status
   gatehouse user reset-2fa USERNAME  clear a user's Two-Factor enrollment (the requirement stays)
   gatehouse user set-password USERNAME --password-stdin [--must-change]
+  gatehouse user seed --count N [--password-stdin]   add N test users (test and benchmark data only)
 
 Every command takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
 `
@@ -417,7 +418,7 @@ func checkSandboxAddr(addr string) error {
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintf(stderr, usage, defaultDataDir())
-		return usageError{"user: name a subcommand: create, list, reset-2fa or set-password"}
+		return usageError{"user: name a subcommand: create, list, reset-2fa, set-password or seed"}
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -429,8 +430,10 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return userReset2FA(ctx, args, stdout, stderr)
 	case "set-password":
 		return userSetPassword(ctx, args, stdin, stdout, stderr)
+	case "seed":
+		return userSeed(ctx, args, stdin, stdout, stderr)
 	}
-	return usageError{fmt.Sprintf("user: unknown subcommand %q (create, list, reset-2fa, set-password)", sub)}
+	return usageError{fmt.Sprintf("user: unknown subcommand %q (create, list, reset-2fa, set-password, seed)", sub)}
 }
 
 // cliContext marks what the command line does as the operator's, for the audit log.
@@ -641,5 +644,89 @@ func userSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout
 		return domainError(err)
 	}
 	fmt.Fprintf(stdout, "Password of %q set; their sessions have ended.\n", u.Username)
+	return nil
+}
+
+// maxSeed bounds user seed --count: enough for any benchmark, and the users go in one transaction.
+const maxSeed = 1_000_000
+
+// userSeed adds count test users in one transaction (sqlite.DB.SeedUsers): data for trying the
+// administration pages and for the benchmarks (build/bench.sh), not a way to create real
+// accounts. It refuses a database that has any user who is not an administrator, so it cannot
+// mix invented users into one in use, and running it twice fails instead of doubling the data.
+func userSeed(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, data := newFlags("user seed", stderr, `user seed --count N [--password-stdin]
+
+Adds N test users in one transaction, for trying the administration pages and for benchmarks
+(build/bench.sh): user000000, user000001, … named "Test User 0", … with user000000@example.com, …,
+role user, a mix of Two-Factor statuses (every 3rd required, so Pending; every 4th enrolled by SMS
+at a fictional +1 202 555 01xx number). They all share one password hash: with --password-stdin
+the password read (it must pass the password rules), else a random one nobody knows (set one
+later with user set-password). The first user is created as "user create" does; the others are
+written directly, with one audit event for them all.
+
+It refuses a database that has any user who is not an administrator: seed a new data directory
+(an administrator, from user create --admin, may exist).`)
+	count := fs.Int("count", 0, "how many users to add, 1 to 1000000 (required)")
+	pwStdin := fs.Bool("password-stdin", false, "read the users' password from the first line of standard input")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *count < 1 || *count > maxSeed || fs.NArg() > 0 {
+		fs.Usage()
+		return usageError{fmt.Sprintf("user seed needs --count from 1 to %d, and no other arguments", maxSeed)}
+	}
+	password := rand.Text() + rand.Text()
+	if *pwStdin {
+		var err error
+		if password, err = readPassword(stdin); err != nil {
+			return err
+		}
+	}
+	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	ctx = cliContext(ctx)
+	op := sys.svc.Operator()
+	others, err := sys.svc.Users(ctx, op, backend.UserFilter{Role: backend.RoleUser, Limit: 1})
+	if err != nil {
+		return domainError(err)
+	}
+	if others.Total > 0 {
+		return fmt.Errorf("user seed makes test data and refuses a database with users who are not administrators (%s has %d): seed a new data directory", *data, others.Total)
+	}
+	users := make([]*backend.User, *count)
+	for i := range users {
+		u := &backend.User{Username: fmt.Sprintf("user%06d", i), DisplayName: fmt.Sprintf("Test User %d", i),
+			Email: fmt.Sprintf("user%06d@example.com", i), Role: backend.RoleUser, TwoFactorRequired: i%3 == 0}
+		if i%4 == 1 {
+			u.Method, u.SMSPhone = backend.MethodSMS, fmt.Sprintf("+1202555%04d", 100+i%100)
+		}
+		users[i] = u
+	}
+	// The first goes through the Service: the password rules, the real argon2id hash, the
+	// audit event. Its hash is then shared by the rest.
+	first, err := sys.svc.CreateUser(ctx, op, backend.NewUser{Username: users[0].Username, DisplayName: users[0].DisplayName,
+		Email: users[0].Email, Password: password, Role: backend.RoleUser, RequireTwoFactor: users[0].TwoFactorRequired})
+	if err != nil {
+		return domainError(err)
+	}
+	hash, err := sys.db.PasswordHash(ctx, first.ID)
+	if err != nil {
+		return err
+	}
+	if err := sys.db.SeedUsers(ctx, users[1:], hash); err != nil {
+		return domainError(err)
+	}
+	if len(users) > 1 {
+		e := &backend.AuditEvent{Action: backend.AuditUserCreated, ActorName: op.User.Username, IP: backend.ClientFrom(ctx).IP,
+			Detail: fmt.Sprintf("user seed: %d more test users, %s to %s, sharing %s's password", len(users)-1, users[1].Username, users[len(users)-1].Username, first.Username)}
+		if err := sys.db.AddAuditEvent(ctx, e); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "Added %d test users, %s to %s.\n", len(users), users[0].Username, users[len(users)-1].Username)
 	return nil
 }
