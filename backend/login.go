@@ -24,12 +24,20 @@ var ErrLoginEnded = Errorf(EUNAUTHORIZED, "Your login has expired. Log in again.
 // get the same error after the same work (one argon2id verification), so the answer tells an
 // attacker nothing. On success the next step is StepVerify (2FA enrolled), StepEnroll (required
 // by an administrator, not enrolled: no way around it), StepChangePassword (an administrator set
-// a temporary password), or StepDone.
+// a temporary password), or StepDone. When too many logins already wait for the password hash
+// it refuses at once with ErrBusy (ETOOMANY), counting nothing.
 func (s *Service) Login(ctx context.Context, username, password string) (*LoginState, error) {
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
 		return nil, Errorf(EINVALID, "Enter your username and password.")
 	}
+	// Admission comes before anything is looked up or counted: a refused login has not
+	// been charged to the account, and the refusal is the same whatever the username.
+	release, err := s.passwords.admit()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	u, err := s.store.FindUserByUsername(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, s.loginUnknown(ctx, username, password)

@@ -27,12 +27,15 @@ func TestParallelWrongPasswords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, func(c *backend.Config) { c.Lockout = tt.policy })
+			const n = 200
+			e := newEnv(t, func(c *backend.Config) {
+				c.Lockout = tt.policy
+				c.Passwords.MaxWaiting = n // all wait their turn: this is about the lockout, TestLoginBusy about the queue
+			})
 			e.createUser(backend.NewUser{Username: "alice"})
 			wrong := e.wrongLoginErr()
 			reads0, verify0 := e.store.hashReads.Load(), e.verify.Load()
 
-			const n = 200
 			errs := make([]error, n)
 			var wg sync.WaitGroup
 			start := make(chan struct{})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"gatehouse/backend"
@@ -40,10 +41,17 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, loginView(p, "", ""))
 }
 
+// busyRetryAfter is the Retry-After, in seconds, of a login refused because the System is busy
+// (backend.ErrBusy): about what the queue it did not join takes to drain.
+const busyRetryAfter = "2"
+
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	st, err := s.svc.Login(r.Context(), username, password)
 	if err != nil {
+		if errors.Is(err, backend.ErrBusy) {
+			w.Header().Set("Retry-After", busyRetryAfter)
+		}
 		s.render(w, r, statusOf(err), loginView(page{Title: "Log in"}, username, s.message(r, err)))
 		return
 	}

@@ -1,0 +1,90 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+	"gatehouse/backend/sqlite"
+)
+
+// TestLoginBusy: a password login refused because the hashing queue is full (backend.ErrBusy)
+// is a 429 with Retry-After and the login page saying so, at once, while the logins admitted
+// before it are still waiting.
+func TestLoginBusy(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	gate := make(chan struct{})
+	var armed atomic.Bool
+	var hashing atomic.Int32
+	svc, err := backend.New(backend.Config{Store: db, SecretKey: make([]byte, backend.SecretKeySize),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1},
+			MaxConcurrent: 1, MaxWaiting: 1,
+			OnVerify: func() { // holds the hashing slot until the gate opens
+				if armed.Load() {
+					hashing.Add(1)
+					<-gate
+				}
+			}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateFirstAdmin(context.Background(), backend.NewUser{Username: "admin", Password: "admin passphrase for tests"}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(Config{Service: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	armed.Store(true)
+
+	type answer struct {
+		status int
+		retry  string
+		body   string
+	}
+	post := func() answer {
+		res, err := http.PostForm(ts.URL+"/login", url.Values{"username": {"admin"}, "password": {"wrong password"}})
+		if err != nil {
+			t.Error(err)
+			return answer{}
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return answer{res.StatusCode, res.Header.Get("Retry-After"), string(b)}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { post() }) // takes the slot and stops in it
+	for hashing.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	answers := make(chan answer, 2)
+	for range 2 { // one waits for the slot, one is refused
+		wg.Go(func() { answers <- post() })
+	}
+	got := <-answers
+	if got.status != http.StatusTooManyRequests || got.retry != busyRetryAfter || !strings.Contains(got.body, "The System is busy; try again in a moment.") {
+		t.Errorf("the answer while the queue is full: status %d, Retry-After %q; want 429, %q and the busy message in the page", got.status, got.retry, busyRetryAfter)
+	}
+	close(gate)
+	wg.Wait()
+	if got := <-answers; got.status != http.StatusUnauthorized || got.retry != "" {
+		t.Errorf("the login that waited: status %d, Retry-After %q; want 401 and none", got.status, got.retry)
+	}
+}
