@@ -82,6 +82,8 @@ func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 	if nu.Role == "" {
 		nu.Role = RoleUser
 	}
+	// Every problem at once, so a form is corrected in one go rather than one field per try.
+	var problems []string
 	for _, err := range []error{
 		CheckUsername(nu.Username),
 		checkDisplayName(nu.DisplayName),
@@ -90,8 +92,11 @@ func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 		CheckNewPassword(nu.Password, nu.Username),
 	} {
 		if err != nil {
-			return nil, err
+			problems = append(problems, ErrorMessage(err))
 		}
+	}
+	if len(problems) > 0 {
+		return nil, Errorf(EINVALID, "%s", strings.Join(problems, " "))
 	}
 	hash, err := s.passwords.hash(ctx, nu.Password)
 	if err != nil {

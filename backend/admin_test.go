@@ -445,3 +445,18 @@ func TestUsersList(t *testing.T) {
 	_, err := e.svc.Users(ctx, e.admin, backend.UserFilter{Status: "Maybe"})
 	wantCode(t, "Users with an unknown status", err, backend.EINVALID)
 }
+
+// TestCreateUserReportsEveryProblem: a form with several bad fields hears about all of them in
+// one answer, not one per submission.
+func TestCreateUserReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, err := e.svc.CreateUser(ctx, e.admin, backend.NewUser{Username: "", Email: "not an address", Password: "short"})
+	wantCode(t, "CreateUser with three bad fields", err, backend.EINVALID)
+	msg := backend.ErrorMessage(err)
+	for _, want := range []string{"Enter a username.", `"not an address" is not an email address.`, "The password must be at least 8 characters long."} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message: got %q, want it to contain %q", msg, want)
+		}
+	}
+}

@@ -90,7 +90,15 @@ func TestAppEnrollment(t *testing.T) {
 		t.Errorf("status before confirming: got %q, want %q", s, backend.StatusNo)
 	}
 	now := e.clock.Now()
-	for _, bad := range []string{totpCode(t, secret, now.Add(5*time.Minute)), "000000", "12345", "abcdef", ""} {
+	// A blank code asks for the code rather than saying it does not match.
+	for _, blank := range []string{"", "   "} {
+		_, err := e.svc.ConfirmAppEnrollment(ctx, id, blank)
+		wantCode(t, fmt.Sprintf("ConfirmAppEnrollment(%q)", blank), err, backend.EINVALID)
+		if got, want := backend.ErrorMessage(err), "Enter the 6-digit code from your app."; got != want {
+			t.Errorf("ConfirmAppEnrollment(%q): got message %q, want %q", blank, got, want)
+		}
+	}
+	for _, bad := range []string{totpCode(t, secret, now.Add(5*time.Minute)), "000000", "12345", "abcdef"} {
 		if bad == totpCode(t, secret, now) {
 			continue
 		}

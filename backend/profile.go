@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strings"
 )
 
 // EnrollmentResult is what completing an enrollment gives: the recovery codes, to show once, and
@@ -32,6 +33,10 @@ func (s *Service) BeginAppEnrollment(ctx context.Context, id *Identity) (*AppEnr
 func (s *Service) ConfirmAppEnrollment(ctx context.Context, id *Identity, code string) (*EnrollmentResult, error) {
 	if err := s.requireRecentPassword(id); err != nil {
 		return nil, err
+	}
+	// A blank code is a form sent too early, not a wrong code: ask for it.
+	if strings.TrimSpace(code) == "" {
+		return nil, Errorf(EINVALID, "Enter the 6-digit code from your app.")
 	}
 	u := id.User
 	sealed, err := s.store.PendingTOTP(ctx, u.ID)
