@@ -182,15 +182,22 @@ func createSession(ctx context.Context, tx *Tx, s *backend.Session) error {
 	return err
 }
 
+const findSessionSQL = `
+	SELECT token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent
+	FROM sessions WHERE token_hash = ?`
+
 // FindSession returns the session with the token hash, expired or not; ENOTFOUND if there is
 // none.
 func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Session, error) {
 	var s backend.Session
 	var created, seen, reauth sql.NullInt64
-	err := db.querier(ctx).QueryRowContext(ctx, `
-		SELECT token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent
-		FROM sessions WHERE token_hash = ?`, tokenHash).
-		Scan(&s.TokenHash, &s.UserID, &created, &seen, &reauth, &s.IP, &s.UserAgent)
+	var row *sql.Row
+	if tx, ok := joined(ctx); ok {
+		row = tx.QueryRowContext(ctx, findSessionSQL, tokenHash)
+	} else {
+		row = db.findSession.QueryRowContext(ctx, tokenHash)
+	}
+	err := row.Scan(&s.TokenHash, &s.UserID, &created, &seen, &reauth, &s.IP, &s.UserAgent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errSessionNotFound
 	} else if err != nil {

@@ -41,8 +41,10 @@ type queryer interface {
 }
 
 // findUserByID reads one user; errUserNotFound if there is none.
+const findUserByIDSQL = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
+
 func findUserByID(ctx context.Context, q queryer, id int64) (*backend.User, error) {
-	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(q.QueryRowContext(ctx, findUserByIDSQL, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound
 	}
@@ -98,7 +100,13 @@ func validMethod(m backend.Method) bool {
 
 // FindUserByID returns the user; ENOTFOUND if there is none.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (*backend.User, error) {
-	u, err := findUserByID(ctx, db.querier(ctx), id)
+	var u *backend.User
+	var err error
+	if tx, ok := joined(ctx); ok {
+		u, err = findUserByID(ctx, tx, id)
+	} else if u, err = scanUser(db.findUser.QueryRowContext(ctx, id)); errors.Is(err, sql.ErrNoRows) {
+		err = errUserNotFound
+	}
 	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
