@@ -117,7 +117,12 @@ func (s *Server) routes() http.Handler {
 		s.errorPage(w, r, http.StatusForbidden, "Request refused",
 			"This form was sent from another site, so the System refused it. Go back to the page and try again.")
 	}))
-	var h http.Handler = cop.Handler(mux)
+	return s.middleware(cop.Handler(mux))
+}
+
+// middleware wraps the cross-origin-protected mux in the rest of the chain: the SMS webhook
+// beside it, security headers, panic recovery, the caller in the context, the request log.
+func (s *Server) middleware(h http.Handler) http.Handler {
 	if s.webhook != nil {
 		// Twilio's webhook is outside cross-origin protection and sessions: Twilio posts from
 		// outside, with no session and no Origin; its signature, checked by the webhook over

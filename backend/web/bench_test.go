@@ -1,0 +1,148 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+	"gatehouse/backend/sqlite"
+)
+
+// TestBenchSessionOverhead is build/bench.sh's session figure (it runs only with
+// GATEHOUSE_BENCH=1): requests per second of the profile page of a signed-in user through the
+// real handler tree, against the same page, the same bytes, through the same middleware, with
+// the session check left out: the identity is looked up once, before the run, and handed to
+// the page's handler. The difference is exactly what signedIn adds to every page: reading the
+// cookie, hashing the token, reading the session and its user (and touching the session once a
+// minute). 64 connections, each with its own session, one request at a time each; the two are
+// measured in alternating rounds so that the machine's load falls on both alike.
+func TestBenchSessionOverhead(t *testing.T) {
+	if os.Getenv("GATEHOUSE_BENCH") == "" {
+		t.Skip("a benchmark: run build/bench.sh (or set GATEHOUSE_BENCH=1)")
+	}
+	const conns, rounds, round = 64, 5, 3 * time.Second
+	ctx := context.Background()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := backend.New(backend.Config{Store: db, SecretKey: make([]byte, backend.SecretKeySize), Logger: logger,
+		// Cheap hashes: only the 64 logins before the run hash a password.
+		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = "bench passphrase 2026"
+	if _, err := svc.CreateFirstAdmin(ctx, backend.NewUser{Username: "admin", Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, svc.Operator(), backend.NewUser{Username: "reader", DisplayName: "Page Reader", Password: password, Role: backend.RoleUser}); err != nil {
+		t.Fatal(err)
+	}
+	tokens := make([]string, conns)
+	for i := range tokens {
+		st, err := svc.Login(ctx, "reader", password)
+		if err != nil || st.Step != backend.StepDone {
+			t.Fatalf("login: %v", err)
+		}
+		tokens[i] = st.SessionToken
+	}
+	id, err := svc.Authenticate(ctx, tokens[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := NewServer(Config{Service: svc, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSession := httptest.NewServer(s)
+	defer withSession.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /profile", func(w http.ResponseWriter, r *http.Request) { s.profilePage(w, r, id) })
+	without := httptest.NewServer(s.middleware(http.NewCrossOriginProtection().Handler(mux)))
+	defer without.Close()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	get := func(base string, i int) ([]byte, error) {
+		req, _ := http.NewRequest("GET", base+"/profile", nil)
+		req.AddCookie(&http.Cookie{Name: s.sessionCk, Value: tokens[i]})
+		res, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err == nil && res.StatusCode != http.StatusOK {
+			err = fmt.Errorf("status %d", res.StatusCode)
+		}
+		return b, err
+	}
+	a, errA := get(withSession.URL, 0)
+	b, errB := get(without.URL, 0)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) || !bytes.Contains(a, []byte("Page Reader")) {
+		t.Fatalf("the two pages differ (%v, %v):\n%s\n---\n%s", errA, errB, a, b)
+	}
+
+	// load runs conns clients against base for d and returns the requests completed and
+	// their latencies.
+	load := func(base string, d time.Duration) (int, []time.Duration) {
+		var mu sync.Mutex
+		var lat []time.Duration
+		var wg sync.WaitGroup
+		deadline := time.Now().Add(d)
+		for i := range conns {
+			wg.Go(func() {
+				var mine []time.Duration
+				for time.Now().Before(deadline) {
+					t0 := time.Now()
+					if _, err := get(base, i); err != nil {
+						t.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(t0))
+				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return len(lat), lat
+	}
+	load(withSession.URL, time.Second) // warm up: connections, caches
+	load(without.URL, time.Second)
+	var ratios []float64
+	var latA, latB []time.Duration
+	var nA, nB int
+	for range rounds {
+		n1, l1 := load(withSession.URL, round)
+		n2, l2 := load(without.URL, round)
+		ratios = append(ratios, float64(n1)/float64(n2))
+		nA, nB = nA+n1, nB+n2
+		latA, latB = append(latA, l1...), append(latB, l2...)
+	}
+	slices.Sort(ratios)
+	secs := (rounds * round).Seconds()
+	q := func(d []time.Duration, p int) time.Duration {
+		slices.Sort(d)
+		return d[min(len(d)-1, len(d)*p/100)].Round(10 * time.Microsecond)
+	}
+	fmt.Printf("BENCH|%s|%s|%s|%s\n", "Session overhead: the profile page (signed in) vs the same page without the session check, 64 connections",
+		fmt.Sprintf("%.0f/s = **%.2f** × %.0f/s; p50/p99 %v/%v vs %v/%v", float64(nA)/secs, ratios[len(ratios)/2], float64(nB)/secs,
+			q(latA, 50), q(latA, 99), q(latB, 50), q(latB, 99)),
+		"≥ 0.70", fmt.Sprintf("median of %d alternating %v rounds (ratios %.2f–%.2f); %d-byte page; load generator in the same process", rounds, round, ratios[0], ratios[len(ratios)-1], len(a)))
+}
