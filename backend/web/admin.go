@@ -248,14 +248,26 @@ var twoFactorActions = []twoFactorAction{
 		Slug: "reset-two-factor", Label: "Reset Two-Factor", Notice: "reset",
 		Explain: func(u *backend.User) string {
 			if u.TwoFactorRequired {
-				return fmt.Sprintf("The app and recovery codes of %s will be removed. Two-Factor Authentication stays required: they will enroll again upon log in. Their sessions end now.", u.Name())
+				return fmt.Sprintf("%s of %s will be removed. Two-Factor Authentication stays required: they will enroll again upon log in. Their sessions end now.", setupText(u.Method), u.Name())
 			}
-			return fmt.Sprintf("The app and recovery codes of %s will be removed, and Two-Factor Authentication will be off. Their sessions end now.", u.Name())
+			return fmt.Sprintf("%s of %s will be removed, and Two-Factor Authentication will be off. Their sessions end now.", setupText(u.Method), u.Name())
 		},
 		Do: func(s *backend.Service, r *http.Request, id *backend.Identity, uid int64) (*backend.User, error) {
 			return s.ResetTwoFactor(r.Context(), id, uid)
 		},
 	},
+}
+
+// setupText names what a user's Two-Factor setup consists of, by method, for the sentences that
+// say it will be removed.
+func setupText(m backend.Method) string {
+	switch m {
+	case backend.MethodSMS:
+		return "The phone number and recovery codes"
+	case backend.MethodApp:
+		return "The authenticator app and recovery codes"
+	}
+	return "The Two-Factor setup and recovery codes"
 }
 
 // offered reports whether the edit page offers action a for u.

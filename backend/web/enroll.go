@@ -189,7 +189,7 @@ func codesText(sh codeSheet) string {
 	for _, c := range sh.Codes {
 		fmt.Fprintf(&b, "%s\r\n", c)
 	}
-	b.WriteString("\r\nEach code works once, in place of a code from your app.\r\nKeep this file somewhere safe.\r\n")
+	b.WriteString("\r\nEach code works once, in place of a code from your app or text message.\r\nKeep this file somewhere safe.\r\n")
 	return b.String()
 }
 

@@ -310,6 +310,10 @@ func (c *client) enrollFromProfile() (key string, codes []string) {
 	page := c.follow(r)
 	page.wantBody(t, "Install an authenticator app", "Scan the QR code", "Authentication code", "Enable Two-Factor", "data:image/png;base64,")
 	key = appKey(t, page.body)
+	// "Enable Two-Factor" with no code asks for it, and the QR code stays.
+	blank := c.post("/profile/two-factor/app/confirm", url.Values{"code": {" "}})
+	blank.wantStatus(t, http.StatusBadRequest)
+	blank.wantBody(t, "Enter the 6-digit code from your app.", "Scan the QR code")
 	c.post("/profile/two-factor/app/confirm", url.Values{"code": {c.e.code(key)}}).wantRedirect(t, "/recovery-codes")
 	sheet := c.get("/recovery-codes")
 	sheet.wantStatus(t, http.StatusOK)

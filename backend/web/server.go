@@ -184,7 +184,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if link != "" {
 		// The link is a credential: it goes to the terminal only, never to the log.
 		s.log.Info("no administrator yet: a one-time link to create the first one is printed on standard output", "valid_for", setupLinkTTL.String())
-		fmt.Fprintf(os.Stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n(Or run: gatehouse user create --admin)\n", link)
+		fmt.Fprintf(os.Stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\nOr run, with your own username and password:\n\n    %s\n", link, firstAdminCommand)
 	}
 
 	go purgeExpired(ctx, cfg.Service, s.log)
@@ -210,6 +210,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	return nil
 }
+
+// firstAdminCommand creates the first administrator from the command line, complete so that it
+// works as typed once NAME and PASSWORD are filled in. The password goes on standard input
+// (printf is a shell builtin), never as an argument of gatehouse, so the process list never shows it.
+const firstAdminCommand = `printf '%s\n' 'PASSWORD' | gatehouse user create --username NAME --admin --password-stdin`
 
 // purgeExpired deletes dead sessions and login attempts every purgeEvery until ctx ends, so the
 // tables stay the size of the live ones.

@@ -14,7 +14,7 @@ type firstAdminForm struct {
 func (s *Server) setupGone(w http.ResponseWriter, r *http.Request) {
 	s.errorPage(w, r, http.StatusNotFound, "Link not valid",
 		"This setup link is not valid: it was used already, has expired (links last 1 hour), or was replaced by a newer one. "+
-			"Restart the server for a new link, or run: gatehouse user create --admin")
+			"Restart the server for a new link, or run, with your own username and password: "+firstAdminCommand)
 }
 
 func (s *Server) firstAdminPage(w http.ResponseWriter, r *http.Request) {

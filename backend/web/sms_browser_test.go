@@ -85,6 +85,11 @@ func TestBrowserSMSThroughTheSandbox(t *testing.T) {
 	phone.open("/sms-sandbox")
 	phone.waitHeading("SMS sandbox")
 	phone.wantText("No text messages yet", "Text the System")
+	// The webhook line under the form clears the "Send text" button (it once overlapped it).
+	if gap := phone.eval(`String(document.querySelector(".sandbox-webhook").getBoundingClientRect().top - document.querySelector(".sandbox form button[type=submit]").getBoundingClientRect().bottom)`); strings.HasPrefix(gap, "-") {
+		t.Errorf("sandbox: the Webhook line overlaps the Send text button by %spx", strings.TrimPrefix(gap, "-"))
+	}
+	shoot(t, phone, "sandbox-empty")
 	phone.fill("From (your phone number)", "(650) 253-0067")
 	phone.fill("Message", strings.ToLower(code))
 	phone.click("Send text")

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -376,4 +377,45 @@ func TestSMSSandboxPage(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	c.do(req).wantStatus(t, http.StatusForbidden)
+}
+
+// TestAdminSeesSMSUserByMethod: what an administrator sees of a user enrolled with SMS is worded
+// for SMS and shows the phone as the profile does; the audit log speaks plain words.
+func TestAdminSeesSMSUserByMethod(t *testing.T) {
+	e := newEnv(t, withSMS)
+	e.user("admin", backend.RoleAdmin, false)
+	alice := e.user("alice", backend.RoleUser, true)
+	c := e.client()
+	c.login("alice", testPassword).wantRedirect(t, "/login/enroll")
+	codes := c.enrollBySMS("/login/enroll", testPhone)
+	if len(codes) != 5 {
+		t.Fatalf("got %d recovery codes, want 5", len(codes))
+	}
+	sheet := c.get("/recovery-codes")
+	sheet.wantBody(t, "instead of a code from your app or text message")
+	if dl := c.post("/recovery-codes/download", nil); !strings.Contains(dl.body, "in place of a code from your app or text message") {
+		t.Errorf("download: got %q, want it to mention text messages", dl.body)
+	}
+	c.post("/recovery-codes/done", nil)
+	// Enrolled and required: "Setup Two-Factor" still moves to another phone or to the app.
+	c.get("/profile").wantBody(t, `href="/profile/two-factor"`, ">Setup Two-Factor<", "move to a new phone or switch between app and SMS")
+
+	a := e.client()
+	a.signIn("admin")
+	user := a.get(fmt.Sprintf("/admin/users/%d", alice.ID))
+	user.wantBody(t, `<dd id="sms-phone">`+testPhoneShown+`</dd>`)
+	if strings.Contains(user.body, testPhone) {
+		t.Errorf("the user page shows the phone as %s, want %s", testPhone, testPhoneShown)
+	}
+	edit := a.get(fmt.Sprintf("/admin/users/%d/edit", alice.ID))
+	edit.wantBody(t, "The phone number and recovery codes of Alice Example will be removed.")
+	if strings.Contains(edit.body, "The app and recovery codes") || strings.Contains(edit.body, "The authenticator app and recovery codes") {
+		t.Error("the Reset Two-Factor pop-up of an SMS user speaks of an app")
+	}
+	a.get("/admin/users?status=enabled").wantBody(t, "1 user · page 1 of 1")
+	audit := a.get("/admin/audit")
+	audit.wantBody(t, backend.AuditActionText(backend.AuditTwoFactorEnrolled), backend.AuditActionText(backend.AuditSMSReceived))
+	if strings.Contains(audit.body, ">"+backend.AuditTwoFactorEnrolled+"<") {
+		t.Errorf("the audit log shows the identifier %s", backend.AuditTwoFactorEnrolled)
+	}
 }
