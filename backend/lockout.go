@@ -40,8 +40,20 @@ func (p LockoutPolicy) delay(count int) time.Duration {
 	return min(d, p.MaxDelay)
 }
 
-// errThrottled is returned by chargeAttempt when the account may not try now.
-var errThrottled = Errorf(ETOOMANY, "Too many failed attempts. Wait a little and try again.")
+// errLocked is returned by chargeAttempt while the account is locked. The password step answers
+// a locked account as it answers a wrong password (errBadLogin).
+var errLocked = Errorf(ETOOMANY, "Too many failed attempts. Try again later.")
+
+// throttled is returned by chargeAttempt while the account must wait after a failure. Unknown
+// usernames wait alike, so saying so reveals nothing, and the person who mistyped learns why a
+// right password was not taken and how long to wait.
+func throttled(wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	if secs == 1 {
+		return Errorf(ETOOMANY, "Too many failed attempts. Try again in 1 second.")
+	}
+	return Errorf(ETOOMANY, "Too many failed attempts. Try again in %d seconds.", secs)
+}
 
 // chargeAttempt counts an attempt as a failure BEFORE the secret is checked, in one write
 // transaction, and refuses it if the account is locked or must wait (see delayNext). Charging
@@ -73,8 +85,10 @@ func (s *Service) unknownCounter(username string) counter {
 
 func (s *Service) charge(ctx context.Context, update counter) (lastTry bool, err error) {
 	err = update(ctx, func(f *Failures, now time.Time) error {
-		if now.Before(f.LockedUntil) || now.Before(f.NextTryAt) {
-			return errThrottled
+		if now.Before(f.LockedUntil) {
+			return errLocked
+		} else if now.Before(f.NextTryAt) {
+			return throttled(f.NextTryAt.Sub(now))
 		}
 		if !f.LockedUntil.IsZero() { // a lock that has run out starts a fresh count
 			*f = Failures{}

@@ -49,7 +49,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 	if ErrorCode(err) == ETOOMANY {
 		s.passwords.verify(ctx, "", password)
 		s.audit(ctx, AuditLoginThrottled, nil, u, "")
-		return nil, errBadLogin
+		return nil, passwordRefusal(err)
 	} else if err != nil {
 		return nil, internal("charge attempt", err)
 	}
@@ -72,7 +72,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 		}
 		// The counter is reset only when the whole login succeeds: a correct password alone
 		// must not buy an attacker a fresh set of second-factor guesses.
-		st, err := s.next(ctx, u, nil, ClientFrom(ctx))
+		st, err := s.next(ctx, u, nil, "password", ClientFrom(ctx))
 		if err == nil && lastTry && st.Step != StepDone {
 			// This attempt locked the account, and the login is not complete: the lock stands.
 			s.audit(ctx, AuditAccountLocked, nil, u, "too many attempts; the password was right, a second step is due")
@@ -110,7 +110,7 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 	s.passwords.verify(ctx, "", password)
 	if ErrorCode(err) == ETOOMANY {
 		s.audit(ctx, AuditLoginThrottled, nil, target, "unknown username")
-		return errBadLogin
+		return passwordRefusal(err)
 	} else if err != nil {
 		return internal("charge attempt", err)
 	}
@@ -127,6 +127,15 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 	return errBadLogin
 }
 
+// passwordRefusal is the password step's answer to a refused charge: a locked account is
+// answered like a wrong password, a wait is said with its length.
+func passwordRefusal(err error) error {
+	if err == errLocked {
+		return errBadLogin
+	}
+	return err
+}
+
 // failed records a failed guess, and the lock it caused if it was the last one allowed, and
 // makes the account wait before the next one.
 func (s *Service) failed(ctx context.Context, action string, u *User, detail string, lastTry bool) {
@@ -140,8 +149,9 @@ func (s *Service) failed(ctx context.Context, action string, u *User, detail str
 }
 
 // next moves a login whose current step (password, or attempt's step) is satisfied to its next
-// step, replacing the attempt under a new token, or signing the user in.
-func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, c Client) (*LoginState, error) {
+// step, replacing the attempt under a new token, or signing the user in. how says what
+// satisfied the step, for the audit log.
+func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how string, c Client) (*LoginState, error) {
 	step := StepDone
 	switch {
 	case attempt == nil && u.Enrolled():
@@ -153,7 +163,7 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, c Cl
 	}
 	now := s.now()
 	if step == StepDone {
-		return s.signIn(ctx, u, attempt, c)
+		return s.signIn(ctx, u, attempt, how, c)
 	}
 	token, hash := newToken()
 	a := &LoginAttempt{TokenHash: hash, UserID: u.ID, Step: step, CreatedAt: now, ExpiresAt: now.Add(s.attemptTTL), IP: c.IP}
@@ -173,7 +183,7 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, c Cl
 }
 
 // signIn ends the attempt (if any) and creates a session under a new token, once.
-func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, c Client) (*LoginState, error) {
+func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, how string, c Client) (*LoginState, error) {
 	now := s.now()
 	token, hash := newToken()
 	sess := &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now, IP: c.IP, UserAgent: c.UserAgent}
@@ -192,7 +202,7 @@ func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, c 
 	if err := s.resetFailures(ctx, u.ID); err != nil {
 		return nil, internal("reset failures", err)
 	}
-	s.audit(ctx, AuditLoginSuccess, u, u, describeLogin(u.Method))
+	s.audit(ctx, AuditLoginSuccess, u, u, how)
 	return &LoginState{Step: StepDone, User: u, SessionToken: token, ExpiresAt: now.Add(s.absoluteTimeout)}, nil
 }
 
@@ -287,16 +297,9 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 			left, _ := s.recoveryCodesLeft(ctx, u.ID)
 			s.audit(ctx, AuditRecoveryCodeUsed, u, u, pluralCodes(left)+" left")
 		}
-		st, err := s.next(ctx, u, a, ClientFrom(ctx))
+		st, err := s.next(ctx, u, a, "password and "+describeMethod(method), ClientFrom(ctx))
 		return st, nil, err
 	})
-}
-
-func describeLogin(m Method) string {
-	if m == MethodNone {
-		return "password only"
-	}
-	return "password and " + describeMethod(m)
 }
 
 func describeMethod(m Method) string {
@@ -317,11 +320,22 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPa
 	if err != nil {
 		return nil, err
 	}
+	// The temporary password was told to someone else (it came from an administrator): keeping
+	// it would defeat the point.
+	hash, err := s.store.PasswordHash(ctx, u.ID)
+	if err != nil {
+		return nil, internal("password hash", err)
+	}
+	if same, err := s.passwords.verify(ctx, hash, newPassword); err != nil {
+		return nil, internal("verify password", err)
+	} else if same {
+		return nil, Errorf(EINVALID, "Choose a new password, not the temporary one you were given.")
+	}
 	if err := s.setOwnPassword(ctx, u, newPassword, nil); err != nil {
 		return nil, err
 	}
 	u.MustChangePassword = false
-	st, err := s.next(ctx, u, a, ClientFrom(ctx))
+	st, err := s.next(ctx, u, a, "new password in place of a temporary one", ClientFrom(ctx))
 	if err != nil {
 		return nil, err
 	}

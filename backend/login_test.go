@@ -1,6 +1,7 @@
 package backend_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -386,4 +387,46 @@ func TestOtherLoginsEndWithTemporaryPassword(t *testing.T) {
 	}
 	e.login("bob", "bob's own password", backend.StepDone)
 	e.identity(done.SessionToken)
+}
+
+// TestLoginAuditSaysHow: the audit log records the factor that completed each login.
+func TestLoginAuditSaysHow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, app := e.enrolledUser("alice")
+	e.createUser(backend.NewUser{Username: "bob"})
+	e.clock.Advance(time.Minute)
+
+	e.signIn("bob", goodPassword)
+	st := e.login("alice", goodPassword, backend.StepVerify)
+	if _, err := e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, app.codes[0]); err != nil {
+		t.Fatal(err)
+	}
+	st = e.login("alice", goodPassword, backend.StepVerify)
+	if _, err := e.svc.VerifyTOTP(ctx, st.AttemptToken, totpCode(t, app.secret, e.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range e.auditEvents(backend.AuditLoginSuccess) {
+		got = append(got, ev.TargetName+": "+ev.Detail)
+	}
+	// Newest first.
+	want := []string{"alice: password and authenticator app code", "alice: password and recovery code", "bob: password"}
+	if len(got) < 3 || !slices.Equal(got[:3], want) {
+		t.Errorf("login.success details: got %q, want %q first", got, want)
+	}
+}
+
+// TestTemporaryPasswordMustChange: the new password chosen at the change_password step may not
+// be the temporary one an administrator gave out.
+func TestTemporaryPasswordMustChange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createUser(backend.NewUser{Username: "alice", MustChangePassword: true})
+	st := e.login("alice", goodPassword, backend.StepChangePassword)
+	_, err := e.svc.ChangeExpiredPassword(ctx, st.AttemptToken, goodPassword)
+	wantCode(t, "the temporary password again", err, backend.EINVALID)
+	if _, err := e.svc.ChangeExpiredPassword(ctx, st.AttemptToken, "a password of my own"); err != nil {
+		t.Errorf("a new password: got %v, want signed in", err)
+	}
 }

@@ -73,7 +73,7 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 		u.Method, u.SMSPhone = e.Method, e.SMSPhone
 		s.audit(ctx, AuditTwoFactorEnrolled, &u, &u, string(e.Method))
 		if id.attempt != nil {
-			login, err := s.next(ctx, &u, id.attempt, ClientFrom(ctx))
+			login, err := s.next(ctx, &u, id.attempt, "password, then Two-Factor setup: "+describeMethod(e.Method), ClientFrom(ctx))
 			res.Login = login
 			return err
 		}
