@@ -690,6 +690,12 @@ func (f NewUserForm) newUser() backend.NewUser {
 	}
 }
 
+// CheckNewUser reports every problem of a new-user form at once (EINVALID), creating nothing:
+// the screen calls it when a check of its own fails first, to report everything together.
+func (a *App) CheckNewUser(f NewUserForm) error {
+	return backend.CheckNewUser(f.newUser())
+}
+
 // CreateUser adds a user. Administrators only.
 func (a *App) CreateUser(f NewUserForm) (*UserView, error) {
 	id, err := a.signedIn()
@@ -807,6 +813,7 @@ type AuditEventView struct {
 	ID     int64  `json:"id"`
 	At     string `json:"at"`
 	Action string `json:"action"`
+	Text   string `json:"text"` // the action in plain words (backend.AuditActionText)
 	Actor  string `json:"actor"`
 	Target string `json:"target"`
 	Detail string `json:"detail"`
@@ -836,7 +843,7 @@ func (a *App) AuditLog(q AuditQuery) (*AuditLogView, error) {
 	v := &AuditLogView{Events: []AuditEventView{}, Total: p.Total, Offset: p.Offset, Limit: p.Limit}
 	for _, e := range p.Events {
 		v.Events = append(v.Events, AuditEventView{
-			ID: e.ID, At: timeString(e.At), Action: e.Action, Actor: e.ActorName, Target: e.TargetName,
+			ID: e.ID, At: timeString(e.At), Action: e.Action, Text: backend.AuditActionText(e.Action), Actor: e.ActorName, Target: e.TargetName,
 			Detail: e.Detail, IP: e.IP,
 		})
 	}

@@ -197,6 +197,19 @@ func TestFirstAdmin(t *testing.T) {
 	if need, err := a.NeedsFirstAdmin(); err != nil || !need {
 		t.Fatalf("NeedsFirstAdmin on an empty store = %v, %v; want true", need, err)
 	}
+	// CheckNewUser names every bad field at once and creates nothing.
+	v := wantCode(t, a, a.CheckNewUser(NewUserForm{Email: "nope", Password: "short", Role: "admin"}), backend.EINVALID)
+	for _, want := range []string{"Enter a username.", "is not an email address.", "at least 8 characters"} {
+		if !strings.Contains(v.Message, want) {
+			t.Errorf("CheckNewUser: got %q, want it to contain %q", v.Message, want)
+		}
+	}
+	if err := a.CheckNewUser(NewUserForm{Username: "root", Password: adminPassword, Role: "admin"}); err != nil {
+		t.Errorf("CheckNewUser of a good form: %v", err)
+	}
+	if need, _ := a.NeedsFirstAdmin(); !need {
+		t.Error("CheckNewUser created an administrator")
+	}
 	_, err := a.Login("root", adminPassword)
 	if v := wantCode(t, a, err, backend.EUNAUTHORIZED); !v.SignedOut {
 		t.Errorf("failed login: signedOut false, want true")
@@ -836,6 +849,9 @@ func TestAdminActions(t *testing.T) {
 			t.Errorf("event %+v: want actor root and a time", ev)
 		}
 		actions = append(actions, ev.Action)
+		if ev.Text != backend.AuditActionText(ev.Action) || ev.Text == ev.Action {
+			t.Errorf("event %s: text %q, want the plain words %q", ev.Action, ev.Text, backend.AuditActionText(ev.Action))
+		}
 	}
 	for _, a := range []string{backend.AuditUserCreated, backend.AuditRequireTwoFactor, backend.AuditResetTwoFactor, backend.AuditDisableTwoFactor, backend.AuditUserUpdated, backend.AuditPasswordSet} {
 		if !slices.Contains(actions, a) {
@@ -1054,6 +1070,12 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.wait("#first-admin")
 	b.shot("01-login-new-installation")
 	b.click("#first-admin")
+	// Sent empty with differing passwords: every problem at once, not one per try.
+	b.fill("input[name=password]", "short")
+	b.submit("form")
+	b.waitText(".alert-error", "The passwords do not match. Enter a username.")
+	b.waitText(".alert-error", "at least 8 characters")
+	b.shot("02a-first-admin-problems")
 	b.fill("input[name=username]", "root")
 	b.fill("input[name=displayName]", "Ada Admin")
 	b.fill("input[name=password]", adminPassword)
@@ -1133,6 +1155,9 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.click("#codes-saved")
 	b.click("#codes-continue")
 	b.waitText("#app .badge", "Enabled")
+	// Enrolled: "Setup Two-Factor" stays, to move to a new phone or switch methods.
+	b.wait("#setup-two-factor")
+	b.waitText("#setup-again-help", "move to a new phone or switch between app and SMS")
 	b.shot("11-profile-enabled")
 	b.logout()
 
@@ -1157,7 +1182,7 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.click(`#users-table tr[data-username="bob"]`)
 	b.click("#edit-user")
 	b.click("#reset-two-factor")
-	b.wait(".modal")
+	b.waitText(".modal", "The authenticator app and recovery codes of Bob")
 	b.shot("14-reset-dialog")
 	b.submit(".modal")
 	b.waitText("#status-bar", "reset")
@@ -1174,7 +1199,13 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.waitText("#status-bar", "require Two-Factor Authentication")
 	b.waitText("#two-factor-status", "Pending setup on next login")
 	b.eval(`document.querySelector(".tab-menu .menu button:nth-child(2)").click(); true`)
-	b.wait("#audit-table")
+	b.waitText("#audit-table", backend.AuditActionText(backend.AuditResetTwoFactor))
+	if got := b.text("#audit-table"); strings.Contains(got, backend.AuditResetTwoFactor) {
+		t.Errorf("the audit log shows the identifier %s", backend.AuditResetTwoFactor)
+	}
+	if got := b.text(".pager"); !strings.Contains(got, " events") {
+		t.Errorf("audit pager %q", got)
+	}
 	b.shot("16-audit-log")
 }
 

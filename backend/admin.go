@@ -75,14 +75,26 @@ func (s *Service) CreateUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 	return s.createUser(ctx, id, nu)
 }
 
-func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*User, error) {
+// CheckNewUser reports what is wrong with a new account as CreateUser would, without creating
+// it: EINVALID naming every bad field at once, so a form is corrected in one go rather than one
+// field per try. A front end that checks something of its own first (two passwords that differ)
+// calls it to report the rest with it. It does not look up whether the username is taken.
+func CheckNewUser(nu NewUser) error {
+	return checkNewUser(tidyNewUser(nu))
+}
+
+// tidyNewUser trims what was typed and fills in the default role.
+func tidyNewUser(nu NewUser) NewUser {
 	nu.Username = strings.TrimSpace(nu.Username)
 	nu.DisplayName = strings.TrimSpace(nu.DisplayName)
 	nu.Email = strings.TrimSpace(nu.Email)
 	if nu.Role == "" {
 		nu.Role = RoleUser
 	}
-	// Every problem at once, so a form is corrected in one go rather than one field per try.
+	return nu
+}
+
+func checkNewUser(nu NewUser) error {
 	var problems []string
 	for _, err := range []error{
 		CheckUsername(nu.Username),
@@ -96,7 +108,15 @@ func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 		}
 	}
 	if len(problems) > 0 {
-		return nil, Errorf(EINVALID, "%s", strings.Join(problems, " "))
+		return Errorf(EINVALID, "%s", strings.Join(problems, " "))
+	}
+	return nil
+}
+
+func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*User, error) {
+	nu = tidyNewUser(nu)
+	if err := checkNewUser(nu); err != nil {
+		return nil, err
 	}
 	hash, err := s.passwords.hash(ctx, nu.Password)
 	if err != nil {

@@ -454,6 +454,9 @@ func TestCreateUserReportsEveryProblem(t *testing.T) {
 	_, err := e.svc.CreateUser(ctx, e.admin, backend.NewUser{Username: "", Email: "not an address", Password: "short"})
 	wantCode(t, "CreateUser with three bad fields", err, backend.EINVALID)
 	msg := backend.ErrorMessage(err)
+	if check := backend.CheckNewUser(backend.NewUser{Username: " ", Email: "not an address", Password: "short"}); backend.ErrorMessage(check) != msg {
+		t.Errorf("CheckNewUser: got %v, want the message of CreateUser %q", check, msg)
+	}
 	for _, want := range []string{"Enter a username.", `"not an address" is not an email address.`, "The password must be at least 8 characters long."} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message: got %q, want it to contain %q", msg, want)

@@ -194,3 +194,8 @@ export function statusBadge(status: string): HTMLElement {
     status === "Enabled" ? "badge-enabled" : status === "Pending setup on next login" ? "badge-pending" : "badge-no";
   return h("span", { class: `badge ${cls}` }, status);
 }
+
+/** plural counts a noun: "1 user", "2 users" (the web's plural in admin.templ). */
+export function plural(n: number, noun: string): string {
+  return n === 1 ? `1 ${noun}` : `${n} ${noun}s`;
+}

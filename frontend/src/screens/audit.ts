@@ -2,28 +2,7 @@
 import { App, main } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { report } from "../nav";
-import { formatTime, h } from "../ui";
-
-// What each action reads as (backend/audit.go lists them).
-const labels: Record<string, string> = {
-  "login.success": "Logged in",
-  "login.failure": "Failed login",
-  "login.throttled": "Login refused (too many attempts)",
-  "account.locked": "Account locked",
-  "login.2fa_failure": "Wrong Two-Factor code",
-  "login.recovery_code": "Used a recovery code",
-  logout: "Logged out",
-  "2fa.enrolled": "Set up Two-Factor",
-  "2fa.disabled": "Turned off Two-Factor",
-  "2fa.recovery_regenerated": "Regenerated recovery codes",
-  "password.changed": "Changed password",
-  "admin.user_created": "Created user",
-  "admin.user_updated": "Edited user",
-  "admin.password_set": "Set password",
-  "admin.2fa_required": "Required Two-Factor",
-  "admin.2fa_disabled": "Disabled Two-Factor",
-  "admin.2fa_reset": "Reset Two-Factor",
-};
+import { formatTime, h, plural } from "../ui";
 
 const filters: [string, string][] = [
   ["", "All events"],
@@ -77,7 +56,7 @@ function table(page: main.AuditLogView): HTMLElement {
           "tr",
           null,
           h("td", { class: "nowrap" }, formatTime(e.at)),
-          h("td", null, labels[e.action] ?? e.action),
+          h("td", { title: e.action }, e.text),
           h("td", null, e.actor || "—"),
           h("td", null, e.target || "—"),
           h("td", { class: "muted" }, e.detail),
@@ -93,7 +72,7 @@ function pager(page: main.AuditLogView, refresh: () => Promise<void>): HTMLEleme
   return h(
     "div",
     { class: "pager" },
-    h("span", { class: "muted" }, `${page.total === 0 ? 0 : page.offset + 1}–${last} of ${page.total} events`),
+    h("span", { class: "muted" }, `${page.total === 0 ? 0 : page.offset + 1}–${last} of ${plural(page.total, "event")}`),
     h(
       "div",
       null,

@@ -1,5 +1,5 @@
 // Login: the password step. With no administrator yet, it offers to create the first one.
-import { App } from "../api";
+import { App, toAppError } from "../api";
 import { authPage } from "../layout";
 import { afterLogin, go, report, Route } from "../nav";
 import { field, h, input, MessageBox, onSubmit } from "../ui";
@@ -65,9 +65,10 @@ export function renderFirstAdmin(): void {
   const email = input("email", { type: "email", autocomplete: "email" });
   const password = input("password", { type: "password", autocomplete: "new-password", required: true });
   const confirm = input("confirm", { type: "password", autocomplete: "new-password", required: true });
+  // novalidate: the window would name one missing field per try; CheckNewUser names them all.
   const form = h(
     "form",
-    { class: "form" },
+    { class: "form", novalidate: true },
     field("Username", username),
     field("Full name", name),
     field("Email", email),
@@ -82,20 +83,26 @@ export function renderFirstAdmin(): void {
   );
   onSubmit(form, async () => {
     msg.clear();
+    const admin = {
+      username: username.value,
+      displayName: name.value,
+      email: email.value,
+      password: password.value,
+      role: "admin",
+      requireTwoFactor: false,
+      mustChangePassword: false,
+    };
     if (password.value !== confirm.value) {
-      msg.error("The passwords do not match.");
+      // Said with whatever else is wrong, so the form is corrected in one go.
+      const rest = await App.CheckNewUser(admin).then(
+        () => "",
+        (e: unknown) => " " + toAppError(e).message,
+      );
+      msg.error("The passwords do not match." + rest);
       return;
     }
     try {
-      await App.CreateFirstAdmin({
-        username: username.value,
-        displayName: name.value,
-        email: email.value,
-        password: password.value,
-        role: "admin",
-        requireTwoFactor: false,
-        mustChangePassword: false,
-      });
+      await App.CreateFirstAdmin(admin);
       go({ name: "login", notice: `Administrator ${username.value.trim()} created. Log in with the new account.` });
     } catch (e) {
       report(e, msg);

@@ -19,7 +19,8 @@ export async function render(): Promise<void> {
 
     const form = h(
       "form",
-      { class: "form form-wide", id: "new-user-form" },
+      // novalidate: the window would name one missing field per try; the backend names them all.
+      { class: "form form-wide", id: "new-user-form", novalidate: true },
       msg.el,
       h("div", { class: "grid-2 tight" }, field("Username", username), field("Full name", name)),
       h("div", { class: "grid-2 tight" }, field("Email", email), field("Role", role)),

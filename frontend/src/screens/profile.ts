@@ -43,10 +43,16 @@ function twoFactorCard(p: main.ProfileView, msg: MessageBox): HTMLElement {
   }
   if (u.twoFactorRequired) rows.push(["Required", "Yes, by your administrator"]);
 
-  const actions: HTMLElement[] = [];
-  if (!enabled) {
-    actions.push(h("button", { type: "button", class: "btn btn-primary", id: "setup-two-factor", onclick: () => go({ name: "enroll", forced: false }) }, "Setup Two-Factor"));
-  } else {
+  // "Setup Two-Factor" stays once enrolled: setting it up again is how to move to a new phone or
+  // switch methods, and the current setup holds until the new one is confirmed.
+  const actions: HTMLElement[] = [
+    h(
+      "button",
+      { type: "button", class: "btn btn-primary", id: "setup-two-factor", "aria-describedby": enabled ? "setup-again-help" : null, onclick: () => go({ name: "enroll", forced: false }) },
+      "Setup Two-Factor",
+    ),
+  ];
+  if (enabled) {
     actions.push(h("button", { type: "button", class: "btn btn-secondary", id: "regenerate-codes", onclick: () => regenerate(msg) }, "Regenerate recovery codes"));
     if (!u.twoFactorRequired) {
       actions.push(h("button", { type: "button", class: "btn btn-danger-outline", onclick: () => turnOff(msg) }, "Turn off Two-Factor"));
@@ -57,6 +63,9 @@ function twoFactorCard(p: main.ProfileView, msg: MessageBox): HTMLElement {
     dl(rows),
     !enabled ? h("p", { class: "muted" }, "Protect your account with a code from your phone in addition to your password.") : null,
     h("div", { class: "card-actions" }, actions),
+    enabled
+      ? h("p", { class: "muted card-note", id: "setup-again-help" }, "Set it up again to move to a new phone or switch between app and SMS; your current setup stays until the new one is confirmed.")
+      : null,
   );
 }
 

@@ -167,13 +167,25 @@ function resetTwoFactor(u: main.UserView, msg: MessageBox) {
   const again = u.twoFactorRequired ? " They will set it up again at their next login." : "";
   return confirmChange(
     "Reset Two-Factor",
-    `${u.name}'s authenticator app, phone and recovery codes will be removed, for example after a lost phone.${again} They will be logged out.`,
+    `${setupText(u.method)} of ${u.name} will be removed, for example after a lost phone.${again} They will be logged out.`,
     "Reset Two-Factor",
     "btn-danger",
     () => App.ResetTwoFactor(u.id),
     (v) => `Two-Factor Authentication was reset for ${v.name}. Status: ${v.twoFactorStatus}.`,
     msg,
   );
+}
+
+/** setupText names what a user's Two-Factor setup consists of, by method (as the web says it). */
+function setupText(method: string): string {
+  switch (method) {
+    case "sms":
+      return "The phone number and recovery codes";
+    case "app":
+      return "The authenticator app and recovery codes";
+    default:
+      return "The Two-Factor setup and recovery codes";
+  }
 }
 
 async function setPassword(u: main.UserView, msg: MessageBox) {

@@ -3,7 +3,7 @@
 import { App, main } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { go, report, Route } from "../nav";
-import { h, statusBadge } from "../ui";
+import { h, plural, statusBadge } from "../ui";
 
 const statuses = ["No", "Pending setup on next login", "Enabled"];
 const pageSize = 25;
@@ -148,7 +148,7 @@ function pager(page: main.UserListView, refresh: () => Promise<void>): HTMLEleme
   return h(
     "div",
     { class: "pager" },
-    h("span", { class: "muted" }, `${first}–${last} of ${page.total} users`),
+    h("span", { class: "muted" }, `${first}–${last} of ${plural(page.total, "user")}`),
     h(
       "div",
       null,

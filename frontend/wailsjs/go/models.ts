@@ -24,6 +24,7 @@ export namespace main {
 	    id: number;
 	    at: string;
 	    action: string;
+	    text: string;
 	    actor: string;
 	    target: string;
 	    detail: string;
@@ -38,6 +39,7 @@ export namespace main {
 	        this.id = source["id"];
 	        this.at = source["at"];
 	        this.action = source["action"];
+	        this.text = source["text"];
 	        this.actor = source["actor"];
 	        this.target = source["target"];
 	        this.detail = source["detail"];

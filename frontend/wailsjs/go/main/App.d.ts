@@ -14,6 +14,8 @@ export function ChangeExpiredPassword(arg1:string):Promise<main.LoginView>;
 
 export function ChangePassword(arg1:string,arg2:string):Promise<void>;
 
+export function CheckNewUser(arg1:main.NewUserForm):Promise<void>;
+
 export function ConfirmAppEnrollment(arg1:string):Promise<main.EnrollmentView>;
 
 export function ConfirmPassword(arg1:string):Promise<void>;

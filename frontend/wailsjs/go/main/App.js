@@ -26,6 +26,10 @@ export function ChangePassword(arg1, arg2) {
   return window['go']['main']['App']['ChangePassword'](arg1, arg2);
 }
 
+export function CheckNewUser(arg1) {
+  return window['go']['main']['App']['CheckNewUser'](arg1);
+}
+
 export function ConfirmAppEnrollment(arg1) {
   return window['go']['main']['App']['ConfirmAppEnrollment'](arg1);
 }
