@@ -40,16 +40,24 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if errors.Is(err, flag.ErrHelp) {
+	var u usageError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
-	} else if err != nil {
+	case errors.As(err, &u) && u.printed:
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "gatehouse:", err)
 		os.Exit(exitCode(err))
 	}
 }
 
-// usageError is a mistake in the command line: exit status 2, like flag's own errors.
-type usageError struct{ msg string }
+// usageError is a mistake in the command line: exit status 2, like flag's own errors. printed
+// says the flag package has already printed it (with the usage), so main does not again.
+type usageError struct {
+	msg     string
+	printed bool
+}
 
 func (e usageError) Error() string { return e.msg }
 
@@ -91,7 +99,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	}
 	fmt.Fprintf(stderr, usage, defaultDataDir())
-	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd)}
 }
 
 // newFlags returns a flag set with the --data flag every command has.
@@ -110,7 +118,7 @@ func newFlags(name string, stderr io.Writer, summary string) (*flag.FlagSet, *st
 func parse(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error(), printed: true}
 	}
 	return err
 }
@@ -274,16 +282,16 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+		return usageError{msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
 	if (*cert == "") != (*key == "") {
-		return usageError{"--tls-cert and --tls-key go together"}
+		return usageError{msg: "--tls-cert and --tls-key go together"}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key}
 	if *sandbox {
 		if *cert != "" {
-			return usageError{"--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
+			return usageError{msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
 		}
 		ln, twilio, err := startSandbox(*addr, smsCfg, logger)
 		if err != nil {
@@ -407,18 +415,22 @@ func startSandbox(addr string, cfg *sms.Config, logger *slog.Logger) (net.Listen
 func checkSandboxAddr(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usageError{fmt.Sprintf("--addr %q: %v", addr, err)}
+		return usageError{msg: fmt.Sprintf("--addr %q: %v", addr, err)}
 	}
 	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		return nil
 	}
-	return usageError{fmt.Sprintf("--sms-sandbox only listens on loopback (e.g. --addr 127.0.0.1:8080), not %q: its page shows every text message to anyone who can reach it", addr)}
+	return usageError{msg: fmt.Sprintf("--sms-sandbox only listens on loopback (e.g. --addr 127.0.0.1:8080), not %q: its page shows every text message to anyone who can reach it", addr)}
 }
 
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintf(stderr, usage, defaultDataDir())
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintf(stderr, usage, defaultDataDir())
-		return usageError{"user: name a subcommand: create, list, reset-2fa, set-password or seed"}
+		return usageError{msg: "user: name a subcommand: create, list, reset-2fa, set-password or seed"}
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -433,7 +445,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	case "seed":
 		return userSeed(ctx, args, stdin, stdout, stderr)
 	}
-	return usageError{fmt.Sprintf("user: unknown subcommand %q (create, list, reset-2fa, set-password, seed)", sub)}
+	return usageError{msg: fmt.Sprintf("user: unknown subcommand %q (create, list, reset-2fa, set-password, seed)", sub)}
 }
 
 // cliContext marks what the command line does as the operator's, for the audit log.
@@ -442,7 +454,7 @@ func cliContext(ctx context.Context) context.Context {
 }
 
 func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, data := newFlags("user create", stderr, "user create --username U [--name N] [--email E] [--admin] [--require-2fa] --password-stdin")
+	fs, data := newFlags("user create", stderr, "user create --username U [--name N] [--email E] [--admin] [--require-2fa] [--must-change] --password-stdin")
 	username := fs.String("username", "", "the `username` (required)")
 	name := fs.String("name", "", "display `name`")
 	email := fs.String("email", "", "email `address`")
@@ -455,7 +467,7 @@ func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if *username == "" || !*pwStdin || fs.NArg() > 0 {
 		fs.Usage()
-		return usageError{"user create needs --username and --password-stdin, and no other arguments"}
+		return usageError{msg: "user create needs --username and --password-stdin, and no other arguments"}
 	}
 	password, err := readPassword(stdin)
 	if err != nil {
@@ -489,7 +501,7 @@ func readPassword(stdin io.Reader) (string, error) {
 	}
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
-		return "", usageError{"no password on standard input (e.g. `printf '%s\\n' \"$PASSWORD\" | gatehouse user create …`)"}
+		return "", usageError{msg: "no password on standard input (e.g. `printf '%s\\n' \"$PASSWORD\" | gatehouse user create …`)"}
 	}
 	return line, nil
 }
@@ -549,7 +561,7 @@ func parseStatus(s string) (backend.TwoFactorStatus, error) {
 			return st, nil
 		}
 	}
-	return "", usageError{fmt.Sprintf("unknown status %q: use \"No\", \"Pending setup on next login\" (or \"pending\") or \"Enabled\"", s)}
+	return "", usageError{msg: fmt.Sprintf("unknown status %q: use \"No\", \"Pending setup on next login\" (or \"pending\") or \"Enabled\"", s)}
 }
 
 // oneUsername parses a command that takes flags and exactly one USERNAME, in any order.
@@ -559,7 +571,7 @@ func oneUsername(fs *flag.FlagSet, args []string) (string, error) {
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return "", usageError{fmt.Sprintf("%s takes one USERNAME", fs.Name())}
+		return "", usageError{msg: fmt.Sprintf("%s takes one USERNAME", fs.Name())}
 	}
 	return fs.Arg(0), nil
 }
@@ -625,7 +637,7 @@ func userSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout
 		return err
 	}
 	if !*pwStdin {
-		return usageError{"user set-password needs --password-stdin"}
+		return usageError{msg: "user set-password needs --password-stdin"}
 	}
 	password, err := readPassword(stdin)
 	if err != nil {
@@ -674,7 +686,7 @@ It refuses a database that has any user who is not an administrator: seed a new 
 	}
 	if *count < 1 || *count > maxSeed || fs.NArg() > 0 {
 		fs.Usage()
-		return usageError{fmt.Sprintf("user seed needs --count from 1 to %d, and no other arguments", maxSeed)}
+		return usageError{msg: fmt.Sprintf("user seed needs --count from 1 to %d, and no other arguments", maxSeed)}
 	}
 	password := rand.Text() + rand.Text()
 	if *pwStdin {

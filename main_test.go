@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"os"
@@ -217,5 +219,23 @@ func TestUserSeed(t *testing.T) {
 	// Without --password-stdin the users exist, with a password nobody knows.
 	if out, err := cli(t, fresh, "", "user", "seed", "--count", "3"); err != nil || !strings.Contains(out, "Added 3 test users") {
 		t.Errorf("seed without a password: %v %q", err, out)
+	}
+}
+
+// TestHelp: --help is an answer, not a mistake, at every level; a flag mistake is printed once.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"user", "--help"}, {"user", "create", "--help"}, {"serve", "-h"}} {
+		out, err := cli(t, t.TempDir(), "", args...)
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%q: got %v, want help (exit 0)", args, err)
+		}
+		if !strings.Contains(out, "Usage") {
+			t.Errorf("%q: printed %q, want the usage", args, out)
+		}
+	}
+	out, err := cli(t, t.TempDir(), "", "user", "create", "--password", "x")
+	var u usageError
+	if !errors.As(err, &u) || !u.printed || strings.Count(out, "flag provided but not defined") != 1 {
+		t.Errorf("a flag mistake: got %v, printed %q; want it printed once, with exit 2", err, out)
 	}
 }
