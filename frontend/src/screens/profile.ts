@@ -55,7 +55,7 @@ function twoFactorCard(p: main.ProfileView, msg: MessageBox): HTMLElement {
   if (enabled) {
     actions.push(h("button", { type: "button", class: "btn btn-secondary", id: "regenerate-codes", onclick: () => regenerate(msg) }, "Regenerate recovery codes"));
     if (!u.twoFactorRequired) {
-      actions.push(h("button", { type: "button", class: "btn btn-danger-outline", onclick: () => turnOff(msg) }, "Turn off Two-Factor"));
+      actions.push(h("button", { type: "button", class: "btn btn-danger-outline", onclick: () => turnOff(msg) }, "Disable Two-Factor"));
     }
   }
   return card(
@@ -114,9 +114,9 @@ async function regenerate(msg: MessageBox) {
 async function turnOff(msg: MessageBox) {
   msg.clear();
   const ok = await dialog({
-    title: "Turn off Two-Factor Authentication",
+    title: "Disable Two-Factor",
     body: h("p", null, "Your account will be protected by your password alone, and your recovery codes will stop working."),
-    confirm: "Turn off",
+    confirm: "Disable Two-Factor",
     confirmClass: "btn-danger",
   });
   if (!ok) return;
