@@ -606,3 +606,22 @@ func TestRun(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+// TestSessionEndedNotice: a session that ends under the user — here an administrator requires
+// Two-Factor Authentication — sends the next request to the login page with a notice saying so.
+func TestSessionEndedNotice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.user("carol", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("carol")
+	c.get("/profile").wantStatus(t, http.StatusOK)
+	if _, err := e.svc.RequireTwoFactor(context.Background(), e.svc.Operator(), u.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := c.get("/profile")
+	r.wantRedirect(t, "/login?notice=ended")
+	c.follow(r).wantBody(t, "Your session has ended. Log in again.")
+	// Without a session cookie at all, no such notice.
+	e.client().get("/profile").wantRedirect(t, "/login")
+}

@@ -25,6 +25,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 var loginNotices = map[string]string{
 	"created": "Your administrator account is ready. Log in with it.",
 	"out":     "You have logged out.",
+	"ended":   "Your session has ended. Log in again.",
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -60,13 +60,20 @@ type authHandler func(w http.ResponseWriter, r *http.Request, id *backend.Identi
 // signedIn runs h for a signed-in user and sends anyone else to the login page.
 func (s *Server) signedIn(h authHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		hadSession := cookieValue(r, s.sessionCk) != ""
 		id, err := s.session(w, r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		if id == nil {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			// A session that ended under the user (timeout, an administrator's change, a
+			// new setup elsewhere) is said so, not just replaced by the login page.
+			to := "/login"
+			if hadSession {
+				to += "?notice=ended"
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		h(w, r, id)
