@@ -60,7 +60,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 		return nil, errSessionEnded
 	}
 	hash := hashToken(token)
-	sess, err := s.store.FindSession(ctx, hash)
+	sess, u, err := s.store.FindSession(ctx, hash)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, errSessionEnded
 	} else if err != nil {
@@ -69,10 +69,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 	now := s.now()
 	if now.Sub(sess.LastSeenAt) > s.idleTimeout || now.Sub(sess.CreatedAt) > s.absoluteTimeout {
 		return nil, s.endSession(ctx, hash)
-	}
-	u, err := s.store.FindUserByID(ctx, sess.UserID)
-	if err != nil {
-		return nil, internal("session user", err)
 	}
 	if u.Disabled {
 		return nil, s.endSession(ctx, hash)

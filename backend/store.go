@@ -96,9 +96,9 @@ type Store interface {
 
 	// CreateSession stores s. s.TokenHash is its key.
 	CreateSession(ctx context.Context, s *Session) error
-	// FindSession returns the session with the token hash, expired or not; ENOTFOUND if there
-	// is none.
-	FindSession(ctx context.Context, tokenHash string) (*Session, error)
+	// FindSession returns the session with the token hash, expired or not, and its user (one
+	// read: every signed-in request needs both); ENOTFOUND if there is none.
+	FindSession(ctx context.Context, tokenHash string) (*Session, *User, error)
 	// TouchSession sets the session's LastSeenAt to the transaction's time.
 	TouchSession(ctx context.Context, tokenHash string) error
 	// SetSessionReauth sets the session's ReauthAt to the transaction's time.

@@ -182,29 +182,37 @@ func createSession(ctx context.Context, tx *Tx, s *backend.Session) error {
 	return err
 }
 
+// findSessionSQL reads a session and its user in one query: every signed-in request needs both.
 const findSessionSQL = `
-	SELECT token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent
-	FROM sessions WHERE token_hash = ?`
+	SELECT s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.reauth_at, s.ip, s.user_agent,
+		u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.two_factor_required, u.method,
+		COALESCE(u.sms_phone, ''), u.must_change_password, u.created_at, u.updated_at
+	FROM sessions s JOIN users u ON u.id = s.user_id
+	WHERE s.token_hash = ?`
 
-// FindSession returns the session with the token hash, expired or not; ENOTFOUND if there is
-// none.
-func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Session, error) {
+// FindSession returns the session with the token hash, expired or not, and its user; ENOTFOUND
+// if there is none.
+func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Session, *backend.User, error) {
 	var s backend.Session
-	var created, seen, reauth sql.NullInt64
+	var u backend.User
+	var created, seen, reauth, uCreated, uUpdated sql.NullInt64
 	var row *sql.Row
 	if tx, ok := joined(ctx); ok {
 		row = tx.QueryRowContext(ctx, findSessionSQL, tokenHash)
 	} else {
 		row = db.findSession.QueryRowContext(ctx, tokenHash)
 	}
-	err := row.Scan(&s.TokenHash, &s.UserID, &created, &seen, &reauth, &s.IP, &s.UserAgent)
+	err := row.Scan(&s.TokenHash, &s.UserID, &created, &seen, &reauth, &s.IP, &s.UserAgent,
+		&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.Disabled,
+		&u.TwoFactorRequired, &u.Method, &u.SMSPhone, &u.MustChangePassword, &uCreated, &uUpdated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errSessionNotFound
+		return nil, nil, errSessionNotFound
 	} else if err != nil {
-		return nil, fmt.Errorf("find session: %w", err)
+		return nil, nil, fmt.Errorf("find session: %w", err)
 	}
 	s.CreatedAt, s.LastSeenAt, s.ReauthAt = nullTime(created), nullTime(seen), nullTime(reauth)
-	return &s, nil
+	u.CreatedAt, u.UpdatedAt = nullTime(uCreated), nullTime(uUpdated)
+	return &s, &u, nil
 }
 
 // TouchSession sets the session's LastSeenAt to the transaction's time. A session that is gone

@@ -107,7 +107,7 @@ func TestCompleteLogin(t *testing.T) {
 	if _, err := db.FindLoginAttempt(ctx, "att2"); err != nil {
 		t.Fatalf("attempt after a refused CompleteLogin: %v (want it kept: the transaction rolled back)", err)
 	}
-	_, err := db.FindSession(ctx, "evil")
+	_, _, err := db.FindSession(ctx, "evil")
 	wantCode(t, err, backend.ENOTFOUND)
 }
 
@@ -123,12 +123,15 @@ func TestSessions(t *testing.T) {
 	if !s.CreatedAt.Equal(stamp) || !s.LastSeenAt.Equal(stamp) || !s.ReauthAt.IsZero() {
 		t.Fatalf("CreateSession stamps: %+v, want created and last seen at %v, no reauth", *s, stamp)
 	}
-	got, err := db.FindSession(ctx, "s1")
+	got, gotUser, err := db.FindSession(ctx, "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *got != *s {
 		t.Fatalf("FindSession:\n got %+v\nwant %+v", *got, *s)
+	}
+	if want, _ := db.FindUserByID(ctx, u.ID); *gotUser != *want {
+		t.Fatalf("FindSession's user:\n got %+v\nwant %+v", *gotUser, *want)
 	}
 	wantCode(t, db.CreateSession(ctx, s), backend.ECONFLICT)
 	wantCode(t, db.CreateSession(ctx, &backend.Session{TokenHash: "s2", UserID: 999}), backend.ENOTFOUND)
@@ -140,7 +143,7 @@ func TestSessions(t *testing.T) {
 	if err := db.SetSessionReauth(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = db.FindSession(ctx, "s1")
+	got, _, _ = db.FindSession(ctx, "s1")
 	if !got.LastSeenAt.Equal(t0.Add(time.Hour)) || !got.ReauthAt.Equal(t0.Add(time.Hour+time.Second)) || !got.CreatedAt.Equal(stamp) {
 		t.Fatalf("after touch and reauth: %+v", *got)
 	}
@@ -152,7 +155,7 @@ func TestSessions(t *testing.T) {
 	if err := db.DeleteSession(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.FindSession(ctx, "s1")
+	_, _, err = db.FindSession(ctx, "s1")
 	wantCode(t, err, backend.ENOTFOUND)
 	if err := db.DeleteSession(ctx, "s1"); err != nil {
 		t.Errorf("DeleteSession of a gone session: %v", err)
@@ -179,7 +182,7 @@ func TestDeleteUserSessions(t *testing.T) {
 				t.Fatal(err)
 			}
 			for h, want := range tc.left {
-				_, err := db.FindSession(ctx, h)
+				_, _, err := db.FindSession(ctx, h)
 				if got := err == nil; got != want {
 					t.Errorf("session %s left: %v, want %v", h, got, want)
 				}
@@ -212,7 +215,7 @@ func TestDeleteExpired(t *testing.T) {
 	}{{"s0", false}, {"s1", false}, {"s2", true}, {"s3", true}, {"s4", false}, {"a0", false}, {"a1", false}, {"a2", true}, {"a3", true}} {
 		var err error
 		if tc.hash[0] == 's' {
-			_, err = db.FindSession(ctx, tc.hash)
+			_, _, err = db.FindSession(ctx, tc.hash)
 		} else {
 			_, err = db.FindLoginAttempt(ctx, tc.hash)
 		}
@@ -224,7 +227,7 @@ func TestDeleteExpired(t *testing.T) {
 	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.FindSession(ctx, "s2"); err != nil {
+	if _, _, err := db.FindSession(ctx, "s2"); err != nil {
 		t.Errorf("DeleteExpired(zero times) deleted a session: %v", err)
 	}
 }

@@ -38,9 +38,10 @@ type DB struct {
 	writer *sql.DB // one connection: SQLite has one writer at a time anyway
 	reader *sql.DB // read-only connections
 
-	// The two reads of every signed-in request (Authenticate: the session, then its user),
-	// prepared once per reader connection. Prepared anew each time, as other queries are,
-	// the preparing cost as much as the reading: the session benchmark in the README.
+	// The read of every signed-in request (Authenticate: the session with its user) and the
+	// user lookup of every login step, prepared once per reader connection. Prepared anew each
+	// time, as other queries are, the preparing cost as much as the reading: the session
+	// benchmark in the README.
 	findSession, findUser *sql.Stmt
 }
 

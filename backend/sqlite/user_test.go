@@ -452,7 +452,7 @@ func TestUpdateUserClearEnrollment(t *testing.T) {
 		t.Error("ConsumeTOTPStep(5) after ClearEnrollment: got false, want true (last step cleared)")
 	}
 	// Without EndSessions, sessions stay.
-	if _, err := db.FindSession(ctx, "bob-session"); err != nil {
+	if _, _, err := db.FindSession(ctx, "bob-session"); err != nil {
 		t.Errorf("session after ClearEnrollment alone: %v", err)
 	}
 	// Nobody else is touched.
@@ -482,12 +482,12 @@ func TestUpdateUserEndSessions(t *testing.T) {
 		t.Errorf("EndSessions alone: disabled %v, method %q; want true, app (enrollment kept)", got.Disabled, got.Method)
 	}
 	for _, h := range []string{"bob-session", "bob-session-2"} {
-		_, err := db.FindSession(ctx, h)
+		_, _, err := db.FindSession(ctx, h)
 		wantCode(t, err, backend.ENOTFOUND)
 	}
 	_, err = db.FindLoginAttempt(ctx, "bob-attempt")
 	wantCode(t, err, backend.ENOTFOUND)
-	if _, err := db.FindSession(ctx, "carol-session"); err != nil {
+	if _, _, err := db.FindSession(ctx, "carol-session"); err != nil {
 		t.Errorf("other user's session: %v", err)
 	}
 	if _, err := db.FindLoginAttempt(ctx, "carol-attempt"); err != nil {
@@ -531,7 +531,7 @@ func TestSetPassword(t *testing.T) {
 			}
 			var left []string
 			for _, h := range []string{"s1", "s2"} {
-				if _, err := db.FindSession(ctx, h); err == nil {
+				if _, _, err := db.FindSession(ctx, h); err == nil {
 					left = append(left, h)
 				}
 			}
@@ -542,7 +542,7 @@ func TestSetPassword(t *testing.T) {
 			if tries := err == nil; tries != tc.tries {
 				t.Errorf("login attempt left: %v, want %v", tries, tc.tries)
 			}
-			if _, err := db.FindSession(ctx, "o1"); err != nil {
+			if _, _, err := db.FindSession(ctx, "o1"); err != nil {
 				t.Errorf("other user's session: %v", err)
 			}
 		})
