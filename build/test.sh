@@ -18,7 +18,7 @@ if ((${#missing[@]})); then
 	[ "$(id -u)" = 0 ] || sudo=sudo
 	echo "== installing ${missing[*]}"
 	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 echo "== gofmt"
