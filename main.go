@@ -192,6 +192,11 @@ func openSystem(dataDir string, logger *slog.Logger, smsCfg backend.SMSConfig) (
 	return &system{db: db, svc: svc, log: logger}, nil
 }
 
+// openCLI opens the data directory for a `user` command, logging to stderr.
+func openCLI(dataDir string, stderr io.Writer) (*system, error) {
+	return open(dataDir, slog.New(slog.NewTextHandler(stderr, nil)))
+}
+
 // loadKey returns the server key that seals TOTP secrets: GATEHOUSE_SECRET_KEY (base64 of 32
 // bytes) if set, else the key file in the data directory, created (0600) with the database. A
 // database without its key file means the key was lost: refuse rather than make a new key that
@@ -473,7 +478,7 @@ func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	sys, err := openCLI(*data, stderr)
 	if err != nil {
 		return err
 	}
@@ -525,7 +530,7 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	sys, err := openCLI(*data, stderr)
 	if err != nil {
 		return err
 	}
@@ -611,7 +616,7 @@ func userReset2FA(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	sys, err := openCLI(*data, stderr)
 	if err != nil {
 		return err
 	}
@@ -643,7 +648,7 @@ func userSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout
 	if err != nil {
 		return err
 	}
-	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	sys, err := openCLI(*data, stderr)
 	if err != nil {
 		return err
 	}
@@ -695,7 +700,7 @@ It refuses a database that has any user who is not an administrator: seed a new 
 			return err
 		}
 	}
-	sys, err := open(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+	sys, err := openCLI(*data, stderr)
 	if err != nil {
 		return err
 	}

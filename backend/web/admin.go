@@ -46,20 +46,25 @@ type userListQuery struct {
 }
 
 func (q userListQuery) url(page int) string {
+	return listURL("/admin/users", page, "q", q.Search, "status", q.Status)
+}
+
+// listURL is the URL of one page of a filtered list: path with the non-empty filters (given as
+// name, value pairs) and the page number past the first.
+func listURL(path string, page int, filters ...string) string {
 	v := url.Values{}
-	if q.Search != "" {
-		v.Set("q", q.Search)
-	}
-	if q.Status != "" {
-		v.Set("status", q.Status)
+	for i := 0; i+1 < len(filters); i += 2 {
+		if filters[i+1] != "" {
+			v.Set(filters[i], filters[i+1])
+		}
 	}
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
 	}
 	if len(v) == 0 {
-		return "/admin/users"
+		return path
 	}
-	return "/admin/users?" + v.Encode()
+	return path + "?" + v.Encode()
 }
 
 func pageNumber(s string) int {
@@ -338,20 +343,7 @@ var auditActions = []struct{ Key, Label string }{
 }
 
 func (q auditQuery) url(page int) string {
-	v := url.Values{}
-	if q.Action != "" {
-		v.Set("action", q.Action)
-	}
-	if q.User != "" {
-		v.Set("user", q.User)
-	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	if len(v) == 0 {
-		return "/admin/audit"
-	}
-	return "/admin/audit?" + v.Encode()
+	return listURL("/admin/audit", page, "action", q.Action, "user", q.User)
 }
 
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {

@@ -126,3 +126,19 @@ export function authPage(wide: boolean, ...children: (Child | Child[])[]): void 
 }
 
 const logoURL = new URL("./assets/logo.svg", import.meta.url).href;
+
+/** logoutLink is the one way out of a login in progress (verify, enroll, change password). */
+export function logoutLink(): HTMLElement {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "link",
+      onclick: async () => {
+        await App.Logout().catch(() => {});
+        go({ name: "login" });
+      },
+    },
+    "Log out",
+  );
+}

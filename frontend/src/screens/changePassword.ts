@@ -1,7 +1,7 @@
 // Change password at login: an administrator set a temporary password.
 import { App } from "../api";
-import { authPage } from "../layout";
-import { afterLogin, go, report, Route } from "../nav";
+import { authPage, logoutLink } from "../layout";
+import { afterLogin, report, Route } from "../nav";
 import { field, h, input, MessageBox, onSubmit } from "../ui";
 
 export function render(route: Extract<Route, { name: "changePassword" }>): void {
@@ -36,7 +36,7 @@ export function render(route: Extract<Route, { name: "changePassword" }>): void 
     h(
       "p",
       { class: "alt-links" },
-      h("button", { type: "button", class: "link", onclick: async () => { await App.Logout().catch(() => {}); go({ name: "login" }); } }, "Log out"),
+      logoutLink(),
     ),
   );
 }

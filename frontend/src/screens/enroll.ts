@@ -1,8 +1,7 @@
 // Enroll: choose how to set up Two-Factor Authentication — "Use an App" or "Use SMS". Reached
 // from the profile ("Setup Two-Factor"), or forced at login when an administrator requires it;
 // then the only way out is "Log out".
-import { App } from "../api";
-import { authPage } from "../layout";
+import { authPage, logoutLink } from "../layout";
 import { go, Route } from "../nav";
 import { h } from "../ui";
 
@@ -41,18 +40,7 @@ export function render(route: Extract<Route, { name: "enroll" }>): void {
       "p",
       { class: "alt-links" },
       forced
-        ? h(
-            "button",
-            {
-              type: "button",
-              class: "link",
-              onclick: async () => {
-                await App.Logout().catch(() => {});
-                go({ name: "login" });
-              },
-            },
-            "Log out",
-          )
+        ? logoutLink()
         : h("button", { type: "button", class: "link", onclick: () => go({ name: "profile" }) }, "Back to Profile"),
     ),
   );

@@ -1,8 +1,8 @@
 // Verify: the second step of a login for a user with Two-Factor Authentication enabled —
 // the authenticator app code, a text message code, or a recovery code.
 import { App, main } from "../api";
-import { authPage } from "../layout";
-import { afterLogin, go, report, Route } from "../nav";
+import { authPage, logoutLink } from "../layout";
+import { afterLogin, report, Route } from "../nav";
 import { busy, clockTime, codeInput, field, h, input, MessageBox, onSubmit } from "../ui";
 
 export function render(route: Extract<Route, { name: "verify" }>, useRecovery = false): void {
@@ -10,18 +10,7 @@ export function render(route: Extract<Route, { name: "verify" }>, useRecovery = 
   const user = route.user;
   const sms = user.method === "sms";
 
-  const logout = h(
-    "button",
-    {
-      type: "button",
-      class: "link",
-      onclick: async () => {
-        await App.Logout().catch(() => {});
-        go({ name: "login" });
-      },
-    },
-    "Log out",
-  );
+  const logout = logoutLink();
 
   if (useRecovery) {
     const code = input("recovery-code", { class: "code-input code-input-wide", autofocus: true, placeholder: "XXXX-XXXX-XXXX-XXXX" });
