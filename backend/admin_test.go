@@ -290,7 +290,9 @@ func TestDisableOwnTwoFactor(t *testing.T) {
 
 	// Opted in: may opt out, with the password.
 	carol, capp := e.enrolledUser("carol")
-	id = e.identity(e.signInTOTP("carol", goodPassword, capp))
+	otherToken := e.signInTOTP("carol", goodPassword, capp)
+	token := e.signInTOTP("carol", goodPassword, capp)
+	id = e.identity(token)
 	wantCode(t, "DisableOwnTwoFactor without ConfirmPassword", e.svc.DisableOwnTwoFactor(ctx, id), backend.EREAUTH)
 	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
 		t.Fatal(err)
@@ -303,6 +305,13 @@ func TestDisableOwnTwoFactor(t *testing.T) {
 	}
 	if n, _ := e.svc.RecoveryCodesLeft(ctx, id); n != 0 {
 		t.Errorf("recovery codes after opting out: got %d, want 0", n)
+	}
+	// The session that turned it off goes on; the other one has ended.
+	if _, err := e.svc.Authenticate(ctx, token); err != nil {
+		t.Errorf("the session that turned two-factor off: %v, want it to go on", err)
+	}
+	if _, err := e.svc.Authenticate(ctx, otherToken); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+		t.Errorf("another session after opting out: got %v, want code %s", err, backend.EUNAUTHORIZED)
 	}
 	e.login("carol", goodPassword, backend.StepDone)
 	if n := len(e.auditEvents(backend.AuditTwoFactorDisabled)); n != 1 {

@@ -125,6 +125,8 @@ func pluralCodes(n int) string {
 
 // DisableOwnTwoFactor turns off the user's own two-factor authentication. Not allowed when an
 // administrator requires it: such users cannot opt out. Needs a recently confirmed password.
+// The user's other sessions end in the same transaction: they were signed in with a second
+// factor that no longer guards the account, and one of them may be the reason it was turned off.
 func (s *Service) DisableOwnTwoFactor(ctx context.Context, id *Identity) error {
 	if err := s.requireRecentPassword(id); err != nil {
 		return err
@@ -132,7 +134,17 @@ func (s *Service) DisableOwnTwoFactor(ctx context.Context, id *Identity) error {
 	if id.User.TwoFactorRequired {
 		return Errorf(EFORBIDDEN, "Your administrator requires Two-Factor Authentication for your account, so it cannot be turned off.")
 	}
-	u, err := s.store.UpdateUser(ctx, id.User.ID, UserUpdate{ClearEnrollment: true})
+	keep := "" // a login at the enroll step has no session to keep
+	if id.session != nil {
+		keep = id.session.TokenHash
+	}
+	var u *User
+	err := s.store.Atomically(ctx, func(ctx context.Context) (err error) {
+		if u, err = s.store.UpdateUser(ctx, id.User.ID, UserUpdate{ClearEnrollment: true}); err != nil {
+			return err
+		}
+		return s.store.DeleteUserSessions(ctx, u.ID, keep)
+	})
 	if err != nil {
 		return internal("disable two-factor", err)
 	}

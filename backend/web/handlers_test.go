@@ -399,7 +399,7 @@ func TestDisableOwnTwoFactor(t *testing.T) {
 	c.enrollFromProfile()
 	c.get("/profile/two-factor/disable").wantBody(t, "Disable Two-Factor")
 	c.post("/profile/two-factor/disable", nil).wantRedirect(t, "/profile?notice=disabled")
-	c.get("/profile?notice=disabled").wantBody(t, "Two-Factor Authentication is turned off", "Setup Two-Factor", `class="status-bar"`)
+	c.get("/profile?notice=disabled").wantBody(t, "Two-Factor Authentication is turned off for your account. Your other sessions have ended.", "Setup Two-Factor", `class="status-bar"`)
 	if strings.Contains(c.get("/profile").body, "move to a new phone") {
 		t.Error("the profile of a user without Two-Factor explains setting it up again")
 	}

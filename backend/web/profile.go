@@ -8,7 +8,7 @@ import (
 
 // profileNotices are the status bar messages of the profile page; the query names one.
 var profileNotices = map[string]string{
-	"disabled": "Two-Factor Authentication is turned off for your account.",
+	"disabled": "Two-Factor Authentication is turned off for your account. Your other sessions have ended.",
 	"password": "Your password has been changed. Your other sessions have ended.",
 }
 

@@ -122,7 +122,7 @@ async function turnOff(msg: MessageBox) {
   if (!ok) return;
   try {
     await withReauth(() => App.DisableOwnTwoFactor());
-    go({ name: "profile", flash: "Two-Factor Authentication is turned off." });
+    go({ name: "profile", flash: "Two-Factor Authentication is turned off. Your other sessions have ended." });
   } catch (e) {
     report(e, msg);
   }
