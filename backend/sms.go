@@ -200,66 +200,77 @@ type InboundSMS struct {
 	Body       string
 }
 
+// Replies to texts sent to the System Phone Number, so that the person at the phone learns
+// whether the code they typed was taken; the page they came from shows it too.
+const (
+	SMSReplyReceived = "Gatehouse received your Authorization Code. Go back to the page where you started and confirm your phone number."
+	SMSReplyWrong    = "Gatehouse did not recognise that Authorization Code, or it has expired. Text the code shown on your screen, exactly as shown."
+	SMSReplyBadPhone = "Gatehouse cannot send codes to this phone number. Text the Authorization Code from your mobile phone."
+)
+
 // ReceiveSMS takes a text sent to the System Phone Number. The webhook calls it after checking
 // Twilio's signature. A text that carries the Authorization Code of a pending SMS enrollment
 // records its sender's number, in E.164 form, on that enrollment; the user then confirms it
-// (ConfirmSMSEnrollment).
+// (ConfirmSMSEnrollment). reply is the text to send back to the sender, "" for none:
+// SMSReplyReceived when the code was taken, SMSReplyWrong when the text has no code, or a
+// wrong, expired or used one, SMSReplyBadPhone when the sender's number is not one Gatehouse
+// can text (so its code is not even looked at).
 //
 // Errors: EFORBIDDEN, changing nothing, if the text is not for this system (another AccountSid,
 // or To is not the System Phone Number); EINVALID without a MessageSid; EUNAVAILABLE when SMS
-// is off. Every other text is ignored without an error (the webhook answers Twilio the same
-// way): a MessageSid already seen, a sender over its hourly limit, an invalid sender number,
-// and a wrong, expired or used code, none of which changes any enrollment.
-func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) error {
+// is off. Every other text is ignored without an error or a reply (the webhook answers Twilio
+// the same way): a MessageSid already seen (Twilio retrying a delivery) and a sender over its
+// hourly limit (no reply to a flood). A text that changes no enrollment changes nothing else.
+func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, err error) {
 	if err := s.requireSMS(); err != nil {
-		return err
+		return "", err
 	}
 	to, _ := NormalizePhone(m.To, "")
 	if !constantTimeEqual(m.AccountSID, s.sms.accountSID) || to != s.sms.from {
 		s.log.Warn("inbound text refused: not for this system", "account_sid", m.AccountSID, "to", m.To)
-		return Errorf(EFORBIDDEN, "This text message is not for this system.")
+		return "", Errorf(EFORBIDDEN, "This text message is not for this system.")
 	}
 	if m.MessageSID == "" {
-		return Errorf(EINVALID, "The text message has no MessageSid.")
+		return "", Errorf(EINVALID, "The text message has no MessageSid.")
 	}
 	// Duplicates first, so that Twilio retrying a delivery neither counts against the sender
 	// nor matches anything twice.
 	fresh, recent, err := s.store.RecordInboundSMS(ctx, m.MessageSID, m.From, time.Hour)
 	if err != nil {
-		return internal("record inbound sms", err)
+		return "", internal("record inbound sms", err)
 	} else if !fresh {
 		s.log.Info("inbound text ignored: MessageSid already seen", "message_sid", m.MessageSID)
-		return nil
+		return "", nil
 	}
 	if recent > smsInboundPerHour {
 		s.log.Warn("inbound text ignored: too many texts from this sender", "message_sid", m.MessageSID, "texts_last_hour", recent)
-		return nil
+		return "", nil
 	}
 	phone, err := NormalizePhone(m.From, s.sms.region)
 	if err != nil {
 		s.log.Info("inbound text ignored: the sender is not a valid phone number", "message_sid", m.MessageSID)
-		return nil
+		return SMSReplyBadPhone, nil
 	}
 	code := normalizeAuthCode(m.Body)
 	if code == "" {
 		s.log.Info("inbound text ignored: no Authorization Code in it", "message_sid", m.MessageSID)
-		return nil
+		return SMSReplyWrong, nil
 	}
 	// The store matches the code only while it is unused and unexpired, in one conditional
 	// UPDATE, so a code is taken by one text at most.
 	p, err := s.store.AttachSMSPhone(ctx, s.hashSMSCode("enroll", "", code), phone, smsCodeTTL)
 	if ErrorCode(err) == ENOTFOUND {
 		s.log.Info("inbound text ignored: the code is wrong, expired or used", "message_sid", m.MessageSID)
-		return nil
+		return SMSReplyWrong, nil
 	} else if err != nil {
-		return internal("attach sms phone", err)
+		return "", internal("attach sms phone", err)
 	}
 	u, err := s.store.FindUserByID(ctx, p.UserID)
 	if err != nil {
-		return internal("sms enrollment user", err)
+		return "", internal("sms enrollment user", err)
 	}
 	s.audit(ctx, AuditSMSReceived, nil, u, "from "+MaskPhone(phone))
-	return nil
+	return SMSReplyReceived, nil
 }
 
 // SMSEnrollmentState is where an enrollment by text stands.

@@ -46,6 +46,12 @@ func newSMSEnv(t *testing.T, edit ...func(*backend.Config)) *smsEnv {
 
 // text delivers a text to the System Phone Number, as the webhook does after checking it.
 func (e *smsEnv) text(from, body string) error {
+	_, err := e.textReply(from, body)
+	return err
+}
+
+// textReply is text, returning the reply to the sender.
+func (e *smsEnv) textReply(from, body string) (string, error) {
 	return e.svc.ReceiveSMS(ctx, backend.InboundSMS{MessageSID: smstest.NewSID("SM"), AccountSID: e.fake.AccountSID,
 		From: from, To: smstest.PhoneNumber, Body: body})
 }
@@ -403,57 +409,62 @@ func TestReceiveSMSRefused(t *testing.T) {
 	}
 	in := backend.InboundSMS{MessageSID: "SM1", AccountSID: e.fake.AccountSID, From: alicePhone, To: smstest.PhoneNumber, Body: en.Code}
 
+	receive := func(m backend.InboundSMS) error { _, err := e.svc.ReceiveSMS(ctx, m); return err }
 	other := in
 	other.AccountSID = "ACother"
-	wantCode(t, "another account", e.svc.ReceiveSMS(ctx, other), backend.EFORBIDDEN)
+	wantCode(t, "another account", receive(other), backend.EFORBIDDEN)
 	other = in
 	other.To = "+16502530000"
-	wantCode(t, "another To", e.svc.ReceiveSMS(ctx, other), backend.EFORBIDDEN)
+	wantCode(t, "another To", receive(other), backend.EFORBIDDEN)
 	other = in
 	other.MessageSID = ""
-	wantCode(t, "no MessageSid", e.svc.ReceiveSMS(ctx, other), backend.EINVALID)
+	wantCode(t, "no MessageSid", receive(other), backend.EINVALID)
 	waiting("refused texts")
 
+	wantReply := func(what, want string, reply string, err error) {
+		t.Helper()
+		if err != nil || reply != want {
+			t.Errorf("%s: reply %q, %v; want %q", what, reply, err, want)
+		}
+	}
 	// A MessageSid seen once is ignored, whatever the second delivery says.
 	wrong := in
 	wrong.Body = "hello"
-	if err := e.svc.ReceiveSMS(ctx, wrong); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.ReceiveSMS(ctx, in); err != nil {
-		t.Fatal(err)
-	}
+	reply, err := e.svc.ReceiveSMS(ctx, wrong)
+	wantReply("a text without a code", backend.SMSReplyWrong, reply, err)
+	reply, err = e.svc.ReceiveSMS(ctx, in)
+	wantReply("a duplicate MessageSid", "", reply, err)
 	waiting("a duplicate MessageSid")
 
-	// Not a phone number: ignored.
-	if err := e.text("12", en.Code); err != nil {
-		t.Fatal(err)
-	}
+	// Not a phone number: ignored, and told.
+	reply, err = e.textReply("12", en.Code)
+	wantReply("a sender that is no phone number", backend.SMSReplyBadPhone, reply, err)
 	waiting("a sender that is no phone number")
 
-	// 10 texts an hour per sender; the 11th is not even matched.
+	// 10 texts an hour per sender, each told when the code is wrong; the 11th is not even
+	// matched, nor answered.
 	for i := range 9 { // the duplicate above was the first
-		if err := e.text(alicePhone, fmt.Sprintf("guess %d", i)); err != nil {
-			t.Fatal(err)
-		}
+		reply, err := e.textReply(alicePhone, fmt.Sprintf("guess %d", i))
+		wantReply(fmt.Sprintf("guess %d", i), backend.SMSReplyWrong, reply, err)
 	}
-	if err := e.text(alicePhone, en.Code); err != nil {
-		t.Fatal(err)
-	}
+	reply, err = e.textReply(alicePhone, en.Code)
+	wantReply("the 11th text of a sender in an hour", "", reply, err)
 	waiting("the 11th text of a sender in an hour")
-	if err := e.text(bobPhone, en.Code); err != nil {
-		t.Fatal(err)
-	}
+	reply, err = e.textReply(bobPhone, en.Code)
+	wantReply("the right code from another sender", backend.SMSReplyReceived, reply, err)
 	if got := e.status(id); got.State != backend.SMSStateReceived || got.MaskedPhone != "+44 •• •••• ••18" {
 		t.Errorf("status after a text from another sender: %+v, want received from +44 •• •••• ••18", got)
 	}
+	reply, err = e.textReply(bobPhone, en.Code)
+	wantReply("the used code again", backend.SMSReplyWrong, reply, err)
 
 	// Without SMS, the Service takes no text.
 	off, err := backend.New(backend.Config{Store: e.store, SecretKey: e.key})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, "ReceiveSMS without SMS", off.ReceiveSMS(ctx, in), backend.EUNAVAILABLE)
+	_, err = off.ReceiveSMS(ctx, in)
+	wantCode(t, "ReceiveSMS without SMS", err, backend.EUNAVAILABLE)
 }
 
 func TestNormalizePhone(t *testing.T) {

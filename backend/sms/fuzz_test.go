@@ -99,7 +99,7 @@ type receiver struct {
 	n   atomic.Int64
 }
 
-func (r *receiver) ReceiveSMS(ctx context.Context, m backend.InboundSMS) error {
+func (r *receiver) ReceiveSMS(ctx context.Context, m backend.InboundSMS) (string, error) {
 	r.n.Add(1)
 	return r.svc.ReceiveSMS(ctx, m)
 }

@@ -2,6 +2,7 @@ package sms
 
 import (
 	"context"
+	"encoding/xml"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,11 +16,14 @@ import (
 
 // Receiver takes inbound texts; *backend.Service is one.
 type Receiver interface {
-	ReceiveSMS(ctx context.Context, m backend.InboundSMS) error
+	ReceiveSMS(ctx context.Context, m backend.InboundSMS) (reply string, err error)
 }
 
-// emptyTwiML is the answer to every text we take: reply nothing.
-const emptyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`
+// twiML is Twilio's answer format: a reply to the sender in <Message>, or nothing.
+type twiML struct {
+	XMLName xml.Name `xml:"Response"`
+	Message string   `xml:"Message,omitempty"`
+}
 
 // maxWebhookBody bounds what the webhook reads; Twilio's messaging parameters are far smaller.
 const maxWebhookBody = 64 << 10
@@ -32,7 +36,7 @@ const receiveTimeout = 5 * time.Second
 // WebhookURL — never the Host header, which the client chooses — and hands the text to the
 // Receiver. It answers 403, having changed nothing, to a bad signature and to a text the
 // Receiver refuses as not for this system (another AccountSid, or To not the System Phone
-// Number); otherwise empty TwiML, at once, also for texts that are ignored.
+// Number); otherwise TwiML, at once: the Receiver's reply to the sender, or an empty Response.
 type Webhook struct {
 	url       string
 	validator twclient.RequestValidator
@@ -80,7 +84,7 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), receiveTimeout)
 	defer cancel()
-	err = wh.receiver.ReceiveSMS(ctx, backend.InboundSMS{
+	reply, err := wh.receiver.ReceiveSMS(ctx, backend.InboundSMS{
 		MessageSID: form.Get("MessageSid"),
 		AccountSID: form.Get("AccountSid"),
 		From:       form.Get("From"),
@@ -104,5 +108,6 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml")
-	io.WriteString(w, emptyTwiML)
+	io.WriteString(w, xml.Header)
+	xml.NewEncoder(w).Encode(twiML{Message: reply})
 }

@@ -175,7 +175,12 @@ func slicesContains(s []string, v string) bool {
 	return false
 }
 
-const twiml = `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`
+// twimlEmpty is the webhook's answer to a text it takes without a reply; twimlSays, with one.
+const twimlEmpty = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Response></Response>`
+
+func twimlSays(reply string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Response><Message>` + reply + `</Message></Response>`
+}
 
 func (s *site) state() backend.SMSEnrollmentState {
 	s.t.Helper()
@@ -193,8 +198,8 @@ func TestWebhookEnrolls(t *testing.T) {
 	code := s.begin()
 	start := time.Now()
 	status, body := s.deliver(smstest.Inbound{From: "+16502530067", Body: strings.ToLower(code)})
-	if status != http.StatusOK || body != twiml {
-		t.Fatalf("webhook: %d %q; want 200 and empty TwiML", status, body)
+	if want := twimlSays(backend.SMSReplyReceived); status != http.StatusOK || body != want {
+		t.Fatalf("webhook: %d %q; want 200 and %q", status, body, want)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("webhook answered after %v", d)
@@ -238,7 +243,8 @@ func TestWebhookEnrolls(t *testing.T) {
 }
 
 // TestWebhookRefuses: forged or misdirected requests get 403 and change nothing; texts with
-// expired or used codes, and retried deliveries, get empty TwiML and change no enrollment.
+// expired or used codes get a reply saying so, retried deliveries none, and none of them changes
+// an enrollment.
 func TestWebhookRefuses(t *testing.T) {
 	s := newSite(t)
 	code := s.begin()
@@ -301,12 +307,17 @@ func TestWebhookRefuses(t *testing.T) {
 		t.Fatalf("after the refused requests: %s, want waiting", s.state())
 	}
 
-	// Ignored, with empty TwiML: a wrong code, an expired code, a used code, a retried delivery.
+	// Ignored: a wrong code, an expired code, a used code (the sender is told), a retried
+	// delivery (nothing at all: it was answered the first time).
 	ignored := func(name string, in smstest.Inbound, skip ...string) {
 		t.Helper()
+		want := twimlSays(backend.SMSReplyWrong)
+		if in.MessageSID == "SMfirst" {
+			want = twimlEmpty
+		}
 		before := s.snapshot(skip...)
-		if status, body := s.deliver(in); status != http.StatusOK || body != twiml {
-			t.Errorf("%s: %d %q; want 200 and empty TwiML", name, status, body)
+		if status, body := s.deliver(in); status != http.StatusOK || body != want {
+			t.Errorf("%s: %d %q; want 200 and %q", name, status, body, want)
 		}
 		if after := s.snapshot(skip...); after != before {
 			t.Errorf("%s: the database changed:\nbefore:\n%s\nafter:\n%s", name, before, after)

@@ -30,6 +30,7 @@ type sandboxText struct {
 	Sent       time.Time
 	Answer     string // "200 OK", or what went wrong
 	OK         bool
+	Reply      string // the System's reply to the sender, from the webhook's TwiML
 }
 
 // sandboxDefaultFrom is the number the sandbox page texts from unless the user types another:
@@ -87,12 +88,15 @@ func (s *Server) sandboxText(w http.ResponseWriter, r *http.Request) {
 		from = n // Twilio always gives the sender in E.164
 	}
 	t := sandboxText{From: from, Body: body, Sent: time.Now()}
-	status, _, err := s.sandbox.twilio.SendInbound(s.sandbox.webhookURL, smstest.Inbound{From: from, To: s.svc.SystemPhoneNumber(), Body: body})
+	status, answer, err := s.sandbox.twilio.SendInbound(s.sandbox.webhookURL, smstest.Inbound{From: from, To: s.svc.SystemPhoneNumber(), Body: body})
 	switch {
 	case err != nil:
 		t.Answer = "not delivered: " + err.Error()
 	default:
 		t.Answer, t.OK = fmt.Sprintf("%d %s", status, http.StatusText(status)), status == http.StatusOK
+		if t.OK {
+			t.Reply, _ = smstest.Reply(answer)
+		}
 	}
 	s.sandbox.mu.Lock()
 	s.sandbox.inbound = append([]sandboxText{t}, s.sandbox.inbound...)

@@ -94,7 +94,7 @@ func TestBrowserSMSThroughTheSandbox(t *testing.T) {
 	phone.fill("Message", strings.ToLower(code))
 	phone.click("Send text")
 	phone.waitFor(`document.querySelector(".status-bar")`)
-	phone.wantText("delivered to the System", "200 OK")
+	phone.wantText("delivered to the System", "200 OK", "Reply from the System", backend.SMSReplyReceived)
 	shoot(t, phone, "sandbox-texted")
 
 	// The setup page notices on its own, within a few seconds, and asks to confirm the number.

@@ -35,13 +35,19 @@ func authCode(t *testing.T, page string) string {
 	return m[1]
 }
 
-// text sends a text message to the System Phone Number through the webhook, as Twilio does.
-func (e *env) text(from, body string) {
+// text sends a text message to the System Phone Number through the webhook, as Twilio does,
+// and returns the System's reply to the sender.
+func (e *env) text(from, body string) string {
 	e.t.Helper()
 	status, answer, err := e.twilio.SendInbound(e.ts.URL+sms.WebhookPath, smstest.Inbound{From: from, Body: body})
-	if err != nil || status != http.StatusOK || !strings.Contains(answer, "<Response></Response>") {
-		e.t.Fatalf("webhook: %d %q %v, want 200 and empty TwiML", status, answer, err)
+	if err != nil || status != http.StatusOK {
+		e.t.Fatalf("webhook: %d %q %v, want 200 and TwiML", status, answer, err)
 	}
+	reply, err := smstest.Reply(answer)
+	if err != nil {
+		e.t.Fatalf("webhook: %v", err)
+	}
+	return reply
 }
 
 // smsState polls the status endpoint under base as the page's script does.
@@ -113,12 +119,17 @@ func TestSMSEnrollmentFromProfile(t *testing.T) {
 	r.wantStatus(t, http.StatusConflict)
 	r.wantBody(t, "No text message with your Authorization Code has arrived yet", code)
 
-	// A text with another code changes nothing; the right one, typed sloppily, is taken.
-	e.text(testPhone, "ABCDE-FGHJK")
+	// A text with another code changes nothing, and the phone is told; the right one, typed
+	// sloppily, is taken.
+	if reply := e.text(testPhone, "ABCDE-FGHJK"); reply != backend.SMSReplyWrong {
+		t.Errorf("reply to a wrong code: %q, want %q", reply, backend.SMSReplyWrong)
+	}
 	if got := c.smsState(base); got != "waiting" {
 		t.Fatalf("after a wrong code the state is %q", got)
 	}
-	e.text(testPhone, " "+strings.ToLower(strings.ReplaceAll(code, "-", " "))+" ")
+	if reply := e.text(testPhone, " "+strings.ToLower(strings.ReplaceAll(code, "-", " "))+" "); reply != backend.SMSReplyReceived {
+		t.Errorf("reply to the right code: %q, want %q", reply, backend.SMSReplyReceived)
+	}
 	if got := c.smsState(base); got != "received" {
 		t.Fatalf("after the code the state is %q, want received", got)
 	}

@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -332,6 +333,20 @@ func SendInboundTo(target, webhookURL, authToken string, form url.Values) (int, 
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	return res.StatusCode, string(body), err
+}
+
+// Reply returns the text of the reply message in a webhook's TwiML answer ("" for an empty
+// Response), as Twilio would send it back to the sender. Gatehouse replies with one <Message>
+// at most; several are joined by newlines.
+func Reply(twiml string) (string, error) {
+	var r struct {
+		XMLName  xml.Name `xml:"Response"`
+		Messages []string `xml:"Message"`
+	}
+	if err := xml.Unmarshal([]byte(twiml), &r); err != nil {
+		return "", fmt.Errorf("not TwiML: %w", err)
+	}
+	return strings.Join(r.Messages, "\n"), nil
 }
 
 // SendInbound delivers in to the webhook configured at webhookURL, signed with the Server's auth

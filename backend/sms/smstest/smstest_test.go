@@ -105,3 +105,21 @@ func TestSignature(t *testing.T) {
 		t.Errorf("Form defaults: %v", a)
 	}
 }
+
+// TestReply: the reply in a TwiML answer, as Twilio reads it.
+func TestReply(t *testing.T) {
+	for _, tc := range []struct{ twiml, want string }{
+		{`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`, ""},
+		{`<Response><Message>Got it &amp; thanks</Message></Response>`, "Got it & thanks"},
+		{`<Response><Message>one</Message><Message>two</Message></Response>`, "one\ntwo"},
+	} {
+		if got, err := smstest.Reply(tc.twiml); err != nil || got != tc.want {
+			t.Errorf("Reply(%q) = %q, %v; want %q", tc.twiml, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "Forbidden", `<Other></Other>`} {
+		if got, err := smstest.Reply(bad); err == nil {
+			t.Errorf("Reply(%q) = %q, want an error", bad, got)
+		}
+	}
+}

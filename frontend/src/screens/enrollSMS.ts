@@ -98,7 +98,7 @@ function waiting(route: SMSRoute, setup: main.SMSEnrollmentView): void {
       { class: "sms-instructions" },
       h("li", null, "On the phone you want to use for Two-Factor Authentication, open your text messages."),
       h("li", null, "Send a text message to ", h("strong", null, setup.phoneDisplay), " with the Authorization Code ", h("strong", null, setup.code), " as its only content."),
-      h("li", null, "Keep this screen open: it notices your text by itself, then asks you to confirm your number."),
+      h("li", null, "Keep this screen open: it notices your text by itself, then asks you to confirm your number. The System texts you back to say whether it got the code."),
     ),
     h("p", { class: "muted small" }, `The code works once and expires at ${clockTime(setup.expiresAt)}. Standard text message rates may apply.`),
     status,
