@@ -784,6 +784,12 @@ func TestAdminActions(t *testing.T) {
 	if u, _ := admin.User(frank.ID); u.TwoFactorStatus != "Enabled" {
 		t.Errorf("after enrolling: %q, want Enabled", u.TwoFactorStatus)
 	}
+	// Removing a factor needs the administrator's password, confirmed in the last minutes.
+	_, err = admin.ResetTwoFactor(frank.ID)
+	wantCode(t, admin, err, backend.EREAUTH)
+	if err := admin.ConfirmPassword(adminPassword); err != nil {
+		t.Fatal(err)
+	}
 	// Reset keeps the requirement and signs frank out at once.
 	if u, err = admin.ResetTwoFactor(frank.ID); err != nil || u.TwoFactorStatus != "Pending setup on next login" {
 		t.Fatalf("ResetTwoFactor = %+v, %v", u, err)

@@ -51,8 +51,8 @@ func TestUserCommands(t *testing.T) {
 	}
 
 	out, err = cli(t, dir, "", "user", "reset-2fa", "BOB")
-	if err != nil || !strings.Contains(out, "Pending setup on next login") {
-		t.Errorf("reset-2fa: %v %q", err, out)
+	if err == nil || !strings.Contains(err.Error(), "bob has not set up Two-Factor Authentication: there is nothing to reset.") {
+		t.Errorf("reset-2fa of a user who has not enrolled: %v %q, want the error that there is nothing to reset", err, out)
 	}
 	out, err = cli(t, dir, "a brand new secret\n", "user", "set-password", "bob", "--must-change", "--password-stdin")
 	if err != nil || !strings.Contains(out, `Password of "bob" set`) {

@@ -247,7 +247,16 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 		if err := checkRole(*ch.Role); err != nil {
 			return nil, err
 		}
-		upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
+		cur, err := s.store.FindUserByID(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if *ch.Role != cur.Role {
+			if err := s.requireAdminConfirmed(id); err != nil {
+				return nil, err
+			}
+			upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
+		}
 	}
 	if ch.Disabled != nil {
 		upd.Disabled = ch.Disabled
@@ -265,10 +274,25 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 	return u, nil
 }
 
-// SetUserPassword sets a new password for a user who forgot theirs; with mustChange the user
-// must choose their own at the next login. The user's sessions end. Administrators only.
-func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int64, password string, mustChange bool) error {
+// requireAdminConfirmed lets through an administrator who confirmed their password within
+// ReauthWindow (EREAUTH otherwise), or the operator. It guards the changes that would let a
+// stolen administrator session take over accounts — its own included: removing a second
+// factor, setting a password, changing a role.
+func (s *Service) requireAdminConfirmed(id *Identity) error {
 	if err := id.requireAdmin(); err != nil {
+		return err
+	}
+	if id.operator {
+		return nil
+	}
+	return s.requireRecentPassword(id)
+}
+
+// SetUserPassword sets a new password for a user who forgot theirs; with mustChange the user
+// must choose their own at the next login. The user's sessions end. Administrators only, with
+// a recently confirmed password.
+func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int64, password string, mustChange bool) error {
+	if err := s.requireAdminConfirmed(id); err != nil {
 		return err
 	}
 	u, err := s.store.FindUserByID(ctx, userID)
@@ -298,28 +322,59 @@ func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int6
 // status becomes "Pending setup on next login" (or stays "Enabled"). Administrators only.
 func (s *Service) RequireTwoFactor(ctx context.Context, id *Identity, userID int64) (*User, error) {
 	required := true
-	return s.changeTwoFactor(ctx, id, userID, AuditRequireTwoFactor, UserUpdate{TwoFactorRequired: &required}, false)
+	if err := id.requireAdmin(); err != nil {
+		return nil, err
+	}
+	return s.changeTwoFactor(ctx, id, userID, AuditRequireTwoFactor, UserUpdate{TwoFactorRequired: &required}, false, func(u *User) error {
+		if u.TwoFactorRequired {
+			return Errorf(ECONFLICT, "Two-Factor Authentication is already required for %s.", u.Name())
+		}
+		return nil
+	})
 }
 
 // DisableTwoFactor removes both the requirement and the enrollment: the status becomes "No".
-// Administrators only.
+// Administrators only, with a recently confirmed password.
 func (s *Service) DisableTwoFactor(ctx context.Context, id *Identity, userID int64) (*User, error) {
+	if err := s.requireAdminConfirmed(id); err != nil {
+		return nil, err
+	}
 	required := false
-	return s.changeTwoFactor(ctx, id, userID, AuditDisableTwoFactor, UserUpdate{TwoFactorRequired: &required, ClearEnrollment: true}, true)
+	return s.changeTwoFactor(ctx, id, userID, AuditDisableTwoFactor, UserUpdate{TwoFactorRequired: &required, ClearEnrollment: true}, true, func(u *User) error {
+		if !u.TwoFactorRequired && !u.Enrolled() {
+			return Errorf(ECONFLICT, "Two-Factor Authentication is not on for %s: there is nothing to disable.", u.Name())
+		}
+		return nil
+	})
 }
 
 // ResetTwoFactor removes the enrollment but keeps the requirement as it is, for a user who lost
 // their phone and codes: a required user is "Pending setup on next login" again and enrolls anew
-// at the next login; a user who had opted in is back to "No". Administrators only.
+// at the next login; a user who had opted in is back to "No". Administrators only, with a
+// recently confirmed password.
 func (s *Service) ResetTwoFactor(ctx context.Context, id *Identity, userID int64) (*User, error) {
-	return s.changeTwoFactor(ctx, id, userID, AuditResetTwoFactor, UserUpdate{ClearEnrollment: true}, true)
+	if err := s.requireAdminConfirmed(id); err != nil {
+		return nil, err
+	}
+	return s.changeTwoFactor(ctx, id, userID, AuditResetTwoFactor, UserUpdate{ClearEnrollment: true}, true, func(u *User) error {
+		if !u.Enrolled() {
+			return Errorf(ECONFLICT, "%s has not set up Two-Factor Authentication: there is nothing to reset.", u.Name())
+		}
+		return nil
+	})
 }
 
-// changeTwoFactor applies an administrator's two-factor change; every one ends the user's
-// sessions, so the change takes effect at once. With unlock, the user's failure counter is reset
-// too: removing a lost factor is how an administrator helps a locked-out user back in.
-func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int64, action string, upd UserUpdate, unlock bool) (*User, error) {
-	if err := id.requireAdmin(); err != nil {
+// changeTwoFactor applies an administrator's two-factor change, the caller having checked the
+// administrator. applies refuses (ECONFLICT) a change that would change nothing, which is then
+// neither made nor audited. Every change ends the user's sessions, so it takes effect at once.
+// With unlock, the user's failure counter is reset too: removing a lost factor is how an
+// administrator helps a locked-out user back in.
+func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int64, action string, upd UserUpdate, unlock bool, applies func(u *User) error) (*User, error) {
+	cur, err := s.store.FindUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := applies(cur); err != nil {
 		return nil, err
 	}
 	upd.EndSessions = true

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"gatehouse/backend"
 )
@@ -126,7 +127,11 @@ func TestAdminMethodsRequireAdmin(t *testing.T) {
 	}{{"admin session", e.admin}, {"operator", e.svc.Operator()}} {
 		for _, c := range adminCalls {
 			t.Run(who.name+"/"+c.name, func(t *testing.T) {
-				if err := c.call(e, who.id, target.ID); err != nil {
+				err := c.call(e, who.id, target.ID)
+				if c.name == "ResetTwoFactor" && backend.ErrorCode(err) == backend.ECONFLICT {
+					err = nil // allowed, and refused for its own reason: target has nothing to reset
+				}
+				if err != nil {
 					t.Errorf("%s: got %v, want nil", c.name, err)
 				}
 			})
@@ -328,6 +333,7 @@ func TestAdminAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.enrollApp(e.enrollmentIdentity("bob"), "") // so that there is something to reset
 	name, off := "Bob B.", true
 	steps := []struct {
 		action string
@@ -385,11 +391,11 @@ func TestAdminAudit(t *testing.T) {
 	}
 
 	// The command line is recorded as such.
-	if _, err := e.svc.ResetTwoFactor(ctx, e.svc.Operator(), bob.ID); err != nil {
+	if _, err := e.svc.DisableTwoFactor(ctx, e.svc.Operator(), bob.ID); err != nil {
 		t.Fatal(err)
 	}
-	if ev := e.auditEvents(backend.AuditResetTwoFactor)[0]; ev.ActorName != "cli" || ev.ActorID != 0 {
-		t.Errorf("reset by the operator: got actor %q (%d), want cli (0)", ev.ActorName, ev.ActorID)
+	if ev := e.auditEvents(backend.AuditDisableTwoFactor)[0]; ev.ActorName != "cli" || ev.ActorID != 0 {
+		t.Errorf("disable by the operator: got actor %q (%d), want cli (0)", ev.ActorName, ev.ActorID)
 	}
 
 	// Logins are recorded too.
@@ -470,5 +476,103 @@ func TestCreateUserReportsEveryProblem(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message: got %q, want it to contain %q", msg, want)
 		}
+	}
+}
+
+// TestAdminConfirmsPassword: removing a user's second factor, setting a password and changing a
+// role need the administrator's recently confirmed password, on their own account as on
+// anyone's, so a stolen administrator session cannot strip factors or take accounts over.
+// Refused, they change nothing.
+func TestAdminConfirmsPassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createUser(backend.NewUser{Username: "root", Role: backend.RoleAdmin})
+	root := e.signIn("root", goodPassword) // signed in, password not confirmed since
+	bob, _ := e.enrolledUser("bob")
+	admin := backend.RoleAdmin
+	guarded := []struct {
+		name string
+		call func(target int64) error
+	}{
+		{"DisableTwoFactor", func(target int64) error { _, err := e.svc.DisableTwoFactor(ctx, root, target); return err }},
+		{"ResetTwoFactor", func(target int64) error { _, err := e.svc.ResetTwoFactor(ctx, root, target); return err }},
+		{"SetUserPassword", func(target int64) error {
+			return e.svc.SetUserPassword(ctx, root, target, "a password set by someone", false)
+		}},
+		{"UpdateUser role", func(target int64) error {
+			_, err := e.svc.UpdateUser(ctx, root, target, backend.UserChanges{Role: &admin})
+			return err
+		}},
+	}
+	check := func(when string) {
+		t.Helper()
+		before := *e.user(bob.ID)
+		for _, g := range guarded {
+			wantCode(t, when+": "+g.name, g.call(bob.ID), backend.EREAUTH)
+		}
+		if after := *e.user(bob.ID); after != before {
+			t.Errorf("%s: bob after the refused calls: %+v, want %+v", when, after, before)
+		}
+	}
+	check("never confirmed")
+	// Their own account too: this is what a stolen session would try first.
+	rootUser := *root.User
+	_, err := e.svc.ResetTwoFactor(ctx, root, root.User.ID)
+	wantCode(t, "ResetTwoFactor of one's own account", err, backend.EREAUTH)
+	if got := *e.user(rootUser.ID); got != rootUser {
+		t.Errorf("root after the refused reset: %+v, want %+v", got, rootUser)
+	}
+	// Changes that weaken nothing go through without it.
+	name := "Bob B."
+	if _, err := e.svc.UpdateUser(ctx, root, bob.ID, backend.UserChanges{DisplayName: &name, Role: &bob.Role}); err != nil {
+		t.Errorf("UpdateUser name, same role: %v", err)
+	}
+	if _, err := e.svc.RequireTwoFactor(ctx, root, bob.ID); err != nil {
+		t.Errorf("RequireTwoFactor: %v", err)
+	}
+
+	if err := e.svc.ConfirmPassword(ctx, root, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ResetTwoFactor(ctx, root, bob.ID); err != nil {
+		t.Errorf("ResetTwoFactor once confirmed: %v", err)
+	}
+	e.clock.Advance(11 * time.Minute) // past the default ReauthWindow of 10 minutes
+	check("11 minutes after confirming")
+}
+
+// TestAdminChangeThatChangesNothing: requiring two-factor of a user already required,
+// disabling it for a user with none, resetting a user with nothing set up are refused with a
+// clear message, and neither end the user's sessions nor appear in the audit log.
+func TestAdminChangeThatChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	none := e.createUser(backend.NewUser{Username: "none"})
+	pending := e.createUser(backend.NewUser{Username: "pending", RequireTwoFactor: true})
+	token := e.login("none", goodPassword, backend.StepDone).SessionToken
+	audited := len(e.auditEvents(""))
+	for _, tc := range []struct {
+		name, want string
+		call       func() (*backend.User, error)
+	}{
+		{"Disable for status No", "Two-Factor Authentication is not on for none: there is nothing to disable.",
+			func() (*backend.User, error) { return e.svc.DisableTwoFactor(ctx, e.admin, none.ID) }},
+		{"Reset for status No", "none has not set up Two-Factor Authentication: there is nothing to reset.",
+			func() (*backend.User, error) { return e.svc.ResetTwoFactor(ctx, e.admin, none.ID) }},
+		{"Reset for a pending user", "pending has not set up Two-Factor Authentication: there is nothing to reset.",
+			func() (*backend.User, error) { return e.svc.ResetTwoFactor(ctx, e.admin, pending.ID) }},
+		{"Require for a pending user", "Two-Factor Authentication is already required for pending.",
+			func() (*backend.User, error) { return e.svc.RequireTwoFactor(ctx, e.admin, pending.ID) }},
+	} {
+		_, err := tc.call()
+		if backend.ErrorCode(err) != backend.ECONFLICT || backend.ErrorMessage(err) != tc.want {
+			t.Errorf("%s: got %v, want conflict %q", tc.name, err, tc.want)
+		}
+	}
+	if n := len(e.auditEvents("")); n != audited {
+		t.Errorf("audit events after the refused changes: got %d more", n-audited)
+	}
+	if _, err := e.svc.Authenticate(ctx, token); err != nil {
+		t.Errorf("none's session after the refused changes: %v, want it to go on", err)
 	}
 }

@@ -430,6 +430,9 @@ func TestAdminHelpUnlocks(t *testing.T) {
 			e := newEnv(t)
 			e.createUser(backend.NewUser{Username: "root", Role: backend.RoleAdmin})
 			admin := e.signIn("root", goodPassword)
+			if err := e.svc.ConfirmPassword(ctx, admin, goodPassword); err != nil {
+				t.Fatal(err)
+			}
 			u, _ := e.enrolledUser("alice")
 			e.failLogins("alice", 10)
 			if _, err := e.svc.Login(ctx, "alice", goodPassword); err == nil {

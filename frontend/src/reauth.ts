@@ -1,4 +1,5 @@
-// Password confirmation: two-factor changes in the profile need a recently confirmed password.
+// Password confirmation: two-factor changes in the profile, and the administrator's changes that
+// remove a factor, set a password or change a role, need a recently confirmed password.
 // The backend says so with the "reauth" code; this asks for the password and tries again.
 import { App, EREAUTH, toAppError } from "./api";
 import { Cancelled, report } from "./nav";
@@ -15,7 +16,7 @@ export async function withReauth<T>(action: () => Promise<T>): Promise<T> {
   const ok = await dialog(
     {
       title: "Confirm your password",
-      body: [h("p", null, "For your security, enter your password to change your Two-Factor Authentication settings."), field("Password", password)],
+      body: [h("p", null, "For your security, enter your password again to make this change."), field("Password", password)],
       confirm: "Confirm",
     },
     async (msg) => {

@@ -4,6 +4,7 @@
 import { App, main } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { go, report, Route } from "../nav";
+import { withReauth } from "../reauth";
 import { dialog, DialogHandled, field, formatTime, h, input, MessageBox, onSubmit, statusBadge } from "../ui";
 
 type UserRoute = Extract<Route, { name: "user" }>;
@@ -104,7 +105,7 @@ function editCard(u: main.UserView, me: main.UserView): HTMLElement {
   onSubmit(form, async () => {
     msg.clear();
     try {
-      const saved = await App.UpdateUser(u.id, { displayName: name.value, email: email.value, role: role.value, disabled: disabled.checked });
+      const saved = await withReauth(() => App.UpdateUser(u.id, { displayName: name.value, email: email.value, role: role.value, disabled: disabled.checked }));
       go({ name: "user", id: saved.id, edit: true, flash: `Changes to ${saved.username} saved.` });
     } catch (e) {
       report(e, msg);
@@ -157,7 +158,7 @@ function disableTwoFactor(u: main.UserView, msg: MessageBox) {
     `Two-Factor Authentication will be turned off for ${u.name}: no longer required, and any app, phone and recovery codes are removed. They will be logged out.`,
     "Disable Two-Factor",
     "btn-danger",
-    () => App.DisableTwoFactor(u.id),
+    () => withReauth(() => App.DisableTwoFactor(u.id)),
     (v) => `Two-Factor Authentication is disabled for ${v.name}. Status: ${v.twoFactorStatus}.`,
     msg,
   );
@@ -170,7 +171,7 @@ function resetTwoFactor(u: main.UserView, msg: MessageBox) {
     `${setupText(u.method)} of ${u.name} will be removed, for example after a lost phone.${again} They will be logged out.`,
     "Reset Two-Factor",
     "btn-danger",
-    () => App.ResetTwoFactor(u.id),
+    () => withReauth(() => App.ResetTwoFactor(u.id)),
     (v) => `Two-Factor Authentication was reset for ${v.name}. Status: ${v.twoFactorStatus}.`,
     msg,
   );
@@ -204,7 +205,7 @@ async function setPassword(u: main.UserView, msg: MessageBox) {
     },
     async (box) => {
       try {
-        await App.SetUserPassword(u.id, password.value, mustChange.checked);
+        await withReauth(() => App.SetUserPassword(u.id, password.value, mustChange.checked));
       } catch (e) {
         report(e, box);
         throw new DialogHandled();
