@@ -653,8 +653,17 @@ func TestSMSLogin(t *testing.T) {
 	}
 	gina.Logout()
 
-	// A used code does not work twice, even in a new login; recovery codes work for SMS users.
+	// A used code does not work twice, even in a new login (which says first that no code
+	// is waiting); recovery codes work for SMS users.
 	e.login(gina, "gina", "ginas long password", "verify")
+	_, err = gina.VerifySMSCode(second)
+	if v := wantCode(t, gina, err, backend.EINVALID); !strings.Contains(v.Message, "Send code") {
+		t.Errorf("VerifySMSCode before Send code: %q, want it to say to press Send code", v.Message)
+	}
+	e.clock.Advance(30 * time.Second)
+	if _, err := gina.SendSMSCode(); err != nil {
+		t.Fatal(err)
+	}
 	_, err = gina.VerifySMSCode(second)
 	wantCode(t, gina, err, backend.EUNAUTHORIZED)
 	if v, err := gina.VerifyRecoveryCode(codes[0]); err != nil || v.Step != "done" {

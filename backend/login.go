@@ -275,6 +275,14 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 	if strings.TrimSpace(code) == "" {
 		return nil, Errorf(EINVALID, "Enter the code.")
 	}
+	if method == MethodSMS {
+		// With no code out there is nothing to guess: say so, and count nothing.
+		if waiting, err := s.store.SMSCodeWaiting(ctx, a.TokenHash); err != nil {
+			return nil, internal("sms code waiting", err)
+		} else if !waiting {
+			return nil, errNoSMSCode
+		}
+	}
 	// Charge, check, consume and sign in are one transaction: the writer lock serializes
 	// concurrent guesses exactly as charging first does, and the whole step syncs once.
 	return s.atomically(ctx, func(ctx context.Context) (*LoginState, error, error) {

@@ -416,9 +416,14 @@ func newSMSCode() string {
 	return fmt.Sprintf("%0*d", smsCodeDigits, n.Int64())
 }
 
+// errNoSMSCode answers a text message code typed when no code is waiting: none was sent, or
+// the last one expired or was used.
+var errNoSMSCode = Errorf(EINVALID, `No code is waiting for you: press "Send code" to get one by text message.`)
+
 // VerifySMSCode is the second step with a code sent by SendSMSCode for this login attempt. Like
 // every second factor it is charged to the account's failure counter first (ETOOMANY when
-// locked or waiting); a wrong, expired, used, or other attempt's code is EUNAUTHORIZED.
+// locked or waiting); a wrong, expired, used, or other attempt's code is EUNAUTHORIZED. With
+// no code waiting for the attempt it is errNoSMSCode (EINVALID), and nothing is charged.
 func (s *Service) VerifySMSCode(ctx context.Context, attemptToken, code string) (*LoginState, error) {
 	return s.verify(ctx, attemptToken, code, MethodSMS, s.checkSMSCode)
 }

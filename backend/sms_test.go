@@ -551,7 +551,7 @@ func TestSMSLogin(t *testing.T) {
 	e.clock.Advance(time.Minute)
 	st = e.login("alice", goodPassword, backend.StepVerify)
 	_, err = e.svc.VerifySMSCode(ctx, st.AttemptToken, code)
-	wantCode(t, "the code on a new attempt", err, backend.EUNAUTHORIZED)
+	wantNoSMSCode(t, "the code on a new attempt, which has sent none", err)
 
 	// Recovery codes keep working for SMS users.
 	if done, err := e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, codes[0]); err != nil || done.Step != backend.StepDone {
@@ -576,6 +576,39 @@ func TestSMSLogin(t *testing.T) {
 	}
 }
 
+// wantNoSMSCode checks that err says no text message code is waiting.
+func wantNoSMSCode(t *testing.T, what string, err error) {
+	t.Helper()
+	const want = `No code is waiting for you: press "Send code" to get one by text message.`
+	if backend.ErrorCode(err) != backend.EINVALID || backend.ErrorMessage(err) != want {
+		t.Errorf("%s: got %v, want invalid %q", what, err, want)
+	}
+}
+
+// TestSMSCodeNotSent: a text message code typed before any was sent, or after the last one
+// expired or was used, is answered so, and is not counted as a failure.
+func TestSMSCodeNotSent(t *testing.T) {
+	t.Parallel()
+	e := newSMSEnv(t)
+	e.smsUser("alice", alicePhone)
+	st := e.login("alice", goodPassword, backend.StepVerify)
+	failures0 := len(e.auditEvents(backend.AuditSecondFactorFailure))
+	for i := range 20 { // twice the lockout's limit
+		_, err := e.svc.VerifySMSCode(ctx, st.AttemptToken, fmt.Sprintf("%06d", i))
+		wantNoSMSCode(t, "a code before Send code", err)
+	}
+	if n := len(e.auditEvents(backend.AuditSecondFactorFailure)) - failures0; n != 0 {
+		t.Errorf("second-factor failures audited: %d, want 0", n)
+	}
+	// Nothing was charged: the code sent now still signs alice in.
+	if _, err := e.svc.SendSMSCode(ctx, st.AttemptToken); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := e.svc.VerifySMSCode(ctx, st.AttemptToken, e.lastCode(alicePhone)); err != nil || done.Step != backend.StepDone {
+		t.Errorf("the code sent after 20 tries without one: %+v, %v; want signed in", done, err)
+	}
+}
+
 func atoi(s string) int {
 	n := 0
 	fmt.Sscan(s, &n)
@@ -595,7 +628,13 @@ func TestSMSCodeBoundToAttempt(t *testing.T) {
 	}
 	codeA := e.lastCode(alicePhone)
 	_, err := e.svc.VerifySMSCode(ctx, b.AttemptToken, codeA)
-	wantCode(t, "attempt A's code on attempt B", err, backend.EUNAUTHORIZED)
+	wantNoSMSCode(t, "attempt A's code on attempt B, which has sent none", err)
+	e.clock.Advance(30 * time.Second) // the resend cooldown is the user's
+	if _, err := e.svc.SendSMSCode(ctx, b.AttemptToken); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.VerifySMSCode(ctx, b.AttemptToken, codeA)
+	wantCode(t, "attempt A's code on attempt B, with a code of its own", err, backend.EUNAUTHORIZED)
 	if _, err := e.svc.VerifySMSCode(ctx, a.AttemptToken, codeA); err != nil {
 		t.Errorf("attempt A's code on attempt A: %v", err)
 	}
@@ -613,7 +652,7 @@ func TestSMSCodeExpires(t *testing.T) {
 	old := e.lastCode(alicePhone)
 	e.clock.Advance(10 * time.Minute)
 	_, err := e.svc.VerifySMSCode(ctx, st.AttemptToken, old)
-	wantCode(t, "a code 10 minutes old", err, backend.EUNAUTHORIZED)
+	wantNoSMSCode(t, "a code 10 minutes old", err)
 
 	if _, err := e.svc.SendSMSCode(ctx, st.AttemptToken); err != nil {
 		t.Fatal(err)

@@ -140,6 +140,9 @@ type Store interface {
 	// DeleteSMSCode removes a reserved code whose text was not sent: it no longer counts
 	// towards the cooldown or the hourly cap.
 	DeleteSMSCode(ctx context.Context, id int64) error
+	// SMSCodeWaiting reports whether the login attempt has a code sent that is unused and
+	// unexpired.
+	SMSCodeWaiting(ctx context.Context, attemptHash string) (bool, error)
 	// ConsumeSMSCode marks a code of the login attempt with the hash used, only if it is unused
 	// and has not expired by the transaction's time, with one conditional UPDATE. It reports
 	// whether this call used it: of concurrent callers, exactly one wins.

@@ -196,6 +196,19 @@ func (db *DB) DeleteSMSCode(ctx context.Context, id int64) error {
 // unexpired at the transaction's time, with one conditional UPDATE, and reports whether this
 // call used it. The writer connection runs one statement at a time, so of concurrent callers
 // exactly one finds used_at still NULL.
+// SMSCodeWaiting reports whether the login attempt has a code sent that is unused and
+// unexpired.
+func (db *DB) SMSCodeWaiting(ctx context.Context, attemptHash string) (bool, error) {
+	var n int
+	err := db.querier(ctx).QueryRowContext(ctx, `
+		SELECT count(*) FROM sms_codes WHERE attempt_hash = ? AND used_at IS NULL AND expires_at > ?`,
+		attemptHash, db.now(ctx).UnixNano()).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sms code waiting: %w", err)
+	}
+	return n > 0, nil
+}
+
 func (db *DB) ConsumeSMSCode(ctx context.Context, attemptHash, codeHash string) (bool, error) {
 	now := db.now(ctx).UnixNano()
 	res, err := db.execer(ctx).ExecContext(ctx, `

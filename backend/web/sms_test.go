@@ -266,8 +266,14 @@ func TestSMSLogin(t *testing.T) {
 	c.get("/profile").wantStatus(t, http.StatusOK)
 	c.post("/logout", nil)
 
-	// A used code fails on the next login; recovery codes still work for SMS users.
+	// On the next login, a code typed before "Send code" is answered so; a used code fails;
+	// recovery codes still work for SMS users.
 	c.login("bob", testPassword).wantRedirect(t, "/login/verify")
+	r = c.post("/login/verify/sms", url.Values{"code": {code}})
+	r.wantStatus(t, http.StatusBadRequest)
+	r.wantBody(t, "No code is waiting for you: press &#34;Send code&#34; to get one by text message.")
+	e.clock.Advance(30 * time.Second)
+	c.post("/login/verify/sms/send", nil).wantRedirect(t, "/login/verify")
 	c.post("/login/verify/sms", url.Values{"code": {code}}).wantStatus(t, http.StatusUnauthorized)
 	c.get("/login/recovery").wantBody(t, "Use a code by text message instead")
 	c.post("/login/recovery", url.Values{"code": {codes[0]}}).wantRedirect(t, "/")
