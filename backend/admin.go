@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -316,6 +317,31 @@ func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int6
 	}
 	s.audit(ctx, AuditPasswordSet, id.actor(), u, "must change at next login: "+yesNo(mustChange))
 	return nil
+}
+
+// Locked reports whether u is locked now, after too many failed attempts: until
+// u.LockedUntil no login succeeds, not even with the right password.
+func (s *Service) Locked(u *User) bool { return s.now().Before(u.LockedUntil) }
+
+// UnlockUser lifts a lock for a user who asks for help (after checking who they are), and
+// clears their failure count. ECONFLICT if the user is not locked. Administrators only.
+func (s *Service) UnlockUser(ctx context.Context, id *Identity, userID int64) (*User, error) {
+	if err := id.requireAdmin(); err != nil {
+		return nil, err
+	}
+	u, err := s.store.FindUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Locked(u) {
+		return nil, Errorf(ECONFLICT, "%s is not locked.", u.Name())
+	}
+	if err := s.resetFailures(ctx, userID); err != nil {
+		return nil, internal("unlock", err)
+	}
+	u.LockedUntil = time.Time{}
+	s.audit(ctx, AuditUnlock, id.actor(), u, "")
+	return u, nil
 }
 
 // RequireTwoFactor makes the user enroll at their next login, with no way to opt out; their

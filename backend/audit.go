@@ -28,6 +28,7 @@ const (
 	AuditRequireTwoFactor     = "admin.2fa_required" //
 	AuditDisableTwoFactor     = "admin.2fa_disabled" // requirement and enrollment cleared
 	AuditResetTwoFactor       = "admin.2fa_reset"    // enrollment cleared, requirement kept
+	AuditUnlock               = "admin.unlocked"     // an admin lifted a lock
 )
 
 // auditActionText is what each action reads as, for people: both front ends show these words in
@@ -55,6 +56,7 @@ var auditActionText = map[string]string{
 	AuditRequireTwoFactor:     "Two-Factor required by an administrator",
 	AuditDisableTwoFactor:     "Two-Factor disabled by an administrator",
 	AuditResetTwoFactor:       "Two-Factor reset by an administrator",
+	AuditUnlock:               "Account unlocked by an administrator",
 }
 
 // AuditActionText returns an audit action in plain words ("Two-Factor disabled by an

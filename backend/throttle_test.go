@@ -470,3 +470,41 @@ func TestUnknownUsernameThrottledAlike(t *testing.T) {
 		}
 	}
 }
+
+// TestUnlockUser: administrators see that an account is locked, and until when, and can lift the
+// lock; an account that is not locked cannot be unlocked.
+func TestUnlockUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := e.createUser(backend.NewUser{Username: "alice"})
+	if e.svc.Locked(e.user(alice.ID)) {
+		t.Fatal("a new account: locked, want not locked")
+	}
+	_, err := e.svc.UnlockUser(ctx, e.admin, alice.ID)
+	if backend.ErrorCode(err) != backend.ECONFLICT || backend.ErrorMessage(err) != "alice is not locked." {
+		t.Errorf("UnlockUser of an account not locked: got %v, want conflict %q", err, "alice is not locked.")
+	}
+	e.failLogins("alice", 10)
+	u := e.user(alice.ID)
+	if !e.svc.Locked(u) || !u.LockedUntil.Equal(e.clock.Now().Add(15*time.Minute)) {
+		t.Errorf("after 10 failures: locked %v until %v, want locked until %v", e.svc.Locked(u), u.LockedUntil, e.clock.Now().Add(15*time.Minute))
+	}
+	e.createUser(backend.NewUser{Username: "user"})
+	_, err = e.svc.UnlockUser(ctx, e.signIn("user", goodPassword), alice.ID)
+	wantCode(t, "UnlockUser by a user", err, backend.EFORBIDDEN)
+
+	u, err = e.svc.UnlockUser(ctx, e.admin, alice.ID)
+	if err != nil || e.svc.Locked(u) || e.svc.Locked(e.user(alice.ID)) {
+		t.Fatalf("UnlockUser: %+v, %v; want unlocked", u, err)
+	}
+	e.login("alice", goodPassword, backend.StepDone)
+	if ev := e.auditEvents(backend.AuditUnlock); len(ev) != 1 || ev[0].ActorName != "admin" || ev[0].TargetName != "alice" {
+		t.Errorf("audit %s: %+v, want one, by admin, of alice", backend.AuditUnlock, ev)
+	}
+	// A lock that has run out is not a lock.
+	e.failLogins("alice", 10)
+	e.clock.Advance(15 * time.Minute)
+	if e.svc.Locked(e.user(alice.ID)) {
+		t.Error("15 minutes after the lock: locked, want not locked")
+	}
+}

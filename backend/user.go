@@ -49,10 +49,11 @@ type User struct {
 	Email              string
 	Role               Role
 	Disabled           bool
-	TwoFactorRequired  bool   // set by an administrator
-	Method             Method // enrolled second factor
-	SMSPhone           string // E.164, set by SMS enrollment
-	MustChangePassword bool   // set by an administrator with a new password
+	TwoFactorRequired  bool      // set by an administrator
+	Method             Method    // enrolled second factor
+	SMSPhone           string    // E.164, set by SMS enrollment
+	MustChangePassword bool      // set by an administrator with a new password
+	LockedUntil        time.Time // the end of the last lock for too many failures (see Service.Locked)
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }

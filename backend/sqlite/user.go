@@ -17,7 +17,7 @@ var errUserNotFound = backend.Errorf(backend.ENOTFOUND, "User not found.")
 
 // userColumns are the columns scanUser reads, in order.
 const userColumns = `id, username, display_name, email, role, disabled, two_factor_required, method,
-	COALESCE(sms_phone, ''), must_change_password, created_at, updated_at`
+	COALESCE(sms_phone, ''), must_change_password, locked_until, created_at, updated_at`
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -25,13 +25,13 @@ type scanner interface{ Scan(dest ...any) error }
 // scanUser reads the userColumns of one row.
 func scanUser(s scanner) (*backend.User, error) {
 	var u backend.User
-	var created, updated sql.NullInt64
+	var locked, created, updated sql.NullInt64
 	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.Disabled,
-		&u.TwoFactorRequired, &u.Method, &u.SMSPhone, &u.MustChangePassword, &created, &updated)
+		&u.TwoFactorRequired, &u.Method, &u.SMSPhone, &u.MustChangePassword, &locked, &created, &updated)
 	if err != nil {
 		return nil, err
 	}
-	u.CreatedAt, u.UpdatedAt = nullTime(created), nullTime(updated)
+	u.LockedUntil, u.CreatedAt, u.UpdatedAt = nullTime(locked), nullTime(created), nullTime(updated)
 	return &u, nil
 }
 
