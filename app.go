@@ -177,6 +177,7 @@ type UserView struct {
 	SMSPhoneDisplay    string `json:"smsPhoneDisplay"` // the same, for reading: "+1 650-253-0000"
 	SMSPhoneMasked     string `json:"smsPhoneMasked"`  // "+1 ••• ••• ••67"
 	MustChangePassword bool   `json:"mustChangePassword"`
+	LockedUntil        string `json:"lockedUntil"` // RFC 3339 while locked after too many failed attempts, else ""; administration only
 	CreatedAt          string `json:"createdAt"`
 	UpdatedAt          string `json:"updatedAt"`
 }
@@ -193,6 +194,15 @@ func userView(u *backend.User) *UserView {
 	}
 	if u.SMSPhone != "" {
 		v.SMSPhone, v.SMSPhoneDisplay, v.SMSPhoneMasked = u.SMSPhone, backend.FormatPhone(u.SMSPhone), backend.MaskPhone(u.SMSPhone)
+	}
+	return v
+}
+
+// adminUserView is userView for the administration screens: with the lock, if there is one.
+func (a *App) adminUserView(u *backend.User) *UserView {
+	v := userView(u)
+	if v != nil && a.svc.Locked(u) {
+		v.LockedUntil = timeString(u.LockedUntil)
 	}
 	return v
 }
@@ -657,7 +667,7 @@ func (a *App) Users(q UserQuery) (*UserListView, error) {
 	}
 	v := &UserListView{Users: []*UserView{}, Total: p.Total, Offset: p.Offset, Limit: p.Limit}
 	for _, u := range p.Users {
-		v.Users = append(v.Users, userView(u))
+		v.Users = append(v.Users, a.adminUserView(u))
 	}
 	return v, nil
 }
@@ -669,7 +679,7 @@ func (a *App) User(userID int64) (*UserView, error) {
 		return nil, err
 	}
 	u, err := a.svc.User(a.call(), id, userID)
-	return userView(u), err
+	return a.adminUserView(u), err
 }
 
 // NewUserForm is the "New User" form.
@@ -739,7 +749,7 @@ func (a *App) UpdateUser(userID int64, f UserForm) (*UserView, error) {
 		ch.Disabled = &f.Disabled
 	}
 	u, err = a.svc.UpdateUser(a.call(), id, userID, ch)
-	return userView(u), err
+	return a.adminUserView(u), err
 }
 
 // SetUserPassword sets a new password for a user; with mustChange the user chooses their own at
@@ -767,13 +777,19 @@ func (a *App) ResetTwoFactor(userID int64) (*UserView, error) {
 	return a.adminChange(userID, a.svc.ResetTwoFactor)
 }
 
+// UnlockUser lifts the lock of an account locked after too many failed attempts.
+// Administrators only.
+func (a *App) UnlockUser(userID int64) (*UserView, error) {
+	return a.adminChange(userID, a.svc.UnlockUser)
+}
+
 func (a *App) adminChange(userID int64, change func(context.Context, *backend.Identity, int64) (*backend.User, error)) (*UserView, error) {
 	id, err := a.signedIn()
 	if err != nil {
 		return nil, err
 	}
 	u, err := change(a.call(), id, userID)
-	return userView(u), err
+	return a.adminUserView(u), err
 }
 
 // StatusCount is how many users have one Two-Factor status.

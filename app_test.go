@@ -1563,3 +1563,37 @@ func (b *browser) shot(name string) {
 	}
 	os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644)
 }
+
+// TestAdminUnlocks: the console shows an account locked after too many failed attempts, and
+// "Unlock" lets its user in again.
+func TestAdminUnlocks(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	hank := mustUser(t, admin, NewUserForm{Username: "hank", Password: "hanks long password"})
+	if u, _ := admin.User(hank.ID); u.LockedUntil != "" {
+		t.Fatalf("a new user: LockedUntil %q, want none", u.LockedUntil)
+	}
+	ha := e.app()
+	for i := range 10 {
+		e.clock.Advance(31 * time.Second)
+		_, err := ha.Login("hank", fmt.Sprintf("wrong password %d", i))
+		wantCode(t, ha, err, backend.EUNAUTHORIZED)
+	}
+	_, err := ha.Login("hank", "hanks long password")
+	wantCode(t, ha, err, backend.EUNAUTHORIZED)
+	want := e.clock.Now().Add(15 * time.Minute).Format(time.RFC3339)
+	if u, _ := admin.User(hank.ID); u.LockedUntil != want {
+		t.Errorf("after 10 failures: LockedUntil %q, want %q", u.LockedUntil, want)
+	}
+	list, _ := admin.Users(UserQuery{Search: "hank"})
+	if len(list.Users) != 1 || list.Users[0].LockedUntil != want {
+		t.Errorf("Users(hank): %+v, want hank locked until %s", list.Users, want)
+	}
+	u, err := admin.UnlockUser(hank.ID)
+	if err != nil || u.LockedUntil != "" {
+		t.Fatalf("UnlockUser = %+v, %v; want unlocked", u, err)
+	}
+	e.login(ha, "hank", "hanks long password", "done")
+	_, err = admin.UnlockUser(hank.ID)
+	wantCode(t, admin, err, backend.ECONFLICT)
+}

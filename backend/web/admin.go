@@ -87,7 +87,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, id *backend.I
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, usersView(adminPage(id, "Users", "users"), q, res))
+	s.render(w, r, http.StatusOK, usersView(adminPage(id, "Users", "users"), q, res, s.svc.Locked))
 }
 
 // newUserForm is the "New User" form as typed; the password is never sent back.
@@ -154,6 +154,8 @@ func userNotice(key string, u *backend.User) string {
 		return fmt.Sprintf("Two-Factor Authentication is disabled for %s.", u.Name())
 	case "reset":
 		return fmt.Sprintf("Two-Factor Authentication has been reset for %s.", u.Name())
+	case "unlocked":
+		return fmt.Sprintf("%s is unlocked and can log in again.", u.Name())
 	}
 	return ""
 }
@@ -165,7 +167,20 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, id *backend.Id
 	}
 	p := adminPage(id, u.Name(), "users")
 	p.Notice = userNotice(r.URL.Query().Get("notice"), u)
-	s.render(w, r, http.StatusOK, userView(p, u))
+	s.render(w, r, http.StatusOK, userView(p, u, s.svc.Locked(u)))
+}
+
+// unlockSubmit is "Unlock" on the user page of a locked account.
+func (s *Server) unlockSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	u := s.targetUser(w, r, id)
+	if u == nil {
+		return
+	}
+	if _, err := s.svc.UnlockUser(r.Context(), id, u.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=unlocked", u.ID), http.StatusSeeOther)
 }
 
 // editUserForm is "Edit this User" as typed.

@@ -625,3 +625,38 @@ func TestSessionEndedNotice(t *testing.T) {
 	// Without a session cookie at all, no such notice.
 	e.client().get("/profile").wantRedirect(t, "/login")
 }
+
+// TestAdminSeesLockAndUnlocks: after too many failed logins the user page and the Users list say
+// the account is locked, and until when; "Unlock" lets the user in again at once.
+func TestAdminSeesLockAndUnlocks(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	bob := e.user("bob", backend.RoleUser, false)
+	a := e.client()
+	a.signIn("admin")
+	page := fmt.Sprintf("/admin/users/%d", bob.ID)
+	if body := a.get(page).body; strings.Contains(body, "Locked") || strings.Contains(body, "Unlock") {
+		t.Error("the page of an account that is not locked says Locked or offers Unlock")
+	}
+
+	b := e.client()
+	for i := range 10 {
+		e.clock.Advance(31 * time.Second) // past each wait after a failure
+		if r := b.login("bob", fmt.Sprintf("wrong password %d", i)); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: status %d, want 401", i, r.StatusCode)
+		}
+	}
+	b.login("bob", testPassword).wantStatus(t, http.StatusUnauthorized)
+	until := e.clock.Now().Add(15 * time.Minute).UTC().Format("15:04 MST")
+	a.get(page).wantBody(t, `id="account-locked"`, "Locked until "+until+", after too many failed attempts", "Unlock")
+	a.get("/admin/users?q=bob").wantBody(t, "<td class=\"hide-phone\">Locked</td>")
+
+	r := a.post(page+"/unlock", nil)
+	r.wantRedirect(t, page+"?notice=unlocked")
+	a.follow(r).wantBody(t, "Bob Example is unlocked and can log in again.", "Active")
+	b.login("bob", testPassword).wantRedirect(t, "/")
+	a.get("/admin/audit").wantBody(t, "Account unlocked by an administrator")
+
+	// Not locked any more: Unlock is refused, and says why.
+	a.post(page+"/unlock", nil).wantBody(t, "Bob Example is not locked.")
+}

@@ -89,6 +89,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /admin/users/{id}/edit", s.admin(s.editUserSubmit))
 	mux.HandleFunc("GET /admin/users/{id}/password", s.admin(s.setPasswordPage))
 	mux.HandleFunc("POST /admin/users/{id}/password", s.admin(s.setPasswordSubmit))
+	mux.HandleFunc("POST /admin/users/{id}/unlock", s.admin(s.unlockSubmit))
 	mux.HandleFunc("GET /admin/users/{id}/{action}", s.admin(s.twoFactorActionPage))
 	mux.HandleFunc("POST /admin/users/{id}/{action}", s.admin(s.twoFactorActionSubmit))
 	mux.HandleFunc("GET /admin/audit", s.admin(s.auditPage))

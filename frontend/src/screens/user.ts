@@ -16,19 +16,21 @@ export async function render(route: UserRoute): Promise<void> {
     const edit = !!route.edit;
     const back = h("button", { type: "button", class: "link", onclick: () => go({ name: "users" }) }, "‹ Users");
 
+    const unlock = u.lockedUntil ? action("Unlock", "unlock-user", () => void unlockUser(u, msg)) : null;
     const actions = edit
       ? [
+          unlock,
           !u.twoFactorRequired ? action("Require Two-Factor", "require-two-factor", () => requireTwoFactor(u, msg)) : null,
           u.twoFactorRequired || u.twoFactorStatus === "Enabled" ? action("Disable Two-Factor", "disable-two-factor", () => disableTwoFactor(u, msg)) : null,
           u.twoFactorStatus === "Enabled" ? action("Reset Two-Factor", "reset-two-factor", () => resetTwoFactor(u, msg)) : null,
           action("Set Password", "set-password", () => setPassword(u, msg)),
         ]
-      : [action("Edit this User", "edit-user", () => go({ name: "user", id: u.id, edit: true }))];
+      : [unlock, action("Edit this User", "edit-user", () => go({ name: "user", id: u.id, edit: true }))];
 
     return [
       bar,
       h("div", { class: "crumbs" }, back),
-      pageHeader(u.name, [u.username, u.disabled ? h("span", { class: "badge badge-disabled" }, "Disabled") : null], ...actions),
+      pageHeader(u.name, [u.username, accountBadge(u)], ...actions),
       h(
         "div",
         { class: "grid-main" },
@@ -41,6 +43,24 @@ export async function render(route: UserRoute): Promise<void> {
       ),
     ];
   });
+}
+
+/** accountBadge marks an account that cannot log in: disabled, or locked for a while. */
+export function accountBadge(u: main.UserView): HTMLElement | null {
+  if (u.disabled) return h("span", { class: "badge badge-disabled" }, "Disabled");
+  if (u.lockedUntil) return h("span", { class: "badge badge-disabled", title: `Locked until ${formatTime(u.lockedUntil)}` }, "Locked");
+  return null;
+}
+
+/** unlockUser is "Unlock": it lifts a lock after too many failed attempts. */
+async function unlockUser(u: main.UserView, msg: MessageBox) {
+  msg.clear();
+  try {
+    const v = await App.UnlockUser(u.id);
+    go({ name: "user", id: v.id, flash: `${v.name} is unlocked and can log in again.` });
+  } catch (e) {
+    report(e, msg);
+  }
 }
 
 function action(label: string, id: string, onclick: () => void): HTMLElement {
@@ -64,7 +84,7 @@ function detailsCard(u: main.UserView): HTMLElement {
     ["Name", u.displayName || "—"],
     ["Email", u.email || "—"],
     ["Role", u.role === "admin" ? "Administrator" : "User"],
-    ["Account", u.disabled ? "Disabled" : "Active"],
+    ["Account", u.disabled ? "Disabled" : u.lockedUntil ? `Locked until ${formatTime(u.lockedUntil)}, after too many failed attempts` : "Active"],
     ["Password", u.mustChangePassword ? "Temporary: must be changed at next login" : "Set by the user"],
     ["Created", formatTime(u.createdAt)],
     ["Updated", formatTime(u.updatedAt)],

@@ -4,6 +4,7 @@ import { App, main } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { go, report, Route } from "../nav";
 import { h, plural, statusBadge } from "../ui";
+import { accountBadge } from "./user";
 
 const statuses = ["No", "Pending setup on next login", "Enabled"];
 const pageSize = 25;
@@ -127,7 +128,7 @@ function table(page: main.UserListView): HTMLElement {
         h(
           "tr",
           { class: "clickable", "data-username": u.username, onclick: () => go({ name: "user", id: u.id }) },
-          h("td", null, h("button", { type: "button", class: "link strong" }, u.username), u.disabled ? h("span", { class: "badge badge-disabled" }, "Disabled") : null),
+          h("td", null, h("button", { type: "button", class: "link strong" }, u.username), accountBadge(u)),
           h("td", null, u.displayName),
           h("td", null, u.email),
           h("td", null, u.role === "admin" ? "Administrator" : "User"),

@@ -115,6 +115,7 @@ export namespace main {
 	    smsPhoneDisplay: string;
 	    smsPhoneMasked: string;
 	    mustChangePassword: boolean;
+	    lockedUntil: string;
 	    createdAt: string;
 	    updatedAt: string;
 	
@@ -138,6 +139,7 @@ export namespace main {
 	        this.smsPhoneDisplay = source["smsPhoneDisplay"];
 	        this.smsPhoneMasked = source["smsPhoneMasked"];
 	        this.mustChangePassword = source["mustChangePassword"];
+	        this.lockedUntil = source["lockedUntil"];
 	        this.createdAt = source["createdAt"];
 	        this.updatedAt = source["updatedAt"];
 	    }

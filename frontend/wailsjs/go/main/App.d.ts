@@ -56,6 +56,8 @@ export function SetUserPassword(arg1:number,arg2:string,arg3:boolean):Promise<vo
 
 export function StatusCounts():Promise<Array<main.StatusCount>>;
 
+export function UnlockUser(arg1:number):Promise<main.UserView>;
+
 export function UpdateUser(arg1:number,arg2:main.UserForm):Promise<main.UserView>;
 
 export function User(arg1:number):Promise<main.UserView>;

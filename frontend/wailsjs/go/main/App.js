@@ -110,6 +110,10 @@ export function StatusCounts() {
   return window['go']['main']['App']['StatusCounts']();
 }
 
+export function UnlockUser(arg1) {
+  return window['go']['main']['App']['UnlockUser'](arg1);
+}
+
 export function UpdateUser(arg1, arg2) {
   return window['go']['main']['App']['UpdateUser'](arg1, arg2);
 }
