@@ -163,21 +163,28 @@ func crashChild(t *testing.T, path string, run int) ([]string, string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan struct{})
+	// The runs killed while they write first let the child acknowledge a few writes, so that
+	// every such run has something to check however slow the machine's disk syncs are.
+	want := 2 + rand.IntN(3)
+	written, eof := make(chan struct{}), make(chan struct{})
 	linesc := make(chan []string)
 	go func() {
 		var lines []string
+		acks := 0
 		r := bufio.NewReader(out)
 		for {
 			l, err := r.ReadString('\n')
 			if err != nil { // EOF after the kill; a line without '\n' was cut off: not acknowledged
 				break
 			}
-			if l == "ready\n" {
-				close(ready)
+			if l != "ready\n" {
+				if acks++; acks == want {
+					close(written)
+				}
 			}
 			lines = append(lines, strings.TrimSuffix(l, "\n"))
 		}
+		close(eof)
 		io.Copy(io.Discard, out)
 		linesc <- lines
 	}()
@@ -188,11 +195,18 @@ func crashChild(t *testing.T, path string, run int) ([]string, string) {
 		time.Sleep(time.Duration(rand.IntN(60)) * time.Millisecond)
 	} else {
 		select {
-		case <-ready:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("run %d: child not ready: %s", run, stderr.String())
+		case <-written:
+		case <-eof:
+			<-linesc
+			cmd.Wait() // stderr is complete only now
+			t.Fatalf("run %d: child ended before %d acknowledged writes: %s", run, want, stderr.String())
+		case <-time.After(time.Minute):
+			cmd.Process.Kill()
+			<-linesc
+			cmd.Wait()
+			t.Fatalf("run %d: child did not acknowledge %d writes in a minute: %s", run, want, stderr.String())
 		}
-		time.Sleep(time.Duration(1+rand.IntN(40)) * time.Millisecond)
+		time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
 	}
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)

@@ -64,7 +64,9 @@ type tab struct {
 func (e *env) tab(t *testing.T, b context.Context) *tab {
 	ctx, cancel := chromedp.NewContext(b, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	// A bound on the tab's whole journey (the longest takes ~30 s under -race on a busy 2-CPU
+	// machine), there to end a hung test, not to time it: waitFor bounds each step.
+	ctx, cancelT := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(cancelT)
 	tb := &tab{t: t, e: e, ctx: ctx}
 	tb.do(chromedp.EmulateViewport(1280, 900))
