@@ -517,18 +517,32 @@ func TestFirstAdminLink(t *testing.T) {
 	c.get(path).wantBody(t, "Create the first administrator", "Username", "Name", "Email", "Password")
 	c.get("/setup/wrong-token").wantStatus(t, http.StatusNotFound)
 
-	r := c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "email": {"rita@example.com"}, "password": {"short"}})
+	// A typo in the confirmation: nothing is created, what was typed stays, the link still works.
+	r := c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "password": {testPassword}, "confirm_password": {testPassword + "x"}})
+	r.wantStatus(t, http.StatusBadRequest)
+	r.wantBody(t, "Password and Confirm password do not match", "no administrator was created", `value="root"`, `value="Rita Root"`)
+	if need, err := e.svc.NeedsFirstAdmin(context.Background()); err != nil || !need {
+		t.Fatalf("after mismatched passwords NeedsFirstAdmin = %v, %v; want true", need, err)
+	}
+	c.get(path).wantBody(t, "Confirm password")
+
+	r = c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "email": {"rita@example.com"}, "password": {"short"}, "confirm_password": {"short"}})
 	r.wantStatus(t, http.StatusBadRequest)
 	r.wantBody(t, "at least 8 characters", `value="root"`, `value="Rita Root"`)
 	// Every problem at once, the browser's one-at-a-time check left out, what was typed kept.
 	r = c.post(path, url.Values{"name": {"Rita Root"}, "email": {"rita at example"}})
 	r.wantStatus(t, http.StatusBadRequest)
 	r.wantBody(t, "Enter a username.", "is not an email address.", "at least 8 characters", `value="Rita Root"`, `value="rita at example"`, "novalidate")
-	c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "password": {testPassword}}).wantRedirect(t, "/login?notice=created")
-	c.post(path, url.Values{"username": {"root2"}, "password": {testPassword}}).wantStatus(t, http.StatusNotFound)
+	c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "password": {testPassword}, "confirm_password": {testPassword}}).wantRedirect(t, "/login?notice=created")
+	c.post(path, url.Values{"username": {"root2"}, "password": {testPassword}, "confirm_password": {testPassword}}).wantStatus(t, http.StatusNotFound)
 	gone := c.get(path)
 	gone.wantStatus(t, http.StatusNotFound)
-	gone.wantBody(t, "gatehouse user create --username NAME --admin --password-stdin")
+	// The command line works for who ran `go run .` (no gatehouse program) and with a binary;
+	// each command is whole in one <code>, not a sentence's tail that wraps anywhere.
+	gone.wantBody(t, "Link not valid",
+		`<pre class="command"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | go run . user create --username NAME --admin --password-stdin</code></pre>`,
+		`<pre class="command"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | gatehouse user create --username NAME --admin --password-stdin</code></pre>`,
+		"--data DIR")
 	c.get("/login?notice=created").wantBody(t, "Your administrator account is ready")
 	c.signIn("root")
 	c.get("/admin").wantStatus(t, http.StatusOK)
@@ -537,6 +551,41 @@ func TestFirstAdminLink(t *testing.T) {
 	}
 	if strings.Contains(e.logs.String(), strings.TrimPrefix(path, "/setup/")) {
 		t.Error("the setup token is in the log")
+	}
+}
+
+// TestServePrintsWorkingCommands: what serve prints after the setup link names a command for
+// someone who followed the README (`go run .`, no gatehouse program) and one for a binary.
+func TestServePrintsWorkingCommands(t *testing.T) {
+	for _, want := range []string{
+		"\n    printf '%s\\n' 'PASSWORD' | go run . user create --username NAME --admin --password-stdin\n",
+		"\n    printf '%s\\n' 'PASSWORD' | gatehouse user create --username NAME --admin --password-stdin\n",
+		"--data DIR",
+	} {
+		if !strings.Contains(firstAdminCLIText, want) {
+			t.Errorf("serve's first-administrator text lacks %q:\n%s", want, firstAdminCLIText)
+		}
+	}
+}
+
+// TestLoginPageWithoutAdmin: the page the root URL leads to says how to create the first
+// administrator while there is none, and stops saying it once there is one.
+func TestLoginPageWithoutAdmin(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	r := c.follow(c.get("/"))
+	r.wantStatus(t, http.StatusOK)
+	r.wantBody(t, "No administrator yet", "one-time setup link", "<code>serve</code>",
+		"go run . user create --username NAME --admin --password-stdin", `action="/login"`)
+	// A failed login on such a System says it too.
+	c.login("nobody", "a wrong password").wantBody(t, "No administrator yet", "Incorrect username or password.")
+
+	e.user("alice", backend.RoleUser, false) // users but no administrator: still no way in
+	c.get("/login").wantBody(t, "No administrator yet")
+
+	e.user("admin", backend.RoleAdmin, false)
+	if body := c.get("/login").body; strings.Contains(body, "No administrator yet") || strings.Contains(body, "user create") {
+		t.Errorf("the login page still offers to create the first administrator:\n%s", excerpt(body))
 	}
 }
 

@@ -39,7 +39,18 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := page{Title: "Log in", Notice: loginNotices[r.URL.Query().Get("notice")]}
-	s.render(w, r, http.StatusOK, loginView(p, "", ""))
+	s.showLogin(w, r, http.StatusOK, p, "", "")
+}
+
+// showLogin renders the login form; on a System without an administrator it says how to
+// create the first one.
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, p page, username, msg string) {
+	noAdmin, err := s.svc.NeedsFirstAdmin(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, loginView(p, loginForm{Username: username, NoAdmin: noAdmin}, msg))
 }
 
 // busyRetryAfter is the Retry-After, in seconds, of a login refused because the System is busy
@@ -53,7 +64,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, backend.ErrBusy) {
 			w.Header().Set("Retry-After", busyRetryAfter)
 		}
-		s.render(w, r, statusOf(err), loginView(page{Title: "Log in"}, username, s.message(r, err)))
+		s.showLogin(w, r, statusOf(err), page{Title: "Log in"}, username, s.message(r, err))
 		return
 	}
 	// A login started over leaves the previous attempt (if any) behind: end it.
@@ -67,7 +78,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 // cancelled), and forgets its cookie.
 func (s *Server) loginExpired(w http.ResponseWriter, r *http.Request, err error) {
 	s.clearCookie(w, s.attemptCk)
-	s.render(w, r, http.StatusUnauthorized, loginView(page{Title: "Log in"}, "", s.message(r, err)))
+	s.showLogin(w, r, http.StatusUnauthorized, page{Title: "Log in"}, "", s.message(r, err))
 }
 
 // attemptAt returns the login in progress if it waits for step. Otherwise it answers the
