@@ -465,6 +465,48 @@ func TestRequiredUserCanOnlyLogOut(t *testing.T) {
 	r.wantStatus(t, http.StatusUnauthorized)
 }
 
+// TestLoginPageResumesLogin: someone part-way through a login who clicks the logo or opens
+// /login is offered to continue at their step, or to start over; not an empty form.
+func TestLoginPageResumesLogin(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	e.user("alice", backend.RoleUser, false)
+	e.user("carol", backend.RoleUser, true)
+	c := e.client()
+	c.signIn("alice")
+	c.enrollFromProfile()
+	c.post("/logout", nil)
+
+	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
+	for _, r := range []*response{c.get("/login"), c.follow(c.get("/"))} {
+		r.wantStatus(t, http.StatusOK)
+		r.wantBody(t, "Continue logging in as alice", `href="/login/verify"`, "authenticator app", "Log in as someone else", `name="restart"`)
+		if strings.Contains(r.body, `action="/login" class="form"`) {
+			t.Errorf("%s: an empty login form while a login waits", r.Request.URL.Path)
+		}
+	}
+	// Starting over ends the login in progress and shows the form, without "You have logged out".
+	c.post("/login/cancel", url.Values{"restart": {"1"}}).wantRedirect(t, "/login")
+	r := c.get("/login")
+	r.wantBody(t, `action="/login"`, "Username")
+	if strings.Contains(r.body, "Continue logging in") {
+		t.Error("still offered to continue after starting over")
+	}
+	c.get("/login/verify").wantStatus(t, http.StatusUnauthorized)
+
+	// At the enroll step, and after the attempt expired.
+	c2 := e.client()
+	c2.login("carol", testPassword).wantRedirect(t, "/login/enroll")
+	c2.get("/login").wantBody(t, "Continue logging in as carol", `href="/login/enroll"`, "requires Two-Factor Authentication")
+	e.clock.Advance(11 * time.Minute)
+	r = c2.get("/login")
+	r.wantStatus(t, http.StatusOK)
+	r.wantBody(t, `action="/login"`)
+	if !strings.Contains(setCookie(r, "gatehouse_login"), "Max-Age=0") {
+		t.Error("the dead attempt's cookie is kept")
+	}
+}
+
 func TestNewUserWithTwoFactorYes(t *testing.T) {
 	e := newEnv(t)
 	e.user("admin", backend.RoleAdmin, false)

@@ -39,6 +39,22 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := page{Title: "Log in", Notice: loginNotices[r.URL.Query().Get("notice")]}
+	// Someone part-way through a login (the logo, or /login typed) is offered to go on where
+	// they were, or to start over; an empty form would hide that the login still waits.
+	if token := cookieValue(r, s.attemptCk); token != "" {
+		st, err := s.svc.ResumeLogin(r.Context(), token)
+		switch {
+		case backend.ErrorCode(err) == backend.EUNAUTHORIZED:
+			s.clearCookie(w, s.attemptCk)
+		case err != nil:
+			s.fail(w, r, err)
+			return
+		default:
+			p.InLogin = true
+			s.render(w, r, http.StatusOK, continueLoginView(p, st.User, st.Step, stepPath(st.Step)))
+			return
+		}
+	}
 	s.showLogin(w, r, http.StatusOK, p, "", "")
 }
 
@@ -200,6 +216,10 @@ func (s *Server) cancelLogin(w http.ResponseWriter, r *http.Request) {
 		s.sheets.drop(tokenKey(token))
 	}
 	s.clearCookie(w, s.attemptCk)
+	if r.PostFormValue("restart") != "" { // "Log in as someone else": straight to an empty form
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/login?notice=out", http.StatusSeeOther)
 }
 
