@@ -716,3 +716,26 @@ func TestSessionEndedNotice(t *testing.T) {
 	// Without a session cookie at all, no such notice.
 	e.client().get("/profile").wantRedirect(t, "/login")
 }
+
+// TestListPageOutOfRange: a page number past the last page (a stale link, a typed URL) goes to
+// the last page, keeping the filters, instead of "No users match. 5 users · page 999 of 1".
+func TestListPageOutOfRange(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	for i := range 30 {
+		e.user(fmt.Sprintf("user%02d", i), backend.RoleUser, i%2 == 0)
+	}
+	c := e.client()
+	c.signIn("admin")
+	for _, tc := range []struct{ path, want string }{
+		{"/admin/users?page=999", "/admin/users?page=2"},
+		{"/admin/users?page=9223372036854775807", "/admin/users?page=2"},
+		{"/admin/users?status=pending&page=3", "/admin/users?status=pending"},
+		{"/admin/users?q=nobody&page=2", "/admin/users?q=nobody"},
+		{"/admin/audit?page=999", "/admin/audit?page=2"},
+	} {
+		c.get(tc.path).wantRedirect(t, tc.want)
+	}
+	c.get("/admin/users?page=2").wantBody(t, "31 users · page 2 of 2")
+	c.get("/admin/users?q=nobody").wantBody(t, "No users match")
+}
