@@ -336,14 +336,29 @@ func TestRecoveryCodeWorksOnce(t *testing.T) {
 
 	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
 	c.get("/login/recovery").wantBody(t, "Recovery code")
-	c.post("/login/recovery", url.Values{"code": {strings.ToLower(codes[2])}}).wantRedirect(t, "/")
-	c.get("/profile").wantBody(t, "4 of 5 unused")
+	// After the login the profile says a code was used, how many are left, and what to do.
+	r := c.post("/login/recovery", url.Values{"code": {strings.ToLower(codes[2])}})
+	r.wantRedirect(t, "/profile?notice=recovery")
+	c.follow(r).wantBody(t, `class="status-bar"`, "You used a recovery code to log in. 4 recovery codes left: regenerate recovery codes", "4 of 5 unused")
+	if strings.Contains(c.get("/profile").body, "You used a recovery code") {
+		t.Error("the notice shows on the profile without the query")
+	}
 	c.post("/logout", nil)
 
 	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
-	r := c.post("/login/recovery", url.Values{"code": {codes[2]}})
+	r = c.post("/login/recovery", url.Values{"code": {codes[2]}})
 	r.wantStatus(t, http.StatusUnauthorized)
 	r.wantBody(t, "That code is not valid")
+
+	for _, step := range []struct {
+		code int
+		want string
+	}{{0, "3 recovery codes left"}, {1, "2 recovery codes left"}, {3, "1 recovery code left"}, {4, "You used your last recovery code."}} {
+		c.post("/logout", nil)
+		e.clock.Advance(loginBurst * loginRate) // the per-IP login limit, not under test here
+		c.login("alice", testPassword).wantRedirect(t, "/login/verify")
+		c.follow(c.post("/login/recovery", url.Values{"code": {codes[step.code]}})).wantBody(t, step.want)
+	}
 }
 
 func TestRecoveryCodesDownloadAndRegenerate(t *testing.T) {

@@ -158,6 +158,13 @@ func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	if st.Step == backend.StepDone {
+		// Someone who needed a recovery code may have lost their phone, and has one code
+		// fewer: the profile says how many are left and how to get new ones.
+		s.storeLoginState(w, st)
+		http.Redirect(w, r, "/profile?notice=recovery", http.StatusSeeOther)
+		return
+	}
 	s.advance(w, r, st)
 }
 

@@ -270,7 +270,7 @@ func TestSMSLogin(t *testing.T) {
 	c.login("bob", testPassword).wantRedirect(t, "/login/verify")
 	c.post("/login/verify/sms", url.Values{"code": {code}}).wantStatus(t, http.StatusUnauthorized)
 	c.get("/login/recovery").wantBody(t, "Use a code by text message instead")
-	c.post("/login/recovery", url.Values{"code": {codes[0]}}).wantRedirect(t, "/")
+	c.post("/login/recovery", url.Values{"code": {codes[0]}}).wantRedirect(t, "/profile?notice=recovery")
 }
 
 func TestSMSWebhookOutsideCrossOriginProtection(t *testing.T) {
