@@ -211,33 +211,27 @@ func Run(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// firstAdminCommands create the first administrator from the command line, complete so that
+// The commands that create the first administrator from the command line, complete so that
 // they work as typed once NAME and PASSWORD are filled in: from the source folder, as the
 // README's first run starts the server (`go run .`, no gatehouse program on the PATH), and
 // with a built binary. The password goes on standard input (printf is a shell builtin), never
 // as an argument, so the process list never shows it.
-var firstAdminCommands = []struct{ Where, Command string }{
-	{"From the Gatehouse source folder (if you started it with go run .):", createAdminCommand("go run .")},
-	{"With a built gatehouse program:", createAdminCommand("gatehouse")},
-}
-
-// firstAdminDataHint reminds that the command line must open the server's data directory.
-const firstAdminDataHint = "If the server runs with --data DIR, add the same --data DIR."
+var (
+	firstAdminSourceCommand = createAdminCommand("go run .")
+	firstAdminBinaryCommand = createAdminCommand("gatehouse")
+)
 
 func createAdminCommand(program string) string {
 	return `printf '%s\n' 'PASSWORD' | ` + program + ` user create --username NAME --admin --password-stdin`
 }
 
 // firstAdminCLIText is what serve prints after the setup link: the commands, indented alone on
-// their lines so that they copy whole.
-var firstAdminCLIText = func() string {
-	var b strings.Builder
-	b.WriteString("Or create it from the command line, with your own username and password.\n" + firstAdminDataHint + "\n")
-	for _, c := range firstAdminCommands {
-		fmt.Fprintf(&b, "\n%s\n\n    %s\n", c.Where, c.Command)
-	}
-	return b.String()
-}()
+// their lines so that they copy whole. The login page and the "Link not valid" page say the
+// same (firstAdminCLI).
+var firstAdminCLIText = "Or create it from the command line, with your own username and password.\n" +
+	"If the server runs with --data DIR, add the same --data DIR.\n" +
+	"\nFrom the Gatehouse source folder (if you started the server with go run .):\n\n    " + firstAdminSourceCommand + "\n" +
+	"\nWith a built gatehouse program:\n\n    " + firstAdminBinaryCommand + "\n"
 
 // purgeExpired deletes dead sessions and login attempts every purgeEvery until ctx ends, so the
 // tables stay the size of the live ones.
