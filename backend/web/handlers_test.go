@@ -371,15 +371,30 @@ func TestRecoveryCodesDownloadAndRegenerate(t *testing.T) {
 	// Enrolled, not required: Setup Two-Factor stays, to change the method or the phone.
 	c.get("/profile").wantBody(t, ">Setup Two-Factor<", "move to a new phone or switch between app and SMS", "Regenerate recovery codes", "Disable Two-Factor")
 	c.get("/profile/two-factor/disable").wantBody(t, "Your authenticator app setup and your recovery codes will stop working.")
-	c.get("/profile/recovery-codes").wantBody(t, "Regenerate recovery codes")
-	e.clock.Advance(11 * time.Minute) // past the password confirmation window
+	// Within the password confirmation window (the setup just confirmed it): no password asked.
+	if body := c.get("/profile/recovery-codes").body; !strings.Contains(body, "Regenerate recovery codes") || strings.Contains(body, `name="current_password"`) {
+		t.Fatalf("regenerate page within the window: want no password field:\n%s", excerpt(body))
+	}
+	// The window lapses while the page is open: the click leads to the password prompt, a
+	// normal step (200), and then the codes.
+	e.clock.Advance(11 * time.Minute)
 	r := c.post("/profile/recovery-codes", nil)
-	r.wantStatus(t, http.StatusForbidden)
-	r.wantBody(t, "Confirm your password")
+	r.wantStatus(t, http.StatusOK)
+	r.wantBody(t, "Confirm your password", `value="regenerate"`)
 	r = c.post("/profile/confirm-password", url.Values{"action": {"regenerate"}, "password": {"wrong password"}})
 	r.wantStatus(t, http.StatusUnauthorized)
 	r.wantBody(t, "Incorrect password.")
 	c.post("/profile/confirm-password", url.Values{"action": {"regenerate"}, "password": {testPassword}}).wantRedirect(t, "/recovery-codes")
+	recoveryCodes(t, c.get("/recovery-codes").body)
+	c.post("/recovery-codes/done", nil).wantRedirect(t, "/profile")
+
+	// Past the window, the page asks for the password up front: one click regenerates.
+	e.clock.Advance(11 * time.Minute)
+	c.get("/profile/recovery-codes").wantBody(t, "Regenerate recovery codes", "Your password", `name="current_password"`)
+	r = c.post("/profile/recovery-codes", url.Values{"current_password": {"wrong password"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect password.", "<h1>Regenerate recovery codes</h1>", `name="current_password"`)
+	c.post("/profile/recovery-codes", url.Values{"current_password": {testPassword}}).wantRedirect(t, "/recovery-codes")
 	page := c.get("/recovery-codes")
 	page.wantBody(t, "Print", "Download", "I have saved these codes", "Account: <strong>alice</strong>")
 	codes := recoveryCodes(t, page.body)
@@ -406,14 +421,43 @@ func TestRecoveryCodesDownloadAndRegenerate(t *testing.T) {
 	c.get("/recovery-codes").wantRedirect(t, "/")
 }
 
+// TestTwoFactorChangesAskPasswordUpFront: the password a two-factor change needs is asked for
+// on the choice page itself, so the button goes straight on; not after the click, as an error.
+func TestTwoFactorChangesAskPasswordUpFront(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("alice")
+	c.get("/profile/two-factor").wantBody(t, "Your password", `name="current_password"`, "Use an App", `formaction="/profile/two-factor/sms"`)
+	r := c.post("/profile/two-factor/app", url.Values{"current_password": {"wrong password"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect password.", "<h1>Setup Two-Factor</h1>", `name="current_password"`)
+	c.post("/profile/two-factor/app", url.Values{"current_password": {testPassword}}).wantRedirect(t, "/profile/two-factor/app")
+	// Confirmed a moment ago: no field now.
+	if body := c.get("/profile/two-factor").body; strings.Contains(body, `name="current_password"`) {
+		t.Error("the password is asked again within the confirmation window")
+	}
+	// Lapsed while on the app page: "Enable Two-Factor" leads to the password prompt (200),
+	// which then goes on with the setup.
+	e.clock.Advance(11 * time.Minute)
+	r = c.post("/profile/two-factor/app/confirm", url.Values{"code": {"123456"}})
+	r.wantStatus(t, http.StatusOK)
+	r.wantBody(t, "Confirm your password", `value="app"`)
+	c.post("/profile/confirm-password", url.Values{"action": {"app"}, "password": {testPassword}}).wantRedirect(t, "/profile/two-factor/app")
+}
+
 func TestDisableOwnTwoFactor(t *testing.T) {
 	e := newEnv(t)
 	e.user("alice", backend.RoleUser, false)
 	c := e.client()
 	c.signIn("alice")
 	c.enrollFromProfile()
-	c.get("/profile/two-factor/disable").wantBody(t, "Disable Two-Factor")
-	c.post("/profile/two-factor/disable", nil).wantRedirect(t, "/profile?notice=disabled")
+	e.clock.Advance(11 * time.Minute) // past the password confirmation window: asked up front
+	c.get("/profile/two-factor/disable").wantBody(t, "Disable Two-Factor", `name="current_password"`)
+	r := c.post("/profile/two-factor/disable", url.Values{"current_password": {"wrong password"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect password.", "<h1>Disable Two-Factor</h1>")
+	c.post("/profile/two-factor/disable", url.Values{"current_password": {testPassword}}).wantRedirect(t, "/profile?notice=disabled")
 	c.get("/profile?notice=disabled").wantBody(t, "Two-Factor Authentication is turned off for your account. Your other sessions have ended.", "Setup Two-Factor", `class="status-bar"`)
 	if strings.Contains(c.get("/profile").body, "move to a new phone") {
 		t.Error("the profile of a user without Two-Factor explains setting it up again")
@@ -439,6 +483,9 @@ func TestRequiredUserEnrollsUponLogin(t *testing.T) {
 	page.wantBody(t, "Your administrator requires Two-Factor Authentication", "Use an App", "Use SMS", "Log out")
 	if strings.Contains(page.body, `href="/profile"`) {
 		t.Error("the enroll page links to the profile: a way around enrollment")
+	}
+	if strings.Contains(page.body, `name="current_password"`) {
+		t.Error("the enroll page upon login asks for the password given moments ago")
 	}
 	b.get("/profile").wantRedirect(t, "/login")
 	b.post("/login/enroll/sms", nil).wantBody(t, "SMS is not available")
@@ -599,7 +646,7 @@ func TestFirstAdminLink(t *testing.T) {
 	gone.wantBody(t, "Link not valid",
 		`<pre class="command"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | go run . user create --username NAME --admin --password-stdin</code></pre>`,
 		`<pre class="command"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | gatehouse user create --username NAME --admin --password-stdin</code></pre>`,
-		"--data DIR")
+		"<code>--data DIR</code>")
 	c.get("/login?notice=created").wantBody(t, "Your administrator account is ready")
 	c.signIn("root")
 	c.get("/admin").wantStatus(t, http.StatusOK)
