@@ -184,14 +184,23 @@ func TestReauthWindow(t *testing.T) {
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
+	if !e.svc.NeedsPasswordConfirmation(e.identity(st.SessionToken)) {
+		t.Error("NeedsPasswordConfirmation right after login: got false, want true")
+	}
 	if err := e.svc.ConfirmPassword(ctx, e.identity(st.SessionToken), goodPassword); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(9 * time.Minute)
+	if e.svc.NeedsPasswordConfirmation(e.identity(st.SessionToken)) {
+		t.Error("NeedsPasswordConfirmation 9 minutes after ConfirmPassword: got true, want false")
+	}
 	if _, err := e.svc.BeginAppEnrollment(ctx, e.identity(st.SessionToken)); err != nil {
 		t.Errorf("9 minutes after ConfirmPassword: got %v, want nil", err)
 	}
 	e.clock.Advance(2 * time.Minute)
+	if !e.svc.NeedsPasswordConfirmation(e.identity(st.SessionToken)) {
+		t.Error("NeedsPasswordConfirmation 11 minutes after ConfirmPassword: got false, want true")
+	}
 	_, err := e.svc.BeginAppEnrollment(ctx, e.identity(st.SessionToken))
 	wantCode(t, "11 minutes after ConfirmPassword", err, backend.EREAUTH)
 }

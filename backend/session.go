@@ -147,6 +147,13 @@ func (s *Service) requireRecentPassword(id *Identity) error {
 	return nil
 }
 
+// NeedsPasswordConfirmation reports whether id must confirm its password (ConfirmPassword)
+// before the changes to two-factor settings that need a recent one would be allowed. Front ends
+// use it to ask for the password on the form of the change itself, instead of after it.
+func (s *Service) NeedsPasswordConfirmation(id *Identity) bool {
+	return ErrorCode(s.requireRecentPassword(id)) == EREAUTH
+}
+
 // checkPassword verifies the password of a signed-in user, charging the account's failure
 // counter first, as every guess does.
 func (s *Service) checkPassword(ctx context.Context, u *User, password string) error {

@@ -87,6 +87,10 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, id *backend.I
 		s.fail(w, r, err)
 		return
 	}
+	if last := pagination(0, usersPerPage, res.Total).Last; q.Page > last { // a stale or typed page number
+		http.Redirect(w, r, q.url(last), http.StatusSeeOther)
+		return
+	}
 	s.render(w, r, http.StatusOK, usersView(adminPage(id, "Users", "users"), q, res, s.svc.Locked))
 }
 
@@ -375,6 +379,10 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, id *backend.I
 	})
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if last := pagination(0, usersPerPage, res.Total).Last; q.Page > last {
+		http.Redirect(w, r, q.url(last), http.StatusSeeOther)
 		return
 	}
 	s.render(w, r, http.StatusOK, auditView(adminPage(id, "Audit log", "audit"), q, res))

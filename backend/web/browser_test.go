@@ -235,10 +235,9 @@ func TestBrowserEnableTwoFactorForYourself(t *testing.T) {
 	if cls := tb.eval(`[...document.querySelectorAll("button")].find(a => a.textContent === "Use an App").className`); !strings.Contains(cls, "green") {
 		t.Errorf("Use an App is %q, want green", cls)
 	}
+	// The password is asked for with the choice, not after it.
+	tb.fill("Your password", testPassword)
 	tb.click("Use an App")
-	tb.waitHeading("Confirm your password")
-	tb.fill("Password", testPassword)
-	tb.click("Continue")
 	key, codes := tb.enrollWithApp("alice")
 
 	// The Print sheet, as Chromium prints it: only the codes, the account and the date.
@@ -522,8 +521,19 @@ func TestBrowserScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	anon.open("/")
+	anon.waitHeading("Log in")
+	snap("login-no-admin", anon)
 	anon.open(strings.TrimPrefix(link, e.ts.URL))
 	snap("first-admin", anon)
+	anon.fill("Username", "root")
+	anon.fill("Password", testPassword)
+	anon.fill("Confirm password", testPassword+"!")
+	anon.click("Create administrator")
+	anon.waitFor(`document.querySelector("#form-error")`)
+	snap("first-admin-mismatch", anon)
+	anon.open("/setup/not-a-valid-link")
+	snap("setup-link-not-valid", anon)
 
 	e.user("admin", backend.RoleAdmin, false)
 	e.user("alice", backend.RoleUser, false)
@@ -561,6 +571,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	bt.click("Enable Two-Factor")
 	bt.waitHeading("Save your recovery codes")
 	snap("recovery-codes", bt)
+	bobCodes := bt.codes()
 	bt.click("I have saved these codes")
 	bt.waitHeading("Profile")
 	snap("profile-enabled", bt)
@@ -576,9 +587,25 @@ func TestBrowserScreenshots(t *testing.T) {
 	bt.logIn("bob", testPassword)
 	bt.waitHeading("Two-Factor Authentication")
 	snap("verify", bt)
+	// The logo in the middle of the login: continue, or start over.
+	bt.do(chromedp.Click(chromedp.CSS("a.brand")))
+	bt.waitHeading("Continue logging in as bob")
+	snap("continue-login", bt)
+	bt.click("Continue logging in")
+	bt.waitHeading("Two-Factor Authentication")
 	bt.click("Use a recovery code")
 	bt.waitHeading("Use a recovery code")
 	snap("recovery-code", bt)
+	bt.fill("Recovery code", bobCodes[0])
+	bt.click("Verify")
+	bt.waitHeading("Profile")
+	bt.wantText("You used a recovery code to log in. 4 recovery codes left")
+	snap("profile-after-recovery-code", bt)
+	// Past the password confirmation window, the password is asked for on the page itself.
+	e.clock.Advance(11 * time.Minute)
+	bt.open("/profile/recovery-codes")
+	bt.wantText("Your password")
+	snap("regenerate-password", bt)
 
 	// A user without two-factor.
 	at := e.tab(t, b)
@@ -588,7 +615,17 @@ func TestBrowserScreenshots(t *testing.T) {
 	at.click("Setup Two-Factor")
 	at.waitHeading("Setup Two-Factor")
 	snap("setup-two-factor", at)
+	at.fill("Your password", "not the password")
 	at.click("Use an App")
+	at.waitFor(`document.querySelector("#form-error")`)
+	snap("setup-two-factor-wrong-password", at)
+	at.fill("Your password", testPassword)
+	at.click("Use an App")
+	at.waitHeading("Use an App")
+	// The confirmation lapses while the page is open: the password prompt, then on.
+	e.clock.Advance(11 * time.Minute)
+	at.fill("Authentication code", "123456")
+	at.click("Enable Two-Factor")
 	at.waitHeading("Confirm your password")
 	snap("confirm-password", at)
 	at.open("/admin")
@@ -604,6 +641,11 @@ func TestBrowserScreenshots(t *testing.T) {
 	snap("users", ad)
 	ad.open("/admin/users?status=pending")
 	snap("users-pending", ad)
+	ad.open("/admin/users?page=999")
+	ad.waitHeading("Users")
+	if got := ad.eval("location.search"); got != "" {
+		t.Errorf("users page 999: at %q, want the last page (the first)", got)
+	}
 	ad.open("/admin/users/new")
 	snap("new-user", ad)
 	ad.fill("Username", "frank smith")

@@ -52,20 +52,34 @@ func (s *Server) profileEnrolling(h enrollHandler) authHandler {
 
 // setupChoicePage offers the two methods: green "Use an App", blue "Use SMS".
 func (s *Server) setupChoicePage(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	s.showChoice(w, r, e, http.StatusOK, "")
+}
+
+func (s *Server) showChoice(w http.ResponseWriter, r *http.Request, e *enrollment, status int, msg string) {
 	var current *backend.User
 	if !e.login && e.id.User.Enrolled() {
 		current = e.id.User
 	}
-	s.render(w, r, http.StatusOK, setupChoiceView(e.page, e.base, e.login, current))
+	// Upon login the password was given moments ago: no field.
+	ask := !e.login && s.svc.NeedsPasswordConfirmation(e.id)
+	s.render(w, r, status, setupChoiceView(e.page, e.base, e.login, current, ask, msg))
+}
+
+// choicePasswordFirst is passwordFirst for the buttons of the choice page.
+func (s *Server) choicePasswordFirst(w http.ResponseWriter, r *http.Request, e *enrollment) bool {
+	return e.login || s.passwordFirst(w, r, e.id, func(status int, msg string) { s.showChoice(w, r, e, status, msg) })
 }
 
 // beginApp starts "Use an App" and shows its page. backend makes a new secret at each call, so
 // this is a POST, and the page it leads to (a GET) shows the enrollment kept in memory: a reload
 // or a mistyped code keeps the key the user has scanned.
 func (s *Server) beginApp(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	if !s.choicePasswordFirst(w, r, e) {
+		return
+	}
 	app, err := s.svc.BeginAppEnrollment(r.Context(), e.id)
 	if backend.ErrorCode(err) == backend.EREAUTH {
-		s.render(w, r, http.StatusForbidden, confirmPasswordView(e.page, actionApp, ""))
+		s.askPassword(w, r, e.page, actionApp)
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -94,7 +108,7 @@ func (s *Server) confirmApp(w http.ResponseWriter, r *http.Request, e *enrollmen
 	switch backend.ErrorCode(err) {
 	case "":
 	case backend.EREAUTH:
-		s.render(w, r, http.StatusForbidden, confirmPasswordView(e.page, actionApp, ""))
+		s.askPassword(w, r, e.page, actionApp)
 		return
 	case backend.ECONFLICT: // the pending secret is gone (replaced in another tab)
 		s.pending.drop(e.id.User.ID)

@@ -300,12 +300,13 @@ func (c *client) enrollFromProfile() (key string, codes []string) {
 	t := c.e.t
 	t.Helper()
 	c.get("/profile").wantBody(t, "Setup Two-Factor")
-	c.get("/profile/two-factor").wantBody(t, "Use an App", "Use SMS")
-	r := c.post("/profile/two-factor/app", nil)
-	if r.StatusCode == http.StatusForbidden { // the password again
-		r.wantBody(t, "Confirm your password")
-		r = c.post("/profile/confirm-password", url.Values{"action": {"app"}, "password": {testPassword}})
+	choice := c.get("/profile/two-factor")
+	choice.wantBody(t, "Use an App", "Use SMS")
+	var form url.Values
+	if strings.Contains(choice.body, `name="current_password"`) { // the password again, with the choice
+		form = url.Values{"current_password": {testPassword}}
 	}
+	r := c.post("/profile/two-factor/app", form)
 	r.wantRedirect(t, "/profile/two-factor/app")
 	page := c.follow(r)
 	page.wantBody(t, "Install an authenticator app", "Scan the QR code", "Authentication code", "Enable Two-Factor", "data:image/png;base64,")

@@ -336,14 +336,29 @@ func TestRecoveryCodeWorksOnce(t *testing.T) {
 
 	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
 	c.get("/login/recovery").wantBody(t, "Recovery code")
-	c.post("/login/recovery", url.Values{"code": {strings.ToLower(codes[2])}}).wantRedirect(t, "/")
-	c.get("/profile").wantBody(t, "4 of 5 unused")
+	// After the login the profile says a code was used, how many are left, and what to do.
+	r := c.post("/login/recovery", url.Values{"code": {strings.ToLower(codes[2])}})
+	r.wantRedirect(t, "/profile?notice=recovery")
+	c.follow(r).wantBody(t, `class="status-bar"`, "You used a recovery code to log in. 4 recovery codes left: regenerate recovery codes", "4 of 5 unused")
+	if strings.Contains(c.get("/profile").body, "You used a recovery code") {
+		t.Error("the notice shows on the profile without the query")
+	}
 	c.post("/logout", nil)
 
 	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
-	r := c.post("/login/recovery", url.Values{"code": {codes[2]}})
+	r = c.post("/login/recovery", url.Values{"code": {codes[2]}})
 	r.wantStatus(t, http.StatusUnauthorized)
 	r.wantBody(t, "That code is not valid")
+
+	for _, step := range []struct {
+		code int
+		want string
+	}{{0, "3 recovery codes left"}, {1, "2 recovery codes left"}, {3, "1 recovery code left"}, {4, "You used your last recovery code."}} {
+		c.post("/logout", nil)
+		e.clock.Advance(loginBurst * loginRate) // the per-IP login limit, not under test here
+		c.login("alice", testPassword).wantRedirect(t, "/login/verify")
+		c.follow(c.post("/login/recovery", url.Values{"code": {codes[step.code]}})).wantBody(t, step.want)
+	}
 }
 
 func TestRecoveryCodesDownloadAndRegenerate(t *testing.T) {
@@ -356,15 +371,30 @@ func TestRecoveryCodesDownloadAndRegenerate(t *testing.T) {
 	// Enrolled, not required: Setup Two-Factor stays, to change the method or the phone.
 	c.get("/profile").wantBody(t, ">Setup Two-Factor<", "move to a new phone or switch between app and SMS", "Regenerate recovery codes", "Disable Two-Factor")
 	c.get("/profile/two-factor/disable").wantBody(t, "Your authenticator app setup and your recovery codes will stop working.")
-	c.get("/profile/recovery-codes").wantBody(t, "Regenerate recovery codes")
-	e.clock.Advance(11 * time.Minute) // past the password confirmation window
+	// Within the password confirmation window (the setup just confirmed it): no password asked.
+	if body := c.get("/profile/recovery-codes").body; !strings.Contains(body, "Regenerate recovery codes") || strings.Contains(body, `name="current_password"`) {
+		t.Fatalf("regenerate page within the window: want no password field:\n%s", excerpt(body))
+	}
+	// The window lapses while the page is open: the click leads to the password prompt, a
+	// normal step (200), and then the codes.
+	e.clock.Advance(11 * time.Minute)
 	r := c.post("/profile/recovery-codes", nil)
-	r.wantStatus(t, http.StatusForbidden)
-	r.wantBody(t, "Confirm your password")
+	r.wantStatus(t, http.StatusOK)
+	r.wantBody(t, "Confirm your password", `value="regenerate"`)
 	r = c.post("/profile/confirm-password", url.Values{"action": {"regenerate"}, "password": {"wrong password"}})
 	r.wantStatus(t, http.StatusUnauthorized)
 	r.wantBody(t, "Incorrect password.")
 	c.post("/profile/confirm-password", url.Values{"action": {"regenerate"}, "password": {testPassword}}).wantRedirect(t, "/recovery-codes")
+	recoveryCodes(t, c.get("/recovery-codes").body)
+	c.post("/recovery-codes/done", nil).wantRedirect(t, "/profile")
+
+	// Past the window, the page asks for the password up front: one click regenerates.
+	e.clock.Advance(11 * time.Minute)
+	c.get("/profile/recovery-codes").wantBody(t, "Regenerate recovery codes", "Your password", `name="current_password"`)
+	r = c.post("/profile/recovery-codes", url.Values{"current_password": {"wrong password"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect password.", "<h1>Regenerate recovery codes</h1>", `name="current_password"`)
+	c.post("/profile/recovery-codes", url.Values{"current_password": {testPassword}}).wantRedirect(t, "/recovery-codes")
 	page := c.get("/recovery-codes")
 	page.wantBody(t, "Print", "Download", "I have saved these codes", "Account: <strong>alice</strong>")
 	codes := recoveryCodes(t, page.body)
@@ -391,14 +421,43 @@ func TestRecoveryCodesDownloadAndRegenerate(t *testing.T) {
 	c.get("/recovery-codes").wantRedirect(t, "/")
 }
 
+// TestTwoFactorChangesAskPasswordUpFront: the password a two-factor change needs is asked for
+// on the choice page itself, so the button goes straight on; not after the click, as an error.
+func TestTwoFactorChangesAskPasswordUpFront(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("alice")
+	c.get("/profile/two-factor").wantBody(t, "Your password", `name="current_password"`, "Use an App", `formaction="/profile/two-factor/sms"`)
+	r := c.post("/profile/two-factor/app", url.Values{"current_password": {"wrong password"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect password.", "<h1>Setup Two-Factor</h1>", `name="current_password"`)
+	c.post("/profile/two-factor/app", url.Values{"current_password": {testPassword}}).wantRedirect(t, "/profile/two-factor/app")
+	// Confirmed a moment ago: no field now.
+	if body := c.get("/profile/two-factor").body; strings.Contains(body, `name="current_password"`) {
+		t.Error("the password is asked again within the confirmation window")
+	}
+	// Lapsed while on the app page: "Enable Two-Factor" leads to the password prompt (200),
+	// which then goes on with the setup.
+	e.clock.Advance(11 * time.Minute)
+	r = c.post("/profile/two-factor/app/confirm", url.Values{"code": {"123456"}})
+	r.wantStatus(t, http.StatusOK)
+	r.wantBody(t, "Confirm your password", `value="app"`)
+	c.post("/profile/confirm-password", url.Values{"action": {"app"}, "password": {testPassword}}).wantRedirect(t, "/profile/two-factor/app")
+}
+
 func TestDisableOwnTwoFactor(t *testing.T) {
 	e := newEnv(t)
 	e.user("alice", backend.RoleUser, false)
 	c := e.client()
 	c.signIn("alice")
 	c.enrollFromProfile()
-	c.get("/profile/two-factor/disable").wantBody(t, "Disable Two-Factor")
-	c.post("/profile/two-factor/disable", nil).wantRedirect(t, "/profile?notice=disabled")
+	e.clock.Advance(11 * time.Minute) // past the password confirmation window: asked up front
+	c.get("/profile/two-factor/disable").wantBody(t, "Disable Two-Factor", `name="current_password"`)
+	r := c.post("/profile/two-factor/disable", url.Values{"current_password": {"wrong password"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect password.", "<h1>Disable Two-Factor</h1>")
+	c.post("/profile/two-factor/disable", url.Values{"current_password": {testPassword}}).wantRedirect(t, "/profile?notice=disabled")
 	c.get("/profile?notice=disabled").wantBody(t, "Two-Factor Authentication is turned off for your account. Your other sessions have ended.", "Setup Two-Factor", `class="status-bar"`)
 	if strings.Contains(c.get("/profile").body, "move to a new phone") {
 		t.Error("the profile of a user without Two-Factor explains setting it up again")
@@ -424,6 +483,9 @@ func TestRequiredUserEnrollsUponLogin(t *testing.T) {
 	page.wantBody(t, "Your administrator requires Two-Factor Authentication", "Use an App", "Use SMS", "Log out")
 	if strings.Contains(page.body, `href="/profile"`) {
 		t.Error("the enroll page links to the profile: a way around enrollment")
+	}
+	if strings.Contains(page.body, `name="current_password"`) {
+		t.Error("the enroll page upon login asks for the password given moments ago")
 	}
 	b.get("/profile").wantRedirect(t, "/login")
 	b.post("/login/enroll/sms", nil).wantBody(t, "SMS is not available")
@@ -463,6 +525,48 @@ func TestRequiredUserCanOnlyLogOut(t *testing.T) {
 	c.post("/login/cancel", nil).wantRedirect(t, "/login?notice=out")
 	r := c.get("/login/enroll")
 	r.wantStatus(t, http.StatusUnauthorized)
+}
+
+// TestLoginPageResumesLogin: someone part-way through a login who clicks the logo or opens
+// /login is offered to continue at their step, or to start over; not an empty form.
+func TestLoginPageResumesLogin(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	e.user("alice", backend.RoleUser, false)
+	e.user("carol", backend.RoleUser, true)
+	c := e.client()
+	c.signIn("alice")
+	c.enrollFromProfile()
+	c.post("/logout", nil)
+
+	c.login("alice", testPassword).wantRedirect(t, "/login/verify")
+	for _, r := range []*response{c.get("/login"), c.follow(c.get("/"))} {
+		r.wantStatus(t, http.StatusOK)
+		r.wantBody(t, "Continue logging in as alice", `href="/login/verify"`, "authenticator app", "Log in as someone else", `name="restart"`)
+		if strings.Contains(r.body, `action="/login" class="form"`) {
+			t.Errorf("%s: an empty login form while a login waits", r.Request.URL.Path)
+		}
+	}
+	// Starting over ends the login in progress and shows the form, without "You have logged out".
+	c.post("/login/cancel", url.Values{"restart": {"1"}}).wantRedirect(t, "/login")
+	r := c.get("/login")
+	r.wantBody(t, `action="/login"`, "Username")
+	if strings.Contains(r.body, "Continue logging in") {
+		t.Error("still offered to continue after starting over")
+	}
+	c.get("/login/verify").wantStatus(t, http.StatusUnauthorized)
+
+	// At the enroll step, and after the attempt expired.
+	c2 := e.client()
+	c2.login("carol", testPassword).wantRedirect(t, "/login/enroll")
+	c2.get("/login").wantBody(t, "Continue logging in as carol", `href="/login/enroll"`, "requires Two-Factor Authentication")
+	e.clock.Advance(11 * time.Minute)
+	r = c2.get("/login")
+	r.wantStatus(t, http.StatusOK)
+	r.wantBody(t, `action="/login"`)
+	if !strings.Contains(setCookie(r, "gatehouse_login"), "Max-Age=0") {
+		t.Error("the dead attempt's cookie is kept")
+	}
 }
 
 func TestNewUserWithTwoFactorYes(t *testing.T) {
@@ -517,18 +621,32 @@ func TestFirstAdminLink(t *testing.T) {
 	c.get(path).wantBody(t, "Create the first administrator", "Username", "Name", "Email", "Password")
 	c.get("/setup/wrong-token").wantStatus(t, http.StatusNotFound)
 
-	r := c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "email": {"rita@example.com"}, "password": {"short"}})
+	// A typo in the confirmation: nothing is created, what was typed stays, the link still works.
+	r := c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "password": {testPassword}, "confirm_password": {testPassword + "x"}})
+	r.wantStatus(t, http.StatusBadRequest)
+	r.wantBody(t, "Password and Confirm password do not match", "no administrator was created", `value="root"`, `value="Rita Root"`)
+	if need, err := e.svc.NeedsFirstAdmin(context.Background()); err != nil || !need {
+		t.Fatalf("after mismatched passwords NeedsFirstAdmin = %v, %v; want true", need, err)
+	}
+	c.get(path).wantBody(t, "Confirm password")
+
+	r = c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "email": {"rita@example.com"}, "password": {"short"}, "confirm_password": {"short"}})
 	r.wantStatus(t, http.StatusBadRequest)
 	r.wantBody(t, "at least 8 characters", `value="root"`, `value="Rita Root"`)
 	// Every problem at once, the browser's one-at-a-time check left out, what was typed kept.
 	r = c.post(path, url.Values{"name": {"Rita Root"}, "email": {"rita at example"}})
 	r.wantStatus(t, http.StatusBadRequest)
 	r.wantBody(t, "Enter a username.", "is not an email address.", "at least 8 characters", `value="Rita Root"`, `value="rita at example"`, "novalidate")
-	c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "password": {testPassword}}).wantRedirect(t, "/login?notice=created")
-	c.post(path, url.Values{"username": {"root2"}, "password": {testPassword}}).wantStatus(t, http.StatusNotFound)
+	c.post(path, url.Values{"username": {"root"}, "name": {"Rita Root"}, "password": {testPassword}, "confirm_password": {testPassword}}).wantRedirect(t, "/login?notice=created")
+	c.post(path, url.Values{"username": {"root2"}, "password": {testPassword}, "confirm_password": {testPassword}}).wantStatus(t, http.StatusNotFound)
 	gone := c.get(path)
 	gone.wantStatus(t, http.StatusNotFound)
-	gone.wantBody(t, "gatehouse user create --username NAME --admin --password-stdin")
+	// The command line works for who ran `go run .` (no gatehouse program) and with a binary;
+	// each command is whole in one <code>, not a sentence's tail that wraps anywhere.
+	gone.wantBody(t, "Link not valid",
+		`<pre class="command"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | go run . user create --username NAME --admin --password-stdin</code></pre>`,
+		`<pre class="command"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | gatehouse user create --username NAME --admin --password-stdin</code></pre>`,
+		"<code>--data DIR</code>")
 	c.get("/login?notice=created").wantBody(t, "Your administrator account is ready")
 	c.signIn("root")
 	c.get("/admin").wantStatus(t, http.StatusOK)
@@ -537,6 +655,41 @@ func TestFirstAdminLink(t *testing.T) {
 	}
 	if strings.Contains(e.logs.String(), strings.TrimPrefix(path, "/setup/")) {
 		t.Error("the setup token is in the log")
+	}
+}
+
+// TestServePrintsWorkingCommands: what serve prints after the setup link names a command for
+// someone who followed the README (`go run .`, no gatehouse program) and one for a binary.
+func TestServePrintsWorkingCommands(t *testing.T) {
+	for _, want := range []string{
+		"\n    printf '%s\\n' 'PASSWORD' | go run . user create --username NAME --admin --password-stdin\n",
+		"\n    printf '%s\\n' 'PASSWORD' | gatehouse user create --username NAME --admin --password-stdin\n",
+		"--data DIR",
+	} {
+		if !strings.Contains(firstAdminCLIText, want) {
+			t.Errorf("serve's first-administrator text lacks %q:\n%s", want, firstAdminCLIText)
+		}
+	}
+}
+
+// TestLoginPageWithoutAdmin: the page the root URL leads to says how to create the first
+// administrator while there is none, and stops saying it once there is one.
+func TestLoginPageWithoutAdmin(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	r := c.follow(c.get("/"))
+	r.wantStatus(t, http.StatusOK)
+	r.wantBody(t, "No administrator yet", "one-time setup link", "<code>serve</code>",
+		"go run . user create --username NAME --admin --password-stdin", `action="/login"`)
+	// A failed login on such a System says it too.
+	c.login("nobody", "a wrong password").wantBody(t, "No administrator yet", "Incorrect username or password.")
+
+	e.user("alice", backend.RoleUser, false) // users but no administrator: still no way in
+	c.get("/login").wantBody(t, "No administrator yet")
+
+	e.user("admin", backend.RoleAdmin, false)
+	if body := c.get("/login").body; strings.Contains(body, "No administrator yet") || strings.Contains(body, "user create") {
+		t.Errorf("the login page still offers to create the first administrator:\n%s", excerpt(body))
 	}
 }
 
@@ -654,4 +807,27 @@ func TestAdminSeesLockAndUnlocks(t *testing.T) {
 
 	// Not locked any more: Unlock is refused, and says why.
 	a.post(page+"/unlock", nil).wantBody(t, "Bob Example is not locked.")
+}
+
+// TestListPageOutOfRange: a page number past the last page (a stale link, a typed URL) goes to
+// the last page, keeping the filters, instead of "No users match. 5 users · page 999 of 1".
+func TestListPageOutOfRange(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	for i := range 30 {
+		e.user(fmt.Sprintf("user%02d", i), backend.RoleUser, i%2 == 0)
+	}
+	c := e.client()
+	c.signIn("admin")
+	for _, tc := range []struct{ path, want string }{
+		{"/admin/users?page=999", "/admin/users?page=2"},
+		{"/admin/users?page=9223372036854775807", "/admin/users?page=2"},
+		{"/admin/users?status=pending&page=3", "/admin/users?status=pending"},
+		{"/admin/users?q=nobody&page=2", "/admin/users?q=nobody"},
+		{"/admin/audit?page=999", "/admin/audit?page=2"},
+	} {
+		c.get(tc.path).wantRedirect(t, tc.want)
+	}
+	c.get("/admin/users?page=2").wantBody(t, "31 users · page 2 of 2")
+	c.get("/admin/users?q=nobody").wantBody(t, "No users match")
 }

@@ -39,7 +39,34 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := page{Title: "Log in", Notice: loginNotices[r.URL.Query().Get("notice")]}
-	s.render(w, r, http.StatusOK, loginView(p, "", ""))
+	// Someone part-way through a login (the logo, or /login typed) is offered to go on where
+	// they were, or to start over; an empty form would hide that the login still waits.
+	if token := cookieValue(r, s.attemptCk); token != "" {
+		st, err := s.svc.ResumeLogin(r.Context(), token)
+		switch {
+		case backend.ErrorCode(err) == backend.EUNAUTHORIZED:
+			s.clearCookie(w, s.attemptCk)
+		case err != nil:
+			s.fail(w, r, err)
+			return
+		default:
+			p.InLogin = true
+			s.render(w, r, http.StatusOK, continueLoginView(p, st.User, st.Step, stepPath(st.Step)))
+			return
+		}
+	}
+	s.showLogin(w, r, http.StatusOK, p, "", "")
+}
+
+// showLogin renders the login form; on a System without an administrator it says how to
+// create the first one.
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, p page, username, msg string) {
+	noAdmin, err := s.svc.NeedsFirstAdmin(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, loginView(p, loginForm{Username: username, NoAdmin: noAdmin}, msg))
 }
 
 // busyRetryAfter is the Retry-After, in seconds, of a login refused because the System is busy
@@ -53,7 +80,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, backend.ErrBusy) {
 			w.Header().Set("Retry-After", busyRetryAfter)
 		}
-		s.render(w, r, statusOf(err), loginView(page{Title: "Log in"}, username, s.message(r, err)))
+		s.showLogin(w, r, statusOf(err), page{Title: "Log in"}, username, s.message(r, err))
 		return
 	}
 	// A login started over leaves the previous attempt (if any) behind: end it.
@@ -67,7 +94,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 // cancelled), and forgets its cookie.
 func (s *Server) loginExpired(w http.ResponseWriter, r *http.Request, err error) {
 	s.clearCookie(w, s.attemptCk)
-	s.render(w, r, http.StatusUnauthorized, loginView(page{Title: "Log in"}, "", s.message(r, err)))
+	s.showLogin(w, r, http.StatusUnauthorized, page{Title: "Log in"}, "", s.message(r, err))
 }
 
 // attemptAt returns the login in progress if it waits for step. Otherwise it answers the
@@ -131,6 +158,13 @@ func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	if st.Step == backend.StepDone {
+		// Someone who needed a recovery code may have lost their phone, and has one code
+		// fewer: the profile says how many are left and how to get new ones.
+		s.storeLoginState(w, st)
+		http.Redirect(w, r, "/profile?notice=recovery", http.StatusSeeOther)
+		return
+	}
 	s.advance(w, r, st)
 }
 
@@ -189,6 +223,10 @@ func (s *Server) cancelLogin(w http.ResponseWriter, r *http.Request) {
 		s.sheets.drop(tokenKey(token))
 	}
 	s.clearCookie(w, s.attemptCk)
+	if r.PostFormValue("restart") != "" { // "Log in as someone else": straight to an empty form
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/login?notice=out", http.StatusSeeOther)
 }
 

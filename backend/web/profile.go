@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"gatehouse/backend"
@@ -22,8 +23,24 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, id *backend
 		}
 	}
 	p := pageFor(id, "Profile", "profile")
-	p.Notice = profileNotices[r.URL.Query().Get("notice")]
+	notice := r.URL.Query().Get("notice")
+	p.Notice = profileNotices[notice]
+	if notice == "recovery" && id.User.Enrolled() {
+		p.Notice = recoveryCodeUsedNotice(left)
+	}
 	s.render(w, r, http.StatusOK, profileView(p, id.User, left))
+}
+
+// recoveryCodeUsedNotice is the status bar after a login with a recovery code: how many are
+// left, and what to do about it.
+func recoveryCodeUsedNotice(left int) string {
+	switch left {
+	case 0:
+		return "You used your last recovery code. Regenerate recovery codes now: without them, a lost phone locks you out."
+	case 1:
+		return "You used a recovery code to log in. 1 recovery code left: regenerate recovery codes below for a new set, and if you lost your phone, set up Two-Factor again."
+	}
+	return fmt.Sprintf("You used a recovery code to log in. %d recovery codes left: regenerate recovery codes below for a new set, and if you lost your phone, set up Two-Factor again.", left)
 }
 
 // Actions that need the password again. The confirmation form names one, and runs it once the
@@ -36,6 +53,36 @@ const (
 	actionRegenerate = "regenerate"
 	actionDisable    = "disable"
 )
+
+// upfrontPassword is the name of the password field on the form of a two-factor change itself,
+// shown when the session has not confirmed the password lately, so that one click does the
+// change. It is not the confirmation page's "password": the action that page runs must not
+// check the password a second time.
+const upfrontPassword = "current_password"
+
+// passwordFirst confirms the password typed on the form of the change, if there is one. It
+// reports false after answering the request itself: again shows that form with the error.
+// Without the field (the page was shown when no password was due, or at login) the action
+// runs, and asks for the password if it is due by now (askPassword).
+func (s *Server) passwordFirst(w http.ResponseWriter, r *http.Request, id *backend.Identity, again func(status int, msg string)) bool {
+	pw := r.PostFormValue(upfrontPassword)
+	if pw == "" || !id.SignedIn() {
+		return true
+	}
+	if err := s.svc.ConfirmPassword(r.Context(), id, pw); err != nil {
+		again(statusOf(err), s.message(r, err))
+		return false
+	}
+	return true
+}
+
+// askPassword answers an action refused with EREAUTH (the confirmation lapsed while the person
+// was on its page) with the password prompt, a normal step: once the password is confirmed,
+// the action runs.
+func (s *Server) askPassword(w http.ResponseWriter, r *http.Request, p page, action string) {
+	p.Title = "Confirm your password"
+	s.render(w, r, http.StatusOK, confirmPasswordView(p, action, ""))
+}
 
 func (s *Server) confirmPasswordSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
 	action := r.PostFormValue("action")
@@ -67,13 +114,21 @@ func (s *Server) disableOwnPage(w http.ResponseWriter, r *http.Request, id *back
 		http.Redirect(w, r, "/profile", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, disableOwnView(pageFor(id, "Disable Two-Factor", "profile"), id.User))
+	s.showDisableOwn(w, r, id, http.StatusOK, "")
+}
+
+func (s *Server) showDisableOwn(w http.ResponseWriter, r *http.Request, id *backend.Identity, status int, msg string) {
+	p := pageFor(id, "Disable Two-Factor", "profile")
+	s.render(w, r, status, disableOwnView(p, id.User, s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
 func (s *Server) disableOwnSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	if !s.passwordFirst(w, r, id, func(status int, msg string) { s.showDisableOwn(w, r, id, status, msg) }) {
+		return
+	}
 	err := s.svc.DisableOwnTwoFactor(r.Context(), id)
 	if backend.ErrorCode(err) == backend.EREAUTH {
-		s.render(w, r, http.StatusForbidden, confirmPasswordView(pageFor(id, "Confirm your password", "profile"), actionDisable, ""))
+		s.askPassword(w, r, pageFor(id, "", "profile"), actionDisable)
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -87,13 +142,21 @@ func (s *Server) regeneratePage(w http.ResponseWriter, r *http.Request, id *back
 		http.Redirect(w, r, "/profile", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, regenerateView(pageFor(id, "Regenerate recovery codes", "profile")))
+	s.showRegenerate(w, r, id, http.StatusOK, "")
+}
+
+func (s *Server) showRegenerate(w http.ResponseWriter, r *http.Request, id *backend.Identity, status int, msg string) {
+	p := pageFor(id, "Regenerate recovery codes", "profile")
+	s.render(w, r, status, regenerateView(p, s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
 func (s *Server) regenerateSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	if !s.passwordFirst(w, r, id, func(status int, msg string) { s.showRegenerate(w, r, id, status, msg) }) {
+		return
+	}
 	codes, err := s.svc.RegenerateRecoveryCodes(r.Context(), id)
 	if backend.ErrorCode(err) == backend.EREAUTH {
-		s.render(w, r, http.StatusForbidden, confirmPasswordView(pageFor(id, "Confirm your password", "profile"), actionRegenerate, ""))
+		s.askPassword(w, r, pageFor(id, "", "profile"), actionRegenerate)
 		return
 	} else if err != nil {
 		s.fail(w, r, err)

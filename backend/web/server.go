@@ -184,7 +184,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if link != "" {
 		// The link is a credential: it goes to the terminal only, never to the log.
 		s.log.Info("no administrator yet: a one-time link to create the first one is printed on standard output", "valid_for", setupLinkTTL.String())
-		fmt.Fprintf(os.Stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\nOr run, with your own username and password:\n\n    %s\n", link, firstAdminCommand)
+		fmt.Fprintf(os.Stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n%s", link, firstAdminCLIText)
 	}
 
 	go purgeExpired(ctx, cfg.Service, s.log)
@@ -211,10 +211,27 @@ func Run(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// firstAdminCommand creates the first administrator from the command line, complete so that it
-// works as typed once NAME and PASSWORD are filled in. The password goes on standard input
-// (printf is a shell builtin), never as an argument of gatehouse, so the process list never shows it.
-const firstAdminCommand = `printf '%s\n' 'PASSWORD' | gatehouse user create --username NAME --admin --password-stdin`
+// The commands that create the first administrator from the command line, complete so that
+// they work as typed once NAME and PASSWORD are filled in: from the source folder, as the
+// README's first run starts the server (`go run .`, no gatehouse program on the PATH), and
+// with a built binary. The password goes on standard input (printf is a shell builtin), never
+// as an argument, so the process list never shows it.
+var (
+	firstAdminSourceCommand = createAdminCommand("go run .")
+	firstAdminBinaryCommand = createAdminCommand("gatehouse")
+)
+
+func createAdminCommand(program string) string {
+	return `printf '%s\n' 'PASSWORD' | ` + program + ` user create --username NAME --admin --password-stdin`
+}
+
+// firstAdminCLIText is what serve prints after the setup link: the commands, indented alone on
+// their lines so that they copy whole. The login page and the "Link not valid" page say the
+// same (firstAdminCLI).
+var firstAdminCLIText = "Or create it from the command line, with your own username and password.\n" +
+	"If the server runs with --data DIR, add the same --data DIR.\n" +
+	"\nFrom the Gatehouse source folder (if you started the server with go run .):\n\n    " + firstAdminSourceCommand + "\n" +
+	"\nWith a built gatehouse program:\n\n    " + firstAdminBinaryCommand + "\n"
 
 // purgeExpired deletes dead sessions and login attempts every purgeEvery until ctx ends, so the
 // tables stay the size of the live ones.

@@ -12,9 +12,7 @@ type firstAdminForm struct {
 }
 
 func (s *Server) setupGone(w http.ResponseWriter, r *http.Request) {
-	s.errorPage(w, r, http.StatusNotFound, "Link not valid",
-		"This setup link is not valid: it was used already, has expired (links last 1 hour), or was replaced by a newer one. "+
-			"Restart the server for a new link, or run, with your own username and password: "+firstAdminCommand)
+	s.render(w, r, http.StatusNotFound, setupGoneView(page{Title: "Link not valid"}))
 }
 
 func (s *Server) firstAdminPage(w http.ResponseWriter, r *http.Request) {
@@ -26,13 +24,27 @@ func (s *Server) firstAdminPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, firstAdminView(page{Title: "Create the first administrator"}, token, firstAdminForm{}, ""))
 }
 
+// passwordsDiffer is the first-administrator form's answer when the two password fields differ.
+const passwordsDiffer = "Password and Confirm password do not match. Type the same password in both; no administrator was created."
+
 func (s *Server) firstAdminSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	f := firstAdminForm{Username: r.PostFormValue("username"), Name: r.PostFormValue("name"), Email: r.PostFormValue("email")}
+	pw := r.PostFormValue("password")
+	// A typo in the only administrator's password would lock everyone out: the two fields
+	// must match before anything is created, and the link stays valid for another try.
+	if pw != r.PostFormValue("confirm_password") {
+		if !s.setup.valid(token, s.now()) {
+			s.setupGone(w, r)
+			return
+		}
+		s.render(w, r, http.StatusBadRequest, firstAdminView(page{Title: "Create the first administrator"}, token, f, passwordsDiffer))
+		return
+	}
 	var err error
 	ok := s.setup.use(token, s.now(), func() bool {
 		_, err = s.svc.CreateFirstAdmin(r.Context(), backend.NewUser{
-			Username: f.Username, DisplayName: f.Name, Email: f.Email, Password: r.PostFormValue("password"),
+			Username: f.Username, DisplayName: f.Name, Email: f.Email, Password: pw,
 		})
 		// An administrator exists either way once CreateFirstAdmin says ECONFLICT.
 		return err == nil || backend.ErrorCode(err) == backend.ECONFLICT

@@ -92,7 +92,7 @@ func (s *Server) renderSMS(w http.ResponseWriter, r *http.Request, e *enrollment
 // makes a new code, which replaces the old one and any number received.
 func (s *Server) beginSMS(restart bool) enrollHandler {
 	return func(w http.ResponseWriter, r *http.Request, e *enrollment) {
-		if s.smsUnavailable(w, r, e) {
+		if s.smsUnavailable(w, r, e) || !s.choicePasswordFirst(w, r, e) {
 			return
 		}
 		if !restart {
@@ -114,7 +114,7 @@ func (s *Server) beginSMS(restart bool) enrollHandler {
 			if restart {
 				action = actionSMSRestart
 			}
-			s.render(w, r, http.StatusForbidden, confirmPasswordView(e.page, action, ""))
+			s.askPassword(w, r, e.page, action)
 			return
 		case backend.EUNAVAILABLE:
 			e.page.Title = "Use SMS"
@@ -160,7 +160,7 @@ func (s *Server) confirmSMS(w http.ResponseWriter, r *http.Request, e *enrollmen
 	switch backend.ErrorCode(err) {
 	case "":
 	case backend.EREAUTH:
-		s.render(w, r, http.StatusForbidden, confirmPasswordView(e.page, actionSMSConfirm, ""))
+		s.askPassword(w, r, e.page, actionSMSConfirm)
 		return
 	case backend.ECONFLICT: // no text yet, expired, or replaced: show where it stands
 		v, verr := s.smsSetupOf(r, e)

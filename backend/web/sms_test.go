@@ -96,12 +96,12 @@ func TestSMSEnrollmentFromProfile(t *testing.T) {
 	c.signIn("alice")
 	base := "/profile/two-factor"
 
-	c.get(base).wantBody(t, "Use SMS", `action="/profile/two-factor/sms"`)
-	// The password again first, as for the app.
-	r := c.post(base+"/sms", nil)
-	r.wantStatus(t, http.StatusForbidden)
-	r.wantBody(t, "Confirm your password", `value="sms"`)
-	c.post("/profile/confirm-password", url.Values{"action": {"sms"}, "password": {testPassword}}).wantRedirect(t, base+"/sms")
+	// The password again, asked for on the choice page itself, as for the app.
+	c.get(base).wantBody(t, "Use SMS", `formaction="/profile/two-factor/sms"`, `name="current_password"`)
+	r := c.post(base+"/sms", url.Values{"current_password": {"not the password"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect password.", "Use SMS", `name="current_password"`)
+	c.post(base+"/sms", url.Values{"current_password": {testPassword}}).wantRedirect(t, base+"/sms")
 	page := c.get(base + "/sms")
 	page.wantBody(t, "Your Authorization Code", "Text it to the System Phone Number", "+1 500-555-0006", `href="sms:+15005550006?&amp;body=`)
 	code := authCode(t, page.body)
@@ -207,8 +207,8 @@ func TestSMSEnrollmentNewCode(t *testing.T) {
 	}
 	// A new code needs the password again by now.
 	r := c.post(base+"/sms/restart", nil)
-	r.wantStatus(t, http.StatusForbidden)
-	r.wantBody(t, `value="sms-restart"`)
+	r.wantStatus(t, http.StatusOK) // a normal step, not an error page
+	r.wantBody(t, "Confirm your password", `value="sms-restart"`)
 	c.post("/profile/confirm-password", url.Values{"action": {"sms-restart"}, "password": {testPassword}}).wantRedirect(t, base+"/sms")
 	if again := authCode(t, c.get(base+"/sms").body); again == code {
 		t.Error("the expired code is shown again")
@@ -276,7 +276,7 @@ func TestSMSLogin(t *testing.T) {
 	c.post("/login/verify/sms/send", nil).wantRedirect(t, "/login/verify")
 	c.post("/login/verify/sms", url.Values{"code": {code}}).wantStatus(t, http.StatusUnauthorized)
 	c.get("/login/recovery").wantBody(t, "Use a code by text message instead")
-	c.post("/login/recovery", url.Values{"code": {codes[0]}}).wantRedirect(t, "/")
+	c.post("/login/recovery", url.Values{"code": {codes[0]}}).wantRedirect(t, "/profile?notice=recovery")
 }
 
 func TestSMSWebhookOutsideCrossOriginProtection(t *testing.T) {
