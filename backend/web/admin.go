@@ -199,7 +199,7 @@ func (s *Server) editUserPage(w http.ResponseWriter, r *http.Request, id *backen
 		return
 	}
 	f := editUserForm{Name: u.DisplayName, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled}
-	s.render(w, r, http.StatusOK, editUserView(adminPage(id, "Edit "+u.Name(), "users"), u, f, ""))
+	s.showEditUser(w, r, id, u, f, http.StatusOK, "")
 }
 
 func (s *Server) editUserSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -209,20 +209,40 @@ func (s *Server) editUserSubmit(w http.ResponseWriter, r *http.Request, id *back
 	}
 	f := editUserForm{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Role: r.PostFormValue("role"),
 		Disabled: r.PostFormValue("account") == "disabled"}
+	again := func(status int, msg string) { s.showEditUser(w, r, id, u, f, status, msg) }
+	if !s.passwordFirst(w, r, id, again) {
+		return
+	}
 	role := backend.Role(f.Role)
 	_, err := s.svc.UpdateUser(r.Context(), id, u.ID, backend.UserChanges{
 		DisplayName: &f.Name, Email: &f.Email, Role: &role, Disabled: &f.Disabled,
 	})
 	if err != nil {
-		s.render(w, r, statusOf(err), editUserView(adminPage(id, "Edit "+u.Name(), "users"), u, f, s.message(r, err)))
+		again(statusOf(err), s.message(r, err))
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=updated", u.ID), http.StatusSeeOther)
 }
 
+// The administrator's forms that may need their password (see backend's requireAdminConfirmed)
+// ask for it on the form itself when it is due (reauthField), and show the form again, with
+// the field, when the confirmation lapsed meanwhile.
+
+func (s *Server) showEditUser(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, f editUserForm, status int, msg string) {
+	s.render(w, r, status, editUserView(adminPage(id, "Edit "+u.Name(), "users"), u, f, s.svc.NeedsPasswordConfirmation(id), msg))
+}
+
+func (s *Server) showSetPassword(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, mustChange bool, status int, msg string) {
+	s.render(w, r, status, setPasswordView(adminPage(id, "Set password", "users"), u, mustChange, s.svc.NeedsPasswordConfirmation(id), msg))
+}
+
+func (s *Server) showAction(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, a twoFactorAction, status int, msg string) {
+	s.render(w, r, status, confirmActionView(adminPage(id, a.Label, "users"), u, a, s.svc.NeedsPasswordConfirmation(id), msg))
+}
+
 func (s *Server) setPasswordPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
 	if u := s.targetUser(w, r, id); u != nil {
-		s.render(w, r, http.StatusOK, setPasswordView(adminPage(id, "Set password", "users"), u, true, ""))
+		s.showSetPassword(w, r, id, u, true, http.StatusOK, "")
 	}
 }
 
@@ -232,8 +252,12 @@ func (s *Server) setPasswordSubmit(w http.ResponseWriter, r *http.Request, id *b
 		return
 	}
 	mustChange := r.PostFormValue("must_change") == "yes"
+	again := func(status int, msg string) { s.showSetPassword(w, r, id, u, mustChange, status, msg) }
+	if !s.passwordFirst(w, r, id, again) {
+		return
+	}
 	if err := s.svc.SetUserPassword(r.Context(), id, u.ID, r.PostFormValue("password"), mustChange); err != nil {
-		s.render(w, r, statusOf(err), setPasswordView(adminPage(id, "Set password", "users"), u, mustChange, s.message(r, err)))
+		again(statusOf(err), s.message(r, err))
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=password", u.ID), http.StatusSeeOther)
@@ -245,6 +269,7 @@ type twoFactorAction struct {
 	Slug    string // in the URL: /admin/users/{id}/{slug}
 	Label   string // the link and the button
 	Notice  string // the userNotice key afterwards
+	Guarded bool // it removes a factor: the administrator's recently confirmed password is needed
 	Explain func(u *backend.User) string
 	Do      func(s *backend.Service, r *http.Request, id *backend.Identity, userID int64) (*backend.User, error)
 }
@@ -260,7 +285,7 @@ var twoFactorActions = []twoFactorAction{
 		},
 	},
 	{
-		Slug: "disable-two-factor", Label: "Disable Two-Factor", Notice: "disabled",
+		Slug: "disable-two-factor", Label: "Disable Two-Factor", Notice: "disabled", Guarded: true,
 		Explain: func(u *backend.User) string {
 			return fmt.Sprintf("%s will no longer be required to use Two-Factor Authentication, and their current setup and recovery codes will be removed. Their sessions end now.", u.Name())
 		},
@@ -269,7 +294,7 @@ var twoFactorActions = []twoFactorAction{
 		},
 	},
 	{
-		Slug: "reset-two-factor", Label: "Reset Two-Factor", Notice: "reset",
+		Slug: "reset-two-factor", Label: "Reset Two-Factor", Notice: "reset", Guarded: true,
 		Explain: func(u *backend.User) string {
 			if u.TwoFactorRequired {
 				return fmt.Sprintf("%s of %s will be removed. Two-Factor Authentication stays required: they will enroll again upon log in. Their sessions end now.", setupText(u.Method), u.Name())
@@ -322,7 +347,7 @@ func (s *Server) twoFactorActionPage(w http.ResponseWriter, r *http.Request, id 
 		return
 	}
 	if u := s.targetUser(w, r, id); u != nil {
-		s.render(w, r, http.StatusOK, confirmActionView(adminPage(id, a.Label, "users"), u, a))
+		s.showAction(w, r, id, u, a, http.StatusOK, "")
 	}
 }
 
@@ -336,7 +361,14 @@ func (s *Server) twoFactorActionSubmit(w http.ResponseWriter, r *http.Request, i
 	if u == nil {
 		return
 	}
-	if _, err := a.Do(s.svc, r, id, u.ID); err != nil {
+	again := func(status int, msg string) { s.showAction(w, r, id, u, a, status, msg) }
+	if !s.passwordFirst(w, r, id, again) {
+		return
+	}
+	if _, err := a.Do(s.svc, r, id, u.ID); backend.ErrorCode(err) == backend.EREAUTH {
+		again(statusOf(err), s.message(r, err))
+		return
+	} else if err != nil {
 		s.fail(w, r, err)
 		return
 	}

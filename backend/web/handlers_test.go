@@ -831,3 +831,61 @@ func TestListPageOutOfRange(t *testing.T) {
 	c.get("/admin/users?page=2").wantBody(t, "31 users · page 2 of 2")
 	c.get("/admin/users?q=nobody").wantBody(t, "No users match")
 }
+
+// TestAdminFormsAskPassword: an administrator who has not confirmed their password lately is
+// asked for it on the forms that remove a factor or set a password, and on a role change; a
+// wrong password changes nothing; the right one does the change in one step.
+func TestAdminFormsAskPassword(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	bob := e.user("bob", backend.RoleUser, true)
+	a := e.client()
+	a.signIn("admin")
+	field := `name="current_password"`
+	base := fmt.Sprintf("/admin/users/%d", bob.ID)
+
+	a.get(base+"/disable-two-factor").wantBody(t, field, "need your own password")
+	if strings.Contains(a.get(base+"/require-two-factor").body, field) {
+		t.Error("Require Two-Factor asks for the password: it removes nothing")
+	}
+	a.get(base+"/edit").wantBody(t, `<dialog id="dialog-disable-two-factor"`, field)
+
+	// Without the password, or with a wrong one: the form again, and nothing changed.
+	r := a.post(base+"/disable-two-factor", nil)
+	r.wantBody(t, "Confirm your password to continue.", field)
+	r = a.post(base+"/disable-two-factor", url.Values{"current_password": {"not my password"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	r.wantBody(t, "Incorrect password.", field)
+	status := func() backend.TwoFactorStatus {
+		u, _ := e.svc.User(context.Background(), e.svc.Operator(), bob.ID)
+		return u.TwoFactorStatus()
+	}
+	if got := status(); got != backend.StatusPending {
+		t.Fatalf("bob after the refused disables: %q, want %q", got, backend.StatusPending)
+	}
+	// The right password: done at once.
+	a.post(base+"/disable-two-factor", url.Values{"current_password": {testPassword}}).wantRedirect(t, base+"?notice=disabled")
+	if got := status(); got != backend.StatusNo {
+		t.Errorf("bob after the disable: %q, want %q", got, backend.StatusNo)
+	}
+	// Confirmed a moment ago: no field.
+	if strings.Contains(a.get(base+"/password").body, field) {
+		t.Error("Set password asks for the password just after it was confirmed")
+	}
+
+	// The confirmation lapses: setting a password or a role asks again.
+	e.clock.Advance(11 * time.Minute)
+	a.get(base+"/password").wantBody(t, field)
+	r = a.post(base+"/password", url.Values{"password": {"a password from the admin"}})
+	r.wantBody(t, "Confirm your password to continue.", field)
+	b := e.client()
+	b.login("bob", "a password from the admin").wantStatus(t, http.StatusUnauthorized)
+	edit := url.Values{"name": {"Bob Example"}, "email": {""}, "role": {"admin"}, "account": {"active"}}
+	r = a.post(base+"/edit", edit)
+	r.wantBody(t, "Confirm your password to continue.", field)
+	edit.Set("current_password", testPassword)
+	a.post(base+"/edit", edit).wantRedirect(t, base+"?notice=updated")
+	if u, _ := e.svc.User(context.Background(), e.svc.Operator(), bob.ID); u.Role != backend.RoleAdmin {
+		t.Errorf("bob's role after the edit with the password: %q, want admin", u.Role)
+	}
+}

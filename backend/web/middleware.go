@@ -88,12 +88,14 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /admin/users/new", s.admin(s.newUserSubmit))
 	mux.HandleFunc("GET /admin/users/{id}", s.admin(s.userPage))
 	mux.HandleFunc("GET /admin/users/{id}/edit", s.admin(s.editUserPage))
-	mux.HandleFunc("POST /admin/users/{id}/edit", s.admin(s.editUserSubmit))
+	// The forms that may carry the administrator's password (upfrontPassword) are limited
+	// like the confirmation page.
+	mux.Handle("POST /admin/users/{id}/edit", limited(s.admin(s.editUserSubmit)))
 	mux.HandleFunc("GET /admin/users/{id}/password", s.admin(s.setPasswordPage))
-	mux.HandleFunc("POST /admin/users/{id}/password", s.admin(s.setPasswordSubmit))
+	mux.Handle("POST /admin/users/{id}/password", limited(s.admin(s.setPasswordSubmit)))
 	mux.HandleFunc("POST /admin/users/{id}/unlock", s.admin(s.unlockSubmit))
 	mux.HandleFunc("GET /admin/users/{id}/{action}", s.admin(s.twoFactorActionPage))
-	mux.HandleFunc("POST /admin/users/{id}/{action}", s.admin(s.twoFactorActionSubmit))
+	mux.Handle("POST /admin/users/{id}/{action}", limited(s.admin(s.twoFactorActionSubmit)))
 	mux.HandleFunc("GET /admin/audit", s.admin(s.auditPage))
 
 	// The SMS sandbox (serve --sms-sandbox only): the fake Twilio's messages, and texts to the
