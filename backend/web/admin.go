@@ -269,7 +269,7 @@ type twoFactorAction struct {
 	Slug    string // in the URL: /admin/users/{id}/{slug}
 	Label   string // the link and the button
 	Notice  string // the userNotice key afterwards
-	Guarded bool // it removes a factor: the administrator's recently confirmed password is needed
+	Guarded bool   // it removes a factor: the administrator's recently confirmed password is needed
 	Explain func(u *backend.User) string
 	Do      func(s *backend.Service, r *http.Request, id *backend.Identity, userID int64) (*backend.User, error)
 }
