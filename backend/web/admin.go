@@ -287,6 +287,9 @@ var twoFactorActions = []twoFactorAction{
 	{
 		Slug: "disable-two-factor", Label: "Disable Two-Factor", Notice: "disabled", Guarded: true,
 		Explain: func(u *backend.User) string {
+			if !u.TwoFactorRequired {
+				return fmt.Sprintf("Two-Factor Authentication will be turned off for %s. %s will be removed. Their sessions end now.", u.Name(), setupText(u.Method))
+			}
 			return fmt.Sprintf("%s will no longer be required to use Two-Factor Authentication, and their current setup and recovery codes will be removed. Their sessions end now.", u.Name())
 		},
 		Do: func(s *backend.Service, r *http.Request, id *backend.Identity, uid int64) (*backend.User, error) {

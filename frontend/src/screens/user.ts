@@ -175,7 +175,9 @@ function requireTwoFactor(u: main.UserView, msg: MessageBox) {
 function disableTwoFactor(u: main.UserView, msg: MessageBox) {
   return confirmChange(
     "Disable Two-Factor",
-    `Two-Factor Authentication will be turned off for ${u.name}: no longer required, and any app, phone and recovery codes are removed. They will be logged out.`,
+    u.twoFactorRequired
+      ? `Two-Factor Authentication will be turned off for ${u.name}: no longer required, and any app, phone and recovery codes are removed. They will be logged out.`
+      : `Two-Factor Authentication will be turned off for ${u.name}. ${setupText(u.method)} will be removed. They will be logged out.`,
     "Disable Two-Factor",
     "btn-danger",
     () => withReauth(() => App.DisableTwoFactor(u.id)),
