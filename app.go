@@ -227,8 +227,9 @@ func timeString(t time.Time) string {
 // LoginView is where a login stands. Step is "verify" (second factor), "enroll" (required
 // enrollment), "change_password" (temporary password) or "done" (signed in).
 type LoginView struct {
-	Step string    `json:"step"`
-	User *UserView `json:"user"`
+	Step   string    `json:"step"`
+	User   *UserView `json:"user"`
+	Notice string    `json:"notice"` // to show on the Profile once signed in, e.g. after a recovery code
 }
 
 // login keeps the token of a login step and describes the step. A finished login replaces the
@@ -296,7 +297,21 @@ func (a *App) VerifyTOTP(code string) (*LoginView, error) {
 
 // VerifyRecoveryCode is the second step with a recovery code.
 func (a *App) VerifyRecoveryCode(code string) (*LoginView, error) {
-	return a.login(a.svc.VerifyRecoveryCode(a.call(), a.token(&a.attempt), code))
+	v, err := a.login(a.svc.VerifyRecoveryCode(a.call(), a.token(&a.attempt), code))
+	if err != nil || v.Step != string(backend.StepDone) {
+		return v, err
+	}
+	// Signed in with a recovery code: say how many are left.
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	left, err := a.svc.RecoveryCodesLeft(a.call(), id)
+	if err != nil {
+		return nil, err
+	}
+	v.Notice = backend.RecoveryCodeUsedNotice(left)
+	return v, nil
 }
 
 // SMSCodeSentView says where a login code went and when "Send again" works.

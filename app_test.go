@@ -365,6 +365,8 @@ func TestRecoveryCodes(t *testing.T) {
 	e.login(dave, "dave", "daves long password", "verify")
 	if v, err := dave.VerifyRecoveryCode(strings.ToLower(strings.ReplaceAll(codes[0], "-", " "))); err != nil || v.Step != "done" {
 		t.Fatalf("VerifyRecoveryCode = %+v, %v; want done", v, err)
+	} else if want := "You used a recovery code to log in. 4 recovery codes left"; !strings.HasPrefix(v.Notice, want) {
+		t.Errorf("VerifyRecoveryCode's notice: %q, want it to start %q", v.Notice, want)
 	}
 	dave.Logout()
 	e.login(dave, "dave", "daves long password", "verify")

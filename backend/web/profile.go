@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 
 	"gatehouse/backend"
@@ -26,21 +25,9 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, id *backend
 	notice := r.URL.Query().Get("notice")
 	p.Notice = profileNotices[notice]
 	if notice == "recovery" && id.User.Enrolled() {
-		p.Notice = recoveryCodeUsedNotice(left)
+		p.Notice = backend.RecoveryCodeUsedNotice(left)
 	}
 	s.render(w, r, http.StatusOK, profileView(p, id.User, left))
-}
-
-// recoveryCodeUsedNotice is the status bar after a login with a recovery code: how many are
-// left, and what to do about it.
-func recoveryCodeUsedNotice(left int) string {
-	switch left {
-	case 0:
-		return "You used your last recovery code. Regenerate recovery codes now: without them, a lost phone locks you out."
-	case 1:
-		return "You used a recovery code to log in. 1 recovery code left: regenerate recovery codes below for a new set, and if you lost your phone, set up Two-Factor again."
-	}
-	return fmt.Sprintf("You used a recovery code to log in. %d recovery codes left: regenerate recovery codes below for a new set, and if you lost your phone, set up Two-Factor again.", left)
 }
 
 // Actions that need the password again. The confirmation form names one, and runs it once the

@@ -41,6 +41,7 @@ export function afterLogin(v: main.LoginView): void {
     case "change_password":
       return go({ name: "changePassword", user: v.user! });
     default:
+      if (v.notice) return go({ name: "profile", flash: v.notice });
       return goHome(v.user!);
   }
 }

@@ -147,6 +147,7 @@ export namespace main {
 	export class LoginView {
 	    step: string;
 	    user?: UserView;
+	    notice: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new LoginView(source);
@@ -156,6 +157,7 @@ export namespace main {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.step = source["step"];
 	        this.user = this.convertValues(source["user"], UserView);
+	        this.notice = source["notice"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
