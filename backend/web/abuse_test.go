@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -161,8 +162,9 @@ func TestBruteForceCodesOverHTTP(t *testing.T) {
 
 // TestNoUserEnumeration: a login with an unknown username and one with a known username and a
 // wrong password get the same status and page (but for the username typed back), and take the
-// same time: over 500 tries each, sent in pairs at the same moment from fresh client addresses
-// with the real argon2id parameters, the median of the paired differences is under 5 ms.
+// same time: over 500 tries each, sent in pairs one right after the other (in turns, which goes
+// first) from fresh client addresses with the real argon2id parameters, the median of the paired
+// differences is under 5 ms.
 func TestNoUserEnumeration(t *testing.T) {
 	t.Parallel()                       // 1,000 real argon2id hashes: let the other tests run meanwhile
 	const tries, knownUsers = 500, 125 // 4 wrong passwords per user: below the delay (3 free, 1 s after the 4th)
@@ -202,19 +204,27 @@ func TestNoUserEnumeration(t *testing.T) {
 	var knownBody, unknownBody string
 	var knownStatus, unknownStatus int
 	for i := range tries {
-		var wg sync.WaitGroup
 		var kd, ud time.Duration
 		var kerr, uerr error
 		kname, uname := fmt.Sprintf("known%03d", i%knownUsers), fmt.Sprintf("ghost%03d", i%knownUsers)
-		wg.Go(func() {
+		tryKnown := func() {
 			knownStatus, knownBody, kd, kerr = postForm(peerClient(loopbackIP(3, 2*i)), ts.URL, "/login", url.Values{"username": {kname}, "password": {"wrong password " + kname}}, nil)
 			knownBody = strings.ReplaceAll(knownBody, kname, "USERNAME")
-		})
-		wg.Go(func() {
+		}
+		tryUnknown := func() {
 			unknownStatus, unknownBody, ud, uerr = postForm(peerClient(loopbackIP(3, 2*i+1)), ts.URL, "/login", url.Values{"username": {uname}, "password": {"wrong password " + uname}}, nil)
 			unknownBody = strings.ReplaceAll(unknownBody, uname, "USERNAME")
-		})
-		wg.Wait()
+		}
+		// One after the other, not at once: two at once queue for the hashing slots when
+		// there are fewer than two (GOMAXPROCS=1), and the path that reaches its hash first
+		// wins every time, which is the queue's doing, not the login's.
+		if i%2 == 0 {
+			tryKnown()
+			tryUnknown()
+		} else {
+			tryUnknown()
+			tryKnown()
+		}
 		if kerr != nil || uerr != nil {
 			t.Fatal(kerr, uerr)
 		}
@@ -232,10 +242,21 @@ func TestNoUserEnumeration(t *testing.T) {
 	}
 	mk, mu, md := median(known), median(unknown), median(diffs)
 	t.Logf("median: known user, wrong password %v; unknown user %v; difference %v (median of paired differences %v)", mk, mu, mk-mu, md)
-	// The pairs ran side by side, so the median of their differences cancels what the machine's
-	// load does to both; the difference of the two medians does not, on a busy machine.
-	if d := md.Abs(); d >= 5*time.Millisecond {
-		t.Errorf("median of paired time differences %v, want < 5ms", d)
+	// The two of a pair ran moments apart, so the median of their differences cancels what the
+	// machine's load does to both; the difference of the two medians does not, on a busy machine.
+	// What is left of the load is noise, and on a busy machine (a slow one, one CPU, the rest of
+	// the suite running) it moves the median by more than 5 ms either way: the test fails only
+	// when the median is beyond 5 ms with 99.99% confidence. The bounds are order statistics,
+	// whatever the distribution: how many differences fall below the true median is
+	// binomial(n, 1/2), within 4 standard deviations (sqrt(n)/2 each) of n/2. On a quiet
+	// machine they are a fraction of a millisecond apart; a login that skips the hash or the
+	// writes for one kind of username moves both far past 5 ms.
+	s := slices.Sorted(slices.Values(diffs))
+	k := int(4 * math.Sqrt(float64(tries)) / 2)
+	lo, hi := s[tries/2-k], s[tries/2+k]
+	t.Logf("median of paired differences within %v..%v (99.99%%)", lo, hi)
+	if lo >= 5*time.Millisecond || hi <= -5*time.Millisecond {
+		t.Errorf("median of paired time differences %v (99.99%% within %v..%v), want under 5ms", md, lo, hi)
 	}
 }
 
