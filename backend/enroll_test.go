@@ -124,8 +124,8 @@ func TestAppEnrollment(t *testing.T) {
 	if n, err := e.svc.RecoveryCodesLeft(ctx, id); err != nil || n != 5 {
 		t.Errorf("RecoveryCodesLeft: got %d, %v, want 5, nil", n, err)
 	}
-	if ev := e.auditEvents(backend.AuditTwoFactorEnrolled); len(ev) != 1 || ev[0].TargetID != u.ID || ev[0].ActorID != u.ID || ev[0].Detail != "app" {
-		t.Errorf("audit %s: got %v, want one event for alice by alice, detail app", backend.AuditTwoFactorEnrolled, ev)
+	if ev := e.auditEvents(backend.AuditTwoFactorEnrolled); len(ev) != 1 || ev[0].TargetID != u.ID || ev[0].ActorID != u.ID || ev[0].Detail != "authenticator app" {
+		t.Errorf("audit %s: got %v, want one event for alice by alice, detail authenticator app", backend.AuditTwoFactorEnrolled, ev)
 	}
 
 	// From now on the password alone is not enough.

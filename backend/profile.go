@@ -71,7 +71,11 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 			return internal("enable two-factor", err)
 		}
 		u.Method, u.SMSPhone = e.Method, e.SMSPhone
-		s.audit(ctx, AuditTwoFactorEnrolled, &u, &u, string(e.Method))
+		detail := "authenticator app"
+		if e.Method == MethodSMS {
+			detail = "SMS to " + MaskPhone(e.SMSPhone)
+		}
+		s.audit(ctx, AuditTwoFactorEnrolled, &u, &u, detail)
 		if id.attempt != nil {
 			login, err := s.next(ctx, &u, id.attempt, "password, then Two-Factor setup: "+describeMethod(e.Method), ClientFrom(ctx))
 			res.Login = login

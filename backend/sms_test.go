@@ -248,8 +248,8 @@ func TestSMSEnrollment(t *testing.T) {
 			t.Errorf("audit %s: detail %q shows the code or the whole phone", a, evs[0].Detail)
 		}
 	}
-	if d := e.auditEvents(backend.AuditTwoFactorEnrolled)[0].Detail; d != "sms" {
-		t.Errorf("audit %s: detail %q, want sms", backend.AuditTwoFactorEnrolled, d)
+	if d := e.auditEvents(backend.AuditTwoFactorEnrolled)[0].Detail; d != "SMS to +1 ••• ••• ••67" {
+		t.Errorf("audit %s: detail %q, want SMS to +1 ••• ••• ••67", backend.AuditTwoFactorEnrolled, d)
 	}
 }
 
