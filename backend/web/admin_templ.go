@@ -1215,7 +1215,7 @@ func editUserView(p page, u *backend.User, f editUserForm, ask bool, msg string)
 				return templ_7745c5c3_Err
 			}
 			if ask && f.Role != string(u.Role) {
-				templ_7745c5c3_Err = reauthField(reauthAdmin).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = reauthField(reauthAdmin, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1392,7 +1392,7 @@ func confirmActionForm(u *backend.User, a twoFactorAction, ask bool, msg string)
 			return templ_7745c5c3_Err
 		}
 		if ask && a.Guarded {
-			templ_7745c5c3_Err = reauthField(reauthAdmin).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = reauthField(reauthAdmin, "-"+a.Slug).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1623,7 +1623,7 @@ func setPasswordView(p page, u *backend.User, mustChange, ask bool, msg string) 
 				return templ_7745c5c3_Err
 			}
 			if ask {
-				templ_7745c5c3_Err = reauthField(reauthAdmin).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = reauthField(reauthAdmin, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

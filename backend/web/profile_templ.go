@@ -319,7 +319,7 @@ func disableOwnView(p page, u *backend.User, askPassword bool, msg string) templ
 				return templ_7745c5c3_Err
 			}
 			if askPassword {
-				templ_7745c5c3_Err = reauthField(reauthOwn).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = reauthField(reauthOwn, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -380,7 +380,7 @@ func regenerateView(p page, askPassword bool, msg string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if askPassword {
-				templ_7745c5c3_Err = reauthField(reauthOwn).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = reauthField(reauthOwn, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
