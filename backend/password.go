@@ -121,7 +121,8 @@ var ErrBusy = Errorf(ETOOMANY, "The System is busy; try again in a moment.")
 // ErrBusy. The caller calls release when its hash is done. Without this bound a storm queues
 // for as long as it takes: on 2 CPUs 1,000 logins took 21 s, and on the same machine under
 // load 736 of them had no answer after 2 minutes (the server's write timeout is 60 s), their
-// work done for nothing. (A login given up while it waits is not charged: see checkCharged.)
+// work done for nothing; and a person who reloads while queued is charged an attempt each
+// time (ten reloads lock the account).
 func (pw *passwords) admit() (release func(), err error) {
 	if pw.admitted.Add(1) > pw.maxAdmitted {
 		pw.admitted.Add(-1)
