@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -69,69 +68,4 @@ func TestLoginBusy(t *testing.T) {
 		t.Errorf("login.failure events: got %d, want 2", got)
 	}
 	e.login("alice", goodPassword, backend.StepDone)
-}
-
-// TestLoginCancelledWhileQueued: a login charged to its account, then cancelled while it waits
-// for a hashing slot, never had its password checked: the charge is given back, for an account
-// and for an unknown username alike, and nothing is audited as a failure.
-func TestLoginCancelledWhileQueued(t *testing.T) {
-	for _, username := range []string{"alice", "nobody"} {
-		t.Run(username, func(t *testing.T) {
-			held, gate := make(chan struct{}), make(chan struct{})
-			var armed atomic.Bool
-			e := newEnv(t, func(c *backend.Config) {
-				c.Passwords.MaxConcurrent = 1
-				c.Passwords.OnVerify = func() { // holds the hashing slot until the gate opens
-					if armed.Load() {
-						held <- struct{}{}
-						<-gate
-					}
-				}
-			})
-			e.createUser(backend.NewUser{Username: "alice"})
-			wrong := e.wrongLoginErr()
-			count := func() int {
-				var n int
-				stop := errors.New("stop")
-				read := func(f *backend.Failures, _ time.Time) error { n = f.Count; return stop }
-				if u, err := e.db.FindUserByUsername(ctx, username); err == nil {
-					e.db.UpdateFailures(ctx, u.ID, read)
-				} else {
-					e.db.UpdateUnknownFailures(ctx, username, read)
-				}
-				return n
-			}
-			failures0 := len(e.auditEvents(backend.AuditLoginFailure))
-			armed.Store(true)
-
-			// The first login takes the slot and stops in it.
-			first := make(chan error, 1)
-			go func() { _, err := e.svc.Login(ctx, username, "wrong password 0"); first <- err }()
-			<-held
-			// The second is charged, waits for the slot, and is cancelled.
-			cctx, cancel := context.WithCancel(ctx)
-			second := make(chan error, 1)
-			go func() { _, err := e.svc.Login(cctx, username, "wrong password 1"); second <- err }()
-			for count() < 2 {
-				time.Sleep(time.Millisecond)
-			}
-			cancel()
-			if err := <-second; !errors.Is(err, context.Canceled) {
-				t.Errorf("the cancelled login: got %v, want context.Canceled", err)
-			}
-			if n := count(); n != 1 {
-				t.Errorf("failure count after the cancelled login: got %d, want 1", n)
-			}
-			close(gate)
-			if err := <-first; !sameError(err, wrong) {
-				t.Errorf("the first login: got %v, want %v", err, wrong)
-			}
-			if n := count(); n != 1 {
-				t.Errorf("failure count after both: got %d, want 1", n)
-			}
-			if got := len(e.auditEvents(backend.AuditLoginFailure)) - failures0; got != 1 {
-				t.Errorf("login.failure events: got %d, want 1", got)
-			}
-		})
-	}
 }

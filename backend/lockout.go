@@ -103,40 +103,6 @@ func (s *Service) charge(ctx context.Context, update counter) (lastTry bool, err
 	return lastTry, err
 }
 
-// checkCharged reads the password hash of userID (0: an unknown username, checked against the
-// dummy hash) and verifies password against it, for an attempt that was charged to update. An
-// attempt that ended before its password was checked — above all a request cancelled while it
-// waited for a hashing slot — learned nothing, so its charge is given back: a person who gives
-// up on a slow login, or reloads, is not counted as guessing. lastTry is charge's.
-func (s *Service) checkCharged(ctx context.Context, update counter, lastTry bool, userID int64, password string) (bool, error) {
-	var hash string
-	var err error
-	if userID != 0 {
-		hash, err = s.store.PasswordHash(ctx, userID)
-	}
-	var ok bool
-	if err == nil {
-		ok, err = s.passwords.verify(ctx, hash, password)
-	}
-	if err != nil {
-		if err := s.uncharge(context.WithoutCancel(ctx), update, lastTry); err != nil {
-			s.log.Error("give back a charged attempt", "err", err)
-		}
-	}
-	return ok, err
-}
-
-// uncharge takes back one charged attempt, and the lock it set if it was the last try.
-func (s *Service) uncharge(ctx context.Context, update counter, lastTry bool) error {
-	return update(ctx, func(f *Failures, now time.Time) error {
-		f.Count = max(f.Count-1, 0)
-		if lastTry {
-			f.LockedUntil = time.Time{}
-		}
-		return nil
-	})
-}
-
 // delayNext makes the account wait before its next attempt, after a failure: the wait grows
 // with the count of failures. It is set only once an attempt has failed, so a right password
 // never makes its own second step wait.

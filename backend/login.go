@@ -53,7 +53,11 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 	} else if err != nil {
 		return nil, internal("charge attempt", err)
 	}
-	ok, err := s.checkCharged(ctx, s.counter(u.ID), lastTry, u.ID, password)
+	hash, err := s.store.PasswordHash(ctx, u.ID)
+	if err != nil {
+		return nil, internal("password hash", err)
+	}
+	ok, err := s.passwords.verify(ctx, hash, password)
 	if err != nil {
 		return nil, internal("verify password", err)
 	}
@@ -102,16 +106,13 @@ func (s *Service) atomically(ctx context.Context, step func(ctx context.Context)
 func (s *Service) loginUnknown(ctx context.Context, username, password string) error {
 	update := s.unknownCounter(username)
 	target := &User{Username: username}
-	lastTry, err := s.charge(ctx, update)
+	_, err := s.charge(ctx, update)
+	s.passwords.verify(ctx, "", password)
 	if ErrorCode(err) == ETOOMANY {
-		s.passwords.verify(ctx, "", password)
 		s.audit(ctx, AuditLoginThrottled, nil, target, "unknown username")
 		return passwordRefusal(err)
 	} else if err != nil {
 		return internal("charge attempt", err)
-	}
-	if _, err := s.checkCharged(ctx, update, lastTry, 0, password); err != nil {
-		return internal("verify password", err)
 	}
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
 		if err := s.delayNext(ctx, update); err != nil {

@@ -161,7 +161,11 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 	if err != nil {
 		return err
 	}
-	ok, err := s.checkCharged(ctx, s.counter(u.ID), lastTry, u.ID, password)
+	hash, err := s.store.PasswordHash(ctx, u.ID)
+	if err != nil {
+		return internal("password hash", err)
+	}
+	ok, err := s.passwords.verify(ctx, hash, password)
 	if err != nil {
 		return internal("verify password", err)
 	} else if !ok {
