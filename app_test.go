@@ -1202,6 +1202,12 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.waitText(".modal", "The authenticator app and recovery codes of Bob")
 	b.shot("14-reset-dialog")
 	b.submit(".modal")
+	// Removing a factor needs the administrator's password: asked on top of the pop-up.
+	reauth := `.modal[aria-label="Confirm your password"]`
+	b.waitText(reauth, "enter your password again")
+	b.shot("14b-reauth-dialog")
+	b.fill(reauth+" input[type=password]", adminPassword)
+	b.submit(reauth)
 	b.waitText("#status-bar", "reset")
 	b.waitText("#two-factor-status", "Pending setup on next login")
 	b.shot("15-status-bar")
@@ -1590,6 +1596,11 @@ func TestAdminUnlocks(t *testing.T) {
 	list, _ := admin.Users(UserQuery{Search: "hank"})
 	if len(list.Users) != 1 || list.Users[0].LockedUntil != want {
 		t.Errorf("Users(hank): %+v, want hank locked until %s", list.Users, want)
+	}
+	_, err = admin.UnlockUser(hank.ID)
+	wantCode(t, admin, err, backend.EREAUTH) // lifting a lock needs the administrator's password
+	if err := admin.ConfirmPassword(adminPassword); err != nil {
+		t.Fatal(err)
 	}
 	u, err := admin.UnlockUser(hank.ID)
 	if err != nil || u.LockedUntil != "" {

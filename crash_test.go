@@ -200,7 +200,7 @@ func TestServeSurvivesKill(t *testing.T) {
 					if loc, err := c.post("/login", url.Values{"username": {name}, "password": {crashPassword}}); err != nil || loc != "/login/verify" {
 						continue
 					}
-					if loc, err := c.post("/login/recovery", url.Values{"code": {code}}); err == nil && loc == "/" {
+					if loc, err := c.post("/login/recovery", url.Values{"code": {code}}); err == nil && loc == "/profile?notice=recovery" {
 						acked.Lock()
 						acked.usedCodes[name] = append(acked.usedCodes[name], code)
 						acked.Unlock()

@@ -68,10 +68,17 @@ func checkEmail(email string) error {
 	return nil
 }
 
-// CreateUser adds an account. Administrators only.
+// CreateUser adds an account. Administrators only; creating an administrator needs a recently
+// confirmed password (else a stolen session could make itself an administrator it knows the
+// password of, and confirm that).
 func (s *Service) CreateUser(ctx context.Context, id *Identity, nu NewUser) (*User, error) {
 	if err := id.requireAdmin(); err != nil {
 		return nil, err
+	}
+	if nu.Role == RoleAdmin {
+		if err := s.requireAdminConfirmed(id); err != nil {
+			return nil, err
+		}
 	}
 	return s.createUser(ctx, id, nu)
 }
@@ -244,25 +251,32 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 		}
 		upd.Email, changed = &email, append(changed, "email")
 	}
-	if ch.Role != nil {
-		if err := checkRole(*ch.Role); err != nil {
-			return nil, err
-		}
+	if ch.Role != nil || ch.Disabled != nil {
 		cur, err := s.store.FindUserByID(ctx, userID)
 		if err != nil {
 			return nil, err
 		}
-		if *ch.Role != cur.Role {
+		// A new role, or an account enabled again (whose password the session's holder may
+		// know), needs a recently confirmed password.
+		if ch.Role != nil && *ch.Role != cur.Role {
+			if err := checkRole(*ch.Role); err != nil {
+				return nil, err
+			}
 			if err := s.requireAdminConfirmed(id); err != nil {
 				return nil, err
 			}
 			upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
 		}
-	}
-	if ch.Disabled != nil {
-		upd.Disabled = ch.Disabled
-		upd.EndSessions = *ch.Disabled
-		changed = append(changed, map[bool]string{true: "disabled", false: "enabled"}[*ch.Disabled])
+		if ch.Disabled != nil && *ch.Disabled != cur.Disabled {
+			if !*ch.Disabled {
+				if err := s.requireAdminConfirmed(id); err != nil {
+					return nil, err
+				}
+			}
+			upd.Disabled = ch.Disabled
+			upd.EndSessions = *ch.Disabled
+			changed = append(changed, map[bool]string{true: "disabled", false: "enabled"}[*ch.Disabled])
+		}
 	}
 	if len(changed) == 0 {
 		return s.User(ctx, id, userID)
@@ -278,7 +292,8 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 // requireAdminConfirmed lets through an administrator who confirmed their password within
 // ReauthWindow (EREAUTH otherwise), or the operator. It guards the changes that would let a
 // stolen administrator session take over accounts — its own included: removing a second
-// factor, setting a password, changing a role.
+// factor, setting a password, changing a role, creating an administrator, enabling an account,
+// lifting a lock.
 func (s *Service) requireAdminConfirmed(id *Identity) error {
 	if err := id.requireAdmin(); err != nil {
 		return err
@@ -324,10 +339,15 @@ func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int6
 func (s *Service) Locked(u *User) bool { return s.now().Before(u.LockedUntil) }
 
 // UnlockUser lifts a lock for a user who asks for help (after checking who they are), and
-// clears their failure count. ECONFLICT if the user is not locked. Administrators only.
+// clears their failure count. ECONFLICT if the user is not locked. Administrators only, with a
+// recently confirmed password, and not for their own account (EFORBIDDEN): else a stolen
+// session could go on guessing passwords, its own administrator's included, past every lock.
 func (s *Service) UnlockUser(ctx context.Context, id *Identity, userID int64) (*User, error) {
-	if err := id.requireAdmin(); err != nil {
+	if err := s.requireAdminConfirmed(id); err != nil {
 		return nil, err
+	}
+	if !id.operator && id.User.ID == userID {
+		return nil, Errorf(EFORBIDDEN, "You cannot unlock your own account. Ask another administrator, or wait until the lock ends.")
 	}
 	u, err := s.store.FindUserByID(ctx, userID)
 	if err != nil {

@@ -489,6 +489,13 @@ func TestAdminConfirmsPassword(t *testing.T) {
 	e.createUser(backend.NewUser{Username: "root", Role: backend.RoleAdmin})
 	root := e.signIn("root", goodPassword) // signed in, password not confirmed since
 	bob, _ := e.enrolledUser("bob")
+	off := e.createUser(backend.NewUser{Username: "off"})
+	disabled := true
+	if _, err := e.svc.UpdateUser(ctx, e.admin, off.ID, backend.UserChanges{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	locked := e.createUser(backend.NewUser{Username: "locked"})
+	e.failLogins("locked", 10)
 	admin := backend.RoleAdmin
 	guarded := []struct {
 		name string
@@ -503,6 +510,15 @@ func TestAdminConfirmsPassword(t *testing.T) {
 			_, err := e.svc.UpdateUser(ctx, root, target, backend.UserChanges{Role: &admin})
 			return err
 		}},
+		{"UpdateUser enable", func(int64) error {
+			_, err := e.svc.UpdateUser(ctx, root, off.ID, backend.UserChanges{Disabled: new(bool)})
+			return err
+		}},
+		{"UnlockUser", func(int64) error { _, err := e.svc.UnlockUser(ctx, root, locked.ID); return err }},
+		{"CreateUser admin", func(int64) error {
+			_, err := e.svc.CreateUser(ctx, root, backend.NewUser{Username: "evil", Password: goodPassword, Role: backend.RoleAdmin})
+			return err
+		}},
 	}
 	check := func(when string) {
 		t.Helper()
@@ -512,6 +528,12 @@ func TestAdminConfirmsPassword(t *testing.T) {
 		}
 		if after := *e.user(bob.ID); after != before {
 			t.Errorf("%s: bob after the refused calls: %+v, want %+v", when, after, before)
+		}
+		if !e.user(off.ID).Disabled || !e.svc.Locked(e.user(locked.ID)) {
+			t.Errorf("%s: the refused calls enabled off or unlocked locked", when)
+		}
+		if _, err := e.svc.UserByUsername(ctx, e.admin, "evil"); backend.ErrorCode(err) != backend.ENOTFOUND {
+			t.Errorf("%s: the refused CreateUser made evil: %v", when, err)
 		}
 	}
 	check("never confirmed")
@@ -537,7 +559,11 @@ func TestAdminConfirmsPassword(t *testing.T) {
 	if _, err := e.svc.ResetTwoFactor(ctx, root, bob.ID); err != nil {
 		t.Errorf("ResetTwoFactor once confirmed: %v", err)
 	}
-	e.clock.Advance(11 * time.Minute) // past the default ReauthWindow of 10 minutes
+	// An administrator cannot lift a lock on their own account, confirmed or not.
+	_, err = e.svc.UnlockUser(ctx, root, root.User.ID)
+	wantCode(t, "UnlockUser of one's own account", err, backend.EFORBIDDEN)
+
+	e.clock.Advance(11 * time.Minute) // past the default ReauthWindow of 10 minutes; locked's 15-minute lock goes on
 	check("11 minutes after confirming")
 }
 

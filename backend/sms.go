@@ -205,22 +205,22 @@ type InboundSMS struct {
 const (
 	SMSReplyReceived = "Gatehouse received your Authorization Code. Go back to the page where you started and confirm your phone number."
 	SMSReplyWrong    = "Gatehouse did not recognise that Authorization Code, or it has expired. Text the code shown on your screen, exactly as shown."
-	SMSReplyBadPhone = "Gatehouse cannot send codes to this phone number. Text the Authorization Code from your mobile phone."
 )
 
 // ReceiveSMS takes a text sent to the System Phone Number. The webhook calls it after checking
 // Twilio's signature. A text that carries the Authorization Code of a pending SMS enrollment
 // records its sender's number, in E.164 form, on that enrollment; the user then confirms it
 // (ConfirmSMSEnrollment). reply is the text to send back to the sender, "" for none:
-// SMSReplyReceived when the code was taken, SMSReplyWrong when the text has no code, or a
-// wrong, expired or used one, SMSReplyBadPhone when the sender's number is not one Gatehouse
-// can text (so its code is not even looked at).
+// SMSReplyReceived when the code was taken, SMSReplyWrong when it is shaped like one but
+// wrong, expired or used.
 //
 // Errors: EFORBIDDEN, changing nothing, if the text is not for this system (another AccountSid,
 // or To is not the System Phone Number); EINVALID without a MessageSid; EUNAVAILABLE when SMS
 // is off. Every other text is ignored without an error or a reply (the webhook answers Twilio
-// the same way): a MessageSid already seen (Twilio retrying a delivery) and a sender over its
-// hourly limit (no reply to a flood). A text that changes no enrollment changes nothing else.
+// the same way): a MessageSid already seen (Twilio retrying a delivery), a sender over its
+// hourly limit (no reply to a flood), a sender that is no valid phone number, and a text with
+// nothing like a code in it (STOP, HELP and chatter are not ours to answer). A text that
+// changes no enrollment changes nothing else.
 func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, err error) {
 	if err := s.requireSMS(); err != nil {
 		return "", err
@@ -249,12 +249,12 @@ func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, e
 	phone, err := NormalizePhone(m.From, s.sms.region)
 	if err != nil {
 		s.log.Info("inbound text ignored: the sender is not a valid phone number", "message_sid", m.MessageSID)
-		return SMSReplyBadPhone, nil
+		return "", nil
 	}
 	code := normalizeAuthCode(m.Body)
 	if code == "" {
 		s.log.Info("inbound text ignored: no Authorization Code in it", "message_sid", m.MessageSID)
-		return SMSReplyWrong, nil
+		return "", nil
 	}
 	// The store matches the code only while it is unused and unexpired, in one conditional
 	// UPDATE, so a code is taken by one text at most.

@@ -192,10 +192,6 @@ func (db *DB) DeleteSMSCode(ctx context.Context, id int64) error {
 	return nil
 }
 
-// ConsumeSMSCode marks the login attempt's code with the hash used, only if it is unused and
-// unexpired at the transaction's time, with one conditional UPDATE, and reports whether this
-// call used it. The writer connection runs one statement at a time, so of concurrent callers
-// exactly one finds used_at still NULL.
 // SMSCodeWaiting reports whether the login attempt has a code sent that is unused and
 // unexpired.
 func (db *DB) SMSCodeWaiting(ctx context.Context, attemptHash string) (bool, error) {
@@ -209,6 +205,10 @@ func (db *DB) SMSCodeWaiting(ctx context.Context, attemptHash string) (bool, err
 	return n > 0, nil
 }
 
+// ConsumeSMSCode marks the login attempt's code with the hash used, only if it is unused and
+// unexpired at the transaction's time, with one conditional UPDATE, and reports whether this
+// call used it. The writer connection runs one statement at a time, so of concurrent callers
+// exactly one finds used_at still NULL.
 func (db *DB) ConsumeSMSCode(ctx context.Context, attemptHash, codeHash string) (bool, error) {
 	now := db.now(ctx).UnixNano()
 	res, err := db.execer(ctx).ExecContext(ctx, `

@@ -102,7 +102,7 @@ type newUserForm struct {
 }
 
 func (s *Server) newUserPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
-	s.render(w, r, http.StatusOK, newUserView(adminPage(id, "New User", "users"), newUserForm{Role: string(backend.RoleUser)}, ""))
+	s.render(w, r, http.StatusOK, newUserView(adminPage(id, "New User", "users"), newUserForm{Role: string(backend.RoleUser)}, false, ""))
 }
 
 func (s *Server) newUserSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -111,12 +111,18 @@ func (s *Server) newUserSubmit(w http.ResponseWriter, r *http.Request, id *backe
 		Role: r.PostFormValue("role"), RequireTwoFactor: r.PostFormValue("two_factor") == "yes",
 		MustChangePassword: r.PostFormValue("must_change") == "yes",
 	}
+	again := func(status int, msg string) {
+		s.render(w, r, status, newUserView(adminPage(id, "New User", "users"), f, s.svc.NeedsPasswordConfirmation(id), msg))
+	}
+	if !s.passwordFirst(w, r, id, again) {
+		return
+	}
 	u, err := s.svc.CreateUser(r.Context(), id, backend.NewUser{
 		Username: f.Username, DisplayName: f.Name, Email: f.Email, Password: r.PostFormValue("password"),
 		Role: backend.Role(f.Role), RequireTwoFactor: f.RequireTwoFactor, MustChangePassword: f.MustChangePassword,
 	})
 	if err != nil {
-		s.render(w, r, statusOf(err), newUserView(adminPage(id, "New User", "users"), f, s.message(r, err)))
+		again(statusOf(err), s.message(r, err))
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=created", u.ID), http.StatusSeeOther)
@@ -169,9 +175,13 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, id *backend.Id
 	if u == nil {
 		return
 	}
+	s.showUser(w, r, id, u, userNotice(r.URL.Query().Get("notice"), u), http.StatusOK, "")
+}
+
+func (s *Server) showUser(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, notice string, status int, msg string) {
 	p := adminPage(id, u.Name(), "users")
-	p.Notice = userNotice(r.URL.Query().Get("notice"), u)
-	s.render(w, r, http.StatusOK, userView(p, u, s.svc.Locked(u)))
+	p.Notice = notice
+	s.render(w, r, status, userView(p, u, s.svc.Locked(u), s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
 // unlockSubmit is "Unlock" on the user page of a locked account.
@@ -180,7 +190,14 @@ func (s *Server) unlockSubmit(w http.ResponseWriter, r *http.Request, id *backen
 	if u == nil {
 		return
 	}
-	if _, err := s.svc.UnlockUser(r.Context(), id, u.ID); err != nil {
+	again := func(status int, msg string) { s.showUser(w, r, id, u, "", status, msg) }
+	if !s.passwordFirst(w, r, id, again) {
+		return
+	}
+	if _, err := s.svc.UnlockUser(r.Context(), id, u.ID); backend.ErrorCode(err) == backend.EREAUTH {
+		again(statusOf(err), s.message(r, err))
+		return
+	} else if err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -796,10 +796,13 @@ func TestAdminSeesLockAndUnlocks(t *testing.T) {
 	}
 	b.login("bob", testPassword).wantStatus(t, http.StatusUnauthorized)
 	until := e.clock.Now().Add(15 * time.Minute).UTC().Format("15:04 MST")
-	a.get(page).wantBody(t, `id="account-locked"`, "Locked until "+until+", after too many failed attempts", "Unlock")
+	a.get(page).wantBody(t, `id="account-locked"`, "Locked until "+until+", after too many failed attempts", "Unlock", `name="current_password"`)
 	a.get("/admin/users?q=bob").wantBody(t, "<td class=\"hide-phone\">Locked</td>")
 
-	r := a.post(page+"/unlock", nil)
+	// Lifting a lock needs the administrator's password.
+	a.post(page+"/unlock", nil).wantBody(t, "Confirm your password to continue.", `id="account-locked"`)
+	b.login("bob", testPassword).wantStatus(t, http.StatusUnauthorized)
+	r := a.post(page+"/unlock", url.Values{"current_password": {testPassword}})
 	r.wantRedirect(t, page+"?notice=unlocked")
 	a.follow(r).wantBody(t, "Bob Example is unlocked and can log in again.", "Active")
 	b.login("bob", testPassword).wantRedirect(t, "/")
@@ -887,5 +890,17 @@ func TestAdminFormsAskPassword(t *testing.T) {
 	a.post(base+"/edit", edit).wantRedirect(t, base+"?notice=updated")
 	if u, _ := e.svc.User(context.Background(), e.svc.Operator(), bob.ID); u.Role != backend.RoleAdmin {
 		t.Errorf("bob's role after the edit with the password: %q, want admin", u.Role)
+	}
+
+	// Making a new administrator too.
+	e.clock.Advance(11 * time.Minute)
+	nu := url.Values{"username": {"carol"}, "password": {"carols long password"}, "role": {"admin"}, "two_factor": {"no"}}
+	a.post("/admin/users/new", nu).wantBody(t, "Confirm your password to continue.", field)
+	if _, err := e.svc.UserByUsername(context.Background(), e.svc.Operator(), "carol"); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Errorf("carol after the refused New User: %v, want not found", err)
+	}
+	nu.Set("current_password", testPassword)
+	if r := a.post("/admin/users/new", nu); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("New User admin with the password: status %d, want 303", r.StatusCode)
 	}
 }

@@ -261,7 +261,7 @@ func reauthField(help, key string) templ.Component {
 // Why a form asks for the password: reauthField's help.
 const (
 	reauthOwn   = "Changes to Two-Factor Authentication need your password."
-	reauthAdmin = "Removing a user's Two-Factor Authentication, setting a password and changing a role need your own password."
+	reauthAdmin = "Removing a user's Two-Factor Authentication, setting a password, lifting a lock, enabling an account and making an administrator need your own password."
 )
 
 func qrDataURL(png []byte) templ.SafeURL {

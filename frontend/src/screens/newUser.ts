@@ -3,6 +3,7 @@
 import { App } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { go, report } from "../nav";
+import { withReauth } from "../reauth";
 import { field, h, input, MessageBox, onSubmit } from "../ui";
 
 export async function render(): Promise<void> {
@@ -44,15 +45,17 @@ export async function render(): Promise<void> {
     onSubmit(form, async () => {
       msg.clear();
       try {
-        const u = await App.CreateUser({
-          username: username.value,
-          displayName: name.value,
-          email: email.value,
-          password: password.value,
-          role: role.value,
-          requireTwoFactor: tfYes.checked,
-          mustChangePassword: mustChange.checked,
-        });
+        const u = await withReauth(() =>
+          App.CreateUser({
+            username: username.value,
+            displayName: name.value,
+            email: email.value,
+            password: password.value,
+            role: role.value,
+            requireTwoFactor: tfYes.checked,
+            mustChangePassword: mustChange.checked,
+          }),
+        );
         go({ name: "user", id: u.id, flash: `User ${u.username} created.` });
       } catch (e) {
         report(e, msg);

@@ -56,7 +56,7 @@ export function accountBadge(u: main.UserView): HTMLElement | null {
 async function unlockUser(u: main.UserView, msg: MessageBox) {
   msg.clear();
   try {
-    const v = await App.UnlockUser(u.id);
+    const v = await withReauth(() => App.UnlockUser(u.id));
     go({ name: "user", id: v.id, flash: `${v.name} is unlocked and can log in again.` });
   } catch (e) {
     report(e, msg);
