@@ -372,7 +372,7 @@ func (s *Service) RequireTwoFactor(ctx context.Context, id *Identity, userID int
 		return nil, err
 	}
 	return s.changeTwoFactor(ctx, id, userID, AuditRequireTwoFactor, UserUpdate{TwoFactorRequired: &required}, false, func(u *User) error {
-		if u.TwoFactorRequired {
+		if !u.CanRequireTwoFactor() {
 			return Errorf(ECONFLICT, "Two-Factor Authentication is already required for %s.", u.Name())
 		}
 		return nil
@@ -387,7 +387,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, id *Identity, userID int
 	}
 	required := false
 	return s.changeTwoFactor(ctx, id, userID, AuditDisableTwoFactor, UserUpdate{TwoFactorRequired: &required, ClearEnrollment: true}, true, func(u *User) error {
-		if !u.TwoFactorRequired && !u.Enrolled() {
+		if !u.CanDisableTwoFactor() {
 			return Errorf(ECONFLICT, "Two-Factor Authentication is not on for %s: there is nothing to disable.", u.Name())
 		}
 		return nil
@@ -403,7 +403,7 @@ func (s *Service) ResetTwoFactor(ctx context.Context, id *Identity, userID int64
 		return nil, err
 	}
 	return s.changeTwoFactor(ctx, id, userID, AuditResetTwoFactor, UserUpdate{ClearEnrollment: true}, true, func(u *User) error {
-		if !u.Enrolled() {
+		if !u.CanResetTwoFactor() {
 			return Errorf(ECONFLICT, "%s has not set up Two-Factor Authentication: there is nothing to reset.", u.Name())
 		}
 		return nil

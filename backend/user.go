@@ -73,6 +73,12 @@ func (u *User) TwoFactorStatus() TwoFactorStatus {
 // Enrolled reports whether the user has a second factor.
 func (u *User) Enrolled() bool { return u.TwoFactorStatus() == StatusEnabled }
 
+// Which of an administrator's Two-Factor changes would change something for the user: the
+// Service refuses the others (ECONFLICT), and front ends offer only these.
+func (u *User) CanRequireTwoFactor() bool { return !u.TwoFactorRequired }
+func (u *User) CanDisableTwoFactor() bool { return u.TwoFactorRequired || u.Enrolled() }
+func (u *User) CanResetTwoFactor() bool   { return u.Enrolled() }
+
 // Name returns the display name, or the username when there is none.
 func (u *User) Name() string {
 	if strings.TrimSpace(u.DisplayName) != "" {

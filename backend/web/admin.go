@@ -343,11 +343,11 @@ func setupText(m backend.Method) string {
 func (a twoFactorAction) offered(u *backend.User) bool {
 	switch a.Slug {
 	case "require-two-factor":
-		return !u.TwoFactorRequired
+		return u.CanRequireTwoFactor()
 	case "disable-two-factor":
-		return u.TwoFactorRequired || u.Enrolled()
+		return u.CanDisableTwoFactor()
 	default:
-		return u.Enrolled()
+		return u.CanResetTwoFactor()
 	}
 }
 
