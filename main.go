@@ -76,6 +76,7 @@ const usage = `Usage:
   gatehouse user create [flags]      create a user (--help for flags)
   gatehouse user list [flags]        list users and their Two-Factor status
   gatehouse user reset-2fa USERNAME  clear a user's Two-Factor enrollment (the requirement stays)
+  gatehouse user unlock USERNAME     lift a lock after too many failed attempts
   gatehouse user set-password USERNAME --password-stdin [--must-change]
   gatehouse user seed --count N [--password-stdin]   add N test users (test and benchmark data only)
 
@@ -435,7 +436,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintf(stderr, usage, defaultDataDir())
-		return usageError{msg: "user: name a subcommand: create, list, reset-2fa, set-password or seed"}
+		return usageError{msg: "user: name a subcommand: create, list, reset-2fa, unlock, set-password or seed"}
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -445,12 +446,14 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return userList(ctx, args, stdout, stderr)
 	case "reset-2fa":
 		return userReset2FA(ctx, args, stdout, stderr)
+	case "unlock":
+		return userUnlock(ctx, args, stdout, stderr)
 	case "set-password":
 		return userSetPassword(ctx, args, stdin, stdout, stderr)
 	case "seed":
 		return userSeed(ctx, args, stdin, stdout, stderr)
 	}
-	return usageError{msg: fmt.Sprintf("user: unknown subcommand %q (create, list, reset-2fa, set-password, seed)", sub)}
+	return usageError{msg: fmt.Sprintf("user: unknown subcommand %q (create, list, reset-2fa, unlock, set-password, seed)", sub)}
 }
 
 // cliContext marks what the command line does as the operator's, for the audit log.
@@ -611,7 +614,26 @@ func flagsFirst(fs *flag.FlagSet, args []string) []string {
 }
 
 func userReset2FA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, data := newFlags("user reset-2fa", stderr, "user reset-2fa USERNAME   (clears the enrollment; a required user enrolls again at next login)")
+	return userChange(ctx, args, stdout, stderr, "user reset-2fa",
+		"user reset-2fa USERNAME   (clears the enrollment; a required user enrolls again at next login)",
+		(*backend.Service).ResetTwoFactor,
+		func(u *backend.User) string {
+			return fmt.Sprintf("Two-Factor Authentication of %q reset; status: %s.", u.Username, u.TwoFactorStatus())
+		})
+}
+
+func userUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return userChange(ctx, args, stdout, stderr, "user unlock",
+		"user unlock USERNAME   (lifts a lock after too many failed attempts)",
+		(*backend.Service).UnlockUser,
+		func(u *backend.User) string { return fmt.Sprintf("%q is unlocked.", u.Username) })
+}
+
+// userChange makes an administrator's change to the user named in args, as the operator, and
+// prints what done says of the result.
+func userChange(ctx context.Context, args []string, stdout, stderr io.Writer, name, usageLine string,
+	change func(*backend.Service, context.Context, *backend.Identity, int64) (*backend.User, error), done func(*backend.User) string) error {
+	fs, data := newFlags(name, stderr, usageLine)
 	username, err := oneUsername(fs, args)
 	if err != nil {
 		return err
@@ -625,11 +647,11 @@ func userReset2FA(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return domainError(err)
 	}
-	u, err = sys.svc.ResetTwoFactor(cliContext(ctx), sys.svc.Operator(), u.ID)
+	u, err = change(sys.svc, cliContext(ctx), sys.svc.Operator(), u.ID)
 	if err != nil {
 		return domainError(err)
 	}
-	fmt.Fprintf(stdout, "Two-Factor Authentication of %q reset; status: %s.\n", u.Username, u.TwoFactorStatus())
+	fmt.Fprintln(stdout, done(u))
 	return nil
 }
 
