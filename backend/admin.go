@@ -347,7 +347,7 @@ func (s *Service) UnlockUser(ctx context.Context, id *Identity, userID int64) (*
 		return nil, err
 	}
 	if !id.operator && id.User.ID == userID {
-		return nil, Errorf(EFORBIDDEN, "You cannot unlock your own account. Ask another administrator, or wait until the lock ends.")
+		return nil, Errorf(EFORBIDDEN, "You cannot unlock your own account. Ask another administrator, run gatehouse user unlock on the server, or wait until the lock ends.")
 	}
 	u, err := s.store.FindUserByID(ctx, userID)
 	if err != nil {
