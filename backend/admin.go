@@ -76,6 +76,9 @@ func (s *Service) CreateUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 		return nil, err
 	}
 	if nu.Role == RoleAdmin {
+		if err := CheckNewUser(nu); err != nil { // the form's mistakes first, then the password
+			return nil, err
+		}
 		if err := s.requireAdminConfirmed(id); err != nil {
 			return nil, err
 		}
