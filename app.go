@@ -178,8 +178,12 @@ type UserView struct {
 	SMSPhoneMasked     string `json:"smsPhoneMasked"`  // "+1 ••• ••• ••67"
 	MustChangePassword bool   `json:"mustChangePassword"`
 	LockedUntil        string `json:"lockedUntil"` // RFC 3339 while locked after too many failed attempts, else ""; administration only
-	CreatedAt          string `json:"createdAt"`
-	UpdatedAt          string `json:"updatedAt"`
+	// Which of an administrator's Two-Factor changes would change something (backend's rule).
+	CanRequireTwoFactor bool   `json:"canRequireTwoFactor"`
+	CanDisableTwoFactor bool   `json:"canDisableTwoFactor"`
+	CanResetTwoFactor   bool   `json:"canResetTwoFactor"`
+	CreatedAt           string `json:"createdAt"`
+	UpdatedAt           string `json:"updatedAt"`
 }
 
 func userView(u *backend.User) *UserView {
@@ -191,6 +195,7 @@ func userView(u *backend.User) *UserView {
 		Role: string(u.Role), Disabled: u.Disabled, TwoFactorRequired: u.TwoFactorRequired,
 		Method: string(u.Method), TwoFactorStatus: string(u.TwoFactorStatus()),
 		MustChangePassword: u.MustChangePassword, CreatedAt: timeString(u.CreatedAt), UpdatedAt: timeString(u.UpdatedAt),
+		CanRequireTwoFactor: u.CanRequireTwoFactor(), CanDisableTwoFactor: u.CanDisableTwoFactor(), CanResetTwoFactor: u.CanResetTwoFactor(),
 	}
 	if u.SMSPhone != "" {
 		v.SMSPhone, v.SMSPhoneDisplay, v.SMSPhoneMasked = u.SMSPhone, backend.FormatPhone(u.SMSPhone), backend.MaskPhone(u.SMSPhone)

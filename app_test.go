@@ -790,6 +790,10 @@ func TestAdminActions(t *testing.T) {
 	if err != nil || u.TwoFactorStatus != "Pending setup on next login" || !u.TwoFactorRequired {
 		t.Fatalf("RequireTwoFactor = %+v, %v", u, err)
 	}
+	// The buttons the console offers now: Disable only (nothing is set up to reset).
+	if u.CanRequireTwoFactor || !u.CanDisableTwoFactor || u.CanResetTwoFactor {
+		t.Errorf("after Require: can require %v, disable %v, reset %v; want false, true, false", u.CanRequireTwoFactor, u.CanDisableTwoFactor, u.CanResetTwoFactor)
+	}
 	fr := e.app()
 	e.enrollAtLogin(fr, "frank", "franks long password")
 	if u, _ := admin.User(frank.ID); u.TwoFactorStatus != "Enabled" {

@@ -20,9 +20,9 @@ export async function render(route: UserRoute): Promise<void> {
     const actions = edit
       ? [
           unlock,
-          !u.twoFactorRequired ? action("Require Two-Factor", "require-two-factor", () => requireTwoFactor(u, msg)) : null,
-          u.twoFactorRequired || u.twoFactorStatus === "Enabled" ? action("Disable Two-Factor", "disable-two-factor", () => disableTwoFactor(u, msg)) : null,
-          u.twoFactorStatus === "Enabled" ? action("Reset Two-Factor", "reset-two-factor", () => resetTwoFactor(u, msg)) : null,
+          u.canRequireTwoFactor ? action("Require Two-Factor", "require-two-factor", () => requireTwoFactor(u, msg)) : null,
+          u.canDisableTwoFactor ? action("Disable Two-Factor", "disable-two-factor", () => disableTwoFactor(u, msg)) : null,
+          u.canResetTwoFactor ? action("Reset Two-Factor", "reset-two-factor", () => resetTwoFactor(u, msg)) : null,
           action("Set Password", "set-password", () => setPassword(u, msg)),
         ]
       : [unlock, action("Edit this User", "edit-user", () => go({ name: "user", id: u.id, edit: true }))];

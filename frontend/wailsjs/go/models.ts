@@ -116,6 +116,9 @@ export namespace main {
 	    smsPhoneMasked: string;
 	    mustChangePassword: boolean;
 	    lockedUntil: string;
+	    canRequireTwoFactor: boolean;
+	    canDisableTwoFactor: boolean;
+	    canResetTwoFactor: boolean;
 	    createdAt: string;
 	    updatedAt: string;
 	
@@ -140,6 +143,9 @@ export namespace main {
 	        this.smsPhoneMasked = source["smsPhoneMasked"];
 	        this.mustChangePassword = source["mustChangePassword"];
 	        this.lockedUntil = source["lockedUntil"];
+	        this.canRequireTwoFactor = source["canRequireTwoFactor"];
+	        this.canDisableTwoFactor = source["canDisableTwoFactor"];
+	        this.canResetTwoFactor = source["canResetTwoFactor"];
 	        this.createdAt = source["createdAt"];
 	        this.updatedAt = source["updatedAt"];
 	    }
