@@ -75,14 +75,6 @@ func (s *Service) CreateUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 	if err := id.requireAdmin(); err != nil {
 		return nil, err
 	}
-	if nu.Role == RoleAdmin {
-		if err := CheckNewUser(nu); err != nil { // the form's mistakes first, then the password
-			return nil, err
-		}
-		if err := s.requireAdminConfirmed(id); err != nil {
-			return nil, err
-		}
-	}
 	return s.createUser(ctx, id, nu)
 }
 
@@ -124,10 +116,18 @@ func checkNewUser(nu NewUser) error {
 	return nil
 }
 
+// createUser creates nu for id, an administrator; id is nil for the first administrator, whom
+// the one-time setup link creates. The form's mistakes are reported before the password is
+// asked for.
 func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*User, error) {
 	nu = tidyNewUser(nu)
 	if err := checkNewUser(nu); err != nil {
 		return nil, err
+	}
+	if id != nil && nu.Role == RoleAdmin {
+		if err := s.requireAdminConfirmed(id); err != nil {
+			return nil, err
+		}
 	}
 	hash, err := s.passwords.hash(ctx, nu.Password)
 	if err != nil {

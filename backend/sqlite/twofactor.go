@@ -17,69 +17,60 @@ import (
 // stored. ENOTFOUND if there is no such user. fn must not call the store: it runs while the
 // store's only writer connection is held.
 func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backend.Failures, now time.Time) error) error {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return fmt.Errorf("update failures: %w", err)
-	}
-	defer tx.Rollback()
-
-	var f backend.Failures
-	var next, locked sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT failed_count, next_try_at, locked_until FROM users WHERE id = ?`, userID).
-		Scan(&f.Count, &next, &locked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errUserNotFound
-	} else if err != nil {
-		return fmt.Errorf("update failures: %w", err)
-	}
-	f.NextTryAt, f.LockedUntil = nullTime(next), nullTime(locked)
-
-	if err := fn(&f, tx.now); err != nil {
-		return err
-	}
-
-	_, err = tx.ExecContext(ctx, `UPDATE users SET failed_count = ?, next_try_at = ?, locked_until = ? WHERE id = ?`,
-		f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), userID)
-	if err != nil {
-		return fmt.Errorf("update failures: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("update failures: %w", err)
-	}
-	return nil
+	return db.updateFailures(ctx, "update failures",
+		`SELECT failed_count, next_try_at, locked_until FROM users WHERE id = ?`, userID, errUserNotFound, fn,
+		func(tx *Tx, f *backend.Failures) error {
+			_, err := tx.ExecContext(ctx, `UPDATE users SET failed_count = ?, next_try_at = ?, locked_until = ? WHERE id = ?`,
+				f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), userID)
+			return err
+		})
 }
 
 // UpdateUnknownFailures is UpdateFailures for a username that names no account, in one write
 // transaction; the row is created on first use. The name is compared case-insensitively.
 func (db *DB) UpdateUnknownFailures(ctx context.Context, username string, fn func(f *backend.Failures, now time.Time) error) error {
+	return db.updateFailures(ctx, "update unknown failures",
+		`SELECT failed_count, next_try_at, locked_until FROM unknown_logins WHERE username = ?`, username, nil, fn,
+		func(tx *Tx, f *backend.Failures) error {
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO unknown_logins (username, failed_count, next_try_at, locked_until, updated_at)
+				VALUES (?1, ?2, ?3, ?4, ?5)
+				ON CONFLICT (username) DO UPDATE SET failed_count = ?2, next_try_at = ?3, locked_until = ?4, updated_at = ?5`,
+				username, f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), tx.now.UnixNano())
+			return err
+		})
+}
+
+// updateFailures is the read, fn, write of one failure counter in one write transaction.
+// read selects failed_count, next_try_at and locked_until by key; with no row it returns
+// missing, or starts a fresh counter when missing is nil. write stores what fn left.
+func (db *DB) updateFailures(ctx context.Context, what, read string, key any, missing error,
+	fn func(f *backend.Failures, now time.Time) error, write func(tx *Tx, f *backend.Failures) error) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
-		return fmt.Errorf("update unknown failures: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback()
 
 	var f backend.Failures
 	var next, locked sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT failed_count, next_try_at, locked_until FROM unknown_logins WHERE username = ?`, username).
-		Scan(&f.Count, &next, &locked)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("update unknown failures: %w", err)
+	err = tx.QueryRowContext(ctx, read, key).Scan(&f.Count, &next, &locked)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && missing != nil:
+		return missing
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	f.NextTryAt, f.LockedUntil = nullTime(next), nullTime(locked)
 
 	if err := fn(&f, tx.now); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO unknown_logins (username, failed_count, next_try_at, locked_until, updated_at)
-		VALUES (?1, ?2, ?3, ?4, ?5)
-		ON CONFLICT (username) DO UPDATE SET failed_count = ?2, next_try_at = ?3, locked_until = ?4, updated_at = ?5`,
-		username, f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), tx.now.UnixNano())
-	if err != nil {
-		return fmt.Errorf("update unknown failures: %w", err)
+	if err := write(tx, &f); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("update unknown failures: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
