@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -1406,6 +1407,17 @@ func TestDesktopProductionStarts(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	t.Logf("login screen: %+v (%s)", last, shot)
+
+	// Issue 9 F10: the print dialog's "Print to File" wrote the recovery codes' PDF 0644 into
+	// the working directory. The console runs with umask 077, so everything it writes, that
+	// PDF included, is private to its user.
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`(?m)^Umask:\s*(\d+)$`).FindSubmatch(status); m == nil || string(m[1]) != "0077" {
+		t.Errorf("the console's umask: %q, want 0077", m)
+	}
 
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)

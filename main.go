@@ -30,6 +30,7 @@ import (
 	"text/tabwriter"
 
 	"gatehouse/backend"
+	"gatehouse/backend/datadir"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
 	"gatehouse/backend/sqlite"
@@ -37,6 +38,9 @@ import (
 )
 
 func main() {
+	// Everything Gatehouse writes is private to its user: the data directory's files, and the
+	// desktop console's saved or printed recovery codes.
+	datadir.RestrictUmask()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -170,11 +174,16 @@ func open(dataDir string, logger *slog.Logger) (*system, error) {
 	return openSystem(dataDir, logger, backend.SMSConfig{})
 }
 
-// openSystem opens the data directory: it creates it (0700) and the server key on first use.
+// openSystem opens the data directory: it creates it (0700) and the server key on first use,
+// and makes an existing one private (datadir.Prepare).
 // smsCfg is the Service's SMS (smsSettings); its zero value turns SMS off.
 func openSystem(dataDir string, logger *slog.Logger, smsCfg backend.SMSConfig) (*system, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	tightened, err := datadir.Prepare(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range tightened {
+		logger.Warn("other users could read this part of the data directory: made it private to this user", "path", p)
 	}
 	dbPath := filepath.Join(dataDir, "gatehouse.db")
 	key, err := loadKey(dataDir, dbPath)

@@ -284,3 +284,57 @@ func TestUserUnlock(t *testing.T) {
 		t.Errorf("after unlock: %v, want the login to go on", err)
 	}
 }
+
+// TestDataDirectoryPrivate pins issue 9 F10: in a data directory that already existed with
+// looser modes (0755, database files 0644 as earlier versions and SQLite made them), other local
+// users could read the hashes, phones and audit log. Opening it makes all of it private; a
+// directory that other users can write to is refused with a clear error and left alone.
+func TestDataDirectoryPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if _, err := cli(t, dir, "", "user", "list"); err != nil {
+		t.Fatal(err)
+	}
+	// Loosen everything, as an older install or a hand-made directory would have it.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		os.Chmod(filepath.Join(dir, e.Name()), 0o644)
+	}
+	if _, err := cli(t, dir, "", "user", "list"); err != nil {
+		t.Fatalf("open a loose data directory: %v", err)
+	}
+	checkMode := func(path string, want os.FileMode) {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %04o, want %04o", path, got, want)
+		}
+	}
+	checkMode(dir, 0o700)
+	entries, _ = os.ReadDir(dir)
+	if len(entries) < 2 {
+		t.Fatalf("data directory holds %d files, want the database and the key", len(entries))
+	}
+	for _, e := range entries {
+		checkMode(filepath.Join(dir, e.Name()), 0o600)
+	}
+
+	shared := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(shared, 0o1777) // like /tmp
+	_, err := cli(t, shared, "", "user", "list")
+	if err == nil || !strings.Contains(err.Error(), "can be written by other users") || !strings.Contains(err.Error(), shared) {
+		t.Errorf("open a world-writable data directory: got %v, want a clear refusal naming it", err)
+	}
+	if entries, _ := os.ReadDir(shared); len(entries) != 0 {
+		t.Errorf("the refused directory was written to: %d files", len(entries))
+	}
+	checkMode(shared, 0o777)
+}

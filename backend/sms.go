@@ -233,9 +233,17 @@ func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, e
 	if m.MessageSID == "" {
 		return "", Errorf(EINVALID, "The text message has no MessageSid.")
 	}
-	// Duplicates first, so that Twilio retrying a delivery neither counts against the sender
+	// The sender is counted in E.164 form: "+1 555 123 4567", "+15551234567" and
+	// "(555) 123-4567" are one phone, and one hourly cap. A sender that is no phone number is
+	// answered nothing and recorded nowhere.
+	phone, err := NormalizePhone(m.From, s.sms.region)
+	if err != nil {
+		s.log.Info("inbound text ignored: the sender is not a valid phone number", "message_sid", m.MessageSID)
+		return "", nil
+	}
+	// Duplicates next, so that Twilio retrying a delivery neither counts against the sender
 	// nor matches anything twice.
-	fresh, recent, err := s.store.RecordInboundSMS(ctx, m.MessageSID, m.From, time.Hour)
+	fresh, recent, err := s.store.RecordInboundSMS(ctx, m.MessageSID, phone, time.Hour)
 	if err != nil {
 		return "", internal("record inbound sms", err)
 	} else if !fresh {
@@ -244,11 +252,6 @@ func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, e
 	}
 	if recent > smsInboundPerHour {
 		s.log.Warn("inbound text ignored: too many texts from this sender", "message_sid", m.MessageSID, "texts_last_hour", recent)
-		return "", nil
-	}
-	phone, err := NormalizePhone(m.From, s.sms.region)
-	if err != nil {
-		s.log.Info("inbound text ignored: the sender is not a valid phone number", "message_sid", m.MessageSID)
 		return "", nil
 	}
 	code := normalizeAuthCode(m.Body)

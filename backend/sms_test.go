@@ -467,6 +467,38 @@ func TestReceiveSMSRefused(t *testing.T) {
 	wantCode(t, "ReceiveSMS without SMS", err, backend.EUNAVAILABLE)
 }
 
+// TestReceiveSMSCapPerPhone pins issue 9 (the SMS hourly cap): the cap counted raw From
+// strings, so one phone written ten ways got ten times the guesses. It counts the number in
+// E.164 form: the 11th text of an hour from one phone is not matched, however it is written.
+func TestReceiveSMSCapPerPhone(t *testing.T) {
+	t.Parallel()
+	e := newSMSEnv(t)
+	e.createUser(backend.NewUser{Username: "alice"})
+	id := e.signIn("alice", goodPassword)
+	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	en, err := e.svc.BeginSMSEnrollment(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spellings := []string{"+16502530067", "+1 650 253 0067", "(650) 253-0067", "650.253.0067", "+1-650-253-0067"}
+	for i := range 10 {
+		reply, err := e.textReply(spellings[i%len(spellings)], fmt.Sprintf("ABCDE-FGH%02d", i))
+		if err != nil || reply != backend.SMSReplyWrong {
+			t.Fatalf("guess %d: reply %q, %v; want %q", i, reply, err, backend.SMSReplyWrong)
+		}
+	}
+	for _, from := range spellings {
+		if reply, err := e.textReply(from, en.Code); err != nil || reply != "" {
+			t.Errorf("the right code from %q after 10 texts from that phone: reply %q, %v; want no reply", from, reply, err)
+		}
+	}
+	if got := e.status(id).State; got != backend.SMSStateWaiting {
+		t.Errorf("status: %s, want waiting (the code was not taken)", got)
+	}
+}
+
 func TestNormalizePhone(t *testing.T) {
 	for _, tc := range []struct{ in, region, want string }{
 		{"+16502530000", "US", "+16502530000"},

@@ -11,7 +11,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -54,6 +56,9 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	db := &DB{Now: time.Now, path: abs}
+	if err := createPrivate(abs); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 
 	// busy_timeout comes first: setting journal_mode needs a lock, and without a timeout it
 	// fails at once while another process holds one. The _pragma values run in this order.
@@ -106,6 +111,19 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the database file, empty, with mode 0600 if it does not exist yet:
+// SQLite would create it 0644 (less the umask), readable by every local user, and it creates
+// the -wal and -shm files with the database file's mode. An existing file is left as it is.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // fileURI builds a "file:" URI for path, escaped so that '?', '#' and '%' in it are taken as

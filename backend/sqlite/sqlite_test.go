@@ -147,6 +147,28 @@ func TestOpenWaitsForLock(t *testing.T) {
 	}
 }
 
+// TestOpenCreatesPrivateFiles pins issue 9 F10: the database and its -wal and -shm files were
+// created 0644 (SQLite's default less the umask), so in a data directory with looser modes any
+// local user could read the password hashes, phone numbers and the audit log. They are 0600
+// whatever the umask.
+func TestOpenCreatesPrivateFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	db := openDB(t, path)
+	// A write makes sure the -wal and -shm files exist while the store is open.
+	if err := db.AddAuditEvent(ctx, &backend.AuditEvent{Action: backend.AuditLogout}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s: mode %04o, want 0600", filepath.Base(p), got)
+		}
+	}
+}
+
 func TestOpenRefusesGarbage(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
