@@ -31,6 +31,9 @@ echo "== generated files are current"
 go tool templ generate >/dev/null
 git diff --exit-code --stat -- '*_templ.go' || { echo "run 'go tool templ generate' and commit"; exit 1; }
 
+echo "== go.mod and go.sum are tidy"
+go mod tidy -diff || { echo "run 'go mod tidy' and commit"; exit 1; }
+
 echo "== go vet"
 go vet ./...
 
