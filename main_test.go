@@ -5,15 +5,22 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/web"
 )
 
 // cli runs the command line in-process on dataDir and returns its output and error.
@@ -337,4 +344,120 @@ func TestDataDirectoryPrivate(t *testing.T) {
 		t.Errorf("the refused directory was written to: %d files", len(entries))
 	}
 	checkMode(shared, 0o777)
+}
+
+// firstAdminEnv names the data directory of TestHelperFirstAdmin; firstAdminAtEnv the moment
+// (Unix nanoseconds) when it tries.
+const firstAdminEnv, firstAdminAtEnv = "GATEHOUSE_TEST_FIRST_ADMIN_DIR", "GATEHOUSE_TEST_FIRST_ADMIN_AT"
+
+// TestHelperFirstAdmin is not a test: TestFirstAdminTwoProcesses runs the test binary with it,
+// as a process of its own that opens the data directory and creates the first administrator,
+// as a desktop console does.
+func TestHelperFirstAdmin(t *testing.T) {
+	dir := os.Getenv(firstAdminEnv)
+	if dir == "" {
+		return
+	}
+	sys, err := open(dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "open:", err)
+		os.Exit(2)
+	}
+	at, _ := strconv.ParseInt(os.Getenv(firstAdminAtEnv), 10, 64)
+	time.Sleep(time.Until(time.Unix(0, at)))
+	_, err = sys.svc.CreateFirstAdmin(context.Background(), backend.NewUser{Username: os.Getenv("GATEHOUSE_TEST_USERNAME"), Password: "first admin passphrase"})
+	sys.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, backend.ErrorMessage(err))
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// TestFirstAdminTwoProcesses pins issue 10 (the first administrator): a lock in process memory
+// serialized CreateFirstAdmin, so two processes on one data directory (two consoles, a console
+// and a server, two servers) could each make a "first" administrator. Six processes try at
+// the same moment: exactly one succeeds, the others are told an administrator exists.
+func TestFirstAdminTwoProcesses(t *testing.T) {
+	t.Setenv("GATEHOUSE_SECRET_KEY", "")
+	dir := t.TempDir()
+	if _, err := cli(t, dir, "", "user", "list"); err != nil { // the database and key, made once
+		t.Fatal(err)
+	}
+	at := strconv.FormatInt(time.Now().Add(2*time.Second).UnixNano(), 10)
+	const n = 6
+	cmds := make([]*exec.Cmd, n)
+	outs := make([]*strings.Builder, n)
+	for i := range cmds {
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^TestHelperFirstAdmin$")
+		cmds[i].Env = append(os.Environ(), firstAdminEnv+"="+dir, firstAdminAtEnv+"="+at, fmt.Sprintf("GATEHOUSE_TEST_USERNAME=admin%d", i))
+		outs[i] = &strings.Builder{}
+		cmds[i].Stderr = outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created := 0
+	for i, cmd := range cmds {
+		err := cmd.Wait()
+		switch {
+		case err == nil:
+			created++
+		case cmd.ProcessState.ExitCode() == 1 && strings.Contains(outs[i].String(), "An administrator already exists"):
+		default:
+			t.Errorf("process %d: %v: %s", i, err, outs[i].String())
+		}
+	}
+	out, err := cli(t, dir, "", "user", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if admins := strings.Count(out, " admin "); created != 1 || admins != 1 {
+		t.Errorf("%d processes created an administrator, and the list shows %d; want 1 and 1:\n%s", created, admins, out)
+	}
+}
+
+// TestFirstAdminLinkAnotherServer pins issue 10 (the first-administrator link): the link lived in
+// the memory of the server that printed it, so another server on the same data directory, or
+// the same one restarted, refused it. Only its hash is in the store now: the link printed by one
+// server creates the administrator on another, once.
+func TestFirstAdminLinkAnotherServer(t *testing.T) {
+	t.Setenv("GATEHOUSE_SECRET_KEY", "")
+	dir := t.TempDir()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Two servers, each with its own store and Service on the data directory, as two processes.
+	servers := make([]*web.Server, 2)
+	for i := range servers {
+		sys, err := open(dir, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sys.Close() })
+		if servers[i], err = web.NewServer(web.Config{Service: sys.svc, Logger: logger}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link, err := servers[0].FirstAdminURL(context.Background(), "http://gatehouse.test")
+	if err != nil || link == "" {
+		t.Fatalf("FirstAdminURL: %q, %v", link, err)
+	}
+	post := func(srv *web.Server) int {
+		t.Helper()
+		form := url.Values{"username": {"root"}, "password": {"first admin passphrase"}, "confirm_password": {"first admin passphrase"}}
+		req := httptest.NewRequest(http.MethodPost, link, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if got := post(servers[1]); got != http.StatusSeeOther {
+		t.Fatalf("the link on the other server: status %d, want 303 (administrator created)", got)
+	}
+	if got := post(servers[0]); got != http.StatusNotFound {
+		t.Errorf("the used link again, on the server that printed it: status %d, want 404", got)
+	}
+	out, _ := cli(t, dir, "", "user", "list")
+	if !strings.Contains(out, "root") || strings.Count(out, " admin ") != 1 {
+		t.Errorf("user list after the link was used:\n%s", out)
+	}
 }

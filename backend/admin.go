@@ -116,32 +116,46 @@ func checkNewUser(nu NewUser) error {
 	return nil
 }
 
-// createUser creates nu for id, an administrator; id is nil for the first administrator, whom
-// the one-time setup link creates. The form's mistakes are reported before the password is
-// asked for.
+// createUser creates nu for id, an administrator. The form's mistakes are reported before the
+// password is asked for.
 func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*User, error) {
 	nu = tidyNewUser(nu)
 	if err := checkNewUser(nu); err != nil {
 		return nil, err
 	}
-	if id != nil && nu.Role == RoleAdmin {
+	if nu.Role == RoleAdmin {
 		if err := s.requireAdminConfirmed(id); err != nil {
 			return nil, err
 		}
 	}
+	u, hash, err := s.newUser(ctx, nu)
+	if err != nil {
+		return nil, err
+	}
+	return u, s.insertUser(ctx, id, u, hash)
+}
+
+// newUser hashes the password of nu, tidied and checked: the account to insert, and its hash.
+// It writes nothing, so the hash (the slow part) is never computed inside a transaction.
+func (s *Service) newUser(ctx context.Context, nu NewUser) (*User, string, error) {
 	hash, err := s.passwords.hash(ctx, nu.Password)
 	if err != nil {
-		return nil, internal("hash password", err)
+		return nil, "", internal("hash password", err)
 	}
 	u := &User{
 		Username: nu.Username, DisplayName: nu.DisplayName, Email: nu.Email, Role: nu.Role,
 		TwoFactorRequired: nu.RequireTwoFactor, MustChangePassword: nu.MustChangePassword, Method: MethodNone,
 	}
+	return u, hash, nil
+}
+
+// insertUser stores u, created by id (nil for the first administrator), with its audit event.
+func (s *Service) insertUser(ctx context.Context, id *Identity, u *User, hash string) error {
 	if err := s.store.CreateUser(ctx, u, hash); err != nil {
-		return nil, internal("create user", err)
+		return internal("create user", err)
 	}
 	s.audit(ctx, AuditUserCreated, id.actor(), u, fmt.Sprintf("role %s, Two-Factor Authentication %s", u.Role, yesNo(u.TwoFactorRequired)))
-	return u, nil
+	return nil
 }
 
 func checkRole(r Role) error {
@@ -159,26 +173,103 @@ func yesNo(b bool) string {
 }
 
 // NeedsFirstAdmin reports whether there is no administrator yet, so the first one may be created
-// without signing in (the one-time setup link, or the command line).
+// without signing in (the one-time setup link, the desktop console, or the command line).
 func (s *Service) NeedsFirstAdmin(ctx context.Context) (bool, error) {
 	_, n, err := s.store.FindUsers(ctx, UserFilter{Role: RoleAdmin, Limit: 1})
 	return n == 0, internal("count admins", err)
 }
 
-// CreateFirstAdmin creates the first administrator. ECONFLICT once there is one.
+// SetupLinkTTL is how long a first-administrator link stays valid.
+const SetupLinkTTL = time.Hour
+
+// ErrSetupLinkInvalid is the answer to a first-administrator link that is not the live one:
+// expired, replaced by a newer one, used, or mistyped, or there is an administrator already.
+var ErrSetupLinkInvalid = Errorf(ENOTFOUND, "This link to create the first administrator is not valid any more.")
+
+// NewSetupLink returns the token of a new one-time link to create the first administrator in a
+// browser, valid for SetupLinkTTL, and voids any earlier link; "" once an administrator exists.
+// Only the token's hash is stored, so every server on the store accepts the link, and a copy of
+// the database creates no administrator. The token is a credential: it goes to the terminal of
+// whoever started the server, never to a log.
+func (s *Service) NewSetupLink(ctx context.Context) (string, error) {
+	if need, err := s.NeedsFirstAdmin(ctx); err != nil || !need {
+		return "", err
+	}
+	token, hash := newToken()
+	if _, err := s.store.ReplaceSetupLink(ctx, hash, SetupLinkTTL); err != nil {
+		return "", internal("setup link", err)
+	}
+	return token, nil
+}
+
+// SetupLinkValid reports whether token is the live first-administrator link and there is no
+// administrator yet.
+func (s *Service) SetupLinkValid(ctx context.Context, token string) (bool, error) {
+	if need, err := s.NeedsFirstAdmin(ctx); err != nil || !need || token == "" {
+		return false, err
+	}
+	ok, err := s.store.SetupLinkValid(ctx, hashToken(token))
+	return ok, internal("setup link", err)
+}
+
+// CreateFirstAdmin creates the first administrator, for a front end that runs with the data
+// directory at hand (the desktop console): whoever can open it could create one anyway.
+// ECONFLICT once there is one.
 func (s *Service) CreateFirstAdmin(ctx context.Context, nu NewUser) (*User, error) {
-	// Check and create under one lock, so two setup forms sent at once make one administrator.
-	s.firstAdmin.Lock()
-	defer s.firstAdmin.Unlock()
-	need, err := s.NeedsFirstAdmin(ctx)
-	if err != nil {
+	return s.createFirstAdmin(ctx, nu, "")
+}
+
+// CreateFirstAdminByLink creates the first administrator with the one-time link (NewSetupLink),
+// which it uses up. ErrSetupLinkInvalid if the link is not the live one; ECONFLICT once there is
+// an administrator. The form's mistakes leave the link valid for another try.
+func (s *Service) CreateFirstAdminByLink(ctx context.Context, token string, nu NewUser) (*User, error) {
+	if token == "" {
+		return nil, ErrSetupLinkInvalid
+	}
+	return s.createFirstAdmin(ctx, nu, token)
+}
+
+// createFirstAdmin checks that there is no administrator, uses the link (if token is not
+// empty) and creates the administrator in one write transaction: the store's writer lock is
+// held from the check to the insert, so of two forms, two consoles or two servers on one
+// store racing, exactly one makes an administrator. No lock in process memory could do that.
+func (s *Service) createFirstAdmin(ctx context.Context, nu NewUser, token string) (*User, error) {
+	nu.Role = RoleAdmin
+	nu = tidyNewUser(nu)
+	if err := checkNewUser(nu); err != nil {
+		return nil, err
+	}
+	if need, err := s.NeedsFirstAdmin(ctx); err != nil {
 		return nil, err
 	} else if !need {
-		return nil, Errorf(ECONFLICT, "An administrator already exists. Ask them to create your account.")
+		return nil, errAdminExists
 	}
-	nu.Role = RoleAdmin
-	return s.createUser(ctx, nil, nu)
+	u, hash, err := s.newUser(ctx, nu)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		if need, err := s.NeedsFirstAdmin(ctx); err != nil {
+			return err
+		} else if !need {
+			return errAdminExists
+		}
+		if token != "" {
+			if ok, err := s.store.UseSetupLink(ctx, hashToken(token)); err != nil {
+				return internal("use setup link", err)
+			} else if !ok {
+				return ErrSetupLinkInvalid
+			}
+		}
+		return s.insertUser(ctx, nil, u, hash)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
 }
+
+var errAdminExists = Errorf(ECONFLICT, "An administrator already exists. Ask them to create your account.")
 
 // Users returns one page of the user list. Administrators only.
 func (s *Service) Users(ctx context.Context, id *Identity, f UserFilter) (*UserPage, error) {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 )
 
@@ -46,7 +45,6 @@ type Service struct {
 	reauthWindow    time.Duration
 	lockout         LockoutPolicy
 	passwords       *passwords
-	firstAdmin      sync.Mutex // serializes CreateFirstAdmin
 	sms             smsSettings
 	codeKey         []byte // hashes SMS codes (newCodeKey)
 }

@@ -109,7 +109,7 @@ type Store interface {
 	// with the token hash except ("" ends all).
 	DeleteUserSessions(ctx context.Context, userID int64, except string) error
 	// DeleteExpired removes sessions last seen before idleBefore or created before
-	// createdBefore, login attempts that expired before attemptsBefore, and unknown-username
+	// createdBefore, login attempts and the setup link that expired before attemptsBefore, and unknown-username
 	// failure counters last changed before createdBefore. A zero time deletes nothing by that
 	// rule.
 	DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error
@@ -150,6 +150,16 @@ type Store interface {
 	// DeleteExpiredSMS removes login codes sent, inbound texts recorded, and pending SMS
 	// enrollments expired before before.
 	DeleteExpiredSMS(ctx context.Context, before time.Time) error
+
+	// ReplaceSetupLink stores the hash of a new one-time first-administrator link, expiring ttl
+	// after the transaction's time, and voids any earlier link: there is one at most. It
+	// returns when the link expires.
+	ReplaceSetupLink(ctx context.Context, tokenHash string, ttl time.Duration) (time.Time, error)
+	// SetupLinkValid reports whether the link with the token hash is stored and unexpired.
+	SetupLinkValid(ctx context.Context, tokenHash string) (bool, error)
+	// UseSetupLink deletes the link with the token hash, only if it has not expired by the
+	// transaction's time, with one conditional DELETE. It reports whether this call used it.
+	UseSetupLink(ctx context.Context, tokenHash string) (bool, error)
 
 	// AddAuditEvent stores e and sets e.ID and e.At.
 	AddAuditEvent(ctx context.Context, e *AuditEvent) error

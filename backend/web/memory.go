@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"sync"
 	"time"
@@ -178,51 +177,6 @@ func (c *codeSheets) drop(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, key)
-}
-
-// setupLink is the one-time link to create the first administrator: one token at a time, valid
-// for setupLinkTTL, used up by the account it creates.
-type setupLink struct {
-	mu      sync.Mutex
-	hash    string
-	expires time.Time
-}
-
-const setupLinkTTL = time.Hour
-
-func (l *setupLink) issue(now time.Time) string {
-	token := randomToken()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.hash, l.expires = tokenKey(token), now.Add(setupLinkTTL)
-	return token
-}
-
-// valid reports whether token is the live link.
-func (l *setupLink) valid(token string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.validLocked(token, now)
-}
-
-func (l *setupLink) validLocked(token string, now time.Time) bool {
-	return l.hash != "" && now.Before(l.expires) &&
-		subtle.ConstantTimeCompare([]byte(tokenKey(token)), []byte(l.hash)) == 1
-}
-
-// use runs create while holding the link, if token is the live link, and uses the link up when
-// create reports success. Holding the link serializes submissions: two racing forms cannot both
-// create a first administrator. It reports false if the link was not valid.
-func (l *setupLink) use(token string, now time.Time, create func() bool) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.validLocked(token, now) {
-		return false
-	}
-	if create() {
-		l.hash = ""
-	}
-	return true
 }
 
 // memo is a small in-memory map whose entries end at a time of their own: the SMS pages keep

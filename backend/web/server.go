@@ -9,7 +9,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -67,7 +66,6 @@ type Server struct {
 	limiter *ipLimiter
 	pending *pendingApps
 	sheets  *codeSheets
-	setup   *setupLink
 
 	// SMS: the Authorization Codes on show, by user; the login codes sent, by login attempt.
 	authCodes *memo[int64, *backend.SMSEnrollment]
@@ -98,7 +96,6 @@ func NewServer(cfg Config) (*Server, error) {
 		limiter:   newIPLimiter(loginRate, loginBurst, maxTrackedIPs),
 		pending:   newPendingApps(),
 		sheets:    newCodeSheets(),
-		setup:     &setupLink{},
 		authCodes: newMemo[int64, *backend.SMSEnrollment](),
 		sentCodes: newMemo[string, *backend.SMSCodeSent](),
 		webhook:   cfg.SMSWebhook,
@@ -126,11 +123,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // administrator in the browser, or "" when an administrator exists. Each call replaces the
 // previous link.
 func (s *Server) FirstAdminURL(ctx context.Context, base string) (string, error) {
-	need, err := s.svc.NeedsFirstAdmin(ctx)
-	if err != nil || !need {
+	token, err := s.svc.NewSetupLink(ctx)
+	if err != nil || token == "" {
 		return "", err
 	}
-	token := s.setup.issue(s.now())
 	return strings.TrimRight(base, "/") + "/setup/" + token, nil
 }
 
@@ -183,7 +179,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if link != "" {
 		// The link is a credential: it goes to the terminal only, never to the log.
-		s.log.Info("no administrator yet: a one-time link to create the first one is printed on standard output", "valid_for", setupLinkTTL.String())
+		s.log.Info("no administrator yet: a one-time link to create the first one is printed on standard output", "valid_for", backend.SetupLinkTTL.String())
 		fmt.Fprintf(os.Stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n%s", link, firstAdminCLIText)
 	}
 
@@ -260,9 +256,4 @@ const shutdownGrace = 10 * time.Second
 func tokenKey(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
-}
-
-// randomToken returns 256 random bits, URL-safe.
-func randomToken() string {
-	return rand.Text() + rand.Text()
 }

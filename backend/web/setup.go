@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"gatehouse/backend"
@@ -17,7 +18,10 @@ func (s *Server) setupGone(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) firstAdminPage(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
-	if !s.setup.valid(token, s.now()) {
+	if ok, err := s.svc.SetupLinkValid(r.Context(), token); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if !ok {
 		s.setupGone(w, r)
 		return
 	}
@@ -34,23 +38,21 @@ func (s *Server) firstAdminSubmit(w http.ResponseWriter, r *http.Request) {
 	// A typo in the only administrator's password would lock everyone out: the two fields
 	// must match before anything is created, and the link stays valid for another try.
 	if pw != r.PostFormValue("confirm_password") {
-		if !s.setup.valid(token, s.now()) {
+		if ok, err := s.svc.SetupLinkValid(r.Context(), token); err != nil {
+			s.fail(w, r, err)
+			return
+		} else if !ok {
 			s.setupGone(w, r)
 			return
 		}
 		s.render(w, r, http.StatusBadRequest, firstAdminView(page{Title: "Create the first administrator"}, token, f, passwordsDiffer))
 		return
 	}
-	var err error
-	ok := s.setup.use(token, s.now(), func() bool {
-		_, err = s.svc.CreateFirstAdmin(r.Context(), backend.NewUser{
-			Username: f.Username, DisplayName: f.Name, Email: f.Email, Password: pw,
-		})
-		// An administrator exists either way once CreateFirstAdmin says ECONFLICT.
-		return err == nil || backend.ErrorCode(err) == backend.ECONFLICT
+	_, err := s.svc.CreateFirstAdminByLink(r.Context(), token, backend.NewUser{
+		Username: f.Username, DisplayName: f.Name, Email: f.Email, Password: pw,
 	})
 	switch {
-	case !ok:
+	case errors.Is(err, backend.ErrSetupLinkInvalid), backend.ErrorCode(err) == backend.ECONFLICT:
 		s.setupGone(w, r)
 	case err != nil:
 		s.render(w, r, statusOf(err), firstAdminView(page{Title: "Create the first administrator"}, token, f, s.message(r, err)))
