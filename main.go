@@ -25,9 +25,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"gatehouse/backend"
 	"gatehouse/backend/datadir"
@@ -175,9 +177,10 @@ func open(dataDir string, logger *slog.Logger) (*system, error) {
 }
 
 // openSystem opens the data directory: it creates it (0700) and the server key on first use,
-// and makes an existing one private (datadir.Prepare).
-// smsCfg is the Service's SMS (smsSettings); its zero value turns SMS off.
-func openSystem(dataDir string, logger *slog.Logger, smsCfg backend.SMSConfig) (*system, error) {
+// and makes an existing one private (datadir.Prepare). smsCfg is the Service's SMS
+// (smsSettings); its zero value turns SMS off. edit, if given, changes the rest of the Service's
+// configuration.
+func openSystem(dataDir string, logger *slog.Logger, smsCfg backend.SMSConfig, edit ...func(*backend.Config)) (*system, error) {
 	tightened, err := datadir.Prepare(dataDir)
 	if err != nil {
 		return nil, err
@@ -194,7 +197,11 @@ func openSystem(dataDir string, logger *slog.Logger, smsCfg backend.SMSConfig) (
 	if err != nil {
 		return nil, err
 	}
-	svc, err := backend.New(backend.Config{Store: db, SecretKey: key, Logger: logger, SMS: smsCfg})
+	cfg := backend.Config{Store: db, SecretKey: key, Logger: logger, SMS: smsCfg}
+	for _, f := range edit {
+		f(&cfg)
+	}
+	svc, err := backend.New(cfg)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -293,8 +300,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	sandbox := fs.Bool("sms-sandbox", false, "try SMS without a Twilio account: a fake Twilio on this machine and the /sms-sandbox page (only with a loopback --addr)")
 	cert := fs.String("tls-cert", os.Getenv("GATEHOUSE_TLS_CERT"), "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
 	key := fs.String("tls-key", os.Getenv("GATEHOUSE_TLS_KEY"), "TLS private key `file` (PEM)")
+	retention := fs.String("audit-retention", envOr("GATEHOUSE_AUDIT_RETENTION", "400"), "keep audit events this many `days`, then delete them (env GATEHOUSE_AUDIT_RETENTION)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	days, err := strconv.Atoi(*retention)
+	if err != nil || days < 1 || days > 100*365 {
+		return usageError{msg: fmt.Sprintf("--audit-retention (GATEHOUSE_AUDIT_RETENTION) is a number of days from 1 to 36500, got %q", *retention)}
 	}
 	if fs.NArg() > 0 {
 		return usageError{msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
@@ -321,7 +333,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	logSMS(logger, *smsCfg)
-	sys, err := openSystem(*data, logger, backendSMS)
+	sys, err := openSystem(*data, logger, backendSMS, func(c *backend.Config) {
+		c.AuditRetention = time.Duration(days) * 24 * time.Hour
+	})
 	if err != nil {
 		return err
 	}

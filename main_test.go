@@ -92,6 +92,8 @@ func TestUserCommandErrors(t *testing.T) {
 		{"reset no name", "", []string{"user", "reset-2fa"}, 2, "takes one USERNAME"},
 		{"bad flag", "", []string{"serve", "--nope"}, 2, "flag provided but not defined"},
 		{"tls half", "", []string{"serve", "--tls-cert", "x.pem"}, 2, "go together"},
+		{"retention not days", "", []string{"serve", "--audit-retention", "400d"}, 2, "a number of days"},
+		{"retention zero", "", []string{"serve", "--audit-retention", "0"}, 2, "a number of days"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

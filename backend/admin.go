@@ -399,8 +399,9 @@ func (s *Service) requireAdminConfirmed(id *Identity) error {
 }
 
 // SetUserPassword sets a new password for a user who forgot theirs; with mustChange the user
-// must choose their own at the next login. The user's sessions end. Administrators only, with
-// a recently confirmed password.
+// must choose their own at the next login. The user's sessions end, and so does a lock
+// (mayLiftLock: not an administrator's own). Administrators only, with a recently confirmed
+// password.
 func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int64, password string, mustChange bool) error {
 	if err := s.requireAdminConfirmed(id); err != nil {
 		return err
@@ -416,16 +417,29 @@ func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int6
 	if err != nil {
 		return internal("hash password", err)
 	}
-	all := ""
-	if err := s.store.SetPassword(ctx, userID, hash, mustChange, &all); err != nil {
-		return internal("set password", err)
-	}
-	// A user the administrator just helped should not wait out a lock.
-	if err := s.resetFailures(ctx, userID); err != nil {
-		return internal("unlock", err)
-	}
-	s.audit(ctx, AuditPasswordSet, id.actor(), u, "must change at next login: "+yesNo(mustChange))
-	return nil
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		all := ""
+		if err := s.store.SetPassword(ctx, userID, hash, mustChange, &all); err != nil {
+			return internal("set password", err)
+		}
+		// A user the administrator just helped should not wait out a lock.
+		if s.mayLiftLock(id, userID) {
+			if err := s.resetFailures(ctx, userID); err != nil {
+				return internal("unlock", err)
+			}
+		}
+		s.audit(ctx, AuditPasswordSet, id.actor(), u, "must change at next login: "+yesNo(mustChange))
+		return nil
+	})
+}
+
+// mayLiftLock reports whether id may lift userID's lock, by Unlock or as part of helping them
+// back in (Set password, Disable or Reset Two-Factor): anyone's but their own. A stolen
+// administrator session could otherwise go on guessing passwords, its own administrator's
+// included, past every lock. The operator (the command line, which needs the data directory)
+// may: it is the way back in for a locked-out administrator.
+func (s *Service) mayLiftLock(id *Identity, userID int64) bool {
+	return id.operator || id.User.ID != userID
 }
 
 // Locked reports whether u is locked now, after too many failed attempts: until
@@ -440,7 +454,7 @@ func (s *Service) UnlockUser(ctx context.Context, id *Identity, userID int64) (*
 	if err := s.requireAdminConfirmed(id); err != nil {
 		return nil, err
 	}
-	if !id.operator && id.User.ID == userID {
+	if !s.mayLiftLock(id, userID) {
 		return nil, Errorf(EFORBIDDEN, "You cannot unlock your own account. Ask another administrator, run gatehouse user unlock on the server, or wait until the lock ends.")
 	}
 	u, err := s.store.FindUserByID(ctx, userID)
@@ -508,25 +522,32 @@ func (s *Service) ResetTwoFactor(ctx context.Context, id *Identity, userID int64
 // administrator. applies refuses (ECONFLICT) a change that would change nothing, which is then
 // neither made nor audited. Every change ends the user's sessions, so it takes effect at once.
 // With unlock, the user's failure counter is reset too: removing a lost factor is how an
-// administrator helps a locked-out user back in.
+// administrator helps a locked-out user back in (mayLiftLock: not their own). The check and
+// the change are one transaction.
 func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int64, action string, upd UserUpdate, unlock bool, applies func(u *User) error) (*User, error) {
-	cur, err := s.store.FindUserByID(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	if err := applies(cur); err != nil {
-		return nil, err
-	}
-	upd.EndSessions = true
-	u, err := s.store.UpdateUser(ctx, userID, upd)
-	if err != nil {
-		return nil, internal("change two-factor", err)
-	}
-	if unlock {
-		if err := s.resetFailures(ctx, userID); err != nil {
-			return nil, internal("unlock", err)
+	var u *User
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		cur, err := s.store.FindUserForUpdate(ctx, userID)
+		if err != nil {
+			return err
 		}
+		if err := applies(cur); err != nil {
+			return err
+		}
+		upd.EndSessions = true
+		if u, err = s.store.UpdateUser(ctx, userID, upd); err != nil {
+			return internal("change two-factor", err)
+		}
+		if unlock && s.mayLiftLock(id, userID) {
+			if err := s.resetFailures(ctx, userID); err != nil {
+				return internal("unlock", err)
+			}
+		}
+		s.audit(ctx, action, id.actor(), u, "status "+string(u.TwoFactorStatus()))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	s.audit(ctx, action, id.actor(), u, "status "+string(u.TwoFactorStatus()))
 	return u, nil
 }

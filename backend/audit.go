@@ -76,15 +76,17 @@ type AuditPage struct {
 	Limit  int
 }
 
-// audit records an event. actor and target may be nil. A failure to record is logged, not
+// audit records an event. actor and target may be nil. Names and detail are cut to
+// maxAuditText, whatever the caller passes: no one can grow the log by more than that an
+// event. A failure to record is logged, not
 // returned: the action it describes has already happened.
 func (s *Service) audit(ctx context.Context, action string, actor, target *User, detail string) {
-	e := &AuditEvent{Action: action, Detail: detail, IP: ClientFrom(ctx).IP}
+	e := &AuditEvent{Action: action, Detail: clip(detail, maxAuditText), IP: ClientFrom(ctx).IP}
 	if actor != nil {
-		e.ActorID, e.ActorName = actor.ID, actor.Username
+		e.ActorID, e.ActorName = actor.ID, clip(actor.Username, maxAuditText)
 	}
 	if target != nil {
-		e.TargetID, e.TargetName = target.ID, target.Username
+		e.TargetID, e.TargetName = target.ID, clip(target.Username, maxAuditText)
 	}
 	if err := s.store.AddAuditEvent(context.WithoutCancel(ctx), e); err != nil {
 		s.log.Error("audit event not recorded", "action", action, "err", err)

@@ -2,6 +2,10 @@ package backend
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
 	"time"
 )
 
@@ -76,11 +80,34 @@ func (s *Service) counter(userID int64) counter {
 
 // unknownCounter counts the attempts for a username that names no account exactly as an
 // account's are counted, so that the work done, its timing and the lockout are the same whether
-// the account exists or not.
-func (s *Service) unknownCounter(username string) counter {
+// the account exists or not. The counter is keyed by unknownName's hash, never the name.
+func (s *Service) unknownCounter(nameHash string) counter {
 	return func(ctx context.Context, fn func(f *Failures, now time.Time) error) error {
-		return s.store.UpdateUnknownFailures(ctx, username, fn)
+		return s.store.UpdateUnknownFailures(ctx, nameHash, fn)
 	}
+}
+
+// newNameKey derives the key that hashes unknown usernames from the server key, as newCodeKey
+// does for SMS codes.
+func newNameKey(secretKey []byte) []byte {
+	m := hmac.New(sha256.New, secretKey)
+	m.Write([]byte("gatehouse unknown username key"))
+	return m.Sum(nil)
+}
+
+// unknownName is what is kept of a username that names no account (issue 9, F1 and F7): what
+// is typed there may be a password typed in the wrong field, or megabytes, and is neither
+// stored nor audited. hash, HMAC-SHA256 under the name key of the case-folded name, keys its
+// failure counter: fixed size, counted case-insensitively like real names, and useless without
+// the server key. fingerprint, its first 32 bits, goes in the audit log, so an administrator
+// sees one name tried again and again; it is too short to confirm a guess at what was typed
+// even for someone holding the server key.
+func (s *Service) unknownName(username string) (hash, fingerprint string) {
+	m := hmac.New(sha256.New, s.nameKey)
+	// Real usernames are ASCII (CheckUsername), where this folds exactly as the store's NOCASE.
+	m.Write([]byte(strings.ToLower(username)))
+	hash = hex.EncodeToString(m.Sum(nil))
+	return hash, hash[:8]
 }
 
 func (s *Service) charge(ctx context.Context, update counter) (lastTry bool, err error) {

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -38,6 +39,12 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 		return nil, err
 	}
 	defer release()
+	// A name no account can have (CheckUsername: 1 to 64 characters of a small alphabet) is
+	// unknown without a lookup, and goes the unknown name's way: the same work and answer,
+	// and nothing of it stored.
+	if CheckUsername(username) != nil {
+		return nil, s.loginUnknown(ctx, username, password)
+	}
 	u, err := s.store.FindUserByUsername(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, s.loginUnknown(ctx, username, password)
@@ -62,23 +69,61 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 		return nil, internal("verify password", err)
 	}
 	return s.atomically(ctx, func(ctx context.Context) (*LoginState, error, error) {
+		// The password was verified outside this transaction, against the row read before
+		// it, and may have waited seconds for a hashing slot: the row is read again here,
+		// under the transaction's lock, and the login goes on only from the credentials it
+		// verified (issue 9, F3), to the next step the row says now.
+		cur, err := s.recheck(ctx, u.ID, u.CredentialsVersion)
+		stale := err == errCredentialsChanged
+		if err != nil && !stale {
+			return nil, nil, err
+		}
+		// Every refusal is counted as a wrong password is, so that neither the answer nor the
+		// wait before the next one says whether this password was right (issue 9, F5).
 		switch {
 		case !ok:
-			s.failed(ctx, AuditLoginFailure, u, "wrong password", lastTry)
+			s.failed(ctx, AuditLoginFailure, cur, "wrong password", lastTry)
 			return nil, errBadLogin, nil
-		case u.Disabled:
-			s.audit(ctx, AuditLoginFailure, nil, u, "account disabled")
+		case stale:
+			// An administrator changed the account meanwhile (a new password, Two-Factor
+			// required, disabled …). The bad-login answer, not "log in again": it is the one
+			// answer that tells nothing about the guess, and the person who knows the new
+			// state just logs in again.
+			s.failed(ctx, AuditLoginFailure, cur, "the account changed during the login", lastTry)
+			return nil, errBadLogin, nil
+		case cur.Disabled:
+			s.failed(ctx, AuditLoginFailure, cur, "account disabled", lastTry)
 			return nil, errBadLogin, nil
 		}
 		// The counter is reset only when the whole login succeeds: a correct password alone
 		// must not buy an attacker a fresh set of second-factor guesses.
-		st, err := s.next(ctx, u, nil, "password", ClientFrom(ctx))
+		st, err := s.next(ctx, cur, nil, "password", ClientFrom(ctx))
 		if err == nil && lastTry && st.Step != StepDone {
 			// This attempt locked the account, and the login is not complete: the lock stands.
-			s.audit(ctx, AuditAccountLocked, nil, u, "too many attempts; the password was right, a second step is due")
+			s.audit(ctx, AuditAccountLocked, nil, cur, "too many attempts; the password was right, a second step is due")
 		}
 		return st, nil, err
 	})
+}
+
+// errCredentialsChanged is recheck's answer when the user's credentials are no longer those a
+// step verified. It is never shown: each step says what it means for it.
+var errCredentialsChanged = errors.New("credentials changed since they were verified")
+
+// recheck reads the user again inside the step's store transaction, locked until it commits,
+// and returns errCredentialsChanged (with the fresh row) unless the credentials version is
+// still verified, the one the step's password or code was checked under. A step that signs in,
+// or creates the next login attempt, or stores a password, does so only after recheck: the
+// check and the write are one transaction, so no administrator's change can come between.
+func (s *Service) recheck(ctx context.Context, userID, verified int64) (*User, error) {
+	u, err := s.store.FindUserForUpdate(ctx, userID)
+	if err != nil {
+		return nil, internal("recheck user", err)
+	}
+	if u.CredentialsVersion != verified {
+		return u, errCredentialsChanged
+	}
+	return u, nil
 }
 
 // atomically runs a login step's writes in one store transaction: one sync to disk instead of
@@ -103,13 +148,18 @@ func (s *Service) atomically(ctx context.Context, step func(ctx context.Context)
 // loginUnknown answers a password step for a username that names no account. It does what a
 // wrong password for a real account does — charge a counter, verify a hash, then count the
 // failure and audit it in one transaction — so that neither the answer nor its timing differs.
+//
+// What was typed is neither stored nor audited (issue 9, F1 and F7): the counter is keyed by a
+// keyed hash of the name, and the audit event names UnknownUsername with a short fingerprint.
 func (s *Service) loginUnknown(ctx context.Context, username, password string) error {
-	update := s.unknownCounter(username)
-	target := &User{Username: username}
+	hash, fingerprint := s.unknownName(username)
+	update := s.unknownCounter(hash)
+	target := &User{Username: UnknownUsername}
+	detail := "unknown username, fingerprint " + fingerprint
 	_, err := s.charge(ctx, update)
 	s.passwords.verify(ctx, "", password)
 	if ErrorCode(err) == ETOOMANY {
-		s.audit(ctx, AuditLoginThrottled, nil, target, "unknown username")
+		s.audit(ctx, AuditLoginThrottled, nil, target, detail)
 		return passwordRefusal(err)
 	} else if err != nil {
 		return internal("charge attempt", err)
@@ -118,7 +168,7 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 		if err := s.delayNext(ctx, update); err != nil {
 			return err
 		}
-		s.audit(ctx, AuditLoginFailure, nil, target, "unknown username")
+		s.audit(ctx, AuditLoginFailure, nil, target, detail)
 		return nil
 	})
 	if err != nil {
@@ -126,6 +176,10 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 	}
 	return errBadLogin
 }
+
+// UnknownUsername is the audit log's target name for a login with a username that names no
+// account: what was typed is never recorded (it may be a password typed in the wrong field).
+const UnknownUsername = "(unknown username)"
 
 // passwordRefusal is the password step's answer to a refused charge: a locked account is
 // answered like a wrong password, a wait is said with its length.
@@ -150,7 +204,9 @@ func (s *Service) failed(ctx context.Context, action string, u *User, detail str
 
 // next moves a login whose current step (password, or attempt's step) is satisfied to its next
 // step, replacing the attempt under a new token, or signing the user in. how says what
-// satisfied the step, for the audit log.
+// satisfied the step, for the audit log. u is the user as recheck read it in the step's
+// transaction (or as the step itself then changed it): the next step, and the credentials
+// version the new attempt carries, are the row's now.
 func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how string, c Client) (*LoginState, error) {
 	step := StepDone
 	switch {
@@ -166,7 +222,8 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how 
 		return s.signIn(ctx, u, attempt, how, c)
 	}
 	token, hash := newToken()
-	a := &LoginAttempt{TokenHash: hash, UserID: u.ID, Step: step, CreatedAt: now, ExpiresAt: now.Add(s.attemptTTL), IP: c.IP}
+	a := &LoginAttempt{TokenHash: hash, UserID: u.ID, Step: step, CreatedAt: now, ExpiresAt: now.Add(s.attemptTTL), IP: c.IP,
+		CredentialsVersion: u.CredentialsVersion}
 	if attempt == nil {
 		if err := s.store.CreateLoginAttempt(ctx, a); err != nil {
 			return nil, internal("create login attempt", err)
@@ -230,7 +287,13 @@ func (s *Service) attempt(ctx context.Context, token string, step LoginStep) (*L
 	if err != nil {
 		return nil, nil, internal("attempt user", err)
 	}
-	if u.Disabled {
+	if u.Disabled || u.CredentialsVersion != a.CredentialsVersion {
+		// Disabled, or the password, Two-Factor or role changed since this login began: what
+		// it proved is no longer what the account asks for. (The step's own transaction
+		// checks again: this read is not locked.)
+		if err := s.store.DeleteLoginAttempt(ctx, a.TokenHash); err != nil {
+			return nil, nil, internal("delete login attempt", err)
+		}
 		return nil, nil, ErrLoginEnded
 	}
 	return a, u, nil
@@ -287,6 +350,14 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 	// Charge, check, consume and sign in are one transaction: the writer lock serializes
 	// concurrent guesses exactly as charging first does, and the whole step syncs once.
 	return s.atomically(ctx, func(ctx context.Context) (*LoginState, error, error) {
+		// The attempt was read outside this transaction: if the credentials changed since it
+		// was created, it ends here, before anything is charged or checked.
+		u, err := s.recheck(ctx, a.UserID, a.CredentialsVersion)
+		if err == errCredentialsChanged {
+			return nil, ErrLoginEnded, internal("end login attempt", s.store.DeleteLoginAttempt(ctx, a.TokenHash))
+		} else if err != nil {
+			return nil, nil, err
+		}
 		lastTry, err := s.chargeAttempt(ctx, u.ID)
 		if ErrorCode(err) == ETOOMANY {
 			s.audit(ctx, AuditLoginThrottled, nil, u, "second factor")
@@ -322,10 +393,14 @@ func describeMethod(m Method) string {
 
 // ChangeExpiredPassword is the login step after an administrator set a temporary password: the
 // user chooses a new one and is signed in. (Setting the temporary password already ended the
-// user's sessions.)
+// user's sessions.) ErrLoginEnded if the account changed meanwhile: an administrator who set
+// yet another password while this one was being hashed keeps theirs.
 func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPassword string) (*LoginState, error) {
 	a, u, err := s.attempt(ctx, attemptToken, StepChangePassword)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckNewPassword(newPassword, u.Username); err != nil {
 		return nil, err
 	}
 	// The temporary password was told to someone else (it came from an administrator): keeping
@@ -339,22 +414,37 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPa
 	} else if same {
 		return nil, Errorf(EINVALID, "Choose a new password, not the temporary one you were given.")
 	}
-	if err := s.setOwnPassword(ctx, u, newPassword, nil); err != nil {
-		return nil, err
-	}
-	u.MustChangePassword = false
-	st, err := s.next(ctx, u, a, "new password in place of a temporary one", ClientFrom(ctx))
+	newHash, err := s.passwords.hash(ctx, newPassword)
 	if err != nil {
-		return nil, err
+		return nil, internal("hash password", err)
 	}
-	// Other logins begun with the temporary password end with it: otherwise whoever else
-	// knew it could still choose the password from their own login's change_password step.
-	if st.Step == StepDone {
-		if err := s.store.DeleteUserSessions(ctx, u.ID, hashToken(st.SessionToken)); err != nil {
-			return nil, internal("end other logins", err)
+	return s.atomically(ctx, func(ctx context.Context) (*LoginState, error, error) {
+		if _, err := s.recheck(ctx, u.ID, a.CredentialsVersion); err == errCredentialsChanged {
+			return nil, ErrLoginEnded, internal("end login attempt", s.store.DeleteLoginAttempt(ctx, a.TokenHash))
+		} else if err != nil {
+			return nil, nil, err
 		}
-	}
-	return st, nil
+		if err := s.store.SetPassword(ctx, u.ID, newHash, false, nil); err != nil {
+			return nil, nil, internal("set password", err)
+		}
+		s.audit(ctx, AuditPasswordChanged, u, u, "")
+		cur, err := s.store.FindUserForUpdate(ctx, u.ID) // its new credentials version
+		if err != nil {
+			return nil, nil, internal("find user", err)
+		}
+		st, err := s.next(ctx, cur, a, "new password in place of a temporary one", ClientFrom(ctx))
+		if err != nil {
+			return nil, nil, err
+		}
+		// Other logins begun with the temporary password end with it: otherwise whoever else
+		// knew it could still choose the password from their own login's change_password step.
+		if st.Step == StepDone {
+			if err := s.store.DeleteUserSessions(ctx, u.ID, hashToken(st.SessionToken)); err != nil {
+				return nil, nil, internal("end other logins", err)
+			}
+		}
+		return st, nil, nil
+	})
 }
 
 // CancelLogin ends a login attempt ("Log out" on the enroll or verify page).

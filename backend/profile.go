@@ -67,6 +67,15 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 	shown, stored := newRecoveryCodes()
 	res := &EnrollmentResult{RecoveryCodes: shown}
 	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		if id.attempt != nil {
+			// The enroll step of a login: it goes on only from the credentials its password
+			// was checked under (recheck).
+			if _, err := s.recheck(ctx, u.ID, id.attempt.CredentialsVersion); err == errCredentialsChanged {
+				return ErrLoginEnded
+			} else if err != nil {
+				return err
+			}
+		}
 		if err := s.store.EnableTwoFactor(ctx, u.ID, e, stored); err != nil {
 			return internal("enable two-factor", err)
 		}
@@ -77,7 +86,11 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 		}
 		s.audit(ctx, AuditTwoFactorEnrolled, &u, &u, detail)
 		if id.attempt != nil {
-			login, err := s.next(ctx, &u, id.attempt, "password, then Two-Factor setup: "+describeMethod(e.Method), ClientFrom(ctx))
+			cur, err := s.store.FindUserForUpdate(ctx, u.ID) // enrolled: a new credentials version
+			if err != nil {
+				return internal("find user", err)
+			}
+			login, err := s.next(ctx, cur, id.attempt, "password, then Two-Factor setup: "+describeMethod(e.Method), ClientFrom(ctx))
 			res.Login = login
 			return err
 		}
@@ -158,7 +171,9 @@ func (s *Service) DisableOwnTwoFactor(ctx context.Context, id *Identity) error {
 }
 
 // ChangePassword changes the signed-in user's password, given the current one. The user's other
-// sessions end.
+// sessions end. ECONFLICT, changing nothing, if the account changed while the current password
+// was being checked: a change made with the old password must not undo an administrator's
+// Set password that came in between.
 func (s *Service) ChangePassword(ctx context.Context, id *Identity, current, newPassword string) error {
 	if err := id.requireSignedIn(); err != nil {
 		return err
@@ -166,25 +181,24 @@ func (s *Service) ChangePassword(ctx context.Context, id *Identity, current, new
 	if err := CheckNewPassword(newPassword, id.User.Username); err != nil {
 		return err
 	}
+	verified := id.User.CredentialsVersion // the session's read of the user, before the hash
 	if err := s.checkPassword(ctx, id.User, current); err != nil {
 		return err
 	}
-	return s.setOwnPassword(ctx, id.User, newPassword, &id.session.TokenHash)
-}
-
-// setOwnPassword stores a password the user chose. If keep is not nil, the user's sessions and
-// login attempts end, except the session whose token hash it points to.
-func (s *Service) setOwnPassword(ctx context.Context, u *User, password string, keep *string) error {
-	if err := CheckNewPassword(password, u.Username); err != nil {
-		return err
-	}
-	hash, err := s.passwords.hash(ctx, password)
+	hash, err := s.passwords.hash(ctx, newPassword)
 	if err != nil {
 		return internal("hash password", err)
 	}
-	if err := s.store.SetPassword(ctx, u.ID, hash, false, keep); err != nil {
-		return internal("set password", err)
-	}
-	s.audit(ctx, AuditPasswordChanged, u, u, "")
-	return nil
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := s.recheck(ctx, id.User.ID, verified); err == errCredentialsChanged {
+			return Errorf(ECONFLICT, "Your account was changed while your password was being checked, so your password was not changed. Reload the page and try again.")
+		} else if err != nil {
+			return err
+		}
+		if err := s.store.SetPassword(ctx, id.User.ID, hash, false, &id.session.TokenHash); err != nil {
+			return internal("set password", err)
+		}
+		s.audit(ctx, AuditPasswordChanged, id.User, id.User, "")
+		return nil
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 )
 
 // Config configures a Service. Zero durations and policies take the defaults below.
@@ -25,10 +26,18 @@ type Config struct {
 	AttemptTTL      time.Duration // a login attempt (between password and second factor) lives this long; default 10 min
 	ReauthWindow    time.Duration // a confirmed password allows 2FA changes this long; default 10 min
 
+	// AuditRetention is how long audit events are kept: PurgeExpired deletes older ones, so
+	// that the log, which anyone can add to by failing to log in, cannot grow without bound.
+	// Default 400 days (a year and a bit, for yearly reviews).
+	AuditRetention time.Duration
+
 	Lockout   LockoutPolicy
 	Passwords PasswordPolicy
 	SMS       SMSConfig // text messages; the zero value turns SMS off
 }
+
+// DefaultAuditRetention is Config.AuditRetention's default.
+const DefaultAuditRetention = 400 * 24 * time.Hour
 
 // Service is the whole product's rules: login flow, enrollment, recovery, administration. Both
 // front ends call it; neither decides anything it decides.
@@ -43,10 +52,12 @@ type Service struct {
 	absoluteTimeout time.Duration
 	attemptTTL      time.Duration
 	reauthWindow    time.Duration
+	auditRetention  time.Duration
 	lockout         LockoutPolicy
 	passwords       *passwords
 	sms             smsSettings
 	codeKey         []byte // hashes SMS codes (newCodeKey)
+	nameKey         []byte // hashes unknown usernames (newNameKey)
 }
 
 // New returns a Service over cfg.Store.
@@ -72,10 +83,12 @@ func New(cfg Config) (*Service, error) {
 		absoluteTimeout: orDefault(cfg.AbsoluteTimeout, 12*time.Hour),
 		attemptTTL:      orDefault(cfg.AttemptTTL, 10*time.Minute),
 		reauthWindow:    orDefault(cfg.ReauthWindow, 10*time.Minute),
+		auditRetention:  orDefault(cfg.AuditRetention, DefaultAuditRetention),
 		lockout:         cfg.Lockout.withDefaults(),
 		passwords:       newPasswords(cfg.Passwords),
 		sms:             sms,
 		codeKey:         newCodeKey(cfg.SecretKey),
+		nameKey:         newNameKey(cfg.SecretKey),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -104,9 +117,31 @@ type Client struct {
 
 type clientKey struct{}
 
-// WithClient returns a context carrying c.
+// WithClient returns a context carrying c, each field cut to a small size: both are whatever
+// the caller's client sent, and reach the store (sessions, login attempts, the audit log)
+// before anyone has signed in.
 func WithClient(ctx context.Context, c Client) context.Context {
+	c.IP, c.UserAgent = clip(c.IP, maxClientIP), clip(c.UserAgent, maxUserAgent)
 	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// Sizes, in bytes, of what a client that has not signed in can have the store keep: no request
+// can grow a table by more than a few hundred bytes a row (issue 9, F1).
+const (
+	maxClientIP  = 64  // an IPv6 address with a zone is at most 45 or so
+	maxUserAgent = 256 // real ones are under 200
+	maxAuditText = 256 // an audit event's names and detail
+)
+
+// clip returns s cut to at most n bytes, at a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ClientFrom returns the Client in ctx, or the zero Client.

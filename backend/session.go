@@ -175,13 +175,21 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 	return s.resetFailures(ctx, u.ID)
 }
 
-// PurgeExpired deletes the sessions and login attempts that can no longer be used, and SMS
-// records older than a day (expired codes and setups, MessageSids seen). The servers
+// PurgeExpired deletes the sessions and login attempts that can no longer be used, SMS
+// records older than a day (expired codes and setups, MessageSids seen), and audit events
+// older than Config.AuditRetention. The servers
 // call it now and then; expiry is enforced on every use regardless.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	now := s.now()
 	if err := s.store.DeleteExpired(ctx, now.Add(-s.idleTimeout), now.Add(-s.absoluteTimeout), now); err != nil {
 		return internal("purge expired", err)
 	}
-	return internal("purge expired sms", s.store.DeleteExpiredSMS(ctx, now.Add(-smsInboundKeep)))
+	if err := s.store.DeleteExpiredSMS(ctx, now.Add(-smsInboundKeep)); err != nil {
+		return internal("purge expired sms", err)
+	}
+	n, err := s.store.DeleteAuditEvents(ctx, now.Add(-s.auditRetention))
+	if n > 0 {
+		s.log.Info("audit events past their retention deleted", "count", n, "retention", s.auditRetention)
+	}
+	return internal("purge audit events", err)
 }

@@ -22,6 +22,12 @@ type Store interface {
 	CreateUser(ctx context.Context, u *User, passwordHash string) error
 	// FindUserByID returns the user; ENOTFOUND if there is none.
 	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserForUpdate returns the user like FindUserByID, but only inside an Atomically
+	// transaction, and so that no other writer can change the row until that transaction ends
+	// (SQLite: its write lock, held from BEGIN; a row-locking store: SELECT … FOR UPDATE). A
+	// step decides on the row it returns and writes in the same transaction. ENOTFOUND if there
+	// is none.
+	FindUserForUpdate(ctx context.Context, id int64) (*User, error)
 	// FindUserByUsername returns the user, matching case-insensitively; ENOTFOUND if there is none.
 	FindUserByUsername(ctx context.Context, username string) (*User, error)
 	// FindUsers returns one page of the users matching f, ordered by username, and the number
@@ -29,13 +35,16 @@ type Store interface {
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
 	// CountUsersByStatus counts all users by Two-Factor status; every status is present.
 	CountUsersByStatus(ctx context.Context) (StatusCounts, error)
-	// UpdateUser applies upd and returns the updated user. ENOTFOUND if there is no such user;
-	// ECONFLICT if the update would leave no enabled administrator.
+	// UpdateUser applies upd and returns the updated user. A change of the role, disabled,
+	// TwoFactorRequired or MustChangePassword, and ClearEnrollment, is a new CredentialsVersion.
+	// ENOTFOUND if there is no such user; ECONFLICT if the update would leave no enabled
+	// administrator.
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
 
 	// PasswordHash returns the user's encoded password hash; ENOTFOUND if there is no such user.
 	PasswordHash(ctx context.Context, userID int64) (string, error)
-	// SetPassword stores a new password hash and the must-change flag. When endSessionsExcept
+	// SetPassword stores a new password hash and the must-change flag, a new
+	// CredentialsVersion. When endSessionsExcept
 	// is non-nil, every session and login attempt of the user ends except the session whose
 	// token hash it points to ("" ends them all).
 	SetPassword(ctx context.Context, userID int64, hash string, mustChange bool, endSessionsExcept *string) error
@@ -46,9 +55,11 @@ type Store interface {
 	// stored. ENOTFOUND if there is no such user.
 	UpdateFailures(ctx context.Context, userID int64, fn func(f *Failures, now time.Time) error) error
 
-	// UpdateUnknownFailures is UpdateFailures for a username that names no account (compared
-	// case-insensitively): attempts for unknown names are counted like real ones.
-	UpdateUnknownFailures(ctx context.Context, username string, fn func(f *Failures, now time.Time) error) error
+	// UpdateUnknownFailures is UpdateFailures for a username that names no account: attempts
+	// for unknown names are counted like real ones. nameHash is the Service's keyed hash of the
+	// case-folded name (hex SHA-256), never the name, which may be anything typed (a password
+	// in the wrong field, megabytes); EINVALID for any other key.
+	UpdateUnknownFailures(ctx context.Context, nameHash string, fn func(f *Failures, now time.Time) error) error
 
 	// SetPendingTOTP stores the sealed secret of an app enrollment that is not confirmed yet,
 	// replacing any earlier one.
@@ -60,7 +71,8 @@ type Store interface {
 	// EnableTwoFactor records a completed enrollment in one transaction: it sets the method
 	// (and e.SealedTOTP and e.TOTPStep as the last used step for the app, or e.SMSPhone for SMS),
 	// clears the pending app secret and pending SMS enrollment, and replaces the recovery codes
-	// with codes. ENOTFOUND if there is no such user. It changes nothing and returns ECONFLICT
+	// with codes; it is a new CredentialsVersion. ENOTFOUND if there is no such user. It
+	// changes nothing and returns ECONFLICT
 	// unless the enrollment is still pending: for MethodApp the pending secret must still be
 	// e.SealedTOTP (compared and cleared in one statement); for MethodSMS an unexpired pending
 	// SMS enrollment must have received e.SMSPhone (deleted in the same transaction). So of two
@@ -166,6 +178,8 @@ type Store interface {
 	// FindAuditEvents returns one page of the events matching f, newest first, and the number
 	// of all events matching f.
 	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
+	// DeleteAuditEvents removes the events recorded before before and reports how many went.
+	DeleteAuditEvents(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Failures is an account's failure counter, shared by the password and every second factor.
@@ -230,6 +244,10 @@ type LoginAttempt struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	IP        string
+	// CredentialsVersion is the user's when the attempt was created: every later step refuses
+	// the attempt once the user's is another (the password, Two-Factor, role or disabled
+	// changed since).
+	CredentialsVersion int64
 }
 
 // Session is a signed-in user. The store keeps only the token's hash.

@@ -508,3 +508,96 @@ func TestUnlockUser(t *testing.T) {
 		t.Error("15 minutes after the lock: locked, want not locked")
 	}
 }
+
+// TestDisabledRightPasswordCountedAsWrong pins issue 9 F5: the right password for a disabled
+// account is counted as a wrong one is, so the answers, and the waits they impose, are the same
+// for right and wrong guesses: nothing tells that a guess was right.
+func TestDisabledRightPasswordCountedAsWrong(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	disabled := true
+	var users []*backend.User
+	for _, name := range []string{"right", "wrong"} {
+		u := e.createUser(backend.NewUser{Username: name})
+		if _, err := e.svc.UpdateUser(ctx, e.admin, u.ID, backend.UserChanges{Disabled: &disabled}); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	// Quick attempts that meet the growing waits, then slow ones that reach the lock.
+	for i := range 26 {
+		_, right := e.svc.Login(ctx, "right", goodPassword)
+		_, wrong := e.svc.Login(ctx, "wrong", "wrong password")
+		if !sameError(right, wrong) {
+			t.Fatalf("attempt %d: the right password got %v, a wrong one %v; want the same answer", i+1, right, wrong)
+		}
+		if i < 14 {
+			e.clock.Advance(1500 * time.Millisecond)
+		} else {
+			e.clock.Advance(31 * time.Second)
+		}
+	}
+	if r, w := e.user(users[0].ID).LockedUntil, e.user(users[1].ID).LockedUntil; !r.Equal(w) || r.IsZero() {
+		t.Errorf("locked until: right passwords %v, wrong ones %v; want the same lock", r, w)
+	}
+}
+
+// TestOwnLockStays pins issue 9 F6: an administrator's own lock is lifted by none of their
+// changes to their own account (Unlock, Set password, Disable or Reset Two-Factor): the
+// changes are made, the lock stands. Another administrator's help, or the command line's,
+// lifts it.
+func TestOwnLockStays(t *testing.T) {
+	t.Parallel()
+	const newPassword = "a brand new passphrase"
+	for _, tt := range []struct {
+		name   string
+		change func(e *env, self *backend.Identity, u *backend.User) error
+	}{
+		{"unlock", func(e *env, self *backend.Identity, u *backend.User) error {
+			_, err := e.svc.UnlockUser(ctx, self, u.ID)
+			wantCode(e.t, "UnlockUser of one's own account", err, backend.EFORBIDDEN)
+			return nil
+		}},
+		{"set password", func(e *env, self *backend.Identity, u *backend.User) error {
+			return e.svc.SetUserPassword(ctx, self, u.ID, newPassword, false)
+		}},
+		{"disable two-factor", func(e *env, self *backend.Identity, u *backend.User) error {
+			_, err := e.svc.DisableTwoFactor(ctx, self, u.ID)
+			return err
+		}},
+		{"reset two-factor", func(e *env, self *backend.Identity, u *backend.User) error {
+			_, err := e.svc.ResetTwoFactor(ctx, self, u.ID)
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			root := e.createUser(backend.NewUser{Username: "root", Role: backend.RoleAdmin})
+			app := e.enrollApp(e.signIn("root", goodPassword), goodPassword)
+			self := e.signInVerified("root", app)
+			if err := e.svc.ConfirmPassword(ctx, self, goodPassword); err != nil {
+				t.Fatal(err)
+			}
+			e.failLogins("root", 10)
+			if !e.svc.Locked(e.user(root.ID)) {
+				t.Fatal("after 10 failures: not locked")
+			}
+			if err := tt.change(e, self, root); err != nil {
+				t.Fatalf("the change to one's own account: %v", err)
+			}
+			if !e.svc.Locked(e.user(root.ID)) {
+				t.Errorf("after %s on one's own account: the lock is lifted, want it to stand", tt.name)
+			}
+			for _, pw := range []string{goodPassword, newPassword} {
+				if _, err := e.svc.Login(ctx, "root", pw); err == nil {
+					t.Errorf("after %s on one's own account: logged in, want the lock to stand", tt.name)
+				}
+			}
+			// The command line lifts it: the way back for a locked-out administrator.
+			if _, err := e.svc.UnlockUser(ctx, e.svc.Operator(), root.ID); err != nil {
+				t.Errorf("UnlockUser from the command line: %v", err)
+			}
+		})
+	}
+}

@@ -54,6 +54,10 @@ type User struct {
 	SMSPhone           string    // E.164, set by SMS enrollment
 	MustChangePassword bool      // set by an administrator with a new password
 	LockedUntil        time.Time // the end of the last lock for too many failures (see Service.Locked)
+	// CredentialsVersion goes up, in the store, with every change of what a login is checked
+	// against or leads to: the password, Two-Factor (required, enrolled, disabled, reset), the
+	// role, disabled. A login step refuses to go on from a version it did not verify.
+	CredentialsVersion int64
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }

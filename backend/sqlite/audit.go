@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"gatehouse/backend"
 )
@@ -26,6 +27,32 @@ func (db *DB) AddAuditEvent(ctx context.Context, e *backend.AuditEvent) error {
 	e.ID, e.At = id, now
 	return nil
 }
+
+// DeleteAuditEvents removes the events recorded before before (strictly) and reports how many
+// went. It deletes in batches, each its own transaction, so that a first purge of years of
+// events does not hold the write lock (and every login) for seconds.
+func (db *DB) DeleteAuditEvents(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := db.execer(ctx).ExecContext(ctx, `
+			DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)`,
+			before.UnixNano(), auditDeleteBatch)
+		if err != nil {
+			return total, fmt.Errorf("delete audit events: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("delete audit events: %w", err)
+		}
+		total += n
+		if n < auditDeleteBatch {
+			return total, nil
+		}
+	}
+}
+
+// auditDeleteBatch is how many audit events DeleteAuditEvents deletes per transaction.
+var auditDeleteBatch int64 = 5000 // a variable for tests
 
 // FindAuditEvents returns one page of the events matching f, newest first, and the number of
 // all events matching f. f.Action matches exactly, or as a prefix when it ends in "."; f.Since

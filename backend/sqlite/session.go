@@ -41,9 +41,9 @@ func createLoginAttempt(ctx context.Context, tx *Tx, a *backend.LoginAttempt) er
 		a.CreatedAt = tx.now
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO login_attempts (token_hash, user_id, step, created_at, expires_at, ip)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		a.TokenHash, a.UserID, a.Step, a.CreatedAt.UnixNano(), a.ExpiresAt.UnixNano(), a.IP)
+		INSERT INTO login_attempts (token_hash, user_id, step, created_at, expires_at, ip, credentials_version)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		a.TokenHash, a.UserID, a.Step, a.CreatedAt.UnixNano(), a.ExpiresAt.UnixNano(), a.IP, a.CredentialsVersion)
 	switch {
 	case isForeignKey(err):
 		return errUserNotFound
@@ -59,9 +59,9 @@ func (db *DB) FindLoginAttempt(ctx context.Context, tokenHash string) (*backend.
 	var a backend.LoginAttempt
 	var created, expires sql.NullInt64
 	err := db.querier(ctx).QueryRowContext(ctx, `
-		SELECT token_hash, user_id, step, created_at, expires_at, ip
+		SELECT token_hash, user_id, step, created_at, expires_at, ip, credentials_version
 		FROM login_attempts WHERE token_hash = ?`, tokenHash).
-		Scan(&a.TokenHash, &a.UserID, &a.Step, &created, &expires, &a.IP)
+		Scan(&a.TokenHash, &a.UserID, &a.Step, &created, &expires, &a.IP, &a.CredentialsVersion)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errAttemptNotFound
 	} else if err != nil {
@@ -186,7 +186,7 @@ func createSession(ctx context.Context, tx *Tx, s *backend.Session) error {
 const findSessionSQL = `
 	SELECT s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.reauth_at, s.ip, s.user_agent,
 		u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.two_factor_required, u.method,
-		COALESCE(u.sms_phone, ''), u.must_change_password, u.created_at, u.updated_at
+		COALESCE(u.sms_phone, ''), u.must_change_password, u.created_at, u.updated_at, u.credentials_version
 	FROM sessions s JOIN users u ON u.id = s.user_id
 	WHERE s.token_hash = ?`
 
@@ -204,7 +204,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Sessi
 	}
 	err := row.Scan(&s.TokenHash, &s.UserID, &created, &seen, &reauth, &s.IP, &s.UserAgent,
 		&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.Disabled,
-		&u.TwoFactorRequired, &u.Method, &u.SMSPhone, &u.MustChangePassword, &uCreated, &uUpdated)
+		&u.TwoFactorRequired, &u.Method, &u.SMSPhone, &u.MustChangePassword, &uCreated, &uUpdated, &u.CredentialsVersion)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, errSessionNotFound
 	} else if err != nil {

@@ -26,19 +26,37 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 		})
 }
 
-// UpdateUnknownFailures is UpdateFailures for a username that names no account, in one write
-// transaction; the row is created on first use. The name is compared case-insensitively.
-func (db *DB) UpdateUnknownFailures(ctx context.Context, username string, fn func(f *backend.Failures, now time.Time) error) error {
+// UpdateUnknownFailures is UpdateFailures for a username that names no account, keyed by
+// nameHash, a keyed hash of the name (never the name: see backend.Store), in one write
+// transaction; the row is created on first use. EINVALID for a key that is not a hex SHA-256.
+func (db *DB) UpdateUnknownFailures(ctx context.Context, nameHash string, fn func(f *backend.Failures, now time.Time) error) error {
+	if !isHexSHA256(nameHash) {
+		// Whatever is passed here is stored: only ever a fixed-size hash.
+		return backend.Errorf(backend.EINVALID, "An unknown username's counter key must be a hex SHA-256.")
+	}
 	return db.updateFailures(ctx, "update unknown failures",
-		`SELECT failed_count, next_try_at, locked_until FROM unknown_logins WHERE username = ?`, username, nil, fn,
+		`SELECT failed_count, next_try_at, locked_until FROM unknown_logins WHERE name_hash = ?`, nameHash, nil, fn,
 		func(tx *Tx, f *backend.Failures) error {
 			_, err := tx.ExecContext(ctx, `
-				INSERT INTO unknown_logins (username, failed_count, next_try_at, locked_until, updated_at)
+				INSERT INTO unknown_logins (name_hash, failed_count, next_try_at, locked_until, updated_at)
 				VALUES (?1, ?2, ?3, ?4, ?5)
-				ON CONFLICT (username) DO UPDATE SET failed_count = ?2, next_try_at = ?3, locked_until = ?4, updated_at = ?5`,
-				username, f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), tx.now.UnixNano())
+				ON CONFLICT (name_hash) DO UPDATE SET failed_count = ?2, next_try_at = ?3, locked_until = ?4, updated_at = ?5`,
+				nameHash, f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), tx.now.UnixNano())
 			return err
 		})
+}
+
+// isHexSHA256 reports whether s is 64 lowercase hex digits.
+func isHexSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // updateFailures is the read, fn, write of one failure counter in one write transaction.
@@ -119,7 +137,8 @@ func (db *DB) secret(ctx context.Context, query string, userID int64) ([]byte, e
 // EnableTwoFactor records a completed enrollment in one transaction: it sets the method (with
 // e.SealedTOTP and e.TOTPStep as the last used step for the app, or e.SMSPhone for SMS, and
 // clears the other method's data), clears the pending app secret and SMS enrollment, and
-// replaces the recovery codes with codes. ENOTFOUND if there is no such user; EINVALID if
+// replaces the recovery codes with codes; it is a new credentials version. ENOTFOUND if there is
+// no such user; EINVALID if
 // e.Method is not app or sms; ECONFLICT, changing nothing, if the enrollment is no longer
 // pending (see backend.Store).
 func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrollment, codes []backend.RecoveryCode) error {
@@ -167,7 +186,7 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 	// confirmations racing, only the first enables, and only its recovery codes are stored.
 	res, err := tx.ExecContext(ctx, `
 		UPDATE users SET method = ?, totp_secret = ?, totp_last_step = ?, sms_phone = ?,
-			totp_pending = NULL, updated_at = ?
+			totp_pending = NULL, updated_at = ?, credentials_version = credentials_version + 1
 		WHERE id = ? AND (? <> 'app' OR totp_pending = ?)`,
 		e.Method, secret, step, phone, tx.now.UnixNano(), userID, e.Method, secret)
 	if err != nil {

@@ -17,7 +17,7 @@ var errUserNotFound = backend.Errorf(backend.ENOTFOUND, "User not found.")
 
 // userColumns are the columns scanUser reads, in order.
 const userColumns = `id, username, display_name, email, role, disabled, two_factor_required, method,
-	COALESCE(sms_phone, ''), must_change_password, locked_until, created_at, updated_at`
+	COALESCE(sms_phone, ''), must_change_password, locked_until, created_at, updated_at, credentials_version`
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -27,7 +27,8 @@ func scanUser(s scanner) (*backend.User, error) {
 	var u backend.User
 	var locked, created, updated sql.NullInt64
 	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.Disabled,
-		&u.TwoFactorRequired, &u.Method, &u.SMSPhone, &u.MustChangePassword, &locked, &created, &updated)
+		&u.TwoFactorRequired, &u.Method, &u.SMSPhone, &u.MustChangePassword, &locked, &created, &updated,
+		&u.CredentialsVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +112,19 @@ func (db *DB) FindUserByID(ctx context.Context, id int64) (*backend.User, error)
 		return nil, fmt.Errorf("find user: %w", err)
 	}
 	return u, err
+}
+
+// FindUserForUpdate reads the user inside the Atomically transaction ctx carries, which holds
+// the database's write lock from its BEGIN (IMMEDIATE): nobody can change the row before that
+// transaction ends, so what the caller decides on it still holds when it commits. ENOTFOUND if
+// there is no such user; an error outside an Atomically transaction, where no lock is held.
+func (db *DB) FindUserForUpdate(ctx context.Context, id int64) (*backend.User, error) {
+	tx, ok := joined(ctx)
+	if !ok {
+		return nil, errors.New("find user for update: not inside Atomically")
+	}
+	u, err := findUserByID(ctx, tx, id)
+	return u, wrap("find user for update", err)
 }
 
 // FindUserByUsername returns the user, matching case-insensitively; ENOTFOUND if there is none.
@@ -291,6 +305,7 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd backend.UserUpdate) 
 		return nil, fmt.Errorf("update user: %w", err)
 	}
 	wasAdmin := u.Role == backend.RoleAdmin && !u.Disabled
+	before := *u
 
 	if v := upd.DisplayName; v != nil {
 		u.DisplayName = *v
@@ -310,12 +325,20 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd backend.UserUpdate) 
 	if v := upd.MustChangePassword; v != nil {
 		u.MustChangePassword = *v
 	}
+	// A change of what a login is checked against or leads to is a new credentials version
+	// (clearEnrollment makes its own); a new name or email is not.
+	bump := 0
+	if u.Role != before.Role || u.Disabled != before.Disabled || u.TwoFactorRequired != before.TwoFactorRequired ||
+		u.MustChangePassword != before.MustChangePassword {
+		bump = 1
+	}
 	_, err = tx.ExecContext(ctx, `
 		UPDATE users SET display_name = ?, email = ?, role = ?, disabled = ?,
-			two_factor_required = ?, must_change_password = ?, updated_at = ?
+			two_factor_required = ?, must_change_password = ?, updated_at = ?,
+			credentials_version = credentials_version + ?
 		WHERE id = ?`,
 		u.DisplayName, u.Email, u.Role, u.Disabled, u.TwoFactorRequired, u.MustChangePassword,
-		tx.now.UnixNano(), id)
+		tx.now.UnixNano(), bump, id)
 	if err != nil {
 		return nil, fmt.Errorf("update user: %w", err)
 	}
@@ -353,11 +376,12 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd backend.UserUpdate) 
 }
 
 // clearEnrollment removes the user's second factor: method, secrets, phone, recovery codes and
-// any pending setup (app secret or SMS enrollment).
+// any pending setup (app secret or SMS enrollment). It is a new credentials version.
 func clearEnrollment(ctx context.Context, tx *Tx, userID int64) error {
 	_, err := tx.ExecContext(ctx, `
 		UPDATE users SET method = 'none', totp_secret = NULL, totp_pending = NULL,
-			totp_last_step = NULL, sms_phone = NULL, updated_at = ?
+			totp_last_step = NULL, sms_phone = NULL, updated_at = ?,
+			credentials_version = credentials_version + 1
 		WHERE id = ?`, tx.now.UnixNano(), userID)
 	if err != nil {
 		return err
@@ -381,9 +405,9 @@ func (db *DB) PasswordHash(ctx context.Context, userID int64) (string, error) {
 	return hash, nil
 }
 
-// SetPassword stores a new password hash and the must-change flag. When endSessionsExcept is
-// non-nil, every session and login attempt of the user ends except the session whose token hash
-// it points to ("" ends them all). ENOTFOUND if there is no such user.
+// SetPassword stores a new password hash and the must-change flag, a new credentials version.
+// When endSessionsExcept is non-nil, every session and login attempt of the user ends except the
+// session whose token hash it points to ("" ends them all). ENOTFOUND if there is no such user.
 func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, mustChange bool, endSessionsExcept *string) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -391,7 +415,10 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, mustCh
 	}
 	defer tx.Rollback()
 
-	res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ? WHERE id = ?`,
+	res, err := tx.ExecContext(ctx, `
+		UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ?,
+			credentials_version = credentials_version + 1
+		WHERE id = ?`,
 		hash, mustChange, tx.now.UnixNano(), userID)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)

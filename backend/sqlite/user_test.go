@@ -307,6 +307,7 @@ func TestUpdateUser(t *testing.T) {
 	want.DisplayName, want.Email, want.Role = "Robert", "robert@example.com", backend.RoleAdmin
 	want.TwoFactorRequired, want.MustChangePassword = true, true
 	want.UpdatedAt = t0.Add(2 * time.Second)
+	want.CredentialsVersion = 1 // a new role and more: one new version
 	if *got != want {
 		t.Fatalf("UpdateUser:\n got %+v\nwant %+v", *got, want)
 	}
