@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -301,6 +302,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	cert := fs.String("tls-cert", os.Getenv("GATEHOUSE_TLS_CERT"), "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
 	key := fs.String("tls-key", os.Getenv("GATEHOUSE_TLS_KEY"), "TLS private key `file` (PEM)")
 	retention := fs.String("audit-retention", envOr("GATEHOUSE_AUDIT_RETENTION", "400"), "keep audit events this many `days`, then delete them (env GATEHOUSE_AUDIT_RETENTION)")
+	proxies := fs.String("trusted-proxies", os.Getenv("GATEHOUSE_TRUSTED_PROXIES"), "the reverse proxies in front of the server, `CIDR,...` (e.g. 10.0.0.0/8,127.0.0.1/32; env GATEHOUSE_TRUSTED_PROXIES): only from them are X-Forwarded-For and Forwarded believed")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -311,11 +313,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageError{msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
+	trusted, err := parseTrustedProxies(*proxies)
+	if err != nil {
+		return err
+	}
 	if (*cert == "") != (*key == "") {
 		return usageError{msg: "--tls-cert and --tls-key go together"}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key}
+	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted}
 	if *sandbox {
 		if *cert != "" {
 			return usageError{msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
@@ -348,6 +354,29 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	return web.Run(ctx, cfg)
+}
+
+// parseTrustedProxies reads --trusted-proxies: address ranges in CIDR notation, separated by
+// commas; a single address stands for itself alone. A mistake stops start-up: a range silently
+// dropped would put everyone behind that proxy in one bucket, and a wrong one would believe
+// forged headers.
+func parseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var ranges []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, usageError{msg: fmt.Sprintf("--trusted-proxies: %q is not an address range (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) or an address", f)}
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		ranges = append(ranges, p.Masked())
+	}
+	return ranges, nil
 }
 
 // smsFlags adds the SMS flags to fs, each defaulting to its environment variable, and returns

@@ -52,7 +52,7 @@ func newFuzzSystem(tb testing.TB) *fuzzSystem {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv.limiter = newIPLimiter(time.Nanosecond, 1<<30, maxTrackedIPs)
+	srv.limiter = newFailureLimiter(1<<30, time.Nanosecond, maxTrackedAddrs)
 	fs := &fuzzSystem{db: db, svc: svc, srv: srv}
 	ctx := context.Background()
 	for _, u := range []struct {
@@ -103,8 +103,6 @@ func (fs *fuzzSystem) users(tb testing.TB) string {
 	}
 	return b.String()
 }
-
-const formType = "application/x-www-form-urlencoded"
 
 // FuzzLoginForms posts arbitrary bodies to every login step and the first-admin form, with
 // and without a form content type: never a 5xx, never a session, no user record changed.

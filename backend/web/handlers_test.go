@@ -202,13 +202,21 @@ func TestNoStateChangeOnGet(t *testing.T) {
 	c.get("/profile").wantStatus(t, http.StatusOK)
 }
 
+// TestLoginRateLimitPerIP: the per-address limit counts failures, not requests. Successful
+// logins from one address cost nothing, however many; failureBurst failures (unknown names,
+// each new so that no per-name throttle answers first) pass, the next request to any limited
+// endpoint is refused with 429 and Retry-After, the right password included (charged before
+// it is checked); failureEvery later one more failure is let through, and no second.
 func TestLoginRateLimitPerIP(t *testing.T) {
 	e := newEnv(t)
+	e.user("alice", backend.RoleUser, false)
 	c := e.client()
-	for i := 0; i < loginBurst; i++ {
-		if r := c.login(fmt.Sprintf("nobody%d", i), "wrong password"); r.StatusCode == http.StatusTooManyRequests {
-			t.Fatalf("request %d limited", i+1)
-		}
+	for i := 0; i < 2*failureBurst; i++ {
+		c.signIn("alice")
+		c.post("/logout", nil)
+	}
+	for i := 0; i < failureBurst; i++ {
+		c.login(fmt.Sprintf("nobody%d", i), "wrong password").wantStatus(t, http.StatusUnauthorized)
 	}
 	r := c.login("nobody", "wrong password")
 	r.wantStatus(t, http.StatusTooManyRequests)
@@ -217,19 +225,19 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 		t.Error("no Retry-After")
 	}
 	c.post("/login/verify", url.Values{"code": {"123456"}}).wantStatus(t, http.StatusTooManyRequests)
-	e.clock.Advance(loginRate)
-	if r := c.login("nobody", "wrong password"); r.StatusCode == http.StatusTooManyRequests {
-		t.Error("still limited after the bucket refilled one token")
-	}
+	c.login("alice", testPassword).wantStatus(t, http.StatusTooManyRequests)
+	e.clock.Advance(failureEvery)
+	c.login("nobody-again", "wrong password").wantStatus(t, http.StatusUnauthorized)
+	c.login("nobody-once-more", "wrong password").wantStatus(t, http.StatusTooManyRequests)
 	// Pages other than the login and code endpoints are not limited.
 	c.get("/login").wantStatus(t, http.StatusOK)
 }
 
 func TestIPLimiterStaysBounded(t *testing.T) {
-	l := newIPLimiter(time.Second, 2, 100)
+	l := newFailureLimiter(2, time.Second, 100)
 	now := time.Now()
 	for i := 0; i < 10000; i++ {
-		l.allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now)
+		l.take(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now)
 	}
 	if len(l.m) > 100 {
 		t.Errorf("%d addresses tracked, want at most 100", len(l.m))
@@ -355,7 +363,6 @@ func TestRecoveryCodeWorksOnce(t *testing.T) {
 		want string
 	}{{0, "3 recovery codes left"}, {1, "2 recovery codes left"}, {3, "1 recovery code left"}, {4, "You used your last recovery code."}} {
 		c.post("/logout", nil)
-		e.clock.Advance(loginBurst * loginRate) // the per-IP login limit, not under test here
 		c.login("alice", testPassword).wantRedirect(t, "/login/verify")
 		c.follow(c.post("/login/recovery", url.Values{"code": {codes[step.code]}})).wantBody(t, step.want)
 	}

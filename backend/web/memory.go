@@ -1,88 +1,11 @@
 package web
 
 import (
-	"net/http"
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"gatehouse/backend"
 )
-
-// Per-IP rate limit of the login and code endpoints: a burst of loginBurst, then one request
-// per loginRate. The per-account lockout is backend's; this one stops a single address from
-// spraying guesses across many accounts.
-const (
-	loginRate     = 2 * time.Second
-	loginBurst    = 10
-	maxTrackedIPs = 10000
-)
-
-// ipLimiter is a token bucket per client IP, in a bounded map.
-type ipLimiter struct {
-	mu    sync.Mutex
-	every time.Duration
-	burst int
-	max   int
-	m     map[string]*ipBucket
-}
-
-type ipBucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newIPLimiter(every time.Duration, burst, max int) *ipLimiter {
-	return &ipLimiter{every: every, burst: burst, max: max, m: make(map[string]*ipBucket)}
-}
-
-// allow takes a token from ip's bucket, reporting whether there was one.
-func (l *ipLimiter) allow(ip string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.m[ip]
-	if b == nil {
-		if len(l.m) >= l.max {
-			l.prune(now)
-		}
-		b = &ipBucket{lim: rate.NewLimiter(rate.Every(l.every), l.burst)}
-		l.m[ip] = b
-	}
-	b.seen = now
-	return b.lim.AllowN(now, 1)
-}
-
-// prune forgets buckets that have refilled (forgetting them changes nothing); if the map is
-// still full, under a flood of addresses, it forgets half of them rather than grow.
-func (l *ipLimiter) prune(now time.Time) {
-	full := l.every * time.Duration(l.burst)
-	for ip, b := range l.m {
-		if now.Sub(b.seen) > full {
-			delete(l.m, ip)
-		}
-	}
-	for ip := range l.m {
-		if len(l.m) < l.max/2 {
-			break
-		}
-		delete(l.m, ip)
-	}
-}
-
-// rateLimited applies the per-IP limit to a handler.
-func (s *Server) rateLimited(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.limiter.allow(clientIP(r), s.now()) {
-			s.log.Warn("rate limited", "path", logPath(r), "ip", clientIP(r))
-			w.Header().Set("Retry-After", "30")
-			s.errorPage(w, r, http.StatusTooManyRequests, "Too many attempts",
-				"Too many attempts from your network. Wait a minute, then go back and try again.")
-			return
-		}
-		h(w, r)
-	})
-}
 
 // pendingApps keeps, per user, the "Use an App" page of the enrollment in progress, so the
 // page can be shown again (after a mistyped code, or a reload) with the same key: backend keeps

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -17,11 +16,12 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 
-// routes builds the handler tree: the mux, then the middleware around it, outermost first:
-// logging, panic recovery, security headers, cross-origin protection.
+// routes builds the handler tree: the mux, then the middleware around it, outermost first: the
+// client's address, logging, panic recovery, security headers, the Host check, cross-origin
+// protection, the form parser.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	limited := s.rateLimited
+	limited := s.limitFailures
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -116,17 +116,16 @@ func (s *Server) routes() http.Handler {
 	// Cross-origin protection (Go 1.25): a POST, PUT, PATCH or DELETE that the browser marks as
 	// cross-site (Sec-Fetch-Site), or whose Origin is not this host, is refused before any
 	// handler runs. Safe methods pass: no handler changes anything on GET.
+	// With a public URL configured, checkOrigin adds the scheme and port to the comparison.
+	// The form is parsed only once a request has passed them (parseForms).
 	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.log.Warn("cross-origin request refused", "method", r.Method, "path", logPath(r), "origin", r.Header.Get("Origin"))
-		s.errorPage(w, r, http.StatusForbidden, "Request refused",
-			"This form was sent from another site, so the System refused it. Go back to the page and try again.")
-	}))
-	return s.middleware(cop.Handler(mux))
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
+	return s.middleware(cop.Handler(s.checkOrigin(s.parseForms(mux))))
 }
 
 // middleware wraps the cross-origin-protected mux in the rest of the chain: the SMS webhook
-// beside it, security headers, panic recovery, the caller in the context, the request log.
+// beside it (with its own body limit and no form parser), the Host check, security headers,
+// panic recovery, the request log, the caller in the context.
 func (s *Server) middleware(h http.Handler) http.Handler {
 	if s.webhook != nil {
 		// Twilio's webhook is outside cross-origin protection and sessions: Twilio posts from
@@ -138,10 +137,11 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 		outer.Handle("/", h)
 		h = outer
 	}
+	h = s.checkHost(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
-	h = s.withClient(h)
 	h = s.logRequests(h)
+	h = s.withClient(h)
 	return h
 }
 
@@ -171,22 +171,13 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// withClient puts who is calling into the context, for the audit log.
+// withClient puts who is calling into the context, for the audit log: the client's whole
+// address (clientAddr), an IPv6 one too.
 func (s *Server) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := backend.Client{IP: clientIP(r), UserAgent: r.UserAgent()}
+		c := backend.Client{IP: s.clientAddr(r).String(), UserAgent: r.UserAgent()}
 		next.ServeHTTP(w, r.WithContext(backend.WithClient(r.Context(), c)))
 	})
-}
-
-// clientIP is the peer's address. Forwarding headers are not trusted: anyone can send them, and
-// the rate limit keyed on them would be worthless.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // recoverPanics turns a panic in a handler into a logged 500 page.
@@ -233,7 +224,7 @@ func (sr *statusRecorder) Write(b []byte) (int, error) {
 
 func (sr *statusRecorder) Unwrap() http.ResponseWriter { return sr.ResponseWriter }
 
-// logRequests logs one line per request: method, path, status, size, duration and peer. Never
+// logRequests logs one line per request: method, path, status, size, duration and client. Never
 // the query string or a body (codes and passwords travel in bodies, and a query string could
 // carry anything), and the setup link's token is cut from its path.
 func (s *Server) logRequests(next http.Handler) http.Handler {
@@ -250,7 +241,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		s.log.Log(r.Context(), level, "request",
 			"method", r.Method, "path", logPath(r), "status", rec.status, "bytes", rec.bytes,
-			"duration", time.Since(start).Round(time.Microsecond).String(), "ip", clientIP(r))
+			"duration", time.Since(start).Round(time.Microsecond).String(), "ip", s.clientAddr(r).String())
 	})
 }
 

@@ -1,6 +1,7 @@
 // Package web is the System in the browser: net/http handlers over backend.Service, templ
 // components for the pages, and the middleware that makes them safe to put on a network
-// (security headers, cross-origin protection, per-IP rate limits, request logs).
+// (security headers, cross-origin protection, body limits, the Host check, per-address limits
+// of failures, request logs).
 //
 // Every page works without JavaScript; static/app.js only enhances (confirmation dialogs, the
 // Print button, the user menu). No product rule lives here: handlers translate forms into
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -38,6 +40,10 @@ type Config struct {
 	// Listener, if set, is where Run serves instead of listening on Addr: main opens it first
 	// when it must know the address before the server starts (the SMS sandbox).
 	Listener net.Listener
+	// TrustedProxies are the address ranges of the reverse proxies in front of the server
+	// (serve --trusted-proxies). Only a request whose TCP peer is inside them has its client
+	// taken from X-Forwarded-For or Forwarded; from anyone else those headers are ignored.
+	TrustedProxies []netip.Prefix
 
 	// SMSWebhook, if set, is Twilio's "A message comes in" webhook (sms.Webhook), served at
 	// sms.WebhookPath (POST) outside cross-origin protection and sessions: Twilio posts from
@@ -60,10 +66,15 @@ type Server struct {
 	sessionCk string
 	attemptCk string
 
+	// publicScheme and publicHost are the configured public URL's (publicAuthority), "" when
+	// none was configured: the Origin and Host checks compare with them.
+	publicScheme, publicHost string
+	trustedProxies           []netip.Prefix
+
 	// now is the clock of the in-memory state (rate limits and expiries); tests replace it.
 	now func() time.Time
 
-	limiter *ipLimiter
+	limiter *failureLimiter
 	pending *pendingApps
 	sheets  *codeSheets
 
@@ -93,12 +104,21 @@ func NewServer(cfg Config) (*Server, error) {
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		secure:    cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 		now:       time.Now,
-		limiter:   newIPLimiter(loginRate, loginBurst, maxTrackedIPs),
+		limiter:   newFailureLimiter(failureBurst, failureEvery, maxTrackedAddrs),
 		pending:   newPendingApps(),
 		sheets:    newCodeSheets(),
 		authCodes: newMemo[int64, *backend.SMSEnrollment](),
 		sentCodes: newMemo[string, *backend.SMSCodeSent](),
 		webhook:   cfg.SMSWebhook,
+	}
+	for _, p := range cfg.TrustedProxies {
+		s.trustedProxies = append(s.trustedProxies, p.Masked())
+	}
+	if s.publicURL != "" {
+		var err error
+		if s.publicScheme, s.publicHost, err = publicAuthority(s.publicURL); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.SMSSandbox != nil {
 		if cfg.SMSWebhook == nil || s.publicURL == "" {
