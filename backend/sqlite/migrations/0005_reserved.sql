@@ -1,0 +1,3 @@
+-- 0005: reserved. Another branch adds migration 0005 (users, unknown_logins, login_attempts);
+-- this placeholder keeps the numbering without gaps until that branch is merged, and is then
+-- deleted in favour of its file. It changes nothing.
