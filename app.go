@@ -98,9 +98,6 @@ type App struct {
 	session  string   // session token, once signed in
 	codes    []string // recovery codes on screen, until "I have saved these codes"
 	codesFor string   // the username the codes belong to
-	// smsSetup is the last "Use SMS" code this console showed, for smsSetupFor (a user ID).
-	smsSetup    *SMSEnrollmentView
-	smsSetupFor int64
 }
 
 // NewApp returns an App over svc with nobody signed in.
@@ -352,7 +349,6 @@ func (a *App) Logout() error {
 	a.mu.Lock()
 	attempt, session := a.attempt, a.session
 	a.attempt, a.session, a.codes, a.codesFor = "", "", nil, ""
-	a.smsSetup, a.smsSetupFor = nil, 0
 	a.mu.Unlock()
 	if attempt != "" {
 		if err := a.svc.CancelLogin(a.call(), attempt); err != nil {
@@ -518,8 +514,9 @@ type SMSEnrollmentView struct {
 }
 
 // BeginSMSEnrollment starts "Use SMS", from a required login or from the profile: a new
-// Authorization Code, which replaces any SMS setup not yet confirmed. It fails with code
-// "unavailable" and a sentence saying why when SMS is not configured on this System.
+// Authorization Code, which replaces this console's SMS setup not yet confirmed (not another
+// console's). It fails with code "unavailable" and a sentence saying why when SMS is not
+// configured on this System.
 func (a *App) BeginSMSEnrollment() (*SMSEnrollmentView, error) {
 	id, err := a.enroller()
 	if err != nil {
@@ -529,13 +526,11 @@ func (a *App) BeginSMSEnrollment() (*SMSEnrollmentView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &SMSEnrollmentView{Code: e.Code, PhoneNumber: e.PhoneNumber, PhoneDisplay: e.PhoneDisplay, ExpiresAt: timeString(e.ExpiresAt)}
-	// The backend keeps only the code's hash; the console keeps what it showed so that the
-	// page, left and opened again, can show the same code while it is still being waited for.
-	a.mu.Lock()
-	a.smsSetup, a.smsSetupFor = v, id.User.ID
-	a.mu.Unlock()
-	return v, nil
+	return smsEnrollmentView(e), nil
+}
+
+func smsEnrollmentView(e *backend.SMSEnrollment) *SMSEnrollmentView {
+	return &SMSEnrollmentView{Code: e.Code, PhoneNumber: e.PhoneNumber, PhoneDisplay: e.PhoneDisplay, ExpiresAt: timeString(e.ExpiresAt)}
 }
 
 // SMSEnrollmentStatusView is where "Use SMS" stands; the page polls it.
@@ -545,13 +540,13 @@ type SMSEnrollmentStatusView struct {
 	State       string `json:"state"`
 	MaskedPhone string `json:"maskedPhone"` // "received": the sender's number, masked
 	ExpiresAt   string `json:"expiresAt"`   // "waiting": the code's end; "received": the confirmation's
-	// Setup is the Authorization Code and number this console showed for the setup being
-	// waited for, or null when it showed none (the page then begins a new one).
+	// Setup is the Authorization Code to text and the number, while "waiting"; null otherwise.
 	Setup *SMSEnrollmentView `json:"setup"`
 }
 
 // SMSEnrollmentStatus tells the "Use SMS" page whether the text with the Authorization Code has
-// arrived. It works after the page is left and opened again: the state is the backend's.
+// arrived. It works after the page is left and opened again: the state is the backend's, and
+// belongs to this console's login (another console of the same user sees "none").
 func (a *App) SMSEnrollmentStatus() (*SMSEnrollmentStatusView, error) {
 	id, err := a.enroller()
 	if err != nil {
@@ -562,11 +557,9 @@ func (a *App) SMSEnrollmentStatus() (*SMSEnrollmentStatusView, error) {
 		return nil, err
 	}
 	v := &SMSEnrollmentStatusView{State: string(st.State), MaskedPhone: st.MaskedPhone, ExpiresAt: timeString(st.ExpiresAt)}
-	a.mu.Lock()
-	if st.State == backend.SMSStateWaiting && a.smsSetupFor == id.User.ID && a.smsSetup != nil && a.smsSetup.ExpiresAt == v.ExpiresAt {
-		v.Setup = a.smsSetup
+	if st.Setup != nil {
+		v.Setup = smsEnrollmentView(st.Setup)
 	}
-	a.mu.Unlock()
 	return v, nil
 }
 
@@ -581,9 +574,6 @@ func (a *App) ConfirmSMSEnrollment() (*EnrollmentView, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	a.smsSetup, a.smsSetupFor = nil, 0
-	a.mu.Unlock()
 	return a.enrolled(id, res)
 }
 

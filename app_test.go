@@ -538,11 +538,10 @@ func TestSMSEnrollmentAtLogin(t *testing.T) {
 	if st.Setup == nil || st.Setup.Code != setup.Code || st.ExpiresAt != setup.ExpiresAt {
 		t.Errorf("waiting status = %+v, want the code shown, %s", st, setup.Code)
 	}
-	// Another console of the same user has not shown this code, so it has none to show: the
-	// page there begins anew.
+	// Another console of the same user has no setup in progress: the setup is this login's.
 	other := e.app()
 	e.login(other, "frank", "franks long password", "enroll")
-	if st := e.smsState(other, "waiting"); st.Setup != nil {
+	if st := e.smsState(other, "none"); st.Setup != nil {
 		t.Errorf("another console sees the code: %+v", st)
 	}
 	other.Logout()
@@ -588,6 +587,50 @@ func TestSMSEnrollmentAtLogin(t *testing.T) {
 	e.smsState(frank, "none")
 	if u, _ := admin.User(p.User.ID); u.SMSPhone != "+16502530067" {
 		t.Errorf("after the code was texted again: phone %q", u.SMSPhone)
+	}
+}
+
+// TestSetupBelongsToItsConsole pins issue 9 F4 in the console: a setup in progress belongs to
+// the login that began it. A second console logged in as the same required user sees no SMS
+// setup (neither the code nor, once texted from another phone, the number), and can confirm
+// neither that setup nor the first console's app setup; the first console can.
+func TestSetupBelongsToItsConsole(t *testing.T) {
+	e := newSMSEnv(t)
+	admin := e.admin()
+	mustUser(t, admin, NewUserForm{Username: "gina", Password: "ginas long password", RequireTwoFactor: true})
+	gina, other := e.app(), e.app()
+	e.login(gina, "gina", "ginas long password", "enroll")
+	e.login(other, "gina", "ginas long password", "enroll")
+
+	setup, err := gina.BeginSMSEnrollment()
+	if err != nil {
+		t.Fatalf("BeginSMSEnrollment: %v", err)
+	}
+	if st := e.smsState(other, "none"); st.Setup != nil {
+		t.Errorf("another console sees the code: %+v", st)
+	}
+	e.text("+12025550123", setup.Code)
+	if st := e.smsState(other, "none"); st.MaskedPhone != "" {
+		t.Errorf("another console sees the number: %+v", st)
+	}
+	_, err = other.ConfirmSMSEnrollment()
+	wantCode(t, other, err, backend.ECONFLICT)
+	if st := e.smsState(gina, "received"); st.MaskedPhone != "+1 ••• ••• ••23" {
+		t.Errorf("the first console sees %+v, want the number received", st)
+	}
+
+	app, err := gina.BeginAppEnrollment()
+	if err != nil {
+		t.Fatalf("BeginAppEnrollment: %v", err)
+	}
+	_, err = other.ConfirmAppEnrollment(e.code(app.Key))
+	wantCode(t, other, err, backend.ECONFLICT)
+	res, err := gina.ConfirmAppEnrollment(e.code(app.Key))
+	if err != nil || res.Login == nil || res.Login.Step != "done" {
+		t.Fatalf("ConfirmAppEnrollment by the console that began it = %+v, %v", res, err)
+	}
+	if u, _ := admin.User(res.Login.User.ID); u.Method != "app" {
+		t.Errorf("method %q, want app", u.Method)
 	}
 }
 

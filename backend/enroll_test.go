@@ -592,3 +592,107 @@ func TestServerKey(t *testing.T) {
 		t.Errorf("VerifyTOTP under the right key: got %v, want signed in", err)
 	}
 }
+
+// TestAppSetupBelongsToItsSession pins issue 9 F4 (the app half): an app setup belongs to the
+// session that began it. Another session of the same user, even with its password confirmed,
+// cannot enable it with a code of its key; the session that began it still can.
+func TestAppSetupBelongsToItsSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.createUser(backend.NewUser{Username: "alice"})
+	owner := e.signIn("alice", goodPassword)
+	if err := e.svc.ConfirmPassword(ctx, owner, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	en, err := e.svc.BeginAppEnrollment(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := totpCode(t, decodeKey(t, en.Key), e.clock.Now())
+
+	other := e.signIn("alice", goodPassword)
+	_, err = e.svc.ResumeAppEnrollment(ctx, other)
+	wantCode(t, "ResumeAppEnrollment by another session", err, backend.ENOTFOUND)
+	_, err = e.svc.ConfirmAppEnrollment(ctx, other, code)
+	wantCode(t, "ConfirmAppEnrollment by another session without the password", err, backend.EREAUTH)
+	if err := e.svc.ConfirmPassword(ctx, other, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ConfirmAppEnrollment(ctx, other, code)
+	wantCode(t, "ConfirmAppEnrollment by another session", err, backend.ECONFLICT)
+	if m := e.user(u.ID).Method; m != backend.MethodNone {
+		t.Fatalf("after another session's confirmation: method %q, want none", m)
+	}
+	// Nor does beginning a setup there touch this one.
+	if _, err := e.svc.BeginAppEnrollment(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.svc.ResumeAppEnrollment(ctx, owner)
+	if err != nil || again.Key != en.Key || again.URI != en.URI || !bytes.Equal(again.QRCodePNG, en.QRCodePNG) {
+		t.Fatalf("ResumeAppEnrollment by the session that began it: %v; want the same key, URI and QR code", err)
+	}
+	if _, err := e.svc.ConfirmAppEnrollment(ctx, owner, code); err != nil {
+		t.Fatalf("ConfirmAppEnrollment by the session that began it: %v", err)
+	}
+}
+
+// TestAppSetupBelongsToItsLogin pins issue 9 F4 at the enroll step: a second login of the same
+// required user cannot enable the first login's setup.
+func TestAppSetupBelongsToItsLogin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.createUser(backend.NewUser{Username: "alice", RequireTwoFactor: true})
+	enroller := func() *backend.Identity {
+		id, err := e.svc.EnrollmentIdentity(ctx, e.login("alice", goodPassword, backend.StepEnroll).AttemptToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	first, second := enroller(), enroller()
+	en, err := e.svc.BeginAppEnrollment(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := totpCode(t, decodeKey(t, en.Key), e.clock.Now())
+	_, err = e.svc.ResumeAppEnrollment(ctx, second)
+	wantCode(t, "ResumeAppEnrollment by a second login", err, backend.ENOTFOUND)
+	_, err = e.svc.ConfirmAppEnrollment(ctx, second, code)
+	wantCode(t, "ConfirmAppEnrollment by a second login", err, backend.ECONFLICT)
+	if m := e.user(u.ID).Method; m != backend.MethodNone {
+		t.Fatalf("after the second login's confirmation: method %q, want none", m)
+	}
+	res, err := e.svc.ConfirmAppEnrollment(ctx, first, code)
+	if err != nil || res.Login == nil || res.Login.Step != backend.StepDone {
+		t.Fatalf("ConfirmAppEnrollment by the login that began it: %+v, %v; want signed in", res, err)
+	}
+}
+
+// TestAppSetupExpires: an app setup waits 15 minutes for its code; then it is gone, shown to
+// nobody and confirmed by nobody.
+func TestAppSetupExpires(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createUser(backend.NewUser{Username: "alice", RequireTwoFactor: true})
+	id, err := e.svc.EnrollmentIdentity(ctx, e.login("alice", goodPassword, backend.StepEnroll).AttemptToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := e.svc.BeginAppEnrollment(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(15*time.Minute - time.Second)
+	if again, err := e.svc.ResumeAppEnrollment(ctx, id); err != nil || again.Key != en.Key {
+		t.Fatalf("ResumeAppEnrollment within 15 minutes: %v, want the same key", err)
+	}
+	e.clock.Advance(time.Second)
+	_, err = e.svc.ResumeAppEnrollment(ctx, id)
+	wantCode(t, "ResumeAppEnrollment after 15 minutes", err, backend.ENOTFOUND)
+	_, err = e.svc.ConfirmAppEnrollment(ctx, id, totpCode(t, decodeKey(t, en.Key), e.clock.Now()))
+	wantCode(t, "ConfirmAppEnrollment after 15 minutes", err, backend.ECONFLICT)
+	_, err = e.svc.ResumeAppEnrollment(ctx, nil)
+	wantCode(t, "ResumeAppEnrollment(nil)", err, backend.EUNAUTHORIZED)
+	_, err = e.svc.ResumeAppEnrollment(ctx, e.svc.Operator())
+	wantCode(t, "ResumeAppEnrollment(operator)", err, backend.EUNAUTHORIZED)
+}

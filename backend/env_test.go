@@ -93,6 +93,7 @@ type env struct {
 
 	admin      *backend.Identity // a signed-in administrator, "admin"
 	adminToken string            // admin's session
+	cfg        backend.Config    // what the Service was built from
 }
 
 // newEnv starts a Service. edit, if given, changes the configuration first.
@@ -132,6 +133,7 @@ func newEnv(t *testing.T, edit ...func(*backend.Config)) *env {
 	if err != nil {
 		t.Fatalf("backend.New: %v", err)
 	}
+	e.cfg = cfg
 
 	if _, err := e.svc.CreateFirstAdmin(ctx, backend.NewUser{Username: "admin", Password: adminPassword}); err != nil {
 		t.Fatalf("CreateFirstAdmin: %v", err)
@@ -145,6 +147,25 @@ func newEnv(t *testing.T, edit ...func(*backend.Config)) *env {
 		t.Fatalf("ConfirmPassword(admin): %v", err)
 	}
 	return e
+}
+
+// restarted returns a new Service over a new store on the same database file, configured as
+// e.svc is: what a restarted process, or a second one on the same data directory, sees.
+func (e *env) restarted() *backend.Service {
+	e.t.Helper()
+	db, err := sqlite.Open(e.path)
+	if err != nil {
+		e.t.Fatalf("sqlite.Open: %v", err)
+	}
+	e.t.Cleanup(func() { db.Close() })
+	db.Now = e.clock.Now
+	cfg := e.cfg
+	cfg.Store = db
+	svc, err := backend.New(cfg)
+	if err != nil {
+		e.t.Fatalf("backend.New: %v", err)
+	}
+	return svc
 }
 
 // generousLockout lets a test log in many times without completing the second step: every

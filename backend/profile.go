@@ -15,21 +15,64 @@ type EnrollmentResult struct {
 }
 
 // BeginAppEnrollment starts "Use an App": a new secret, kept server-side (sealed) until a code
-// from the app confirms it. From the profile it needs a recently confirmed password.
+// from the app confirms it, for appSetupTTL. The setup belongs to id's session, or login
+// attempt at the enroll step: only that one can show it again (ResumeAppEnrollment) or confirm
+// it, and beginning again replaces only its own earlier one, not a setup another session of
+// the user has in progress. From the profile it needs a recently confirmed password.
 func (s *Service) BeginAppEnrollment(ctx context.Context, id *Identity) (*AppEnrollment, error) {
 	if err := s.requireRecentPassword(id); err != nil {
 		return nil, err
 	}
 	secret := make([]byte, totpSecretSize)
 	rand.Read(secret)
-	if err := s.store.SetPendingTOTP(ctx, id.User.ID, s.sealer.seal(id.User.ID, secret)); err != nil {
-		return nil, internal("pending totp", err)
+	sealed := s.sealer.seal(totpAD(id.User.ID), secret)
+	if _, err := s.store.BeginAppEnrollment(ctx, id.setupOwner(), id.User.ID, sealed, appSetupTTL); err != nil {
+		return nil, internal("begin app enrollment", err)
 	}
 	return s.newAppEnrollment(id.User, secret)
 }
 
+// ResumeAppEnrollment returns the "Use an App" setup id began and has not confirmed, to show
+// it again (a reload, a mistyped code, another server on the same store): the same key and QR
+// code. ENOTFOUND if id has none in progress: never begun by this session or login, expired,
+// confirmed, or ended by an enrollment elsewhere. A setup is shown only to whoever began it,
+// after the password was confirmed there, so this needs no password of its own.
+// EUNAUTHORIZED if id is not a session or a login at the enroll step.
+func (s *Service) ResumeAppEnrollment(ctx context.Context, id *Identity) (*AppEnrollment, error) {
+	p, err := s.pendingApp(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := s.sealer.open(totpAD(id.User.ID), p.Sealed)
+	if err != nil {
+		return nil, err
+	}
+	return s.newAppEnrollment(id.User, secret)
+}
+
+var errNoAppSetup = Errorf(ENOTFOUND, "No authenticator app setup is in progress here. Start it again.")
+
+// pendingApp is id's unexpired app setup.
+func (s *Service) pendingApp(ctx context.Context, id *Identity) (*PendingAppEnrollment, error) {
+	if err := id.requireEnroller(); err != nil {
+		return nil, err
+	}
+	p, err := s.store.FindAppEnrollment(ctx, id.setupOwner())
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, errNoAppSetup
+	} else if err != nil {
+		return nil, internal("app enrollment", err)
+	}
+	if p.UserID != id.User.ID || !s.now().Before(p.ExpiresAt) {
+		return nil, errNoAppSetup
+	}
+	return p, nil
+}
+
 // ConfirmAppEnrollment finishes "Use an App" with a code from the app: two-factor is enabled,
 // the code's time step counts as used, and a new set of recovery codes replaces any old one.
+// Only the session or login that began the setup can confirm it: for any other, and once it
+// has expired, was replaced or confirmed, it is ECONFLICT.
 func (s *Service) ConfirmAppEnrollment(ctx context.Context, id *Identity, code string) (*EnrollmentResult, error) {
 	if err := s.requireRecentPassword(id); err != nil {
 		return nil, err
@@ -39,13 +82,13 @@ func (s *Service) ConfirmAppEnrollment(ctx context.Context, id *Identity, code s
 		return nil, Errorf(EINVALID, "Enter the 6-digit code from your app.")
 	}
 	u := id.User
-	sealed, err := s.store.PendingTOTP(ctx, u.ID)
+	p, err := s.pendingApp(ctx, id)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, Errorf(ECONFLICT, "The setup has expired or was replaced. Start it again.")
+		return nil, errAppSetupGone
 	} else if err != nil {
-		return nil, internal("pending totp", err)
+		return nil, err
 	}
-	secret, err := s.sealer.open(u.ID, sealed)
+	secret, err := s.sealer.open(totpAD(u.ID), p.Sealed)
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +98,10 @@ func (s *Service) ConfirmAppEnrollment(ctx context.Context, id *Identity, code s
 	} else if step < 0 {
 		return nil, Errorf(EINVALID, "That code does not match. Check the time on your phone and enter the current code.")
 	}
-	return s.enable(ctx, id, Enrollment{Method: MethodApp, SealedTOTP: sealed, TOTPStep: step})
+	return s.enable(ctx, id, Enrollment{Method: MethodApp, SealedTOTP: p.Sealed, TOTPStep: step, Owner: p.Owner})
 }
+
+var errAppSetupGone = Errorf(ECONFLICT, "The setup has expired or was replaced. Start it again.")
 
 // enable records a completed enrollment of either method and hands out the recovery codes.
 // It is one transaction: the enrollment, its codes and the sign-in that follows all happen, or

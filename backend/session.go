@@ -43,6 +43,31 @@ func (id *Identity) requireSignedIn() error {
 	return nil
 }
 
+// requireEnroller refuses with EUNAUTHORIZED an identity that cannot have a Two-Factor setup
+// in progress: only a session or a login at the enroll step can.
+func (id *Identity) requireEnroller() error {
+	if id == nil || (id.session == nil && id.attempt == nil) {
+		return Errorf(EUNAUTHORIZED, "Log in first.")
+	}
+	return nil
+}
+
+// setupOwner is what a Two-Factor setup id begins belongs to: the token hash of its session,
+// or of its login attempt at the enroll step (which keeps its token until the setup is
+// confirmed). Only the same owner finds the setup again, so another session of the same user
+// can neither see nor confirm it.
+func (id *Identity) setupOwner() string {
+	switch {
+	case id == nil:
+		return ""
+	case id.session != nil:
+		return id.session.TokenHash
+	case id.attempt != nil:
+		return id.attempt.TokenHash
+	}
+	return ""
+}
+
 // actor is the user to record as the actor of an audit event.
 func (id *Identity) actor() *User {
 	if id == nil {
@@ -175,8 +200,8 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 	return s.resetFailures(ctx, u.ID)
 }
 
-// PurgeExpired deletes the sessions and login attempts that can no longer be used, SMS
-// records older than a day (expired codes and setups, MessageSids seen), and audit events
+// PurgeExpired deletes the sessions, login attempts and app setups that can no longer be used,
+// SMS records older than a day (expired codes and setups, MessageSids seen), and audit events
 // older than Config.AuditRetention. The servers
 // call it now and then; expiry is enforced on every use regardless.
 func (s *Service) PurgeExpired(ctx context.Context) error {

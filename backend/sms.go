@@ -160,20 +160,27 @@ func normalizeAuthCode(body string) string {
 
 // SMSEnrollment is what the "Use SMS" page shows: text Code to PhoneNumber before ExpiresAt.
 type SMSEnrollment struct {
-	Code         string    // the Authorization Code, e.g. "7KQ4X-W2PD9"; shown once, stored only hashed
+	Code         string    // the Authorization Code, e.g. "7KQ4X-W2PD9"; stored hashed and sealed
 	PhoneNumber  string    // the System Phone Number, E.164 (for sms: links)
 	PhoneDisplay string    // the same, for reading: "+1 650-253-0000"
 	ExpiresAt    time.Time // the code is refused after this
 }
 
-// BeginSMSEnrollment starts "Use SMS": a new Authorization Code, bound to this user, single use,
-// valid 10 minutes, which replaces any earlier SMS setup of the user that is not confirmed.
-// Like BeginAppEnrollment it needs a recently confirmed password from the profile (EREAUTH);
-// a login at the enroll step qualifies. EUNAVAILABLE, with SMSAvailable's sentence, if SMS is
-// off.
+// authCodeAD binds a sealed Authorization Code to its user and the owner of its setup.
+func authCodeAD(userID int64, owner string) []byte {
+	return fmt.Appendf(nil, "gatehouse sms authorization code user %d owner %s", userID, owner)
+}
+
+// BeginSMSEnrollment starts "Use SMS": a new Authorization Code, single use, valid 10 minutes.
+// The setup belongs to id's session, or login attempt at the enroll step, as an app setup does
+// (BeginAppEnrollment): only that one sees its code and the number its text came from
+// (SMSEnrollmentStatus) and can confirm it, and beginning again replaces only its own earlier
+// SMS setup. Like BeginAppEnrollment it needs a recently confirmed password from the profile
+// (EREAUTH); a login at the enroll step qualifies. EUNAVAILABLE, with SMSAvailable's sentence,
+// if SMS is off.
 //
-// The code cannot be shown again (only its hash is kept): a page reloaded before the text
-// arrives calls SMSEnrollmentStatus, and BeginSMSEnrollment again if it is still StateWaiting.
+// The code is stored as a keyed hash, by which the inbound text finds it, and sealed under the
+// server key, so that its owner's page can show it again after a reload or a restart.
 func (s *Service) BeginSMSEnrollment(ctx context.Context, id *Identity) (*SMSEnrollment, error) {
 	if err := s.requireRecentPassword(id); err != nil {
 		return nil, err
@@ -182,12 +189,25 @@ func (s *Service) BeginSMSEnrollment(ctx context.Context, id *Identity) (*SMSEnr
 		return nil, err
 	}
 	shown, code := newAuthCode()
-	p, err := s.store.BeginSMSEnrollment(ctx, id.User.ID, s.hashSMSCode("enroll", "", code), smsCodeTTL)
+	owner := id.setupOwner()
+	var p *PendingSMSEnrollment
+	err := s.store.Atomically(ctx, func(ctx context.Context) (err error) {
+		p, err = s.store.BeginSMSEnrollment(ctx, owner, id.User.ID, s.hashSMSCode("enroll", "", code),
+			s.sealer.seal(authCodeAD(id.User.ID, owner), []byte(shown)), smsCodeTTL)
+		if err != nil {
+			return err
+		}
+		s.audit(ctx, AuditSMSEnrollmentStarted, id.User, id.User, "")
+		return nil
+	})
 	if err != nil {
 		return nil, internal("begin sms enrollment", err)
 	}
-	s.audit(ctx, AuditSMSEnrollmentStarted, id.User, id.User, "")
-	return &SMSEnrollment{Code: shown, PhoneNumber: s.sms.from, PhoneDisplay: FormatPhone(s.sms.from), ExpiresAt: p.ExpiresAt}, nil
+	return s.smsEnrollment(shown, p.ExpiresAt), nil
+}
+
+func (s *Service) smsEnrollment(code string, expires time.Time) *SMSEnrollment {
+	return &SMSEnrollment{Code: code, PhoneNumber: s.sms.from, PhoneDisplay: FormatPhone(s.sms.from), ExpiresAt: expires}
 }
 
 // InboundSMS is a text message received by the System Phone Number, as Twilio's webhook
@@ -290,31 +310,51 @@ const (
 // SMSEnrollmentStatus is what the "Use SMS" page polls.
 type SMSEnrollmentStatus struct {
 	State       SMSEnrollmentState
-	MaskedPhone string    // StateReceived: the sender's number, masked: "+1 ••• ••• ••67"
-	ExpiresAt   time.Time // StateWaiting: the code's end; StateReceived: the confirmation's
+	Setup       *SMSEnrollment // StateWaiting: the code to text, and where, shown again
+	MaskedPhone string         // StateReceived: the sender's number, masked: "+1 ••• ••• ••67"
+	ExpiresAt   time.Time      // StateWaiting: the code's end; StateReceived: the confirmation's
 }
 
-// SMSEnrollmentStatus tells the "Use SMS" page whether the text has arrived. The state is kept
-// server-side, so it survives a reload; the page polls it (every few seconds is plenty) until
-// StateReceived, then asks the user to confirm the masked number. It needs an identity that may
-// enroll: a session, or a login at the enroll step (EUNAUTHORIZED otherwise).
+// SMSEnrollmentStatus tells the "Use SMS" page where id's SMS setup stands: while the code
+// waits for its text, the code again (Setup); once the text has arrived, the number to confirm.
+// The state is kept server-side, so it survives a reload and a restart; the page polls it
+// (every few seconds is plenty) until StateReceived, then asks the user to confirm the masked
+// number. Only the session or login that began the setup sees it: for any other it is
+// SMSStateNone. It needs an identity that may enroll: a session, or a login at the enroll step
+// (EUNAUTHORIZED otherwise).
 func (s *Service) SMSEnrollmentStatus(ctx context.Context, id *Identity) (*SMSEnrollmentStatus, error) {
-	if id == nil || (id.session == nil && id.attempt == nil) {
-		return nil, Errorf(EUNAUTHORIZED, "Log in first.")
-	}
-	p, err := s.store.FindSMSEnrollment(ctx, id.User.ID)
+	p, err := s.pendingSMS(ctx, id)
 	if ErrorCode(err) == ENOTFOUND {
 		return &SMSEnrollmentStatus{State: SMSStateNone}, nil
 	} else if err != nil {
-		return nil, internal("sms enrollment", err)
+		return nil, err
 	}
 	switch {
 	case !s.now().Before(p.ExpiresAt):
 		return &SMSEnrollmentStatus{State: SMSStateExpired}, nil
 	case p.Phone == "":
-		return &SMSEnrollmentStatus{State: SMSStateWaiting, ExpiresAt: p.ExpiresAt}, nil
+		code, err := s.sealer.open(authCodeAD(p.UserID, p.Owner), p.SealedCode)
+		if err != nil {
+			return nil, err
+		}
+		return &SMSEnrollmentStatus{State: SMSStateWaiting, Setup: s.smsEnrollment(string(code), p.ExpiresAt), ExpiresAt: p.ExpiresAt}, nil
 	}
 	return &SMSEnrollmentStatus{State: SMSStateReceived, MaskedPhone: MaskPhone(p.Phone), ExpiresAt: p.ExpiresAt}, nil
+}
+
+// pendingSMS is id's SMS setup, expired or not; ENOTFOUND if id has none.
+func (s *Service) pendingSMS(ctx context.Context, id *Identity) (*PendingSMSEnrollment, error) {
+	if err := id.requireEnroller(); err != nil {
+		return nil, err
+	}
+	p, err := s.store.FindSMSEnrollment(ctx, id.setupOwner())
+	if err != nil {
+		return nil, internal("sms enrollment", err)
+	}
+	if p.UserID != id.User.ID {
+		return nil, Errorf(ENOTFOUND, "No SMS setup is in progress here.")
+	}
+	return p, nil
 }
 
 // ConfirmSMSEnrollment finishes "Use SMS" once the text has arrived and the user has confirmed
@@ -322,17 +362,18 @@ func (s *Service) SMSEnrollmentStatus(ctx context.Context, id *Identity) (*SMSEn
 // article's "SMS Settings … automatically set up"), and a new set of recovery codes replaces
 // any old one, as for the app (EnrollmentResult; at the enroll step of a login it signs in).
 // EREAUTH as BeginSMSEnrollment; ECONFLICT if no text has arrived, the setup expired or was
-// replaced, or another confirmation won the race (the store enables over the pending
-// enrollment and removes it in one transaction, so only one confirmation hands out codes).
+// replaced, it is not id's (another session or login began it), or another confirmation won
+// the race (the store enables over the owner's pending enrollment and removes it in one
+// transaction, so only one confirmation hands out codes).
 func (s *Service) ConfirmSMSEnrollment(ctx context.Context, id *Identity) (*EnrollmentResult, error) {
 	if err := s.requireRecentPassword(id); err != nil {
 		return nil, err
 	}
-	p, err := s.store.FindSMSEnrollment(ctx, id.User.ID)
+	p, err := s.pendingSMS(ctx, id)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, errSMSSetupGone
 	} else if err != nil {
-		return nil, internal("sms enrollment", err)
+		return nil, err
 	}
 	if p.Phone == "" {
 		return nil, Errorf(ECONFLICT, "No text message with your Authorization Code has arrived yet.")
@@ -340,7 +381,7 @@ func (s *Service) ConfirmSMSEnrollment(ctx context.Context, id *Identity) (*Enro
 	if !s.now().Before(p.ExpiresAt) {
 		return nil, errSMSSetupGone
 	}
-	res, err := s.enable(ctx, id, Enrollment{Method: MethodSMS, SMSPhone: p.Phone})
+	res, err := s.enable(ctx, id, Enrollment{Method: MethodSMS, SMSPhone: p.Phone, Owner: p.Owner})
 	if ErrorCode(err) == ECONFLICT {
 		return nil, errSMSSetupGone
 	}

@@ -939,3 +939,103 @@ func TestSMSCodesNotAtRest(t *testing.T) {
 		}
 	}
 }
+
+// TestSMSSetupBelongsToItsSession pins issue 9 F4 (the SMS half): an SMS setup belongs to the
+// session that began it. Another session of the same user sees no setup, neither while the
+// code waits nor once a text with it has arrived (here from someone else's phone), and cannot
+// confirm that number even with its password confirmed; the session that began it sees the
+// masked number, and could confirm or refuse it.
+func TestSMSSetupBelongsToItsSession(t *testing.T) {
+	t.Parallel()
+	e := newSMSEnv(t)
+	u := e.createUser(backend.NewUser{Username: "alice"})
+	owner := e.signIn("alice", goodPassword)
+	if err := e.svc.ConfirmPassword(ctx, owner, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	en, err := e.svc.BeginSMSEnrollment(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := e.signIn("alice", goodPassword)
+	if got := e.status(other); got.State != backend.SMSStateNone || got.Setup != nil {
+		t.Errorf("another session's status while the code waits: %+v, want none", got)
+	}
+	if got := e.status(owner); got.State != backend.SMSStateWaiting || got.Setup == nil || *got.Setup != *en {
+		t.Errorf("the owner's status while the code waits: %+v, want waiting with the code %+v", got, en)
+	}
+	if err := e.text(bobPhone, en.Code); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.status(other); got.State != backend.SMSStateNone || got.MaskedPhone != "" {
+		t.Errorf("another session's status after the text: %+v, want none", got)
+	}
+	if err := e.svc.ConfirmPassword(ctx, other, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ConfirmSMSEnrollment(ctx, other)
+	wantCode(t, "ConfirmSMSEnrollment by another session", err, backend.ECONFLICT)
+	if got := e.user(u.ID); got.Method != backend.MethodNone || got.SMSPhone != "" {
+		t.Fatalf("after another session's confirmation: method %q, phone %q; want none", got.Method, got.SMSPhone)
+	}
+	if got := e.status(owner); got.State != backend.SMSStateReceived || got.MaskedPhone != backend.MaskPhone(bobPhone) {
+		t.Errorf("the owner's status: %+v, want received from %s", got, backend.MaskPhone(bobPhone))
+	}
+}
+
+// TestSetupsSurviveRestart: a setup in progress is in the store, so a restarted Service (or a
+// second one on the same database file) carries on where the person was: the same key and QR
+// code for the app, the same Authorization Code for SMS, then the text and the confirmations.
+func TestSetupsSurviveRestart(t *testing.T) {
+	t.Parallel()
+	e := newSMSEnv(t)
+	e.createUser(backend.NewUser{Username: "alice"})
+	e.createUser(backend.NewUser{Username: "bob", RequireTwoFactor: true})
+	session := e.login("alice", goodPassword, backend.StepDone).SessionToken
+	if err := e.svc.ConfirmPassword(ctx, e.identity(session), goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	app, err := e.svc.BeginAppEnrollment(ctx, e.identity(session))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempt := e.login("bob", goodPassword, backend.StepEnroll).AttemptToken
+	id, err := e.svc.EnrollmentIdentity(ctx, attempt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms, err := e.svc.BeginSMSEnrollment(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	svc := e.restarted()
+	alice, err := svc.Authenticate(ctx, session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.ResumeAppEnrollment(ctx, alice)
+	if err != nil || again.Key != app.Key || !bytes.Equal(again.QRCodePNG, app.QRCodePNG) {
+		t.Fatalf("ResumeAppEnrollment after a restart: %v; want key %s and the same QR code", err, app.Key)
+	}
+	if _, err := svc.ConfirmAppEnrollment(ctx, alice, totpCode(t, decodeKey(t, again.Key), e.clock.Now())); err != nil {
+		t.Fatalf("ConfirmAppEnrollment after a restart: %v", err)
+	}
+
+	bob, err := svc.EnrollmentIdentity(ctx, attempt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := svc.SMSEnrollmentStatus(ctx, bob)
+	if err != nil || st.State != backend.SMSStateWaiting || st.Setup == nil || *st.Setup != *sms {
+		t.Fatalf("SMSEnrollmentStatus after a restart: %+v, %v; want waiting with %+v", st, err, sms)
+	}
+	if _, err := svc.ReceiveSMS(ctx, backend.InboundSMS{MessageSID: smstest.NewSID("SM"), AccountSID: e.fake.AccountSID,
+		From: alicePhone, To: smstest.PhoneNumber, Body: st.Setup.Code}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.restarted().ConfirmSMSEnrollment(ctx, bob)
+	if err != nil || res.Login == nil || res.Login.Step != backend.StepDone {
+		t.Fatalf("ConfirmSMSEnrollment after another restart: %+v, %v; want signed in", res, err)
+	}
+}

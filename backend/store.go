@@ -61,22 +61,25 @@ type Store interface {
 	// in the wrong field, megabytes); EINVALID for any other key.
 	UpdateUnknownFailures(ctx context.Context, nameHash string, fn func(f *Failures, now time.Time) error) error
 
-	// SetPendingTOTP stores the sealed secret of an app enrollment that is not confirmed yet,
-	// replacing any earlier one.
-	SetPendingTOTP(ctx context.Context, userID int64, sealed []byte) error
-	// PendingTOTP returns the sealed pending secret; ENOTFOUND if there is none.
-	PendingTOTP(ctx context.Context, userID int64) ([]byte, error)
+	// BeginAppEnrollment stores the sealed secret of an app enrollment that owner (the token
+	// hash of the session, or login attempt, that began it) began for the user, expiring ttl
+	// after the transaction's time. It replaces owner's earlier app enrollment, and no one
+	// else's. ENOTFOUND if there is no such user.
+	BeginAppEnrollment(ctx context.Context, owner string, userID int64, sealed []byte, ttl time.Duration) (*PendingAppEnrollment, error)
+	// FindAppEnrollment returns owner's pending app enrollment, expired or not; ENOTFOUND if
+	// there is none.
+	FindAppEnrollment(ctx context.Context, owner string) (*PendingAppEnrollment, error)
 	// TOTPSecret returns the sealed active secret; ENOTFOUND if the user has none.
 	TOTPSecret(ctx context.Context, userID int64) ([]byte, error)
 	// EnableTwoFactor records a completed enrollment in one transaction: it sets the method
 	// (and e.SealedTOTP and e.TOTPStep as the last used step for the app, or e.SMSPhone for SMS),
-	// clears the pending app secret and pending SMS enrollment, and replaces the recovery codes
-	// with codes; it is a new CredentialsVersion. ENOTFOUND if there is no such user. It
-	// changes nothing and returns ECONFLICT
-	// unless the enrollment is still pending: for MethodApp the pending secret must still be
-	// e.SealedTOTP (compared and cleared in one statement); for MethodSMS an unexpired pending
-	// SMS enrollment must have received e.SMSPhone (deleted in the same transaction). So of two
-	// confirmations racing, only one enables and hands out recovery codes that work.
+	// ends every pending app and SMS enrollment of the user, whoever began it, and replaces the
+	// recovery codes with codes; it is a new CredentialsVersion. ENOTFOUND if there is no such user. It changes nothing and
+	// returns ECONFLICT unless the enrollment is still pending for e.Owner and unexpired: for
+	// MethodApp owner's pending secret must still be e.SealedTOTP, for MethodSMS owner's pending
+	// SMS enrollment must have received e.SMSPhone (compared and deleted in one statement). So
+	// of two confirmations racing, only one enables and hands out recovery codes that work, and
+	// no one confirms a setup another session or login began.
 	EnableTwoFactor(ctx context.Context, userID int64, e Enrollment, codes []RecoveryCode) error
 	// ConsumeTOTPStep marks the TOTP time step as used, only if it is later than the last used
 	// step, with one conditional UPDATE (RFC 6238 §5.2: a code must not be accepted twice). It
@@ -121,24 +124,25 @@ type Store interface {
 	// with the token hash except ("" ends all).
 	DeleteUserSessions(ctx context.Context, userID int64, except string) error
 	// DeleteExpired removes sessions last seen before idleBefore or created before
-	// createdBefore, login attempts and the setup link that expired before attemptsBefore, and unknown-username
-	// failure counters last changed before createdBefore. A zero time deletes nothing by that
-	// rule.
+	// createdBefore, login attempts, pending app enrollments and the setup link that expired
+	// before attemptsBefore, and unknown-username failure counters last changed before
+	// createdBefore. A zero time deletes nothing by that rule.
 	DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error
 
-	// BeginSMSEnrollment stores a pending SMS enrollment of the user: the hash of its
-	// Authorization Code, expiring ttl after the transaction's time. It replaces any earlier
-	// pending SMS enrollment of the user. ENOTFOUND if there is no such user; ECONFLICT if the
-	// code hash is in use (the caller draws a new code).
-	BeginSMSEnrollment(ctx context.Context, userID int64, codeHash string, ttl time.Duration) (*PendingSMSEnrollment, error)
+	// BeginSMSEnrollment stores a pending SMS enrollment that owner (as for BeginAppEnrollment)
+	// began for the user: the keyed hash of its Authorization Code, by which AttachSMSPhone
+	// finds it, and the code sealed, to show it again; expiring ttl after the transaction's
+	// time. It replaces owner's earlier SMS enrollment, and no one else's. ENOTFOUND if there
+	// is no such user; ECONFLICT if the code hash is in use (the caller draws a new code).
+	BeginSMSEnrollment(ctx context.Context, owner string, userID int64, codeHash string, sealedCode []byte, ttl time.Duration) (*PendingSMSEnrollment, error)
 	// AttachSMSPhone records phone on the pending SMS enrollment with the code hash, only if it
 	// has no phone yet and has not expired by the transaction's time, with one conditional
 	// UPDATE, and gives the enrollment ttl more for its confirmation. ENOTFOUND, changing
 	// nothing, if there is no such enrollment: a wrong, expired or used code.
 	AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl time.Duration) (*PendingSMSEnrollment, error)
-	// FindSMSEnrollment returns the user's pending SMS enrollment, expired or not; ENOTFOUND if
+	// FindSMSEnrollment returns owner's pending SMS enrollment, expired or not; ENOTFOUND if
 	// there is none.
-	FindSMSEnrollment(ctx context.Context, userID int64) (*PendingSMSEnrollment, error)
+	FindSMSEnrollment(ctx context.Context, owner string) (*PendingSMSEnrollment, error)
 	// RecordInboundSMS remembers an inbound text's MessageSid and sender. fresh is false, and
 	// nothing is stored, if the MessageSid was recorded before. recent is how many texts from
 	// the sender were recorded within window of the transaction's time, this one included.
@@ -195,11 +199,23 @@ type Enrollment struct {
 	SealedTOTP []byte // MethodApp: the sealed secret
 	TOTPStep   int64  // MethodApp: the step of the code that confirmed it, now used
 	SMSPhone   string // MethodSMS: the phone, E.164
+	Owner      string // the token hash of the session or login attempt that began the setup
+}
+
+// PendingAppEnrollment is an enrollment of an authenticator app that is not confirmed yet.
+type PendingAppEnrollment struct {
+	Owner     string // the token hash of the session or login attempt that began it
+	UserID    int64
+	Sealed    []byte // the new secret, sealed as the active one is
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // PendingSMSEnrollment is an enrollment by text that is not confirmed yet.
 type PendingSMSEnrollment struct {
+	Owner      string // the token hash of the session or login attempt that began it
 	UserID     int64
+	SealedCode []byte    // the Authorization Code as shown, sealed
 	Phone      string    // E.164, once the text with the code has arrived; "" before
 	CreatedAt  time.Time //
 	ReceivedAt time.Time // zero until the text arrived

@@ -46,26 +46,31 @@ func newSealer(key []byte) (*sealer, error) {
 	return &sealer{aead}, nil
 }
 
-// seal encrypts plain, binding it to the user so a sealed secret copied to another row fails.
-func (s *sealer) seal(userID int64, plain []byte) []byte {
+// seal encrypts plain, binding it to ad (what it is, and whose), so that a sealed value copied
+// to another row, or to another kind of column, fails to open.
+func (s *sealer) seal(ad, plain []byte) []byte {
 	nonce := make([]byte, s.aead.NonceSize())
 	rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, plain, sealAD(userID))
+	return s.aead.Seal(nonce, nonce, plain, ad)
 }
 
-func (s *sealer) open(userID int64, sealed []byte) ([]byte, error) {
+func (s *sealer) open(ad, sealed []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
 	if len(sealed) < n {
 		return nil, fmt.Errorf("open sealed secret: too short")
 	}
-	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], sealAD(userID))
+	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], ad)
 	if err != nil {
 		return nil, fmt.Errorf("open sealed secret (wrong server key?): %w", err)
 	}
 	return plain, nil
 }
 
-func sealAD(userID int64) []byte { return fmt.Appendf(nil, "gatehouse totp user %d", userID) }
+// totpAD binds a TOTP secret, pending or active, to its user.
+func totpAD(userID int64) []byte { return fmt.Appendf(nil, "gatehouse totp user %d", userID) }
+
+// appSetupTTL is how long a "Use an App" setup waits for the code that confirms it.
+const appSetupTTL = 15 * time.Minute
 
 var base32NoPad = base32.StdEncoding.WithPadding(base32.NoPadding)
 
@@ -145,7 +150,7 @@ func (s *Service) checkTOTP(ctx context.Context, _ *LoginAttempt, u *User, code 
 	if err != nil {
 		return false, internal("totp secret", err)
 	}
-	secret, err := s.sealer.open(u.ID, sealed)
+	secret, err := s.sealer.open(totpAD(u.ID), sealed)
 	if err != nil {
 		return false, err
 	}

@@ -55,9 +55,12 @@ func TestCredentialsVersion(t *testing.T) {
 			_, err := db.UpdateUser(ctx, u.ID, backend.UserUpdate{MustChangePassword: ptr(true)})
 			return err
 		}, true},
-		{"pending app secret", func() error { return db.SetPendingTOTP(ctx, u.ID, sealed) }, false},
+		{"pending app secret", func() error {
+			_, err := db.BeginAppEnrollment(ctx, "session", u.ID, sealed, time.Hour)
+			return err
+		}, false},
 		{"enrolled", func() error {
-			return db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, SealedTOTP: sealed, TOTPStep: 1}, nil)
+			return db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, Owner: "session", SealedTOTP: sealed, TOTPStep: 1}, nil)
 		}, true},
 		{"a TOTP step used", func() error { _, err := db.ConsumeTOTPStep(ctx, u.ID, 2); return err }, false},
 		{"enrollment cleared", func() error {

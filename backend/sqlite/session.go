@@ -278,8 +278,9 @@ func deleteUserSessions(ctx context.Context, tx *Tx, userID int64, except string
 	return err
 }
 
-// DeleteExpired removes the sessions last seen before idleBefore and the login attempts (and
-// the first-administrator link) that expire before attemptsBefore (both strictly before; a zero time removes none of its kind).
+// DeleteExpired removes the sessions last seen before idleBefore, and the login attempts,
+// pending app enrollments and the first-administrator link that expire before attemptsBefore
+// (strictly before; a zero time removes none of its kind).
 // Sessions past an absolute lifetime are the caller's to refuse: this store has no such limit.
 func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error {
 	tx, err := db.beginWrite(ctx)
@@ -305,6 +306,9 @@ func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, atte
 			return fmt.Errorf("delete expired: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM setup_link WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {
+			return fmt.Errorf("delete expired: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM app_enrollments WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {
 			return fmt.Errorf("delete expired: %w", err)
 		}
 	}

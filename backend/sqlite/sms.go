@@ -12,23 +12,25 @@ import (
 
 var errSMSEnrollmentNotFound = backend.Errorf(backend.ENOTFOUND, "No SMS setup is pending.")
 
-// BeginSMSEnrollment stores a pending SMS enrollment of the user (the hash of its Authorization
-// Code, expiring ttl after the transaction's time), replacing any earlier one. ENOTFOUND if
-// there is no such user; ECONFLICT if another enrollment has the code hash.
-func (db *DB) BeginSMSEnrollment(ctx context.Context, userID int64, codeHash string, ttl time.Duration) (*backend.PendingSMSEnrollment, error) {
+// BeginSMSEnrollment stores a pending SMS enrollment that owner began for the user (the hash
+// of its Authorization Code and the code sealed, expiring ttl after the transaction's time),
+// replacing owner's earlier one and no one else's. ENOTFOUND if there is no such user;
+// ECONFLICT if another enrollment has the code hash.
+func (db *DB) BeginSMSEnrollment(ctx context.Context, owner string, userID int64, codeHash string, sealedCode []byte, ttl time.Duration) (*backend.PendingSMSEnrollment, error) {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin sms enrollment: %w", err)
 	}
 	defer tx.Rollback()
 
-	p := &backend.PendingSMSEnrollment{UserID: userID, CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
+	p := &backend.PendingSMSEnrollment{Owner: owner, UserID: userID, SealedCode: sealedCode, CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO sms_enrollments (user_id, code_hash, phone, created_at, received_at, expires_at)
-		VALUES (?, ?, NULL, ?, NULL, ?)
-		ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, phone = NULL,
-			created_at = excluded.created_at, received_at = NULL, expires_at = excluded.expires_at`,
-		userID, codeHash, p.CreatedAt.UnixNano(), p.ExpiresAt.UnixNano())
+		INSERT INTO sms_enrollments (owner_hash, user_id, code_hash, code_sealed, phone, created_at, received_at, expires_at)
+		VALUES (?, ?, ?, ?, NULL, ?, NULL, ?)
+		ON CONFLICT (owner_hash) DO UPDATE SET user_id = excluded.user_id, code_hash = excluded.code_hash,
+			code_sealed = excluded.code_sealed, phone = NULL, created_at = excluded.created_at,
+			received_at = NULL, expires_at = excluded.expires_at`,
+		owner, userID, codeHash, sealedCode, p.CreatedAt.UnixNano(), p.ExpiresAt.UnixNano())
 	switch {
 	case isForeignKey(err):
 		return nil, errUserNotFound
@@ -68,23 +70,23 @@ func (db *DB) AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl ti
 	return p, nil
 }
 
-// FindSMSEnrollment returns the user's pending SMS enrollment, expired or not; ENOTFOUND if
-// there is none.
-func (db *DB) FindSMSEnrollment(ctx context.Context, userID int64) (*backend.PendingSMSEnrollment, error) {
+// FindSMSEnrollment returns owner's pending SMS enrollment, expired or not; ENOTFOUND if there
+// is none.
+func (db *DB) FindSMSEnrollment(ctx context.Context, owner string) (*backend.PendingSMSEnrollment, error) {
 	p, err := scanSMSEnrollment(db.querier(ctx).QueryRowContext(ctx,
-		`SELECT `+smsEnrollmentColumns+` FROM sms_enrollments WHERE user_id = ?`, userID))
+		`SELECT `+smsEnrollmentColumns+` FROM sms_enrollments WHERE owner_hash = ?`, owner))
 	if err != nil {
 		return nil, wrap("find sms enrollment", err)
 	}
 	return p, nil
 }
 
-const smsEnrollmentColumns = `user_id, COALESCE(phone, ''), created_at, received_at, expires_at`
+const smsEnrollmentColumns = `owner_hash, user_id, code_sealed, COALESCE(phone, ''), created_at, received_at, expires_at`
 
 func scanSMSEnrollment(row scanner) (*backend.PendingSMSEnrollment, error) {
 	var p backend.PendingSMSEnrollment
 	var created, received, expires sql.NullInt64
-	err := row.Scan(&p.UserID, &p.Phone, &created, &received, &expires)
+	err := row.Scan(&p.Owner, &p.UserID, &p.SealedCode, &p.Phone, &created, &received, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errSMSEnrollmentNotFound
 	} else if err != nil {

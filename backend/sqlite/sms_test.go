@@ -3,6 +3,7 @@ package sqlite
 import (
 	"fmt"
 	"gatehouse/backend/fakeclock"
+	"reflect"
 	"testing"
 	"time"
 
@@ -18,31 +19,37 @@ func newStillDB(t *testing.T) (*DB, *fakeclock.Clock) {
 	return db, c
 }
 
+// beginSMS begins an SMS enrollment of the user owned by owner, with the code hash and a
+// stand-in for the sealed code.
+func beginSMS(t *testing.T, db *DB, owner string, userID int64, codeHash string, ttl time.Duration) *backend.PendingSMSEnrollment {
+	t.Helper()
+	p, err := db.BeginSMSEnrollment(ctx, owner, userID, codeHash, []byte("sealed "+codeHash), ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestSMSEnrollment(t *testing.T) {
 	db, c := newStillDB(t)
 	u := createUser(t, db, "bob", backend.RoleUser)
 
-	_, err := db.FindSMSEnrollment(ctx, u.ID)
+	_, err := db.FindSMSEnrollment(ctx, "owner")
 	wantCode(t, err, backend.ENOTFOUND)
-	_, err = db.BeginSMSEnrollment(ctx, 999, "h0", 10*time.Minute)
+	_, err = db.BeginSMSEnrollment(ctx, "owner", 999, "h0", []byte("x"), 10*time.Minute)
 	wantCode(t, err, backend.ENOTFOUND)
 
-	p, err := db.BeginSMSEnrollment(ctx, u.ID, "h1", 10*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := beginSMS(t, db, "owner", u.ID, "h1", 10*time.Minute)
 	if want := t0.Add(10 * time.Minute); !p.ExpiresAt.Equal(want) || !p.CreatedAt.Equal(t0) {
 		t.Errorf("BeginSMSEnrollment: created %v, expires %v; want %v, %v", p.CreatedAt, p.ExpiresAt, t0, want)
 	}
-	// A new setup replaces the old one: the old code matches nothing.
-	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h2", 10*time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	// A new setup of the same owner replaces the old one: the old code matches nothing.
+	beginSMS(t, db, "owner", u.ID, "h2", 10*time.Minute)
 	_, err = db.AttachSMSPhone(ctx, "h1", "+16502530000", 10*time.Minute)
 	wantCode(t, err, backend.ENOTFOUND)
 	// Another user cannot take a code hash in use.
 	v := createUser(t, db, "vic", backend.RoleUser)
-	_, err = db.BeginSMSEnrollment(ctx, v.ID, "h2", 10*time.Minute)
+	_, err = db.BeginSMSEnrollment(ctx, "vic's owner", v.ID, "h2", []byte("x"), 10*time.Minute)
 	wantCode(t, err, backend.ECONFLICT)
 
 	c.Advance(9 * time.Minute)
@@ -50,18 +57,18 @@ func TestSMSEnrollment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := backend.PendingSMSEnrollment{UserID: u.ID, Phone: "+16502530000", CreatedAt: t0,
-		ReceivedAt: t0.Add(9 * time.Minute), ExpiresAt: t0.Add(19 * time.Minute)}
-	if *p != want {
+	want := backend.PendingSMSEnrollment{Owner: "owner", UserID: u.ID, SealedCode: []byte("sealed h2"), Phone: "+16502530000",
+		CreatedAt: t0, ReceivedAt: t0.Add(9 * time.Minute), ExpiresAt: t0.Add(19 * time.Minute)}
+	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("AttachSMSPhone: got %+v, want %+v", *p, want)
 	}
-	if got, err := db.FindSMSEnrollment(ctx, u.ID); err != nil || *got != want {
+	if got, err := db.FindSMSEnrollment(ctx, "owner"); err != nil || !reflect.DeepEqual(*got, want) {
 		t.Errorf("FindSMSEnrollment: got %+v, %v; want %+v", got, err, want)
 	}
 	// Single use: the same code again matches nothing and changes nothing.
 	_, err = db.AttachSMSPhone(ctx, "h2", "+442079460018", 10*time.Minute)
 	wantCode(t, err, backend.ENOTFOUND)
-	if got, _ := db.FindSMSEnrollment(ctx, u.ID); *got != want {
+	if got, _ := db.FindSMSEnrollment(ctx, "owner"); !reflect.DeepEqual(*got, want) {
 		t.Errorf("after a reused code: got %+v, want %+v", *got, want)
 	}
 
@@ -69,7 +76,53 @@ func TestSMSEnrollment(t *testing.T) {
 	if _, err := db.UpdateUser(ctx, u.ID, backend.UserUpdate{ClearEnrollment: true}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.FindSMSEnrollment(ctx, u.ID)
+	_, err = db.FindSMSEnrollment(ctx, "owner")
+	wantCode(t, err, backend.ENOTFOUND)
+}
+
+// TestSMSEnrollmentOwners: SMS setups are kept per owner. Two sessions of one user each have
+// their own, which neither replaces; only the owner finds it; a confirmation is refused for
+// any owner but the one whose setup received the phone, and once one succeeds, every setup of
+// the user has ended.
+func TestSMSEnrollmentOwners(t *testing.T) {
+	db, _ := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	beginSMS(t, db, "session A", u.ID, "code A", 10*time.Minute)
+	beginSMS(t, db, "session B", u.ID, "code B", 10*time.Minute)
+	for owner, code := range map[string]string{"session A": "sealed code A", "session B": "sealed code B"} {
+		if p, err := db.FindSMSEnrollment(ctx, owner); err != nil || string(p.SealedCode) != code || p.Owner != owner {
+			t.Errorf("FindSMSEnrollment(%s): got %+v, %v; want its own, code %q", owner, p, err, code)
+		}
+	}
+	_, err := db.FindSMSEnrollment(ctx, "session C")
+	wantCode(t, err, backend.ENOTFOUND)
+
+	if _, err := db.AttachSMSPhone(ctx, "code A", "+16502530000", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := db.FindSMSEnrollment(ctx, "session B"); p.Phone != "" {
+		t.Errorf("session B's setup got the phone texted with A's code: %q", p.Phone)
+	}
+	e := backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+16502530000"}
+	for _, owner := range []string{"", "session B", "session C"} {
+		e.Owner = owner
+		wantCode(t, db.EnableTwoFactor(ctx, u.ID, e, nil), backend.ECONFLICT)
+	}
+	if got, _ := db.FindUserByID(ctx, u.ID); got.Method != backend.MethodNone {
+		t.Fatalf("after refused confirmations: method %q, want none", got.Method)
+	}
+	if _, err := db.BeginAppEnrollment(ctx, "session B", u.ID, []byte("secret B"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	e.Owner = "session A"
+	if err := db.EnableTwoFactor(ctx, u.ID, e, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, owner := range []string{"session A", "session B"} {
+		_, err := db.FindSMSEnrollment(ctx, owner)
+		wantCode(t, err, backend.ENOTFOUND)
+	}
+	_, err = db.FindAppEnrollment(ctx, "session B")
 	wantCode(t, err, backend.ENOTFOUND)
 }
 
@@ -77,34 +130,28 @@ func TestSMSEnrollment(t *testing.T) {
 func TestAttachSMSPhoneExpiry(t *testing.T) {
 	db, c := newStillDB(t)
 	u := createUser(t, db, "bob", backend.RoleUser)
-	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h", 10*time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	beginSMS(t, db, "owner", u.ID, "h", 10*time.Minute)
 	c.Advance(10 * time.Minute)
 	_, err := db.AttachSMSPhone(ctx, "h", "+16502530000", 10*time.Minute)
 	wantCode(t, err, backend.ENOTFOUND)
-	if p, _ := db.FindSMSEnrollment(ctx, u.ID); p.Phone != "" {
+	if p, _ := db.FindSMSEnrollment(ctx, "owner"); p.Phone != "" {
 		t.Errorf("after an expired code: phone %q, want none", p.Phone)
 	}
 
 	// A received enrollment can be enabled only until its confirmation expires.
-	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h2", 10*time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	beginSMS(t, db, "owner", u.ID, "h2", 10*time.Minute)
 	if _, err := db.AttachSMSPhone(ctx, "h2", "+16502530000", 5*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	c.Advance(5 * time.Minute)
-	e := backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+16502530000"}
+	e := backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+16502530000", Owner: "owner"}
 	wantCode(t, db.EnableTwoFactor(ctx, u.ID, e, nil), backend.ECONFLICT)
 }
 
 func TestAttachSMSPhoneConcurrent(t *testing.T) {
 	db, _ := newStillDB(t)
 	u := createUser(t, db, "bob", backend.RoleUser)
-	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h", 10*time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	beginSMS(t, db, "owner", u.ID, "h", 10*time.Minute)
 	wins := race(t, 50, func(i int) (bool, error) {
 		_, err := db.AttachSMSPhone(ctx, "h", fmt.Sprintf("+1650253%04d", i), 10*time.Minute)
 		if backend.ErrorCode(err) == backend.ENOTFOUND {
@@ -120,15 +167,13 @@ func TestAttachSMSPhoneConcurrent(t *testing.T) {
 func TestEnableSMSConcurrent(t *testing.T) {
 	db, _ := newStillDB(t)
 	u := createUser(t, db, "bob", backend.RoleUser)
-	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "h", 10*time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	beginSMS(t, db, "owner", u.ID, "h", 10*time.Minute)
 	if _, err := db.AttachSMSPhone(ctx, "h", "+16502530000", 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	wins := race(t, 50, func(i int) (bool, error) {
 		codes := []backend.RecoveryCode{{Salt: []byte{byte(i)}, Hash: []byte("h")}}
-		err := db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+16502530000"}, codes)
+		err := db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+16502530000", Owner: "owner"}, codes)
 		if backend.ErrorCode(err) == backend.ECONFLICT {
 			return false, nil
 		}
@@ -275,20 +320,20 @@ func TestDeleteExpiredSMS(t *testing.T) {
 	db, c := newStillDB(t)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	v := createUser(t, db, "vic", backend.RoleUser)
-	db.BeginSMSEnrollment(ctx, u.ID, "old", time.Minute)
+	beginSMS(t, db, "bob's owner", u.ID, "old", time.Minute)
 	db.RecordInboundSMS(ctx, "SM-old", "+16502530000", time.Hour)
 	db.ReserveSMSCode(ctx, &backend.SMSCode{UserID: u.ID, AttemptHash: "a", CodeHash: "old"}, time.Minute, 0, 5)
 	c.Advance(2 * time.Minute)
-	db.BeginSMSEnrollment(ctx, v.ID, "new", time.Minute)
+	beginSMS(t, db, "vic's owner", v.ID, "new", time.Minute)
 	db.RecordInboundSMS(ctx, "SM-new", "+16502530000", time.Hour)
 	db.ReserveSMSCode(ctx, &backend.SMSCode{UserID: u.ID, AttemptHash: "a", CodeHash: "new"}, time.Minute, 0, 5)
 
 	if err := db.DeleteExpiredSMS(ctx, t0.Add(90*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := db.FindSMSEnrollment(ctx, u.ID)
+	_, err := db.FindSMSEnrollment(ctx, "bob's owner")
 	wantCode(t, err, backend.ENOTFOUND)
-	if _, err := db.FindSMSEnrollment(ctx, v.ID); err != nil {
+	if _, err := db.FindSMSEnrollment(ctx, "vic's owner"); err != nil {
 		t.Errorf("the unexpired enrollment: %v", err)
 	}
 	if fresh, _, _ := db.RecordInboundSMS(ctx, "SM-old", "x", time.Hour); !fresh {

@@ -93,22 +93,50 @@ func (db *DB) updateFailures(ctx context.Context, what, read string, key any, mi
 	return nil
 }
 
-// SetPendingTOTP stores the sealed secret of an app enrollment that is not confirmed yet,
-// replacing any earlier one. ENOTFOUND if there is no such user.
-func (db *DB) SetPendingTOTP(ctx context.Context, userID int64, sealed []byte) error {
-	if err := db.updateOne(ctx, `UPDATE users SET totp_pending = ? WHERE id = ?`, sealed, userID); err != nil {
-		return wrap("set pending totp", err)
+var errAppEnrollmentNotFound = backend.Errorf(backend.ENOTFOUND, "No authenticator app setup is in progress.")
+
+// BeginAppEnrollment stores the sealed secret of an app enrollment that owner began for the
+// user, expiring ttl after the transaction's time, replacing owner's earlier one (and no one
+// else's). ENOTFOUND if there is no such user.
+func (db *DB) BeginAppEnrollment(ctx context.Context, owner string, userID int64, sealed []byte, ttl time.Duration) (*backend.PendingAppEnrollment, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin app enrollment: %w", err)
 	}
-	return nil
+	defer tx.Rollback()
+
+	p := &backend.PendingAppEnrollment{Owner: owner, UserID: userID, Sealed: sealed, CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO app_enrollments (owner_hash, user_id, secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (owner_hash) DO UPDATE SET user_id = excluded.user_id, secret = excluded.secret,
+			created_at = excluded.created_at, expires_at = excluded.expires_at`,
+		owner, userID, sealed, p.CreatedAt.UnixNano(), p.ExpiresAt.UnixNano())
+	if isForeignKey(err) {
+		return nil, errUserNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("begin app enrollment: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("begin app enrollment: %w", err)
+	}
+	return p, nil
 }
 
-// PendingTOTP returns the sealed pending secret; ENOTFOUND if there is none.
-func (db *DB) PendingTOTP(ctx context.Context, userID int64) ([]byte, error) {
-	b, err := db.secret(ctx, `SELECT totp_pending FROM users WHERE id = ?`, userID)
-	if err != nil {
-		return nil, wrap("pending totp", err)
+// FindAppEnrollment returns owner's pending app enrollment, expired or not; ENOTFOUND if there
+// is none.
+func (db *DB) FindAppEnrollment(ctx context.Context, owner string) (*backend.PendingAppEnrollment, error) {
+	p := backend.PendingAppEnrollment{Owner: owner}
+	var created, expires sql.NullInt64
+	err := db.querier(ctx).QueryRowContext(ctx, `
+		SELECT user_id, secret, created_at, expires_at FROM app_enrollments WHERE owner_hash = ?`, owner).
+		Scan(&p.UserID, &p.Sealed, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errAppEnrollmentNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("find app enrollment: %w", err)
 	}
-	return b, nil
+	p.CreatedAt, p.ExpiresAt = nullTime(created), nullTime(expires)
+	return &p, nil
 }
 
 // TOTPSecret returns the sealed active secret; ENOTFOUND if the user has none.
@@ -136,10 +164,9 @@ func (db *DB) secret(ctx context.Context, query string, userID int64) ([]byte, e
 
 // EnableTwoFactor records a completed enrollment in one transaction: it sets the method (with
 // e.SealedTOTP and e.TOTPStep as the last used step for the app, or e.SMSPhone for SMS, and
-// clears the other method's data), clears the pending app secret and SMS enrollment, and
-// replaces the recovery codes with codes; it is a new credentials version. ENOTFOUND if there is
-// no such user; EINVALID if
-// e.Method is not app or sms; ECONFLICT, changing nothing, if the enrollment is no longer
+// clears the other method's data), ends every pending app and SMS enrollment of the user, and
+// replaces the recovery codes with codes; it is a new credentials version. ENOTFOUND if there is no such user; EINVALID if
+// e.Method is not app or sms; ECONFLICT, changing nothing, if e.Owner's enrollment is no longer
 // pending (see backend.Store).
 func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrollment, codes []backend.RecoveryCode) error {
 	var secret, step, phone any // NULL unless the method uses them
@@ -164,31 +191,17 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 	}
 	defer tx.Rollback()
 
-	// For SMS, the pending enrollment that received the phone is deleted first, only if it is
-	// still there and unexpired: of two confirmations racing, the second finds nothing.
+	// The owner's pending enrollment is deleted first, only if it is still there, unexpired,
+	// and the one confirmed (the same secret; the phone its text came from): of two
+	// confirmations racing, the second finds nothing, and a setup is confirmed only by the
+	// session or login that began it.
+	confirm := `DELETE FROM app_enrollments WHERE owner_hash = ? AND user_id = ? AND secret = ? AND expires_at > ?`
+	arg := secret
 	if e.Method == backend.MethodSMS {
-		res, err := tx.ExecContext(ctx, `
-			DELETE FROM sms_enrollments WHERE user_id = ? AND phone = ? AND expires_at > ?`,
-			userID, e.SMSPhone, tx.now.UnixNano())
-		if err != nil {
-			return fmt.Errorf("enable two-factor: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("enable two-factor: %w", err)
-		} else if n == 0 {
-			return conflictOrNotFound(ctx, tx, userID)
-		}
-	} else if _, err := tx.ExecContext(ctx, `DELETE FROM sms_enrollments WHERE user_id = ?`, userID); err != nil {
-		return fmt.Errorf("enable two-factor: %w", err)
+		confirm = `DELETE FROM sms_enrollments WHERE owner_hash = ? AND user_id = ? AND phone = ? AND expires_at > ?`
+		arg = phone
 	}
-
-	// For the app, the pending secret is compared and cleared in the same UPDATE: of two
-	// confirmations racing, only the first enables, and only its recovery codes are stored.
-	res, err := tx.ExecContext(ctx, `
-		UPDATE users SET method = ?, totp_secret = ?, totp_last_step = ?, sms_phone = ?,
-			totp_pending = NULL, updated_at = ?, credentials_version = credentials_version + 1
-		WHERE id = ? AND (? <> 'app' OR totp_pending = ?)`,
-		e.Method, secret, step, phone, tx.now.UnixNano(), userID, e.Method, secret)
+	res, err := tx.ExecContext(ctx, confirm, e.Owner, userID, arg, tx.now.UnixNano())
 	if err != nil {
 		return fmt.Errorf("enable two-factor: %w", err)
 	}
@@ -197,6 +210,24 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 	} else if n == 0 {
 		return conflictOrNotFound(ctx, tx, userID)
 	}
+	// Every other setup of the user was begun over the second factor this one replaces.
+	if err := deletePendingEnrollments(ctx, tx, userID); err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	}
+
+	res, err = tx.ExecContext(ctx, `
+		UPDATE users SET method = ?, totp_secret = ?, totp_last_step = ?, sms_phone = ?, updated_at = ?,
+			credentials_version = credentials_version + 1
+		WHERE id = ?`,
+		e.Method, secret, step, phone, tx.now.UnixNano(), userID)
+	if err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("enable two-factor: %w", err)
+	} else if n == 0 {
+		return errUserNotFound
+	}
 	if err := replaceRecoveryCodes(ctx, tx, userID, codes); err != nil {
 		return fmt.Errorf("enable two-factor: %w", err)
 	}
@@ -204,6 +235,16 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 		return fmt.Errorf("enable two-factor: %w", err)
 	}
 	return nil
+}
+
+// deletePendingEnrollments ends every app and SMS setup of the user in progress, whoever began
+// it.
+func deletePendingEnrollments(ctx context.Context, tx *Tx, userID int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM app_enrollments WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM sms_enrollments WHERE user_id = ?`, userID)
+	return err
 }
 
 // conflictOrNotFound explains an enrollment that matched nothing: ENOTFOUND if the user does
@@ -316,20 +357,6 @@ func (db *DB) UseRecoveryCode(ctx context.Context, codeID int64) (bool, error) {
 		return false, fmt.Errorf("use recovery code: %w", err)
 	}
 	return n == 1, nil
-}
-
-// updateOne runs a one-statement write that must change exactly one user: ENOTFOUND if none.
-func (db *DB) updateOne(ctx context.Context, query string, args ...any) error {
-	res, err := db.execer(ctx).ExecContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return errUserNotFound
-	}
-	return nil
 }
 
 // wrap adds context to internal errors and passes domain errors (and nil) through unchanged.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,44 +34,53 @@ func race(t *testing.T, n int, fn func(i int) (bool, error)) int {
 	return int(wins.Load())
 }
 
+// beginApp begins an app enrollment of the user owned by owner, with sealed standing in for
+// the sealed secret.
+func beginApp(t *testing.T, db *DB, owner string, userID int64, sealed string, ttl time.Duration) *backend.PendingAppEnrollment {
+	t.Helper()
+	p, err := db.BeginAppEnrollment(ctx, owner, userID, []byte(sealed), ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestPendingAndActiveTOTP(t *testing.T) {
 	db, _ := newDB(t)
 	u := createUser(t, db, "bob", backend.RoleUser)
 
-	_, err := db.PendingTOTP(ctx, u.ID)
+	_, err := db.FindAppEnrollment(ctx, "owner")
 	wantCode(t, err, backend.ENOTFOUND)
 	_, err = db.TOTPSecret(ctx, u.ID)
 	wantCode(t, err, backend.ENOTFOUND)
-	wantCode(t, db.SetPendingTOTP(ctx, 999, []byte("x")), backend.ENOTFOUND)
+	_, err = db.BeginAppEnrollment(ctx, "owner", 999, []byte("x"), time.Hour)
+	wantCode(t, err, backend.ENOTFOUND)
 
-	for _, p := range []string{"first", "second"} { // replaces any earlier one
-		if err := db.SetPendingTOTP(ctx, u.ID, []byte(p)); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := db.PendingTOTP(ctx, u.ID); err != nil || string(got) != p {
-			t.Fatalf("PendingTOTP: got %q, %v; want %q", got, err, p)
+	for _, p := range []string{"first", "second"} { // replaces the owner's earlier one
+		beginApp(t, db, "owner", u.ID, p, time.Hour)
+		if got, err := db.FindAppEnrollment(ctx, "owner"); err != nil || string(got.Sealed) != p || got.UserID != u.ID {
+			t.Fatalf("FindAppEnrollment: got %+v, %v; want %q", got, err, p)
 		}
 	}
 
 	// Only the pending secret can be enabled: a replaced one is refused and changes nothing.
 	codes := []backend.RecoveryCode{{Salt: []byte("s"), Hash: []byte("h")}}
-	err = db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("first"), TOTPStep: 100}, codes)
-	wantCode(t, err, backend.ECONFLICT)
+	app := func(sealed string) backend.Enrollment {
+		return backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte(sealed), TOTPStep: 100, Owner: "owner"}
+	}
+	wantCode(t, db.EnableTwoFactor(ctx, u.ID, app("first"), codes), backend.ECONFLICT)
 	if got, _ := db.FindUserByID(ctx, u.ID); got.Method != backend.MethodNone {
 		t.Fatalf("after a refused EnableTwoFactor: method %q, want none", got.Method)
 	}
-	if err := db.SetPendingTOTP(ctx, u.ID, []byte("active")); err != nil {
-		t.Fatal(err)
-	}
-	err = db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("active"), TOTPStep: 100}, codes)
-	if err != nil {
+	beginApp(t, db, "owner", u.ID, "active", time.Hour)
+	if err := db.EnableTwoFactor(ctx, u.ID, app("active"), codes); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := db.TOTPSecret(ctx, u.ID); err != nil || string(got) != "active" {
 		t.Fatalf("TOTPSecret: got %q, %v; want active", got, err)
 	}
-	_, err = db.PendingTOTP(ctx, u.ID)
-	wantCode(t, err, backend.ENOTFOUND) // cleared by the enrollment
+	_, err = db.FindAppEnrollment(ctx, "owner")
+	wantCode(t, err, backend.ENOTFOUND) // ended by the enrollment
 	got, _ := db.FindUserByID(ctx, u.ID)
 	if got.Method != backend.MethodApp || got.TwoFactorStatus() != backend.StatusEnabled || !got.UpdatedAt.After(u.UpdatedAt) {
 		t.Fatalf("after EnableTwoFactor(app): %+v", *got)
@@ -85,9 +95,9 @@ func TestPendingAndActiveTOTP(t *testing.T) {
 
 	// SMS, too, is enabled only over its pending enrollment, once its text has arrived from
 	// that phone.
-	sms := backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+15550123"}
+	sms := backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+15550123", Owner: "owner"}
 	wantCode(t, db.EnableTwoFactor(ctx, u.ID, sms, codes), backend.ECONFLICT)
-	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "code hash", time.Hour); err != nil {
+	if _, err := db.BeginSMSEnrollment(ctx, "owner", u.ID, "code hash", []byte("c"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	wantCode(t, db.EnableTwoFactor(ctx, u.ID, sms, codes), backend.ECONFLICT) // no text yet
@@ -98,7 +108,7 @@ func TestPendingAndActiveTOTP(t *testing.T) {
 	if got, _ := db.FindUserByID(ctx, u.ID); got.Method != backend.MethodApp {
 		t.Fatalf("after refused EnableTwoFactor(sms): method %q, want app", got.Method)
 	}
-	if _, err := db.BeginSMSEnrollment(ctx, u.ID, "code hash 2", time.Hour); err != nil {
+	if _, err := db.BeginSMSEnrollment(ctx, "owner", u.ID, "code hash 2", []byte("c"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.AttachSMSPhone(ctx, "code hash 2", "+15550123", time.Hour); err != nil {
@@ -108,7 +118,7 @@ func TestPendingAndActiveTOTP(t *testing.T) {
 	if err := db.EnableTwoFactor(ctx, u.ID, sms, codes); err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.FindSMSEnrollment(ctx, u.ID)
+	_, err = db.FindSMSEnrollment(ctx, "owner")
 	wantCode(t, err, backend.ENOTFOUND)
 	got, _ = db.FindUserByID(ctx, u.ID)
 	if got.Method != backend.MethodSMS || got.SMSPhone != "+15550123" {
@@ -121,6 +131,116 @@ func TestPendingAndActiveTOTP(t *testing.T) {
 		wantCode(t, db.EnableTwoFactor(ctx, u.ID, e, codes), backend.EINVALID)
 	}
 	wantCode(t, db.EnableTwoFactor(ctx, 999, backend.Enrollment{Method: backend.MethodSMS, SMSPhone: "+1"}, codes), backend.ENOTFOUND)
+}
+
+// TestAppEnrollmentOwners: app setups are kept per owner (a session's or login attempt's token
+// hash). Two owners of one user each keep their own, which the other's Begin does not
+// replace; only the owner finds it; and only the owner can enable it, even with the right
+// secret in hand. Enabling one ends the user's other setups.
+func TestAppEnrollmentOwners(t *testing.T) {
+	db, _ := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	v := createUser(t, db, "vic", backend.RoleUser)
+	p := beginApp(t, db, "session A", u.ID, "secret A", 15*time.Minute)
+	if p.Owner != "session A" || p.UserID != u.ID || !p.CreatedAt.Equal(t0) || !p.ExpiresAt.Equal(t0.Add(15*time.Minute)) {
+		t.Errorf("BeginAppEnrollment: got %+v, want owner session A, created %v, expiring 15 minutes later", p, t0)
+	}
+	beginApp(t, db, "session B", u.ID, "secret B", 15*time.Minute)
+	beginApp(t, db, "vic's session", v.ID, "secret V", 15*time.Minute)
+	for owner, want := range map[string]string{"session A": "secret A", "session B": "secret B", "vic's session": "secret V"} {
+		got, err := db.FindAppEnrollment(ctx, owner)
+		if err != nil || string(got.Sealed) != want || got.Owner != owner {
+			t.Errorf("FindAppEnrollment(%s): got %+v, %v; want %q", owner, got, err, want)
+		}
+	}
+	_, err := db.FindAppEnrollment(ctx, "session C")
+	wantCode(t, err, backend.ENOTFOUND)
+
+	e := backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("secret A"), TOTPStep: 1}
+	for _, owner := range []string{"", "session B", "session C", "vic's session"} {
+		e.Owner = owner
+		wantCode(t, db.EnableTwoFactor(ctx, u.ID, e, nil), backend.ECONFLICT)
+	}
+	e.Owner = "vic's session" // a setup of another user, by its owner, is not this user's
+	e.SealedTOTP = []byte("secret V")
+	wantCode(t, db.EnableTwoFactor(ctx, u.ID, e, nil), backend.ECONFLICT)
+	if got, _ := db.FindUserByID(ctx, u.ID); got.Method != backend.MethodNone {
+		t.Fatalf("after refused confirmations: method %q, want none", got.Method)
+	}
+	if _, err := db.BeginSMSEnrollment(ctx, "session B", u.ID, "code B", []byte("c"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	e = backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("secret A"), TOTPStep: 1, Owner: "session A"}
+	if err := db.EnableTwoFactor(ctx, u.ID, e, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, owner := range []string{"session A", "session B"} {
+		_, err := db.FindAppEnrollment(ctx, owner)
+		wantCode(t, err, backend.ENOTFOUND)
+	}
+	_, err = db.FindSMSEnrollment(ctx, "session B")
+	wantCode(t, err, backend.ENOTFOUND)
+	if _, err := db.FindAppEnrollment(ctx, "vic's session"); err != nil {
+		t.Errorf("another user's setup after bob enabled: %v, want it kept", err)
+	}
+}
+
+// TestAppEnrollmentExpiry: an app setup is found expired or not (FindAppEnrollment says when
+// it expires), can be enabled only before it expires by the store's clock, and is purged by
+// DeleteExpired once expired.
+func TestAppEnrollmentExpiry(t *testing.T) {
+	db, c := newStillDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	beginApp(t, db, "old", u.ID, "old secret", 15*time.Minute)
+	c.Advance(10 * time.Minute)
+	beginApp(t, db, "new", u.ID, "new secret", 15*time.Minute)
+	c.Advance(5 * time.Minute) // "old" expires now
+
+	got, err := db.FindAppEnrollment(ctx, "old")
+	if err != nil || !got.ExpiresAt.Equal(t0.Add(15*time.Minute)) {
+		t.Fatalf("FindAppEnrollment(expired): got %+v, %v; want it, expiring at %v", got, err, t0.Add(15*time.Minute))
+	}
+	e := backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("old secret"), TOTPStep: 1, Owner: "old"}
+	wantCode(t, db.EnableTwoFactor(ctx, u.ID, e, nil), backend.ECONFLICT)
+
+	// Purged only once past its expiry, with the login attempts' rule; zero times purge none.
+	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FindAppEnrollment(ctx, "old"); err != nil {
+		t.Errorf("after DeleteExpired(zero times): %v, want the setup kept", err)
+	}
+	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, t0.Add(15*time.Minute+time.Nanosecond)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.FindAppEnrollment(ctx, "old")
+	wantCode(t, err, backend.ENOTFOUND)
+	if _, err := db.FindAppEnrollment(ctx, "new"); err != nil {
+		t.Errorf("the unexpired setup after DeleteExpired: %v, want it kept", err)
+	}
+	e = backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("new secret"), TOTPStep: 1, Owner: "new"}
+	if err := db.EnableTwoFactor(ctx, u.ID, e, nil); err != nil {
+		t.Errorf("EnableTwoFactor(unexpired setup): %v", err)
+	}
+}
+
+// TestAppEnrollmentSurvivesReopen: a setup is in the file, not in the process: another DB on
+// the same file (a restarted or second server) finds it.
+func TestAppEnrollmentSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	db := openDB(t, path)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	beginApp(t, db, "owner", u.ID, "sealed", time.Hour)
+	if _, err := db.BeginSMSEnrollment(ctx, "owner", u.ID, "code hash", []byte("sealed code"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	other := openDB(t, path)
+	if p, err := other.FindAppEnrollment(ctx, "owner"); err != nil || string(p.Sealed) != "sealed" {
+		t.Errorf("FindAppEnrollment from another DB: %+v, %v", p, err)
+	}
+	if p, err := other.FindSMSEnrollment(ctx, "owner"); err != nil || string(p.SealedCode) != "sealed code" {
+		t.Errorf("FindSMSEnrollment from another DB: %+v, %v", p, err)
+	}
 }
 
 func TestConsumeTOTPStep(t *testing.T) {
@@ -330,5 +450,61 @@ func TestNoBusyErrors(t *testing.T) {
 	}
 	if total != 8*100 {
 		t.Fatalf("total count %d, want %d", total, 8*100)
+	}
+}
+
+// TestMigrateSetupOwner: migration 0006 upgrades a database with setups kept per user, which
+// have no owner: they are dropped (whoever was in the middle starts again), the users and
+// their enrolled second factors stay, and the search index still finds them.
+func TestMigrateSetupOwner(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []migration
+	for _, m := range ms {
+		if !strings.HasPrefix(m.name, "0007_") {
+			before = append(before, m)
+			continue
+		}
+		break
+	}
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	old := openRaw(t, path)
+	if err := old.migrateTo(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (id, username, role, password_hash, method, totp_secret, totp_pending, created_at, updated_at)
+			VALUES (1, 'bob', 'user', 'h', 'app', x'01', x'02', 0, 0)`,
+		`INSERT INTO sms_enrollments (user_id, code_hash, created_at, expires_at) VALUES (1, 'c', 0, 1)`,
+	} {
+		if _, err := old.writer.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.writer.Close()
+
+	db := openDB(t, path)
+	if v, err := db.SchemaVersion(ctx); err != nil || v != len(ms) {
+		t.Fatalf("schema version %d, %v; want %d", v, err, len(ms))
+	}
+	u, err := db.FindUserByUsername(ctx, "bob")
+	if err != nil || u.Method != backend.MethodApp {
+		t.Fatalf("bob after the migration: %+v, %v; want enrolled with the app", u, err)
+	}
+	if s, err := db.TOTPSecret(ctx, u.ID); err != nil || string(s) != "\x01" {
+		t.Errorf("bob's secret after the migration: %q, %v", s, err)
+	}
+	var n int
+	db.reader.QueryRow(`SELECT COUNT(*) FROM sms_enrollments`).Scan(&n)
+	if n != 0 {
+		t.Errorf("SMS setups without an owner after the migration: %d, want 0", n)
+	}
+	if page, total, err := db.FindUsers(ctx, backend.UserFilter{Search: "bo"}); err != nil || total != 1 || page[0].ID != u.ID {
+		t.Errorf("search after the migration: %v, %d, %v; want bob", page, total, err)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
 	}
 }

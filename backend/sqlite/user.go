@@ -376,17 +376,17 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd backend.UserUpdate) 
 }
 
 // clearEnrollment removes the user's second factor: method, secrets, phone, recovery codes and
-// any pending setup (app secret or SMS enrollment). It is a new credentials version.
+// any pending setup (app or SMS, whoever began it). It is a new credentials version.
 func clearEnrollment(ctx context.Context, tx *Tx, userID int64) error {
 	_, err := tx.ExecContext(ctx, `
-		UPDATE users SET method = 'none', totp_secret = NULL, totp_pending = NULL,
+		UPDATE users SET method = 'none', totp_secret = NULL,
 			totp_last_step = NULL, sms_phone = NULL, updated_at = ?,
 			credentials_version = credentials_version + 1
 		WHERE id = ?`, tx.now.UnixNano(), userID)
 	if err != nil {
 		return err
 	}
-	if _, err = tx.ExecContext(ctx, `DELETE FROM sms_enrollments WHERE user_id = ?`, userID); err != nil {
+	if err := deletePendingEnrollments(ctx, tx, userID); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID)

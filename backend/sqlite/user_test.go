@@ -402,14 +402,13 @@ func TestUpdateUserWithoutAnyAdmin(t *testing.T) {
 func enroll(t *testing.T, db *DB, u *backend.User, session, attempt string) []backend.RecoveryCode {
 	t.Helper()
 	codes := []backend.RecoveryCode{{Salt: []byte("s1"), Hash: []byte("h1")}, {Salt: []byte("s2"), Hash: []byte("h2")}}
-	if err := db.SetPendingTOTP(ctx, u.ID, []byte("sealed")); err != nil {
-		t.Fatal(err)
-	}
-	err := db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("sealed"), TOTPStep: 1000}, codes)
+	beginApp(t, db, session, u.ID, "sealed", time.Hour)
+	err := db.EnableTwoFactor(ctx, u.ID, backend.Enrollment{Method: backend.MethodApp, SealedTOTP: []byte("sealed"), TOTPStep: 1000, Owner: session}, codes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetPendingTOTP(ctx, u.ID, []byte("pending")); err != nil {
+	beginApp(t, db, session, u.ID, "pending", time.Hour)
+	if _, err := db.BeginSMSEnrollment(ctx, attempt, u.ID, "code of "+attempt, []byte("sealed code"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.CreateSession(ctx, &backend.Session{TokenHash: session, UserID: u.ID}); err != nil {
@@ -440,7 +439,9 @@ func TestUpdateUserClearEnrollment(t *testing.T) {
 	}
 	_, err = db.TOTPSecret(ctx, u.ID)
 	wantCode(t, err, backend.ENOTFOUND)
-	_, err = db.PendingTOTP(ctx, u.ID)
+	_, err = db.FindAppEnrollment(ctx, "bob-session")
+	wantCode(t, err, backend.ENOTFOUND)
+	_, err = db.FindSMSEnrollment(ctx, "bob-attempt")
 	wantCode(t, err, backend.ENOTFOUND)
 	if rc, _ := db.RecoveryCodes(ctx, u.ID); len(rc) != 0 {
 		t.Errorf("recovery codes after ClearEnrollment: %d, want 0", len(rc))
@@ -462,6 +463,9 @@ func TestUpdateUserClearEnrollment(t *testing.T) {
 	}
 	if s, err := db.TOTPSecret(ctx, other.ID); err != nil || string(s) != "sealed" {
 		t.Errorf("other user's secret: %q, %v", s, err)
+	}
+	if _, err := db.FindAppEnrollment(ctx, "carol-session"); err != nil {
+		t.Errorf("other user's app setup: %v, want it kept", err)
 	}
 }
 

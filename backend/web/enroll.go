@@ -71,13 +71,14 @@ func (s *Server) choicePasswordFirst(w http.ResponseWriter, r *http.Request, e *
 }
 
 // beginApp starts "Use an App" and shows its page. backend makes a new secret at each call, so
-// this is a POST, and the page it leads to (a GET) shows the enrollment kept in memory: a reload
-// or a mistyped code keeps the key the user has scanned.
+// this is a POST, and the page it leads to (a GET) shows the setup backend keeps for this
+// session or login: a reload, a mistyped code or a restarted server keeps the key the user has
+// scanned, and another session of the user sees none of it.
 func (s *Server) beginApp(w http.ResponseWriter, r *http.Request, e *enrollment) {
 	if !s.choicePasswordFirst(w, r, e) {
 		return
 	}
-	app, err := s.svc.BeginAppEnrollment(r.Context(), e.id)
+	_, err := s.svc.BeginAppEnrollment(r.Context(), e.id)
 	if backend.ErrorCode(err) == backend.EREAUTH {
 		s.askPassword(w, r, e.page, actionApp)
 		return
@@ -85,15 +86,17 @@ func (s *Server) beginApp(w http.ResponseWriter, r *http.Request, e *enrollment)
 		s.fail(w, r, err)
 		return
 	}
-	s.pending.put(e.id.User.ID, app, s.now())
 	http.Redirect(w, r, e.base+"/app", http.StatusSeeOther)
 }
 
-// appPage is the 4-step "Use an App" page.
+// appPage is the 4-step "Use an App" page, or with no setup in progress here, the choice.
 func (s *Server) appPage(w http.ResponseWriter, r *http.Request, e *enrollment) {
-	app := s.pending.get(e.id.User.ID, s.now())
-	if app == nil {
+	app, err := s.svc.ResumeAppEnrollment(r.Context(), e.id)
+	if backend.ErrorCode(err) == backend.ENOTFOUND {
 		http.Redirect(w, r, e.base, http.StatusSeeOther)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	e.page.Title = "Use an App"
@@ -110,18 +113,21 @@ func (s *Server) confirmApp(w http.ResponseWriter, r *http.Request, e *enrollmen
 	case backend.EREAUTH:
 		s.askPassword(w, r, e.page, actionApp)
 		return
-	case backend.ECONFLICT: // the pending secret is gone (replaced in another tab)
-		s.pending.drop(e.id.User.ID)
+	case backend.ECONFLICT: // no setup here: expired, replaced, or begun elsewhere
 		s.render(w, r, http.StatusConflict, appSetupView(e.page, e.base, nil, s.message(r, err)))
 		return
 	case backend.EINVALID, backend.EUNAUTHORIZED, backend.ETOOMANY:
-		s.render(w, r, statusOf(err), appSetupView(e.page, e.base, s.pending.get(e.id.User.ID, s.now()), s.message(r, err)))
+		app, aerr := s.svc.ResumeAppEnrollment(r.Context(), e.id)
+		if aerr != nil && backend.ErrorCode(aerr) != backend.ENOTFOUND {
+			s.fail(w, r, aerr)
+			return
+		}
+		s.render(w, r, statusOf(err), appSetupView(e.page, e.base, app, s.message(r, err)))
 		return
 	default:
 		s.fail(w, r, err)
 		return
 	}
-	s.pending.drop(e.id.User.ID)
 	s.enrolled(w, r, e, res)
 }
 

@@ -37,6 +37,8 @@ type env struct {
 	logs   *syncBuffer
 	twilio *smstest.Server // withSMS: where texts go
 	smsCfg sms.Config      // withSMS: the configuration the gateway and webhook use
+	setup  *envSetup       // what start builds from
+	path   string          // the database file
 }
 
 // syncBuffer collects the server's log lines.
@@ -80,37 +82,48 @@ func withSandbox(s *envSetup) { s.sms, s.sandbox = true, true }
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	clk := fakeclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	db.Now = clk.Now
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	setup := &envSetup{web: Config{Logger: logger, Addr: "127.0.0.1:0"}}
 	for _, o := range opts {
 		o(setup)
 	}
-	cfg := setup.web
-	e := &env{t: t, clock: clk, logs: logs}
+	e := &env{t: t, clock: clk, logs: logs, setup: setup, path: filepath.Join(t.TempDir(), "gatehouse.db")}
 	if setup.tls {
 		e.ts = httptest.NewUnstartedServer(nil)
 		e.ts.StartTLS()
-		cfg.PublicURL = e.ts.URL
+		setup.web.PublicURL = e.ts.URL
 	} else {
 		e.ts = httptest.NewServer(nil)
 	}
 	t.Cleanup(e.ts.Close)
-	bcfg := backend.Config{
-		Store: db, SecretKey: bytes.Repeat([]byte{7}, backend.SecretKeySize), Now: clk.Now, Logger: logger,
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}},
-	}
 	if setup.sms {
 		e.twilio = smstest.NewServer()
 		t.Cleanup(e.twilio.Close)
 		e.smsCfg = sms.Config{AccountSID: e.twilio.AccountSID, AuthToken: e.twilio.AuthToken, From: smstest.PhoneNumber,
 			PublicURL: e.ts.URL, APIURL: e.twilio.URL}
+	}
+	e.start()
+	return e
+}
+
+// start opens the database file and serves a new Service and Server over it at e.ts, as a
+// server process starting on the data directory does.
+func (e *env) start() {
+	t := e.t
+	t.Helper()
+	db, err := sqlite.Open(e.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.Now = e.clock.Now
+	cfg, logger := e.setup.web, e.setup.web.Logger
+	bcfg := backend.Config{
+		Store: db, SecretKey: bytes.Repeat([]byte{7}, backend.SecretKeySize), Now: e.clock.Now, Logger: logger,
+		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}},
+	}
+	if e.setup.sms {
 		gw, err := sms.NewGateway(e.smsCfg)
 		if err != nil {
 			t.Fatal(err)
@@ -121,22 +134,28 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	cfg.Service = e.svc
-	if setup.sms {
+	if e.setup.sms {
 		wh, err := sms.NewWebhook(e.smsCfg, e.svc, logger)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg.SMSWebhook, cfg.PublicURL = wh, e.ts.URL
-		if setup.sandbox {
+		if e.setup.sandbox {
 			cfg.SMSSandbox = e.twilio
 		}
 	}
 	if e.srv, err = NewServer(cfg); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.now = clk.Now
+	e.srv.now = e.clock.Now
 	e.ts.Config.Handler = e.srv
-	return e
+}
+
+// restart replaces the running Service and Server by new ones over the same database file, at
+// the same address: whatever the old ones kept in memory is gone, as after a restart.
+func (e *env) restart() {
+	e.t.Helper()
+	e.start()
 }
 
 // user creates an account with the password "correct horse battery".

@@ -3,54 +3,7 @@ package web
 import (
 	"sync"
 	"time"
-
-	"gatehouse/backend"
 )
-
-// pendingApps keeps, per user, the "Use an App" page of the enrollment in progress, so the
-// page can be shown again (after a mistyped code, or a reload) with the same key: backend keeps
-// only the sealed secret and starts a new one at each BeginAppEnrollment.
-type pendingApps struct {
-	mu sync.Mutex
-	m  map[int64]pendingApp
-}
-
-type pendingApp struct {
-	app     *backend.AppEnrollment
-	expires time.Time
-}
-
-// pendingAppTTL is how long the page of an enrollment in progress can be shown again.
-const pendingAppTTL = 15 * time.Minute
-
-func newPendingApps() *pendingApps { return &pendingApps{m: make(map[int64]pendingApp)} }
-
-func (p *pendingApps) put(userID int64, app *backend.AppEnrollment, now time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for id, e := range p.m {
-		if now.After(e.expires) {
-			delete(p.m, id)
-		}
-	}
-	p.m[userID] = pendingApp{app: app, expires: now.Add(pendingAppTTL)}
-}
-
-func (p *pendingApps) get(userID int64, now time.Time) *backend.AppEnrollment {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	e, ok := p.m[userID]
-	if !ok || now.After(e.expires) {
-		return nil
-	}
-	return e.app
-}
-
-func (p *pendingApps) drop(userID int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.m, userID)
-}
 
 // codeSheets keeps a set of recovery codes, just handed out by backend, until its owner says
 // "I have saved these codes" (or codeSheetTTL passes): long enough to show, print and download
@@ -103,8 +56,8 @@ func (c *codeSheets) drop(key string) {
 }
 
 // memo is a small in-memory map whose entries end at a time of their own: the SMS pages keep
-// what backend shows only once (the Authorization Code, only its hash being stored) or does not
-// keep at all (when a login code was sent), so that a reload shows the same page again.
+// what backend does not keep at all (when a login code was sent), so that a reload shows the
+// same page again.
 type memo[K comparable, V any] struct {
 	mu sync.Mutex
 	m  map[K]memoEntry[V]
@@ -115,7 +68,7 @@ type memoEntry[V any] struct {
 	expires time.Time
 }
 
-// maxMemo bounds a memo: entries are per user or per login attempt, and each ends within
+// maxMemo bounds a memo: entries are per login attempt, and each ends within
 // minutes, so a full memo means a flood, which drops the oldest half rather than grow.
 const maxMemo = 10000
 

@@ -56,8 +56,9 @@ type Config struct {
 }
 
 // Server is the handler tree of the web front end, with the little state it keeps in memory:
-// rate limiters, app enrollments in progress, recovery code sheets not yet acknowledged and the
-// first-administrator link. It implements http.Handler.
+// rate limiters, recovery code sheets not yet acknowledged, the first-administrator link and
+// the login codes sent. (Two-Factor setups in progress are backend's, in the store.) It
+// implements http.Handler.
 type Server struct {
 	svc       *backend.Service
 	log       *slog.Logger
@@ -75,11 +76,9 @@ type Server struct {
 	now func() time.Time
 
 	limiter *failureLimiter
-	pending *pendingApps
 	sheets  *codeSheets
 
-	// SMS: the Authorization Codes on show, by user; the login codes sent, by login attempt.
-	authCodes *memo[int64, *backend.SMSEnrollment]
+	// SMS: the login codes sent, by login attempt.
 	sentCodes *memo[string, *backend.SMSCodeSent]
 	webhook   http.Handler
 	sandbox   *sandbox // nil unless serve --sms-sandbox
@@ -105,9 +104,7 @@ func NewServer(cfg Config) (*Server, error) {
 		secure:    cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 		now:       time.Now,
 		limiter:   newFailureLimiter(failureBurst, failureEvery, maxTrackedAddrs),
-		pending:   newPendingApps(),
 		sheets:    newCodeSheets(),
-		authCodes: newMemo[int64, *backend.SMSEnrollment](),
 		sentCodes: newMemo[string, *backend.SMSCodeSent](),
 		webhook:   cfg.SMSWebhook,
 	}

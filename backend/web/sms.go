@@ -14,9 +14,9 @@ import (
 // endpoint; without JavaScript, a button reloads) and asks the user to confirm the masked
 // number; then the recovery codes, as for the app.
 //
-// The state is backend's (SMSEnrollmentStatus), so a reload, another tab or the desktop console
-// sees the same setup. The one thing backend cannot show twice is the code itself (it keeps
-// only its hash): s.authCodes keeps it for the page while it is valid.
+// The state is backend's (SMSEnrollmentStatus), code included, and belongs to the session or
+// login that began the setup: a reload, another tab or a restarted server shows the same setup
+// to that browser, and another session of the user sees none.
 
 // smsSetup is what the "Use SMS" page shows.
 type smsSetup struct {
@@ -45,14 +45,8 @@ func (s *Server) smsSetupOf(r *http.Request, e *enrollment) (*smsSetup, error) {
 	case backend.SMSStateExpired:
 		v.State, v.Expired = backend.SMSStateNone, true
 	case backend.SMSStateWaiting:
-		// The code on show must be the pending one: a setup begun elsewhere since (another
-		// server process, the desktop console) has another code, which this page never saw.
-		if c, ok := s.authCodes.get(e.id.User.ID, s.now()); ok && c.ExpiresAt.Equal(st.ExpiresAt) {
-			v.Code = c
-			v.MinutesLeft = max(1, int((c.ExpiresAt.Sub(s.now())+time.Minute-1)/time.Minute))
-		} else {
-			v.State = backend.SMSStateNone
-		}
+		v.Code = st.Setup
+		v.MinutesLeft = max(1, int((st.Setup.ExpiresAt.Sub(s.now())+time.Minute-1)/time.Minute))
 	}
 	return v, nil
 }
@@ -106,7 +100,7 @@ func (s *Server) beginSMS(restart bool) enrollHandler {
 				return
 			}
 		}
-		c, err := s.svc.BeginSMSEnrollment(r.Context(), e.id)
+		_, err := s.svc.BeginSMSEnrollment(r.Context(), e.id)
 		switch backend.ErrorCode(err) {
 		case "":
 		case backend.EREAUTH:
@@ -124,7 +118,6 @@ func (s *Server) beginSMS(restart bool) enrollHandler {
 			s.fail(w, r, err)
 			return
 		}
-		s.authCodes.put(e.id.User.ID, c, c.ExpiresAt, s.now())
 		http.Redirect(w, r, e.base+"/sms", http.StatusSeeOther)
 	}
 }
@@ -174,7 +167,6 @@ func (s *Server) confirmSMS(w http.ResponseWriter, r *http.Request, e *enrollmen
 		s.fail(w, r, err)
 		return
 	}
-	s.authCodes.drop(e.id.User.ID)
 	s.enrolled(w, r, e, res)
 }
 
