@@ -105,19 +105,7 @@ func TestLimiterIPv6Per64(t *testing.T) {
 		t.Errorf("an address of the next /64: status %d, want 401", st)
 	}
 	// Unknown names are audited without the name (issue 9 F7): tell the events by address.
-	seen := map[string]int{}
-	for offset := 0; ; offset += 50 {
-		p, err := e.svc.AuditLog(context.Background(), e.svc.Operator(), backend.AuditFilter{Action: backend.AuditLoginFailure, Offset: offset})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ev := range p.Events {
-			seen[ev.IP]++
-		}
-		if offset+len(p.Events) >= p.Total {
-			break
-		}
-	}
+	seen := auditIPs(t, e, backend.AuditLoginFailure)
 	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:3::1"} {
 		if seen[ip] != 1 {
 			t.Errorf("audit events from %s: %d, want 1 (the whole address)", ip, seen[ip])
