@@ -20,6 +20,12 @@ type Store interface {
 	// CreateUser inserts u with the given password hash and sets u.ID, u.CreatedAt and
 	// u.UpdatedAt. ECONFLICT when the username is taken (compared case-insensitively).
 	CreateUser(ctx context.Context, u *User, passwordHash string) error
+	// SeedUsers inserts users, all with the same password hash, in one transaction (or the
+	// Atomically one ctx carries), setting each one's ID, CreatedAt and UpdatedAt: test data in
+	// bulk for Service.SeedUsers, where CreateUser would commit once per user. It writes no
+	// audit event. ECONFLICT, inserting none, if a username is taken; EINVALID for an unknown
+	// role or method.
+	SeedUsers(ctx context.Context, users []*User, passwordHash string) error
 	// FindUserByID returns the user; ENOTFOUND if there is none.
 	FindUserByID(ctx context.Context, id int64) (*User, error)
 	// FindUserForUpdate returns the user like FindUserByID, but only inside an Atomically

@@ -7,10 +7,11 @@ import (
 	"gatehouse/backend"
 )
 
-// SeedUsers inserts users in one transaction, all with the same password hash: test and
-// benchmark data in bulk (100,000 users in seconds, where CreateUser commits, and syncs, once
-// per user). It is not part of backend.Store: nothing in the product creates users this way,
-// and no audit event is written. ECONFLICT, inserting none, if a username is taken.
+// SeedUsers inserts users in one transaction (or joins the Atomically one ctx carries), all
+// with the same password hash: test and benchmark data in bulk for backend.Service.SeedUsers
+// (100,000 users in seconds, where CreateUser commits, and syncs, once per user). No audit
+// event is written here: the Service writes one for them all. ECONFLICT, inserting none, if a
+// username is taken.
 func (db *DB) SeedUsers(ctx context.Context, users []*backend.User, passwordHash string) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
