@@ -9,7 +9,6 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -29,10 +28,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/cli"
 	"gatehouse/backend/datadir"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
@@ -47,46 +46,23 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	var u usageError
+	var u cli.UsageError
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
-	case errors.As(err, &u) && u.printed:
+	case errors.As(err, &u) && u.Printed:
 		os.Exit(2)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "gatehouse:", err)
-		os.Exit(exitCode(err))
+		os.Exit(cli.ExitCode(err))
 	}
-}
-
-// usageError is a mistake in the command line: exit status 2, like flag's own errors. printed
-// says the flag package has already printed it (with the usage), so main does not again.
-type usageError struct {
-	msg     string
-	printed bool
-}
-
-func (e usageError) Error() string { return e.msg }
-
-func exitCode(err error) int {
-	var u usageError
-	if errors.As(err, &u) {
-		return 2
-	}
-	return 1
 }
 
 const usage = `Usage:
   gatehouse [--data DIR]             open the desktop console
   gatehouse serve [flags]            run the web server (gatehouse serve --help)
   gatehouse serve --sms-sandbox      the same, with SMS through a fake Twilio on this machine
-  gatehouse user create [flags]      create a user (--help for flags)
-  gatehouse user list [flags]        list users and their Two-Factor status
-  gatehouse user reset-2fa USERNAME  clear a user's Two-Factor enrollment (the requirement stays)
-  gatehouse user unlock USERNAME     lift a lock after too many failed attempts
-  gatehouse user set-password USERNAME --password-stdin [--must-change]
-  gatehouse user seed --count N [--password-stdin]   add N test users (test and benchmark data only)
-
+` + cli.UsageLines + `
 Every command takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
 `
 
@@ -101,35 +77,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		return runServe(ctx, args, stderr)
 	case "user":
-		return runUser(ctx, args, stdin, stdout, stderr)
+		env := &cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDir: dataDirDefault(),
+			Usage: fmt.Sprintf(usage, defaultDataDir()), Open: openService}
+		return env.User(ctx, args)
 	case "help":
 		fmt.Fprintf(stdout, usage, defaultDataDir())
 		return nil
 	}
 	fmt.Fprintf(stderr, usage, defaultDataDir())
-	return usageError{msg: fmt.Sprintf("unknown command %q", cmd)}
+	return cli.UsageError{Msg: fmt.Sprintf("unknown command %q", cmd)}
 }
 
 // newFlags returns a flag set with the --data flag every command has.
 func newFlags(name string, stderr io.Writer, summary string) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", envOr("GATEHOUSE_DATA", defaultDataDir()), "data `directory` (env GATEHOUSE_DATA)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: gatehouse %s\n\nFlags:\n", summary)
-		fs.PrintDefaults()
-	}
-	return fs, data
+	return cli.NewFlagSet(name, stderr, summary, dataDirDefault())
 }
 
-// parse parses args, turning flag errors (already printed) into a usageError.
-func parse(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		return usageError{msg: err.Error(), printed: true}
-	}
-	return err
-}
+// dataDirDefault is the default of --data: GATEHOUSE_DATA, else the per-user data directory.
+func dataDirDefault() string { return envOr("GATEHOUSE_DATA", defaultDataDir()) }
 
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
@@ -210,9 +175,13 @@ func openSystem(dataDir string, logger *slog.Logger, smsCfg backend.SMSConfig, e
 	return &system{db: db, svc: svc, log: logger}, nil
 }
 
-// openCLI opens the data directory for a `user` command, logging to stderr.
-func openCLI(dataDir string, stderr io.Writer) (*system, error) {
-	return open(dataDir, slog.New(slog.NewTextHandler(stderr, nil)))
+// openService opens the data directory for a `user` command (cli.Env.Open).
+func openService(dataDir string, logger *slog.Logger) (*backend.Service, io.Closer, error) {
+	sys, err := open(dataDir, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sys.svc, sys, nil
 }
 
 // loadKey returns the server key that seals TOTP secrets: GATEHOUSE_SECRET_KEY (base64 of 32
@@ -261,7 +230,7 @@ func decodeKey(s, source string) ([]byte, error) {
 func runDesktopCommand(args []string, stderr io.Writer) error {
 	fs, data := newFlags("gatehouse", stderr, "[--data DIR] [SMS flags]   (the desktop console; see also: gatehouse help)")
 	smsCfg := smsFlags(fs, "the public base `URL` of the web server (gatehouse serve) that receives Twilio's webhook (env GATEHOUSE_PUBLIC_URL)")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	// The console sends login codes itself; texts to the System Phone Number reach the web
@@ -303,28 +272,28 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	key := fs.String("tls-key", os.Getenv("GATEHOUSE_TLS_KEY"), "TLS private key `file` (PEM)")
 	retention := fs.String("audit-retention", envOr("GATEHOUSE_AUDIT_RETENTION", "400"), "keep audit events this many `days`, then delete them (env GATEHOUSE_AUDIT_RETENTION)")
 	proxies := fs.String("trusted-proxies", os.Getenv("GATEHOUSE_TRUSTED_PROXIES"), "the reverse proxies in front of the server, `CIDR,...` (e.g. 10.0.0.0/8,127.0.0.1/32; env GATEHOUSE_TRUSTED_PROXIES): only from them are X-Forwarded-For and Forwarded believed")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	days, err := strconv.Atoi(*retention)
 	if err != nil || days < 1 || days > 100*365 {
-		return usageError{msg: fmt.Sprintf("--audit-retention (GATEHOUSE_AUDIT_RETENTION) is a number of days from 1 to 36500, got %q", *retention)}
+		return cli.UsageError{Msg: fmt.Sprintf("--audit-retention (GATEHOUSE_AUDIT_RETENTION) is a number of days from 1 to 36500, got %q", *retention)}
 	}
 	if fs.NArg() > 0 {
-		return usageError{msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+		return cli.UsageError{Msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
 	trusted, err := parseTrustedProxies(*proxies)
 	if err != nil {
 		return err
 	}
 	if (*cert == "") != (*key == "") {
-		return usageError{msg: "--tls-cert and --tls-key go together"}
+		return cli.UsageError{Msg: "--tls-cert and --tls-key go together"}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted}
 	if *sandbox {
 		if *cert != "" {
-			return usageError{msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
+			return cli.UsageError{Msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
 		}
 		ln, twilio, err := startSandbox(*addr, smsCfg, logger)
 		if err != nil {
@@ -370,7 +339,7 @@ func parseTrustedProxies(list string) ([]netip.Prefix, error) {
 		if err != nil {
 			a, aerr := netip.ParseAddr(f)
 			if aerr != nil {
-				return nil, usageError{msg: fmt.Sprintf("--trusted-proxies: %q is not an address range (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) or an address", f)}
+				return nil, cli.UsageError{Msg: fmt.Sprintf("--trusted-proxies: %q is not an address range (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) or an address", f)}
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
@@ -473,351 +442,10 @@ func startSandbox(addr string, cfg *sms.Config, logger *slog.Logger) (net.Listen
 func checkSandboxAddr(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usageError{msg: fmt.Sprintf("--addr %q: %v", addr, err)}
+		return cli.UsageError{Msg: fmt.Sprintf("--addr %q: %v", addr, err)}
 	}
 	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		return nil
 	}
-	return usageError{msg: fmt.Sprintf("--sms-sandbox only listens on loopback (e.g. --addr 127.0.0.1:8080), not %q: its page shows every text message to anyone who can reach it", addr)}
-}
-
-func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-		fmt.Fprintf(stderr, usage, defaultDataDir())
-		return flag.ErrHelp
-	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(stderr, usage, defaultDataDir())
-		return usageError{msg: "user: name a subcommand: create, list, reset-2fa, unlock, set-password or seed"}
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "create":
-		return userCreate(ctx, args, stdin, stdout, stderr)
-	case "list":
-		return userList(ctx, args, stdout, stderr)
-	case "reset-2fa":
-		return userReset2FA(ctx, args, stdout, stderr)
-	case "unlock":
-		return userUnlock(ctx, args, stdout, stderr)
-	case "set-password":
-		return userSetPassword(ctx, args, stdin, stdout, stderr)
-	case "seed":
-		return userSeed(ctx, args, stdin, stdout, stderr)
-	}
-	return usageError{msg: fmt.Sprintf("user: unknown subcommand %q (create, list, reset-2fa, unlock, set-password, seed)", sub)}
-}
-
-// cliContext marks what the command line does as the operator's, for the audit log.
-func cliContext(ctx context.Context) context.Context {
-	return backend.WithClient(ctx, backend.Client{IP: "cli", UserAgent: "gatehouse cli"})
-}
-
-func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, data := newFlags("user create", stderr, "user create --username U [--name N] [--email E] [--admin] [--require-2fa] [--must-change] --password-stdin")
-	username := fs.String("username", "", "the `username` (required)")
-	name := fs.String("name", "", "display `name`")
-	email := fs.String("email", "", "email `address`")
-	admin := fs.Bool("admin", false, "make the user an administrator")
-	require := fs.Bool("require-2fa", false, "require Two-Factor Authentication: the user enrolls at first login")
-	mustChange := fs.Bool("must-change", false, "the user must choose a new password at first login")
-	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input (required)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *username == "" || !*pwStdin || fs.NArg() > 0 {
-		fs.Usage()
-		return usageError{msg: "user create needs --username and --password-stdin, and no other arguments"}
-	}
-	password, err := readPassword(stdin)
-	if err != nil {
-		return err
-	}
-	sys, err := openCLI(*data, stderr)
-	if err != nil {
-		return err
-	}
-	defer sys.Close()
-	role := backend.RoleUser
-	if *admin {
-		role = backend.RoleAdmin
-	}
-	u, err := sys.svc.CreateUser(cliContext(ctx), sys.svc.Operator(), backend.NewUser{
-		Username: *username, DisplayName: *name, Email: *email, Password: password, Role: role,
-		RequireTwoFactor: *require, MustChangePassword: *mustChange,
-	})
-	if err != nil {
-		return domainError(err)
-	}
-	fmt.Fprintf(stdout, "Created %s %q (Two-Factor Authentication: %s).\n", u.Role, u.Username, u.TwoFactorStatus())
-	return nil
-}
-
-// readPassword reads one line: the password, without its line ending.
-func readPassword(stdin io.Reader) (string, error) {
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read password: %w", err)
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return "", usageError{msg: "no password on standard input (e.g. `printf '%s\\n' \"$PASSWORD\" | gatehouse user create …`)"}
-	}
-	return line, nil
-}
-
-// domainError turns a backend error into what the command line prints.
-func domainError(err error) error {
-	if backend.ErrorCode(err) == backend.EINTERNAL {
-		return err
-	}
-	return errors.New(backend.ErrorMessage(err))
-}
-
-func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, data := newFlags("user list", stderr, "user list [--search TEXT] [--status STATUS]")
-	search := fs.String("search", "", "only users whose username, name or email contains `text`")
-	status := fs.String("status", "", `only users with this Two-Factor `+"`status`"+`: "No", "Pending setup on next login" (or "pending") or "Enabled"`)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := parseStatus(*status)
-	if err != nil {
-		return err
-	}
-	sys, err := openCLI(*data, stderr)
-	if err != nil {
-		return err
-	}
-	defer sys.Close()
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tNAME\tEMAIL\tROLE\tSTATUS\tTWO-FACTOR AUTHENTICATION")
-	for offset := 0; ; {
-		page, err := sys.svc.Users(ctx, sys.svc.Operator(), backend.UserFilter{Search: *search, Status: st, Offset: offset, Limit: 500})
-		if err != nil {
-			return domainError(err)
-		}
-		for _, u := range page.Users {
-			state := "active"
-			if u.Disabled {
-				state = "disabled"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Email, u.Role, state, u.TwoFactorStatus())
-		}
-		offset += len(page.Users)
-		if len(page.Users) == 0 || offset >= page.Total {
-			break
-		}
-	}
-	return tw.Flush()
-}
-
-func parseStatus(s string) (backend.TwoFactorStatus, error) {
-	if s == "" {
-		return "", nil
-	}
-	for _, st := range backend.Statuses {
-		if strings.EqualFold(s, string(st)) || (st == backend.StatusPending && strings.EqualFold(s, "pending")) {
-			return st, nil
-		}
-	}
-	return "", usageError{msg: fmt.Sprintf("unknown status %q: use \"No\", \"Pending setup on next login\" (or \"pending\") or \"Enabled\"", s)}
-}
-
-// oneUsername parses a command that takes flags and exactly one USERNAME, in any order.
-func oneUsername(fs *flag.FlagSet, args []string) (string, error) {
-	if err := parse(fs, flagsFirst(fs, args)); err != nil {
-		return "", err
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return "", usageError{msg: fmt.Sprintf("%s takes one USERNAME", fs.Name())}
-	}
-	return fs.Arg(0), nil
-}
-
-// flagsFirst moves flags (with their values) before positional arguments, so "cmd NAME --flag"
-// parses like "cmd --flag NAME": package flag stops at the first non-flag.
-func flagsFirst(fs *flag.FlagSet, args []string) []string {
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			rest = append(rest, args[i+1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			rest = append(rest, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		if f := fs.Lookup(name); f != nil && i+1 < len(args) {
-			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
-				i++
-				flags = append(flags, args[i])
-			}
-		}
-	}
-	return append(flags, rest...)
-}
-
-func userReset2FA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return userChange(ctx, args, stdout, stderr, "user reset-2fa",
-		"user reset-2fa USERNAME   (clears the enrollment; a required user enrolls again at next login)",
-		(*backend.Service).ResetTwoFactor,
-		func(u *backend.User) string {
-			return fmt.Sprintf("Two-Factor Authentication of %q reset; status: %s.", u.Username, u.TwoFactorStatus())
-		})
-}
-
-func userUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return userChange(ctx, args, stdout, stderr, "user unlock",
-		"user unlock USERNAME   (lifts a lock after too many failed attempts)",
-		(*backend.Service).UnlockUser,
-		func(u *backend.User) string { return fmt.Sprintf("%q is unlocked.", u.Username) })
-}
-
-// userChange makes an administrator's change to the user named in args, as the operator, and
-// prints what done says of the result.
-func userChange(ctx context.Context, args []string, stdout, stderr io.Writer, name, usageLine string,
-	change func(*backend.Service, context.Context, *backend.Identity, int64) (*backend.User, error), done func(*backend.User) string) error {
-	fs, data := newFlags(name, stderr, usageLine)
-	username, err := oneUsername(fs, args)
-	if err != nil {
-		return err
-	}
-	sys, err := openCLI(*data, stderr)
-	if err != nil {
-		return err
-	}
-	defer sys.Close()
-	u, err := sys.svc.UserByUsername(ctx, sys.svc.Operator(), username)
-	if err != nil {
-		return domainError(err)
-	}
-	u, err = change(sys.svc, cliContext(ctx), sys.svc.Operator(), u.ID)
-	if err != nil {
-		return domainError(err)
-	}
-	fmt.Fprintln(stdout, done(u))
-	return nil
-}
-
-func userSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, data := newFlags("user set-password", stderr, "user set-password USERNAME --password-stdin [--must-change]")
-	pwStdin := fs.Bool("password-stdin", false, "read the new password from the first line of standard input (required)")
-	mustChange := fs.Bool("must-change", false, "the user must choose a new password at next login")
-	username, err := oneUsername(fs, args)
-	if err != nil {
-		return err
-	}
-	if !*pwStdin {
-		return usageError{msg: "user set-password needs --password-stdin"}
-	}
-	password, err := readPassword(stdin)
-	if err != nil {
-		return err
-	}
-	sys, err := openCLI(*data, stderr)
-	if err != nil {
-		return err
-	}
-	defer sys.Close()
-	u, err := sys.svc.UserByUsername(ctx, sys.svc.Operator(), username)
-	if err != nil {
-		return domainError(err)
-	}
-	if err := sys.svc.SetUserPassword(cliContext(ctx), sys.svc.Operator(), u.ID, password, *mustChange); err != nil {
-		return domainError(err)
-	}
-	fmt.Fprintf(stdout, "Password of %q set; their sessions have ended.\n", u.Username)
-	return nil
-}
-
-// maxSeed bounds user seed --count: enough for any benchmark, and the users go in one transaction.
-const maxSeed = 1_000_000
-
-// userSeed adds count test users in one transaction (sqlite.DB.SeedUsers): data for trying the
-// administration pages and for the benchmarks (build/bench.sh), not a way to create real
-// accounts. It refuses a database that has any user who is not an administrator, so it cannot
-// mix invented users into one in use, and running it twice fails instead of doubling the data.
-func userSeed(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, data := newFlags("user seed", stderr, `user seed --count N [--password-stdin]
-
-Adds N test users in one transaction, for trying the administration pages and for benchmarks
-(build/bench.sh): user000000, user000001, … named "Test User 0", … with user000000@example.com, …,
-role user, a mix of Two-Factor statuses (every 3rd required, so Pending; every 4th enrolled by SMS
-at a fictional +1 202 555 01xx number). They all share one password hash: with --password-stdin
-the password read (it must pass the password rules), else a random one nobody knows (set one
-later with user set-password). The first user is created as "user create" does; the others are
-written directly, with one audit event for them all.
-
-It refuses a database that has any user who is not an administrator: seed a new data directory
-(an administrator, from user create --admin, may exist).`)
-	count := fs.Int("count", 0, "how many users to add, 1 to 1000000 (required)")
-	pwStdin := fs.Bool("password-stdin", false, "read the users' password from the first line of standard input")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *count < 1 || *count > maxSeed || fs.NArg() > 0 {
-		fs.Usage()
-		return usageError{msg: fmt.Sprintf("user seed needs --count from 1 to %d, and no other arguments", maxSeed)}
-	}
-	password := rand.Text() + rand.Text()
-	if *pwStdin {
-		var err error
-		if password, err = readPassword(stdin); err != nil {
-			return err
-		}
-	}
-	sys, err := openCLI(*data, stderr)
-	if err != nil {
-		return err
-	}
-	defer sys.Close()
-	ctx = cliContext(ctx)
-	op := sys.svc.Operator()
-	others, err := sys.svc.Users(ctx, op, backend.UserFilter{Role: backend.RoleUser, Limit: 1})
-	if err != nil {
-		return domainError(err)
-	}
-	if others.Total > 0 {
-		return fmt.Errorf("user seed makes test data and refuses a database with users who are not administrators (%s has %d): seed a new data directory", *data, others.Total)
-	}
-	users := make([]*backend.User, *count)
-	for i := range users {
-		u := &backend.User{Username: fmt.Sprintf("user%06d", i), DisplayName: fmt.Sprintf("Test User %d", i),
-			Email: fmt.Sprintf("user%06d@example.com", i), Role: backend.RoleUser, TwoFactorRequired: i%3 == 0}
-		if i%4 == 1 {
-			u.Method, u.SMSPhone = backend.MethodSMS, fmt.Sprintf("+1202555%04d", 100+i%100)
-		}
-		users[i] = u
-	}
-	// The first goes through the Service: the password rules, the real argon2id hash, the
-	// audit event. Its hash is then shared by the rest.
-	first, err := sys.svc.CreateUser(ctx, op, backend.NewUser{Username: users[0].Username, DisplayName: users[0].DisplayName,
-		Email: users[0].Email, Password: password, Role: backend.RoleUser, RequireTwoFactor: users[0].TwoFactorRequired})
-	if err != nil {
-		return domainError(err)
-	}
-	hash, err := sys.db.PasswordHash(ctx, first.ID)
-	if err != nil {
-		return err
-	}
-	if err := sys.db.SeedUsers(ctx, users[1:], hash); err != nil {
-		return domainError(err)
-	}
-	if len(users) > 1 {
-		e := &backend.AuditEvent{Action: backend.AuditUserCreated, ActorName: op.User.Username, IP: backend.ClientFrom(ctx).IP,
-			Detail: fmt.Sprintf("user seed: %d more test users, %s to %s, sharing %s's password", len(users)-1, users[1].Username, users[len(users)-1].Username, first.Username)}
-		if err := sys.db.AddAuditEvent(ctx, e); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stdout, "Added %d test users, %s to %s.\n", len(users), users[0].Username, users[len(users)-1].Username)
-	return nil
+	return cli.UsageError{Msg: fmt.Sprintf("--sms-sandbox only listens on loopback (e.g. --addr 127.0.0.1:8080), not %q: its page shows every text message to anyone who can reach it", addr)}
 }

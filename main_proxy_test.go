@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"gatehouse/backend/cli"
 )
 
 // TestTrustedProxiesFlag: serve --trusted-proxies (or GATEHOUSE_TRUSTED_PROXIES) takes address
@@ -19,13 +21,13 @@ func TestTrustedProxiesFlag(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, bad := range []string{"10.0.0.0/33", "proxy.example", "10.0.0.0/8;127.0.0.1", "10.0.0.0/8,,300.1.1.1"} {
-		_, err := cli(t, dir, "", "serve", "--addr", "127.0.0.1:0", "--trusted-proxies", bad)
-		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--trusted-proxies") || !strings.Contains(err.Error(), "is not an address range") {
-			t.Errorf("--trusted-proxies %q: %v (exit %d), want a usage error naming the flag", bad, err, exitCode(err))
+		_, err := gatehouse(t, dir, "", "serve", "--addr", "127.0.0.1:0", "--trusted-proxies", bad)
+		if err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), "--trusted-proxies") || !strings.Contains(err.Error(), "is not an address range") {
+			t.Errorf("--trusted-proxies %q: %v (exit %d), want a usage error naming the flag", bad, err, cli.ExitCode(err))
 		}
 	}
 	t.Setenv("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/99")
-	if _, err := cli(t, dir, "", "serve", "--addr", "127.0.0.1:0"); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), `"10.0.0.0/99"`) {
+	if _, err := gatehouse(t, dir, "", "serve", "--addr", "127.0.0.1:0"); err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), `"10.0.0.0/99"`) {
 		t.Errorf("GATEHOUSE_TRUSTED_PROXIES=10.0.0.0/99: %v, want a usage error", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"gatehouse/backend/cli"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
 )
@@ -37,14 +38,14 @@ func TestSMSSandboxOnlyOnLoopback(t *testing.T) {
 
 	// serve refuses before it opens anything.
 	dir := filepath.Join(t.TempDir(), "data")
-	_, err := cli(t, dir, "", "serve", "--sms-sandbox", "--addr", "0.0.0.0:0")
-	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "loopback") {
-		t.Fatalf("serve --sms-sandbox on 0.0.0.0: %v (exit %d), want a usage error about loopback", err, exitCode(err))
+	_, err := gatehouse(t, dir, "", "serve", "--sms-sandbox", "--addr", "0.0.0.0:0")
+	if err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("serve --sms-sandbox on 0.0.0.0: %v (exit %d), want a usage error about loopback", err, cli.ExitCode(err))
 	}
 	if _, err := os.Stat(dir); err == nil {
 		t.Error("the refused serve created the data directory")
 	}
-	if _, err := cli(t, dir, "", "serve", "--sms-sandbox", "--tls-cert", "c.pem", "--tls-key", "k.pem"); err == nil || exitCode(err) != 2 {
+	if _, err := gatehouse(t, dir, "", "serve", "--sms-sandbox", "--tls-cert", "c.pem", "--tls-key", "k.pem"); err == nil || cli.ExitCode(err) != 2 {
 		t.Errorf("serve --sms-sandbox with TLS: %v, want a usage error", err)
 	}
 }
@@ -86,8 +87,8 @@ func TestSMSMisconfiguredIsOneLine(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Setenv("TWILIO_ACCOUNT_SID", "ACtest")
-	_, err := cli(t, dir, "", "serve", "--addr", "127.0.0.1:0")
-	if err == nil || exitCode(err) == 0 {
+	_, err := gatehouse(t, dir, "", "serve", "--addr", "127.0.0.1:0")
+	if err == nil || cli.ExitCode(err) == 0 {
 		t.Fatalf("serve with half an SMS configuration: %v", err)
 	}
 	msg := err.Error()
@@ -100,12 +101,12 @@ func TestSMSMisconfiguredIsOneLine(t *testing.T) {
 		}
 	}
 	// Flags mirror the variables; a bad one is named.
-	_, err = cli(t, dir, "", "serve", "--addr", "127.0.0.1:0", "--twilio-auth-token", "tok", "--sms-from", "650 253 0000", "--public-url", "https://gh.example.com")
+	_, err = gatehouse(t, dir, "", "serve", "--addr", "127.0.0.1:0", "--twilio-auth-token", "tok", "--sms-from", "650 253 0000", "--public-url", "https://gh.example.com")
 	if err == nil || !strings.Contains(err.Error(), `GATEHOUSE_SMS_FROM (--sms-from) "650 253 0000" is not a phone number in E.164 form`) {
 		t.Errorf("bad --sms-from: %v", err)
 	}
 	// The desktop path checks the same configuration before it opens a window.
-	_, err = cli(t, dir, "")
+	_, err = gatehouse(t, dir, "")
 	if err == nil || !strings.HasPrefix(err.Error(), "SMS is misconfigured") {
 		t.Errorf("desktop with half an SMS configuration: %v", err)
 	}

@@ -47,6 +47,11 @@ func (s *Service) SeedUsers(ctx context.Context, id *Identity, count int, passwo
 	if count < 1 || count > MaxSeedUsers {
 		return nil, Errorf(EINVALID, "Add from 1 to %d test users.", MaxSeedUsers)
 	}
+	// Refused before the password is hashed; decided again inside the transaction, where no
+	// other writer can add a user between the check and the inserts.
+	if err := s.seedable(ctx); err != nil {
+		return nil, err
+	}
 	users := make([]*User, count)
 	for i := range users {
 		u := &User{Username: fmt.Sprintf("user%06d", i), DisplayName: fmt.Sprintf("Test User %d", i),
@@ -67,10 +72,8 @@ func (s *Service) SeedUsers(ctx context.Context, id *Identity, count int, passwo
 	}
 	users[0] = first
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
-		if _, n, err := s.store.FindUsers(ctx, UserFilter{Role: RoleUser, Limit: 1}); err != nil {
-			return internal("count users", err)
-		} else if n > 0 {
-			return &SeedRefusedError{Users: n}
+		if err := s.seedable(ctx); err != nil {
+			return err
 		}
 		if err := s.insertUser(ctx, id, first, hash); err != nil {
 			return err
@@ -94,4 +97,14 @@ func (s *Service) SeedUsers(ctx context.Context, id *Identity, count int, passwo
 		return nil, err
 	}
 	return &Seeded{Count: count, First: users[0].Username, Last: users[count-1].Username}, nil
+}
+
+// seedable returns a *SeedRefusedError if the store has users who are not administrators.
+func (s *Service) seedable(ctx context.Context) error {
+	if _, n, err := s.store.FindUsers(ctx, UserFilter{Role: RoleUser, Limit: 1}); err != nil {
+		return internal("count users", err)
+	} else if n > 0 {
+		return &SeedRefusedError{Users: n}
+	}
+	return nil
 }

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+)
+
+// TestUserUnlock: `user unlock` lifts a lock after too many failed attempts (the way back for an
+// administrator, who cannot unlock their own account), and says so when there is none.
+func TestUserUnlock(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := cli(t, dir, "correct horse battery\n", "user", "create", "--username", "alice", "--admin", "--password-stdin"); err != nil {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	if _, err := cli(t, dir, "", "user", "unlock", "alice"); err == nil || !strings.Contains(err.Error(), "alice is not locked.") {
+		t.Errorf("unlock of an account not locked: %v, want that alice is not locked", err)
+	}
+	svc, db, err := openTest(dir, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := svc.UserByUsername(context.Background(), svc.Operator(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := func(f *backend.Failures, now time.Time) error {
+		f.Count, f.LockedUntil = 10, now.Add(15*time.Minute)
+		return nil
+	}
+	if err := db.UpdateFailures(context.Background(), u.ID, lock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Login(context.Background(), "alice", "correct horse battery"); err == nil {
+		t.Fatal("locked: the right password signed in")
+	}
+	db.Close()
+
+	out, err := cli(t, dir, "", "user", "unlock", "ALICE")
+	if err != nil || !strings.Contains(out, `"alice" is unlocked.`) {
+		t.Errorf("unlock: %v %q", err, out)
+	}
+	svc, db, err = openTest(dir, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := svc.Login(context.Background(), "alice", "correct horse battery"); err != nil {
+		t.Errorf("after unlock: %v, want the login to go on", err)
+	}
+}
