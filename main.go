@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "":
 		return runDesktopCommand(args, stderr)
 	case "serve":
-		return runServe(ctx, args, stderr)
+		return runServe(ctx, args, stdout, stderr)
 	case "user":
 		env := &cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDir: dataDirDefault(),
 			Usage: fmt.Sprintf(usage, defaultDataDir()), Open: openService}
@@ -263,7 +264,7 @@ func runDesktopCommand(args []string, stderr io.Writer) error {
 	return err
 }
 
-func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, data := newFlags("serve", stderr, "serve [flags]")
 	addr := fs.String("addr", envOr("GATEHOUSE_ADDR", "127.0.0.1:8080"), "listen `address` (env GATEHOUSE_ADDR)")
 	smsCfg := smsFlags(fs, "the `URL` people and Twilio reach the server at (env GATEHOUSE_PUBLIC_URL; default http://ADDR)")
@@ -290,7 +291,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return cli.UsageError{Msg: "--tls-cert and --tls-key go together"}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted}
+	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted,
+		OnStart: func(s web.Started) { printStarted(stdout, s) }}
 	if *sandbox {
 		if *cert != "" {
 			return cli.UsageError{Msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
@@ -301,7 +303,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer twilio.Close()
 		defer ln.Close()
-		cfg.Listener, cfg.PublicURL, cfg.SMSSandbox = ln, smsCfg.PublicURL, twilio
+		cfg.Listener, cfg.PublicURL, cfg.SMSSandbox = ln, smsCfg.PublicURL, sandboxTwilio{twilio}
 	}
 	backendSMS, err := smsSettings(*smsCfg)
 	if err != nil {
@@ -321,8 +323,21 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		if cfg.SMSWebhook, err = sms.NewWebhook(*smsCfg, sys.svc, logger); err != nil {
 			return smsConfigError(err)
 		}
+		cfg.SMSWebhookPath = sms.WebhookPath
 	}
 	return web.Run(ctx, cfg)
+}
+
+// printStarted tells whoever started `serve` where to go and, while there is no administrator,
+// the one-time link to create the first one (a credential: the terminal only, never the log).
+func printStarted(stdout io.Writer, s web.Started) {
+	fmt.Fprintf(stdout, "Gatehouse is running. Open %s in your browser.\n", s.URL)
+	if s.SMSSandboxURL != "" {
+		fmt.Fprintf(stdout, "SMS sandbox: no text message leaves this machine. See them, and text the System, at %s\n", s.SMSSandboxURL)
+	}
+	if s.FirstAdminLink != "" {
+		fmt.Fprintf(stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n%s", s.FirstAdminLink, web.FirstAdminCLIText)
+	}
 }
 
 // parseTrustedProxies reads --trusted-proxies: address ranges in CIDR notation, separated by
@@ -435,6 +450,26 @@ func startSandbox(addr string, cfg *sms.Config, logger *slog.Logger) (net.Listen
 	}
 	logger.Info("sms sandbox: a fake Twilio on this machine receives every text message; none reaches a phone", "twilio_api", twilio.URL)
 	return ln, twilio, nil
+}
+
+// sandboxTwilio is the fake Twilio as the SMS sandbox page sees it (web.SMSSandbox).
+type sandboxTwilio struct{ fake *smstest.Server }
+
+func (s sandboxTwilio) Sent() []web.SandboxMessage {
+	var sent []web.SandboxMessage
+	for _, m := range s.fake.Messages() {
+		sent = append(sent, web.SandboxMessage{To: m.To, Body: m.Body, Created: m.Created})
+	}
+	return sent
+}
+
+func (s sandboxTwilio) Text(webhookURL, from, to, body string) (int, string, error) {
+	status, answer, err := s.fake.SendInbound(webhookURL, smstest.Inbound{From: from, To: to, Body: body})
+	if err != nil || status != http.StatusOK {
+		return status, "", err
+	}
+	reply, _ := smstest.Reply(answer) // an answer that is not TwiML has no reply to show
+	return status, reply, nil
 }
 
 // checkSandboxAddr refuses a listen address that is not loopback for the SMS sandbox: its page

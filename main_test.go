@@ -14,8 +14,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,6 +105,68 @@ func TestHelp(t *testing.T) {
 	var u cli.UsageError
 	if !errors.As(err, &u) || !u.Printed || strings.Count(out, "flag provided but not defined") != 1 {
 		t.Errorf("a flag mistake: got %v, printed %q; want it printed once, with exit 2", err, out)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a running command writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestServePrintsWhereToGo: serve (web.Run reports, main prints) tells on standard output where
+// to open Gatehouse, where the SMS sandbox is, and, with no administrator yet, the one-time link
+// and the commands that create the first one; none of it goes to the log.
+func TestServePrintsWhereToGo(t *testing.T) {
+	t.Setenv("GATEHOUSE_SECRET_KEY", "")
+	dir := t.TempDir()
+	var stdout, stderr lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--sms-sandbox"}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stdout.String(), "With a built gatehouse program") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	base := regexp.MustCompile(`Open (http://127\.0\.0\.1:\d+) in your browser`).FindStringSubmatch(out)
+	if base == nil {
+		t.Fatalf("serve printed %q, want where to open Gatehouse", out)
+	}
+	link := regexp.MustCompile(`\n    (` + regexp.QuoteMeta(base[1]) + `/setup/\S+)\n`).FindStringSubmatch(out)
+	for _, want := range []string{
+		"Gatehouse is running. Open " + base[1] + " in your browser.\n",
+		"SMS sandbox: no text message leaves this machine. See them, and text the System, at " + base[1] + "/sms-sandbox\n",
+		"\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    " + base[1] + "/setup/",
+		web.FirstAdminCLIText,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve's standard output lacks %q:\n%s", want, out)
+		}
+	}
+	if link == nil {
+		t.Fatalf("no first-administrator link on its own line:\n%s", out)
+	}
+	if logs := stderr.String(); strings.Contains(logs, strings.TrimPrefix(link[1], base[1]+"/setup/")) || strings.Contains(logs, "Gatehouse is running") {
+		t.Errorf("the log has what goes to standard output:\n%s", logs)
 	}
 }
 

@@ -139,9 +139,9 @@ func (e *env) start() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.SMSWebhook, cfg.PublicURL = wh, e.ts.URL
+		cfg.SMSWebhook, cfg.SMSWebhookPath, cfg.PublicURL = wh, sms.WebhookPath, e.ts.URL
 		if e.setup.sandbox {
-			cfg.SMSSandbox = e.twilio
+			cfg.SMSSandbox = sandboxOf(e.twilio)
 		}
 	}
 	if e.srv, err = NewServer(cfg); err != nil {

@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -673,8 +675,8 @@ func TestServePrintsWorkingCommands(t *testing.T) {
 		"\n    printf '%s\\n' 'PASSWORD' | gatehouse user create --username NAME --admin --password-stdin\n",
 		"--data DIR",
 	} {
-		if !strings.Contains(firstAdminCLIText, want) {
-			t.Errorf("serve's first-administrator text lacks %q:\n%s", want, firstAdminCLIText)
+		if !strings.Contains(FirstAdminCLIText, want) {
+			t.Errorf("serve's first-administrator text lacks %q:\n%s", want, FirstAdminCLIText)
 		}
 	}
 }
@@ -740,9 +742,22 @@ func TestRun(t *testing.T) {
 	// Run serves on the listener the test holds: no free port to find and lose again, and no
 	// polling until it listens (the connection waits in the backlog until Run accepts it).
 	addr := ln.Addr().String()
+	// Run prints nothing itself: what main prints comes from OnStart. (Not parallel: no other
+	// test runs while os.Stdout is swapped.)
+	stdout := os.Stdout
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout = w
+	printed := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(r); printed <- string(b) }()
+	started := make(chan Started, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, Config{Service: e.svc, Logger: e.srv.log, Listener: ln}) }()
+	go func() {
+		done <- Run(ctx, Config{Service: e.svc, Logger: e.srv.log, Listener: ln, OnStart: func(s Started) { started <- s }})
+	}()
 	res, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -759,6 +774,20 @@ func TestRun(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("Run did not return after cancel")
+	}
+	os.Stdout = stdout
+	w.Close()
+	if out := <-printed; out != "" {
+		t.Errorf("Run printed %q on standard output, want nothing", out)
+	}
+	s := <-started
+	if s.URL != "http://"+addr || s.SMSSandboxURL != "" || !strings.HasPrefix(s.FirstAdminLink, s.URL+"/setup/") {
+		t.Fatalf("OnStart got %+v, want the URL http://%s, no sandbox and a first-administrator link", s, addr)
+	}
+	// The link is the live one (another server on the store serves it), and not in the log.
+	e.client().get(strings.TrimPrefix(s.FirstAdminLink, s.URL)).wantBody(t, "Create the first administrator")
+	if strings.Contains(e.logs.String(), strings.TrimPrefix(s.FirstAdminLink, s.URL+"/setup/")) {
+		t.Error("the setup token is in the log")
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"gatehouse/backend"
-	"gatehouse/backend/sms"
 )
 
 // contentSecurityPolicy allows only this origin's own files: no inline script or style, no
@@ -133,7 +132,7 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 		// the configured public URL, is the protection. The body is bounded before anything
 		// reads it.
 		outer := http.NewServeMux()
-		outer.Handle("POST "+sms.WebhookPath, http.MaxBytesHandler(s.webhook, maxWebhookBody))
+		outer.Handle("POST "+s.webhookPath, http.MaxBytesHandler(s.webhook, maxWebhookBody))
 		outer.Handle("/", h)
 		h = outer
 	}

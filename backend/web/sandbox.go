@@ -9,16 +9,35 @@ import (
 	"time"
 
 	"gatehouse/backend"
-	"gatehouse/backend/sms/smstest"
 )
 
-// sandbox is the SMS sandbox of `serve --sms-sandbox`: Twilio is a fake on this machine
-// (smstest), so no text message leaves it. The /sms-sandbox page shows every message the System
-// sent, and texts the System from a number of the user's choice: through the real webhook,
-// signed as Twilio signs, so enrollment by text runs exactly as in production.
+// SMSSandbox is the fake Twilio of `serve --sms-sandbox`, as the /sms-sandbox page needs it:
+// main hands in one built on backend/sms/smstest, so that no test fake is part of this
+// package. The System's texts go to it instead of to phones.
+type SMSSandbox interface {
+	// Sent returns the text messages the System sent, oldest first.
+	Sent() []SandboxMessage
+	// Text delivers a text message from the number from to the System Phone Number to, at the
+	// webhook at webhookURL, signed as Twilio signs it. It returns the webhook's HTTP status
+	// and the text of the reply the webhook asked Twilio to send back ("" for none); an error
+	// if the webhook was not reached.
+	Text(webhookURL, from, to, body string) (status int, reply string, err error)
+}
+
+// SandboxMessage is a text message the System sent into the SMS sandbox.
+type SandboxMessage struct {
+	To      string // E.164
+	Body    string
+	Created time.Time
+}
+
+// sandbox is the SMS sandbox of `serve --sms-sandbox`: Twilio is a fake on this machine, so no
+// text message leaves it. The /sms-sandbox page shows every message the System sent, and texts
+// the System from a number of the user's choice: through the real webhook, signed as Twilio
+// signs, so enrollment by text runs exactly as in production.
 type sandbox struct {
-	twilio     *smstest.Server
-	webhookURL string // where Twilio would post: the public URL + sms.WebhookPath
+	twilio     SMSSandbox
+	webhookURL string // where Twilio would post: the public URL + the webhook's path
 
 	mu      sync.Mutex
 	inbound []sandboxText // newest first
@@ -44,7 +63,7 @@ const maxSandboxTexts = 50
 type sandboxView struct {
 	SystemNumber string
 	WebhookURL   string
-	Outbox       []smstest.Message // newest first
+	Outbox       []SandboxMessage // newest first
 	Inbound      []sandboxText
 	From, Body   string // the form, prefilled
 }
@@ -56,7 +75,7 @@ func (s *Server) sandboxPage(w http.ResponseWriter, r *http.Request) {
 	v := sandboxView{
 		SystemNumber: backend.FormatPhone(s.svc.SystemPhoneNumber()),
 		WebhookURL:   s.sandbox.webhookURL,
-		Outbox:       s.sandbox.twilio.Messages(),
+		Outbox:       s.sandbox.twilio.Sent(),
 		From:         q.Get("from"),
 		Body:         q.Get("body"),
 	}
@@ -88,14 +107,14 @@ func (s *Server) sandboxText(w http.ResponseWriter, r *http.Request) {
 		from = n // Twilio always gives the sender in E.164
 	}
 	t := sandboxText{From: from, Body: body, Sent: time.Now()}
-	status, answer, err := s.sandbox.twilio.SendInbound(s.sandbox.webhookURL, smstest.Inbound{From: from, To: s.svc.SystemPhoneNumber(), Body: body})
+	status, reply, err := s.sandbox.twilio.Text(s.sandbox.webhookURL, from, s.svc.SystemPhoneNumber(), body)
 	switch {
 	case err != nil:
 		t.Answer = "not delivered: " + err.Error()
 	default:
 		t.Answer, t.OK = fmt.Sprintf("%d %s", status, http.StatusText(status)), status == http.StatusOK
 		if t.OK {
-			t.Reply, _ = smstest.Reply(answer)
+			t.Reply = reply
 		}
 	}
 	s.sandbox.mu.Lock()

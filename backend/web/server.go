@@ -18,13 +18,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
 	"gatehouse/backend"
-	"gatehouse/backend/sms"
-	"gatehouse/backend/sms/smstest"
 )
 
 // Config configures the web server.
@@ -45,14 +42,33 @@ type Config struct {
 	// taken from X-Forwarded-For or Forwarded; from anyone else those headers are ignored.
 	TrustedProxies []netip.Prefix
 
-	// SMSWebhook, if set, is Twilio's "A message comes in" webhook (sms.Webhook), served at
-	// sms.WebhookPath (POST) outside cross-origin protection and sessions: Twilio posts from
-	// outside with no session, and its X-Twilio-Signature is the protection.
-	SMSWebhook http.Handler
+	// SMSWebhook, if set, is Twilio's "A message comes in" webhook (main gives sms.Webhook),
+	// served at SMSWebhookPath (POST; main gives sms.WebhookPath) outside cross-origin
+	// protection and sessions: Twilio posts from outside with no session, and its
+	// X-Twilio-Signature, which the webhook checks, is the protection.
+	SMSWebhook     http.Handler
+	SMSWebhookPath string
 	// SMSSandbox, if set (serve --sms-sandbox), is the fake Twilio that texts go to: the
-	// /sms-sandbox page lists its messages and sends inbound texts through SMSWebhook, signed
-	// as Twilio signs them, to PublicURL + sms.WebhookPath. Only for a server on loopback.
-	SMSSandbox *smstest.Server
+	// /sms-sandbox page lists its messages and texts the System through SMSWebhook, at
+	// PublicURL + SMSWebhookPath. Only for a server on loopback.
+	SMSSandbox SMSSandbox
+
+	// OnStart, if set, is called once Run listens, before it serves, with where to go and the
+	// first-administrator link: main prints them. Run itself writes nothing on standard output;
+	// its log lines go to Logger.
+	OnStart func(Started)
+}
+
+// Started is what Run tells its caller once it listens (Config.OnStart).
+type Started struct {
+	URL string // where people open Gatehouse, e.g. http://localhost:8080
+	// SMSSandboxURL is the SMS sandbox page, "" unless the server has one (Config.SMSSandbox).
+	SMSSandboxURL string
+	// FirstAdminLink is a one-time link, valid for backend.SetupLinkTTL, to create the first
+	// administrator in the browser; "" when an administrator exists. It is a credential: for the
+	// terminal of whoever started the server, never for a log. FirstAdminCLIText says the other
+	// way.
+	FirstAdminLink string
 }
 
 // Server is the handler tree of the web front end, with the little state it keeps in memory:
@@ -83,6 +99,8 @@ type Server struct {
 	webhook   http.Handler
 	sandbox   *sandbox // nil unless serve --sms-sandbox
 
+	webhookPath string // where webhook is served (Config.SMSWebhookPath)
+
 	handler http.Handler
 }
 
@@ -108,6 +126,12 @@ func NewServer(cfg Config) (*Server, error) {
 		sentCodes: newMemo[string, *backend.SMSCodeSent](),
 		webhook:   cfg.SMSWebhook,
 	}
+	if cfg.SMSWebhook != nil {
+		if !strings.HasPrefix(cfg.SMSWebhookPath, "/") {
+			return nil, errors.New("web: the SMS webhook needs its path")
+		}
+		s.webhookPath = cfg.SMSWebhookPath
+	}
 	for _, p := range cfg.TrustedProxies {
 		s.trustedProxies = append(s.trustedProxies, p.Masked())
 	}
@@ -121,7 +145,7 @@ func NewServer(cfg Config) (*Server, error) {
 		if cfg.SMSWebhook == nil || s.publicURL == "" {
 			return nil, errors.New("web: the SMS sandbox needs the SMS webhook and the public URL")
 		}
-		s.sandbox = &sandbox{twilio: cfg.SMSSandbox, webhookURL: s.publicURL + sms.WebhookPath}
+		s.sandbox = &sandbox{twilio: cfg.SMSSandbox, webhookURL: s.publicURL + s.webhookPath}
 	}
 	s.sessionCk, s.attemptCk = "gatehouse_session", "gatehouse_login"
 	if s.secure {
@@ -147,9 +171,9 @@ func (s *Server) FirstAdminURL(ctx context.Context, base string) (string, error)
 	return strings.TrimRight(base, "/") + "/setup/" + token, nil
 }
 
-// Run listens on cfg.Addr, says where to go (and, when there is no administrator yet, prints a
-// one-time link to create the first one), and serves until ctx is cancelled; then it stops
-// accepting connections and lets requests in flight finish, for at most shutdownGrace.
+// Run listens on cfg.Addr, tells cfg.OnStart where to go (and, when there is no administrator
+// yet, a one-time link to create the first one), and serves until ctx is cancelled; then it
+// stops accepting connections and lets requests in flight finish, for at most shutdownGrace.
 func Run(ctx context.Context, cfg Config) error {
 	s, err := NewServer(cfg)
 	if err != nil {
@@ -184,20 +208,20 @@ func Run(ctx context.Context, cfg Config) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	s.log.Info("web server listening", "addr", ln.Addr().String(), "url", base, "tls", cfg.TLSCert != "")
-	fmt.Fprintf(os.Stdout, "Gatehouse is running. Open %s in your browser.\n", base)
+	started := Started{URL: base}
 	if s.sandbox != nil {
-		fmt.Fprintf(os.Stdout, "SMS sandbox: no text message leaves this machine. See them, and text the System, at %s/sms-sandbox\n", base)
+		started.SMSSandboxURL = base + "/sms-sandbox"
 	}
-
-	link, err := s.FirstAdminURL(ctx, base)
-	if err != nil {
+	if started.FirstAdminLink, err = s.FirstAdminURL(ctx, base); err != nil {
 		ln.Close()
 		return fmt.Errorf("first administrator: %w", err)
 	}
-	if link != "" {
-		// The link is a credential: it goes to the terminal only, never to the log.
+	if started.FirstAdminLink != "" {
+		// The link is a credential: it goes to the terminal only (OnStart), never to the log.
 		s.log.Info("no administrator yet: a one-time link to create the first one is printed on standard output", "valid_for", backend.SetupLinkTTL.String())
-		fmt.Fprintf(os.Stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n%s", link, firstAdminCLIText)
+	}
+	if cfg.OnStart != nil {
+		cfg.OnStart(started)
 	}
 
 	go purgeExpired(ctx, cfg.Service, s.log)
@@ -238,10 +262,10 @@ func createAdminCommand(program string) string {
 	return `printf '%s\n' 'PASSWORD' | ` + program + ` user create --username NAME --admin --password-stdin`
 }
 
-// firstAdminCLIText is what serve prints after the setup link: the commands, indented alone on
-// their lines so that they copy whole. The login page and the "Link not valid" page say the
-// same (firstAdminCLI).
-var firstAdminCLIText = "Or create it from the command line, with your own username and password.\n" +
+// FirstAdminCLIText is what serve prints after the setup link (Started.FirstAdminLink): the
+// commands, indented alone on their lines so that they copy whole. The login page and the
+// "Link not valid" page say the same (firstAdminCLI).
+var FirstAdminCLIText = "Or create it from the command line, with your own username and password.\n" +
 	"If the server runs with --data DIR, add the same --data DIR.\n" +
 	"\nFrom the Gatehouse source folder (if you started the server with go run .):\n\n    " + firstAdminSourceCommand + "\n" +
 	"\nWith a built gatehouse program:\n\n    " + firstAdminBinaryCommand + "\n"
