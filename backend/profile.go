@@ -162,7 +162,8 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, id *Identity) ([]
 	shown, stored := newRecoveryCodes()
 	err := s.store.Atomically(ctx, func(ctx context.Context) error {
 		// Enrolled as the row says now, locked: an administrator may have reset Two-Factor
-		// since the session read it, and codes for no second factor would sign in alone.
+		// since the session read it, and codes for no second factor would be shown as if
+		// they worked.
 		if u, err := s.store.FindUserForUpdate(ctx, id.User.ID); err != nil {
 			return internal("find user", err)
 		} else if !u.Enrolled() {
