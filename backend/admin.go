@@ -132,7 +132,10 @@ func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 	if err != nil {
 		return nil, err
 	}
-	return u, s.insertUser(ctx, id, u, hash)
+	if err := s.insertUser(ctx, id, u, hash); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // newUser hashes the password of nu, tidied and checked: the account to insert, and its hash.
@@ -149,13 +152,15 @@ func (s *Service) newUser(ctx context.Context, nu NewUser) (*User, string, error
 	return u, hash, nil
 }
 
-// insertUser stores u, created by id (nil for the first administrator), with its audit event.
+// insertUser stores u, created by id (nil for the first administrator), and its audit event in
+// one transaction (the caller's, if it runs in one).
 func (s *Service) insertUser(ctx context.Context, id *Identity, u *User, hash string) error {
-	if err := s.store.CreateUser(ctx, u, hash); err != nil {
-		return internal("create user", err)
-	}
-	s.audit(ctx, AuditUserCreated, id.actor(), u, fmt.Sprintf("role %s, Two-Factor Authentication %s", u.Role, yesNo(u.TwoFactorRequired)))
-	return nil
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateUser(ctx, u, hash); err != nil {
+			return internal("create user", err)
+		}
+		return s.audit(ctx, AuditUserCreated, id.actor(), u, fmt.Sprintf("role %s, Two-Factor Authentication %s", u.Role, yesNo(u.TwoFactorRequired)))
+	})
 }
 
 func checkRole(r Role) error {
@@ -323,64 +328,123 @@ func (s *Service) StatusCounts(ctx context.Context, id *Identity) (StatusCounts,
 	return c, internal("count users", err)
 }
 
-// UpdateUser applies "Edit this User". Disabling a user ends their sessions. The last enabled
-// administrator can be neither demoted nor disabled (ECONFLICT). Administrators only.
+// UpdateUser applies "Edit this User": the fields of ch that differ from the user as stored,
+// and only those are audited. Disabling a user ends their sessions. A form that changes
+// nothing writes nothing and records nothing: ECONFLICT (errNothingToChange), so both front
+// ends say so rather than "saved". The last enabled administrator can be neither demoted nor
+// disabled (ECONFLICT). Administrators only; a new role, or enabling an account, with a
+// recently confirmed password.
 func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch UserChanges) (*User, error) {
 	if err := id.requireAdmin(); err != nil {
 		return nil, err
 	}
-	var upd UserUpdate
-	var changed []string
+	// The form's own mistakes first, before anything is read or locked.
 	if ch.DisplayName != nil {
 		name := strings.TrimSpace(*ch.DisplayName)
 		if err := checkDisplayName(name); err != nil {
 			return nil, err
 		}
-		upd.DisplayName, changed = &name, append(changed, "name")
+		ch.DisplayName = &name
 	}
 	if ch.Email != nil {
 		email := strings.TrimSpace(*ch.Email)
 		if err := checkEmail(email); err != nil {
 			return nil, err
 		}
-		upd.Email, changed = &email, append(changed, "email")
+		ch.Email = &email
 	}
-	if ch.Role != nil || ch.Disabled != nil {
-		cur, err := s.store.FindUserByID(ctx, userID)
-		if err != nil {
+	if ch.Role != nil {
+		if err := checkRole(*ch.Role); err != nil {
 			return nil, err
 		}
-		// A new role, or an account enabled again (whose password the session's holder may
-		// know), needs a recently confirmed password.
-		if ch.Role != nil && *ch.Role != cur.Role {
-			if err := checkRole(*ch.Role); err != nil {
-				return nil, err
-			}
-			if err := s.requireAdminConfirmed(id); err != nil {
-				return nil, err
-			}
-			upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
-		}
-		if ch.Disabled != nil && *ch.Disabled != cur.Disabled {
-			if !*ch.Disabled {
-				if err := s.requireAdminConfirmed(id); err != nil {
-					return nil, err
-				}
-			}
-			upd.Disabled = ch.Disabled
-			upd.EndSessions = *ch.Disabled
-			changed = append(changed, map[bool]string{true: "disabled", false: "enabled"}[*ch.Disabled])
-		}
 	}
-	if len(changed) == 0 {
-		return s.User(ctx, id, userID)
-	}
-	u, err := s.store.UpdateUser(ctx, userID, upd)
+	// What changed is decided on the row as locked, and written and audited in the same
+	// transaction: the audit names what this update changed, not what the form held.
+	var u *User
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		cur, err := s.store.FindUserForUpdate(ctx, userID)
+		if err != nil {
+			return err
+		}
+		upd, changed, err := s.userUpdate(id, cur, ch)
+		if err != nil {
+			return err
+		}
+		if len(changed) == 0 {
+			return errNothingToChange
+		}
+		if err := s.keepAnAdmin(ctx, cur, upd); err != nil {
+			return err
+		}
+		if u, err = s.store.UpdateUser(ctx, userID, upd); err != nil {
+			return internal("update user", err)
+		}
+		return s.audit(ctx, AuditUserUpdated, id.actor(), u, strings.Join(changed, ", "))
+	})
 	if err != nil {
-		return nil, internal("update user", err)
+		return nil, err
 	}
-	s.audit(ctx, AuditUserUpdated, id.actor(), u, strings.Join(changed, ", "))
 	return u, nil
+}
+
+// errNothingToChange answers an "Edit this User" form that is the user as they are.
+var errNothingToChange = Errorf(ECONFLICT, "Nothing to change: the user already has these details.")
+
+// userUpdate turns ch, tidied and checked, into the update of cur it makes, and says what it
+// changes for the audit log: only the fields whose value differs.
+func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdate, []string, error) {
+	var upd UserUpdate
+	var changed []string
+	if ch.DisplayName != nil && *ch.DisplayName != cur.DisplayName {
+		upd.DisplayName, changed = ch.DisplayName, append(changed, "name")
+	}
+	if ch.Email != nil && *ch.Email != cur.Email {
+		upd.Email, changed = ch.Email, append(changed, "email")
+	}
+	// A new role, or an account enabled again (whose password the session's holder may
+	// know), needs a recently confirmed password.
+	if ch.Role != nil && *ch.Role != cur.Role {
+		if err := s.requireAdminConfirmed(id); err != nil {
+			return upd, nil, err
+		}
+		upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
+	}
+	if ch.Disabled != nil && *ch.Disabled != cur.Disabled {
+		if !*ch.Disabled {
+			if err := s.requireAdminConfirmed(id); err != nil {
+				return upd, nil, err
+			}
+		}
+		upd.Disabled = ch.Disabled
+		upd.EndSessions = *ch.Disabled
+		changed = append(changed, map[bool]string{true: "disabled", false: "enabled"}[*ch.Disabled])
+	}
+	return upd, changed, nil
+}
+
+// keepAnAdmin refuses (ECONFLICT) an update that demotes or disables cur, an enabled
+// administrator, when cur is the only one. It must run inside the update's transaction: the
+// store counts under the write lock, so of two administrators demoting each other at once,
+// or two servers on one store, the second sees the first one's change and is refused. A store
+// with no enabled administrator (before setup) is not refused anything: the rule keeps the
+// last one, it does not demand one.
+func (s *Service) keepAnAdmin(ctx context.Context, cur *User, upd UserUpdate) error {
+	if cur.Role != RoleAdmin || cur.Disabled {
+		return nil
+	}
+	demoted := upd.Role != nil && *upd.Role != RoleAdmin
+	disabled := upd.Disabled != nil && *upd.Disabled
+	if !demoted && !disabled {
+		return nil
+	}
+	n, err := s.store.CountEnabledAdmins(ctx)
+	if err != nil {
+		return internal("count administrators", err)
+	}
+	if n <= 1 {
+		return Errorf(ECONFLICT, "This change would leave no enabled administrator.")
+	}
+	return nil
 }
 
 // requireAdminConfirmed lets through an administrator who confirmed their password within
@@ -428,8 +492,7 @@ func (s *Service) SetUserPassword(ctx context.Context, id *Identity, userID int6
 				return internal("unlock", err)
 			}
 		}
-		s.audit(ctx, AuditPasswordSet, id.actor(), u, "must change at next login: "+yesNo(mustChange))
-		return nil
+		return s.audit(ctx, AuditPasswordSet, id.actor(), u, "must change at next login: "+yesNo(mustChange))
 	})
 }
 
@@ -457,18 +520,24 @@ func (s *Service) UnlockUser(ctx context.Context, id *Identity, userID int64) (*
 	if !s.mayLiftLock(id, userID) {
 		return nil, Errorf(EFORBIDDEN, "You cannot unlock your own account. Ask another administrator, run gatehouse user unlock on the server, or wait until the lock ends.")
 	}
-	u, err := s.store.FindUserByID(ctx, userID)
+	// The check and the unlock are one transaction with the audit event, on the row as locked.
+	var u *User
+	err := s.store.Atomically(ctx, func(ctx context.Context) (err error) {
+		if u, err = s.store.FindUserForUpdate(ctx, userID); err != nil {
+			return err
+		}
+		if !s.Locked(u) {
+			return Errorf(ECONFLICT, "%s is not locked.", u.Name())
+		}
+		if err := s.resetFailures(ctx, userID); err != nil {
+			return internal("unlock", err)
+		}
+		u.LockedUntil = time.Time{}
+		return s.audit(ctx, AuditUnlock, id.actor(), u, "")
+	})
 	if err != nil {
 		return nil, err
 	}
-	if !s.Locked(u) {
-		return nil, Errorf(ECONFLICT, "%s is not locked.", u.Name())
-	}
-	if err := s.resetFailures(ctx, userID); err != nil {
-		return nil, internal("unlock", err)
-	}
-	u.LockedUntil = time.Time{}
-	s.audit(ctx, AuditUnlock, id.actor(), u, "")
 	return u, nil
 }
 
@@ -522,8 +591,8 @@ func (s *Service) ResetTwoFactor(ctx context.Context, id *Identity, userID int64
 // administrator. applies refuses (ECONFLICT) a change that would change nothing, which is then
 // neither made nor audited. Every change ends the user's sessions, so it takes effect at once.
 // With unlock, the user's failure counter is reset too: removing a lost factor is how an
-// administrator helps a locked-out user back in (mayLiftLock: not their own). The check and
-// the change are one transaction.
+// administrator helps a locked-out user back in (mayLiftLock: not their own). The check, the
+// change and its audit event are one transaction.
 func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int64, action string, upd UserUpdate, unlock bool, applies func(u *User) error) (*User, error) {
 	var u *User
 	err := s.store.Atomically(ctx, func(ctx context.Context) error {
@@ -543,8 +612,7 @@ func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int6
 				return internal("unlock", err)
 			}
 		}
-		s.audit(ctx, action, id.actor(), u, "status "+string(u.TwoFactorStatus()))
-		return nil
+		return s.audit(ctx, action, id.actor(), u, "status "+string(u.TwoFactorStatus()))
 	})
 	if err != nil {
 		return nil, err

@@ -1,14 +1,17 @@
 package backend_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/sqlite"
 )
 
 // madeUsers numbers the users CreateUser makes in adminCalls.
@@ -36,12 +39,16 @@ var adminCalls = []struct {
 		return err
 	}},
 	{"UpdateUser", func(e *env, id *backend.Identity, target int64) error {
-		name := "Changed"
+		// A new name each time: a form that changes nothing is refused for its own reason.
+		name := fmt.Sprintf("Changed %d", madeUsers.Add(1))
 		_, err := e.svc.UpdateUser(ctx, id, target, backend.UserChanges{DisplayName: &name})
 		return err
 	}},
 	{"UpdateUser role", func(e *env, id *backend.Identity, target int64) error {
-		role := backend.RoleAdmin
+		role := backend.RoleAdmin // or back, if an earlier call made target one
+		if u, err := e.db.FindUserByID(ctx, target); err == nil && u.Role == backend.RoleAdmin {
+			role = backend.RoleUser
+		}
 		_, err := e.svc.UpdateUser(ctx, id, target, backend.UserChanges{Role: &role})
 		return err
 	}},
@@ -604,5 +611,194 @@ func TestAdminChangeThatChangesNothing(t *testing.T) {
 	}
 	if _, err := e.svc.Authenticate(ctx, token); err != nil {
 		t.Errorf("none's session after the refused changes: %v, want it to go on", err)
+	}
+}
+
+// TestUpdateUserKeepsAnAdmin: the last-administrator rule, decided by the Service on the row
+// and the count it locks. A refused update changes nothing and records nothing.
+func TestUpdateUserKeepsAnAdmin(t *testing.T) {
+	t.Parallel()
+	type step struct {
+		user string
+		ch   backend.UserChanges
+		code string // "" for success
+	}
+	role := func(r backend.Role) *backend.Role { return &r }
+	yes, no := true, false
+	demote := backend.UserChanges{Role: role(backend.RoleUser)}
+	disable := backend.UserChanges{Disabled: &yes}
+	name := "The Root"
+	for _, tc := range []struct {
+		name  string
+		users []backend.NewUser // besides "admin", the only administrator at first
+		steps []step
+	}{
+		{"demote the only admin", nil, []step{{"admin", demote, backend.ECONFLICT}}},
+		{"disable the only admin", nil, []step{{"admin", disable, backend.ECONFLICT}}},
+		{"demote and disable in one update", nil, []step{
+			{"admin", backend.UserChanges{Role: role(backend.RoleUser), Disabled: &yes}, backend.ECONFLICT}}},
+		{"demote one of two, then the other", []backend.NewUser{{Username: "second", Role: backend.RoleAdmin}},
+			[]step{{"admin", demote, ""}, {"second", demote, backend.ECONFLICT}}},
+		{"a disabled admin does not count", []backend.NewUser{{Username: "second", Role: backend.RoleAdmin}},
+			[]step{{"second", disable, ""}, {"admin", demote, backend.ECONFLICT}, {"admin", disable, backend.ECONFLICT}}},
+		{"re-enabling an admin makes room", []backend.NewUser{{Username: "second", Role: backend.RoleAdmin}},
+			[]step{{"second", disable, ""}, {"second", backend.UserChanges{Disabled: &no}, ""}, {"admin", disable, ""}}},
+		{"other edits of the only admin are fine", nil, []step{
+			{"admin", backend.UserChanges{DisplayName: &name, Role: role(backend.RoleAdmin), Disabled: &no}, ""}}},
+		{"users are not admins", []backend.NewUser{{Username: "user"}},
+			[]step{{"user", disable, ""}, {"user", backend.UserChanges{Role: role(backend.RoleAdmin), Disabled: &no}, ""},
+				{"user", demote, ""}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			for _, nu := range tc.users {
+				e.createUser(nu)
+			}
+			op := e.svc.Operator()
+			for i, s := range tc.steps {
+				u, err := e.db.FindUserByUsername(ctx, s.user)
+				if err != nil {
+					t.Fatal(err)
+				}
+				events := len(e.auditEvents(backend.AuditUserUpdated))
+				_, err = e.svc.UpdateUser(ctx, op, u.ID, s.ch)
+				wantCode(t, fmt.Sprintf("step %d", i), err, s.code)
+				if s.code == "" {
+					continue
+				}
+				if got := backend.ErrorMessage(err); got != "This change would leave no enabled administrator." {
+					t.Errorf("step %d: got message %q, want the last-administrator sentence", i, got)
+				}
+				if after := e.user(u.ID); *after != *u {
+					t.Errorf("step %d: refused update changed the user:\n got %+v\nwant %+v", i, *after, *u)
+				}
+				if n := len(e.auditEvents(backend.AuditUserUpdated)); n != events {
+					t.Errorf("step %d: refused update: got %d %s events, want %d", i, n, backend.AuditUserUpdated, events)
+				}
+			}
+		})
+	}
+}
+
+// TestLastAdminRace: two administrators demoting each other at once, from two Services on one
+// database file (two servers on one store), leave one administrator: the count the rule
+// decides on is taken under the write lock of the update's transaction, not before it. Each
+// store sleeps after counting, so a count outside the lock would let both through.
+func TestLastAdminRace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other := e.createUser(backend.NewUser{Username: "other", Role: backend.RoleAdmin})
+	svcs := make([]*backend.Service, 2)
+	for i := range svcs {
+		db, err := sqlite.Open(e.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		cfg := e.cfg
+		cfg.Store = &slowCount{DB: db}
+		if svcs[i], err = backend.New(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	targets := []int64{other.ID, e.admin.User.ID}
+	user := backend.RoleUser
+	for round := range 5 {
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() {
+				_, errs[i] = svcs[i].UpdateUser(ctx, svcs[i].Operator(), targets[i], backend.UserChanges{Role: &user})
+			})
+		}
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			if backend.ErrorCode(err) == backend.ECONFLICT {
+				refused++
+			} else if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		n, err := e.db.CountEnabledAdmins(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refused != 1 || n != 1 {
+			t.Fatalf("round %d: got %d refused and %d administrators left, want 1 and 1", round, refused, n)
+		}
+		// Make both administrators again for the next round.
+		admin := backend.RoleAdmin
+		for _, id := range targets {
+			if _, err := e.svc.UpdateUser(ctx, e.svc.Operator(), id, backend.UserChanges{Role: &admin}); err != nil && backend.ErrorCode(err) != backend.ECONFLICT {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// slowCount is the real store, pausing after it counts administrators.
+type slowCount struct{ *sqlite.DB }
+
+func (s *slowCount) CountEnabledAdmins(ctx context.Context) (int, error) {
+	n, err := s.DB.CountEnabledAdmins(ctx)
+	time.Sleep(50 * time.Millisecond)
+	return n, err
+}
+
+// TestUpdateUserRecordsWhatChanged: "Save changes" audits the fields whose value changed, and
+// a form that changes nothing writes nothing, records nothing and says so.
+func TestUpdateUserRecordsWhatChanged(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	bob := e.createUser(backend.NewUser{Username: "bob", DisplayName: "Bob", Email: "bob@example.com"})
+	str := func(s string) *string { return &s }
+	role := func(r backend.Role) *backend.Role { return &r }
+	no := false
+	// The whole form, as the web page sends it: every field, as typed.
+	form := func(name, email string, r backend.Role) backend.UserChanges {
+		return backend.UserChanges{DisplayName: str(name), Email: str(email), Role: role(r), Disabled: &no}
+	}
+	for _, s := range []struct {
+		name   string
+		ch     backend.UserChanges
+		detail string // "" for nothing changed
+	}{
+		{"nothing changed", form("Bob", "bob@example.com", backend.RoleUser), ""},
+		{"nothing changed but spaces", form(" Bob ", "bob@example.com ", backend.RoleUser), ""},
+		{"nothing sent", backend.UserChanges{}, ""},
+		{"the email", form("Bob", "robert@example.com", backend.RoleUser), "email"},
+		{"the name", form("Robert", "robert@example.com", backend.RoleUser), "name"},
+		{"the role", form("Robert", "robert@example.com", backend.RoleAdmin), "role admin"},
+	} {
+		before := e.user(bob.ID)
+		events := e.auditEvents(backend.AuditUserUpdated)
+		u, err := e.svc.UpdateUser(ctx, e.admin, bob.ID, s.ch)
+		after := e.user(bob.ID)
+		got := e.auditEvents(backend.AuditUserUpdated)
+		if s.detail == "" {
+			wantCode(t, s.name, err, backend.ECONFLICT)
+			if msg := backend.ErrorMessage(err); !strings.Contains(msg, "Nothing to change") {
+				t.Errorf("%s: got message %q, want it to say there is nothing to change", s.name, msg)
+			}
+			if *after != *before {
+				t.Errorf("%s: the user changed:\n got %+v\nwant %+v", s.name, *after, *before)
+			}
+			if len(got) != len(events) {
+				t.Errorf("%s: got %d %s events, want %d", s.name, len(got), backend.AuditUserUpdated, len(events))
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", s.name, err)
+			continue
+		}
+		if *u != *after {
+			t.Errorf("%s: returned %+v, the store holds %+v", s.name, *u, *after)
+		}
+		if len(got) != len(events)+1 || got[0].Detail != s.detail {
+			t.Errorf("%s: got %d events, the newest %+v; want one more, detail %q", s.name, len(got), got[0], s.detail)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"fmt"
 )
 
 // Audit actions. Every change of an account and every login outcome is recorded.
@@ -76,11 +77,12 @@ type AuditPage struct {
 	Limit  int
 }
 
-// audit records an event. actor and target may be nil. Names and detail are cut to
-// maxAuditText, whatever the caller passes: no one can grow the log by more than that an
-// event. A failure to record is logged, not
-// returned: the action it describes has already happened.
-func (s *Service) audit(ctx context.Context, action string, actor, target *User, detail string) {
+// audit records the event of a change, as part of it: called inside the change's
+// Atomically transaction, its error fails the change, which then rolls back. A change and its
+// record commit together or not at all, so the log never misses a change that was made, nor
+// names one that was not. actor and target may be nil. Names and detail are cut to
+// maxAuditText, whatever the caller passes: no one can grow the log by more than that an event.
+func (s *Service) audit(ctx context.Context, action string, actor, target *User, detail string) error {
 	e := &AuditEvent{Action: action, Detail: clip(detail, maxAuditText), IP: ClientFrom(ctx).IP}
 	if actor != nil {
 		e.ActorID, e.ActorName = actor.ID, clip(actor.Username, maxAuditText)
@@ -89,6 +91,22 @@ func (s *Service) audit(ctx context.Context, action string, actor, target *User,
 		e.TargetID, e.TargetName = target.ID, clip(target.Username, maxAuditText)
 	}
 	if err := s.store.AddAuditEvent(context.WithoutCancel(ctx), e); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// auditBestEffort records an event that is not part of a change: a refusal (a wrong password
+// or code, a throttled attempt, the lock it caused), a text sent or not sent, a logout. A
+// failure to record is logged, not returned. A refusal is the answer whether or not it was
+// recorded: a failing audit insert must not turn "wrong password" into an internal error,
+// which would tell a guesser which guesses reached the check and roll back the failure count
+// with the step's transaction, so a broken log would lift the throttle. Nor can a record
+// unsend a text or keep open a session someone asked to end. Where the refusal counts a
+// failure it is still recorded inside the transaction that counts it, so both normally commit
+// together; a store that lost the whole transaction fails its commit, and the step with it.
+func (s *Service) auditBestEffort(ctx context.Context, action string, actor, target *User, detail string) {
+	if err := s.audit(ctx, action, actor, target, detail); err != nil {
 		s.log.Error("audit event not recorded", "action", action, "err", err)
 	}
 }

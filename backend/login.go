@@ -55,7 +55,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 	lastTry, err := s.chargeAttempt(ctx, u.ID)
 	if ErrorCode(err) == ETOOMANY {
 		s.passwords.verify(ctx, "", password)
-		s.audit(ctx, AuditLoginThrottled, nil, u, "")
+		s.auditBestEffort(ctx, AuditLoginThrottled, nil, u, "")
 		return nil, passwordRefusal(err)
 	} else if err != nil {
 		return nil, internal("charge attempt", err)
@@ -100,7 +100,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 		st, err := s.next(ctx, cur, nil, "password", ClientFrom(ctx))
 		if err == nil && lastTry && st.Step != StepDone {
 			// This attempt locked the account, and the login is not complete: the lock stands.
-			s.audit(ctx, AuditAccountLocked, nil, cur, "too many attempts; the password was right, a second step is due")
+			s.auditBestEffort(ctx, AuditAccountLocked, nil, cur, "too many attempts; the password was right, a second step is due")
 		}
 		return st, nil, err
 	})
@@ -159,7 +159,7 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 	_, err := s.charge(ctx, update)
 	s.passwords.verify(ctx, "", password)
 	if ErrorCode(err) == ETOOMANY {
-		s.audit(ctx, AuditLoginThrottled, nil, target, detail)
+		s.auditBestEffort(ctx, AuditLoginThrottled, nil, target, detail)
 		return passwordRefusal(err)
 	} else if err != nil {
 		return internal("charge attempt", err)
@@ -168,7 +168,7 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 		if err := s.delayNext(ctx, update); err != nil {
 			return err
 		}
-		s.audit(ctx, AuditLoginFailure, nil, target, detail)
+		s.auditBestEffort(ctx, AuditLoginFailure, nil, target, detail)
 		return nil
 	})
 	if err != nil {
@@ -196,9 +196,9 @@ func (s *Service) failed(ctx context.Context, action string, u *User, detail str
 	if err := s.delayNext(ctx, s.counter(u.ID)); err != nil {
 		s.log.Error("delay next attempt", "user_id", u.ID, "err", err)
 	}
-	s.audit(ctx, action, nil, u, detail)
+	s.auditBestEffort(ctx, action, nil, u, detail)
 	if lastTry {
-		s.audit(ctx, AuditAccountLocked, nil, u, "too many failed attempts")
+		s.auditBestEffort(ctx, AuditAccountLocked, nil, u, "too many failed attempts")
 	}
 }
 
@@ -259,7 +259,9 @@ func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, ho
 	if err := s.resetFailures(ctx, u.ID); err != nil {
 		return nil, internal("reset failures", err)
 	}
-	s.audit(ctx, AuditLoginSuccess, u, u, how)
+	if err := s.audit(ctx, AuditLoginSuccess, u, u, how); err != nil {
+		return nil, err
+	}
 	return &LoginState{Step: StepDone, User: u, SessionToken: token, ExpiresAt: now.Add(s.absoluteTimeout)}, nil
 }
 
@@ -360,7 +362,7 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 		}
 		lastTry, err := s.chargeAttempt(ctx, u.ID)
 		if ErrorCode(err) == ETOOMANY {
-			s.audit(ctx, AuditLoginThrottled, nil, u, "second factor")
+			s.auditBestEffort(ctx, AuditLoginThrottled, nil, u, "second factor")
 			return nil, err, nil
 		} else if err != nil {
 			return nil, nil, internal("charge attempt", err)
@@ -374,7 +376,9 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 		}
 		if method == "" { // a recovery code
 			left, _ := s.recoveryCodesLeft(ctx, u.ID)
-			s.audit(ctx, AuditRecoveryCodeUsed, u, u, pluralCodes(left)+" left")
+			if err := s.audit(ctx, AuditRecoveryCodeUsed, u, u, pluralCodes(left)+" left"); err != nil {
+				return nil, nil, err
+			}
 		}
 		st, err := s.next(ctx, u, a, "password and "+describeMethod(method), ClientFrom(ctx))
 		return st, nil, err
@@ -427,7 +431,9 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPa
 		if err := s.store.SetPassword(ctx, u.ID, newHash, false, nil); err != nil {
 			return nil, nil, internal("set password", err)
 		}
-		s.audit(ctx, AuditPasswordChanged, u, u, "")
+		if err := s.audit(ctx, AuditPasswordChanged, u, u, ""); err != nil {
+			return nil, nil, err
+		}
 		cur, err := s.store.FindUserForUpdate(ctx, u.ID) // its new credentials version
 		if err != nil {
 			return nil, nil, internal("find user", err)

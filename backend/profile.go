@@ -129,7 +129,9 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 		if e.Method == MethodSMS {
 			detail = "SMS to " + MaskPhone(e.SMSPhone)
 		}
-		s.audit(ctx, AuditTwoFactorEnrolled, &u, &u, detail)
+		if err := s.audit(ctx, AuditTwoFactorEnrolled, &u, &u, detail); err != nil {
+			return err
+		}
 		if id.attempt != nil {
 			cur, err := s.store.FindUserForUpdate(ctx, u.ID) // enrolled: a new credentials version
 			if err != nil {
@@ -149,21 +151,36 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 }
 
 // RegenerateRecoveryCodes replaces the user's recovery codes with a new set, voiding the old one.
-// It needs a recently confirmed password.
+// It needs a recently confirmed password. The new set and its audit event are one transaction.
 func (s *Service) RegenerateRecoveryCodes(ctx context.Context, id *Identity) ([]string, error) {
 	if err := s.requireRecentPassword(id); err != nil {
 		return nil, err
 	}
 	if !id.User.Enrolled() {
-		return nil, Errorf(ECONFLICT, "Set up Two-Factor Authentication first.")
+		return nil, errNotEnrolled
 	}
 	shown, stored := newRecoveryCodes()
-	if err := s.store.ReplaceRecoveryCodes(ctx, id.User.ID, stored); err != nil {
-		return nil, internal("replace recovery codes", err)
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		// Enrolled as the row says now, locked: an administrator may have reset Two-Factor
+		// since the session read it, and codes for no second factor would be shown as if
+		// they worked.
+		if u, err := s.store.FindUserForUpdate(ctx, id.User.ID); err != nil {
+			return internal("find user", err)
+		} else if !u.Enrolled() {
+			return errNotEnrolled
+		}
+		if err := s.store.ReplaceRecoveryCodes(ctx, id.User.ID, stored); err != nil {
+			return internal("replace recovery codes", err)
+		}
+		return s.audit(ctx, AuditRecoveryRegenerated, id.User, id.User, "")
+	})
+	if err != nil {
+		return nil, err
 	}
-	s.audit(ctx, AuditRecoveryRegenerated, id.User, id.User, "")
 	return shown, nil
 }
+
+var errNotEnrolled = Errorf(ECONFLICT, "Set up Two-Factor Authentication first.")
 
 // RecoveryCodesLeft is how many of the user's recovery codes are unused.
 func (s *Service) RecoveryCodesLeft(ctx context.Context, id *Identity) (int, error) {
@@ -203,15 +220,17 @@ func (s *Service) DisableOwnTwoFactor(ctx context.Context, id *Identity) error {
 	var u *User
 	err := s.store.Atomically(ctx, func(ctx context.Context) (err error) {
 		if u, err = s.store.UpdateUser(ctx, id.User.ID, UserUpdate{ClearEnrollment: true}); err != nil {
-			return err
+			return internal("disable two-factor", err)
 		}
-		return s.store.DeleteUserSessions(ctx, u.ID, keep)
+		if err := s.store.DeleteUserSessions(ctx, u.ID, keep); err != nil {
+			return internal("disable two-factor", err)
+		}
+		return s.audit(ctx, AuditTwoFactorDisabled, u, u, "")
 	})
 	if err != nil {
-		return internal("disable two-factor", err)
+		return err
 	}
 	*id.User = *u
-	s.audit(ctx, AuditTwoFactorDisabled, u, u, "")
 	return nil
 }
 
@@ -243,7 +262,6 @@ func (s *Service) ChangePassword(ctx context.Context, id *Identity, current, new
 		if err := s.store.SetPassword(ctx, id.User.ID, hash, false, &id.session.TokenHash); err != nil {
 			return internal("set password", err)
 		}
-		s.audit(ctx, AuditPasswordChanged, id.User, id.User, "")
-		return nil
+		return s.audit(ctx, AuditPasswordChanged, id.User, id.User, "")
 	})
 }

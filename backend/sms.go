@@ -197,8 +197,7 @@ func (s *Service) BeginSMSEnrollment(ctx context.Context, id *Identity) (*SMSEnr
 		if err != nil {
 			return err
 		}
-		s.audit(ctx, AuditSMSEnrollmentStarted, id.User, id.User, "")
-		return nil
+		return s.audit(ctx, AuditSMSEnrollmentStarted, id.User, id.User, "")
 	})
 	if err != nil {
 		return nil, internal("begin sms enrollment", err)
@@ -261,29 +260,43 @@ func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, e
 		s.log.Info("inbound text ignored: the sender is not a valid phone number", "message_sid", m.MessageSID)
 		return "", nil
 	}
+	// The MessageSid, the phone attached and the audit event commit together or not at all:
+	// if the record fails nothing is remembered, and the same delivery sent again is taken anew.
+	err = s.store.Atomically(ctx, func(ctx context.Context) (err error) {
+		reply, err = s.receiveSMS(ctx, m.MessageSID, phone, m.Body)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return reply, nil
+}
+
+// receiveSMS is ReceiveSMS for a text from phone that is for this system, in its transaction.
+func (s *Service) receiveSMS(ctx context.Context, messageSID, phone, body string) (reply string, err error) {
 	// Duplicates next, so that Twilio retrying a delivery neither counts against the sender
 	// nor matches anything twice.
-	fresh, recent, err := s.store.RecordInboundSMS(ctx, m.MessageSID, phone, time.Hour)
+	fresh, recent, err := s.store.RecordInboundSMS(ctx, messageSID, phone, time.Hour)
 	if err != nil {
 		return "", internal("record inbound sms", err)
 	} else if !fresh {
-		s.log.Info("inbound text ignored: MessageSid already seen", "message_sid", m.MessageSID)
+		s.log.Info("inbound text ignored: MessageSid already seen", "message_sid", messageSID)
 		return "", nil
 	}
 	if recent > smsInboundPerHour {
-		s.log.Warn("inbound text ignored: too many texts from this sender", "message_sid", m.MessageSID, "texts_last_hour", recent)
+		s.log.Warn("inbound text ignored: too many texts from this sender", "message_sid", messageSID, "texts_last_hour", recent)
 		return "", nil
 	}
-	code := normalizeAuthCode(m.Body)
+	code := normalizeAuthCode(body)
 	if code == "" {
-		s.log.Info("inbound text ignored: no Authorization Code in it", "message_sid", m.MessageSID)
+		s.log.Info("inbound text ignored: no Authorization Code in it", "message_sid", messageSID)
 		return "", nil
 	}
 	// The store matches the code only while it is unused and unexpired, in one conditional
 	// UPDATE, so a code is taken by one text at most.
 	p, err := s.store.AttachSMSPhone(ctx, s.hashSMSCode("enroll", "", code), phone, smsCodeTTL)
 	if ErrorCode(err) == ENOTFOUND {
-		s.log.Info("inbound text ignored: the code is wrong, expired or used", "message_sid", m.MessageSID)
+		s.log.Info("inbound text ignored: the code is wrong, expired or used", "message_sid", messageSID)
 		return SMSReplyWrong, nil
 	} else if err != nil {
 		return "", internal("attach sms phone", err)
@@ -292,7 +305,9 @@ func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, e
 	if err != nil {
 		return "", internal("sms enrollment user", err)
 	}
-	s.audit(ctx, AuditSMSReceived, nil, u, "from "+MaskPhone(phone))
+	if err := s.audit(ctx, AuditSMSReceived, nil, u, "from "+MaskPhone(phone)); err != nil {
+		return "", err
+	}
 	return SMSReplyReceived, nil
 }
 
@@ -424,7 +439,7 @@ func (s *Service) SendSMSCode(ctx context.Context, attemptToken string) (*SMSCod
 	if err != nil {
 		return nil, internal("reserve sms code", err)
 	} else if !retryAt.IsZero() {
-		s.audit(ctx, AuditSMSCodeLimited, nil, u, "")
+		s.auditBestEffort(ctx, AuditSMSCodeLimited, nil, u, "")
 		return nil, smsTooMany(retryAt.Sub(s.now()))
 	}
 	body := fmt.Sprintf("Your %s login code is %s. It expires in %d minutes. Do not share it with anyone.", s.issuer, code, int(smsCodeTTL.Minutes()))
@@ -435,10 +450,11 @@ func (s *Service) SendSMSCode(ctx context.Context, attemptToken string) (*SMSCod
 			s.log.Error("sms code reservation not released", "err", derr)
 		}
 		s.log.Error("login code text not sent", "user", u.Username, "err", err)
-		s.audit(ctx, AuditSMSCodeFailed, nil, u, "to "+MaskPhone(u.SMSPhone))
+		s.auditBestEffort(ctx, AuditSMSCodeFailed, nil, u, "to "+MaskPhone(u.SMSPhone))
 		return nil, Errorf(EUNAVAILABLE, "The text message could not be sent just now. Try again in a minute, or use one of your recovery codes.")
 	}
-	s.audit(ctx, AuditSMSCodeSent, nil, u, "to "+MaskPhone(u.SMSPhone))
+	// The text is out: its record cannot unsend it (auditBestEffort).
+	s.auditBestEffort(ctx, AuditSMSCodeSent, nil, u, "to "+MaskPhone(u.SMSPhone))
 	return &SMSCodeSent{MaskedPhone: MaskPhone(u.SMSPhone), ExpiresAt: c.ExpiresAt, ResendAt: c.CreatedAt.Add(smsResendCooldown)}, nil
 }
 

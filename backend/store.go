@@ -41,10 +41,15 @@ type Store interface {
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
 	// CountUsersByStatus counts all users by Two-Factor status; every status is present.
 	CountUsersByStatus(ctx context.Context) (StatusCounts, error)
+	// CountEnabledAdmins counts the administrators who are not disabled. Inside an Atomically
+	// transaction no other writer can change the count before that transaction ends (SQLite:
+	// its write lock, held from BEGIN; a row-locking store locks the rows it counts, SELECT …
+	// FOR UPDATE): the Service decides the last-administrator rule on it.
+	CountEnabledAdmins(ctx context.Context) (int, error)
 	// UpdateUser applies upd and returns the updated user. A change of the role, disabled,
 	// TwoFactorRequired or MustChangePassword, and ClearEnrollment, is a new CredentialsVersion.
-	// ENOTFOUND if there is no such user; ECONFLICT if the update would leave no enabled
-	// administrator.
+	// It stores what it is given: the rules (the last enabled administrator stays one) are the
+	// Service's. ENOTFOUND if there is no such user; EINVALID for an unknown role.
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
 
 	// PasswordHash returns the user's encoded password hash; ENOTFOUND if there is no such user.

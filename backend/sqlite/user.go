@@ -285,8 +285,9 @@ func (db *DB) CountUsersByStatus(ctx context.Context) (backend.StatusCounts, err
 	return counts, nil
 }
 
-// UpdateUser applies upd and returns the updated user. ENOTFOUND if there is no such user;
-// EINVALID for an unknown role; ECONFLICT if the update would leave no enabled administrator.
+// UpdateUser applies upd and returns the updated user. It stores what it is given: whether
+// the update may leave no enabled administrator is the Service's to decide (CountEnabledAdmins).
+// ENOTFOUND if there is no such user; EINVALID for an unknown role.
 func (db *DB) UpdateUser(ctx context.Context, id int64, upd backend.UserUpdate) (*backend.User, error) {
 	if upd.Role != nil && !upd.Role.Valid() {
 		return nil, backend.Errorf(backend.EINVALID, "Unknown role %q.", *upd.Role)
@@ -304,7 +305,6 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd backend.UserUpdate) 
 		}
 		return nil, fmt.Errorf("update user: %w", err)
 	}
-	wasAdmin := u.Role == backend.RoleAdmin && !u.Disabled
 	before := *u
 
 	if v := upd.DisplayName; v != nil {
@@ -343,18 +343,6 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd backend.UserUpdate) 
 		return nil, fmt.Errorf("update user: %w", err)
 	}
 
-	// Checked after the write, in the same immediate transaction: two admins demoting each
-	// other at once are serialised, and the second one sees the first one's change.
-	if wasAdmin && (u.Role != backend.RoleAdmin || u.Disabled) {
-		var left bool
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND disabled = 0)`).Scan(&left)
-		if err != nil {
-			return nil, fmt.Errorf("update user: %w", err)
-		} else if !left {
-			return nil, backend.Errorf(backend.ECONFLICT, "This change would leave no enabled administrator.")
-		}
-	}
-
 	if upd.ClearEnrollment {
 		if err := clearEnrollment(ctx, tx, id); err != nil {
 			return nil, fmt.Errorf("update user: %w", err)
@@ -373,6 +361,18 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd backend.UserUpdate) 
 		return nil, fmt.Errorf("update user: %w", err)
 	}
 	return u, nil
+}
+
+// CountEnabledAdmins counts the administrators who are not disabled. Inside an Atomically
+// transaction it reads under that transaction's write lock (BEGIN IMMEDIATE), so the count holds
+// until it commits.
+func (db *DB) CountEnabledAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := db.querier(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count enabled admins: %w", err)
+	}
+	return n, nil
 }
 
 // clearEnrollment removes the user's second factor: method, secrets, phone, recovery codes and

@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -330,71 +332,40 @@ func TestUpdateUser(t *testing.T) {
 	wantCode(t, err, backend.EINVALID)
 }
 
-func TestUpdateUserKeepsAnAdmin(t *testing.T) {
-	type step struct {
-		user string
-		upd  backend.UserUpdate
-		code string // "" for success
-	}
-	demote := backend.UserUpdate{Role: ptr(backend.RoleUser)}
-	disable := backend.UserUpdate{Disabled: ptr(true)}
-	for _, tc := range []struct {
-		name  string
-		setup func(t *testing.T, db *DB)
-		steps []step
-	}{
-		{"demote the only admin", nil, []step{{"root", demote, backend.ECONFLICT}}},
-		{"disable the only admin", nil, []step{{"root", disable, backend.ECONFLICT}}},
-		{"demote and disable in one update", nil, []step{
-			{"root", backend.UserUpdate{Role: ptr(backend.RoleUser), Disabled: ptr(true)}, backend.ECONFLICT}}},
-		{"demote one of two, then the other", func(t *testing.T, db *DB) {
-			createUser(t, db, "second", backend.RoleAdmin)
-		}, []step{{"root", demote, ""}, {"second", demote, backend.ECONFLICT}}},
-		{"a disabled admin does not count", func(t *testing.T, db *DB) {
-			createUser(t, db, "second", backend.RoleAdmin)
-		}, []step{{"second", disable, ""}, {"root", demote, backend.ECONFLICT}, {"root", disable, backend.ECONFLICT}}},
-		{"re-enabling an admin makes room", func(t *testing.T, db *DB) {
-			createUser(t, db, "second", backend.RoleAdmin)
-		}, []step{{"second", disable, ""}, {"second", backend.UserUpdate{Disabled: ptr(false)}, ""}, {"root", disable, ""}}},
-		{"other edits of the only admin are fine", nil, []step{
-			{"root", backend.UserUpdate{DisplayName: ptr("Root"), TwoFactorRequired: ptr(true)}, ""},
-			{"root", backend.UserUpdate{Role: ptr(backend.RoleAdmin), Disabled: ptr(false)}, ""}}},
-		{"users are not admins", func(t *testing.T, db *DB) {
-			createUser(t, db, "user", backend.RoleUser)
-		}, []step{{"user", disable, ""}, {"user", demote, ""}}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			db, _ := newDB(t)
-			createUser(t, db, "root", backend.RoleAdmin)
-			if tc.setup != nil {
-				tc.setup(t, db)
-			}
-			for i, s := range tc.steps {
-				u, err := db.FindUserByUsername(ctx, s.user)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = db.UpdateUser(ctx, u.ID, s.upd)
-				wantCode(t, err, s.code)
-				if s.code != "" {
-					after, _ := db.FindUserByID(ctx, u.ID)
-					if *after != *u {
-						t.Errorf("step %d: refused update changed the user:\n got %+v\nwant %+v", i, *after, *u)
-					}
-				}
-			}
-		})
-	}
-}
-
-// TestUpdateUserWithoutAnyAdmin: a store with no enabled admin (e.g. before setup) still lets
-// users be edited: the rule stops losing the last admin, it does not demand one.
-func TestUpdateUserWithoutAnyAdmin(t *testing.T) {
+// TestCountEnabledAdmins: administrators who are not disabled, and only those. (The
+// last-administrator rule it serves is the Service's: backend TestUpdateUserKeepsAnAdmin.)
+func TestCountEnabledAdmins(t *testing.T) {
 	db, _ := newDB(t)
-	u := createUser(t, db, "user", backend.RoleUser)
-	if _, err := db.UpdateUser(ctx, u.ID, backend.UserUpdate{DisplayName: ptr("U")}); err != nil {
+	count := func(want int) {
+		t.Helper()
+		if n, err := db.CountEnabledAdmins(ctx); err != nil || n != want {
+			t.Errorf("CountEnabledAdmins: got %d, %v; want %d", n, err, want)
+		}
+	}
+	count(0)
+	root := createUser(t, db, "root", backend.RoleAdmin)
+	createUser(t, db, "user", backend.RoleUser)
+	count(1)
+	second := createUser(t, db, "second", backend.RoleAdmin)
+	count(2)
+	if _, err := db.UpdateUser(ctx, second.ID, backend.UserUpdate{Disabled: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
+	count(1)
+	// Inside a transaction it sees the transaction's own writes.
+	err := db.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := db.UpdateUser(ctx, root.ID, backend.UserUpdate{Role: ptr(backend.RoleUser)}); err != nil {
+			return err
+		}
+		if n, err := db.CountEnabledAdmins(ctx); err != nil || n != 0 {
+			t.Errorf("CountEnabledAdmins after a demotion in the same transaction: got %d, %v; want 0", n, err)
+		}
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("Atomically: got no error, want the rollback's")
+	}
+	count(1)
 }
 
 // enroll gives the user an app enrollment with recovery codes, a pending secret, a session and a

@@ -927,6 +927,10 @@ func TestAdminFormsAskPassword(t *testing.T) {
 	if u, _ := e.svc.User(context.Background(), e.svc.Operator(), bob.ID); u.Role != backend.RoleAdmin {
 		t.Errorf("bob's role after the edit with the password: %q, want admin", u.Role)
 	}
+	// "Save changes" again with nothing changed saves nothing and says so.
+	r = a.post(base+"/edit", edit)
+	r.wantStatus(t, http.StatusConflict)
+	r.wantBody(t, "Nothing to change")
 
 	// Making a new administrator too.
 	e.clock.Advance(11 * time.Minute)
