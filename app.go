@@ -488,12 +488,12 @@ func (a *App) ConfirmAppEnrollment(code string) (*EnrollmentView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.enrolled(id, res)
+	return a.enrolled(res)
 }
 
 // enrolled turns a finished enrollment into its view: the recovery codes to show, and at the
 // enroll step of a login the step that follows.
-func (a *App) enrolled(id *backend.Identity, res *backend.EnrollmentResult) (*EnrollmentView, error) {
+func (a *App) enrolled(res *backend.EnrollmentResult) (*EnrollmentView, error) {
 	v := &EnrollmentView{RecoveryCodes: res.RecoveryCodes}
 	var err error
 	if res.Login != nil {
@@ -573,7 +573,7 @@ func (a *App) ConfirmSMSEnrollment() (*EnrollmentView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.enrolled(id, res)
+	return a.enrolled(res)
 }
 
 // RegenerateRecoveryCodes replaces the signed-in user's recovery codes with a new set.
