@@ -93,11 +93,11 @@ type App struct {
 	// saveDialog asks where to save a file; runtime.SaveFileDialog unless a test replaces it.
 	saveDialog func(ctx context.Context, opts runtime.SaveDialogOptions) (string, error)
 
-	mu       sync.Mutex
-	attempt  string   // login attempt token, between the password step and signing in
-	session  string   // session token, once signed in
-	codes    []string // recovery codes on screen, until "I have saved these codes"
-	codesFor string   // the username the codes belong to
+	// The console's own tokens are all it holds: the recovery codes on screen, the setups in
+	// progress and the codes sent are backend's, in the store, bound to these tokens.
+	mu      sync.Mutex
+	attempt string // login attempt token, between the password step and signing in
+	session string // session token, once signed in
 }
 
 // NewApp returns an App over svc with nobody signed in.
@@ -344,11 +344,11 @@ func (a *App) ChangeExpiredPassword(newPassword string) (*LoginView, error) {
 }
 
 // Logout ends the session, or the login in progress ("Log out" on the enroll and verify
-// screens), and forgets any recovery codes on screen.
+// screens), and with it any recovery codes on screen (backend deletes their sheet).
 func (a *App) Logout() error {
 	a.mu.Lock()
 	attempt, session := a.attempt, a.session
-	a.attempt, a.session, a.codes, a.codesFor = "", "", nil, ""
+	a.attempt, a.session = "", ""
 	a.mu.Unlock()
 	if attempt != "" {
 		if err := a.svc.CancelLogin(a.call(), attempt); err != nil {
@@ -488,12 +488,12 @@ func (a *App) ConfirmAppEnrollment(code string) (*EnrollmentView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.enrolled(id, res)
+	return a.enrolled(res)
 }
 
 // enrolled turns a finished enrollment into its view: the recovery codes to show, and at the
 // enroll step of a login the step that follows.
-func (a *App) enrolled(id *backend.Identity, res *backend.EnrollmentResult) (*EnrollmentView, error) {
+func (a *App) enrolled(res *backend.EnrollmentResult) (*EnrollmentView, error) {
 	v := &EnrollmentView{RecoveryCodes: res.RecoveryCodes}
 	var err error
 	if res.Login != nil {
@@ -501,7 +501,6 @@ func (a *App) enrolled(id *backend.Identity, res *backend.EnrollmentResult) (*En
 			return nil, err
 		}
 	}
-	a.showCodes(id.User.Username, res.RecoveryCodes)
 	return v, nil
 }
 
@@ -574,7 +573,7 @@ func (a *App) ConfirmSMSEnrollment() (*EnrollmentView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.enrolled(id, res)
+	return a.enrolled(res)
 }
 
 // RegenerateRecoveryCodes replaces the signed-in user's recovery codes with a new set.
@@ -587,7 +586,6 @@ func (a *App) RegenerateRecoveryCodes() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.showCodes(id.User.Username, codes)
 	return codes, nil
 }
 
@@ -601,32 +599,24 @@ func (a *App) DisableOwnTwoFactor() error {
 	return a.svc.DisableOwnTwoFactor(a.call(), id)
 }
 
-func (a *App) showCodes(username string, codes []string) {
-	a.mu.Lock()
-	a.codes, a.codesFor = codes, username
-	a.mu.Unlock()
-}
-
 // SaveRecoveryCodes saves the recovery codes on screen to a text file the user chooses in the
 // native save dialog. It returns the file's path, or "" if the user cancelled.
 func (a *App) SaveRecoveryCodes() (string, error) {
-	a.mu.Lock()
-	codes, username := a.codes, a.codesFor
-	a.mu.Unlock()
-	if len(codes) == 0 {
-		return "", backend.Errorf(backend.ECONFLICT, "There are no recovery codes on screen to save.")
+	sh, err := a.sheet()
+	if err != nil {
+		return "", err
 	}
 	path, err := a.saveDialog(a.ctx, runtime.SaveDialogOptions{
 		Title:           "Save recovery codes",
-		DefaultFilename: "gatehouse-recovery-codes-" + username + ".txt",
+		DefaultFilename: "gatehouse-recovery-codes-" + sh.Username + ".txt",
 		Filters:         []runtime.FileFilter{{DisplayName: "Text files (*.txt)", Pattern: "*.txt"}},
 	})
 	if err != nil || path == "" {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Gatehouse recovery codes for %s\nCreated %s\n\n", username, time.Now().Format("2 January 2006 15:04"))
-	for _, c := range codes {
+	fmt.Fprintf(&b, "Gatehouse recovery codes for %s\nCreated %s\n\n", sh.Username, sh.Issued.Local().Format("2 January 2006 15:04"))
+	for _, c := range sh.Codes {
 		fmt.Fprintf(&b, "  %s\n", c)
 	}
 	b.WriteString("\nEach code can be used once, in place of your authenticator app or text message code.\n" +
@@ -638,11 +628,37 @@ func (a *App) SaveRecoveryCodes() (string, error) {
 	return path, nil
 }
 
-// AcknowledgeRecoveryCodes is "I have saved these codes": the console forgets them.
-func (a *App) AcknowledgeRecoveryCodes() {
-	a.mu.Lock()
-	a.codes, a.codesFor = nil, ""
-	a.mu.Unlock()
+// sheet returns the recovery codes on screen, as backend keeps them for this console's
+// session, or its login still in progress (enrolled at login, a temporary password next).
+func (a *App) sheet() (*backend.RecoveryCodeSheet, error) {
+	var sh *backend.RecoveryCodeSheet
+	var err error
+	if attempt := a.token(&a.attempt); attempt != "" {
+		sh, err = a.svc.LoginRecoveryCodeSheet(a.call(), attempt)
+		err = a.dropIfEnded(err, &a.attempt)
+	} else {
+		var id *backend.Identity
+		if id, err = a.signedIn(); err == nil {
+			sh, err = a.svc.RecoveryCodeSheet(a.call(), id)
+		}
+	}
+	if backend.ErrorCode(err) == backend.ENOTFOUND {
+		return nil, backend.Errorf(backend.ECONFLICT, "There are no recovery codes on screen to save.")
+	}
+	return sh, err
+}
+
+// AcknowledgeRecoveryCodes is "I have saved these codes": backend forgets them, and no one can
+// show them again.
+func (a *App) AcknowledgeRecoveryCodes() error {
+	if attempt := a.token(&a.attempt); attempt != "" {
+		return a.dropIfEnded(a.svc.AcknowledgeLoginRecoveryCodes(a.call(), attempt), &a.attempt)
+	}
+	id, err := a.signedIn()
+	if err != nil {
+		return err
+	}
+	return a.svc.AcknowledgeRecoveryCodes(a.call(), id)
 }
 
 // ---- Administration ----

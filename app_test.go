@@ -632,6 +632,13 @@ func TestSetupBelongsToItsConsole(t *testing.T) {
 	if u, _ := admin.User(res.Login.User.ID); u.Method != "app" {
 		t.Errorf("method %q, want app", u.Method)
 	}
+	// The recovery codes are backend's, for the console that received them only.
+	if path, err := other.SaveRecoveryCodes(); err == nil {
+		t.Errorf("another console saved the recovery codes to %s", path)
+	}
+	if path, err := gina.SaveRecoveryCodes(); err != nil || path == "" {
+		t.Errorf("SaveRecoveryCodes by the console that enrolled = %q, %v", path, err)
+	}
 }
 
 // SMS login: "Send code", the code from the text, "Verify"; "Send again" after the cooldown; a

@@ -442,6 +442,15 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPa
 		if err != nil {
 			return nil, nil, err
 		}
+		// Recovery codes still on show (enrolled at this login's enroll step) go on under
+		// the login's new token.
+		next := st.SessionToken
+		if st.Step != StepDone {
+			next = st.AttemptToken
+		}
+		if err := s.moveSheet(ctx, u.ID, a.TokenHash, hashToken(next)); err != nil {
+			return nil, nil, err
+		}
 		// Other logins begun with the temporary password end with it: otherwise whoever else
 		// knew it could still choose the password from their own login's change_password step.
 		if st.Step == StepDone {
@@ -453,12 +462,19 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPa
 	})
 }
 
-// CancelLogin ends a login attempt ("Log out" on the enroll or verify page).
+// CancelLogin ends a login attempt ("Log out" on the enroll or verify page), and any recovery
+// codes it has on show.
 func (s *Service) CancelLogin(ctx context.Context, attemptToken string) error {
 	if attemptToken == "" {
 		return nil
 	}
-	return internal("cancel login", s.store.DeleteLoginAttempt(ctx, hashToken(attemptToken)))
+	hash := hashToken(attemptToken)
+	return internal("cancel login", s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.store.DeleteLoginAttempt(ctx, hash); err != nil {
+			return err
+		}
+		return s.store.DeleteRecoverySheet(ctx, hash)
+	}))
 }
 
 // EnrollmentIdentity returns the identity of a login attempt at StepEnroll, for the enrollment

@@ -103,9 +103,10 @@ func (s *Service) ConfirmAppEnrollment(ctx context.Context, id *Identity, code s
 
 var errAppSetupGone = Errorf(ECONFLICT, "The setup has expired or was replaced. Start it again.")
 
-// enable records a completed enrollment of either method and hands out the recovery codes.
-// It is one transaction: the enrollment, its codes and the sign-in that follows all happen, or
-// none does. id.User is left as it was (racing confirmations may share an identity): callers
+// enable records a completed enrollment of either method and hands out the recovery codes,
+// kept on show for whoever enrolled (RecoveryCodeSheet) until acknowledged. It is one
+// transaction: the enrollment, its codes, their sheet and the sign-in that follows all happen,
+// or none does. id.User is left as it was (racing confirmations may share an identity): callers
 // that need the enrolled user read it again.
 func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*EnrollmentResult, error) {
 	u := *id.User
@@ -138,11 +139,23 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 				return internal("find user", err)
 			}
 			login, err := s.next(ctx, cur, id.attempt, "password, then Two-Factor setup: "+describeMethod(e.Method), ClientFrom(ctx))
+			if err != nil {
+				return err
+			}
 			res.Login = login
-			return err
+			// The sheet belongs to the token the front end holds from now on: the new
+			// session, or the next step's login attempt (a temporary password to change).
+			owner := login.SessionToken
+			if login.Step != StepDone {
+				owner = login.AttemptToken
+			}
+			return s.putSheet(ctx, u.ID, hashToken(owner), shown)
 		}
 		// Sessions opened before two-factor was on were opened with the password alone.
-		return internal("end other sessions", s.store.DeleteUserSessions(ctx, u.ID, id.session.TokenHash))
+		if err := s.store.DeleteUserSessions(ctx, u.ID, id.session.TokenHash); err != nil {
+			return internal("end other sessions", err)
+		}
+		return s.putSheet(ctx, u.ID, id.session.TokenHash, shown)
 	})
 	if err != nil {
 		return nil, err
@@ -150,8 +163,10 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 	return res, nil
 }
 
-// RegenerateRecoveryCodes replaces the user's recovery codes with a new set, voiding the old one.
-// It needs a recently confirmed password. The new set and its audit event are one transaction.
+// RegenerateRecoveryCodes replaces the user's recovery codes with a new set, voiding the old one,
+// and keeps the new set on show for this session (RecoveryCodeSheet) until it is acknowledged.
+// It needs a recently confirmed password. The new set, its sheet and its audit event are one
+// transaction.
 func (s *Service) RegenerateRecoveryCodes(ctx context.Context, id *Identity) ([]string, error) {
 	if err := s.requireRecentPassword(id); err != nil {
 		return nil, err
@@ -171,6 +186,9 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, id *Identity) ([]
 		}
 		if err := s.store.ReplaceRecoveryCodes(ctx, id.User.ID, stored); err != nil {
 			return internal("replace recovery codes", err)
+		}
+		if err := s.putSheet(ctx, id.User.ID, id.session.TokenHash, shown); err != nil {
+			return err
 		}
 		return s.audit(ctx, AuditRecoveryRegenerated, id.User, id.User, "")
 	})

@@ -123,23 +123,33 @@ func (s *Service) SessionExpiresAt(id *Identity) time.Time {
 	return id.session.CreatedAt.Add(s.absoluteTimeout)
 }
 
-// Logout ends id's session, or its login attempt. Its audit event is best effort
-// (auditBestEffort): a session someone asked to end ends whether or not the log takes it.
+// Logout ends id's session, or its login attempt, and any recovery codes it has on show. Its
+// audit event is best effort (auditBestEffort): a session someone asked to end ends whether or
+// not the log takes it.
 func (s *Service) Logout(ctx context.Context, id *Identity) error {
-	switch {
-	case id == nil:
+	if id == nil {
 		return nil
-	case id.session != nil:
-		if err := s.store.DeleteSession(ctx, id.session.TokenHash); err != nil {
-			return internal("logout", err)
-		}
-	case id.attempt != nil:
-		if err := s.store.DeleteLoginAttempt(ctx, id.attempt.TokenHash); err != nil {
-			return internal("logout", err)
-		}
 	}
-	s.auditBestEffort(ctx, AuditLogout, id.User, nil, "")
-	return nil
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		switch {
+		case id.session != nil:
+			if err := s.store.DeleteSession(ctx, id.session.TokenHash); err != nil {
+				return err
+			}
+		case id.attempt != nil:
+			if err := s.store.DeleteLoginAttempt(ctx, id.attempt.TokenHash); err != nil {
+				return err
+			}
+		}
+		if owner := id.setupOwner(); owner != "" {
+			if err := s.store.DeleteRecoverySheet(ctx, owner); err != nil {
+				return err
+			}
+		}
+		s.auditBestEffort(ctx, AuditLogout, id.User, nil, "")
+		return nil
+	})
+	return internal("logout", err)
 }
 
 // ConfirmPassword checks the signed-in user's password again, which allows changes to their
@@ -201,10 +211,10 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 	return s.resetFailures(ctx, u.ID)
 }
 
-// PurgeExpired deletes the sessions, login attempts and app setups that can no longer be used,
-// SMS records older than a day (expired codes and setups, MessageSids seen), and audit events
-// older than Config.AuditRetention. The servers
-// call it now and then; expiry is enforced on every use regardless.
+// PurgeExpired deletes the sessions, login attempts, app setups and recovery code sheets that
+// can no longer be used, SMS records older than a day (expired codes and setups, MessageSids
+// seen), and audit events older than Config.AuditRetention. The servers call it now and then;
+// expiry is enforced on every use regardless.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	now := s.now()
 	if err := s.store.DeleteExpired(ctx, now.Add(-s.idleTimeout), now.Add(-s.absoluteTimeout), now); err != nil {

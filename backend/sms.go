@@ -455,7 +455,37 @@ func (s *Service) SendSMSCode(ctx context.Context, attemptToken string) (*SMSCod
 	}
 	// The text is out: its record cannot unsend it (auditBestEffort).
 	s.auditBestEffort(ctx, AuditSMSCodeSent, nil, u, "to "+MaskPhone(u.SMSPhone))
-	return &SMSCodeSent{MaskedPhone: MaskPhone(u.SMSPhone), ExpiresAt: c.ExpiresAt, ResendAt: c.CreatedAt.Add(smsResendCooldown)}, nil
+	return smsCodeSent(u, c), nil
+}
+
+// SMSCodeState is what the verify page of a login by text shows again after a reload, on
+// another server, or after a restart: the last code sent for this login attempt while it is
+// valid (where it went, until when, and when "Send again" works), or nil when none was sent
+// or it has expired. It reads the codes sent (the store's record of each text), so there is
+// no state of its own to lose. ErrLoginEnded as SendSMSCode; ECONFLICT if the login is not at
+// the verify step.
+func (s *Service) SMSCodeState(ctx context.Context, attemptToken string) (*SMSCodeSent, error) {
+	a, u, err := s.attempt(ctx, attemptToken, StepVerify)
+	if err != nil {
+		return nil, err
+	}
+	if u.Method != MethodSMS || u.SMSPhone == "" {
+		return nil, nil
+	}
+	c, err := s.store.LatestSMSCode(ctx, a.TokenHash)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, internal("latest sms code", err)
+	}
+	if !s.now().Before(c.ExpiresAt) {
+		return nil, nil
+	}
+	return smsCodeSent(u, c), nil
+}
+
+func smsCodeSent(u *User, c *SMSCode) *SMSCodeSent {
+	return &SMSCodeSent{MaskedPhone: MaskPhone(u.SMSPhone), ExpiresAt: c.ExpiresAt, ResendAt: c.CreatedAt.Add(smsResendCooldown)}
 }
 
 func smsTooMany(wait time.Duration) error {

@@ -1039,3 +1039,35 @@ func TestSetupsSurviveRestart(t *testing.T) {
 		t.Fatalf("ConfirmSMSEnrollment after another restart: %+v, %v; want signed in", res, err)
 	}
 }
+
+// TestSMSCodeState: the verify page's "A code was sent … Send again after …" comes from the
+// codes sent for the login attempt, so a restarted Service, or another over the same file,
+// says the same; another attempt of the same user has sent none; an expired code is no longer
+// shown as sent.
+func TestSMSCodeState(t *testing.T) {
+	t.Parallel()
+	e := newSMSEnv(t, func(c *backend.Config) { c.AttemptTTL = time.Hour }) // the code ends first
+	e.smsUser("alice", alicePhone)
+	st := e.login("alice", goodPassword, backend.StepVerify)
+	if sent, err := e.svc.SMSCodeState(ctx, st.AttemptToken); err != nil || sent != nil {
+		t.Fatalf("SMSCodeState before sending = %+v, %v; want nil", sent, err)
+	}
+	sent, err := e.svc.SendSMSCode(ctx, st.AttemptToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.restarted().SMSCodeState(ctx, st.AttemptToken)
+	if err != nil || got == nil || *got != *sent {
+		t.Errorf("SMSCodeState on a restarted Service = %+v, %v; want %+v", got, err, sent)
+	}
+	other := e.login("alice", goodPassword, backend.StepVerify)
+	if got, err := e.svc.SMSCodeState(ctx, other.AttemptToken); err != nil || got != nil {
+		t.Errorf("SMSCodeState of another attempt = %+v, %v; want nil", got, err)
+	}
+	e.clock.Advance(10 * time.Minute)
+	if got, err := e.svc.SMSCodeState(ctx, st.AttemptToken); err != nil || got != nil {
+		t.Errorf("SMSCodeState after the code expired = %+v, %v; want nil", got, err)
+	}
+	_, err = e.svc.SMSCodeState(ctx, "no such attempt")
+	wantEnded(t, "SMSCodeState of no attempt", err)
+}

@@ -105,6 +105,21 @@ type Store interface {
 	// UPDATE. It reports whether this call used it.
 	UseRecoveryCode(ctx context.Context, codeID int64) (bool, error)
 
+	// PutRecoverySheet stores the sealed recovery codes that owner (the token hash of the
+	// session, or login attempt, that received them) received for the user, issued at the
+	// transaction's time and expiring ttl later. It replaces every earlier sheet of the user,
+	// whoever received it (their codes are void now). ENOTFOUND if there is no such user.
+	PutRecoverySheet(ctx context.Context, owner string, userID int64, sealed []byte, ttl time.Duration) (*RecoverySheet, error)
+	// FindRecoverySheet returns the sheet owner received, expired or not; ENOTFOUND if there
+	// is none.
+	FindRecoverySheet(ctx context.Context, owner string) (*RecoverySheet, error)
+	// MoveRecoverySheet gives owner's sheet to newOwner (a login that went on under a new
+	// token), sealed anew as sealed, keeping its times, with one conditional UPDATE. It
+	// reports false, changing nothing, if owner has no sheet.
+	MoveRecoverySheet(ctx context.Context, owner, newOwner string, sealed []byte) (bool, error)
+	// DeleteRecoverySheet removes owner's sheet, if there is one ("I have saved these codes").
+	DeleteRecoverySheet(ctx context.Context, owner string) error
+
 	// CreateLoginAttempt stores a. a.TokenHash is its key.
 	CreateLoginAttempt(ctx context.Context, a *LoginAttempt) error
 	// FindLoginAttempt returns the attempt with the token hash, expired or not; ENOTFOUND if
@@ -132,11 +147,11 @@ type Store interface {
 	// DeleteSession ends one session, if it is there.
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// DeleteUserSessions ends every session and login attempt of the user except the session
-	// with the token hash except ("" ends all).
+	// with the token hash except ("" ends all), and the recovery code sheets they received.
 	DeleteUserSessions(ctx context.Context, userID int64, except string) error
 	// DeleteExpired removes sessions last seen before idleBefore or created before
-	// createdBefore, login attempts, pending app enrollments and the setup link that expired
-	// before attemptsBefore, and unknown-username failure counters last changed before
+	// createdBefore, login attempts, pending app enrollments, recovery code sheets and the
+	// setup link that expired before attemptsBefore, and unknown-username failure counters last changed before
 	// createdBefore. A zero time deletes nothing by that rule.
 	DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error
 
@@ -170,6 +185,9 @@ type Store interface {
 	// SMSCodeWaiting reports whether the login attempt has a code sent that is unused and
 	// unexpired.
 	SMSCodeWaiting(ctx context.Context, attemptHash string) (bool, error)
+	// LatestSMSCode returns the last login code sent for the login attempt with the hash, used,
+	// expired or not; ENOTFOUND if none was.
+	LatestSMSCode(ctx context.Context, attemptHash string) (*SMSCode, error)
 	// ConsumeSMSCode marks a code of the login attempt with the hash used, only if it is unused
 	// and has not expired by the transaction's time, with one conditional UPDATE. It reports
 	// whether this call used it: of concurrent callers, exactly one wins.
@@ -231,6 +249,16 @@ type PendingSMSEnrollment struct {
 	CreatedAt  time.Time //
 	ReceivedAt time.Time // zero until the text arrived
 	ExpiresAt  time.Time // the code's end, or once received, the confirmation's
+}
+
+// RecoverySheet is a set of recovery codes just handed out, kept until whoever received it
+// says "I have saved these codes" or it expires.
+type RecoverySheet struct {
+	Owner     string // the token hash of the session or login attempt that received it
+	UserID    int64
+	Sealed    []byte    // the codes as shown, sealed
+	CreatedAt time.Time // when the codes were issued
+	ExpiresAt time.Time
 }
 
 // SMSCode is a login code sent by text message: only a keyed hash of it, bound to one login

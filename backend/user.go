@@ -109,7 +109,7 @@ type UserUpdate struct {
 	TwoFactorRequired  *bool
 	MustChangePassword *bool
 	// ClearEnrollment removes the enrolled method, the TOTP secret (active and pending), the SMS
-	// phone and the recovery codes.
+	// phone and the recovery codes, with any sheet of them still on show.
 	ClearEnrollment bool
 	// EndSessions ends every session and login attempt of the user in the same transaction.
 	EndSessions bool

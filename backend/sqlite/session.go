@@ -269,9 +269,12 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, except strin
 }
 
 // deleteUserSessions deletes the user's login attempts and sessions but the one with token hash
-// except.
+// except, and the recovery code sheets they received: a sheet lives no longer than its owner.
 func deleteUserSessions(ctx context.Context, tx *Tx, userID int64, except string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, except); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_sheets WHERE user_id = ? AND owner_hash <> ?`, userID, except); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE user_id = ?`, userID)
@@ -279,7 +282,8 @@ func deleteUserSessions(ctx context.Context, tx *Tx, userID int64, except string
 }
 
 // DeleteExpired removes the sessions last seen before idleBefore, and the login attempts,
-// pending app enrollments and the first-administrator link that expire before attemptsBefore
+// pending app enrollments, recovery code sheets and the first-administrator link that expire
+// before attemptsBefore
 // (strictly before; a zero time removes none of its kind).
 // Sessions past an absolute lifetime are the caller's to refuse: this store has no such limit.
 func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error {
@@ -309,6 +313,9 @@ func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, atte
 			return fmt.Errorf("delete expired: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM app_enrollments WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {
+			return fmt.Errorf("delete expired: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_sheets WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {
 			return fmt.Errorf("delete expired: %w", err)
 		}
 	}

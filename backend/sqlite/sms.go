@@ -207,6 +207,24 @@ func (db *DB) SMSCodeWaiting(ctx context.Context, attemptHash string) (bool, err
 	return n > 0, nil
 }
 
+// LatestSMSCode returns the last login code sent for the login attempt, used, expired or not;
+// ENOTFOUND if none was.
+func (db *DB) LatestSMSCode(ctx context.Context, attemptHash string) (*backend.SMSCode, error) {
+	c := backend.SMSCode{AttemptHash: attemptHash}
+	var created, expires sql.NullInt64
+	err := db.querier(ctx).QueryRowContext(ctx, `
+		SELECT id, user_id, code_hash, created_at, expires_at FROM sms_codes
+		WHERE attempt_hash = ? ORDER BY created_at DESC, id DESC LIMIT 1`, attemptHash).
+		Scan(&c.ID, &c.UserID, &c.CodeHash, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backend.Errorf(backend.ENOTFOUND, "No code was sent for this login.")
+	} else if err != nil {
+		return nil, fmt.Errorf("latest sms code: %w", err)
+	}
+	c.CreatedAt, c.ExpiresAt = nullTime(created), nullTime(expires)
+	return &c, nil
+}
+
 // ConsumeSMSCode marks the login attempt's code with the hash used, only if it is unused and
 // unexpired at the transaction's time, with one conditional UPDATE, and reports whether this
 // call used it. The writer connection runs one statement at a time, so of concurrent callers

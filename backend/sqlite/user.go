@@ -375,8 +375,9 @@ func (db *DB) CountEnabledAdmins(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// clearEnrollment removes the user's second factor: method, secrets, phone, recovery codes and
-// any pending setup (app or SMS, whoever began it). It is a new credentials version.
+// clearEnrollment removes the user's second factor: method, secrets, phone, recovery codes (and
+// any sheet of them still on show) and any pending setup (app or SMS, whoever began it). It is
+// a new credentials version.
 func clearEnrollment(ctx context.Context, tx *Tx, userID int64) error {
 	_, err := tx.ExecContext(ctx, `
 		UPDATE users SET method = 'none', totp_secret = NULL,
@@ -387,6 +388,9 @@ func clearEnrollment(ctx context.Context, tx *Tx, userID int64) error {
 		return err
 	}
 	if err := deletePendingEnrollments(ctx, tx, userID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_sheets WHERE user_id = ?`, userID); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID)

@@ -131,68 +131,89 @@ func (s *Server) confirmApp(w http.ResponseWriter, r *http.Request, e *enrollmen
 	s.enrolled(w, r, e, res)
 }
 
-// enrolled finishes an enrollment of either method: the recovery code sheet, and upon login the
-// next step's token in the browser.
+// enrolled finishes an enrollment of either method: upon login the next step's token in the
+// browser, then the recovery code sheet, which backend keeps for that token (the new session,
+// or the next login step's attempt) until it is acknowledged.
 func (s *Server) enrolled(w http.ResponseWriter, r *http.Request, e *enrollment, res *backend.EnrollmentResult) {
-	// The sheet belongs to the token the browser holds from now on: the new session, or the
-	// next login step's attempt (an administrator's temporary password is still to change).
-	key := tokenKey(cookieValue(r, s.sessionCk))
 	if res.Login != nil {
 		s.storeLoginState(w, res.Login)
-		key = tokenKey(res.Login.SessionToken)
-		if res.Login.Step != backend.StepDone {
-			key = tokenKey(res.Login.AttemptToken)
-		}
 	}
-	s.sheets.put(key, codeSheet{Username: e.id.User.Username, Codes: res.RecoveryCodes}, s.now())
 	http.Redirect(w, r, "/recovery-codes", http.StatusSeeOther)
 }
 
-// sheetHolder finds who is looking at the recovery code sheet: a session, or a login still in
-// progress (enrolled upon login, with a temporary password to change next). It returns the key
-// of their sheet, the frame of the page, and where "I have saved these codes" leads.
-func (s *Server) sheetHolder(w http.ResponseWriter, r *http.Request) (key string, p page, next string, err error) {
+// sheetHolder is who looks at the recovery code sheet: a session, or a login still in progress
+// (enrolled upon login, with a temporary password to change next).
+type sheetHolder struct {
+	id      *backend.Identity // the session; nil for a login in progress
+	attempt string            // the login attempt's token, for a login in progress
+	page    page              // the frame of the page
+	next    string            // where "I have saved these codes" leads
+}
+
+// sheetHolder finds who is looking at the recovery code sheet; nil if nobody is signed in or
+// logging in.
+func (s *Server) sheetHolder(w http.ResponseWriter, r *http.Request) (*sheetHolder, error) {
 	id, err := s.session(w, r)
 	if err != nil {
-		return "", p, "", err
+		return nil, err
 	}
 	if id != nil {
-		return tokenKey(cookieValue(r, s.sessionCk)), pageFor(id, "Recovery codes", "profile"), "/profile", nil
+		return &sheetHolder{id: id, page: pageFor(id, "Recovery codes", "profile"), next: "/profile"}, nil
 	}
 	token := cookieValue(r, s.attemptCk)
 	st, err := s.svc.ResumeLogin(r.Context(), token)
 	if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
-		return "", p, "", nil
+		return nil, nil
 	} else if err != nil {
-		return "", p, "", err
+		return nil, err
 	}
-	return tokenKey(token), loginPage("Recovery codes"), stepPath(st.Step), nil
+	return &sheetHolder{attempt: token, page: loginPage("Recovery codes"), next: stepPath(st.Step)}, nil
+}
+
+// holderSheet finds h's sheet: the codes backend handed to h and keeps until acknowledged,
+// or nil.
+func (s *Server) holderSheet(w http.ResponseWriter, r *http.Request) (*sheetHolder, *backend.RecoveryCodeSheet, error) {
+	h, err := s.sheetHolder(w, r)
+	if err != nil || h == nil {
+		return nil, nil, err
+	}
+	var sh *backend.RecoveryCodeSheet
+	if h.id != nil {
+		sh, err = s.svc.RecoveryCodeSheet(r.Context(), h.id)
+	} else {
+		sh, err = s.svc.LoginRecoveryCodeSheet(r.Context(), h.attempt)
+	}
+	switch backend.ErrorCode(err) {
+	case "":
+		return h, sh, nil
+	case backend.ENOTFOUND, backend.EUNAUTHORIZED:
+		return h, nil, nil
+	}
+	return nil, nil, err
 }
 
 // codesPage shows the recovery codes just handed out, until they are acknowledged.
 func (s *Server) codesPage(w http.ResponseWriter, r *http.Request) {
-	key, p, _, err := s.sheetHolder(w, r)
+	h, sh, err := s.holderSheet(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	sh, ok := s.sheets.get(key, s.now())
-	if key == "" || !ok {
+	if sh == nil {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, recoveryCodesView(p, sh))
+	s.render(w, r, http.StatusOK, recoveryCodesView(h.page, sh))
 }
 
 // codesDownload sends the sheet as a text file.
 func (s *Server) codesDownload(w http.ResponseWriter, r *http.Request) {
-	key, _, _, err := s.sheetHolder(w, r)
+	_, sh, err := s.holderSheet(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	sh, ok := s.sheets.get(key, s.now())
-	if key == "" || !ok {
+	if sh == nil {
 		s.errorPage(w, r, http.StatusGone, "Recovery codes",
 			"These recovery codes are no longer available. If you did not save them, regenerate them from your Profile.")
 		return
@@ -203,7 +224,7 @@ func (s *Server) codesDownload(w http.ResponseWriter, r *http.Request) {
 }
 
 // codesText is the downloaded file.
-func codesText(sh codeSheet) string {
+func codesText(sh *backend.RecoveryCodeSheet) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Gatehouse recovery codes\r\nAccount: %s\r\nCreated: %s\r\n\r\n", sh.Username, sh.Issued.Format(dateLayout))
 	for _, c := range sh.Codes {
@@ -215,17 +236,25 @@ func codesText(sh codeSheet) string {
 
 // codesDone is "I have saved these codes": the sheet is gone for good.
 func (s *Server) codesDone(w http.ResponseWriter, r *http.Request) {
-	key, _, next, err := s.sheetHolder(w, r)
+	h, err := s.sheetHolder(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if key == "" {
+	if h == nil {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	s.sheets.drop(key)
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	if h.id != nil {
+		err = s.svc.AcknowledgeRecoveryCodes(r.Context(), h.id)
+	} else {
+		err = s.svc.AcknowledgeLoginRecoveryCodes(r.Context(), h.attempt)
+	}
+	if err != nil && backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, h.next, http.StatusSeeOther)
 }
 
 // dateLayout is how dates are written on pages and the code sheet.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gatehouse/backend"
 )
@@ -177,4 +179,52 @@ func TestSetupsSurviveRestart(t *testing.T) {
 	b.get("/login/enroll/sms").wantBody(t, "Your text message arrived", testPhoneMasked)
 	b.post("/login/enroll/sms/confirm", nil).wantRedirect(t, "/recovery-codes")
 	e.wantMethod("bob", backend.MethodSMS)
+}
+
+// TestShownSurvivesRestart pins issue 10 (recovery codes and codes sent lived in the server's
+// memory): a server restarted after an enrollment at login shows the same recovery codes, to
+// download and acknowledge, and one restarted after "Send code" still says the code was sent
+// and when "Send again" works. Regenerated codes are shown again the same way.
+func TestShownSurvivesRestart(t *testing.T) {
+	e := newEnv(t, withSMS)
+	e.user("bob", backend.RoleUser, true)
+	b := e.client()
+	b.login("bob", testPassword).wantRedirect(t, "/login/enroll")
+	b.post("/login/enroll/app", nil).wantRedirect(t, "/login/enroll/app")
+	key := appKey(t, b.get("/login/enroll/app").body)
+	b.post("/login/enroll/app/confirm", url.Values{"code": {e.code(key)}}).wantRedirect(t, "/recovery-codes")
+	codes := recoveryCodes(t, b.get("/recovery-codes").body)
+
+	e.restart()
+	if got := recoveryCodes(t, b.get("/recovery-codes").body); !slices.Equal(got, codes) {
+		t.Fatalf("after a restart the recovery codes page shows %v, want %v", got, codes)
+	}
+	e.restart()
+	file := b.post("/recovery-codes/download", nil)
+	file.wantStatus(t, http.StatusOK)
+	file.wantBody(t, append([]string{"Gatehouse recovery codes", "Account: bob"}, codes...)...)
+	b.post("/recovery-codes/done", nil).wantRedirect(t, "/profile")
+	e.restart()
+	b.get("/recovery-codes").wantRedirect(t, "/")
+
+	// Regenerate, restart: the new set is shown.
+	e.clock.Advance(30 * time.Second)
+	b.post("/profile/recovery-codes", url.Values{"current_password": {testPassword}}).wantRedirect(t, "/recovery-codes")
+	fresh := recoveryCodes(t, b.get("/recovery-codes").body)
+	e.restart()
+	if got := recoveryCodes(t, b.get("/recovery-codes").body); !slices.Equal(got, fresh) || slices.Equal(got, codes) {
+		t.Fatalf("after Regenerate and a restart: %v, want the new set %v", got, fresh)
+	}
+
+	e.user("carol", backend.RoleUser, true)
+	c := e.client()
+	c.login("carol", testPassword).wantRedirect(t, "/login/enroll")
+	c.enrollBySMS("/login/enroll", testPhone)
+	c.post("/recovery-codes/done", nil)
+	c.post("/logout", nil)
+	c.login("carol", testPassword).wantRedirect(t, "/login/verify")
+	c.post("/login/verify/sms/send", nil).wantRedirect(t, "/login/verify")
+	e.clock.Advance(10 * time.Second)
+	e.restart()
+	c.get("/login/verify").wantBody(t, "A code was sent to "+testPhoneMasked, "Send again", "You can ask for another code in 20 seconds", `data-wait="20"`)
 }

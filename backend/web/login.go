@@ -220,7 +220,6 @@ func (s *Server) cancelLogin(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.sheets.drop(tokenKey(token))
 	}
 	s.clearCookie(w, s.attemptCk)
 	if r.PostFormValue("restart") != "" { // "Log in as someone else": straight to an empty form
@@ -241,7 +240,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.sheets.drop(tokenKey(token))
 	}
 	s.clearCookie(w, s.sessionCk)
 	s.cancelLogin(w, r)

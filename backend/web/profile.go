@@ -141,7 +141,7 @@ func (s *Server) regenerateSubmit(w http.ResponseWriter, r *http.Request, id *ba
 	if !s.passwordFirst(w, r, id, func(status int, msg string) { s.showRegenerate(w, r, id, status, msg) }) {
 		return
 	}
-	codes, err := s.svc.RegenerateRecoveryCodes(r.Context(), id)
+	_, err := s.svc.RegenerateRecoveryCodes(r.Context(), id)
 	if backend.ErrorCode(err) == backend.EREAUTH {
 		s.askPassword(w, r, pageFor(id, "", "profile"), actionRegenerate)
 		return
@@ -149,7 +149,6 @@ func (s *Server) regenerateSubmit(w http.ResponseWriter, r *http.Request, id *ba
 		s.fail(w, r, err)
 		return
 	}
-	s.sheets.put(tokenKey(cookieValue(r, s.sessionCk)), codeSheet{Username: id.User.Username, Codes: codes}, s.now())
 	http.Redirect(w, r, "/recovery-codes", http.StatusSeeOther)
 }
 

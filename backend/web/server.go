@@ -71,10 +71,10 @@ type Started struct {
 	FirstAdminLink string
 }
 
-// Server is the handler tree of the web front end, with the little state it keeps in memory:
-// rate limiters, recovery code sheets not yet acknowledged, the first-administrator link and
-// the login codes sent. (Two-Factor setups in progress are backend's, in the store.) It
-// implements http.Handler.
+// Server is the handler tree of the web front end. The only state it keeps in memory is the
+// per-address failure limiter, which each server counts on its own; everything a person was
+// shown (setups in progress, recovery codes on show, codes sent, the first-administrator link)
+// is backend's, in the store. It implements http.Handler.
 type Server struct {
 	svc       *backend.Service
 	log       *slog.Logger
@@ -92,12 +92,8 @@ type Server struct {
 	now func() time.Time
 
 	limiter *failureLimiter
-	sheets  *codeSheets
-
-	// SMS: the login codes sent, by login attempt.
-	sentCodes *memo[string, *backend.SMSCodeSent]
-	webhook   http.Handler
-	sandbox   *sandbox // nil unless serve --sms-sandbox
+	webhook http.Handler
+	sandbox *sandbox // nil unless serve --sms-sandbox
 
 	webhookPath string // where webhook is served (Config.SMSWebhookPath)
 
@@ -122,8 +118,6 @@ func NewServer(cfg Config) (*Server, error) {
 		secure:    cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 		now:       time.Now,
 		limiter:   newFailureLimiter(failureBurst, failureEvery, maxTrackedAddrs),
-		sheets:    newCodeSheets(),
-		sentCodes: newMemo[string, *backend.SMSCodeSent](),
 		webhook:   cfg.SMSWebhook,
 	}
 	if cfg.SMSWebhook != nil {

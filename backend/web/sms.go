@@ -174,7 +174,12 @@ func (s *Server) confirmSMS(w http.ResponseWriter, r *http.Request, e *enrollmen
 func (s *Server) verifySMSPage(w http.ResponseWriter, r *http.Request, u *backend.User, status int, msg string) {
 	p := loginPage("Two-Factor Authentication")
 	p.Script = "sms.js"
-	sent, _ := s.sentCodes.get(tokenKey(cookieValue(r, s.attemptCk)), s.now())
+	// What was sent is backend's, from the codes it keeps for this login: a reload, another
+	// server or a restarted one says the same.
+	sent, err := s.svc.SMSCodeState(r.Context(), cookieValue(r, s.attemptCk))
+	if err != nil {
+		sent = nil // the step's own answer (msg) says what went wrong
+	}
 	wait := 0
 	if sent != nil {
 		wait = max(0, int(sent.ResendAt.Sub(s.now()).Round(time.Second)/time.Second))
@@ -185,14 +190,13 @@ func (s *Server) verifySMSPage(w http.ResponseWriter, r *http.Request, u *backen
 // sendSMSCode is "Send code" and "Send again": a login code by text message, bound to this login.
 func (s *Server) sendSMSCode(w http.ResponseWriter, r *http.Request) {
 	token := cookieValue(r, s.attemptCk)
-	sent, err := s.svc.SendSMSCode(r.Context(), token)
+	_, err := s.svc.SendSMSCode(r.Context(), token)
 	if err != nil {
 		s.stepFailed(w, r, err, func(u *backend.User, msg string) {
 			s.verifySMSPage(w, r, u, statusOf(err), msg)
 		})
 		return
 	}
-	s.sentCodes.put(tokenKey(token), sent, sent.ExpiresAt, s.now())
 	http.Redirect(w, r, "/login/verify", http.StatusSeeOther)
 }
 
@@ -206,6 +210,5 @@ func (s *Server) verifySMSSubmit(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	s.sentCodes.drop(tokenKey(token))
 	s.advance(w, r, st)
 }

@@ -479,7 +479,7 @@ func confirmPasswordView(p page, action, msg string) templ.Component {
 }
 
 // recoveryCodesView shows the 5 codes once. The print stylesheet prints only .print-sheet.
-func recoveryCodesView(p page, sh codeSheet) templ.Component {
+func recoveryCodesView(p page, sh *backend.RecoveryCodeSheet) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
