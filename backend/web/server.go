@@ -10,8 +10,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -285,10 +283,3 @@ const purgeEvery = 10 * time.Minute
 
 // shutdownGrace bounds how long Run waits for requests in flight when it stops.
 const shutdownGrace = 10 * time.Second
-
-// tokenKey is the in-memory map key for a token the browser holds: its hash, so that a dump of
-// the process's maps holds no usable token.
-func tokenKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
