@@ -226,7 +226,7 @@ func TestFirstAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Session: %v", err)
 	}
-	if me.Username != "root" || me.Role != "admin" || me.TwoFactorStatus != "No" {
+	if me.Username != "root" || me.Role != "admin" || me.TwoFactorStatus != backend.StatusNo {
 		t.Errorf("Session = %+v, want root, admin, No", me)
 	}
 	if err := admin.Logout(); err != nil {
@@ -244,7 +244,7 @@ func TestForcedEnrollmentAndTOTPLogin(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin()
 	u := mustUser(t, admin, NewUserForm{Username: "bob", DisplayName: "Bob Baker", Password: "bobs long password", RequireTwoFactor: true})
-	if u.TwoFactorStatus != "Pending setup on next login" {
+	if u.TwoFactorStatus != backend.StatusPending {
 		t.Fatalf("new user with Two-Factor Yes: status %q", u.TwoFactorStatus)
 	}
 
@@ -304,10 +304,10 @@ func TestForcedEnrollmentAndTOTPLogin(t *testing.T) {
 	wantCode(t, bob, err, backend.ECONFLICT)
 
 	me, err := bob.Session()
-	if err != nil || me.TwoFactorStatus != "Enabled" || me.Method != "app" {
+	if err != nil || me.TwoFactorStatus != backend.StatusEnabled || me.Method != "app" {
 		t.Fatalf("Session after enrollment = %+v, %v; want Enabled, app", me, err)
 	}
-	if got, _ := admin.User(u.ID); got.TwoFactorStatus != "Enabled" {
+	if got, _ := admin.User(u.ID); got.TwoFactorStatus != backend.StatusEnabled {
 		t.Errorf("admin sees %q, want Enabled", got.TwoFactorStatus)
 	}
 
@@ -429,13 +429,13 @@ func TestProfileSetupAndPassword(t *testing.T) {
 	if err != nil || res.Login != nil || len(res.RecoveryCodes) != 5 {
 		t.Fatalf("ConfirmAppEnrollment from the profile = %+v, %v", res, err)
 	}
-	if p, _ := erin.Profile(); p.User.TwoFactorStatus != "Enabled" || p.RecoveryCodesLeft != 5 {
+	if p, _ := erin.Profile(); p.User.TwoFactorStatus != backend.StatusEnabled || p.RecoveryCodesLeft != 5 {
 		t.Errorf("profile after setup = %+v", p)
 	}
 	if err := erin.DisableOwnTwoFactor(); err != nil {
 		t.Fatalf("DisableOwnTwoFactor: %v", err)
 	}
-	if p, _ := erin.Profile(); p.User.TwoFactorStatus != "No" {
+	if p, _ := erin.Profile(); p.User.TwoFactorStatus != backend.StatusNo {
 		t.Errorf("status after turning off = %q, want No", p.User.TwoFactorStatus)
 	}
 
@@ -575,11 +575,11 @@ func TestSMSEnrollmentAtLogin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Profile: %v", err)
 	}
-	if u := p.User; u.Method != "sms" || u.TwoFactorStatus != "Enabled" || u.SMSPhone != "+16502530067" ||
+	if u := p.User; u.Method != "sms" || u.TwoFactorStatus != backend.StatusEnabled || u.SMSPhone != "+16502530067" ||
 		u.SMSPhoneDisplay != "+1 650-253-0067" || !p.SMSConfigured || p.RecoveryCodesLeft != 5 {
 		t.Errorf("profile after SMS enrollment = %+v", p)
 	}
-	if u, _ := admin.User(p.User.ID); u.TwoFactorStatus != "Enabled" || u.SMSPhone != "+16502530067" {
+	if u, _ := admin.User(p.User.ID); u.TwoFactorStatus != backend.StatusEnabled || u.SMSPhone != "+16502530067" {
 		t.Errorf("admin sees %+v", u)
 	}
 	// The setup is over: texting the code again changes nothing.
@@ -822,7 +822,7 @@ func TestAdminActions(t *testing.T) {
 	if err != nil || list.Total != 1 || list.Users[0].Username != "frank" {
 		t.Fatalf("Users(search fish) = %+v, %v", list, err)
 	}
-	list, _ = admin.Users(UserQuery{Status: "Pending setup on next login"})
+	list, _ = admin.Users(UserQuery{Status: backend.StatusPending})
 	if list.Total != 1 || list.Users[0].Username != "grace" {
 		t.Errorf("Users(Pending) = %+v", list)
 	}
@@ -831,16 +831,21 @@ func TestAdminActions(t *testing.T) {
 
 	// "Require Two-Factor" -> "Pending setup on next login"; frank must then enroll at login.
 	u, err := admin.RequireTwoFactor(frank.ID)
-	if err != nil || u.TwoFactorStatus != "Pending setup on next login" || !u.TwoFactorRequired {
+	if err != nil || u.TwoFactorStatus != backend.StatusPending || !u.TwoFactorRequired {
 		t.Fatalf("RequireTwoFactor = %+v, %v", u, err)
 	}
-	// The buttons the console offers now: Disable only (nothing is set up to reset).
-	if u.CanRequireTwoFactor || !u.CanDisableTwoFactor || u.CanResetTwoFactor {
-		t.Errorf("after Require: can require %v, disable %v, reset %v; want false, true, false", u.CanRequireTwoFactor, u.CanDisableTwoFactor, u.CanResetTwoFactor)
+	// The buttons the console offers now, backend's: Disable only (nothing is set up to reset),
+	// and Set password.
+	var keys []backend.ActionKey
+	for _, a := range u.Actions {
+		keys = append(keys, a.Key)
+	}
+	if want := []backend.ActionKey{backend.ActionDisableTwoFactor, backend.ActionSetPassword}; !slices.Equal(keys, want) {
+		t.Errorf("after Require: actions %v, want %v", keys, want)
 	}
 	fr := e.app()
 	e.enrollAtLogin(fr, "frank", "franks long password")
-	if u, _ := admin.User(frank.ID); u.TwoFactorStatus != "Enabled" {
+	if u, _ := admin.User(frank.ID); u.TwoFactorStatus != backend.StatusEnabled {
 		t.Errorf("after enrolling: %q, want Enabled", u.TwoFactorStatus)
 	}
 	// Removing a factor needs the administrator's password, confirmed in the last minutes.
@@ -850,7 +855,7 @@ func TestAdminActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Reset keeps the requirement and signs frank out at once.
-	if u, err = admin.ResetTwoFactor(frank.ID); err != nil || u.TwoFactorStatus != "Pending setup on next login" {
+	if u, err = admin.ResetTwoFactor(frank.ID); err != nil || u.TwoFactorStatus != backend.StatusPending {
 		t.Fatalf("ResetTwoFactor = %+v, %v", u, err)
 	}
 	_, err = fr.Session()
@@ -858,7 +863,7 @@ func TestAdminActions(t *testing.T) {
 		t.Errorf("frank's console still signed in after the reset")
 	}
 	// Disable removes requirement and enrollment.
-	if u, err = admin.DisableTwoFactor(frank.ID); err != nil || u.TwoFactorStatus != "No" || u.TwoFactorRequired {
+	if u, err = admin.DisableTwoFactor(frank.ID); err != nil || u.TwoFactorStatus != backend.StatusNo || u.TwoFactorRequired {
 		t.Fatalf("DisableTwoFactor = %+v, %v", u, err)
 	}
 	e.login(fr, "frank", "franks long password", "done")
@@ -899,7 +904,7 @@ func TestAdminActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []StatusCount{{"No", 2}, {"Pending setup on next login", 1}, {"Enabled", 0}}
+	want := []StatusCount{{backend.StatusNo, "No", 2}, {backend.StatusPending, "Pending setup on next login", 1}, {backend.StatusEnabled, "Enabled", 0}}
 	if !slices.Equal(counts, want) {
 		t.Errorf("StatusCounts = %v, want %v", counts, want)
 	}
@@ -960,7 +965,7 @@ func TestAdminMethodsRefusedForNonAdmin(t *testing.T) {
 			wantCode(t, nobody, call(nobody), backend.EUNAUTHORIZED)
 		})
 	}
-	if u, _ := admin.User(target.ID); u.Role != "user" || u.TwoFactorStatus != "No" {
+	if u, _ := admin.User(target.ID); u.Role != "user" || u.TwoFactorStatus != backend.StatusNo {
 		t.Errorf("ivan changed by refused calls: %+v", u)
 	}
 }

@@ -15,7 +15,6 @@ require (
 	github.com/twilio/twilio-go v1.31.0
 	github.com/wailsapp/wails/v2 v2.9.2
 	golang.org/x/crypto v0.59.0
-	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )
 

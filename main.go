@@ -549,7 +549,7 @@ func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return domainError(err)
 	}
-	fmt.Fprintf(stdout, "Created %s %q (Two-Factor Authentication: %s).\n", u.Role, u.Username, u.TwoFactorStatus())
+	fmt.Fprintf(stdout, "Created %s %q (Two-Factor Authentication: %s).\n", u.Role, u.Username, u.TwoFactorStatus().Label())
 	return nil
 }
 
@@ -577,7 +577,7 @@ func domainError(err error) error {
 func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, data := newFlags("user list", stderr, "user list [--search TEXT] [--status STATUS]")
 	search := fs.String("search", "", "only users whose username, name or email contains `text`")
-	status := fs.String("status", "", `only users with this Two-Factor `+"`status`"+`: "No", "Pending setup on next login" (or "pending") or "Enabled"`)
+	status := fs.String("status", "", `only users with this Two-Factor `+"`status`"+`: "no", "pending" or "enabled" (or the words the list shows)`)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -598,11 +598,7 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return domainError(err)
 		}
 		for _, u := range page.Users {
-			state := "active"
-			if u.Disabled {
-				state = "disabled"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Email, u.Role, state, u.TwoFactorStatus())
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Email, u.Role, sys.svc.AccountState(u).Label(), u.TwoFactorStatus().Label())
 		}
 		offset += len(page.Users)
 		if len(page.Users) == 0 || offset >= page.Total {
@@ -616,12 +612,11 @@ func parseStatus(s string) (backend.TwoFactorStatus, error) {
 	if s == "" {
 		return "", nil
 	}
-	for _, st := range backend.Statuses {
-		if strings.EqualFold(s, string(st)) || (st == backend.StatusPending && strings.EqualFold(s, "pending")) {
-			return st, nil
-		}
+	st, err := backend.ParseTwoFactorStatus(s)
+	if err != nil {
+		return "", usageError{msg: backend.ErrorMessage(err)}
 	}
-	return "", usageError{msg: fmt.Sprintf("unknown status %q: use \"No\", \"Pending setup on next login\" (or \"pending\") or \"Enabled\"", s)}
+	return st, nil
 }
 
 // oneUsername parses a command that takes flags and exactly one USERNAME, in any order.
@@ -670,7 +665,7 @@ func userReset2FA(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		"user reset-2fa USERNAME   (clears the enrollment; a required user enrolls again at next login)",
 		(*backend.Service).ResetTwoFactor,
 		func(u *backend.User) string {
-			return fmt.Sprintf("Two-Factor Authentication of %q reset; status: %s.", u.Username, u.TwoFactorStatus())
+			return fmt.Sprintf("Two-Factor Authentication of %q reset; status: %s.", u.Username, u.TwoFactorStatus().Label())
 		})
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,7 +88,7 @@ func TestUserCommandErrors(t *testing.T) {
 		{"common password", "password123\n", []string{"user", "create", "--username", "carol", "--password-stdin"}, 1, "commonly used"},
 		{"short password", "short\n", []string{"user", "create", "--username", "carol", "--password-stdin"}, 1, "at least 8"},
 		{"bad username", "correct horse battery\n", []string{"user", "create", "--username", "a b", "--password-stdin"}, 1, "A username is"},
-		{"bad status", "", []string{"user", "list", "--status", "maybe"}, 2, `unknown status "maybe"`},
+		{"bad status", "", []string{"user", "list", "--status", "maybe"}, 2, `Unknown Two-Factor status "maybe"`},
 		{"reset unknown", "", []string{"user", "reset-2fa", "nobody"}, 1, `There is no user "nobody"`},
 		{"reset no name", "", []string{"user", "reset-2fa"}, 2, "takes one USERNAME"},
 		{"bad flag", "", []string{"serve", "--nope"}, 2, "flag provided but not defined"},
@@ -278,9 +279,36 @@ func TestUserUnlock(t *testing.T) {
 	if _, err := sys.svc.Login(context.Background(), "alice", "correct horse battery"); err == nil {
 		t.Fatal("locked: the right password signed in")
 	}
+	// A disabled account that is also locked reads Disabled (backend's AccountState), as on the
+	// web and in the console.
+	bob, err := sys.svc.CreateUser(context.Background(), sys.svc.Operator(), backend.NewUser{Username: "bob", Password: "bobs long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.db.UpdateFailures(context.Background(), bob.ID, lock); err != nil {
+		t.Fatal(err)
+	}
+	off := true
+	if _, err := sys.svc.UpdateUser(context.Background(), sys.svc.Operator(), bob.ID, backend.UserChanges{Disabled: &off}); err != nil {
+		t.Fatal(err)
+	}
 	sys.Close()
+	out, err := cli(t, dir, "", "user", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		want := map[string]backend.AccountState{"alice": backend.AccountLocked, "bob": backend.AccountDisabled}[f[0]]
+		if want != "" && !slices.Contains(f, want.Label()) {
+			t.Errorf("user list: %q, want the account %s", line, want.Label())
+		}
+	}
 
-	out, err := cli(t, dir, "", "user", "unlock", "ALICE")
+	out, err = cli(t, dir, "", "user", "unlock", "ALICE")
 	if err != nil || !strings.Contains(out, `"alice" is unlocked.`) {
 		t.Errorf("unlock: %v %q", err, out)
 	}

@@ -123,7 +123,7 @@ func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 	if err := checkNewUser(nu); err != nil {
 		return nil, err
 	}
-	if nu.Role == RoleAdmin {
+	if NewUserNeedsPassword(nu) {
 		if err := s.requireAdminConfirmed(id); err != nil {
 			return nil, err
 		}
@@ -350,23 +350,20 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 		if err != nil {
 			return nil, err
 		}
-		// A new role, or an account enabled again (whose password the session's holder may
-		// know), needs a recently confirmed password.
 		if ch.Role != nil && *ch.Role != cur.Role {
 			if err := checkRole(*ch.Role); err != nil {
 				return nil, err
 			}
+		}
+		if UserChangesNeedPassword(cur, ch) {
 			if err := s.requireAdminConfirmed(id); err != nil {
 				return nil, err
 			}
+		}
+		if ch.Role != nil && *ch.Role != cur.Role {
 			upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
 		}
 		if ch.Disabled != nil && *ch.Disabled != cur.Disabled {
-			if !*ch.Disabled {
-				if err := s.requireAdminConfirmed(id); err != nil {
-					return nil, err
-				}
-			}
 			upd.Disabled = ch.Disabled
 			upd.EndSessions = *ch.Disabled
 			changed = append(changed, map[bool]string{true: "disabled", false: "enabled"}[*ch.Disabled])
@@ -543,7 +540,7 @@ func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int6
 				return internal("unlock", err)
 			}
 		}
-		s.audit(ctx, action, id.actor(), u, "status "+string(u.TwoFactorStatus()))
+		s.audit(ctx, action, id.actor(), u, "status "+u.TwoFactorStatus().Label())
 		return nil
 	})
 	if err != nil {
