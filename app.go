@@ -5,7 +5,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
@@ -47,7 +46,7 @@ func runDesktop(svc *backend.Service, logger *slog.Logger) error {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(stop)
-	return wails.Run(&options.App{
+	err := wails.Run(&options.App{
 		Title:     "Gatehouse",
 		Width:     1100,
 		Height:    760,
@@ -67,6 +66,7 @@ func runDesktop(svc *backend.Service, logger *slog.Logger) error {
 		},
 		OnShutdown:     app.shutdown,
 		Bind:           []any{app},
+		EnumBind:       enumBindings,
 		ErrorFormatter: app.formatError,
 		// Setting any Linux option switches the GPU policy to Always unless it is set
 		// explicitly; Never is what works everywhere, including under Xvfb.
@@ -76,7 +76,15 @@ func runDesktop(svc *backend.Service, logger *slog.Logger) error {
 			WebviewGpuPolicy: linux.WebviewGpuPolicyNever,
 		},
 	})
+	if err == nil && afterBindings != nil {
+		err = afterBindings()
+	}
+	return err
 }
+
+// afterBindings, set in the binary that generates the front end's bindings (bindings.go), puts
+// the generated files in a stable order.
+var afterBindings func() error
 
 // App is what the desktop front end calls: one exported method per user action, each a
 // translation to one backend call. It holds the console's login — the attempt token between
@@ -160,27 +168,78 @@ func (a *App) formatError(err error) any {
 
 // UserView is a user as the front end shows it.
 type UserView struct {
-	ID                 int64  `json:"id"`
-	Username           string `json:"username"`
-	DisplayName        string `json:"displayName"`
-	Name               string `json:"name"` // display name, or username when there is none
-	Email              string `json:"email"`
-	Role               string `json:"role"`
-	Disabled           bool   `json:"disabled"`
-	TwoFactorRequired  bool   `json:"twoFactorRequired"`
-	Method             string `json:"method"`          // "none", "app" or "sms"
-	TwoFactorStatus    string `json:"twoFactorStatus"` // "No", "Pending setup on next login" or "Enabled"
-	SMSPhone           string `json:"smsPhone"`        // E.164; "" during a login (see loginUserView)
-	SMSPhoneDisplay    string `json:"smsPhoneDisplay"` // the same, for reading: "+1 650-253-0000"
-	SMSPhoneMasked     string `json:"smsPhoneMasked"`  // "+1 ••• ••• ••67"
-	MustChangePassword bool   `json:"mustChangePassword"`
-	LockedUntil        string `json:"lockedUntil"` // RFC 3339 while locked after too many failed attempts, else ""; administration only
-	// Which of an administrator's Two-Factor changes would change something (backend's rule).
-	CanRequireTwoFactor bool   `json:"canRequireTwoFactor"`
-	CanDisableTwoFactor bool   `json:"canDisableTwoFactor"`
-	CanResetTwoFactor   bool   `json:"canResetTwoFactor"`
-	CreatedAt           string `json:"createdAt"`
-	UpdatedAt           string `json:"updatedAt"`
+	ID          int64  `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"displayName"`
+	Name        string `json:"name"` // display name, or username when there is none
+	Email       string `json:"email"`
+	// Keys (bound as TypeScript enums: compare these) and their labels (show these).
+	Role                 backend.Role            `json:"role"`
+	RoleLabel            string                  `json:"roleLabel"`
+	Method               backend.Method          `json:"method"`
+	MethodLabel          string                  `json:"methodLabel"`
+	TwoFactorStatus      backend.TwoFactorStatus `json:"twoFactorStatus"`
+	TwoFactorStatusLabel string                  `json:"twoFactorStatusLabel"`
+	Disabled             bool                    `json:"disabled"`
+	TwoFactorRequired    bool                    `json:"twoFactorRequired"`
+	SMSPhone             string                  `json:"smsPhone"`        // E.164; "" during a login (see loginUserView)
+	SMSPhoneDisplay      string                  `json:"smsPhoneDisplay"` // the same, for reading: "+1 650-253-0000"
+	SMSPhoneMasked       string                  `json:"smsPhoneMasked"`  // "+1 ••• ••• ••67"
+	MustChangePassword   bool                    `json:"mustChangePassword"`
+	// Administration only: whether the account can log in, the end of a lock after too many
+	// failed attempts (RFC 3339, else ""), and the actions offered on the user's page.
+	Account      backend.AccountState `json:"account"`
+	AccountLabel string               `json:"accountLabel"`
+	LockedUntil  string               `json:"lockedUntil"`
+	Actions      []ActionView         `json:"actions"`
+	CreatedAt    string               `json:"createdAt"`
+	UpdatedAt    string               `json:"updatedAt"`
+}
+
+// ActionView is an action offered on a user or a profile, as backend words it (backend.Action).
+type ActionView struct {
+	Key           backend.ActionKey `json:"key"`
+	Label         string            `json:"label"`
+	Confirm       string            `json:"confirm"` // the pop-up's sentence; "" for none
+	Help          string            `json:"help"`
+	Done          string            `json:"done"` // the status bar afterwards
+	NeedsPassword bool              `json:"needsPassword"`
+	Danger        bool              `json:"danger"`
+}
+
+func actionViews(actions []backend.Action) []ActionView {
+	out := []ActionView{}
+	for _, x := range actions {
+		out = append(out, ActionView{Key: x.Key, Label: x.Label, Confirm: x.Confirm, Help: x.Help, Done: x.Done, NeedsPassword: x.NeedsPassword, Danger: x.Danger})
+	}
+	return out
+}
+
+// enumBindings are the keys the front end compares, bound as TypeScript enums
+// (frontend/wailsjs/go/models.ts, namespace backend).
+var enumBindings = []any{
+	enumOf(backend.Statuses), enumOf(backend.Roles), enumOf(backend.Methods),
+	enumOf(backend.AccountStates), enumOf(backend.ActionKeys),
+}
+
+// enumOf is the form Wails' EnumBind takes: each key with its TypeScript name, the key in
+// CamelCase ("require-two-factor" is RequireTwoFactor).
+func enumOf[T ~string](keys []T) []struct {
+	Value  T
+	TSName string
+} {
+	out := make([]struct {
+		Value  T
+		TSName string
+	}, len(keys))
+	for i, k := range keys {
+		name := ""
+		for _, w := range strings.Split(string(k), "-") {
+			name += strings.ToUpper(w[:1]) + w[1:]
+		}
+		out[i].Value, out[i].TSName = k, name
+	}
+	return out
 }
 
 func userView(u *backend.User) *UserView {
@@ -189,10 +248,10 @@ func userView(u *backend.User) *UserView {
 	}
 	v := &UserView{
 		ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Name: u.Name(), Email: u.Email,
-		Role: string(u.Role), Disabled: u.Disabled, TwoFactorRequired: u.TwoFactorRequired,
-		Method: string(u.Method), TwoFactorStatus: string(u.TwoFactorStatus()),
-		MustChangePassword: u.MustChangePassword, CreatedAt: timeString(u.CreatedAt), UpdatedAt: timeString(u.UpdatedAt),
-		CanRequireTwoFactor: u.CanRequireTwoFactor(), CanDisableTwoFactor: u.CanDisableTwoFactor(), CanResetTwoFactor: u.CanResetTwoFactor(),
+		Role: u.Role, RoleLabel: u.Role.Label(), Method: u.Method, MethodLabel: u.Method.Label(),
+		TwoFactorStatus: u.TwoFactorStatus(), TwoFactorStatusLabel: u.TwoFactorStatus().Label(),
+		Disabled: u.Disabled, TwoFactorRequired: u.TwoFactorRequired, MustChangePassword: u.MustChangePassword,
+		Actions: []ActionView{}, CreatedAt: timeString(u.CreatedAt), UpdatedAt: timeString(u.UpdatedAt),
 	}
 	if u.SMSPhone != "" {
 		v.SMSPhone, v.SMSPhoneDisplay, v.SMSPhoneMasked = u.SMSPhone, backend.FormatPhone(u.SMSPhone), backend.MaskPhone(u.SMSPhone)
@@ -200,12 +259,19 @@ func userView(u *backend.User) *UserView {
 	return v
 }
 
-// adminUserView is userView for the administration screens: with the lock, if there is one.
-func (a *App) adminUserView(u *backend.User) *UserView {
+// adminUserView is userView for administrator id's screens: with the account state, the lock
+// if there is one, and the actions offered.
+func (a *App) adminUserView(id *backend.Identity, u *backend.User) *UserView {
 	v := userView(u)
-	if v != nil && a.svc.Locked(u) {
+	if v == nil {
+		return nil
+	}
+	v.Account = a.svc.AccountState(u)
+	v.AccountLabel = v.Account.Label()
+	if a.svc.Locked(u) {
 		v.LockedUntil = timeString(u.LockedUntil)
 	}
+	v.Actions = actionViews(a.svc.UserActions(id, u))
 	return v
 }
 
@@ -407,6 +473,8 @@ type ProfileView struct {
 	RecoveryCodesLeft int      `json:"recoveryCodesLeft"`
 	SMSConfigured     bool     `json:"smsConfigured"`  // "Use SMS" works on this System
 	SMSUnavailable    string   `json:"smsUnavailable"` // why not, when it does not
+	// Actions are the profile's buttons: Setup Two-Factor, Regenerate recovery codes, …
+	Actions []ActionView `json:"actions"`
 }
 
 // Profile returns the signed-in user's profile.
@@ -420,7 +488,7 @@ func (a *App) Profile() (*ProfileView, error) {
 		return nil, err
 	}
 	ok, why := a.svc.SMSAvailable()
-	return &ProfileView{User: *userView(id.User), RecoveryCodesLeft: left, SMSConfigured: ok, SMSUnavailable: why}, nil
+	return &ProfileView{User: *userView(id.User), RecoveryCodesLeft: left, SMSConfigured: ok, SMSUnavailable: why, Actions: actionViews(a.svc.ProfileActions(id))}, nil
 }
 
 // ConfirmPassword confirms the signed-in user's password, which the two-factor changes of the
@@ -599,6 +667,16 @@ func (a *App) DisableOwnTwoFactor() error {
 	return a.svc.DisableOwnTwoFactor(a.call(), id)
 }
 
+// RecoveryCodeSheet is the sheet of the recovery codes on screen, as Print shows it and Save
+// writes it (backend's text, the web's download too).
+func (a *App) RecoveryCodeSheet() (string, error) {
+	sh, err := a.sheet()
+	if err != nil {
+		return "", err
+	}
+	return a.svc.RecoveryCodeSheetText(sh), nil
+}
+
 // SaveRecoveryCodes saves the recovery codes on screen to a text file the user chooses in the
 // native save dialog. It returns the file's path, or "" if the user cancelled.
 func (a *App) SaveRecoveryCodes() (string, error) {
@@ -608,21 +686,15 @@ func (a *App) SaveRecoveryCodes() (string, error) {
 	}
 	path, err := a.saveDialog(a.ctx, runtime.SaveDialogOptions{
 		Title:           "Save recovery codes",
-		DefaultFilename: "gatehouse-recovery-codes-" + sh.Username + ".txt",
+		DefaultFilename: backend.RecoveryCodeSheetFilename(sh.Username),
 		Filters:         []runtime.FileFilter{{DisplayName: "Text files (*.txt)", Pattern: "*.txt"}},
 	})
 	if err != nil || path == "" {
 		return "", err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Gatehouse recovery codes for %s\nCreated %s\n\n", sh.Username, sh.Issued.Local().Format("2 January 2006 15:04"))
-	for _, c := range sh.Codes {
-		fmt.Fprintf(&b, "  %s\n", c)
-	}
-	b.WriteString("\nEach code can be used once, in place of your authenticator app or text message code.\n" +
-		"Keep them in a secure place. Generating new codes voids these.\n")
+	sheet := a.svc.RecoveryCodeSheetText(sh)
 	// 0600: the file is as good as a second factor.
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(sheet), 0o600); err != nil {
 		return "", backend.Errorf(backend.EINVALID, "Could not save the file: %v", errors.Unwrap(err))
 	}
 	return path, nil
@@ -661,14 +733,62 @@ func (a *App) AcknowledgeRecoveryCodes() error {
 	return a.svc.AcknowledgeRecoveryCodes(a.call(), id)
 }
 
+// ---- What the forms say (backend's) ----
+
+// RoleOption is one choice of the role select.
+type RoleOption struct {
+	Key   backend.Role `json:"key"`
+	Label string       `json:"label"`
+}
+
+// StatusOption is one choice of the Two-Factor status filter.
+type StatusOption struct {
+	Key   backend.TwoFactorStatus `json:"key"`
+	Label string                  `json:"label"`
+}
+
+// FormsView is what the console's forms state that backend decides: the password rule, the
+// recovery-code count, the defaults of New User and Set password, the choices of role and
+// Two-Factor status.
+type FormsView struct {
+	MinPasswordLength     int            `json:"minPasswordLength"`
+	MaxPasswordLength     int            `json:"maxPasswordLength"`
+	PasswordHintOwn       string         `json:"passwordHintOwn"`     // choosing one's own
+	PasswordHintForUser   string         `json:"passwordHintForUser"` // an administrator setting someone's
+	RecoveryCodeCount     int            `json:"recoveryCodeCount"`
+	NewUser               NewUserForm    `json:"newUser"` // the New User form's defaults
+	SetPasswordMustChange bool           `json:"setPasswordMustChange"`
+	Roles                 []RoleOption   `json:"roles"`
+	Statuses              []StatusOption `json:"statuses"`
+}
+
+// Forms returns what the forms state; it needs no login.
+func (a *App) Forms() *FormsView {
+	d := backend.NewUserDefaults()
+	v := &FormsView{
+		MinPasswordLength: backend.MinPasswordLength, MaxPasswordLength: backend.MaxPasswordLength,
+		PasswordHintOwn: backend.PasswordHintOwn, PasswordHintForUser: backend.PasswordHintForUser,
+		RecoveryCodeCount:     backend.RecoveryCodeCount,
+		NewUser:               NewUserForm{Role: d.Role, RequireTwoFactor: d.RequireTwoFactor, MustChangePassword: d.MustChangePassword},
+		SetPasswordMustChange: backend.SetPasswordMustChange,
+	}
+	for _, r := range backend.Roles {
+		v.Roles = append(v.Roles, RoleOption{Key: r, Label: r.Label()})
+	}
+	for _, st := range backend.Statuses {
+		v.Statuses = append(v.Statuses, StatusOption{Key: st, Label: st.Label()})
+	}
+	return v
+}
+
 // ---- Administration ----
 
 // UserQuery filters the user list.
 type UserQuery struct {
-	Search string `json:"search"`
-	Status string `json:"status"` // "", "No", "Pending setup on next login" or "Enabled"
-	Offset int    `json:"offset"`
-	Limit  int    `json:"limit"`
+	Search string                  `json:"search"`
+	Status backend.TwoFactorStatus `json:"status"` // a key, or "" for all
+	Offset int                     `json:"offset"`
+	Limit  int                     `json:"limit"`
 }
 
 // UserListView is one page of the user list.
@@ -686,14 +806,14 @@ func (a *App) Users(q UserQuery) (*UserListView, error) {
 		return nil, err
 	}
 	p, err := a.svc.Users(a.call(), id, backend.UserFilter{
-		Search: q.Search, Status: backend.TwoFactorStatus(q.Status), Offset: q.Offset, Limit: q.Limit,
+		Search: q.Search, Status: q.Status, Offset: q.Offset, Limit: q.Limit,
 	})
 	if err != nil {
 		return nil, err
 	}
 	v := &UserListView{Users: []*UserView{}, Total: p.Total, Offset: p.Offset, Limit: p.Limit}
 	for _, u := range p.Users {
-		v.Users = append(v.Users, a.adminUserView(u))
+		v.Users = append(v.Users, a.adminUserView(id, u))
 	}
 	return v, nil
 }
@@ -705,24 +825,24 @@ func (a *App) User(userID int64) (*UserView, error) {
 		return nil, err
 	}
 	u, err := a.svc.User(a.call(), id, userID)
-	return a.adminUserView(u), err
+	return a.adminUserView(id, u), err
 }
 
 // NewUserForm is the "New User" form.
 type NewUserForm struct {
-	Username           string `json:"username"`
-	DisplayName        string `json:"displayName"`
-	Email              string `json:"email"`
-	Password           string `json:"password"`
-	Role               string `json:"role"`             // "user" or "admin"
-	RequireTwoFactor   bool   `json:"requireTwoFactor"` // "Two-Factor Authentication: Yes"
-	MustChangePassword bool   `json:"mustChangePassword"`
+	Username           string       `json:"username"`
+	DisplayName        string       `json:"displayName"`
+	Email              string       `json:"email"`
+	Password           string       `json:"password"`
+	Role               backend.Role `json:"role"`
+	RequireTwoFactor   bool         `json:"requireTwoFactor"` // "Two-Factor Authentication: Yes"
+	MustChangePassword bool         `json:"mustChangePassword"`
 }
 
 func (f NewUserForm) newUser() backend.NewUser {
 	return backend.NewUser{
 		Username: f.Username, DisplayName: f.DisplayName, Email: f.Email, Password: f.Password,
-		Role: backend.Role(f.Role), RequireTwoFactor: f.RequireTwoFactor, MustChangePassword: f.MustChangePassword,
+		Role: f.Role, RequireTwoFactor: f.RequireTwoFactor, MustChangePassword: f.MustChangePassword,
 	}
 }
 
@@ -744,10 +864,10 @@ func (a *App) CreateUser(f NewUserForm) (*UserView, error) {
 
 // UserForm is the "Edit this User" form.
 type UserForm struct {
-	DisplayName string `json:"displayName"`
-	Email       string `json:"email"`
-	Role        string `json:"role"`
-	Disabled    bool   `json:"disabled"`
+	DisplayName string       `json:"displayName"`
+	Email       string       `json:"email"`
+	Role        backend.Role `json:"role"`
+	Disabled    bool         `json:"disabled"`
 }
 
 // UpdateUser saves "Edit this User". Only the fields that differ from the user as stored are
@@ -768,14 +888,14 @@ func (a *App) UpdateUser(userID int64, f UserForm) (*UserView, error) {
 	if f.Email != u.Email {
 		ch.Email = &f.Email
 	}
-	if role := backend.Role(f.Role); role != u.Role {
-		ch.Role = &role
+	if f.Role != u.Role {
+		ch.Role = &f.Role
 	}
 	if f.Disabled != u.Disabled {
 		ch.Disabled = &f.Disabled
 	}
 	u, err = a.svc.UpdateUser(a.call(), id, userID, ch)
-	return a.adminUserView(u), err
+	return a.adminUserView(id, u), err
 }
 
 // SetUserPassword sets a new password for a user; with mustChange the user chooses their own at
@@ -815,13 +935,14 @@ func (a *App) adminChange(userID int64, change func(context.Context, *backend.Id
 		return nil, err
 	}
 	u, err := change(a.call(), id, userID)
-	return a.adminUserView(u), err
+	return a.adminUserView(id, u), err
 }
 
 // StatusCount is how many users have one Two-Factor status.
 type StatusCount struct {
-	Status string `json:"status"`
-	Count  int    `json:"count"`
+	Status backend.TwoFactorStatus `json:"status"`
+	Label  string                  `json:"label"`
+	Count  int                     `json:"count"`
 }
 
 // StatusCounts counts users by Two-Factor status, in display order (No, Pending, Enabled), for
@@ -837,7 +958,7 @@ func (a *App) StatusCounts() ([]StatusCount, error) {
 	}
 	out := make([]StatusCount, 0, len(backend.Statuses))
 	for _, s := range backend.Statuses {
-		out = append(out, StatusCount{Status: string(s), Count: c[s]})
+		out = append(out, StatusCount{Status: s, Label: s.Label(), Count: c[s]})
 	}
 	return out, nil
 }

@@ -226,7 +226,7 @@ func TestFirstAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Session: %v", err)
 	}
-	if me.Username != "root" || me.Role != "admin" || me.TwoFactorStatus != "No" {
+	if me.Username != "root" || me.Role != "admin" || me.TwoFactorStatus != backend.StatusNo {
 		t.Errorf("Session = %+v, want root, admin, No", me)
 	}
 	if err := admin.Logout(); err != nil {
@@ -244,7 +244,7 @@ func TestForcedEnrollmentAndTOTPLogin(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin()
 	u := mustUser(t, admin, NewUserForm{Username: "bob", DisplayName: "Bob Baker", Password: "bobs long password", RequireTwoFactor: true})
-	if u.TwoFactorStatus != "Pending setup on next login" {
+	if u.TwoFactorStatus != backend.StatusPending {
 		t.Fatalf("new user with Two-Factor Yes: status %q", u.TwoFactorStatus)
 	}
 
@@ -304,10 +304,10 @@ func TestForcedEnrollmentAndTOTPLogin(t *testing.T) {
 	wantCode(t, bob, err, backend.ECONFLICT)
 
 	me, err := bob.Session()
-	if err != nil || me.TwoFactorStatus != "Enabled" || me.Method != "app" {
+	if err != nil || me.TwoFactorStatus != backend.StatusEnabled || me.Method != "app" {
 		t.Fatalf("Session after enrollment = %+v, %v; want Enabled, app", me, err)
 	}
-	if got, _ := admin.User(u.ID); got.TwoFactorStatus != "Enabled" {
+	if got, _ := admin.User(u.ID); got.TwoFactorStatus != backend.StatusEnabled {
 		t.Errorf("admin sees %q, want Enabled", got.TwoFactorStatus)
 	}
 
@@ -429,13 +429,13 @@ func TestProfileSetupAndPassword(t *testing.T) {
 	if err != nil || res.Login != nil || len(res.RecoveryCodes) != 5 {
 		t.Fatalf("ConfirmAppEnrollment from the profile = %+v, %v", res, err)
 	}
-	if p, _ := erin.Profile(); p.User.TwoFactorStatus != "Enabled" || p.RecoveryCodesLeft != 5 {
+	if p, _ := erin.Profile(); p.User.TwoFactorStatus != backend.StatusEnabled || p.RecoveryCodesLeft != 5 {
 		t.Errorf("profile after setup = %+v", p)
 	}
 	if err := erin.DisableOwnTwoFactor(); err != nil {
 		t.Fatalf("DisableOwnTwoFactor: %v", err)
 	}
-	if p, _ := erin.Profile(); p.User.TwoFactorStatus != "No" {
+	if p, _ := erin.Profile(); p.User.TwoFactorStatus != backend.StatusNo {
 		t.Errorf("status after turning off = %q, want No", p.User.TwoFactorStatus)
 	}
 
@@ -575,11 +575,11 @@ func TestSMSEnrollmentAtLogin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Profile: %v", err)
 	}
-	if u := p.User; u.Method != "sms" || u.TwoFactorStatus != "Enabled" || u.SMSPhone != "+16502530067" ||
+	if u := p.User; u.Method != "sms" || u.TwoFactorStatus != backend.StatusEnabled || u.SMSPhone != "+16502530067" ||
 		u.SMSPhoneDisplay != "+1 650-253-0067" || !p.SMSConfigured || p.RecoveryCodesLeft != 5 {
 		t.Errorf("profile after SMS enrollment = %+v", p)
 	}
-	if u, _ := admin.User(p.User.ID); u.TwoFactorStatus != "Enabled" || u.SMSPhone != "+16502530067" {
+	if u, _ := admin.User(p.User.ID); u.TwoFactorStatus != backend.StatusEnabled || u.SMSPhone != "+16502530067" {
 		t.Errorf("admin sees %+v", u)
 	}
 	// The setup is over: texting the code again changes nothing.
@@ -829,7 +829,7 @@ func TestAdminActions(t *testing.T) {
 	if err != nil || list.Total != 1 || list.Users[0].Username != "frank" {
 		t.Fatalf("Users(search fish) = %+v, %v", list, err)
 	}
-	list, _ = admin.Users(UserQuery{Status: "Pending setup on next login"})
+	list, _ = admin.Users(UserQuery{Status: backend.StatusPending})
 	if list.Total != 1 || list.Users[0].Username != "grace" {
 		t.Errorf("Users(Pending) = %+v", list)
 	}
@@ -838,16 +838,21 @@ func TestAdminActions(t *testing.T) {
 
 	// "Require Two-Factor" -> "Pending setup on next login"; frank must then enroll at login.
 	u, err := admin.RequireTwoFactor(frank.ID)
-	if err != nil || u.TwoFactorStatus != "Pending setup on next login" || !u.TwoFactorRequired {
+	if err != nil || u.TwoFactorStatus != backend.StatusPending || !u.TwoFactorRequired {
 		t.Fatalf("RequireTwoFactor = %+v, %v", u, err)
 	}
-	// The buttons the console offers now: Disable only (nothing is set up to reset).
-	if u.CanRequireTwoFactor || !u.CanDisableTwoFactor || u.CanResetTwoFactor {
-		t.Errorf("after Require: can require %v, disable %v, reset %v; want false, true, false", u.CanRequireTwoFactor, u.CanDisableTwoFactor, u.CanResetTwoFactor)
+	// The buttons the console offers now, backend's: Disable only (nothing is set up to reset),
+	// and Set password.
+	var keys []backend.ActionKey
+	for _, a := range u.Actions {
+		keys = append(keys, a.Key)
+	}
+	if want := []backend.ActionKey{backend.ActionDisableTwoFactor, backend.ActionSetPassword}; !slices.Equal(keys, want) {
+		t.Errorf("after Require: actions %v, want %v", keys, want)
 	}
 	fr := e.app()
 	e.enrollAtLogin(fr, "frank", "franks long password")
-	if u, _ := admin.User(frank.ID); u.TwoFactorStatus != "Enabled" {
+	if u, _ := admin.User(frank.ID); u.TwoFactorStatus != backend.StatusEnabled {
 		t.Errorf("after enrolling: %q, want Enabled", u.TwoFactorStatus)
 	}
 	// Removing a factor needs the administrator's password, confirmed in the last minutes.
@@ -857,7 +862,7 @@ func TestAdminActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Reset keeps the requirement and signs frank out at once.
-	if u, err = admin.ResetTwoFactor(frank.ID); err != nil || u.TwoFactorStatus != "Pending setup on next login" {
+	if u, err = admin.ResetTwoFactor(frank.ID); err != nil || u.TwoFactorStatus != backend.StatusPending {
 		t.Fatalf("ResetTwoFactor = %+v, %v", u, err)
 	}
 	_, err = fr.Session()
@@ -865,7 +870,7 @@ func TestAdminActions(t *testing.T) {
 		t.Errorf("frank's console still signed in after the reset")
 	}
 	// Disable removes requirement and enrollment.
-	if u, err = admin.DisableTwoFactor(frank.ID); err != nil || u.TwoFactorStatus != "No" || u.TwoFactorRequired {
+	if u, err = admin.DisableTwoFactor(frank.ID); err != nil || u.TwoFactorStatus != backend.StatusNo || u.TwoFactorRequired {
 		t.Fatalf("DisableTwoFactor = %+v, %v", u, err)
 	}
 	e.login(fr, "frank", "franks long password", "done")
@@ -906,7 +911,7 @@ func TestAdminActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []StatusCount{{"No", 2}, {"Pending setup on next login", 1}, {"Enabled", 0}}
+	want := []StatusCount{{backend.StatusNo, "No", 2}, {backend.StatusPending, "Pending setup on next login", 1}, {backend.StatusEnabled, "Enabled", 0}}
 	if !slices.Equal(counts, want) {
 		t.Errorf("StatusCounts = %v, want %v", counts, want)
 	}
@@ -967,7 +972,7 @@ func TestAdminMethodsRefusedForNonAdmin(t *testing.T) {
 			wantCode(t, nobody, call(nobody), backend.EUNAUTHORIZED)
 		})
 	}
-	if u, _ := admin.User(target.ID); u.Role != "user" || u.TwoFactorStatus != "No" {
+	if u, _ := admin.User(target.ID); u.Role != "user" || u.TwoFactorStatus != backend.StatusNo {
 		t.Errorf("ivan changed by refused calls: %+v", u)
 	}
 }
@@ -1166,7 +1171,10 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.fill("input[name=displayName]", "Bob Baker")
 	b.fill("input[name=email]", "bob@example.com")
 	b.fill("input[name=password]", "bobs long password")
-	b.click("#must-change")
+	// backend's defaults: Two-Factor No, no forced password change.
+	if evalAs[bool](b, `document.getElementById("must-change").checked || document.getElementById("two-factor-yes").checked`) {
+		t.Errorf("New User: must-change or Two-Factor Yes ticked; want backend.NewUserDefaults")
+	}
 	b.click("#two-factor-yes")
 	b.shot("04-new-user")
 	b.submit("#new-user-form")
@@ -1207,7 +1215,9 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	if n := evalAs[int](b, `window.__printed`); n != 1 {
 		t.Errorf("window.print called %d times, want 1", n)
 	}
-	if html := evalAs[string](b, `document.getElementById("print-root").innerText`); !strings.Contains(html, codes[0]) {
+	// The printed sheet is backend's text, the one Save writes (compared below).
+	printed := evalAs[string](b, `document.querySelector("#print-root pre").textContent`)
+	if html := printed; !strings.Contains(html, codes[0]) || !strings.Contains(html, "Account: bob") {
 		t.Errorf("print sheet lacks the codes: %q", html)
 	}
 	b.click("#codes-save")
@@ -1215,6 +1225,9 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	saved, err := os.ReadFile(filepath.Join(saveDir, "gatehouse-recovery-codes-bob.txt"))
 	if err != nil {
 		t.Fatalf("saved codes: %v", err)
+	}
+	if undated := regexp.MustCompile(`(?m)^Created: .*$`); undated.ReplaceAllString(string(saved), "") != undated.ReplaceAllString(printed, "") {
+		t.Errorf("saved file:\n%s\nwant the printed sheet:\n%s", saved, printed)
 	}
 	for _, c := range codes {
 		if !strings.Contains(string(saved), c) {
@@ -1229,7 +1242,8 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.waitText("#app .badge", "Enabled")
 	// Enrolled: "Setup Two-Factor" stays, to move to a new phone or switch methods.
 	b.wait("#setup-two-factor")
-	b.waitText("#setup-again-help", "move to a new phone or switch between app and SMS")
+	setup, _ := backend.ProfileAction(&backend.User{Method: backend.MethodApp}, backend.ActionSetupTwoFactor)
+	b.waitText("#setup-two-factor-help", setup.Help)
 	b.shot("11-profile-enabled")
 	b.logout()
 
@@ -1254,7 +1268,10 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.click(`#users-table tr[data-username="bob"]`)
 	b.click("#edit-user")
 	b.click("#reset-two-factor")
-	b.waitText(".modal", "The authenticator app and recovery codes of Bob")
+	// The sentences are backend's, the web's (backend/web handlers_test.go).
+	bob := &backend.User{Username: "bob", DisplayName: "Bob Baker", Method: backend.MethodApp, TwoFactorRequired: true}
+	reset := backend.DescribeUserAction(backend.ActionResetTwoFactor, bob)
+	b.waitText(".modal", reset.Confirm)
 	b.shot("14-reset-dialog")
 	b.submit(".modal")
 	// Removing a factor needs the administrator's password: asked on top of the pop-up.
@@ -1263,7 +1280,7 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.shot("14b-reauth-dialog")
 	b.fill(reauth+" input[type=password]", adminPassword)
 	b.submit(reauth)
-	b.waitText("#status-bar", "reset")
+	b.waitText("#status-bar", reset.Done)
 	b.waitText("#two-factor-status", "Pending setup on next login")
 	b.shot("15-status-bar")
 	// "Disable Two-Factor", then "Require Two-Factor" with its pop-up and the light-blue bar.
@@ -1271,10 +1288,11 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.submit(".modal")
 	b.waitText("#two-factor-status", "No")
 	b.click("#require-two-factor")
-	b.waitText(".modal", "will now be required to enroll in Two-Factor Authentication upon log in")
+	require := backend.DescribeUserAction(backend.ActionRequireTwoFactor, bob)
+	b.waitText(".modal", require.Confirm) // the help article's sentence
 	b.shot("15b-require-dialog")
 	b.submit(".modal")
-	b.waitText("#status-bar", "require Two-Factor Authentication")
+	b.waitText("#status-bar", require.Done)
 	b.waitText("#two-factor-status", "Pending setup on next login")
 	b.eval(`document.querySelector(".tab-menu .menu button:nth-child(2)").click(); true`)
 	b.waitText("#audit-table", backend.AuditActionText(backend.AuditResetTwoFactor))
@@ -1675,4 +1693,108 @@ func TestAdminUnlocks(t *testing.T) {
 	e.login(ha, "hank", "hanks long password", "done")
 	_, err = admin.UnlockUser(hank.ID)
 	wantCode(t, admin, err, backend.ECONFLICT)
+}
+
+// TestConsoleShowsBackendsWords: the console gets its keys, labels, actions, sentences, form
+// rules and recovery-code sheet from backend, the same the web shows (backend/web tests assert
+// the same functions): a front end deciding any of them itself would fail here.
+func TestConsoleShowsBackendsWords(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	if err := admin.ConfirmPassword(adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	ivy := mustUser(t, admin, NewUserForm{Username: "ivy", DisplayName: "Ivy Iris", Password: "ivys long password"})
+	stored := func() *backend.User {
+		u, err := e.svc.User(context.Background(), e.svc.Operator(), ivy.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+
+	// Keys and labels.
+	v, _ := admin.User(ivy.ID)
+	if v.TwoFactorStatus != backend.StatusNo || v.TwoFactorStatusLabel != backend.StatusNo.Label() || v.RoleLabel != backend.RoleUser.Label() || v.MethodLabel != backend.MethodNone.Label() {
+		t.Errorf("ivy: %+v, want backend's keys and labels", v)
+	}
+	// The actions and their sentences: backend's, in backend's order.
+	want := e.svc.UserActions(nil, stored())
+	if len(v.Actions) != len(want) {
+		t.Fatalf("actions %+v, want %+v", v.Actions, want)
+	}
+	for i, a := range want {
+		if got := v.Actions[i]; got.Key != a.Key || got.Label != a.Label || got.Confirm != a.Confirm || got.Done != a.Done || got.NeedsPassword != a.NeedsPassword || got.Danger != a.Danger {
+			t.Errorf("action %d: %+v, want %+v", i, got, a)
+		}
+	}
+	if v.Actions[0].Key != backend.ActionRequireTwoFactor || v.Actions[0].Confirm != "Ivy Iris will now be required to enroll in Two-Factor Authentication upon log in." {
+		t.Errorf("first action %+v, want Require Two-Factor with the help article's sentence", v.Actions[0])
+	}
+
+	// Disabled beats Locked, and a disabled account offers no Unlock.
+	iv := e.app()
+	for i := range 10 {
+		e.clock.Advance(31 * time.Second)
+		iv.Login("ivy", fmt.Sprintf("wrong password %d", i))
+	}
+	if v, _ := admin.User(ivy.ID); v.Account != backend.AccountLocked || v.AccountLabel != "Locked" || v.Actions[0].Key != backend.ActionUnlock {
+		t.Errorf("locked ivy: account %q (%s), actions %+v; want locked, Unlock first", v.Account, v.AccountLabel, v.Actions)
+	}
+	if err := admin.ConfirmPassword(adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.UpdateUser(ivy.ID, UserForm{DisplayName: "Ivy Iris", Role: backend.RoleUser, Disabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = admin.User(ivy.ID)
+	if v.LockedUntil == "" || v.Account != backend.AccountDisabled || v.AccountLabel != backend.AccountDisabled.Label() {
+		t.Errorf("disabled, locked ivy: locked until %q, account %q (%s); want Disabled", v.LockedUntil, v.Account, v.AccountLabel)
+	}
+	for _, a := range v.Actions {
+		if a.Key == backend.ActionUnlock {
+			t.Errorf("Unlock offered on a disabled account")
+		}
+	}
+
+	// The forms' rules and defaults.
+	f := admin.Forms()
+	if f.MinPasswordLength != backend.MinPasswordLength || f.PasswordHintForUser != backend.PasswordHintForUser || f.PasswordHintOwn != backend.PasswordHintOwn ||
+		f.RecoveryCodeCount != backend.RecoveryCodeCount || f.NewUser.MustChangePassword || f.NewUser.RequireTwoFactor || f.NewUser.Role != backend.RoleUser ||
+		f.SetPasswordMustChange != backend.SetPasswordMustChange || len(f.Statuses) != 3 || f.Statuses[1].Label != backend.StatusPending.Label() {
+		t.Errorf("Forms() = %+v, want backend's", f)
+	}
+
+	// The recovery-code sheet: printed and saved, backend's text.
+	mustUser(t, admin, NewUserForm{Username: "jo", Password: "jos long password", RequireTwoFactor: true})
+	jo := e.app()
+	_, codes := e.enrollAtLogin(jo, "jo", "jos long password")
+	sheet, err := jo.RecoveryCodeSheet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Made a moment apart: equal but for the minute they were made in.
+	undated := func(s string) string { return regexp.MustCompile(`(?m)^Created: .*$`).ReplaceAllString(s, "") }
+	if want := e.svc.RecoveryCodeSheetText(&backend.RecoveryCodeSheet{Username: "jo", Codes: codes, Issued: time.Now()}); undated(sheet) != undated(want) || !strings.Contains(sheet, "Account: jo") {
+		t.Errorf("sheet:\n%s\nwant backend's:\n%s", sheet, want)
+	}
+	path, err := jo.SaveRecoveryCodes()
+	if err != nil || filepath.Base(path) != backend.RecoveryCodeSheetFilename("jo") {
+		t.Fatalf("SaveRecoveryCodes = %q, %v", path, err)
+	}
+	if saved, _ := os.ReadFile(path); string(saved) != sheet {
+		t.Errorf("saved file:\n%s\nwant the printed sheet:\n%s", saved, sheet)
+	}
+	// The profile's actions, backend's.
+	p, err := jo.Profile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []backend.ActionKey
+	for _, a := range p.Actions {
+		keys = append(keys, a.Key)
+	}
+	if want := []backend.ActionKey{backend.ActionSetupTwoFactor, backend.ActionRegenerateRecoveryCodes, backend.ActionChangePassword}; !slices.Equal(keys, want) {
+		t.Errorf("jo's profile actions %v, want %v (required: no Disable)", keys, want)
+	}
 }

@@ -123,7 +123,7 @@ func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 	if err := checkNewUser(nu); err != nil {
 		return nil, err
 	}
-	if nu.Role == RoleAdmin {
+	if NewUserNeedsPassword(nu) {
 		if err := s.requireAdminConfirmed(id); err != nil {
 			return nil, err
 		}
@@ -401,20 +401,15 @@ func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdat
 	if ch.Email != nil && *ch.Email != cur.Email {
 		upd.Email, changed = ch.Email, append(changed, "email")
 	}
-	// A new role, or an account enabled again (whose password the session's holder may
-	// know), needs a recently confirmed password.
-	if ch.Role != nil && *ch.Role != cur.Role {
+	if UserChangesNeedPassword(cur, ch) {
 		if err := s.requireAdminConfirmed(id); err != nil {
 			return upd, nil, err
 		}
+	}
+	if ch.Role != nil && *ch.Role != cur.Role {
 		upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
 	}
 	if ch.Disabled != nil && *ch.Disabled != cur.Disabled {
-		if !*ch.Disabled {
-			if err := s.requireAdminConfirmed(id); err != nil {
-				return upd, nil, err
-			}
-		}
 		upd.Disabled = ch.Disabled
 		upd.EndSessions = *ch.Disabled
 		changed = append(changed, map[bool]string{true: "disabled", false: "enabled"}[*ch.Disabled])
@@ -612,7 +607,7 @@ func (s *Service) changeTwoFactor(ctx context.Context, id *Identity, userID int6
 				return internal("unlock", err)
 			}
 		}
-		return s.audit(ctx, action, id.actor(), u, "status "+string(u.TwoFactorStatus()))
+		return s.audit(ctx, action, id.actor(), u, "status "+u.TwoFactorStatus().Label())
 	})
 	if err != nil {
 		return nil, err

@@ -359,15 +359,15 @@ func TestAdminAudit(t *testing.T) {
 		{backend.AuditResetTwoFactor, func() error {
 			_, err := e.svc.ResetTwoFactor(ctx, e.admin, bob.ID)
 			return err
-		}, string(backend.StatusPending)},
+		}, backend.StatusPending.Label()},
 		{backend.AuditDisableTwoFactor, func() error {
 			_, err := e.svc.DisableTwoFactor(ctx, e.admin, bob.ID)
 			return err
-		}, string(backend.StatusNo)},
+		}, backend.StatusNo.Label()},
 		{backend.AuditRequireTwoFactor, func() error {
 			_, err := e.svc.RequireTwoFactor(ctx, e.admin, bob.ID)
 			return err
-		}, string(backend.StatusPending)},
+		}, backend.StatusPending.Label()},
 		{backend.AuditUserUpdated, func() error {
 			_, err := e.svc.UpdateUser(ctx, e.admin, bob.ID, backend.UserChanges{Disabled: &off})
 			return err

@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,6 +19,17 @@ const (
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return r == RoleAdmin || r == RoleUser }
 
+// Label is the role in the words every front end shows.
+func (r Role) Label() string {
+	if r == RoleAdmin {
+		return "Administrator"
+	}
+	return "User"
+}
+
+// Roles lists the roles in the order forms offer them.
+var Roles = []Role{RoleUser, RoleAdmin}
+
 // Method is the second factor a user has enrolled.
 type Method string
 
@@ -27,19 +40,64 @@ const (
 	MethodSMS  Method = "sms" // a code by text message
 )
 
+// Label is the method in the words every front end shows.
+func (m Method) Label() string {
+	switch m {
+	case MethodApp:
+		return "Authenticator app"
+	case MethodSMS:
+		return "SMS"
+	}
+	return "None"
+}
+
+// Methods lists every method, for front ends that bind the keys (Wails EnumBind).
+var Methods = []Method{MethodNone, MethodApp, MethodSMS}
+
 // TwoFactorStatus is what administrators see in the "Two-Factor Authentication" column. The
-// values are the help article's words.
+// value is a stable key (in URLs, on the command line, in the desktop's bindings); Label is
+// the help article's words. Front ends compare keys and show labels, never the reverse.
 type TwoFactorStatus string
 
 // Two-Factor statuses.
 const (
-	StatusNo      TwoFactorStatus = "No"
-	StatusPending TwoFactorStatus = "Pending setup on next login"
-	StatusEnabled TwoFactorStatus = "Enabled"
+	StatusNo      TwoFactorStatus = "no"
+	StatusPending TwoFactorStatus = "pending"
+	StatusEnabled TwoFactorStatus = "enabled"
 )
 
 // Statuses lists every status in display order.
 var Statuses = []TwoFactorStatus{StatusNo, StatusPending, StatusEnabled}
+
+// Label is the status in the help article's words.
+func (st TwoFactorStatus) Label() string {
+	switch st {
+	case StatusPending:
+		return "Pending setup on next login"
+	case StatusEnabled:
+		return "Enabled"
+	}
+	return "No"
+}
+
+// Valid reports whether st is a known status.
+func (st TwoFactorStatus) Valid() bool { return slices.Contains(Statuses, st) }
+
+// ParseTwoFactorStatus reads a status as people type it (on the command line, in a URL): its
+// key or its label, in any case. EINVALID, naming the choices, for anything else.
+func ParseTwoFactorStatus(s string) (TwoFactorStatus, error) {
+	s = strings.TrimSpace(s)
+	for _, st := range Statuses {
+		if strings.EqualFold(s, string(st)) || strings.EqualFold(s, st.Label()) {
+			return st, nil
+		}
+	}
+	var choices []string
+	for _, st := range Statuses {
+		choices = append(choices, fmt.Sprintf("%q (%s)", string(st), st.Label()))
+	}
+	return "", Errorf(EINVALID, "Unknown Two-Factor status %q: use %s.", s, strings.Join(choices, ", "))
+}
 
 // User is an account.
 type User struct {
@@ -82,6 +140,10 @@ func (u *User) Enrolled() bool { return u.TwoFactorStatus() == StatusEnabled }
 func (u *User) CanRequireTwoFactor() bool { return !u.TwoFactorRequired }
 func (u *User) CanDisableTwoFactor() bool { return u.TwoFactorRequired || u.Enrolled() }
 func (u *User) CanResetTwoFactor() bool   { return u.Enrolled() }
+
+// CanDisableOwnTwoFactor reports whether the user may turn their own Two-Factor off: they
+// have it, and no administrator requires it (DisableOwnTwoFactor refuses the others).
+func (u *User) CanDisableOwnTwoFactor() bool { return u.Enrolled() && !u.TwoFactorRequired }
 
 // Name returns the display name, or the username when there is none.
 func (u *User) Name() string {

@@ -45,6 +45,6 @@ func (e *Env) userCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return domainError(err)
 	}
-	fmt.Fprintf(e.Stdout, "Created %s %q (Two-Factor Authentication: %s).\n", u.Role, u.Username, u.TwoFactorStatus())
+	fmt.Fprintf(e.Stdout, "Created %s %q (Two-Factor Authentication: %s).\n", u.Role, u.Username, u.TwoFactorStatus().Label())
 	return nil
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"gatehouse/backend"
@@ -14,7 +13,7 @@ import (
 func (e *Env) userList(ctx context.Context, args []string) error {
 	fs, data := e.newFlags("user list", "user list [--search TEXT] [--status STATUS]")
 	search := fs.String("search", "", "only users whose username, name or email contains `text`")
-	status := fs.String("status", "", `only users with this Two-Factor `+"`status`"+`: "No", "Pending setup on next login" (or "pending") or "Enabled"`)
+	status := fs.String("status", "", `only users with this Two-Factor `+"`status`"+`: "no", "pending" or "enabled" (or the words the list shows)`)
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -35,11 +34,7 @@ func (e *Env) userList(ctx context.Context, args []string) error {
 			return domainError(err)
 		}
 		for _, u := range page.Users {
-			state := "active"
-			if u.Disabled {
-				state = "disabled"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Email, u.Role, state, u.TwoFactorStatus())
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Email, u.Role, svc.AccountState(u).Label(), u.TwoFactorStatus().Label())
 		}
 		offset += len(page.Users)
 		if len(page.Users) == 0 || offset >= page.Total {
@@ -53,10 +48,9 @@ func parseStatus(s string) (backend.TwoFactorStatus, error) {
 	if s == "" {
 		return "", nil
 	}
-	for _, st := range backend.Statuses {
-		if strings.EqualFold(s, string(st)) || (st == backend.StatusPending && strings.EqualFold(s, "pending")) {
-			return st, nil
-		}
+	st, err := backend.ParseTwoFactorStatus(s)
+	if err != nil {
+		return "", UsageError{Msg: backend.ErrorMessage(err)}
 	}
-	return "", UsageError{Msg: fmt.Sprintf("unknown status %q: use \"No\", \"Pending setup on next login\" (or \"pending\") or \"Enabled\"", s)}
+	return st, nil
 }

@@ -14,6 +14,6 @@ func (e *Env) userReset2FA(ctx context.Context, args []string) error {
 		"user reset-2fa USERNAME   (clears the enrollment; a required user enrolls again at next login)",
 		(*backend.Service).ResetTwoFactor,
 		func(u *backend.User) string {
-			return fmt.Sprintf("Two-Factor Authentication of %q reset; status: %s.", u.Username, u.TwoFactorStatus())
+			return fmt.Sprintf("Two-Factor Authentication of %q reset; status: %s.", u.Username, u.TwoFactorStatus().Label())
 		})
 }

@@ -62,7 +62,7 @@ func TestUserCommandErrors(t *testing.T) {
 		{"common password", "password123\n", []string{"user", "create", "--username", "carol", "--password-stdin"}, 1, "commonly used"},
 		{"short password", "short\n", []string{"user", "create", "--username", "carol", "--password-stdin"}, 1, "at least 8"},
 		{"bad username", "correct horse battery\n", []string{"user", "create", "--username", "a b", "--password-stdin"}, 1, "A username is"},
-		{"bad status", "", []string{"user", "list", "--status", "maybe"}, 2, `unknown status "maybe"`},
+		{"bad status", "", []string{"user", "list", "--status", "maybe"}, 2, `Unknown Two-Factor status "maybe"`},
 		{"reset unknown", "", []string{"user", "reset-2fa", "nobody"}, 1, `There is no user "nobody"`},
 		{"reset no name", "", []string{"user", "reset-2fa"}, 2, "takes one USERNAME"},
 		{"no subcommand", "", []string{"user"}, 2, "name a subcommand"},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,9 +38,36 @@ func TestUserUnlock(t *testing.T) {
 	if _, err := svc.Login(context.Background(), "alice", "correct horse battery"); err == nil {
 		t.Fatal("locked: the right password signed in")
 	}
+	// A disabled account that is also locked reads Disabled (backend's AccountState), as on the
+	// web and in the console.
+	bob, err := svc.CreateUser(context.Background(), svc.Operator(), backend.NewUser{Username: "bob", Password: "bobs long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateFailures(context.Background(), bob.ID, lock); err != nil {
+		t.Fatal(err)
+	}
+	off := true
+	if _, err := svc.UpdateUser(context.Background(), svc.Operator(), bob.ID, backend.UserChanges{Disabled: &off}); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
+	out, err := cli(t, dir, "", "user", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		want := map[string]backend.AccountState{"alice": backend.AccountLocked, "bob": backend.AccountDisabled}[f[0]]
+		if want != "" && !slices.Contains(f, want.Label()) {
+			t.Errorf("user list: %q, want the account %s", line, want.Label())
+		}
+	}
 
-	out, err := cli(t, dir, "", "user", "unlock", "ALICE")
+	out, err = cli(t, dir, "", "user", "unlock", "ALICE")
 	if err != nil || !strings.Contains(out, `"alice" is unlocked.`) {
 		t.Errorf("unlock: %v %q", err, out)
 	}

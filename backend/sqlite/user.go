@@ -139,7 +139,9 @@ func (db *DB) FindUserByUsername(ctx context.Context, username string) (*backend
 	return u, nil
 }
 
-// statusCodes maps the Two-Factor statuses to the users.two_factor_status column.
+// statusCodes maps the Two-Factor status keys to the values of the generated
+// users.two_factor_status column (migration 0001): the one place the store translates them.
+// They are spelled alike today, but the column is the schema's and the key the product's.
 var statusCodes = map[backend.TwoFactorStatus]string{
 	backend.StatusNo:      "no",
 	backend.StatusPending: "pending",

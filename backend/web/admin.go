@@ -13,22 +13,6 @@ import (
 // usersPerPage is the page size of the user list and the audit log.
 const usersPerPage = 25
 
-// statusKeys names the Two-Factor statuses in URLs (?status=pending).
-var statusKeys = map[string]backend.TwoFactorStatus{
-	"no":      backend.StatusNo,
-	"pending": backend.StatusPending,
-	"enabled": backend.StatusEnabled,
-}
-
-func statusKey(st backend.TwoFactorStatus) string {
-	for k, v := range statusKeys {
-		if v == st {
-			return k
-		}
-	}
-	return ""
-}
-
 func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
 	counts, err := s.svc.StatusCounts(r.Context(), id)
 	if err != nil {
@@ -41,12 +25,12 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, id *backen
 // userListQuery is the user list's search, filter and page, as in its URL.
 type userListQuery struct {
 	Search string
-	Status string // a statusKeys key, or ""
-	Page   int    // from 1
+	Status backend.TwoFactorStatus // a status key, or ""
+	Page   int                     // from 1
 }
 
 func (q userListQuery) url(page int) string {
-	return listURL("/admin/users", page, "q", q.Search, "status", q.Status)
+	return listURL("/admin/users", page, "q", q.Search, "status", string(q.Status))
 }
 
 // listURL is the URL of one page of a filtered list: path with the non-empty filters (given as
@@ -76,12 +60,12 @@ func pageNumber(s string) int {
 }
 
 func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
-	q := userListQuery{Search: strings.TrimSpace(r.URL.Query().Get("q")), Status: r.URL.Query().Get("status"), Page: pageNumber(r.URL.Query().Get("page"))}
-	if _, ok := statusKeys[q.Status]; !ok {
+	q := userListQuery{Search: strings.TrimSpace(r.URL.Query().Get("q")), Status: backend.TwoFactorStatus(r.URL.Query().Get("status")), Page: pageNumber(r.URL.Query().Get("page"))}
+	if !q.Status.Valid() {
 		q.Status = ""
 	}
 	res, err := s.svc.Users(r.Context(), id, backend.UserFilter{
-		Search: q.Search, Status: statusKeys[q.Status], Offset: (q.Page - 1) * usersPerPage, Limit: usersPerPage,
+		Search: q.Search, Status: q.Status, Offset: (q.Page - 1) * usersPerPage, Limit: usersPerPage,
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -91,7 +75,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, id *backend.I
 		http.Redirect(w, r, q.url(last), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, usersView(adminPage(id, "Users", "users"), q, res, s.svc.Locked))
+	s.render(w, r, http.StatusOK, usersView(adminPage(id, "Users", "users"), q, res, s.svc.AccountState))
 }
 
 // newUserForm is the "New User" form as typed; the password is never sent back.
@@ -102,7 +86,9 @@ type newUserForm struct {
 }
 
 func (s *Server) newUserPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
-	s.render(w, r, http.StatusOK, newUserView(adminPage(id, "New User", "users"), newUserForm{Role: string(backend.RoleUser)}, false, ""))
+	d := backend.NewUserDefaults()
+	f := newUserForm{Role: string(d.Role), RequireTwoFactor: d.RequireTwoFactor, MustChangePassword: d.MustChangePassword}
+	s.render(w, r, http.StatusOK, newUserView(adminPage(id, "New User", "users"), f, false, ""))
 }
 
 func (s *Server) newUserSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -146,8 +132,9 @@ func (s *Server) targetUser(w http.ResponseWriter, r *http.Request, id *backend.
 	return u
 }
 
-// userNotice is the light-blue status bar on a user's page after a change.
-func userNotice(key string, u *backend.User) string {
+// userNotice is the light-blue status bar on a user's page after a change: the query names
+// the change, "created", "updated" or an action's key.
+func (s *Server) userNotice(id *backend.Identity, key string, u *backend.User) string {
 	switch key {
 	case "created":
 		if u.TwoFactorRequired {
@@ -156,18 +143,9 @@ func userNotice(key string, u *backend.User) string {
 		return fmt.Sprintf("%s has been created.", u.Name())
 	case "updated":
 		return fmt.Sprintf("The changes to %s have been saved.", u.Name())
-	case "password":
-		return fmt.Sprintf("The password of %s has been set. Their sessions have ended.", u.Name())
-	case "required":
-		return fmt.Sprintf("Two-Factor Authentication is now required: %s will be asked to enroll upon log in.", u.Name())
-	case "disabled":
-		return fmt.Sprintf("Two-Factor Authentication is disabled for %s.", u.Name())
-	case "reset":
-		return fmt.Sprintf("Two-Factor Authentication has been reset for %s.", u.Name())
-	case "unlocked":
-		return fmt.Sprintf("%s is unlocked and can log in again.", u.Name())
 	}
-	return ""
+	a, _ := s.svc.UserAction(id, u, backend.ActionKey(key))
+	return a.Done
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -175,13 +153,13 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, id *backend.Id
 	if u == nil {
 		return
 	}
-	s.showUser(w, r, id, u, userNotice(r.URL.Query().Get("notice"), u), http.StatusOK, "")
+	s.showUser(w, r, id, u, s.userNotice(id, r.URL.Query().Get("notice"), u), http.StatusOK, "")
 }
 
 func (s *Server) showUser(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, notice string, status int, msg string) {
 	p := adminPage(id, u.Name(), "users")
 	p.Notice = notice
-	s.render(w, r, status, userView(p, u, s.svc.Locked(u), s.svc.NeedsPasswordConfirmation(id), msg))
+	s.render(w, r, status, userView(p, u, s.svc.AccountState(u), s.svc.UserActions(id, u), s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
 // unlockSubmit is "Unlock" on the user page of a locked account.
@@ -201,13 +179,19 @@ func (s *Server) unlockSubmit(w http.ResponseWriter, r *http.Request, id *backen
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=unlocked", u.ID), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=%s", u.ID, backend.ActionUnlock), http.StatusSeeOther)
 }
 
 // editUserForm is "Edit this User" as typed.
 type editUserForm struct {
 	Name, Email, Role string
 	Disabled          bool
+}
+
+// changes is the form as the Service takes it.
+func (f editUserForm) changes() backend.UserChanges {
+	role := backend.Role(f.Role)
+	return backend.UserChanges{DisplayName: &f.Name, Email: &f.Email, Role: &role, Disabled: &f.Disabled}
 }
 
 func (s *Server) editUserPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -230,10 +214,7 @@ func (s *Server) editUserSubmit(w http.ResponseWriter, r *http.Request, id *back
 	if !s.passwordFirst(w, r, id, again) {
 		return
 	}
-	role := backend.Role(f.Role)
-	_, err := s.svc.UpdateUser(r.Context(), id, u.ID, backend.UserChanges{
-		DisplayName: &f.Name, Email: &f.Email, Role: &role, Disabled: &f.Disabled,
-	})
+	_, err := s.svc.UpdateUser(r.Context(), id, u.ID, f.changes())
 	if err != nil {
 		again(statusOf(err), s.message(r, err))
 		return
@@ -246,20 +227,22 @@ func (s *Server) editUserSubmit(w http.ResponseWriter, r *http.Request, id *back
 // the field, when the confirmation lapsed meanwhile.
 
 func (s *Server) showEditUser(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, f editUserForm, status int, msg string) {
-	s.render(w, r, status, editUserView(adminPage(id, "Edit "+u.Name(), "users"), u, f, s.svc.NeedsPasswordConfirmation(id), msg))
+	s.render(w, r, status, editUserView(adminPage(id, "Edit "+u.Name(), "users"), u, f, s.svc.UserActions(id, u), s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
 func (s *Server) showSetPassword(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, mustChange bool, status int, msg string) {
-	s.render(w, r, status, setPasswordView(adminPage(id, "Set password", "users"), u, mustChange, s.svc.NeedsPasswordConfirmation(id), msg))
+	a, _ := s.svc.UserAction(id, u, backend.ActionSetPassword)
+	s.render(w, r, status, setPasswordView(adminPage(id, a.Label, "users"), u, a, mustChange, s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
-func (s *Server) showAction(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, a twoFactorAction, status int, msg string) {
+func (s *Server) showAction(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, key backend.ActionKey, status int, msg string) {
+	a, _ := s.svc.UserAction(id, u, key)
 	s.render(w, r, status, confirmActionView(adminPage(id, a.Label, "users"), u, a, s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
 func (s *Server) setPasswordPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
 	if u := s.targetUser(w, r, id); u != nil {
-		s.showSetPassword(w, r, id, u, true, http.StatusOK, "")
+		s.showSetPassword(w, r, id, u, backend.SetPasswordMustChange, http.StatusOK, "")
 	}
 }
 
@@ -277,102 +260,45 @@ func (s *Server) setPasswordSubmit(w http.ResponseWriter, r *http.Request, id *b
 		again(statusOf(err), s.message(r, err))
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=password", u.ID), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=%s", u.ID, backend.ActionSetPassword), http.StatusSeeOther)
 }
 
-// twoFactorAction is one of an administrator's two-factor changes to a user, each confirmed
-// first: in a <dialog> on the edit page with JavaScript, on a page of its own without.
-type twoFactorAction struct {
-	Slug    string // in the URL: /admin/users/{id}/{slug}
-	Label   string // the link and the button
-	Notice  string // the userNotice key afterwards
-	Guarded bool   // it removes a factor: the administrator's recently confirmed password is needed
-	Explain func(u *backend.User) string
-	Do      func(s *backend.Service, r *http.Request, id *backend.Identity, userID int64) (*backend.User, error)
-}
-
-var twoFactorActions = []twoFactorAction{
-	{
-		Slug: "require-two-factor", Label: "Require Two-Factor", Notice: "required",
-		Explain: func(u *backend.User) string {
-			return fmt.Sprintf("%s will now be required to enroll in Two-Factor Authentication upon log in.", u.Name())
-		},
-		Do: func(s *backend.Service, r *http.Request, id *backend.Identity, uid int64) (*backend.User, error) {
-			return s.RequireTwoFactor(r.Context(), id, uid)
-		},
+// twoFactorChanges are the administrator's Two-Factor changes to a user, each confirmed first:
+// in a <dialog> on the edit page with JavaScript, on a page of its own without, at
+// /admin/users/{id}/{action key}. What each is called, says and needs is backend's
+// (Service.UserAction); this is only which Service method runs it.
+var twoFactorChanges = map[backend.ActionKey]func(s *backend.Service, r *http.Request, id *backend.Identity, userID int64) (*backend.User, error){
+	backend.ActionRequireTwoFactor: func(s *backend.Service, r *http.Request, id *backend.Identity, uid int64) (*backend.User, error) {
+		return s.RequireTwoFactor(r.Context(), id, uid)
 	},
-	{
-		Slug: "disable-two-factor", Label: "Disable Two-Factor", Notice: "disabled", Guarded: true,
-		Explain: func(u *backend.User) string {
-			if !u.TwoFactorRequired {
-				return fmt.Sprintf("Two-Factor Authentication will be turned off for %s. %s will be removed. Their sessions end now.", u.Name(), setupText(u.Method))
-			}
-			return fmt.Sprintf("%s will no longer be required to use Two-Factor Authentication, and their current setup and recovery codes will be removed. Their sessions end now.", u.Name())
-		},
-		Do: func(s *backend.Service, r *http.Request, id *backend.Identity, uid int64) (*backend.User, error) {
-			return s.DisableTwoFactor(r.Context(), id, uid)
-		},
+	backend.ActionDisableTwoFactor: func(s *backend.Service, r *http.Request, id *backend.Identity, uid int64) (*backend.User, error) {
+		return s.DisableTwoFactor(r.Context(), id, uid)
 	},
-	{
-		Slug: "reset-two-factor", Label: "Reset Two-Factor", Notice: "reset", Guarded: true,
-		Explain: func(u *backend.User) string {
-			if u.TwoFactorRequired {
-				return fmt.Sprintf("%s of %s will be removed. Two-Factor Authentication stays required: they will enroll again upon log in. Their sessions end now.", setupText(u.Method), u.Name())
-			}
-			return fmt.Sprintf("%s of %s will be removed, and Two-Factor Authentication will be off. Their sessions end now.", setupText(u.Method), u.Name())
-		},
-		Do: func(s *backend.Service, r *http.Request, id *backend.Identity, uid int64) (*backend.User, error) {
-			return s.ResetTwoFactor(r.Context(), id, uid)
-		},
+	backend.ActionResetTwoFactor: func(s *backend.Service, r *http.Request, id *backend.Identity, uid int64) (*backend.User, error) {
+		return s.ResetTwoFactor(r.Context(), id, uid)
 	},
 }
 
-// setupText names what a user's Two-Factor setup consists of, by method, for the sentences that
-// say it will be removed.
-func setupText(m backend.Method) string {
-	switch m {
-	case backend.MethodSMS:
-		return "The phone number and recovery codes"
-	case backend.MethodApp:
-		return "The authenticator app and recovery codes"
-	}
-	return "The Two-Factor setup and recovery codes"
-}
-
-// offered reports whether the edit page offers action a for u.
-func (a twoFactorAction) offered(u *backend.User) bool {
-	switch a.Slug {
-	case "require-two-factor":
-		return u.CanRequireTwoFactor()
-	case "disable-two-factor":
-		return u.CanDisableTwoFactor()
-	default:
-		return u.CanResetTwoFactor()
-	}
-}
-
-func findAction(slug string) (twoFactorAction, bool) {
-	for _, a := range twoFactorActions {
-		if a.Slug == slug {
-			return a, true
-		}
-	}
-	return twoFactorAction{}, false
+// confirmable reports whether a is one of the actions confirmed in a dialog (twoFactorChanges).
+func confirmable(a backend.Action) bool {
+	_, ok := twoFactorChanges[a.Key]
+	return ok
 }
 
 func (s *Server) twoFactorActionPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
-	a, ok := findAction(r.PathValue("action"))
-	if !ok {
+	key := backend.ActionKey(r.PathValue("action"))
+	if _, ok := twoFactorChanges[key]; !ok {
 		s.errorPage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 		return
 	}
 	if u := s.targetUser(w, r, id); u != nil {
-		s.showAction(w, r, id, u, a, http.StatusOK, "")
+		s.showAction(w, r, id, u, key, http.StatusOK, "")
 	}
 }
 
 func (s *Server) twoFactorActionSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
-	a, ok := findAction(r.PathValue("action"))
+	key := backend.ActionKey(r.PathValue("action"))
+	change, ok := twoFactorChanges[key]
 	if !ok {
 		s.errorPage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 		return
@@ -381,18 +307,18 @@ func (s *Server) twoFactorActionSubmit(w http.ResponseWriter, r *http.Request, i
 	if u == nil {
 		return
 	}
-	again := func(status int, msg string) { s.showAction(w, r, id, u, a, status, msg) }
+	again := func(status int, msg string) { s.showAction(w, r, id, u, key, status, msg) }
 	if !s.passwordFirst(w, r, id, again) {
 		return
 	}
-	if _, err := a.Do(s.svc, r, id, u.ID); backend.ErrorCode(err) == backend.EREAUTH {
+	if _, err := change(s.svc, r, id, u.ID); backend.ErrorCode(err) == backend.EREAUTH {
 		again(statusOf(err), s.message(r, err))
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=%s", u.ID, a.Notice), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=%s", u.ID, key), http.StatusSeeOther)
 }
 
 // auditQuery is the audit log's filter and page, as in its URL.

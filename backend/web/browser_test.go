@@ -654,7 +654,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	ad.click("Create User")
 	ad.waitFor(`document.querySelector("#form-error")`)
 	snap("new-user-error", ad)
-	ad.open(fmt.Sprintf("/admin/users/%d?notice=required", bob.ID))
+	ad.open(fmt.Sprintf("/admin/users/%d?notice=require-two-factor", bob.ID))
 	snap("user", ad)
 	ad.open(fmt.Sprintf("/admin/users/%d/edit", bob.ID))
 	snap("edit-user", ad)

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"gatehouse/backend"
 )
@@ -219,19 +218,8 @@ func (s *Server) codesDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="gatehouse-recovery-codes.txt"`)
-	fmt.Fprint(w, codesText(sh))
-}
-
-// codesText is the downloaded file.
-func codesText(sh *backend.RecoveryCodeSheet) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Gatehouse recovery codes\r\nAccount: %s\r\nCreated: %s\r\n\r\n", sh.Username, sh.Issued.Format(dateLayout))
-	for _, c := range sh.Codes {
-		fmt.Fprintf(&b, "%s\r\n", c)
-	}
-	b.WriteString("\r\nEach code works once, in place of a code from your app or text message.\r\nKeep this file somewhere safe.\r\n")
-	return b.String()
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, backend.RecoveryCodeSheetFilename(sh.Username)))
+	fmt.Fprint(w, s.svc.RecoveryCodeSheetText(sh))
 }
 
 // codesDone is "I have saved these codes": the sheet is gone for good.

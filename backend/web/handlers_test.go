@@ -466,8 +466,9 @@ func TestDisableOwnTwoFactor(t *testing.T) {
 	r := c.post("/profile/two-factor/disable", url.Values{"current_password": {"wrong password"}})
 	r.wantStatus(t, http.StatusUnauthorized)
 	r.wantBody(t, "Incorrect password.", "<h1>Disable Two-Factor</h1>")
-	c.post("/profile/two-factor/disable", url.Values{"current_password": {testPassword}}).wantRedirect(t, "/profile?notice=disabled")
-	c.get("/profile?notice=disabled").wantBody(t, "Two-Factor Authentication is turned off for your account. Your other sessions have ended.", "Setup Two-Factor", `class="status-bar"`)
+	c.post("/profile/two-factor/disable", url.Values{"current_password": {testPassword}}).wantRedirect(t, "/profile?notice=disable-own-two-factor")
+	done, _ := backend.ProfileAction(&backend.User{}, backend.ActionDisableOwnTwoFactor) // the desktop's sentence too
+	c.get("/profile?notice=disable-own-two-factor").wantBody(t, done.Done, "Setup Two-Factor", `class="status-bar"`)
 	if strings.Contains(c.get("/profile").body, "move to a new phone") {
 		t.Error("the profile of a user without Two-Factor explains setting it up again")
 	}
@@ -480,11 +481,15 @@ func TestRequiredUserEnrollsUponLogin(t *testing.T) {
 	a := e.client()
 	a.signIn("admin")
 	a.get(fmt.Sprintf("/admin/users/%d", bob.ID)).wantBody(t, "Edit this User", "No")
-	a.get(fmt.Sprintf("/admin/users/%d/edit", bob.ID)).wantBody(t, "Require Two-Factor",
-		"Bob Example will now be required to enroll in Two-Factor Authentication upon log in.", "<dialog")
+	// The help article's sentence, from backend, as the desktop console shows it (app_test.go).
+	require := backend.DescribeUserAction(backend.ActionRequireTwoFactor, bob)
+	if require.Confirm != "Bob Example will now be required to enroll in Two-Factor Authentication upon log in." {
+		t.Errorf("Require sentence %q", require.Confirm)
+	}
+	a.get(fmt.Sprintf("/admin/users/%d/edit", bob.ID)).wantBody(t, require.Label, require.Confirm, "<dialog")
 	r := a.post(fmt.Sprintf("/admin/users/%d/require-two-factor", bob.ID), nil)
-	r.wantRedirect(t, fmt.Sprintf("/admin/users/%d?notice=required", bob.ID))
-	a.follow(r).wantBody(t, `class="status-bar"`, "Pending setup on next login")
+	r.wantRedirect(t, fmt.Sprintf("/admin/users/%d?notice=require-two-factor", bob.ID))
+	a.follow(r).wantBody(t, `class="status-bar"`, require.Done, backend.StatusPending.Label())
 
 	b := e.client()
 	b.login("bob", testPassword).wantRedirect(t, "/login/enroll")
@@ -812,6 +817,36 @@ func TestSessionEndedNotice(t *testing.T) {
 
 // TestAdminSeesLockAndUnlocks: after too many failed logins the user page and the Users list say
 // the account is locked, and until when; "Unlock" lets the user in again at once.
+// TestDisabledBeatsLocked: an account both disabled and locked reads Disabled (backend's
+// AccountState; the console and the command line test the same), with no Unlock.
+func TestDisabledBeatsLocked(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin", backend.RoleAdmin, false)
+	bob := e.user("bob", backend.RoleUser, false)
+	b := e.client()
+	for i := range 10 {
+		e.clock.Advance(31 * time.Second)
+		b.login("bob", fmt.Sprintf("wrong password %d", i))
+	}
+	off := true
+	if _, err := e.svc.UpdateUser(context.Background(), e.svc.Operator(), bob.ID, backend.UserChanges{Disabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := e.svc.User(context.Background(), e.svc.Operator(), bob.ID)
+	if !e.svc.Locked(u) || e.svc.AccountState(u) != backend.AccountDisabled {
+		t.Fatalf("bob: locked %v, state %q; want locked and disabled", e.svc.Locked(u), e.svc.AccountState(u))
+	}
+	a := e.client()
+	a.signIn("admin")
+	label := backend.AccountDisabled.Label()
+	a.get("/admin/users?q=bob").wantBody(t, `<td class="hide-phone">`+label+`</td>`)
+	page := a.get(fmt.Sprintf("/admin/users/%d", bob.ID))
+	page.wantBody(t, "<dd>"+label+"</dd>")
+	if strings.Contains(page.body, "account-locked") || strings.Contains(page.body, ">Unlock<") {
+		t.Error("the page of a disabled, locked account says Locked or offers Unlock")
+	}
+}
+
 func TestAdminSeesLockAndUnlocks(t *testing.T) {
 	e := newEnv(t)
 	e.user("admin", backend.RoleAdmin, false)
@@ -839,8 +874,8 @@ func TestAdminSeesLockAndUnlocks(t *testing.T) {
 	a.post(page+"/unlock", nil).wantBody(t, "Confirm your password to continue.", `id="account-locked"`)
 	b.login("bob", testPassword).wantStatus(t, http.StatusUnauthorized)
 	r := a.post(page+"/unlock", url.Values{"current_password": {testPassword}})
-	r.wantRedirect(t, page+"?notice=unlocked")
-	a.follow(r).wantBody(t, "Bob Example is unlocked and can log in again.", "Active")
+	r.wantRedirect(t, page+"?notice=unlock")
+	a.follow(r).wantBody(t, backend.DescribeUserAction(backend.ActionUnlock, bob).Done, "Active")
 	b.login("bob", testPassword).wantRedirect(t, "/")
 	a.get("/admin/audit").wantBody(t, "Account unlocked by an administrator")
 
@@ -903,7 +938,7 @@ func TestAdminFormsAskPassword(t *testing.T) {
 		t.Fatalf("bob after the refused disables: %q, want %q", got, backend.StatusPending)
 	}
 	// The right password: done at once.
-	a.post(base+"/disable-two-factor", url.Values{"current_password": {testPassword}}).wantRedirect(t, base+"?notice=disabled")
+	a.post(base+"/disable-two-factor", url.Values{"current_password": {testPassword}}).wantRedirect(t, base+"?notice=disable-two-factor")
 	if got := status(); got != backend.StatusNo {
 		t.Errorf("bob after the disable: %q, want %q", got, backend.StatusNo)
 	}

@@ -6,12 +6,6 @@ import (
 	"gatehouse/backend"
 )
 
-// profileNotices are the status bar messages of the profile page; the query names one.
-var profileNotices = map[string]string{
-	"disabled": "Two-Factor Authentication is turned off for your account. Your other sessions have ended.",
-	"password": "Your password has been changed. Your other sessions have ended.",
-}
-
 func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
 	left := 0
 	if id.User.Enrolled() {
@@ -23,11 +17,13 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, id *backend
 	}
 	p := pageFor(id, "Profile", "profile")
 	notice := r.URL.Query().Get("notice")
-	p.Notice = profileNotices[notice]
+	// The status bar after an action names it by key (backend.ProfileAction's Done).
+	done, _ := backend.ProfileAction(id.User, backend.ActionKey(notice))
+	p.Notice = done.Done
 	if notice == "recovery" && id.User.Enrolled() {
 		p.Notice = backend.RecoveryCodeUsedNotice(left)
 	}
-	s.render(w, r, http.StatusOK, profileView(p, id.User, left))
+	s.render(w, r, http.StatusOK, profileView(p, id.User, s.svc.ProfileActions(id), left))
 }
 
 // Actions that need the password again. The confirmation form names one, and runs it once the
@@ -97,7 +93,7 @@ func (s *Server) confirmPasswordSubmit(w http.ResponseWriter, r *http.Request, i
 }
 
 func (s *Server) disableOwnPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
-	if !id.User.Enrolled() {
+	if _, offered := backend.ProfileAction(id.User, backend.ActionDisableOwnTwoFactor); !offered {
 		http.Redirect(w, r, "/profile", http.StatusSeeOther)
 		return
 	}
@@ -105,8 +101,8 @@ func (s *Server) disableOwnPage(w http.ResponseWriter, r *http.Request, id *back
 }
 
 func (s *Server) showDisableOwn(w http.ResponseWriter, r *http.Request, id *backend.Identity, status int, msg string) {
-	p := pageFor(id, "Disable Two-Factor", "profile")
-	s.render(w, r, status, disableOwnView(p, id.User, s.svc.NeedsPasswordConfirmation(id), msg))
+	a, _ := backend.ProfileAction(id.User, backend.ActionDisableOwnTwoFactor)
+	s.render(w, r, status, confirmOwnView(pageFor(id, a.Label, "profile"), a, s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
 func (s *Server) disableOwnSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -121,11 +117,11 @@ func (s *Server) disableOwnSubmit(w http.ResponseWriter, r *http.Request, id *ba
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/profile?notice=disabled", http.StatusSeeOther)
+	http.Redirect(w, r, "/profile?notice="+string(backend.ActionDisableOwnTwoFactor), http.StatusSeeOther)
 }
 
 func (s *Server) regeneratePage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
-	if !id.User.Enrolled() {
+	if _, offered := backend.ProfileAction(id.User, backend.ActionRegenerateRecoveryCodes); !offered {
 		http.Redirect(w, r, "/profile", http.StatusSeeOther)
 		return
 	}
@@ -133,8 +129,8 @@ func (s *Server) regeneratePage(w http.ResponseWriter, r *http.Request, id *back
 }
 
 func (s *Server) showRegenerate(w http.ResponseWriter, r *http.Request, id *backend.Identity, status int, msg string) {
-	p := pageFor(id, "Regenerate recovery codes", "profile")
-	s.render(w, r, status, regenerateView(p, s.svc.NeedsPasswordConfirmation(id), msg))
+	a, _ := backend.ProfileAction(id.User, backend.ActionRegenerateRecoveryCodes)
+	s.render(w, r, status, confirmOwnView(pageFor(id, a.Label, "profile"), a, s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
 func (s *Server) regenerateSubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -166,5 +162,5 @@ func (s *Server) changePasswordSubmit(w http.ResponseWriter, r *http.Request, id
 		s.render(w, r, statusOf(err), changePasswordView(pageFor(id, "Change password", "profile"), s.message(r, err)))
 		return
 	}
-	http.Redirect(w, r, "/profile?notice=password", http.StatusSeeOther)
+	http.Redirect(w, r, "/profile?notice="+string(backend.ActionChangePassword), http.StatusSeeOther)
 }

@@ -1,8 +1,21 @@
 // The front end's only door to Go: the generated Wails bindings, plus how their errors look.
 import * as App from "../wailsjs/go/main/App";
-import { main } from "../wailsjs/go/models";
+import { backend, main } from "../wailsjs/go/models";
 
-export { App, main };
+export { App, backend, main };
+
+let formsView: main.FormsView | null = null;
+
+/** loadForms fetches what the forms state (backend's rules); main.ts calls it once at start. */
+export async function loadForms(): Promise<void> {
+  formsView = await App.Forms();
+}
+
+/** forms is what the forms state: password rule, recovery-code count, defaults, choices. */
+export function forms(): main.FormsView {
+  if (!formsView) throw new Error("loadForms has not run");
+  return formsView;
+}
 
 /** AppError is what a bound method rejects with (app.go: ErrorView). */
 export interface AppError {

@@ -1,6 +1,6 @@
 // The frame of every signed-in screen: the top bar with the "Administration" tab (admins) and
 // the username menu (Profile, Log out) in the upper right corner, as in the help article.
-import { App, main } from "./api";
+import { App, backend, main } from "./api";
 import { go, report } from "./nav";
 import { Child, h, mount, MessageBox } from "./ui";
 
@@ -44,7 +44,7 @@ export async function signedInPage(
 
 function topBar(me: main.UserView, tab: Tab): HTMLElement {
   const tabs: Child[] = [];
-  if (me.role === "admin") {
+  if (me.role === backend.Role.Admin) {
     tabs.push(
       h(
         "div",
@@ -84,7 +84,7 @@ function topBar(me: main.UserView, tab: Tab): HTMLElement {
       h(
         "div",
         { class: "menu menu-right" },
-        h("div", { class: "menu-header" }, me.name, h("small", null, me.role === "admin" ? "Administrator" : "User")),
+        h("div", { class: "menu-header" }, me.name, h("small", null, me.roleLabel)),
         h("button", { type: "button", class: tab === "profile" ? "current" : "", onclick: () => go({ name: "profile" }) }, "Profile"),
         h("button", { type: "button", onclick: logout }, "Log out"),
       ),

@@ -1,5 +1,6 @@
 // Entry point: registers the screens with the navigation and shows the login screen.
 import "./style.css";
+import { loadForms } from "./api";
 import { go, Route, setRenderer } from "./nav";
 import * as audit from "./screens/audit";
 import * as changePassword from "./screens/changePassword";
@@ -45,4 +46,4 @@ setRenderer((r: Route) => {
   }
 });
 
-go({ name: "login" });
+void loadForms().then(() => go({ name: "login" }));

@@ -1,5 +1,5 @@
 // Navigation between screens. main.ts registers the screens; screens call go().
-import { main, toAppError } from "./api";
+import { backend, main, toAppError } from "./api";
 import type { MessageBox } from "./ui";
 
 export type Route =
@@ -9,7 +9,7 @@ export type Route =
   | { name: "enroll"; forced: boolean }
   | { name: "enrollApp"; forced: boolean }
   | { name: "enrollSMS"; forced: boolean; change?: boolean } // change: a new SMS phone, from the Profile
-  | { name: "recoveryCodes"; codes: string[]; login?: main.LoginView; regenerated?: boolean }
+  | { name: "recoveryCodes"; codes: string[]; login?: main.LoginView; regenerated?: boolean; done?: string }
   | { name: "changePassword"; user: main.UserView }
   | { name: "profile"; flash?: string }
   | { name: "users"; flash?: string }
@@ -48,7 +48,7 @@ export function afterLogin(v: main.LoginView): void {
 
 /** goHome shows where a signed-in user starts: Administration for admins, else the Profile. */
 export function goHome(user: main.UserView, flash?: string): void {
-  go(user.role === "admin" ? { name: "users", flash } : { name: "profile", flash });
+  go(user.role === backend.Role.Admin ? { name: "users", flash } : { name: "profile", flash });
 }
 
 /**

@@ -188,11 +188,9 @@ export function clockTime(rfc3339: string): string {
   return new Date(rfc3339).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }
 
-/** statusBadge shows a Two-Factor status with its colour. */
-export function statusBadge(status: string): HTMLElement {
-  const cls =
-    status === "Enabled" ? "badge-enabled" : status === "Pending setup on next login" ? "badge-pending" : "badge-no";
-  return h("span", { class: `badge ${cls}` }, status);
+/** statusBadge shows a user's Two-Factor status (its label) with its colour (by key). */
+export function statusBadge(u: { twoFactorStatus: string; twoFactorStatusLabel: string }): HTMLElement {
+  return h("span", { class: `badge badge-${u.twoFactorStatus}` }, u.twoFactorStatusLabel);
 }
 
 /** plural counts a noun: "1 user", "2 users" (the web's plural in admin.templ). */

@@ -1,5 +1,5 @@
 // Change password at login: an administrator set a temporary password.
-import { App } from "../api";
+import { App, forms } from "../api";
 import { authPage, logoutLink } from "../layout";
 import { afterLogin, report, Route } from "../nav";
 import { field, h, input, MessageBox, onSubmit } from "../ui";
@@ -11,7 +11,7 @@ export function render(route: Extract<Route, { name: "changePassword" }>): void 
   const form = h(
     "form",
     { class: "form" },
-    field("New password", password, "At least 8 characters. A passphrase of several words is best."),
+    field("New password", password, forms().passwordHintOwn),
     field("Confirm new password", confirm),
     h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Set password and continue"),
   );

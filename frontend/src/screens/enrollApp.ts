@@ -1,6 +1,6 @@
 // "Use an App": the 4 steps — install an app, scan the QR code (or type the key), enter the
 // 6-digit code, confirm.
-import { App } from "../api";
+import { App, forms } from "../api";
 import { authPage } from "../layout";
 import { go, report, Route } from "../nav";
 import { withReauth } from "../reauth";
@@ -46,7 +46,7 @@ export async function render(route: Extract<Route, { name: "enrollApp" }>): Prom
     step(
       4,
       "Confirm",
-      h("p", null, "Confirm to turn on Two-Factor Authentication. You will then receive 5 recovery codes."),
+      h("p", null, `Confirm to turn on Two-Factor Authentication. You will then receive ${forms().recoveryCodeCount} recovery codes.`),
       h("button", { type: "submit", class: "btn btn-success" }, "Confirm"),
     ),
   );

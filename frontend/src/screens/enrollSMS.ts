@@ -3,7 +3,7 @@
 // screen was left), shows the sender's number masked, and "Confirm" turns SMS on; then the
 // recovery codes, as for the app. Every decision (the code, its expiry, which text counts) is
 // the backend's: this screen shows what App.SMSEnrollmentStatus says.
-import { App, EUNAVAILABLE, main, toAppError } from "../api";
+import { App, EUNAVAILABLE, forms, main, toAppError } from "../api";
 import { authPage } from "../layout";
 import { go, report, Route } from "../nav";
 import { withReauth } from "../reauth";
@@ -156,7 +156,7 @@ function received(route: SMSRoute, st: main.SMSEnrollmentStatusView): void {
     h(
       "p",
       { class: "muted" },
-      `Is this the phone you texted from? Confirm to turn on Two-Factor Authentication with codes sent to it by text message. You will then receive 5 recovery codes. Confirm before ${clockTime(st.expiresAt)}.`,
+      `Is this the phone you texted from? Confirm to turn on Two-Factor Authentication with codes sent to it by text message. You will then receive ${forms().recoveryCodeCount} recovery codes. Confirm before ${clockTime(st.expiresAt)}.`,
     ),
     h(
       "div",

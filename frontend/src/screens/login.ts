@@ -1,5 +1,5 @@
 // Login: the password step. With no administrator yet, it offers to create the first one.
-import { App, toAppError } from "../api";
+import { App, backend, forms, toAppError } from "../api";
 import { authPage } from "../layout";
 import { afterLogin, go, report, Route } from "../nav";
 import { field, h, input, MessageBox, onSubmit } from "../ui";
@@ -72,7 +72,7 @@ export function renderFirstAdmin(): void {
     field("Username", username),
     field("Full name", name),
     field("Email", email),
-    field("Password", password, "At least 8 characters. A passphrase of several words is best."),
+    field("Password", password, forms().passwordHintOwn),
     field("Confirm password", confirm),
     h(
       "div",
@@ -88,7 +88,7 @@ export function renderFirstAdmin(): void {
       displayName: name.value,
       email: email.value,
       password: password.value,
-      role: "admin",
+      role: backend.Role.Admin,
       requireTwoFactor: false,
       mustChangePassword: false,
     };

@@ -1,6 +1,6 @@
-// Administration -> Users -> New User. "Two-Factor Authentication" is No by default; Yes makes
-// the user enroll at their first login.
-import { App } from "../api";
+// Administration -> Users -> New User, with backend's defaults ("Two-Factor Authentication" No;
+// Yes makes the user enroll at their first login) and password rule.
+import { App, backend, forms } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { go, report } from "../nav";
 import { withReauth } from "../reauth";
@@ -13,10 +13,12 @@ export async function render(): Promise<void> {
     const name = input("displayName");
     const email = input("email", { type: "email" });
     const password = input("password", { type: "password", autocomplete: "new-password", required: true });
-    const role = h("select", { name: "role" }, h("option", { value: "user" }, "User"), h("option", { value: "admin" }, "Administrator"));
-    const tfNo = h("input", { type: "radio", name: "twoFactor", value: "no", id: "two-factor-no", checked: true });
-    const tfYes = h("input", { type: "radio", name: "twoFactor", value: "yes", id: "two-factor-yes" });
-    const mustChange = h("input", { type: "checkbox", name: "mustChange", id: "must-change", checked: true });
+    const defaults = forms().newUser;
+    const role = h("select", { name: "role" }, forms().roles.map((r) => h("option", { value: r.key }, r.label)));
+    role.value = defaults.role;
+    const tfNo = h("input", { type: "radio", name: "twoFactor", value: "no", id: "two-factor-no", checked: !defaults.requireTwoFactor });
+    const tfYes = h("input", { type: "radio", name: "twoFactor", value: "yes", id: "two-factor-yes", checked: defaults.requireTwoFactor });
+    const mustChange = h("input", { type: "checkbox", name: "mustChange", id: "must-change", checked: defaults.mustChangePassword });
 
     const form = h(
       "form",
@@ -25,7 +27,7 @@ export async function render(): Promise<void> {
       msg.el,
       h("div", { class: "grid-2 tight" }, field("Username", username), field("Full name", name)),
       h("div", { class: "grid-2 tight" }, field("Email", email), field("Role", role)),
-      field("Password", password, "At least 8 characters. Give it to the user in person or by another secure channel."),
+      field("Password", password, forms().passwordHintForUser),
       h("label", { class: "check", for: "must-change" }, mustChange, " The user must choose a new password at first login"),
       h(
         "fieldset",
@@ -51,7 +53,7 @@ export async function render(): Promise<void> {
             displayName: name.value,
             email: email.value,
             password: password.value,
-            role: role.value,
+            role: role.value as backend.Role,
             requireTwoFactor: tfYes.checked,
             mustChangePassword: mustChange.checked,
           }),

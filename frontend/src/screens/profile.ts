@@ -1,6 +1,6 @@
 // Profile: the signed-in user's account, Two-Factor status ("Setup Two-Factor"), SMS settings,
 // recovery codes and password.
-import { App, main } from "../api";
+import { App, backend, forms, main } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { go, report, Route } from "../nav";
 import { withReauth } from "../reauth";
@@ -12,7 +12,7 @@ export async function render(route: Extract<Route, { name: "profile" }>): Promis
     if (route.flash) msg.success(route.flash);
     return [
       pageHeader("Profile", p.user.name),
-      h("div", { class: "grid-2" }, h("div", null, accountCard(p.user), passwordCard()), h("div", null, twoFactorCard(p, msg), smsCard(p))),
+      h("div", { class: "grid-2" }, h("div", null, accountCard(p.user), passwordCard(p)), h("div", null, twoFactorCard(p, msg), smsCard(p))),
     ];
   });
 }
@@ -28,50 +28,60 @@ function accountCard(u: main.UserView): HTMLElement {
       ["Username", u.username],
       ["Name", u.displayName || "—"],
       ["Email", u.email || "—"],
-      ["Role", u.role === "admin" ? "Administrator" : "User"],
+      ["Role", u.roleLabel],
     ]),
   );
 }
 
 function twoFactorCard(p: main.ProfileView, msg: MessageBox): HTMLElement {
   const u = p.user;
-  const enabled = u.twoFactorStatus === "Enabled";
-  const rows: [string, Node | string][] = [["Status", statusBadge(u.twoFactorStatus)]];
+  const enabled = u.twoFactorStatus === backend.TwoFactorStatus.Enabled;
+  const rows: [string, Node | string][] = [["Status", statusBadge(u)]];
   if (enabled) {
-    rows.push(["Method", u.method === "sms" ? "Text message (SMS)" : "Authenticator app"]);
-    rows.push(["Recovery codes", `${p.recoveryCodesLeft} of 5 unused`]);
+    rows.push(["Method", u.methodLabel]);
+    rows.push(["Recovery codes", `${p.recoveryCodesLeft} of ${forms().recoveryCodeCount} unused`]);
   }
   if (u.twoFactorRequired) rows.push(["Required", "Yes, by your administrator"]);
 
-  // "Setup Two-Factor" stays once enrolled: setting it up again is how to move to a new phone or
-  // switch methods, and the current setup holds until the new one is confirmed.
-  const actions: HTMLElement[] = [
+  // The actions backend offers, but Change password, which has a card of its own.
+  const offered = p.actions.filter((a) => a.key !== backend.ActionKey.ChangePassword);
+  const actions = offered.map((a) =>
     h(
       "button",
-      { type: "button", class: "btn btn-primary", id: "setup-two-factor", "aria-describedby": enabled ? "setup-again-help" : null, onclick: () => go({ name: "enroll", forced: false }) },
-      "Setup Two-Factor",
+      {
+        type: "button",
+        class: `btn ${a.danger ? "btn-danger-outline" : a.key === backend.ActionKey.SetupTwoFactor ? "btn-primary" : "btn-secondary"}`,
+        id: a.key,
+        "aria-describedby": a.help ? `${a.key}-help` : null,
+        onclick: () => void perform(a, msg),
+      },
+      a.label,
     ),
-  ];
-  if (enabled) {
-    actions.push(h("button", { type: "button", class: "btn btn-secondary", id: "regenerate-codes", onclick: () => regenerate(msg) }, "Regenerate recovery codes"));
-    if (!u.twoFactorRequired) {
-      actions.push(h("button", { type: "button", class: "btn btn-danger-outline", onclick: () => turnOff(msg) }, "Disable Two-Factor"));
-    }
-  }
+  );
   return card(
     "Two-Factor Authentication",
     dl(rows),
     !enabled ? h("p", { class: "muted" }, "Protect your account with a code from your phone in addition to your password.") : null,
     h("div", { class: "card-actions" }, actions),
-    enabled
-      ? h("p", { class: "muted card-note", id: "setup-again-help" }, "Set it up again to move to a new phone or switch between app and SMS; your current setup stays until the new one is confirmed.")
-      : null,
+    offered.filter((a) => a.help).map((a) => h("p", { class: "muted card-note", id: `${a.key}-help` }, a.help)),
   );
+}
+
+/** perform runs one of the profile's Two-Factor actions. */
+function perform(a: main.ActionView, msg: MessageBox) {
+  switch (a.key) {
+    case backend.ActionKey.SetupTwoFactor:
+      return go({ name: "enroll", forced: false });
+    case backend.ActionKey.RegenerateRecoveryCodes:
+      return regenerate(a, msg);
+    case backend.ActionKey.DisableOwnTwoFactor:
+      return turnOff(a, msg);
+  }
 }
 
 function smsCard(p: main.ProfileView): HTMLElement {
   const u = p.user;
-  const sms = u.method === "sms";
+  const sms = u.method === backend.Method.Sms;
   const rows: [string, Node | string][] = [["Phone", u.smsPhoneDisplay ? h("span", { id: "sms-phone" }, u.smsPhoneDisplay) : "Not set up"]];
   let note: string;
   if (!p.smsConfigured) {
@@ -95,40 +105,33 @@ function smsCard(p: main.ProfileView): HTMLElement {
   );
 }
 
-async function regenerate(msg: MessageBox) {
+async function regenerate(a: main.ActionView, msg: MessageBox) {
   msg.clear();
-  const ok = await dialog({
-    title: "Regenerate recovery codes",
-    body: h("p", null, "You will get 5 new recovery codes. Your current codes will stop working."),
-    confirm: "Generate new codes",
-  });
+  const ok = await dialog({ title: a.label, body: h("p", null, a.confirm), confirm: a.label });
   if (!ok) return;
   try {
     const codes = await withReauth(() => App.RegenerateRecoveryCodes());
-    go({ name: "recoveryCodes", codes, regenerated: true });
+    go({ name: "recoveryCodes", codes, regenerated: true, done: a.done });
   } catch (e) {
     report(e, msg);
   }
 }
 
-async function turnOff(msg: MessageBox) {
+async function turnOff(a: main.ActionView, msg: MessageBox) {
   msg.clear();
-  const ok = await dialog({
-    title: "Disable Two-Factor",
-    body: h("p", null, "Your account will be protected by your password alone, and your recovery codes will stop working."),
-    confirm: "Disable Two-Factor",
-    confirmClass: "btn-danger",
-  });
+  const ok = await dialog({ title: a.label, body: h("p", null, a.confirm), confirm: a.label, confirmClass: "btn-danger" });
   if (!ok) return;
   try {
     await withReauth(() => App.DisableOwnTwoFactor());
-    go({ name: "profile", flash: "Two-Factor Authentication is turned off. Your other sessions have ended." });
+    go({ name: "profile", flash: a.done });
   } catch (e) {
     report(e, msg);
   }
 }
 
-function passwordCard(): HTMLElement {
+function passwordCard(p: main.ProfileView): HTMLElement {
+  const a = p.actions.find((x) => x.key === backend.ActionKey.ChangePassword);
+  if (!a) return h("div");
   const msg = new MessageBox();
   const current = input("current-password", { type: "password", autocomplete: "current-password", required: true });
   const next = input("new-password", { type: "password", autocomplete: "new-password", required: true });
@@ -138,9 +141,9 @@ function passwordCard(): HTMLElement {
     { class: "form" },
     msg.el,
     field("Current password", current),
-    field("New password", next, "At least 8 characters. A passphrase of several words is best."),
+    field("New password", next, forms().passwordHintOwn),
     field("Confirm new password", confirm),
-    h("div", { class: "form-actions form-actions-start" }, h("button", { type: "submit", class: "btn btn-primary" }, "Change password")),
+    h("div", { class: "form-actions form-actions-start" }, h("button", { type: "submit", class: "btn btn-primary" }, a.label)),
   );
   onSubmit(form, async () => {
     msg.clear();
@@ -151,7 +154,7 @@ function passwordCard(): HTMLElement {
     try {
       await App.ChangePassword(current.value, next.value);
       form.reset();
-      msg.success("Your password has been changed. Your other sessions have ended.");
+      msg.success(a.done);
     } catch (e) {
       report(e, msg);
     }

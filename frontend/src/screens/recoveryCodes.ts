@@ -1,6 +1,6 @@
 // Recovery codes: the 5 codes, shown once, with "Print" (a clean sheet via the print
 // stylesheet), "Save…" (native dialog, .txt) and the required "I have saved these codes".
-import { App } from "../api";
+import { App, forms } from "../api";
 import { authPage } from "../layout";
 import { afterLogin, go, report, Route } from "../nav";
 import { h, MessageBox } from "../ui";
@@ -33,7 +33,7 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
       afterLogin(route.login);
       return;
     }
-    go({ name: "profile", flash: route.regenerated ? "New recovery codes generated. The old codes no longer work." : "Two-Factor Authentication is enabled." });
+    go({ name: "profile", flash: route.done ?? "Two-Factor Authentication is enabled." });
   });
 
   authPage(
@@ -42,7 +42,7 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
     h(
       "p",
       null,
-      "Save these 5 recovery codes in a secure place or print them. Each code can be used once, in lieu of your phone, when you have no cell service or no access to the Internet on your mobile device.",
+      `Save these ${forms().recoveryCodeCount} recovery codes in a secure place or print them. Each code can be used once, in lieu of your phone, when you have no cell service or no access to the Internet on your mobile device.`,
     ),
     h("p", { class: "muted" }, "You will not see these codes again. You can generate new ones at any time from your Profile."),
     msg.el,
@@ -52,15 +52,10 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
     h("div", { class: "form-actions" }, done),
   );
 
-  // The sheet that printing shows instead of the window (see the print stylesheet).
-  document.getElementById("print-root")?.replaceChildren(
-    h(
-      "div",
-      { class: "print-sheet" },
-      h("h1", null, "Gatehouse recovery codes"),
-      h("p", null, `Created ${new Date().toLocaleString()}`),
-      list(),
-      h("p", null, "Each code can be used once in place of your authenticator app or text message code. Keep this sheet in a secure place. Generating new codes voids these."),
-    ),
+  // The sheet that printing shows instead of the window (see the print stylesheet): backend's
+  // text, the one Save writes and the web downloads.
+  void App.RecoveryCodeSheet().then(
+    (sheet) => document.getElementById("print-root")?.replaceChildren(h("pre", { class: "print-sheet" }, sheet)),
+    (e) => report(e, msg),
   );
 }

@@ -1,7 +1,7 @@
-// Administration -> Users -> a user: "Edit this User"; in edit mode "Require Two-Factor" (with
-// its confirmation pop-up and the light-blue status bar), "Disable Two-Factor", "Reset
-// Two-Factor" and "Set Password".
-import { App, main } from "../api";
+// Administration -> Users -> a user: "Edit this User"; in edit mode the actions backend offers
+// (Require Two-Factor with its confirmation pop-up and the light-blue status bar, Disable and
+// Reset Two-Factor, Unlock, Set password), each with backend's label and sentences.
+import { App, backend, forms, main } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { go, report, Route } from "../nav";
 import { withReauth } from "../reauth";
@@ -16,16 +16,13 @@ export async function render(route: UserRoute): Promise<void> {
     const edit = !!route.edit;
     const back = h("button", { type: "button", class: "link", onclick: () => go({ name: "users" }) }, "‹ Users");
 
-    const unlock = u.lockedUntil ? action("Unlock", "unlock-user", () => void unlockUser(u, msg)) : null;
+    const button = (a: main.ActionView) => action(a.label, a.key, () => void perform(u, a, msg));
     const actions = edit
-      ? [
-          unlock,
-          u.canRequireTwoFactor ? action("Require Two-Factor", "require-two-factor", () => requireTwoFactor(u, msg)) : null,
-          u.canDisableTwoFactor ? action("Disable Two-Factor", "disable-two-factor", () => disableTwoFactor(u, msg)) : null,
-          u.canResetTwoFactor ? action("Reset Two-Factor", "reset-two-factor", () => resetTwoFactor(u, msg)) : null,
-          action("Set Password", "set-password", () => setPassword(u, msg)),
-        ]
-      : [unlock, action("Edit this User", "edit-user", () => go({ name: "user", id: u.id, edit: true }))];
+      ? u.actions.map(button)
+      : [
+          ...u.actions.filter((a) => a.key === backend.ActionKey.Unlock).map(button),
+          action("Edit this User", "edit-user", () => go({ name: "user", id: u.id, edit: true })),
+        ];
 
     return [
       bar,
@@ -37,7 +34,7 @@ export async function render(route: UserRoute): Promise<void> {
         edit ? editCard(u, me) : detailsCard(u),
         card(
           "Two Factor Authentication",
-          h("div", { class: "tf-status", id: "two-factor-status" }, statusBadge(u.twoFactorStatus)),
+          h("div", { class: "tf-status", id: "two-factor-status" }, statusBadge(u)),
           h("p", { class: "muted small" }, describe(u)),
         ),
       ),
@@ -45,22 +42,38 @@ export async function render(route: UserRoute): Promise<void> {
   });
 }
 
-/** accountBadge marks an account that cannot log in: disabled, or locked for a while. */
+/** accountBadge marks an account that cannot log in (backend's state: disabled, or locked). */
 export function accountBadge(u: main.UserView): HTMLElement | null {
-  if (u.disabled) return h("span", { class: "badge badge-disabled" }, "Disabled");
-  if (u.lockedUntil) return h("span", { class: "badge badge-disabled", title: `Locked until ${formatTime(u.lockedUntil)}` }, "Locked");
-  return null;
+  if (u.account === backend.AccountState.Active) return null;
+  const title = u.account === backend.AccountState.Locked ? `${u.accountLabel} until ${formatTime(u.lockedUntil)}` : null;
+  return h("span", { class: "badge badge-disabled", title }, u.accountLabel);
 }
 
-/** unlockUser is "Unlock": it lifts a lock after too many failed attempts. */
-async function unlockUser(u: main.UserView, msg: MessageBox) {
-  msg.clear();
-  try {
-    const v = await withReauth(() => App.UnlockUser(u.id));
-    go({ name: "user", id: v.id, flash: `${v.name} is unlocked and can log in again.` });
-  } catch (e) {
-    report(e, msg);
+/** changes are the bound methods of the actions that change a user and return it. */
+const changes: Partial<Record<backend.ActionKey, (id: number) => Promise<main.UserView>>> = {
+  [backend.ActionKey.Unlock]: App.UnlockUser,
+  [backend.ActionKey.RequireTwoFactor]: App.RequireTwoFactor,
+  [backend.ActionKey.DisableTwoFactor]: App.DisableTwoFactor,
+  [backend.ActionKey.ResetTwoFactor]: App.ResetTwoFactor,
+};
+
+/** perform runs action a on u: after its pop-up when it has a sentence, then the status bar. */
+async function perform(u: main.UserView, a: main.ActionView, msg: MessageBox) {
+  if (a.key === backend.ActionKey.SetPassword) return setPassword(u, a, msg);
+  const run = changes[a.key];
+  if (!run) return;
+  const change = () => (a.needsPassword ? withReauth(() => run(u.id)) : run(u.id));
+  if (!a.confirm) {
+    msg.clear();
+    try {
+      const v = await change();
+      go({ name: "user", id: v.id, edit: true, flash: a.done });
+    } catch (e) {
+      report(e, msg);
+    }
+    return;
   }
+  await confirmChange(a, change, msg);
 }
 
 function action(label: string, id: string, onclick: () => void): HTMLElement {
@@ -69,9 +82,9 @@ function action(label: string, id: string, onclick: () => void): HTMLElement {
 
 function describe(u: main.UserView): string {
   switch (u.twoFactorStatus) {
-    case "Enabled":
-      return `Enrolled with ${u.method === "sms" ? `SMS (${u.smsPhoneDisplay})` : "an authenticator app"}${u.twoFactorRequired ? "; required by an administrator." : "; opted in."}`;
-    case "Pending setup on next login":
+    case backend.TwoFactorStatus.Enabled:
+      return `Enrolled with ${u.methodLabel}${u.method === backend.Method.Sms ? ` (${u.smsPhoneDisplay})` : ""}${u.twoFactorRequired ? "; required by an administrator." : "; opted in."}`;
+    case backend.TwoFactorStatus.Pending:
       return "Required by an administrator. The user will set it up at their next login.";
     default:
       return "Not required, not set up.";
@@ -83,8 +96,8 @@ function detailsCard(u: main.UserView): HTMLElement {
     ["Username", u.username],
     ["Name", u.displayName || "—"],
     ["Email", u.email || "—"],
-    ["Role", u.role === "admin" ? "Administrator" : "User"],
-    ["Account", u.disabled ? "Disabled" : u.lockedUntil ? `Locked until ${formatTime(u.lockedUntil)}, after too many failed attempts` : "Active"],
+    ["Role", u.roleLabel],
+    ["Account", u.account === backend.AccountState.Locked ? `${u.accountLabel} until ${formatTime(u.lockedUntil)}, after too many failed attempts` : u.accountLabel],
     ["Password", u.mustChangePassword ? "Temporary: must be changed at next login" : "Set by the user"],
     ["Created", formatTime(u.createdAt)],
     ["Updated", formatTime(u.updatedAt)],
@@ -96,7 +109,7 @@ function editCard(u: main.UserView, me: main.UserView): HTMLElement {
   const msg = new MessageBox();
   const name = input("displayName", { value: u.displayName });
   const email = input("email", { type: "email", value: u.email });
-  const role = h("select", { name: "role" }, h("option", { value: "user" }, "User"), h("option", { value: "admin" }, "Administrator"));
+  const role = h("select", { name: "role" }, forms().roles.map((r) => h("option", { value: r.key }, r.label)));
   role.value = u.role;
   const disabled = h("input", { type: "checkbox", id: "account-disabled", checked: u.disabled });
   const form = h(
@@ -125,7 +138,7 @@ function editCard(u: main.UserView, me: main.UserView): HTMLElement {
   onSubmit(form, async () => {
     msg.clear();
     try {
-      const saved = await withReauth(() => App.UpdateUser(u.id, { displayName: name.value, email: email.value, role: role.value, disabled: disabled.checked }));
+      const saved = await withReauth(() => App.UpdateUser(u.id, { displayName: name.value, email: email.value, role: role.value as backend.Role, disabled: disabled.checked }));
       go({ name: "user", id: saved.id, edit: true, flash: `Changes to ${saved.username} saved.` });
     } catch (e) {
       report(e, msg);
@@ -134,19 +147,11 @@ function editCard(u: main.UserView, me: main.UserView): HTMLElement {
   return card("Edit this User", form);
 }
 
-/** confirmChange shows a pop-up and on confirm runs change, then shows the result bar. */
-async function confirmChange(
-  title: string,
-  text: string,
-  confirm: string,
-  confirmClass: string,
-  change: () => Promise<main.UserView>,
-  done: (u: main.UserView) => string,
-  msg: MessageBox,
-) {
+/** confirmChange shows a's pop-up, and on confirm runs change, then shows the status bar. */
+async function confirmChange(a: main.ActionView, change: () => Promise<main.UserView>, msg: MessageBox) {
   msg.clear();
   let result: main.UserView | null = null;
-  await dialog({ title, body: h("p", null, text), confirm, confirmClass }, async (box) => {
+  await dialog({ title: a.label, body: h("p", null, a.confirm), confirm: a.label, confirmClass: a.danger ? "btn-danger" : "btn-primary" }, async (box) => {
     try {
       result = await change();
     } catch (e) {
@@ -156,74 +161,23 @@ async function confirmChange(
   });
   if (result) {
     const u = result as main.UserView;
-    go({ name: "user", id: u.id, edit: true, flash: done(u) });
+    go({ name: "user", id: u.id, edit: true, flash: a.done });
   }
 }
 
-function requireTwoFactor(u: main.UserView, msg: MessageBox) {
-  return confirmChange(
-    "Require Two-Factor",
-    `${u.name} will now be required to enroll in Two-Factor Authentication upon log in.`,
-    "Require Two-Factor",
-    "btn-primary",
-    () => App.RequireTwoFactor(u.id),
-    (v) => `${v.name} has been set up to require Two-Factor Authentication. Status: ${v.twoFactorStatus}.`,
-    msg,
-  );
-}
-
-function disableTwoFactor(u: main.UserView, msg: MessageBox) {
-  return confirmChange(
-    "Disable Two-Factor",
-    u.twoFactorRequired
-      ? `Two-Factor Authentication will be turned off for ${u.name}: no longer required, and any app, phone and recovery codes are removed. They will be logged out.`
-      : `Two-Factor Authentication will be turned off for ${u.name}. ${setupText(u.method)} will be removed. They will be logged out.`,
-    "Disable Two-Factor",
-    "btn-danger",
-    () => withReauth(() => App.DisableTwoFactor(u.id)),
-    (v) => `Two-Factor Authentication is disabled for ${v.name}. Status: ${v.twoFactorStatus}.`,
-    msg,
-  );
-}
-
-function resetTwoFactor(u: main.UserView, msg: MessageBox) {
-  const again = u.twoFactorRequired ? " They will set it up again at their next login." : "";
-  return confirmChange(
-    "Reset Two-Factor",
-    `${setupText(u.method)} of ${u.name} will be removed, for example after a lost phone.${again} They will be logged out.`,
-    "Reset Two-Factor",
-    "btn-danger",
-    () => withReauth(() => App.ResetTwoFactor(u.id)),
-    (v) => `Two-Factor Authentication was reset for ${v.name}. Status: ${v.twoFactorStatus}.`,
-    msg,
-  );
-}
-
-/** setupText names what a user's Two-Factor setup consists of, by method (as the web says it). */
-function setupText(method: string): string {
-  switch (method) {
-    case "sms":
-      return "The phone number and recovery codes";
-    case "app":
-      return "The authenticator app and recovery codes";
-    default:
-      return "The Two-Factor setup and recovery codes";
-  }
-}
-
-async function setPassword(u: main.UserView, msg: MessageBox) {
+async function setPassword(u: main.UserView, a: main.ActionView, msg: MessageBox) {
   msg.clear();
   const password = input("user-password", { type: "password", autocomplete: "new-password", autofocus: true });
-  const mustChange = h("input", { type: "checkbox", id: "user-must-change", checked: true });
+  const mustChange = h("input", { type: "checkbox", id: "user-must-change", checked: forms().setPasswordMustChange });
   const ok = await dialog(
     {
-      title: "Set Password",
+      title: a.label,
       body: [
-        h("p", null, `Set a new password for ${u.name}. Their sessions end.`),
-        field("New password", password),
+        h("p", null, a.confirm),
+        field("New password", password, forms().passwordHintForUser),
         h("label", { class: "check", for: "user-must-change" }, mustChange, " The user must choose a new password at next login"),
       ],
-      confirm: "Set Password",
+      confirm: a.label,
     },
     async (box) => {
       try {
@@ -234,5 +188,5 @@ async function setPassword(u: main.UserView, msg: MessageBox) {
       }
     },
   );
-  if (ok) go({ name: "user", id: u.id, edit: true, flash: `The password of ${u.name} has been set.` });
+  if (ok) go({ name: "user", id: u.id, edit: true, flash: a.done });
 }

@@ -6,11 +6,10 @@ import { go, report, Route } from "../nav";
 import { h, plural, statusBadge } from "../ui";
 import { accountBadge } from "./user";
 
-const statuses = ["No", "Pending setup on next login", "Enabled"];
 const pageSize = 25;
 
 // The filter survives a visit to a user's page and back.
-const query: main.UserQuery = { search: "", status: "", offset: 0, limit: pageSize };
+const query: main.UserQuery = { search: "", status: "" as main.UserQuery["status"], offset: 0, limit: pageSize };
 
 export async function render(route: Extract<Route, { name: "users" }>): Promise<void> {
   await signedInPage("users", async (_me, msg) => {
@@ -47,11 +46,11 @@ export async function render(route: Extract<Route, { name: "users" }>): Promise<
       "select",
       { id: "status-filter", "aria-label": "Two-Factor Authentication status" },
       h("option", { value: "" }, "All Two-Factor statuses"),
-      statuses.map((s) => h("option", { value: s }, s)),
+      counts.map((c) => h("option", { value: c.status }, c.label)),
     );
     status.value = query.status;
     status.addEventListener("change", () => {
-      query.status = status.value;
+      query.status = status.value as main.UserQuery["status"];
       query.offset = 0;
       void list();
     });
@@ -74,7 +73,6 @@ let statusSelect: HTMLSelectElement | null = null;
 
 function overview(counts: main.StatusCount[], refresh: () => Promise<void>): HTMLElement {
   const total = counts.reduce((n, c) => n + c.count, 0);
-  const cls: Record<string, string> = { No: "bar-no", "Pending setup on next login": "bar-pending", Enabled: "bar-enabled" };
   return card(
     "Two-Factor Authentication overview",
     h(
@@ -82,8 +80,8 @@ function overview(counts: main.StatusCount[], refresh: () => Promise<void>): HTM
       { class: "overview" },
       h(
         "div",
-        { class: "stack", role: "img", "aria-label": counts.map((c) => `${c.status}: ${c.count}`).join(", ") },
-        counts.filter((c) => c.count > 0).map((c) => h("div", { class: `stack-part ${cls[c.status]}`, style: `flex-grow:${c.count}` })),
+        { class: "stack", role: "img", "aria-label": counts.map((c) => `${c.label}: ${c.count}`).join(", ") },
+        counts.filter((c) => c.count > 0).map((c) => h("div", { class: `stack-part bar-${c.status}`, style: `flex-grow:${c.count}` })),
       ),
       h(
         "div",
@@ -94,16 +92,16 @@ function overview(counts: main.StatusCount[], refresh: () => Promise<void>): HTM
             {
               type: "button",
               class: `legend-item ${query.status === c.status ? "selected" : ""}`,
-              title: `Show users with status ${c.status}`,
+              title: `Show users with status ${c.label}`,
               onclick: () => {
-                query.status = query.status === c.status ? "" : c.status;
+                query.status = query.status === c.status ? ("" as main.UserQuery["status"]) : c.status;
                 query.offset = 0;
                 if (statusSelect) statusSelect.value = query.status;
                 void refresh();
               },
             },
-            h("span", { class: `swatch ${cls[c.status]}` }),
-            h("span", { class: "legend-label" }, c.status),
+            h("span", { class: `swatch bar-${c.status}` }),
+            h("span", { class: "legend-label" }, c.label),
             h("span", { class: "legend-count" }, String(c.count)),
             h("span", { class: "legend-pct" }, total ? `${Math.round((100 * c.count) / total)}%` : "0%"),
           ),
@@ -131,8 +129,8 @@ function table(page: main.UserListView): HTMLElement {
           h("td", null, h("button", { type: "button", class: "link strong" }, u.username), accountBadge(u)),
           h("td", null, u.displayName),
           h("td", null, u.email),
-          h("td", null, u.role === "admin" ? "Administrator" : "User"),
-          h("td", { class: "status-cell" }, statusBadge(u.twoFactorStatus)),
+          h("td", null, u.roleLabel),
+          h("td", { class: "status-cell" }, statusBadge(u)),
         ),
       ),
     ),

@@ -1,6 +1,6 @@
 // Verify: the second step of a login for a user with Two-Factor Authentication enabled —
 // the authenticator app code, a text message code, or a recovery code.
-import { App, main } from "../api";
+import { App, backend, forms, main } from "../api";
 import { authPage, logoutLink } from "../layout";
 import { afterLogin, report, Route } from "../nav";
 import { busy, clockTime, codeInput, field, h, input, MessageBox, onSubmit } from "../ui";
@@ -8,7 +8,7 @@ import { busy, clockTime, codeInput, field, h, input, MessageBox, onSubmit } fro
 export function render(route: Extract<Route, { name: "verify" }>, useRecovery = false): void {
   const msg = new MessageBox();
   const user = route.user;
-  const sms = user.method === "sms";
+  const sms = user.method === backend.Method.Sms;
 
   const logout = logoutLink();
 
@@ -24,7 +24,7 @@ export function render(route: Extract<Route, { name: "verify" }>, useRecovery = 
     authPage(
       false,
       h("h1", null, "Use a recovery code"),
-      h("p", { class: "muted" }, "Enter one of the 5 recovery codes you saved or printed when you set up Two-Factor Authentication."),
+      h("p", { class: "muted" }, `Enter one of the ${forms().recoveryCodeCount} recovery codes you saved or printed when you set up Two-Factor Authentication.`),
       msg.el,
       form,
       h(

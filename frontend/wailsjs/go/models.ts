@@ -1,5 +1,64 @@
+export namespace backend {
+	
+	export enum AccountState {
+	    Active = "active",
+	    Disabled = "disabled",
+	    Locked = "locked",
+	}
+	export enum ActionKey {
+	    Unlock = "unlock",
+	    RequireTwoFactor = "require-two-factor",
+	    DisableTwoFactor = "disable-two-factor",
+	    ResetTwoFactor = "reset-two-factor",
+	    SetPassword = "set-password",
+	    SetupTwoFactor = "setup-two-factor",
+	    RegenerateRecoveryCodes = "regenerate-recovery-codes",
+	    DisableOwnTwoFactor = "disable-own-two-factor",
+	    ChangePassword = "change-password",
+	}
+	export enum Method {
+	    None = "none",
+	    App = "app",
+	    Sms = "sms",
+	}
+	export enum Role {
+	    User = "user",
+	    Admin = "admin",
+	}
+	export enum TwoFactorStatus {
+	    No = "no",
+	    Pending = "pending",
+	    Enabled = "enabled",
+	}
+
+}
+
 export namespace main {
 	
+	export class ActionView {
+	    key: backend.ActionKey;
+	    label: string;
+	    confirm: string;
+	    help: string;
+	    done: string;
+	    needsPassword: boolean;
+	    danger: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new ActionView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.key = source["key"];
+	        this.label = source["label"];
+	        this.confirm = source["confirm"];
+	        this.help = source["help"];
+	        this.done = source["done"];
+	        this.needsPassword = source["needsPassword"];
+	        this.danger = source["danger"];
+	    }
+	}
 	export class AppEnrollmentView {
 	    key: string;
 	    uri: string;
@@ -106,19 +165,22 @@ export namespace main {
 	    displayName: string;
 	    name: string;
 	    email: string;
-	    role: string;
+	    role: backend.Role;
+	    roleLabel: string;
+	    method: backend.Method;
+	    methodLabel: string;
+	    twoFactorStatus: backend.TwoFactorStatus;
+	    twoFactorStatusLabel: string;
 	    disabled: boolean;
 	    twoFactorRequired: boolean;
-	    method: string;
-	    twoFactorStatus: string;
 	    smsPhone: string;
 	    smsPhoneDisplay: string;
 	    smsPhoneMasked: string;
 	    mustChangePassword: boolean;
+	    account: backend.AccountState;
+	    accountLabel: string;
 	    lockedUntil: string;
-	    canRequireTwoFactor: boolean;
-	    canDisableTwoFactor: boolean;
-	    canResetTwoFactor: boolean;
+	    actions: ActionView[];
 	    createdAt: string;
 	    updatedAt: string;
 	
@@ -134,21 +196,42 @@ export namespace main {
 	        this.name = source["name"];
 	        this.email = source["email"];
 	        this.role = source["role"];
+	        this.roleLabel = source["roleLabel"];
+	        this.method = source["method"];
+	        this.methodLabel = source["methodLabel"];
+	        this.twoFactorStatus = source["twoFactorStatus"];
+	        this.twoFactorStatusLabel = source["twoFactorStatusLabel"];
 	        this.disabled = source["disabled"];
 	        this.twoFactorRequired = source["twoFactorRequired"];
-	        this.method = source["method"];
-	        this.twoFactorStatus = source["twoFactorStatus"];
 	        this.smsPhone = source["smsPhone"];
 	        this.smsPhoneDisplay = source["smsPhoneDisplay"];
 	        this.smsPhoneMasked = source["smsPhoneMasked"];
 	        this.mustChangePassword = source["mustChangePassword"];
+	        this.account = source["account"];
+	        this.accountLabel = source["accountLabel"];
 	        this.lockedUntil = source["lockedUntil"];
-	        this.canRequireTwoFactor = source["canRequireTwoFactor"];
-	        this.canDisableTwoFactor = source["canDisableTwoFactor"];
-	        this.canResetTwoFactor = source["canResetTwoFactor"];
+	        this.actions = this.convertValues(source["actions"], ActionView);
 	        this.createdAt = source["createdAt"];
 	        this.updatedAt = source["updatedAt"];
 	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 	export class LoginView {
 	    step: string;
@@ -216,13 +299,40 @@ export namespace main {
 		    return a;
 		}
 	}
+	export class StatusOption {
+	    key: backend.TwoFactorStatus;
+	    label: string;
 	
+	    static createFrom(source: any = {}) {
+	        return new StatusOption(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.key = source["key"];
+	        this.label = source["label"];
+	    }
+	}
+	export class RoleOption {
+	    key: backend.Role;
+	    label: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new RoleOption(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.key = source["key"];
+	        this.label = source["label"];
+	    }
+	}
 	export class NewUserForm {
 	    username: string;
 	    displayName: string;
 	    email: string;
 	    password: string;
-	    role: string;
+	    role: backend.Role;
 	    requireTwoFactor: boolean;
 	    mustChangePassword: boolean;
 	
@@ -241,22 +351,32 @@ export namespace main {
 	        this.mustChangePassword = source["mustChangePassword"];
 	    }
 	}
-	export class ProfileView {
-	    user: UserView;
-	    recoveryCodesLeft: number;
-	    smsConfigured: boolean;
-	    smsUnavailable: string;
+	export class FormsView {
+	    minPasswordLength: number;
+	    maxPasswordLength: number;
+	    passwordHintOwn: string;
+	    passwordHintForUser: string;
+	    recoveryCodeCount: number;
+	    newUser: NewUserForm;
+	    setPasswordMustChange: boolean;
+	    roles: RoleOption[];
+	    statuses: StatusOption[];
 	
 	    static createFrom(source: any = {}) {
-	        return new ProfileView(source);
+	        return new FormsView(source);
 	    }
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.user = this.convertValues(source["user"], UserView);
-	        this.recoveryCodesLeft = source["recoveryCodesLeft"];
-	        this.smsConfigured = source["smsConfigured"];
-	        this.smsUnavailable = source["smsUnavailable"];
+	        this.minPasswordLength = source["minPasswordLength"];
+	        this.maxPasswordLength = source["maxPasswordLength"];
+	        this.passwordHintOwn = source["passwordHintOwn"];
+	        this.passwordHintForUser = source["passwordHintForUser"];
+	        this.recoveryCodeCount = source["recoveryCodeCount"];
+	        this.newUser = this.convertValues(source["newUser"], NewUserForm);
+	        this.setPasswordMustChange = source["setPasswordMustChange"];
+	        this.roles = this.convertValues(source["roles"], RoleOption);
+	        this.statuses = this.convertValues(source["statuses"], StatusOption);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -277,6 +397,47 @@ export namespace main {
 		    return a;
 		}
 	}
+	
+	
+	export class ProfileView {
+	    user: UserView;
+	    recoveryCodesLeft: number;
+	    smsConfigured: boolean;
+	    smsUnavailable: string;
+	    actions: ActionView[];
+	
+	    static createFrom(source: any = {}) {
+	        return new ProfileView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.user = this.convertValues(source["user"], UserView);
+	        this.recoveryCodesLeft = source["recoveryCodesLeft"];
+	        this.smsConfigured = source["smsConfigured"];
+	        this.smsUnavailable = source["smsUnavailable"];
+	        this.actions = this.convertValues(source["actions"], ActionView);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
 	export class SMSCodeSentView {
 	    maskedPhone: string;
 	    expiresAt: string;
@@ -349,7 +510,8 @@ export namespace main {
 	}
 	
 	export class StatusCount {
-	    status: string;
+	    status: backend.TwoFactorStatus;
+	    label: string;
 	    count: number;
 	
 	    static createFrom(source: any = {}) {
@@ -359,13 +521,15 @@ export namespace main {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.status = source["status"];
+	        this.label = source["label"];
 	        this.count = source["count"];
 	    }
 	}
+	
 	export class UserForm {
 	    displayName: string;
 	    email: string;
-	    role: string;
+	    role: backend.Role;
 	    disabled: boolean;
 	
 	    static createFrom(source: any = {}) {
@@ -418,7 +582,7 @@ export namespace main {
 	}
 	export class UserQuery {
 	    search: string;
-	    status: string;
+	    status: backend.TwoFactorStatus;
 	    offset: number;
 	    limit: number;
 	

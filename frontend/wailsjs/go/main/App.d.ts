@@ -30,6 +30,8 @@ export function DisableOwnTwoFactor():Promise<void>;
 
 export function DisableTwoFactor(arg1:number):Promise<main.UserView>;
 
+export function Forms():Promise<main.FormsView>;
+
 export function Login(arg1:string,arg2:string):Promise<main.LoginView>;
 
 export function Logout():Promise<void>;
@@ -37,6 +39,8 @@ export function Logout():Promise<void>;
 export function NeedsFirstAdmin():Promise<boolean>;
 
 export function Profile():Promise<main.ProfileView>;
+
+export function RecoveryCodeSheet():Promise<string>;
 
 export function RegenerateRecoveryCodes():Promise<Array<string>>;
 

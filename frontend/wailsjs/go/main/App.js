@@ -58,6 +58,10 @@ export function DisableTwoFactor(arg1) {
   return window['go']['main']['App']['DisableTwoFactor'](arg1);
 }
 
+export function Forms() {
+  return window['go']['main']['App']['Forms']();
+}
+
 export function Login(arg1, arg2) {
   return window['go']['main']['App']['Login'](arg1, arg2);
 }
@@ -72,6 +76,10 @@ export function NeedsFirstAdmin() {
 
 export function Profile() {
   return window['go']['main']['App']['Profile']();
+}
+
+export function RecoveryCodeSheet() {
+  return window['go']['main']['App']['RecoveryCodeSheet']();
 }
 
 export function RegenerateRecoveryCodes() {
