@@ -66,8 +66,9 @@ func (e *smsEnv) status(id *backend.Identity) *backend.SMSEnrollmentStatus {
 	return st
 }
 
-// enrollSMS enrolls id's user by text from phone (confirming the password for a session).
-func (e *smsEnv) enrollSMS(id *backend.Identity, password, phone string) *backend.EnrollmentResult {
+// beginSMS begins "Use SMS" for id's user (confirming the password for a session) and returns
+// the Authorization Code on show.
+func (e *smsEnv) beginSMS(id *backend.Identity, password string) *backend.SMSEnrollment {
 	e.t.Helper()
 	if id.SignedIn() {
 		if err := e.svc.ConfirmPassword(ctx, id, password); err != nil {
@@ -78,6 +79,13 @@ func (e *smsEnv) enrollSMS(id *backend.Identity, password, phone string) *backen
 	if err != nil {
 		e.t.Fatalf("BeginSMSEnrollment: %v", err)
 	}
+	return en
+}
+
+// enrollSMS enrolls id's user by text from phone (confirming the password for a session).
+func (e *smsEnv) enrollSMS(id *backend.Identity, password, phone string) *backend.EnrollmentResult {
+	e.t.Helper()
+	en := e.beginSMS(id, password)
 	if err := e.text(phone, en.Code); err != nil {
 		e.t.Fatalf("ReceiveSMS: %v", err)
 	}
@@ -258,13 +266,7 @@ func TestSMSEnrollmentExpires(t *testing.T) {
 	e := newSMSEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	id := e.signIn("alice", goodPassword)
-	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
-		t.Fatal(err)
-	}
-	en, err := e.svc.BeginSMSEnrollment(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := e.beginSMS(id, goodPassword)
 	e.clock.Advance(10 * time.Minute)
 	if err := e.text(alicePhone, en.Code); err != nil {
 		t.Fatal(err)
@@ -275,7 +277,7 @@ func TestSMSEnrollmentExpires(t *testing.T) {
 	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.ConfirmSMSEnrollment(ctx, id)
+	_, err := e.svc.ConfirmSMSEnrollment(ctx, id)
 	wantCode(t, "ConfirmSMSEnrollment after expiry", err, backend.ECONFLICT)
 
 	// A new setup replaces the old one, whose code stays dead.
@@ -394,13 +396,7 @@ func TestReceiveSMSRefused(t *testing.T) {
 	e := newSMSEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	id := e.signIn("alice", goodPassword)
-	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
-		t.Fatal(err)
-	}
-	en, err := e.svc.BeginSMSEnrollment(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := e.beginSMS(id, goodPassword)
 	waiting := func(what string) {
 		t.Helper()
 		if got := e.status(id).State; got != backend.SMSStateWaiting {
@@ -475,13 +471,7 @@ func TestReceiveSMSCapPerPhone(t *testing.T) {
 	e := newSMSEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	id := e.signIn("alice", goodPassword)
-	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
-		t.Fatal(err)
-	}
-	en, err := e.svc.BeginSMSEnrollment(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := e.beginSMS(id, goodPassword)
 	spellings := []string{"+16502530067", "+1 650 253 0067", "(650) 253-0067", "650.253.0067", "+1-650-253-0067"}
 	for i := range 10 {
 		reply, err := e.textReply(spellings[i%len(spellings)], fmt.Sprintf("ABCDE-FGH%02d", i))
@@ -903,13 +893,7 @@ func TestSMSCodesNotAtRest(t *testing.T) {
 	e := newSMSEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	id := e.signIn("alice", goodPassword)
-	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
-		t.Fatal(err)
-	}
-	en, err := e.svc.BeginSMSEnrollment(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := e.beginSMS(id, goodPassword)
 	if err := e.text(alicePhone, en.Code); err != nil {
 		t.Fatal(err)
 	}
