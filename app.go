@@ -870,31 +870,14 @@ type UserForm struct {
 	Disabled    bool         `json:"disabled"`
 }
 
-// UpdateUser saves "Edit this User". Only the fields that differ from the user as stored are
-// sent, so the audit log names what actually changed. Administrators only.
+// UpdateUser saves "Edit this User"; the Service changes, and audits, only the fields whose
+// value differs. Administrators only.
 func (a *App) UpdateUser(userID int64, f UserForm) (*UserView, error) {
 	id, err := a.signedIn()
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.svc.User(a.call(), id, userID)
-	if err != nil {
-		return nil, err
-	}
-	var ch backend.UserChanges
-	if f.DisplayName != u.DisplayName {
-		ch.DisplayName = &f.DisplayName
-	}
-	if f.Email != u.Email {
-		ch.Email = &f.Email
-	}
-	if f.Role != u.Role {
-		ch.Role = &f.Role
-	}
-	if f.Disabled != u.Disabled {
-		ch.Disabled = &f.Disabled
-	}
-	u, err = a.svc.UpdateUser(a.call(), id, userID, ch)
+	u, err := a.svc.UpdateUser(a.call(), id, userID, backend.UserChanges{DisplayName: &f.DisplayName, Email: &f.Email, Role: &f.Role, Disabled: &f.Disabled})
 	return a.adminUserView(id, u), err
 }
 

@@ -252,7 +252,7 @@ func runDesktopCommand(args []string, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	logSMS(logger, *smsCfg)
-	sys, err := openSystem(*data, logger, backendSMS)
+	sys, err := openSystem(*data, logger, backendSMS, func(c *backend.Config) { c.PublicURL = smsCfg.PublicURL })
 	if err != nil {
 		return err
 	}
@@ -312,6 +312,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logSMS(logger, *smsCfg)
 	sys, err := openSystem(*data, logger, backendSMS, func(c *backend.Config) {
 		c.AuditRetention = time.Duration(days) * 24 * time.Hour
+		c.PublicURL = smsCfg.PublicURL
 	})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ const (
 	AuditTwoFactorEnrolled    = "2fa.enrolled"        // detail: the method
 	AuditTwoFactorDisabled    = "2fa.disabled"        // by the user themselves
 	AuditRecoveryRegenerated  = "2fa.recovery_regenerated"
+	AuditRecoveryCodesSaved   = "2fa.recovery_saved" // "I have saved these codes"
 	AuditSMSEnrollmentStarted = "2fa.sms_started"    // an Authorization Code was shown
 	AuditSMSReceived          = "2fa.sms_received"   // its text arrived; detail: the masked sender
 	AuditSMSCodeSent          = "login.sms_sent"     // a login code was texted; detail: the masked phone
@@ -45,6 +46,7 @@ var auditActionText = map[string]string{
 	AuditTwoFactorEnrolled:    "Two-Factor set up",
 	AuditTwoFactorDisabled:    "Two-Factor disabled by the user",
 	AuditRecoveryRegenerated:  "Recovery codes regenerated",
+	AuditRecoveryCodesSaved:   "Recovery codes saved by the user",
 	AuditSMSEnrollmentStarted: "SMS setup started",
 	AuditSMSReceived:          "Authorization Code text received",
 	AuditSMSCodeSent:          "Login code sent by text",

@@ -283,17 +283,21 @@ func RecoveryCodeSheetFilename(account string) string {
 
 // RecoveryCodeSheetText is the recovery-code sheet as text, the same for the web's download and
 // the console's Save and Print: whose codes, which Gatehouse (the name authenticator apps list
-// the account under, Config.Issuer), when they were made, the codes, and how to use them. Lines
-// end in "\n".
+// the account under, Config.Issuer, and where people log in, Config.PublicURL, if set), when
+// they were made, the codes, and how to use them. Lines end in "\n".
 func (s *Service) RecoveryCodeSheetText(sh *RecoveryCodeSheet) string {
+	system := s.issuer
+	if s.public != "" {
+		system += " (" + s.public + ")"
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Gatehouse recovery codes\n\nSystem:  %s\nAccount: %s\nCreated: %s\n\n", s.issuer, sh.Username, sh.Issued.Format(SheetDateLayout))
+	fmt.Fprintf(&b, "Gatehouse recovery codes\n\nSystem:  %s\nAccount: %s\nCreated: %s\n\n", system, sh.Username, sh.Issued.Format(SheetDateLayout))
 	for _, c := range sh.Codes {
 		fmt.Fprintf(&b, "    %s\n", c)
 	}
 	fmt.Fprintf(&b, "\nEach code can be used once, in place of a code from your authenticator app or text message,\n"+
 		"when you log in to %s. Keep them in a secure place: they are as good as your phone.\n"+
-		"Generating new codes voids these.\n", s.issuer)
+		"Generating new codes voids these.\n", system)
 	return b.String()
 }
 

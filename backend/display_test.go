@@ -293,6 +293,12 @@ func TestRecoveryCodeSheet(t *testing.T) {
 			t.Errorf("sheet lacks %q:\n%s", want, sheet)
 		}
 	}
+	// Where its codes work, when the server's public URL is known.
+	e = newEnv(t, func(c *backend.Config) { c.PublicURL = "https://login.example.com/" })
+	sheet = e.svc.RecoveryCodeSheetText(&backend.RecoveryCodeSheet{Username: "bob", Codes: []string{"AAAA-BBBB"}, Issued: t0})
+	if want := "System:  Gatehouse (https://login.example.com)\n"; !strings.Contains(sheet, want) || !strings.Contains(sheet, "log in to Gatehouse (https://login.example.com)") {
+		t.Errorf("sheet lacks %q:\n%s", want, sheet)
+	}
 	if got := backend.RecoveryCodeSheetFilename("bob"); got != "gatehouse-recovery-codes-bob.txt" {
 		t.Errorf("filename %q", got)
 	}

@@ -462,8 +462,8 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPa
 	})
 }
 
-// CancelLogin ends a login attempt ("Log out" on the enroll or verify page), and any recovery
-// codes it has on show.
+// CancelLogin ends a login attempt ("Log out" on the enroll or verify page), with the setup it
+// began and any recovery codes it has on show.
 func (s *Service) CancelLogin(ctx context.Context, attemptToken string) error {
 	if attemptToken == "" {
 		return nil
@@ -473,7 +473,7 @@ func (s *Service) CancelLogin(ctx context.Context, attemptToken string) error {
 		if err := s.store.DeleteLoginAttempt(ctx, hash); err != nil {
 			return err
 		}
-		return s.store.DeleteRecoverySheet(ctx, hash)
+		return s.store.DeleteOwned(ctx, hash)
 	}))
 }
 

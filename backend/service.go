@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -20,6 +21,7 @@ type Config struct {
 	Now       func() time.Time // the clock; time.Now if nil
 	Logger    *slog.Logger     // slog.Default() if nil
 	Issuer    string           // shown in authenticator apps; "Gatehouse" if empty
+	PublicURL string           // where people log in, e.g. https://gatehouse.example.com; named on recovery-code sheets if set
 
 	IdleTimeout     time.Duration // a session unused this long ends; default 30 min
 	AbsoluteTimeout time.Duration // a session ends this long after login; default 12 h
@@ -46,6 +48,7 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	issuer string
+	public string // Config.PublicURL
 	sealer *sealer
 
 	idleTimeout     time.Duration
@@ -78,6 +81,7 @@ func New(cfg Config) (*Service, error) {
 		now:             cfg.Now,
 		log:             cfg.Logger,
 		issuer:          cfg.Issuer,
+		public:          strings.TrimRight(cfg.PublicURL, "/"),
 		sealer:          sl,
 		idleTimeout:     orDefault(cfg.IdleTimeout, 30*time.Minute),
 		absoluteTimeout: orDefault(cfg.AbsoluteTimeout, 12*time.Hour),

@@ -123,9 +123,9 @@ func (s *Service) SessionExpiresAt(id *Identity) time.Time {
 	return id.session.CreatedAt.Add(s.absoluteTimeout)
 }
 
-// Logout ends id's session, or its login attempt, and any recovery codes it has on show. Its
-// audit event is best effort (auditBestEffort): a session someone asked to end ends whether or
-// not the log takes it.
+// Logout ends id's session, or its login attempt, with the setup it began and any recovery
+// codes it has on show. Its audit event is best effort (auditBestEffort): a session someone
+// asked to end ends whether or not the log takes it.
 func (s *Service) Logout(ctx context.Context, id *Identity) error {
 	if id == nil {
 		return nil
@@ -142,7 +142,7 @@ func (s *Service) Logout(ctx context.Context, id *Identity) error {
 			}
 		}
 		if owner := id.setupOwner(); owner != "" {
-			if err := s.store.DeleteRecoverySheet(ctx, owner); err != nil {
+			if err := s.store.DeleteOwned(ctx, owner); err != nil {
 				return err
 			}
 		}

@@ -101,19 +101,32 @@ func (s *Service) LoginRecoveryCodeSheet(ctx context.Context, attemptToken strin
 }
 
 // AcknowledgeRecoveryCodes is "I have saved these codes": id's sheet is deleted, and no one can
-// show those codes again (they keep working). Acknowledging when there is no sheet does nothing.
+// show those codes again (they keep working). The audit log records it, so that an
+// administrator asked "I never got my codes" can see whether they were acknowledged.
+// Acknowledging when there is no sheet does nothing.
 func (s *Service) AcknowledgeRecoveryCodes(ctx context.Context, id *Identity) error {
 	if err := id.requireEnroller(); err != nil {
 		return err
 	}
-	return internal("delete recovery sheet", s.store.DeleteRecoverySheet(ctx, id.setupOwner()))
+	return s.acknowledge(ctx, id.User, id.setupOwner())
 }
 
 // AcknowledgeLoginRecoveryCodes is AcknowledgeRecoveryCodes for a login still in progress.
 func (s *Service) AcknowledgeLoginRecoveryCodes(ctx context.Context, attemptToken string) error {
-	a, _, err := s.attempt(ctx, attemptToken, "")
+	a, u, err := s.attempt(ctx, attemptToken, "")
 	if err != nil {
 		return err
 	}
-	return internal("delete recovery sheet", s.store.DeleteRecoverySheet(ctx, a.TokenHash))
+	return s.acknowledge(ctx, u, a.TokenHash)
+}
+
+// acknowledge deletes owner's sheet of u and records that, in one transaction.
+func (s *Service) acknowledge(ctx context.Context, u *User, owner string) error {
+	return internal("acknowledge recovery codes", s.store.Atomically(ctx, func(ctx context.Context) error {
+		deleted, err := s.store.DeleteRecoverySheet(ctx, owner)
+		if err != nil || !deleted {
+			return err
+		}
+		return s.audit(ctx, AuditRecoveryCodesSaved, u, u, "")
+	}))
 }

@@ -79,8 +79,17 @@ func TestRecoveryCodeSheetBelongsToItsSession(t *testing.T) {
 	if got := e.sheetCodes(restarted, mine); !slices.Equal(got, app.codes) {
 		t.Errorf("after the other session acknowledged, on a restarted Service: %v, want %v", got, app.codes)
 	}
+	if n := len(e.auditEvents(backend.AuditRecoveryCodesSaved)); n != 0 {
+		t.Errorf("acknowledging codes it never had recorded %d events, want 0", n)
+	}
 	if err := restarted.AcknowledgeRecoveryCodes(ctx, mine); err != nil {
 		t.Fatal(err)
+	}
+	if ev := e.auditEvents(backend.AuditRecoveryCodesSaved); len(ev) != 1 || ev[0].TargetName != "bob" || ev[0].ActorName != "bob" {
+		t.Errorf("acknowledged: audit events %+v, want one by bob for bob", ev)
+	}
+	if err := restarted.AcknowledgeRecoveryCodes(ctx, mine); err != nil || len(e.auditEvents(backend.AuditRecoveryCodesSaved)) != 1 {
+		t.Errorf("acknowledging again: %v, or recorded again", err)
 	}
 	if got := e.sheetCodes(e.svc, mine); got != nil || e.storedSheet(token) {
 		t.Errorf("acknowledged, still shown (%v) or stored", got)

@@ -117,8 +117,13 @@ type Store interface {
 	// token), sealed anew as sealed, keeping its times, with one conditional UPDATE. It
 	// reports false, changing nothing, if owner has no sheet.
 	MoveRecoverySheet(ctx context.Context, owner, newOwner string, sealed []byte) (bool, error)
-	// DeleteRecoverySheet removes owner's sheet, if there is one ("I have saved these codes").
-	DeleteRecoverySheet(ctx context.Context, owner string) error
+	// DeleteRecoverySheet removes owner's sheet ("I have saved these codes"), and reports
+	// whether there was one, with one conditional DELETE.
+	DeleteRecoverySheet(ctx context.Context, owner string) (bool, error)
+	// DeleteOwned removes what owner (the token hash of a session or login attempt) began:
+	// its pending app and SMS setups and its recovery code sheet. Logout and a cancelled login
+	// call it; DeleteUserSessions and DeleteExpired do the same for the owners they end.
+	DeleteOwned(ctx context.Context, owner string) error
 
 	// CreateLoginAttempt stores a. a.TokenHash is its key.
 	CreateLoginAttempt(ctx context.Context, a *LoginAttempt) error
@@ -147,12 +152,14 @@ type Store interface {
 	// DeleteSession ends one session, if it is there.
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// DeleteUserSessions ends every session and login attempt of the user except the session
-	// with the token hash except ("" ends all), and the recovery code sheets they received.
+	// with the token hash except ("" ends all), and what they owned (as DeleteOwned).
 	DeleteUserSessions(ctx context.Context, userID int64, except string) error
 	// DeleteExpired removes sessions last seen before idleBefore or created before
 	// createdBefore, login attempts, pending app enrollments, recovery code sheets and the
-	// setup link that expired before attemptsBefore, and unknown-username failure counters last changed before
-	// createdBefore. A zero time deletes nothing by that rule.
+	// setup link that expired before attemptsBefore, and unknown-username failure counters
+	// last changed before createdBefore. A zero time deletes nothing by that rule. With a
+	// non-zero attemptsBefore it also removes the setups and sheets whose owner is neither a
+	// session nor a login attempt any more.
 	DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error
 
 	// BeginSMSEnrollment stores a pending SMS enrollment that owner (as for BeginAppEnrollment)

@@ -268,23 +268,43 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, except strin
 	return nil
 }
 
+// ownedTables hold what a session or login attempt began and only it may see again, keyed by
+// its token hash (owner_hash): pending app and SMS setups and recovery code sheets. Each lives
+// no longer than its owner.
+var ownedTables = []string{"app_enrollments", "sms_enrollments", "recovery_sheets"}
+
 // deleteUserSessions deletes the user's login attempts and sessions but the one with token hash
-// except, and the recovery code sheets they received: a sheet lives no longer than its owner.
+// except, and what they owned.
 func deleteUserSessions(ctx context.Context, tx *Tx, userID int64, except string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, except); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_sheets WHERE user_id = ? AND owner_hash <> ?`, userID, except); err != nil {
-		return err
+	for _, t := range ownedTables {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE user_id = ? AND owner_hash <> ?`, userID, except); err != nil {
+			return err
+		}
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE user_id = ?`, userID)
 	return err
 }
 
+// DeleteOwned removes what the session or login attempt with the token hash owner began: its
+// pending app and SMS setups and its recovery code sheet.
+func (db *DB) DeleteOwned(ctx context.Context, owner string) error {
+	return db.Atomically(ctx, func(ctx context.Context) error {
+		for _, t := range ownedTables {
+			if _, err := db.execer(ctx).ExecContext(ctx, `DELETE FROM `+t+` WHERE owner_hash = ?`, owner); err != nil {
+				return fmt.Errorf("delete owned %s: %w", t, err)
+			}
+		}
+		return nil
+	})
+}
+
 // DeleteExpired removes the sessions last seen before idleBefore, and the login attempts,
 // pending app enrollments, recovery code sheets and the first-administrator link that expire
-// before attemptsBefore
-// (strictly before; a zero time removes none of its kind).
+// before attemptsBefore (strictly before; a zero time removes none of its kind); with the
+// latter, also the setups and sheets whose session or attempt has ended.
 // Sessions past an absolute lifetime are the caller's to refuse: this store has no such limit.
 func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error {
 	tx, err := db.beginWrite(ctx)
@@ -317,6 +337,15 @@ func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, atte
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_sheets WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {
 			return fmt.Errorf("delete expired: %w", err)
+		}
+		// What a session or attempt that has ended (expired above, or deleted without
+		// Logout) began goes with it, before its own expiry: no one can reach it again.
+		for _, t := range ownedTables {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE
+				NOT EXISTS (SELECT 1 FROM sessions WHERE token_hash = owner_hash) AND
+				NOT EXISTS (SELECT 1 FROM login_attempts WHERE token_hash = owner_hash)`); err != nil {
+				return fmt.Errorf("delete expired: %w", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -74,9 +74,14 @@ func (db *DB) MoveRecoverySheet(ctx context.Context, owner, newOwner string, sea
 }
 
 // DeleteRecoverySheet removes the sheet owner received, if there is one.
-func (db *DB) DeleteRecoverySheet(ctx context.Context, owner string) error {
-	if _, err := db.execer(ctx).ExecContext(ctx, `DELETE FROM recovery_sheets WHERE owner_hash = ?`, owner); err != nil {
-		return fmt.Errorf("delete recovery sheet: %w", err)
+func (db *DB) DeleteRecoverySheet(ctx context.Context, owner string) (bool, error) {
+	res, err := db.execer(ctx).ExecContext(ctx, `DELETE FROM recovery_sheets WHERE owner_hash = ?`, owner)
+	if err != nil {
+		return false, fmt.Errorf("delete recovery sheet: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("delete recovery sheet: %w", err)
+	}
+	return n == 1, nil
 }

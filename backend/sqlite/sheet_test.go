@@ -87,11 +87,11 @@ func TestRecoverySheets(t *testing.T) {
 	}
 
 	// "I have saved these codes".
-	if err := db.DeleteRecoverySheet(ctx, "session-c"); err != nil {
-		t.Fatal(err)
+	if ok, err := db.DeleteRecoverySheet(ctx, "session-c"); err != nil || !ok {
+		t.Fatalf("deleting = %v, %v; want true", ok, err)
 	}
-	if err := db.DeleteRecoverySheet(ctx, "session-c"); err != nil {
-		t.Errorf("deleting again: %v", err)
+	if ok, err := db.DeleteRecoverySheet(ctx, "session-c"); err != nil || ok {
+		t.Errorf("deleting again = %v, %v; want false", ok, err)
 	}
 	if s := sheetOf(t, db, "session-c"); s != "" {
 		t.Errorf("acknowledged sheet still found: %q", s)
@@ -128,13 +128,20 @@ func TestRecoverySheets(t *testing.T) {
 		t.Errorf("sheet after the enrollment was cleared: %q", s)
 	}
 
-	// Purge: strictly before the expiry stays, after it goes.
+	// Purge: strictly before the expiry stays, after it goes; at once if its owner has ended.
+	if err := db.CreateSession(ctx, &backend.Session{TokenHash: "purged", UserID: bob.ID}); err != nil {
+		t.Fatal(err)
+	}
 	p = putSheet(t, db, "purged", bob.ID, "bob-6", time.Minute)
+	putSheet(t, db, "orphan", carol.ID, "carol-2", time.Hour)
 	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, p.ExpiresAt); err != nil {
 		t.Fatal(err)
 	}
 	if s := sheetOf(t, db, "purged"); s != "bob-6" {
 		t.Errorf("purged at its expiry: %q, want it kept until then", s)
+	}
+	if s := sheetOf(t, db, "orphan"); s != "" {
+		t.Errorf("the sheet of an owner that is neither a session nor a login attempt survived the purge: %q", s)
 	}
 	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, p.ExpiresAt.Add(time.Nanosecond)); err != nil {
 		t.Fatal(err)

@@ -191,6 +191,11 @@ func TestAppEnrollmentOwners(t *testing.T) {
 func TestAppEnrollmentExpiry(t *testing.T) {
 	db, c := newStillDB(t)
 	u := createUser(t, db, "bob", backend.RoleUser)
+	for _, owner := range []string{"old", "new"} { // setups whose owner ended are purged at once
+		if err := db.CreateSession(ctx, &backend.Session{TokenHash: owner, UserID: u.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	beginApp(t, db, "old", u.ID, "old secret", 15*time.Minute)
 	c.Advance(10 * time.Minute)
 	beginApp(t, db, "new", u.ID, "new secret", 15*time.Minute)
