@@ -49,7 +49,7 @@ type Env struct {
 	Key   []byte        // the server key
 	// Clock is the fake clock of the Service and the store; nil with WithRealClock.
 	Clock  *fakeclock.Clock
-	Logs   *Logs        // everything Logger wrote, debug level up
+	Logs   *Logs        // everything Logger wrote, debug level up (unless WithLogger)
 	Logger *slog.Logger // the Service's logger (and the webhook's)
 	// Config is what Service was built from, after every WithConfig.
 	Config  backend.Config
@@ -76,6 +76,7 @@ type options struct {
 	dir       string
 	key       []byte
 	realClock bool
+	logger    *slog.Logger
 	edits     []func(*backend.Config)
 	sms       bool
 	publicURL string
@@ -95,6 +96,9 @@ func InDataDir(dir string, key []byte) Option {
 // WithRealClock gives the Service and the store the real time instead of the fake clock: for
 // a Service that shares its data with processes on the real clock, and for benchmarks.
 func WithRealClock() Option { return func(o *options) { o.realClock = true } }
+
+// WithLogger logs to l instead of Logs: for fuzzing, whose millions of inputs Logs would keep.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithConfig changes the Service's configuration before it is built; edits run in order,
 // after SMS is wired in.
@@ -141,7 +145,10 @@ func New(tb testing.TB, opts ...Option) *Env {
 		e.Clock = fakeclock.New(T0)
 		now = e.Clock.Now
 	}
-	e.Logger = slog.New(slog.NewTextHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.Logger = o.logger
+	if e.Logger == nil {
+		e.Logger = slog.New(slog.NewTextHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	e.Store = e.OpenStore()
 
 	cfg := backend.Config{
