@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -34,7 +33,7 @@ type fuzzSystem struct {
 
 func newFuzzSystem(tb testing.TB) *fuzzSystem {
 	tb.Helper()
-	h := backendtest.New(tb, backendtest.WithRealClock(), backendtest.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	h := backendtest.New(tb, backendtest.WithRealClock(), backendtest.WithLogger(slog.New(slog.DiscardHandler)))
 	srv, err := NewServer(Config{Service: h.Service, Logger: h.Logger, Addr: "127.0.0.1:0"})
 	if err != nil {
 		tb.Fatal(err)
