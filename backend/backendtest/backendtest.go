@@ -22,6 +22,7 @@ package backendtest
 
 import (
 	"crypto/rand"
+	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -49,7 +50,7 @@ type Env struct {
 	Key   []byte        // the server key
 	// Clock is the fake clock of the Service and the store; nil with WithRealClock.
 	Clock  *fakeclock.Clock
-	Logs   *Logs        // everything Logger wrote, debug level up (unless WithLogger)
+	Logs   *Logs        // everything Logger wrote, debug level up (none WithoutLogs)
 	Logger *slog.Logger // the Service's logger (and the webhook's)
 	// Config is what Service was built from, after every WithConfig.
 	Config  backend.Config
@@ -76,7 +77,7 @@ type options struct {
 	dir       string
 	key       []byte
 	realClock bool
-	logger    *slog.Logger
+	noLogs    bool
 	edits     []func(*backend.Config)
 	sms       bool
 	publicURL string
@@ -97,8 +98,9 @@ func InDataDir(dir string, key []byte) Option {
 // a Service that shares its data with processes on the real clock, and for benchmarks.
 func WithRealClock() Option { return func(o *options) { o.realClock = true } }
 
-// WithLogger logs to l instead of Logs: for fuzzing, whose millions of inputs Logs would keep.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+// WithoutLogs formats every log line and drops it, keeping nothing in Logs: for benchmarks,
+// whose figures Logs' lock would touch, and fuzzing, whose millions of inputs it would keep.
+func WithoutLogs() Option { return func(o *options) { o.noLogs = true } }
 
 // WithConfig changes the Service's configuration before it is built; edits run in order,
 // after SMS is wired in.
@@ -145,8 +147,9 @@ func New(tb testing.TB, opts ...Option) *Env {
 		e.Clock = fakeclock.New(T0)
 		now = e.Clock.Now
 	}
-	e.Logger = o.logger
-	if e.Logger == nil {
+	if o.noLogs {
+		e.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	} else {
 		e.Logger = slog.New(slog.NewTextHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	e.Store = e.OpenStore()

@@ -2,7 +2,6 @@ package sms_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,7 +21,7 @@ import (
 // corpus (testdata/fuzz/FuzzWebhook); the README has the command that fuzzes it for minutes.
 func FuzzWebhook(f *testing.F) {
 	// The real clock, and no logs kept: a fuzzing run sends millions of texts.
-	h := backendtest.New(f, backendtest.WithRealClock(), backendtest.WithLogger(slog.New(slog.DiscardHandler)),
+	h := backendtest.New(f, backendtest.WithRealClock(), backendtest.WithoutLogs(),
 		backendtest.WithSMS("https://gatehouse.example", withTimeout))
 	fake, cfg := h.Twilio, h.SMS
 	form := fake.Form(smstest.Inbound{From: "+16502530067", Body: "ABCD-EFGH-JK", MessageSID: "SM0123456789abcdef0123456789abcdef"})

@@ -34,7 +34,7 @@ func TestBenchSessionOverhead(t *testing.T) {
 	const password = "bench passphrase 2026"
 	// Cheap hashes (backendtest's): only the 64 logins before the run hash a password. The
 	// real clock: sessions are touched as time passes.
-	h := backendtest.New(t, backendtest.WithRealClock(), backendtest.WithAdmin("admin", password))
+	h := backendtest.New(t, backendtest.WithRealClock(), backendtest.WithoutLogs(), backendtest.WithAdmin("admin", password))
 	svc, logger := h.Service, h.Logger
 	if _, err := svc.CreateUser(ctx, svc.Operator(), backend.NewUser{Username: "reader", DisplayName: "Page Reader", Password: password, Role: backend.RoleUser}); err != nil {
 		t.Fatal(err)

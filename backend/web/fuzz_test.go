@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,7 +32,7 @@ type fuzzSystem struct {
 
 func newFuzzSystem(tb testing.TB) *fuzzSystem {
 	tb.Helper()
-	h := backendtest.New(tb, backendtest.WithRealClock(), backendtest.WithLogger(slog.New(slog.DiscardHandler)))
+	h := backendtest.New(tb, backendtest.WithRealClock(), backendtest.WithoutLogs())
 	srv, err := NewServer(Config{Service: h.Service, Logger: h.Logger, Addr: "127.0.0.1:0"})
 	if err != nil {
 		tb.Fatal(err)
