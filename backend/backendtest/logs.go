@@ -5,8 +5,8 @@ import (
 	"sync"
 )
 
-// Logs collects what a logger writes, safe for the concurrent writes of a Service and a web
-// server; String returns it all.
+// Logs collects what a logger writes (or a running command prints), safe for concurrent writes
+// while the test reads it; String returns it all.
 type Logs struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
