@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"gatehouse/backend/fakeclock"
 	"image/color"
 	"image/png"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,13 +20,15 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/pquerna/otp/totp"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
+	"gatehouse/backend/browsertest"
+	"gatehouse/backend/desktoptest"
+	"gatehouse/backend/fakeclock"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
-	"gatehouse/backend/sqlite"
 )
 
 // The bound methods of App, end to end against a real SQLite file: everything the desktop
@@ -50,7 +50,7 @@ type env struct {
 // newEnv is the System without SMS, as a console with no Twilio settings runs.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnvWith(t, nil)
+	return fromHarness(backendtest.New(t))
 }
 
 // newSMSEnv is the System with SMS configured as main does it, against a fake Twilio: the
@@ -58,51 +58,19 @@ func newEnv(t *testing.T) *env {
 // webhook on an httptest server whose URL is the configured public URL, signed as Twilio signs.
 func newSMSEnv(t *testing.T) *env {
 	t.Helper()
-	fake := smstest.NewServer()
-	t.Cleanup(fake.Close)
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	cfg := sms.Config{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken, From: smstest.PhoneNumber, PublicURL: srv.URL, APIURL: fake.URL}
-	gw, err := sms.NewGateway(cfg)
-	if err != nil {
-		t.Fatalf("sms gateway: %v", err)
-	}
-	e := newEnvWith(t, func(c *backend.Config) { c.SMS = cfg.Backend(gw) })
-	wh, err := sms.NewWebhook(cfg, e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("sms webhook: %v", err)
-	}
-	mux.Handle("POST "+sms.WebhookPath, wh)
-	e.fake, e.webhookURL = fake, cfg.WebhookURL()
+	h := backendtest.New(t, backendtest.WithSMS(srv.URL))
+	mux.Handle("POST "+sms.WebhookPath, h.Webhook(h.Service))
+	e := fromHarness(h)
+	e.fake, e.webhookURL = h.Twilio, h.SMS.WebhookURL()
 	return e
 }
 
-func newEnvWith(t *testing.T, configure func(*backend.Config)) *env {
-	t.Helper()
-	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	c := fakeclock.New(time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC))
-	db.Now = c.Now
-	cfg := backend.Config{
-		Store:     db,
-		SecretKey: []byte("0123456789abcdef0123456789abcdef"),
-		Now:       c.Now,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}},
-	}
-	if configure != nil {
-		configure(&cfg)
-	}
-	svc, err := backend.New(cfg)
-	if err != nil {
-		t.Fatalf("new service: %v", err)
-	}
-	return &env{t: t, svc: svc, clock: c, dir: dir}
+// fromHarness is the System backendtest built (a real SQLite file, the fake clock).
+func fromHarness(h *backendtest.Env) *env {
+	return &env{t: h.T.(*testing.T), svc: h.Service, clock: h.Clock, dir: h.Dir}
 }
 
 // app returns a console window of its own, as a second desktop console on the same data would be.
@@ -142,11 +110,7 @@ func (e *env) login(a *App, username, password, wantStep string) *LoginView {
 // code returns the current code of the authenticator app holding key.
 func (e *env) code(key string) string {
 	e.t.Helper()
-	c, err := totp.GenerateCode(strings.ReplaceAll(key, " ", ""), e.clock.Now())
-	if err != nil {
-		e.t.Fatalf("totp: %v", err)
-	}
-	return c
+	return backendtest.TOTP(e.t, key, e.clock.Now())
 }
 
 func wantCode(t *testing.T, a *App, err error, code string) ErrorView {
@@ -1009,112 +973,18 @@ func TestFormatErrorHidesInternals(t *testing.T) {
 //	GATEHOUSE_DEV_BINARY  built with -tags dev,webkit2_41 (TestDesktopConsoleInChromium)
 //	GATEHOUSE_BINARY      the production build, `go tool wails build -tags webkit2_41`
 //	GATEHOUSE_SCREENSHOT_DIR  optional: where to keep a screenshot of every screen
-
-func desktopTest(t *testing.T, binaryVar string) string {
-	t.Helper()
-	if os.Getenv("GATEHOUSE_DESKTOP_TESTS") != "1" {
-		t.Skip("set GATEHOUSE_DESKTOP_TESTS=1 (build/desktop-test.sh) to run the desktop layer tests")
-	}
-	bin := os.Getenv(binaryVar)
-	if bin == "" {
-		t.Fatalf("%s is not set", binaryVar)
-	}
-	abs, err := filepath.Abs(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		t.Fatalf("%s: %v", binaryVar, err)
-	}
-	return abs
-}
-
-// startXvfb starts a virtual X display of its own and returns its name (":N").
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	for n := 90; n < 140; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue
-		}
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
-			continue
-		}
-		display := fmt.Sprintf(":%d", n)
-		cmd := exec.Command("Xvfb", display, "-screen", "0", "1280x860x24", "-nolisten", "tcp")
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start Xvfb: %v", err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-		})
-		for range 100 {
-			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-				return display
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Fatalf("Xvfb %s did not start", display)
-	}
-	t.Fatal("no free X display")
-	return ""
-}
-
-// startConsole runs a desktop binary on display with a fresh data directory, logging to a file
-// that is printed if the test fails.
-func startConsole(t *testing.T, bin, display string, env ...string) (*exec.Cmd, string) {
-	t.Helper()
-	data := t.TempDir()
-	logPath := filepath.Join(t.TempDir(), "console.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin)
-	cmd.Dir = data
-	cmd.Env = append(os.Environ(), append([]string{"DISPLAY=" + display, "GATEHOUSE_DATA=" + data}, env...)...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		logFile.Close()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("console log:\n%s", out)
-		}
-	})
-	return cmd, data
-}
-
-func screenshotDir(t *testing.T) string {
-	dir := os.Getenv("GATEHOUSE_SCREENSHOT_DIR")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+//
+// The machinery (Xvfb, starting the console, Chromium, screenshots) is backend/desktoptest's and
+// backend/browsertest's.
 
 // TestDesktopConsoleInChromium runs the real front end with the real Go bindings: a dev build
 // serves both on loopback, and Chromium goes through the article's path — the first admin logs
 // in, creates a user with Two-Factor "Yes"; that user logs in, must enroll, enrolls an app,
 // prints and saves the recovery codes; the admin then sees "Enabled".
 func TestDesktopConsoleInChromium(t *testing.T) {
-	bin := desktopTest(t, "GATEHOUSE_DEV_BINARY")
-	display := startXvfb(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	bin := desktoptest.Binary(t, "GATEHOUSE_DEV_BINARY")
+	display := desktoptest.Xvfb(t)
+	addr := browsertest.FreeAddr(t)
 	assetDir, err := filepath.Abs("frontend/dist")
 	if err != nil {
 		t.Fatal(err)
@@ -1123,21 +993,12 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 		t.Fatalf("the front end is not built (cd frontend && npm run build): %v", err)
 	}
 	saveDir := t.TempDir()
-	startConsole(t, bin, display, "devserver="+addr, "assetdir="+assetDir, "GATEHOUSE_TEST_SAVE_DIR="+saveDir)
+	desktoptest.StartConsole(t, bin, display, "devserver="+addr, "assetdir="+assetDir, "GATEHOUSE_TEST_SAVE_DIR="+saveDir)
 	base := "http://" + addr + "/"
-	waitHTTP(t, base)
+	browsertest.WaitHTTP(t, base)
 
-	shots := screenshotDir(t)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath()),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	shots := browsertest.ShotsDir()
+	ctx, cancel := context.WithTimeout(browsertest.Start(t), 2*time.Minute)
 	defer cancel()
 
 	b := &browser{t: t, ctx: ctx, shots: shots}
@@ -1196,11 +1057,7 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.wait("#totp-key")
 	key := b.text("#totp-key")
 	b.shot("09-use-an-app")
-	code, err := totp.GenerateCode(strings.ReplaceAll(key, " ", ""), time.Now())
-	if err != nil {
-		t.Fatalf("totp from the key shown (%q): %v", key, err)
-	}
-	b.fill("input[name=code]", code)
+	b.fill("input[name=code]", backendtest.TOTP(t, key, time.Now()))
 	b.submit("#enroll-app-form")
 	b.wait("#recovery-codes")
 	codes := strings.Fields(b.text("#recovery-codes"))
@@ -1312,10 +1169,10 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 // Code reaches the web server's webhook, signed as Twilio signs it, and the console, polling,
 // sees it arrive.
 func TestDesktopSMSInChromium(t *testing.T) {
-	bin := desktopTest(t, "GATEHOUSE_DEV_BINARY")
+	bin := desktoptest.Binary(t, "GATEHOUSE_DEV_BINARY")
 	fake := smstest.NewServer()
 	defer fake.Close()
-	serveAddr, devAddr := freeAddr(t), freeAddr(t)
+	serveAddr, devAddr := browsertest.FreeAddr(t), browsertest.FreeAddr(t)
 	publicURL := "http://" + serveAddr
 	smsEnv := []string{
 		"TWILIO_ACCOUNT_SID=" + fake.AccountSID, "TWILIO_AUTH_TOKEN=" + fake.AuthToken,
@@ -1326,10 +1183,10 @@ func TestDesktopSMSInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	display := startXvfb(t)
-	_, data := startConsole(t, bin, display, append([]string{"devserver=" + devAddr, "assetdir=" + assetDir}, smsEnv...)...)
+	display := desktoptest.Xvfb(t)
+	_, data := desktoptest.StartConsole(t, bin, display, append([]string{"devserver=" + devAddr, "assetdir=" + assetDir}, smsEnv...)...)
 	base := "http://" + devAddr + "/"
-	waitHTTP(t, base) // the console has created the data directory and its key
+	browsertest.WaitHTTP(t, base) // the console has created the data directory and its key
 
 	gatehouse := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(bin, args...)
@@ -1356,20 +1213,11 @@ func TestDesktopSMSInChromium(t *testing.T) {
 			t.Logf("serve log:\n%s", serveLog.String())
 		}
 	})
-	waitHTTP(t, publicURL+"/login")
+	browsertest.WaitHTTP(t, publicURL+"/login")
 
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath()),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.WindowSize(1280, 900),
-	)
+	ctx, cancel := context.WithTimeout(browsertest.Start(t), 2*time.Minute)
 	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	b := &browser{t: t, ctx: ctx, shots: screenshotDir(t)}
+	b := &browser{t: t, ctx: ctx, shots: browsertest.ShotsDir()}
 	b.do(chromedp.Navigate(base))
 
 	// Sam must enroll at login: "Use SMS" shows the Authorization Code and the System Phone Number.
@@ -1440,30 +1288,19 @@ func TestDesktopSMSInChromium(t *testing.T) {
 	b.waitText("#sms-settings-note", "To use another phone")
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestDesktopProductionStarts starts the production binary under Xvfb: the window shows the login
 // screen (checked in a screenshot of the display), and SIGTERM closes it cleanly.
 func TestDesktopProductionStarts(t *testing.T) {
-	bin := desktopTest(t, "GATEHOUSE_BINARY")
-	display := startXvfb(t)
-	cmd, _ := startConsole(t, bin, display)
-	shot := filepath.Join(screenshotDir(t), "00-production-login.png")
+	bin := desktoptest.Binary(t, "GATEHOUSE_BINARY")
+	display := desktoptest.Xvfb(t)
+	cmd, _ := desktoptest.StartConsole(t, bin, display)
+	shot := filepath.Join(browsertest.ShotsDir(), "00-production-login.png")
 
 	// WebKit takes a few seconds to start under Xvfb: poll until the login screen is drawn.
 	var last loginScreenStats
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if err := exec.Command("import", "-display", display, "-window", "root", shot).Run(); err == nil {
+		if err := desktoptest.Screenshot(display, shot); err == nil {
 			last = readLoginScreen(t, shot)
 			if last.looksLikeLogin() {
 				break
@@ -1549,30 +1386,6 @@ func readLoginScreen(t *testing.T, path string) loginScreenStats {
 	return s
 }
 
-func chromiumPath() string {
-	for _, p := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	return "chromium"
-}
-
-func waitHTTP(t *testing.T, url string) {
-	t.Helper()
-	for range 200 {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s did not answer", url)
-}
-
 // browser drives one Chromium tab; every step fails the test with the step's name.
 type browser struct {
 	t     *testing.T
@@ -1615,7 +1428,7 @@ func (b *browser) text(sel string) string {
 func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
 	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && !e.hidden && e.innerText.includes(%q); })()`, sel, want)
-	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	if err := browsertest.WaitFor(b.ctx, js, 20*time.Second); err != nil {
 		b.shot("failed")
 		b.t.Fatalf("waiting for %q in %s: %v (page: %q)", want, sel, err, evalAs[string](b, `document.getElementById("app").innerText`))
 	}
@@ -1647,14 +1460,7 @@ func (b *browser) logout() {
 	b.wait("#login-form")
 }
 
-func (b *browser) shot(name string) {
-	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		b.t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644)
-}
+func (b *browser) shot(name string) { browsertest.Shot(b.t, b.ctx, b.shots, name) }
 
 // TestAdminUnlocks: the console shows an account locked after too many failed attempts, and
 // "Unlock" lets its user in again.

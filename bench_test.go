@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -25,6 +21,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/sqlite"
 )
 
@@ -66,15 +63,7 @@ func argon2Rate(d time.Duration) float64 {
 }
 
 // benchData makes a data directory with a server key, and returns the directory and the key.
-func benchData(t *testing.T) (string, []byte) {
-	dir := t.TempDir()
-	key := make([]byte, backend.SecretKeySize)
-	rand.Read(key)
-	if err := os.WriteFile(filepath.Join(dir, "secret.key"), []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return dir, key
-}
+func benchData(t *testing.T) (string, []byte) { return backendtest.DataDir(t) }
 
 // realHash is an argon2id hash of benchPassword with svc's parameters.
 func realHash(t *testing.T, db *sqlite.DB, svc *backend.Service) string {
@@ -89,16 +78,12 @@ func realHash(t *testing.T, db *sqlite.DB, svc *backend.Service) string {
 	return h
 }
 
+// openReal opens the data directory's store and a Service over it with the real argon2id
+// parameters and the real clock; the caller closes the store before starting servers on it.
 func openReal(t *testing.T, dir string, key []byte) (*sqlite.DB, *backend.Service) {
-	db, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := backend.New(backend.Config{Store: db, SecretKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, svc
+	h := backendtest.New(t, backendtest.InDataDir(dir, key), backendtest.WithRealClock(), backendtest.WithoutLogs(),
+		backendtest.WithConfig(func(c *backend.Config) { c.Passwords = backend.PasswordPolicy{} }))
+	return h.Store.(*sqlite.DB), h.Service
 }
 
 // vmHWM is the peak resident set of the process, from /proc.
@@ -171,7 +156,7 @@ func TestBenchLogin(t *testing.T) {
 					fails.Add(1)
 					continue
 				}
-				code := crashTOTP(t, keys[i], time.Now().Add(30*time.Second)) // the next step: never the enrollment's
+				code := backendtest.TOTP(t, keys[i], time.Now().Add(30*time.Second)) // the next step: never the enrollment's
 				if loc, err := c.post("/login/verify", url.Values{"code": {code}}); err != nil || loc != "/" {
 					fails.Add(1)
 					continue
@@ -272,27 +257,7 @@ func benchStorm(base string, n int, retry bool, ip *atomic.Int64) stormResult {
 }
 
 func benchEnroll(t *testing.T, svc *backend.Service, name string) string {
-	ctx := context.Background()
-	st, err := svc.Login(ctx, name, benchPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := svc.Authenticate(ctx, st.SessionToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.ConfirmPassword(ctx, id, benchPassword); err != nil {
-		t.Fatal(err)
-	}
-	en, err := svc.BeginAppEnrollment(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := strings.ReplaceAll(en.Key, " ", "")
-	if _, err := svc.ConfirmAppEnrollment(ctx, id, crashTOTP(t, k, time.Now())); err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return backendtest.EnrollApp(t, svc, backendtest.SignIn(t, svc, name, benchPassword), benchPassword, time.Now()).Key
 }
 
 // TestBenchScale: 100,000 users (seeded with gatehouse user seed); how soon `serve` answers /healthz from process start, and the
@@ -368,19 +333,12 @@ func TestBenchSecondFactor(t *testing.T) {
 	benchOnly(t)
 	ctx := context.Background()
 	dir, key := benchData(t)
-	db, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	// Cheap password hashes: the step measured hashes none, and 2,000 logins and enrollments
-	// with the real ones would take minutes. 2,000 steps make the run last seconds, not the
-	// quarter of a second that 200 did (too short to mean anything next to a WAL checkpoint).
-	svc, err := backend.New(backend.Config{Store: db, SecretKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Cheap password hashes (backendtest's): the step measured hashes none, and 2,000 logins
+	// and enrollments with the real ones would take minutes. 2,000 steps make the run last
+	// seconds, not the quarter of a second that 200 did (too short to mean anything next to a
+	// WAL checkpoint).
+	h := backendtest.New(t, backendtest.InDataDir(dir, key), backendtest.WithRealClock(), backendtest.WithoutLogs())
+	db, svc := h.Store.(*sqlite.DB), h.Service
 	hash := realHash(t, db, svc)
 	const n = 2000
 	var users []*backend.User
@@ -425,7 +383,7 @@ func TestBenchSecondFactor(t *testing.T) {
 		return float64(n) / time.Since(start).Seconds()
 	}
 	verify := run(func(i int) error {
-		_, err := svc.VerifyTOTP(ctx, attempts[i], crashTOTP(t, keys[i], time.Now().Add(30*time.Second)))
+		_, err := svc.VerifyTOTP(ctx, attempts[i], backendtest.TOTP(t, keys[i], time.Now().Add(30*time.Second)))
 		return err
 	})
 	ids := make([]int64, n)

@@ -4,13 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
-	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -18,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -28,10 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
 	"gatehouse/backend/sqlite"
@@ -66,12 +59,7 @@ func TestServeSurvivesKill(t *testing.T) {
 	}
 	t.Parallel()
 	const runs, loginUsers, enrollUsers, recoveryUsers = 20, 8, 400, 40
-	dir := t.TempDir()
-	key := make([]byte, backend.SecretKeySize)
-	rand.Read(key)
-	if err := os.WriteFile(filepath.Join(dir, "secret.key"), []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, key := backendtest.DataDir(t)
 	ctx := context.Background()
 
 	// The users, created through the Service with cheap argon2 parameters: the server verifies
@@ -168,7 +156,7 @@ func TestServeSurvivesKill(t *testing.T) {
 					if err != nil || m == nil {
 						return
 					}
-					code := crashTOTP(t, strings.ReplaceAll(m[1], " ", ""), time.Now())
+					code := backendtest.TOTP(t, strings.ReplaceAll(m[1], " ", ""), time.Now())
 					if loc, err := c.post("/profile/two-factor/app/confirm", url.Values{"code": {code}}); err != nil || loc != "/recovery-codes" {
 						return
 					}
@@ -319,57 +307,19 @@ func unusedCode(left []backend.RecoveryCode, code string) bool {
 	return false
 }
 
-// withSystem opens the data directory's store and a Service over it (cheap argon2 for new
-// hashes), runs f, and closes them.
+// withSystem opens the data directory's store and a Service over it (backendtest's: cheap
+// argon2 for new hashes; the real clock, as the servers'), runs f, and closes them.
 func withSystem(t *testing.T, dir string, key []byte, f func(*sqlite.DB, *backend.Service)) {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
-	if err != nil {
-		t.Fatalf("open after kill: %v", err)
-	}
-	defer db.Close()
-	svc, err := backend.New(backend.Config{
-		Store: db, SecretKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f(db, svc)
+	h := backendtest.New(t, backendtest.InDataDir(dir, key), backendtest.WithRealClock())
+	defer h.Close()
+	f(h.Store.(*sqlite.DB), h.Service)
 }
 
 // enrollViaService enrolls the user's authenticator app and returns the recovery codes.
 func enrollViaService(t *testing.T, svc *backend.Service, name string) []string {
 	t.Helper()
-	ctx := context.Background()
-	st, err := svc.Login(ctx, name, crashPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := svc.Authenticate(ctx, st.SessionToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.ConfirmPassword(ctx, id, crashPassword); err != nil {
-		t.Fatal(err)
-	}
-	en, err := svc.BeginAppEnrollment(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := svc.ConfirmAppEnrollment(ctx, id, crashTOTP(t, strings.ReplaceAll(en.Key, " ", ""), time.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.RecoveryCodes
-}
-
-func crashTOTP(t *testing.T, key string, at time.Time) string {
-	if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key); err != nil {
-		t.Errorf("key %q: %v", key, err)
-	}
-	c, _ := totp.GenerateCodeCustom(key, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	return c
+	return backendtest.EnrollApp(t, svc, backendtest.SignIn(t, svc, name, crashPassword), crashPassword, time.Now()).RecoveryCodes
 }
 
 var listening = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
@@ -642,12 +592,7 @@ func TestTwoServersOneDataDirectory(t *testing.T) {
 		t.Skip("needs SIGKILL")
 	}
 	t.Parallel()
-	dir := t.TempDir()
-	key := make([]byte, backend.SecretKeySize)
-	rand.Read(key)
-	if err := os.WriteFile(filepath.Join(dir, "secret.key"), []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, key := backendtest.DataDir(t)
 	withSystem(t, dir, key, func(_ *sqlite.DB, svc *backend.Service) {
 		ctx := context.Background()
 		if _, err := svc.CreateFirstAdmin(ctx, backend.NewUser{Username: "root", Password: crashPassword}); err != nil {
@@ -681,7 +626,7 @@ func TestTwoServersOneDataDirectory(t *testing.T) {
 			t.Fatalf("the key on A %q, on B %q; want the same", keyA, keyB)
 		}
 		a.restart()
-		code := crashTOTP(t, strings.ReplaceAll(keyB[1], " ", ""), time.Now())
+		code := backendtest.TOTP(t, strings.ReplaceAll(keyB[1], " ", ""), time.Now())
 		ann.wantRedirect(b, "/login/enroll/app/confirm", url.Values{"code": {code}}, "/recovery-codes")
 		codes := ann.sheet(b)
 		if len(codes) != backend.RecoveryCodeCount {

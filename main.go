@@ -20,7 +20,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -303,7 +302,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer twilio.Close()
 		defer ln.Close()
-		cfg.Listener, cfg.PublicURL, cfg.SMSSandbox = ln, smsCfg.PublicURL, sandboxTwilio{twilio}
+		cfg.Listener, cfg.PublicURL, cfg.SMSSandbox = ln, smsCfg.PublicURL, smstest.Sandbox[web.SandboxMessage]{Server: twilio}
 	}
 	backendSMS, err := smsSettings(*smsCfg)
 	if err != nil {
@@ -451,26 +450,6 @@ func startSandbox(addr string, cfg *sms.Config, logger *slog.Logger) (net.Listen
 	}
 	logger.Info("sms sandbox: a fake Twilio on this machine receives every text message; none reaches a phone", "twilio_api", twilio.URL)
 	return ln, twilio, nil
-}
-
-// sandboxTwilio is the fake Twilio as the SMS sandbox page sees it (web.SMSSandbox).
-type sandboxTwilio struct{ fake *smstest.Server }
-
-func (s sandboxTwilio) Sent() []web.SandboxMessage {
-	var sent []web.SandboxMessage
-	for _, m := range s.fake.Messages() {
-		sent = append(sent, web.SandboxMessage{To: m.To, Body: m.Body, Created: m.Created})
-	}
-	return sent
-}
-
-func (s sandboxTwilio) Text(webhookURL, from, to, body string) (int, string, error) {
-	status, answer, err := s.fake.SendInbound(webhookURL, smstest.Inbound{From: from, To: to, Body: body})
-	if err != nil || status != http.StatusOK {
-		return status, "", err
-	}
-	reply, _ := smstest.Reply(answer) // an answer that is not TwiML has no reply to show
-	return status, reply, nil
 }
 
 // checkSandboxAddr refuses a listen address that is not loopback for the SMS sandbox: its page

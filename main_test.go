@@ -17,11 +17,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/cli"
 	"gatehouse/backend/web"
 )
@@ -108,23 +108,8 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that a running command writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// lockedBuffer is a buffer that a running command writes while the test reads it.
+type lockedBuffer = backendtest.Logs
 
 // TestServePrintsWhereToGo: serve (web.Run reports, main prints) tells on standard output where
 // to open Gatehouse, where the SMS sandbox is, and, with no administrator yet, the one-time link

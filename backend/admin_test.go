@@ -691,13 +691,9 @@ func TestLastAdminRace(t *testing.T) {
 	other := e.createUser(backend.NewUser{Username: "other", Role: backend.RoleAdmin})
 	svcs := make([]*backend.Service, 2)
 	for i := range svcs {
-		db, err := sqlite.Open(e.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
 		cfg := e.cfg
-		cfg.Store = &slowCount{DB: db}
+		cfg.Store = &slowCount{DB: e.h.OpenStore().(*sqlite.DB)}
+		var err error
 		if svcs[i], err = backend.New(cfg); err != nil {
 			t.Fatal(err)
 		}

@@ -6,12 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/sqlite"
 )
 
@@ -361,17 +361,11 @@ func TestChangeFailsWithItsAudit(t *testing.T) {
 // uses up, are not created when their audit event cannot be recorded.
 func TestCreateFirstAdminFailsWithItsAudit(t *testing.T) {
 	t.Parallel()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	store := &failingAudit{DB: db}
-	svc, err := backend.New(backend.Config{Store: store, SecretKey: make([]byte, backend.SecretKeySize),
-		Passwords: backend.PasswordPolicy{Argon2: cheapArgon2}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := &failingAudit{}
+	svc := backendtest.New(t, backendtest.WithConfig(func(c *backend.Config) {
+		store.DB = c.Store.(*sqlite.DB)
+		c.Store = store
+	})).Service
 	link, err := svc.NewSetupLink(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -1,58 +1,31 @@
 package backend_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
-	"gatehouse/backend/fakeclock"
-	"log/slog"
-	"path/filepath"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
+	"gatehouse/backend/fakeclock"
 	"gatehouse/backend/sqlite"
 )
 
 var ctx = context.Background()
 
 // t0 is the fake clock's start: the first second of a TOTP time step.
-var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+var t0 = backendtest.T0
 
 // cheapArgon2 keeps hashing fast where a test is not about the cost parameters.
-var cheapArgon2 = backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+var cheapArgon2 = backendtest.CheapArgon2
 
 // A password that passes the policy, and the first administrator's.
 const (
 	goodPassword  = "correct horse battery staple"
 	adminPassword = "admin passphrase for tests"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // countingStore is the real SQLite store, counting how often the Service reads a password hash:
 // the Service reads one exactly before it verifies a password against it, so this counts real
@@ -79,15 +52,17 @@ func (s *countingStore) PasswordHash(ctx context.Context, userID int64) (string,
 	return s.DB.PasswordHash(ctx, userID)
 }
 
-// env is a Service over a real SQLite file in t.TempDir, with a fake clock and captured logs.
+// env is a Service over a real SQLite file in t.TempDir, with a fake clock and captured logs
+// (backendtest), the store counting what it reads, and "admin" signed in.
 type env struct {
 	t      *testing.T
+	h      *backendtest.Env
 	svc    *backend.Service
 	db     *sqlite.DB
 	store  *countingStore
 	clock  *fakeclock.Clock
 	path   string
-	logs   *syncBuffer
+	logs   *backendtest.Logs
 	verify atomic.Int64 // password verifications, real and dummy (PasswordPolicy.OnVerify)
 	key    []byte
 
@@ -99,53 +74,37 @@ type env struct {
 // newEnv starts a Service. edit, if given, changes the configuration first.
 func newEnv(t *testing.T, edit ...func(*backend.Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: fakeclock.New(t0), logs: &syncBuffer{}}
-	e.path = filepath.Join(t.TempDir(), "gatehouse.db")
-	db, err := sqlite.Open(e.path)
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	db.Now = e.clock.Now
-	e.db = db
-	e.store = &countingStore{DB: db}
-	e.key = make([]byte, backend.SecretKeySize)
-	rand.Read(e.key)
+	return newEnvWith(t, nil, edit...)
+}
 
-	cfg := backend.Config{
-		Store:     e.store,
-		SecretKey: e.key,
-		Now:       e.clock.Now,
-		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Passwords: backend.PasswordPolicy{Argon2: cheapArgon2},
-	}
+// newEnvWith is newEnv with more of backendtest's options (SMS).
+func newEnvWith(t *testing.T, opts []backendtest.Option, edit ...func(*backend.Config)) *env {
+	t.Helper()
+	e := &env{t: t}
+	opts = append(opts, backendtest.WithConfig(func(c *backend.Config) {
+		e.store = &countingStore{DB: c.Store.(*sqlite.DB)}
+		c.Store = e.store
+	}))
 	for _, f := range edit {
-		f(&cfg)
+		opts = append(opts, backendtest.WithConfig(f))
 	}
-	onVerify := cfg.Passwords.OnVerify
-	cfg.Passwords.OnVerify = func() {
-		e.verify.Add(1)
-		if onVerify != nil {
-			onVerify()
+	opts = append(opts, backendtest.WithConfig(func(c *backend.Config) {
+		onVerify := c.Passwords.OnVerify
+		c.Passwords.OnVerify = func() {
+			e.verify.Add(1)
+			if onVerify != nil {
+				onVerify()
+			}
 		}
-	}
-	e.svc, err = backend.New(cfg)
-	if err != nil {
-		t.Fatalf("backend.New: %v", err)
-	}
-	e.cfg = cfg
-
-	if _, err := e.svc.CreateFirstAdmin(ctx, backend.NewUser{Username: "admin", Password: adminPassword}); err != nil {
-		t.Fatalf("CreateFirstAdmin: %v", err)
-	}
-	e.adminToken = e.login("admin", adminPassword, backend.StepDone).SessionToken
-	e.admin = e.identity(e.adminToken)
-	// Confirmed, as the administrator's two-factor and password changes to users need
-	// (TestAdminConfirmsPassword tests that); a test that moves the clock on past
+	}))
+	// The administrator's password is confirmed, as their two-factor and password changes to
+	// users need (TestAdminConfirmsPassword tests that); a test that moves the clock on past
 	// ReauthWindow confirms again.
-	if err := e.svc.ConfirmPassword(ctx, e.admin, adminPassword); err != nil {
-		t.Fatalf("ConfirmPassword(admin): %v", err)
-	}
+	opts = append(opts, backendtest.WithAdmin("admin", adminPassword))
+	h := backendtest.New(t, opts...)
+	e.h, e.svc, e.db, e.clock, e.logs, e.key, e.cfg = h, h.Service, h.Store.(*sqlite.DB), h.Clock, h.Logs, h.Key, h.Config
+	e.path = backendtest.SQLitePath(h.Dir)
+	e.admin, e.adminToken = h.Admin, h.AdminToken
 	return e
 }
 
@@ -153,19 +112,7 @@ func newEnv(t *testing.T, edit ...func(*backend.Config)) *env {
 // e.svc is: what a restarted process, or a second one on the same data directory, sees.
 func (e *env) restarted() *backend.Service {
 	e.t.Helper()
-	db, err := sqlite.Open(e.path)
-	if err != nil {
-		e.t.Fatalf("sqlite.Open: %v", err)
-	}
-	e.t.Cleanup(func() { db.Close() })
-	db.Now = e.clock.Now
-	cfg := e.cfg
-	cfg.Store = db
-	svc, err := backend.New(cfg)
-	if err != nil {
-		e.t.Fatalf("backend.New: %v", err)
-	}
-	return svc
+	return e.h.Reopen()
 }
 
 // generousLockout lets a test log in many times without completing the second step: every
@@ -180,40 +127,25 @@ func (e *env) createUser(nu backend.NewUser) *backend.User {
 	if nu.Password == "" {
 		nu.Password = goodPassword
 	}
-	u, err := e.svc.CreateUser(ctx, e.admin, nu)
-	if err != nil {
-		e.t.Fatalf("CreateUser(%s): %v", nu.Username, err)
-	}
-	return u
+	return backendtest.CreateUser(e.t, e.svc, e.admin, nu)
 }
 
 // login runs the password step and fails the test unless it reaches want.
 func (e *env) login(username, password string, want backend.LoginStep) *backend.LoginState {
 	e.t.Helper()
-	st, err := e.svc.Login(ctx, username, password)
-	if err != nil {
-		e.t.Fatalf("Login(%s): %v", username, err)
-	}
-	if st.Step != want {
-		e.t.Fatalf("Login(%s): got step %s, want %s", username, st.Step, want)
-	}
-	return st
+	return backendtest.Login(e.t, e.svc, username, password, want)
 }
 
 // signIn logs in a user without a second factor and returns the session's identity.
 func (e *env) signIn(username, password string) *backend.Identity {
 	e.t.Helper()
-	return e.identity(e.login(username, password, backend.StepDone).SessionToken)
+	return backendtest.SignIn(e.t, e.svc, username, password)
 }
 
 // identity authenticates a session token.
 func (e *env) identity(sessionToken string) *backend.Identity {
 	e.t.Helper()
-	id, err := e.svc.Authenticate(ctx, sessionToken)
-	if err != nil {
-		e.t.Fatalf("Authenticate: %v", err)
-	}
-	return id
+	return backendtest.Authenticate(e.t, e.svc, sessionToken)
 }
 
 // appEnrollment is an enrolled authenticator app: its secret, and the codes handed out.
@@ -227,21 +159,8 @@ type appEnrollment struct {
 // confirming the password first for a session.
 func (e *env) enrollApp(id *backend.Identity, password string) *appEnrollment {
 	e.t.Helper()
-	if id.SignedIn() {
-		if err := e.svc.ConfirmPassword(ctx, id, password); err != nil {
-			e.t.Fatalf("ConfirmPassword: %v", err)
-		}
-	}
-	en, err := e.svc.BeginAppEnrollment(ctx, id)
-	if err != nil {
-		e.t.Fatalf("BeginAppEnrollment: %v", err)
-	}
-	secret := decodeKey(e.t, en.Key)
-	res, err := e.svc.ConfirmAppEnrollment(ctx, id, totpCode(e.t, secret, e.clock.Now()))
-	if err != nil {
-		e.t.Fatalf("ConfirmAppEnrollment: %v", err)
-	}
-	return &appEnrollment{secret: secret, codes: res.RecoveryCodes, login: res.Login}
+	app := backendtest.EnrollApp(e.t, e.svc, id, password, e.clock.Now())
+	return &appEnrollment{secret: app.Secret, codes: app.RecoveryCodes, login: app.Login}
 }
 
 // enrolledUser creates a user, signs them in and enrolls the app; the enrollment's code is
@@ -276,22 +195,13 @@ func (e *env) auditEvents(action string) []*backend.AuditEvent {
 // decodeKey reads the key shown for typing (grouped in fours) back into the secret.
 func decodeKey(t *testing.T, key string) []byte {
 	t.Helper()
-	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(key, " ", ""))
-	if err != nil {
-		t.Fatalf("decode key %q: %v", key, err)
-	}
-	return b
+	return backendtest.DecodeKey(t, key)
 }
 
 // totpCode is what an authenticator app shows at the time.
 func totpCode(t *testing.T, secret []byte, at time.Time) string {
 	t.Helper()
-	b32 := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret)
-	code, err := totp.GenerateCodeCustom(b32, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
+	return backendtest.TOTP(t, backendtest.EncodeKey(secret), at)
 }
 
 // wantEnded fails the test unless err says the login attempt has ended.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
 )
@@ -32,16 +33,8 @@ type smsEnv struct {
 // newSMSEnv starts a fake Twilio and a Service using it. edit changes the configuration.
 func newSMSEnv(t *testing.T, edit ...func(*backend.Config)) *smsEnv {
 	t.Helper()
-	fake := smstest.NewServer()
-	t.Cleanup(fake.Close)
-	cfg := sms.Config{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken, From: smstest.PhoneNumber,
-		PublicURL: "https://gatehouse.example", APIURL: fake.URL, Timeout: 2 * time.Second}
-	gw, err := sms.NewGateway(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edits := append([]func(*backend.Config){func(c *backend.Config) { c.SMS = cfg.Backend(gw) }}, edit...)
-	return &smsEnv{env: newEnv(t, edits...), fake: fake, cfg: cfg}
+	e := newEnvWith(t, []backendtest.Option{backendtest.WithSMS("https://gatehouse.example", func(c *sms.Config) { c.Timeout = 2 * time.Second })}, edit...)
+	return &smsEnv{env: e, fake: e.h.Twilio, cfg: e.h.SMS}
 }
 
 // text delivers a text to the System Phone Number, as the webhook does after checking it.

@@ -5,11 +5,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/datadir"
 	"gatehouse/backend/sqlite"
 )
@@ -17,22 +17,17 @@ import (
 // testKey is the server key of the tests' data directories (main reads it from the key file).
 var testKey = bytes.Repeat([]byte{7}, backend.SecretKeySize)
 
-// openTest opens the System on dataDir as main's wiring does: a real database file in the
-// data directory, made private, and the Service over it.
-func openTest(dataDir string, logger *slog.Logger) (*backend.Service, *sqlite.DB, error) {
+// openTest opens the System on dataDir as main's wiring does: the data directory made private,
+// the real database file in it, and the Service over it with the real clock and argon2id
+// parameters (backendtest, with its store). The store closes with t, or before with Close.
+func openTest(t *testing.T, dataDir string, logger *slog.Logger) (*backend.Service, *sqlite.DB, error) {
+	t.Helper()
 	if _, err := datadir.Prepare(dataDir); err != nil {
 		return nil, nil, err
 	}
-	db, err := sqlite.Open(filepath.Join(dataDir, "gatehouse.db"))
-	if err != nil {
-		return nil, nil, err
-	}
-	svc, err := backend.New(backend.Config{Store: db, SecretKey: testKey, Logger: logger})
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return svc, db, nil
+	h := backendtest.New(t, backendtest.InDataDir(dataDir, testKey), backendtest.WithRealClock(),
+		backendtest.WithConfig(func(c *backend.Config) { c.Logger, c.Passwords = logger, backend.PasswordPolicy{} }))
+	return h.Service, h.Store.(*sqlite.DB), nil
 }
 
 // testUsage stands for the program's usage, which main hands in.
@@ -48,7 +43,7 @@ func cli(t *testing.T, dataDir, stdin string, args ...string) (string, error) {
 	var out bytes.Buffer
 	e := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &out, DataDir: dataDir, Usage: testUsage,
 		Open: func(dir string, logger *slog.Logger) (*backend.Service, io.Closer, error) {
-			svc, db, err := openTest(dir, logger)
+			svc, db, err := openTest(t, dir, logger)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -30,7 +30,7 @@ func TestUserSeed(t *testing.T) {
 	}
 
 	// Every seeded user has the password given: log in as the first and the last.
-	svc, db, err := openTest(dir, discard())
+	svc, db, err := openTest(t, dir, discard())
 	if err != nil {
 		t.Fatal(err)
 	}

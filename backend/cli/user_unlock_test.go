@@ -20,7 +20,7 @@ func TestUserUnlock(t *testing.T) {
 	if _, err := cli(t, dir, "", "user", "unlock", "alice"); err == nil || !strings.Contains(err.Error(), "alice is not locked.") {
 		t.Errorf("unlock of an account not locked: %v, want that alice is not locked", err)
 	}
-	svc, db, err := openTest(dir, discard())
+	svc, db, err := openTest(t, dir, discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestUserUnlock(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"alice" is unlocked.`) {
 		t.Errorf("unlock: %v %q", err, out)
 	}
-	svc, db, err = openTest(dir, discard())
+	svc, db, err = openTest(t, dir, discard())
 	if err != nil {
 		t.Fatal(err)
 	}

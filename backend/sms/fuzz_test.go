@@ -2,19 +2,17 @@ package sms_test
 
 import (
 	"context"
-	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
-	"gatehouse/backend/sqlite"
 )
 
 // FuzzWebhook posts arbitrary bodies, query strings and signatures to the real webhook over the
@@ -22,9 +20,10 @@ import (
 // and reaches nothing; a validly signed one is answered 200, 400 or 403. `go test` runs the seed
 // corpus (testdata/fuzz/FuzzWebhook); the README has the command that fuzzes it for minutes.
 func FuzzWebhook(f *testing.F) {
-	fake := smstest.NewServer()
-	f.Cleanup(fake.Close)
-	cfg := config(fake)
+	// The real clock, and no logs kept: a fuzzing run sends millions of texts.
+	h := backendtest.New(f, backendtest.WithRealClock(), backendtest.WithoutLogs(),
+		backendtest.WithSMS("https://gatehouse.example", withTimeout))
+	fake, cfg := h.Twilio, h.SMS
 	form := fake.Form(smstest.Inbound{From: "+16502530067", Body: "ABCD-EFGH-JK", MessageSID: "SM0123456789abcdef0123456789abcdef"})
 	for _, s := range []struct {
 		body, query, sig string
@@ -40,23 +39,7 @@ func FuzzWebhook(f *testing.F) {
 	} {
 		f.Add(s.body, s.query, s.sig, s.sign)
 	}
-	gw, err := sms.NewGateway(cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	db, err := sqlite.Open(filepath.Join(f.TempDir(), "gatehouse.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	key := make([]byte, backend.SecretKeySize)
-	rand.Read(key)
-	svc, err := backend.New(backend.Config{Store: db, SecretKey: key, SMS: cfg.Backend(gw),
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	rec := &receiver{svc: svc}
+	rec := &receiver{svc: h.Service}
 	wh, err := sms.NewWebhook(cfg, rec, nil)
 	if err != nil {
 		f.Fatal(err)

@@ -11,15 +11,20 @@ import (
 	"testing"
 	"time"
 
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
 )
 
 // config is a valid configuration for the fake Twilio.
 func config(fake *smstest.Server) sms.Config {
-	return sms.Config{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken, From: smstest.PhoneNumber,
-		PublicURL: "https://gatehouse.example", APIURL: fake.URL, Timeout: 2 * time.Second}
+	c := backendtest.SMSConfig(fake, "https://gatehouse.example")
+	withTimeout(&c)
+	return c
 }
+
+// withTimeout gives up on Twilio after 2 seconds: the fake answers at once, unless told to hang.
+func withTimeout(c *sms.Config) { c.Timeout = 2 * time.Second }
 
 // TestGatewayRequest: what twilio-go sends, through the rewriting transport, is Twilio's
 // Messages API call: the path with the account, basic auth with the account's credentials, and

@@ -2,20 +2,19 @@ package sms_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"gatehouse/backend/fakeclock"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
+	"gatehouse/backend/fakeclock"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
 	"gatehouse/backend/sqlite"
@@ -42,54 +41,17 @@ type site struct {
 
 func newSite(t *testing.T) *site {
 	t.Helper()
-	s := &site{t: t, clock: fakeclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), fake: smstest.NewServer()}
-	t.Cleanup(s.fake.Close)
-	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	h := backendtest.New(t, backendtest.WithSMS("https://gatehouse.example", withTimeout), backendtest.WithAdmin("alice", password))
+	s := &site{t: t, svc: h.Service, db: h.Store.(*sqlite.DB), clock: h.Clock, fake: h.Twilio, cfg: h.SMS, id: h.Admin}
 	var err error
-	if s.db, err = sqlite.Open(path); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.db.Close() })
-	s.db.Now = s.clock.Now
-	if s.raw, err = sql.Open("sqlite", "file:"+path+"?mode=ro"); err != nil {
+	if s.raw, err = sql.Open("sqlite", "file:"+backendtest.SQLitePath(h.Dir)+"?mode=ro"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.raw.Close() })
-
-	s.cfg = config(s.fake)
-	gw, err := sms.NewGateway(s.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := make([]byte, backend.SecretKeySize)
-	rand.Read(key)
-	s.svc, err = backend.New(backend.Config{Store: s.db, SecretKey: key, Now: s.clock.Now, SMS: s.cfg.Backend(gw),
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := sms.NewWebhook(s.cfg, s.svc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mux := http.NewServeMux()
-	mux.Handle("POST "+sms.WebhookPath, wh)
+	mux.Handle("POST "+sms.WebhookPath, h.Webhook(s.svc))
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(s.srv.Close)
-
-	if _, err := s.svc.CreateFirstAdmin(ctx, backend.NewUser{Username: "alice", Password: password}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.svc.Login(ctx, "alice", password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.id, err = s.svc.Authenticate(ctx, st.SessionToken); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.svc.ConfirmPassword(ctx, s.id, password); err != nil {
-		t.Fatal(err)
-	}
 	return s
 }
 

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/sqlite"
 )
 
@@ -168,17 +167,9 @@ func TestBruteForceCodesOverHTTP(t *testing.T) {
 func TestNoUserEnumeration(t *testing.T) {
 	t.Parallel()                       // 1,000 real argon2id hashes: let the other tests run meanwhile
 	const tries, knownUsers = 500, 125 // 4 wrong passwords per user: below the delay (3 free, 1 s after the 4th)
-	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := backend.New(backend.Config{Store: db, SecretKey: make([]byte, backend.SecretKeySize), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := backendtest.New(t, backendtest.WithRealClock(),
+		backendtest.WithConfig(func(c *backend.Config) { c.Passwords = backend.PasswordPolicy{} })) // the real argon2id parameters
+	db, svc, logger := h.Store.(*sqlite.DB), h.Service, h.Logger
 	ctx := context.Background()
 	first, err := svc.CreateUser(ctx, svc.Operator(), backend.NewUser{Username: "known000", Password: testPassword, Role: backend.RoleUser})
 	if err != nil {

@@ -5,18 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"gatehouse/backend"
-	"gatehouse/backend/sqlite"
+	"gatehouse/backend/backendtest"
 )
 
 // TestBenchSessionOverhead is build/bench.sh's session figure (it runs only with
@@ -33,22 +31,11 @@ func TestBenchSessionOverhead(t *testing.T) {
 	}
 	const conns, rounds, round = 64, 5, 3 * time.Second
 	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := backend.New(backend.Config{Store: db, SecretKey: make([]byte, backend.SecretKeySize), Logger: logger,
-		// Cheap hashes: only the 64 logins before the run hash a password.
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const password = "bench passphrase 2026"
-	if _, err := svc.CreateFirstAdmin(ctx, backend.NewUser{Username: "admin", Password: password}); err != nil {
-		t.Fatal(err)
-	}
+	// Cheap hashes (backendtest's): only the 64 logins before the run hash a password. The
+	// real clock: sessions are touched as time passes.
+	h := backendtest.New(t, backendtest.WithRealClock(), backendtest.WithoutLogs(), backendtest.WithAdmin("admin", password))
+	svc, logger := h.Service, h.Logger
 	if _, err := svc.CreateUser(ctx, svc.Operator(), backend.NewUser{Username: "reader", DisplayName: "Page Reader", Password: password, Role: backend.RoleUser}); err != nil {
 		t.Fatal(err)
 	}

@@ -18,41 +18,19 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"gatehouse/backend"
+	"gatehouse/backend/browsertest"
 )
 
 // Browser tests drive real headless Chromium through the three journeys of the help article.
 
-const chromiumPath = "/usr/bin/chromium"
-
 // shotsDir is where screenshots go, to be looked at (not committed).
-const shotsDir = "/tmp/gatehouse-shots"
+var shotsDir = browsertest.ShotsDir()
 
 // browser starts Chromium for a test; without it the test fails: CI installs it, and a browser
 // test that skips proves nothing.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromiumPath
-	if _, err := os.Stat(path); err != nil {
-		if path, err = exec.LookPath("chromium"); err != nil {
-			t.Fatal("browser tests need Chromium: install the Debian package chromium (build/test.sh does; " + chromiumPath + ")")
-		}
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
+	return browsertest.Start(t)
 }
 
 // tab is one person at one browser: a new browser context, with its own cookies.
@@ -105,17 +83,8 @@ func (tb *tab) eval(js string) string {
 // waitFor waits until the JavaScript expression is true.
 func (tb *tab) waitFor(js string) {
 	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
-	defer cancel()
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+js+")"))
-		if err == nil && ok {
-			return
-		}
-		if ctx.Err() != nil {
-			tb.t.Fatalf("waiting for %s (url %s): %v; page:\n%s", js, tb.eval("location.href"), err, tb.text())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := browsertest.WaitFor(tb.ctx, js, 10*time.Second); err != nil {
+		tb.t.Fatalf("%v (url %s); page:\n%s", err, tb.eval("location.href"), tb.text())
 	}
 }
 
@@ -184,6 +153,35 @@ func (tb *tab) logOut() {
 	tb.openMenu()
 	tb.click("Log out")
 	tb.waitHeading("Log in")
+}
+
+// screenshots saves full-page screenshots of the page at desktop and phone widths into
+// shotsDir (file-desktop.png, file-phone.png), checking what every page of the System must
+// hold: every field has a label, the Content-Security-Policy blocked nothing, and on the
+// phone nothing is wider than its screen, nor any table cut off.
+func (tb *tab) screenshots(file string) {
+	t := tb.t
+	t.Helper()
+	tb.waitFor(`document.readyState === "complete"`)
+	missing := tb.eval(`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")].filter(i => i.labels.length === 0 && !i.closest("dialog:not([open])")).map(i => i.name).join(",")`)
+	if missing != "" {
+		t.Errorf("%s: fields without a label: %s", file, missing)
+	}
+	if blocked := tb.eval(`(window.__csp || []).join(", ")`); blocked != "" {
+		t.Errorf("%s: the Content-Security-Policy blocked: %s", file, blocked)
+	}
+	browsertest.Shoot(t, tb.ctx, shotsDir, file, func(w browsertest.Width) {
+		if !w.Mobile {
+			return
+		}
+		if over := tb.eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); over != "0" {
+			t.Errorf("%s: the page is %spx wider than a phone", file, over)
+		}
+		// A table may scroll inside its frame, but then its columns are cut off.
+		if cut := tb.eval(`[...document.querySelectorAll(".table-wrap")].filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector("table").id).join(",")`); cut != "" {
+			t.Errorf("%s: tables wider than a phone: %s", file, cut)
+		}
+	}, browsertest.Desktop, browsertest.Phone)
 }
 
 // enrollWithApp walks the 4-step "Use an App" page from the choice page, and returns the key and
@@ -480,41 +478,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	snap := func(name string, tb *tab) {
 		t.Helper()
 		n++
-		tb.waitFor(`document.readyState === "complete"`)
-		missing := tb.eval(`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")].filter(i => i.labels.length === 0 && !i.closest("dialog:not([open])")).map(i => i.name).join(",")`)
-		if missing != "" {
-			t.Errorf("%s: fields without a label: %s", name, missing)
-		}
-		if blocked := tb.eval(`(window.__csp || []).join(", ")`); blocked != "" {
-			t.Errorf("%s: the Content-Security-Policy blocked: %s", name, blocked)
-		}
-		for _, w := range []struct {
-			width, height int64
-			suffix        string
-			mobile        bool
-		}{{1280, 900, "desktop", false}, {390, 844, "phone", true}} {
-			opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
-			if w.mobile {
-				opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
-			}
-			tb.do(chromedp.EmulateViewport(w.width, w.height, opts...))
-			tb.waitFor(fmt.Sprintf("window.innerWidth === %d", w.width))
-			if w.mobile {
-				if over := tb.eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); over != "0" {
-					t.Errorf("%s: the page is %spx wider than a phone", name, over)
-				}
-				// A table may scroll inside its frame, but then its columns are cut off.
-				if cut := tb.eval(`[...document.querySelectorAll(".table-wrap")].filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector("table").id).join(",")`); cut != "" {
-					t.Errorf("%s: tables wider than a phone: %s", name, cut)
-				}
-			}
-			png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				t.Fatalf("%s: screenshot: %v", name, err)
-			}
-			os.WriteFile(filepath.Join(shotsDir, fmt.Sprintf("%02d-%s-%s.png", n, name, w.suffix)), png, 0o644)
-		}
-		tb.do(chromedp.EmulateViewport(1280, 900))
+		tb.screenshots(fmt.Sprintf("%02d-%s", n, name))
 	}
 
 	// Before any administrator: the setup link.

@@ -1,13 +1,10 @@
 package web
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,38 +12,27 @@ import (
 	"time"
 
 	"gatehouse/backend"
-	"gatehouse/backend/sqlite"
+	"gatehouse/backend/backendtest"
 )
 
 // TestLoginBusy: a password login refused because the hashing queue is full (backend.ErrBusy)
 // is a 429 with Retry-After and the login page saying so, at once, while the logins admitted
 // before it are still waiting.
 func TestLoginBusy(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	gate := make(chan struct{})
 	var armed atomic.Bool
 	var hashing atomic.Int32
-	svc, err := backend.New(backend.Config{Store: db, SecretKey: make([]byte, backend.SecretKeySize),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1},
-			MaxConcurrent: 1, MaxWaiting: 1,
-			OnVerify: func() { // holds the hashing slot until the gate opens
-				if armed.Load() {
-					hashing.Add(1)
-					<-gate
-				}
-			}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.CreateFirstAdmin(context.Background(), backend.NewUser{Username: "admin", Password: "admin passphrase for tests"}); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := NewServer(Config{Service: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := backendtest.New(t, backendtest.WithAdmin("admin", "admin passphrase for tests"), backendtest.WithConfig(func(c *backend.Config) {
+		c.Passwords.MaxConcurrent, c.Passwords.MaxWaiting = 1, 1
+		c.Passwords.OnVerify = func() { // holds the hashing slot until the gate opens
+			if armed.Load() {
+				hashing.Add(1)
+				<-gate
+			}
+		}
+	}))
+	svc := h.Service
+	srv, err := NewServer(Config{Service: svc, Logger: h.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}

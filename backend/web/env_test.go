@@ -1,62 +1,37 @@
 package web
 
 import (
-	"bytes"
-	"context"
-	"gatehouse/backend/fakeclock"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
+	"gatehouse/backend/fakeclock"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
-	"gatehouse/backend/sqlite"
 )
 
-// env is a running System: a real SQLite file, the real Service and the real handler tree; with
-// withSMS, a fake Twilio (smstest) behind the real gateway and webhook.
+// env is a running System: a real SQLite file, the real Service and the real handler tree
+// (backendtest's set-up); with withSMS, a fake Twilio (smstest) behind the real gateway and
+// webhook.
 type env struct {
 	t      *testing.T
+	h      *backendtest.Env
 	clock  *fakeclock.Clock
 	svc    *backend.Service
 	srv    *Server
 	ts     *httptest.Server
-	logs   *syncBuffer
+	logs   *backendtest.Logs
 	twilio *smstest.Server // withSMS: where texts go
 	smsCfg sms.Config      // withSMS: the configuration the gateway and webhook use
 	setup  *envSetup       // what start builds from
-	path   string          // the database file
-}
-
-// syncBuffer collects the server's log lines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // envSetup is what options change before the System starts.
@@ -81,14 +56,11 @@ func withSandbox(s *envSetup) { s.sms, s.sandbox = true, true }
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	clk := fakeclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	setup := &envSetup{web: Config{Logger: logger, Addr: "127.0.0.1:0"}}
+	setup := &envSetup{web: Config{Addr: "127.0.0.1:0"}}
 	for _, o := range opts {
 		o(setup)
 	}
-	e := &env{t: t, clock: clk, logs: logs, setup: setup, path: filepath.Join(t.TempDir(), "gatehouse.db")}
+	e := &env{t: t, setup: setup}
 	if setup.tls {
 		e.ts = httptest.NewUnstartedServer(nil)
 		e.ts.StartTLS()
@@ -97,53 +69,33 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		e.ts = httptest.NewServer(nil)
 	}
 	t.Cleanup(e.ts.Close)
+	var sys []backendtest.Option
 	if setup.sms {
-		e.twilio = smstest.NewServer()
-		t.Cleanup(e.twilio.Close)
-		e.smsCfg = sms.Config{AccountSID: e.twilio.AccountSID, AuthToken: e.twilio.AuthToken, From: smstest.PhoneNumber,
-			PublicURL: e.ts.URL, APIURL: e.twilio.URL}
+		sys = append(sys, backendtest.WithSMS(e.ts.URL))
 	}
-	e.start()
+	e.h = backendtest.New(t, sys...)
+	e.clock, e.logs, e.twilio, e.smsCfg = e.h.Clock, e.h.Logs, e.h.Twilio, e.h.SMS
+	if setup.web.Logger == nil {
+		setup.web.Logger = e.h.Logger
+	}
+	e.serve(e.h.Service)
 	return e
 }
 
-// start opens the database file and serves a new Service and Server over it at e.ts, as a
-// server process starting on the data directory does.
-func (e *env) start() {
+// serve serves a new Server over svc at e.ts, as a server process starting does.
+func (e *env) serve(svc *backend.Service) {
 	t := e.t
 	t.Helper()
-	db, err := sqlite.Open(e.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	db.Now = e.clock.Now
-	cfg, logger := e.setup.web, e.setup.web.Logger
-	bcfg := backend.Config{
-		Store: db, SecretKey: bytes.Repeat([]byte{7}, backend.SecretKeySize), Now: e.clock.Now, Logger: logger,
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}},
-	}
+	e.svc = svc
+	cfg := e.setup.web
+	cfg.Service = svc
 	if e.setup.sms {
-		gw, err := sms.NewGateway(e.smsCfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bcfg.SMS = e.smsCfg.Backend(gw)
-	}
-	if e.svc, err = backend.New(bcfg); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Service = e.svc
-	if e.setup.sms {
-		wh, err := sms.NewWebhook(e.smsCfg, e.svc, logger)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.SMSWebhook, cfg.SMSWebhookPath, cfg.PublicURL = wh, sms.WebhookPath, e.ts.URL
+		cfg.SMSWebhook, cfg.SMSWebhookPath, cfg.PublicURL = e.h.Webhook(svc), sms.WebhookPath, e.ts.URL
 		if e.setup.sandbox {
-			cfg.SMSSandbox = sandboxOf(e.twilio)
+			cfg.SMSSandbox = smstest.Sandbox[SandboxMessage]{Server: e.twilio}
 		}
 	}
+	var err error
 	if e.srv, err = NewServer(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -155,20 +107,16 @@ func (e *env) start() {
 // the same address: whatever the old ones kept in memory is gone, as after a restart.
 func (e *env) restart() {
 	e.t.Helper()
-	e.start()
+	e.serve(e.h.Reopen())
 }
 
 // user creates an account with the password "correct horse battery".
 func (e *env) user(username string, role backend.Role, require bool) *backend.User {
 	e.t.Helper()
-	u, err := e.svc.CreateUser(context.Background(), e.svc.Operator(), backend.NewUser{
+	return backendtest.CreateUser(e.t, e.svc, e.svc.Operator(), backend.NewUser{
 		Username: username, DisplayName: strings.ToUpper(username[:1]) + username[1:] + " Example",
 		Email: username + "@example.com", Password: testPassword, Role: role, RequireTwoFactor: require,
 	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return u
 }
 
 const testPassword = "correct horse battery"
@@ -291,11 +239,7 @@ func appKey(t *testing.T, page string) string {
 // code is the TOTP code of key at the clock's time, as an authenticator app computes it.
 func (e *env) code(key string) string {
 	e.t.Helper()
-	c, err := totp.GenerateCodeCustom(key, e.clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
+	return e.h.Code(key)
 }
 
 var codePattern = regexp.MustCompile(`<li><code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code></li>`)

@@ -1,20 +1,17 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
 	"gatehouse/backend/sqlite"
 )
 
@@ -35,39 +32,20 @@ type fuzzSystem struct {
 
 func newFuzzSystem(tb testing.TB) *fuzzSystem {
 	tb.Helper()
-	db, err := sqlite.Open(filepath.Join(tb.TempDir(), "gatehouse.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := backend.New(backend.Config{
-		Store: db, SecretKey: bytes.Repeat([]byte{9}, backend.SecretKeySize), Logger: logger,
-		Passwords: backend.PasswordPolicy{Argon2: backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv, err := NewServer(Config{Service: svc, Logger: logger, Addr: "127.0.0.1:0"})
+	h := backendtest.New(tb, backendtest.WithRealClock(), backendtest.WithoutLogs())
+	srv, err := NewServer(Config{Service: h.Service, Logger: h.Logger, Addr: "127.0.0.1:0"})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	srv.limiter = newFailureLimiter(1<<30, time.Nanosecond, maxTrackedAddrs)
-	fs := &fuzzSystem{db: db, svc: svc, srv: srv}
-	ctx := context.Background()
+	fs := &fuzzSystem{db: h.Store.(*sqlite.DB), svc: h.Service, srv: srv}
 	for _, u := range []struct {
 		name string
 		role backend.Role
 		tok  *string
 	}{{"admin", backend.RoleAdmin, &fs.adminToken}, {"alice", backend.RoleUser, &fs.userToken}} {
-		if _, err := svc.CreateUser(ctx, svc.Operator(), backend.NewUser{Username: u.name, Password: testPassword, Role: u.role}); err != nil {
-			tb.Fatal(err)
-		}
-		st, err := svc.Login(ctx, u.name, testPassword)
-		if err != nil || st.Step != backend.StepDone {
-			tb.Fatalf("login %s: %v, %v", u.name, st, err)
-		}
-		*u.tok = st.SessionToken
+		backendtest.CreateUser(tb, h.Service, h.Service.Operator(), backend.NewUser{Username: u.name, Password: testPassword, Role: u.role})
+		*u.tok = backendtest.Login(tb, h.Service, u.name, testPassword, backend.StepDone).SessionToken
 	}
 	return fs
 }

@@ -1,14 +1,9 @@
 package web
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 
 	"gatehouse/backend"
 )
@@ -17,37 +12,7 @@ import (
 // and checks what TestBrowserScreenshots checks: labels, the CSP, nothing wider than a phone.
 func shoot(t *testing.T, tb *tab, name string) {
 	t.Helper()
-	os.MkdirAll(shotsDir, 0o755)
-	tb.waitFor(`document.readyState === "complete"`)
-	if missing := tb.eval(`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")].filter(i => i.labels.length === 0).map(i => i.name).join(",")`); missing != "" {
-		t.Errorf("%s: fields without a label: %s", name, missing)
-	}
-	if blocked := tb.eval(`(window.__csp || []).join(", ")`); blocked != "" {
-		t.Errorf("%s: the Content-Security-Policy blocked: %s", name, blocked)
-	}
-	for _, w := range []struct {
-		width, height int64
-		suffix        string
-		mobile        bool
-	}{{1280, 900, "desktop", false}, {390, 844, "phone", true}} {
-		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
-		if w.mobile {
-			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
-		}
-		tb.do(chromedp.EmulateViewport(w.width, w.height, opts...))
-		tb.waitFor(fmt.Sprintf("window.innerWidth === %d", w.width))
-		if w.mobile {
-			if over := tb.eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); over != "0" {
-				t.Errorf("%s: the page is %spx wider than a phone", name, over)
-			}
-		}
-		png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("%s: screenshot: %v", name, err)
-		}
-		os.WriteFile(filepath.Join(shotsDir, fmt.Sprintf("sms-%s-%s.png", name, w.suffix)), png, 0o644)
-	}
-	tb.do(chromedp.EmulateViewport(1280, 900))
+	tb.screenshots("sms-" + name)
 }
 
 // TestBrowserSMSThroughTheSandbox is the issue's "done": with the sandbox, a new user required to

@@ -354,3 +354,38 @@ func Reply(twiml string) (string, error) {
 func (s *Server) SendInbound(webhookURL string, in Inbound) (int, string, error) {
 	return SendInbound(webhookURL, s.AuthToken, s.Form(in))
 }
+
+// Text delivers a text message from the number from to the System Phone Number to, at the
+// webhook configured at webhookURL, signed as Twilio signs it. It returns the webhook's HTTP
+// status and the text of the reply the webhook asked Twilio to send back: "" unless the status
+// is 200 and the answer is TwiML with a <Message>. An error means the webhook was not reached.
+func (s *Server) Text(webhookURL, from, to, body string) (int, string, error) {
+	status, answer, err := s.SendInbound(webhookURL, Inbound{From: from, To: to, Body: body})
+	if err != nil || status != http.StatusOK {
+		return status, "", err
+	}
+	reply, _ := Reply(answer) // an answer that is not TwiML has no reply to show
+	return status, reply, nil
+}
+
+// Sandbox is the fake Twilio as the SMS sandbox page of `serve --sms-sandbox` needs it
+// (web.SMSSandbox): main hands one to the web server, and the web package's tests do the same.
+// M is that page's message type, web.SandboxMessage: the constraint (a struct of exactly these
+// fields) lets this package fill it without importing the web package, so this is the one
+// adapter between the two, and a field added to web.SandboxMessage stops it compiling.
+type Sandbox[M ~struct {
+	To      string
+	Body    string
+	Created time.Time
+}] struct {
+	*Server
+}
+
+// Sent returns the messages sent through the fake, oldest first.
+func (s Sandbox[M]) Sent() []M {
+	var sent []M
+	for _, m := range s.Messages() {
+		sent = append(sent, M{To: m.To, Body: m.Body, Created: m.Created})
+	}
+	return sent
+}

@@ -2,7 +2,9 @@ package smstest_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	twclient "github.com/twilio/twilio-go/client"
 
 	"gatehouse/backend/sms/smstest"
+	"gatehouse/backend/web"
 )
 
 // post calls the fake's Messages API as a plain HTTP client.
@@ -121,5 +124,56 @@ func TestReply(t *testing.T) {
 		if got, err := smstest.Reply(bad); err == nil {
 			t.Errorf("Reply(%q) = %q, want an error", bad, got)
 		}
+	}
+}
+
+// The sandbox page's interface, met by the fake without an adapter of its own in main or tests.
+var _ web.SMSSandbox = smstest.Sandbox[web.SandboxMessage]{}
+
+// TestSandbox: what the SMS sandbox page gets from the fake: the messages sent, oldest first,
+// and texts delivered to a webhook, signed, with the reply of a 200 answer's TwiML only.
+func TestSandbox(t *testing.T) {
+	s := smstest.NewServer()
+	defer s.Close()
+	sb := smstest.Sandbox[web.SandboxMessage]{Server: s}
+	for _, body := range []string{"first", "second"} {
+		if status, _ := post(t, s, s.AccountSID, s.AccountSID, s.AuthToken, url.Values{"To": {"+16502530067"}, "From": {smstest.PhoneNumber}, "Body": {body}}); status != 201 {
+			t.Fatalf("send %q: status %d", body, status)
+		}
+	}
+	sent := sb.Sent()
+	if len(sent) != 2 || sent[0].To != "+16502530067" || sent[0].Body != "first" || sent[1].Body != "second" || sent[0].Created.IsZero() {
+		t.Errorf("Sent() = %+v, want first and second to +16502530067", sent)
+	}
+
+	var got url.Values
+	var signedOK bool
+	status, answer := http.StatusOK, `<Response><Message>Got it</Message></Response>`
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		got = r.PostForm
+		signedOK = r.Header.Get("X-Twilio-Signature") == smstest.Signature(s.AuthToken, "http://"+r.Host+r.URL.Path, r.PostForm)
+		w.WriteHeader(status)
+		io.WriteString(w, answer)
+	}))
+	defer hook.Close()
+	code, reply, err := sb.Text(hook.URL+"/sms/inbound", "+442079460018", smstest.PhoneNumber, "ABCDE-FGHJK")
+	if err != nil || code != http.StatusOK || reply != "Got it" {
+		t.Errorf("Text = %d, %q, %v; want 200, Got it", code, reply, err)
+	}
+	if got.Get("From") != "+442079460018" || got.Get("To") != smstest.PhoneNumber || got.Get("Body") != "ABCDE-FGHJK" || !signedOK {
+		t.Errorf("the webhook got %v, signed right: %v", got, signedOK)
+	}
+	status, answer = http.StatusForbidden, `<Response><Message>not this</Message></Response>`
+	if code, reply, err := sb.Text(hook.URL+"/sms/inbound", "+442079460018", smstest.PhoneNumber, "x"); err != nil || code != http.StatusForbidden || reply != "" {
+		t.Errorf("Text to a webhook answering 403 = %d, %q, %v; want 403 and no reply", code, reply, err)
+	}
+	status, answer = http.StatusOK, "not TwiML"
+	if code, reply, err := sb.Text(hook.URL+"/sms/inbound", "+442079460018", smstest.PhoneNumber, "x"); err != nil || code != http.StatusOK || reply != "" {
+		t.Errorf("Text to a webhook answering no TwiML = %d, %q, %v; want 200 and no reply", code, reply, err)
+	}
+	hook.Close()
+	if _, _, err := sb.Text(hook.URL+"/sms/inbound", "+442079460018", smstest.PhoneNumber, "x"); err == nil {
+		t.Error("Text to a webhook that is not there: got no error")
 	}
 }
