@@ -76,7 +76,7 @@ func (id *Identity) actor() *User {
 	return id.User
 }
 
-var errSessionEnded = Errorf(EUNAUTHORIZED, "Your session has ended. Log in again.")
+var errSessionEnded = Errorf(EUNAUTHORIZED, "%s", SessionEndedNotice)
 
 // Authenticate returns the identity holding the session token. The session ends after
 // IdleTimeout without use, AbsoluteTimeout after login, or when its user is disabled.
@@ -146,7 +146,7 @@ func (s *Service) Logout(ctx context.Context, id *Identity) error {
 				return err
 			}
 		}
-		s.auditBestEffort(ctx, AuditLogout, id.User, nil, "")
+		s.auditBestEffort(ctx, AuditLogout, id.User, id.User, "")
 		return nil
 	})
 	return internal("logout", err)

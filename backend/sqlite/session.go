@@ -282,8 +282,8 @@ func deleteUserSessions(ctx context.Context, tx *Tx, userID int64, except string
 }
 
 // DeleteExpired removes the sessions last seen before idleBefore, and the login attempts,
-// pending app enrollments, recovery code sheets and the first-administrator link that expire
-// before attemptsBefore
+// pending app enrollments, recovery code sheets, flashes and the first-administrator link that
+// expire before attemptsBefore, and the flashes of sessions that are gone
 // (strictly before; a zero time removes none of its kind).
 // Sessions past an absolute lifetime are the caller's to refuse: this store has no such limit.
 func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error {
@@ -318,6 +318,14 @@ func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, atte
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_sheets WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {
 			return fmt.Errorf("delete expired: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM flashes WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {
+			return fmt.Errorf("delete expired: %w", err)
+		}
+	}
+	// A flash bound to a session that is gone (ended, or just purged) can never be taken.
+	if _, err := tx.ExecContext(ctx, `
+		DELETE FROM flashes WHERE session_hash <> '' AND session_hash NOT IN (SELECT token_hash FROM sessions)`); err != nil {
+		return fmt.Errorf("delete expired: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete expired: %w", err)
