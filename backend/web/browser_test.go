@@ -548,7 +548,9 @@ func TestBrowserScreenshots(t *testing.T) {
 	anon.logIn("admin", "not the password")
 	anon.waitFor(`document.querySelector("#form-error")`)
 	snap("login-error", anon)
-	anon.open("/login?notice=out")
+	anon.logIn("admin", testPassword)
+	anon.waitHeading("Profile")
+	anon.logOut()
 	snap("logged-out", anon)
 
 	// A required user, upon login.
@@ -655,7 +657,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	ad.click("Create User")
 	ad.waitFor(`document.querySelector("#form-error")`)
 	snap("new-user-error", ad)
-	ad.open(fmt.Sprintf("/admin/users/%d?notice=require-two-factor", bob.ID))
+	ad.open(fmt.Sprintf("/admin/users/%d", bob.ID))
 	snap("user", ad)
 	ad.open(fmt.Sprintf("/admin/users/%d/edit", bob.ID))
 	snap("edit-user", ad)
