@@ -19,8 +19,8 @@ func TestBrowserLongNames(t *testing.T) {
 	b := browser(t)
 	e := newEnv(t)
 	long := backend.NewUser{
-		Username:    "u" + strings.Repeat("w", 63),                                         // 64, the most a username may have
-		DisplayName: strings.Repeat("W", 100),                                              // 100, the most a name may have
+		Username:    "u" + strings.Repeat("w", 63),                                            // 64, the most a username may have
+		DisplayName: strings.Repeat("W", 100),                                                 // 100, the most a name may have
 		Email:       strings.Repeat("m", 64) + "@" + strings.Repeat("d", 60) + ".example.com", // no space anywhere
 		Password:    testPassword, Role: backend.RoleAdmin,
 	}
