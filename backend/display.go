@@ -332,4 +332,4 @@ func (s *Service) RecoveryCodeSheetText(sh *RecoveryCodeSheet) string {
 }
 
 // SheetDateLayout is how the recovery-code sheet writes its date.
-const SheetDateLayout = "2 January 2006 15:04 MST"
+const SheetDateLayout = TimeLayout

@@ -343,7 +343,10 @@ type AuditEvent struct {
 
 // AuditFilter selects audit events. Zero fields do not filter.
 type AuditFilter struct {
-	Action   string // exact action, or a prefix ending in "." (e.g. "login.")
+	Action string // exact action, or a prefix ending in "." (e.g. "login.")
+	// Actions, if any, are the actions of which an event must match one: each exact, or a
+	// prefix ending in "." (AuditKind.Actions).
+	Actions  []string
 	Username string // events whose actor or target has this username (case-insensitive)
 	Since    time.Time
 	Until    time.Time

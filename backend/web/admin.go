@@ -318,20 +318,9 @@ func (s *Server) twoFactorActionSubmit(w http.ResponseWriter, r *http.Request, i
 
 // auditQuery is the audit log's filter and page, as in its URL.
 type auditQuery struct {
-	Action string // one of auditActions' keys, or ""
+	Action string // the key of one of backend.AuditKinds ("" for all)
 	User   string
 	Page   int
-}
-
-// auditActions are the audit log filter's choices: action prefixes (see backend.Audit*).
-var auditActions = []struct{ Key, Label string }{
-	{"", "All events"},
-	{"login.", "Logins"},
-	{"2fa.", "Two-Factor changes by users"},
-	{"admin.", "Administration"},
-	{"password.", "Password changes"},
-	{"account.", "Account locks"},
-	{"logout", "Log outs"},
 }
 
 func (q auditQuery) url(page int) string {
@@ -341,7 +330,7 @@ func (q auditQuery) url(page int) string {
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
 	q := auditQuery{Action: r.URL.Query().Get("action"), User: strings.TrimSpace(r.URL.Query().Get("user")), Page: pageNumber(r.URL.Query().Get("page"))}
 	known := false
-	for _, a := range auditActions {
+	for _, a := range backend.AuditKinds {
 		known = known || a.Key == q.Action
 	}
 	if !known {

@@ -258,6 +258,3 @@ func (s *Server) codesDone(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, h.next, http.StatusSeeOther)
 }
-
-// dateLayout is how dates are written on pages and the code sheet.
-const dateLayout = "2 January 2006 15:04 MST"

@@ -866,7 +866,7 @@ func TestAdminSeesLockAndUnlocks(t *testing.T) {
 		}
 	}
 	b.login("bob", testPassword).wantStatus(t, http.StatusUnauthorized)
-	until := e.clock.Now().Add(15 * time.Minute).UTC().Format("15:04 MST")
+	until := backend.FormatTime(e.clock.Now().Add(15 * time.Minute))
 	a.get(page).wantBody(t, `id="account-locked"`, "Locked until "+until+", after too many failed attempts", "Unlock", `name="current_password"`)
 	a.get("/admin/users?q=bob").wantBody(t, "<td class=\"hide-phone\">Locked</td>")
 
