@@ -94,7 +94,7 @@ func overviewView(p page, counts backend.StatusCounts) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " in all. Select a bar to see those users.</p><svg class=\"chart\" viewBox=\"0 0 520 168\" role=\"img\" aria-labelledby=\"chart-title\"><title id=\"chart-title\">Users by Two-Factor Authentication status</title>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " in all. Select a bar to see those users.</p><svg class=\"chart\" viewBox=\"0 0 520 168\" role=\"group\" aria-labelledby=\"chart-title\"><title id=\"chart-title\">Users by Two-Factor Authentication status</title>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -96,9 +96,8 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	e := newEnv(t)
 	e.user("alice", backend.RoleUser, false)
 	tb := e.tab(t, b)
-	if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-		t.Fatal(err)
-	}
+	tb.noScript = true
+	tb.scriptsDisabled(true)
 	tb.logIn("alice", testPassword)
 	tb.waitHeading("Profile")
 	tb.open("/profile/two-factor")

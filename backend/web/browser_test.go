@@ -60,6 +60,10 @@ type tab struct {
 	t   *testing.T
 	e   *env
 	ctx context.Context
+
+	checked    map[string]bool // page states axe-core checked (checkA11y)
+	a11yChecks int
+	noScript   bool // JavaScript is off (a browser without it)
 }
 
 func (e *env) tab(t *testing.T, b context.Context) *tab {
@@ -70,6 +74,7 @@ func (e *env) tab(t *testing.T, b context.Context) *tab {
 	ctx, cancelT := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(cancelT)
 	tb := &tab{t: t, e: e, ctx: ctx}
+	t.Cleanup(func() { t.Log(tb.a11yReport()) })
 	tb.do(chromedp.EmulateViewport(1280, 900))
 	// Record what the Content-Security-Policy blocks: a page of the System must trip none of it.
 	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
@@ -91,6 +96,7 @@ func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 func (tb *tab) open(path string) {
 	tb.t.Helper()
 	tb.do(chromedp.Navigate(tb.e.ts.URL+path), chromedp.WaitReady(chromedp.CSS("body")))
+	tb.checkA11y()
 }
 
 func (tb *tab) eval(js string) string {
@@ -129,6 +135,7 @@ func (tb *tab) text() string {
 func (tb *tab) waitHeading(text string) {
 	tb.t.Helper()
 	tb.waitFor(fmt.Sprintf(`document.readyState === "complete" && document.querySelector("h1") && document.querySelector("h1").textContent.includes(%q)`, text))
+	tb.checkA11y()
 }
 
 // click clicks, with the mouse, the visible link or button whose text is text.
@@ -499,6 +506,7 @@ func TestBrowserScreenshots(t *testing.T) {
 			}
 			tb.do(chromedp.EmulateViewport(w.width, w.height, opts...))
 			tb.waitFor(fmt.Sprintf("window.innerWidth === %d", w.width))
+			tb.checkA11y()
 			if w.mobile {
 				if over := tb.eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); over != "0" {
 					t.Errorf("%s: the page is %spx wider than a phone", name, over)
