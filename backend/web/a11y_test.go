@@ -102,4 +102,6 @@ func (tb *tab) scriptsDisabled(off bool) {
 }
 
 // a11yReport says how many page states a tab had checked.
-func (tb *tab) a11yReport() string { return fmt.Sprintf("%d page states checked by axe-core", tb.a11yChecks) }
+func (tb *tab) a11yReport() string {
+	return fmt.Sprintf("%d page states checked by axe-core", tb.a11yChecks)
+}
