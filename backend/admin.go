@@ -98,20 +98,24 @@ func tidyNewUser(nu NewUser) NewUser {
 }
 
 func checkNewUser(nu NewUser) error {
-	var problems []string
-	for _, err := range []error{
-		CheckUsername(nu.Username),
-		checkDisplayName(nu.DisplayName),
-		checkEmail(nu.Email),
-		checkRole(nu.Role),
-		CheckNewPassword(nu.Password, nu.Username),
+	var problems, fields []string
+	for _, c := range []struct {
+		field string
+		err   error
+	}{
+		{FieldUsername, CheckUsername(nu.Username)},
+		{FieldName, checkDisplayName(nu.DisplayName)},
+		{FieldEmail, checkEmail(nu.Email)},
+		{FieldRole, checkRole(nu.Role)},
+		{FieldPassword, CheckNewPassword(nu.Password, nu.Username)},
 	} {
-		if err != nil {
-			problems = append(problems, ErrorMessage(err))
+		if c.err != nil {
+			problems = append(problems, ErrorMessage(c.err))
+			fields = append(fields, c.field)
 		}
 	}
 	if len(problems) > 0 {
-		return Errorf(EINVALID, "%s", strings.Join(problems, " "))
+		return WithFields(Errorf(EINVALID, "%s", strings.Join(problems, " ")), fields...)
 	}
 	return nil
 }
@@ -358,14 +362,14 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 	if ch.DisplayName != nil {
 		name := strings.TrimSpace(*ch.DisplayName)
 		if err := checkDisplayName(name); err != nil {
-			return nil, err
+			return nil, WithFields(err, FieldName)
 		}
 		ch.DisplayName = &name
 	}
 	if ch.Email != nil {
 		email := strings.TrimSpace(*ch.Email)
 		if err := checkEmail(email); err != nil {
-			return nil, err
+			return nil, WithFields(err, FieldEmail)
 		}
 		ch.Email = &email
 	}

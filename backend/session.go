@@ -206,7 +206,7 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 		return internal("verify password", err)
 	} else if !ok {
 		s.failed(ctx, AuditLoginFailure, u, "password confirmation", lastTry)
-		return Errorf(EUNAUTHORIZED, "Incorrect password.")
+		return WithFields(Errorf(EUNAUTHORIZED, "Incorrect password."), FieldCurrentPassword)
 	}
 	return s.resetFailures(ctx, u.ID)
 }

@@ -212,7 +212,7 @@ func (s *Server) expiredPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 // samePasswords checks the "Confirm new password" field, the one check that is the form's own.
 func samePasswords(pw, again string) error {
 	if pw != again {
-		return backend.Errorf(backend.EINVALID, "The two new passwords do not match. Type the same password in both fields.")
+		return backend.WithFields(backend.Errorf(backend.EINVALID, "The two new passwords do not match. Type the same password in both fields."), backend.FieldConfirmPassword)
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func loginView(p page, f loginForm, msg string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = field("Password", "password", "password", "", templ.Attributes{"autocomplete": "current-password", "required": true, "autofocus": f.Username != ""}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = field("Password", "password", "password", "", templ.Attributes{"autocomplete": "current-password", "required": true, "autofocus": f.Username != "", fieldKey: backend.FieldCurrentPassword}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -233,6 +233,7 @@ func statusOf(err error) int {
 
 // message is the text a person sees for err; unexpected errors are logged here, once.
 func (s *Server) message(r *http.Request, err error) string {
+	markFields(r.Context(), backend.ErrorFields(err)...)
 	if backend.ErrorCode(err) == backend.EINTERNAL {
 		s.log.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
 	}

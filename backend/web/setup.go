@@ -45,6 +45,7 @@ func (s *Server) firstAdminSubmit(w http.ResponseWriter, r *http.Request) {
 			s.setupGone(w, r)
 			return
 		}
+		markFields(r.Context(), backend.FieldConfirmPassword)
 		s.render(w, r, http.StatusBadRequest, firstAdminView(page{Title: "Create the first administrator"}, token, f, passwordsDiffer))
 		return
 	}
