@@ -194,6 +194,9 @@ type UserView struct {
 	Actions      []ActionView         `json:"actions"`
 	CreatedAt    string               `json:"createdAt"`
 	UpdatedAt    string               `json:"updatedAt"`
+	// Notice is the status bar's sentence after the call that returned the user (CreateUser,
+	// UpdateUser, CreateFirstAdmin), backend's, as the web shows it; "" from any other.
+	Notice string `json:"notice"`
 }
 
 // ActionView is an action offered on a user or a profile, as backend words it (backend.Action).
@@ -347,7 +350,12 @@ func (a *App) NeedsFirstAdmin() (bool, error) {
 // CreateFirstAdmin creates the first administrator; refused once there is one.
 func (a *App) CreateFirstAdmin(f NewUserForm) (*UserView, error) {
 	u, err := a.svc.CreateFirstAdmin(a.call(), f.newUser())
-	return userView(u), err
+	if err != nil {
+		return nil, err
+	}
+	v := userView(u)
+	v.Notice = backend.FirstAdminCreatedNotice(u)
+	return v, nil
 }
 
 // Login is the password step. It ends any earlier login of this console first.
@@ -760,6 +768,13 @@ type FormsView struct {
 	SetPasswordMustChange bool           `json:"setPasswordMustChange"`
 	Roles                 []RoleOption   `json:"roles"`
 	Statuses              []StatusOption `json:"statuses"`
+	Notices               NoticesView    `json:"notices"`
+}
+
+// NoticesView are backend's status-bar sentences that name nobody (the web shows the same).
+type NoticesView struct {
+	LoggedOut        string `json:"loggedOut"`        // the login screen after Log out
+	TwoFactorEnabled string `json:"twoFactorEnabled"` // the Profile once set up and the codes saved
 }
 
 // Forms returns what the forms state; it needs no login.
@@ -771,6 +786,7 @@ func (a *App) Forms() *FormsView {
 		RecoveryCodeCount:     backend.RecoveryCodeCount,
 		NewUser:               NewUserForm{Role: d.Role, RequireTwoFactor: d.RequireTwoFactor, MustChangePassword: d.MustChangePassword},
 		SetPasswordMustChange: backend.SetPasswordMustChange,
+		Notices:               NoticesView{LoggedOut: backend.LoggedOutNotice, TwoFactorEnabled: backend.TwoFactorEnabledNotice},
 	}
 	for _, r := range backend.Roles {
 		v.Roles = append(v.Roles, RoleOption{Key: r, Label: r.Label()})
@@ -859,7 +875,12 @@ func (a *App) CreateUser(f NewUserForm) (*UserView, error) {
 		return nil, err
 	}
 	u, err := a.svc.CreateUser(a.call(), id, f.newUser())
-	return userView(u), err
+	if err != nil {
+		return nil, err
+	}
+	v := userView(u)
+	v.Notice = backend.UserCreatedNotice(u)
+	return v, nil
 }
 
 // UserForm is the "Edit this User" form.
@@ -878,7 +899,12 @@ func (a *App) UpdateUser(userID int64, f UserForm) (*UserView, error) {
 		return nil, err
 	}
 	u, err := a.svc.UpdateUser(a.call(), id, userID, backend.UserChanges{DisplayName: &f.DisplayName, Email: &f.Email, Role: &f.Role, Disabled: &f.Disabled})
-	return a.adminUserView(id, u), err
+	if err != nil {
+		return nil, err
+	}
+	v := a.adminUserView(id, u)
+	v.Notice = backend.UserUpdatedNotice(u)
+	return v, nil
 }
 
 // SetUserPassword sets a new password for a user; with mustChange the user chooses their own at

@@ -782,6 +782,10 @@ func TestAdminActions(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin()
 	frank := mustUser(t, admin, NewUserForm{Username: "frank", DisplayName: "Frank Fisher", Email: "frank@example.com", Password: "franks long password"})
+	// The status bar's sentences are backend's, as on the web (TestFlashShowsOnceToItsSession).
+	if want := backend.UserCreatedNotice(&backend.User{Username: "frank", DisplayName: "Frank Fisher"}); frank.Notice != want {
+		t.Errorf("CreateUser's notice %q, want %q", frank.Notice, want)
+	}
 	grace := mustUser(t, admin, NewUserForm{Username: "grace", Password: "graces long password", RequireTwoFactor: true})
 	_, err := admin.CreateUser(NewUserForm{Username: "frank", Password: "whatever long password"})
 	wantCode(t, admin, err, backend.ECONFLICT)
@@ -843,6 +847,9 @@ func TestAdminActions(t *testing.T) {
 	u, err = admin.UpdateUser(frank.ID, UserForm{DisplayName: "Frank F. Fisher", Email: "ff@example.com", Role: "user"})
 	if err != nil || u.DisplayName != "Frank F. Fisher" || u.Email != "ff@example.com" {
 		t.Fatalf("UpdateUser = %+v, %v", u, err)
+	}
+	if want := backend.UserUpdatedNotice(&backend.User{Username: "frank", DisplayName: "Frank F. Fisher"}); u.Notice != want {
+		t.Errorf("UpdateUser's notice %q, want %q", u.Notice, want)
 	}
 	_, err = admin.UpdateUser(frank.ID, UserForm{DisplayName: "Frank", Email: "not an address", Role: "user"})
 	wantCode(t, admin, err, backend.EINVALID)

@@ -190,7 +190,7 @@ func TestServeSurvivesKill(t *testing.T) {
 					if loc, err := c.post("/login", url.Values{"username": {name}, "password": {crashPassword}}); err != nil || loc != "/login/verify" {
 						continue
 					}
-					if loc, err := c.post("/login/recovery", url.Values{"code": {code}}); err == nil && loc == "/profile?notice=recovery" {
+					if loc, err := c.post("/login/recovery", url.Values{"code": {code}}); err == nil && loc == "/profile" {
 						acked.Lock()
 						acked.usedCodes[name] = append(acked.usedCodes[name], code)
 						acked.Unlock()
@@ -684,7 +684,7 @@ func TestTwoServersOneDataDirectory(t *testing.T) {
 			t.Fatalf("recovery codes on A %v, on B %v; want the same 5", codes, sam.sheet(b))
 		}
 		sam.wantRedirect(b, "/recovery-codes/done", nil, "/profile")
-		sam.wantRedirect(b, "/logout", nil, "/login?notice=out")
+		sam.wantRedirect(b, "/logout", nil, "/login")
 
 		// A login code sent from B shows as sent on A, and on A restarted.
 		sam.wantRedirect(b, "/login", login, "/login/verify")

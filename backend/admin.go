@@ -98,20 +98,24 @@ func tidyNewUser(nu NewUser) NewUser {
 }
 
 func checkNewUser(nu NewUser) error {
-	var problems []string
-	for _, err := range []error{
-		CheckUsername(nu.Username),
-		checkDisplayName(nu.DisplayName),
-		checkEmail(nu.Email),
-		checkRole(nu.Role),
-		CheckNewPassword(nu.Password, nu.Username),
+	var problems, fields []string
+	for _, c := range []struct {
+		field string
+		err   error
+	}{
+		{FieldUsername, CheckUsername(nu.Username)},
+		{FieldName, checkDisplayName(nu.DisplayName)},
+		{FieldEmail, checkEmail(nu.Email)},
+		{FieldRole, checkRole(nu.Role)},
+		{FieldPassword, CheckNewPassword(nu.Password, nu.Username)},
 	} {
-		if err != nil {
-			problems = append(problems, ErrorMessage(err))
+		if c.err != nil {
+			problems = append(problems, ErrorMessage(c.err))
+			fields = append(fields, c.field)
 		}
 	}
 	if len(problems) > 0 {
-		return Errorf(EINVALID, "%s", strings.Join(problems, " "))
+		return WithFields(Errorf(EINVALID, "%s", strings.Join(problems, " ")), fields...)
 	}
 	return nil
 }
@@ -132,7 +136,7 @@ func (s *Service) createUser(ctx context.Context, id *Identity, nu NewUser) (*Us
 	if err != nil {
 		return nil, err
 	}
-	if err := s.insertUser(ctx, id, u, hash); err != nil {
+	if err := s.insertUser(ctx, id.actor(), u, hash); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -152,14 +156,14 @@ func (s *Service) newUser(ctx context.Context, nu NewUser) (*User, string, error
 	return u, hash, nil
 }
 
-// insertUser stores u, created by id (nil for the first administrator), and its audit event in
-// one transaction (the caller's, if it runs in one).
-func (s *Service) insertUser(ctx context.Context, id *Identity, u *User, hash string) error {
+// insertUser stores u, created by actor (for the first administrator, who made it:
+// firstAdminActor), and its audit event in one transaction (the caller's, if it runs in one).
+func (s *Service) insertUser(ctx context.Context, actor *User, u *User, hash string) error {
 	return s.store.Atomically(ctx, func(ctx context.Context) error {
 		if err := s.store.CreateUser(ctx, u, hash); err != nil {
 			return internal("create user", err)
 		}
-		return s.audit(ctx, AuditUserCreated, id.actor(), u, fmt.Sprintf("role %s, Two-Factor Authentication %s", u.Role, yesNo(u.TwoFactorRequired)))
+		return s.audit(ctx, AuditUserCreated, actor, u, fmt.Sprintf("role %s, Two-Factor Authentication %s", u.Role, yesNo(u.TwoFactorRequired)))
 	})
 }
 
@@ -234,6 +238,22 @@ func (s *Service) CreateFirstAdminByLink(ctx context.Context, token string, nu N
 	return s.createFirstAdmin(ctx, nu, token)
 }
 
+// Who made the first administrator, as the audit log's "By" says it: nobody was signed in, so
+// it names the way in, the one-time setup link or the console opened on the data directory.
+const (
+	AuditActorSetupLink = "setup link"
+	AuditActorFirstRun  = "desktop console, first run"
+)
+
+// firstAdminActor is the actor recorded for the first administrator's creation (no account:
+// its ID is 0).
+func firstAdminActor(byLink bool) *User {
+	if byLink {
+		return &User{Username: AuditActorSetupLink}
+	}
+	return &User{Username: AuditActorFirstRun}
+}
+
 // createFirstAdmin checks that there is no administrator, uses the link (if token is not
 // empty) and creates the administrator in one write transaction: the store's writer lock is
 // held from the check to the insert, so of two forms, two consoles or two servers on one
@@ -266,7 +286,7 @@ func (s *Service) createFirstAdmin(ctx context.Context, nu NewUser, token string
 				return ErrSetupLinkInvalid
 			}
 		}
-		return s.insertUser(ctx, nil, u, hash)
+		return s.insertUser(ctx, firstAdminActor(token != ""), u, hash)
 	})
 	if err != nil {
 		return nil, err
@@ -342,14 +362,14 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 	if ch.DisplayName != nil {
 		name := strings.TrimSpace(*ch.DisplayName)
 		if err := checkDisplayName(name); err != nil {
-			return nil, err
+			return nil, WithFields(err, FieldName)
 		}
 		ch.DisplayName = &name
 	}
 	if ch.Email != nil {
 		email := strings.TrimSpace(*ch.Email)
 		if err := checkEmail(email); err != nil {
-			return nil, err
+			return nil, WithFields(err, FieldEmail)
 		}
 		ch.Email = &email
 	}

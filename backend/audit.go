@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Audit actions. Every change of an account and every login outcome is recorded.
@@ -71,6 +72,44 @@ func AuditActionText(action string) string {
 	return action
 }
 
+// AuditKind is one choice of the audit log's filter: Key is what a front end sends as
+// AuditFilter.Action (the URL's ?action=, the console's query), Label what people read, Actions
+// the actions it takes in (each exact, or a prefix ending in ".").
+type AuditKind struct {
+	Key, Label string
+	Actions    []string
+}
+
+// AuditKinds are the audit log filter's choices, in the order front ends offer them. "Account
+// locks and unlocks" takes in the administrator's Unlock with the locks: whoever looks for a
+// lock wants to know whether it was lifted.
+var AuditKinds = []AuditKind{
+	{"", "All events", nil},
+	{"login.", "Logins", []string{"login."}},
+	{"2fa.", "Two-Factor changes by users", []string{"2fa."}},
+	{"admin.", "Administration", []string{"admin."}},
+	{"password.", "Password changes", []string{"password."}},
+	{"account.", "Account locks and unlocks", []string{"account.", AuditUnlock}},
+	{AuditLogout, "Log outs", []string{AuditLogout}},
+}
+
+// auditKind is the kind whose key is key.
+func auditKind(key string) (AuditKind, bool) {
+	for _, k := range AuditKinds {
+		if k.Key == key {
+			return k, true
+		}
+	}
+	return AuditKind{}, false
+}
+
+// TimeLayout is how front ends write a time, everywhere: to the second, in UTC, in one format
+// (the audit log, a user's page, the recovery-code sheet).
+const TimeLayout = "2006-01-02 15:04:05 MST"
+
+// FormatTime writes t as every front end shows it (TimeLayout).
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
 // AuditPage is one page of the audit log.
 type AuditPage struct {
 	Events []*AuditEvent
@@ -119,6 +158,9 @@ func (s *Service) AuditLog(ctx context.Context, id *Identity, f AuditFilter) (*A
 		return nil, err
 	}
 	f.Limit = pageLimit(f.Limit)
+	if k, ok := auditKind(f.Action); ok && f.Action != "" {
+		f.Action, f.Actions = "", k.Actions
+	}
 	events, total, err := s.store.FindAuditEvents(ctx, f)
 	if err != nil {
 		return nil, internal("audit log", err)

@@ -229,6 +229,40 @@ func ProfileAction(u *User, key ActionKey) (a Action, offered bool) {
 	return Action{}, false
 }
 
+// The status bar's sentences after the changes that are not actions (whose sentence is
+// Action.Done) and after the console or browser signs out: both front ends show these.
+
+// UserCreatedNotice is the status bar after an administrator created u.
+func UserCreatedNotice(u *User) string {
+	if u.TwoFactorRequired {
+		return fmt.Sprintf("%s has been created and will be required to enroll in Two-Factor Authentication upon log in.", u.Name())
+	}
+	return fmt.Sprintf("%s has been created.", u.Name())
+}
+
+// UserUpdatedNotice is the status bar after "Edit this User" saved u.
+func UserUpdatedNotice(u *User) string {
+	return fmt.Sprintf("The changes to %s have been saved.", u.Name())
+}
+
+// FirstAdminCreatedNotice is the login screen's status bar once the first administrator, u,
+// exists.
+func FirstAdminCreatedNotice(u *User) string {
+	return fmt.Sprintf("The administrator account %s is ready. Log in with it.", u.Username)
+}
+
+const (
+	// LoggedOutNotice is the login screen's status bar after "Log out".
+	LoggedOutNotice = "You have logged out."
+	// SessionEndedNotice is the login screen's status bar when the session ended under the
+	// person (idle or absolute timeout, an administrator's change, disabled): the message of
+	// every refusal of an ended session too.
+	SessionEndedNotice = "Your session has ended. Log in again."
+	// TwoFactorEnabledNotice is the Profile's status bar once Two-Factor Authentication set up
+	// from the Profile is on and its recovery codes are saved.
+	TwoFactorEnabledNotice = "Two-Factor Authentication is enabled."
+)
+
 // ownSetupText names what the user's own Two-Factor setup consists of, by method.
 func ownSetupText(m Method) string {
 	switch m {
@@ -302,4 +336,4 @@ func (s *Service) RecoveryCodeSheetText(sh *RecoveryCodeSheet) string {
 }
 
 // SheetDateLayout is how the recovery-code sheet writes its date.
-const SheetDateLayout = "2 January 2006 15:04 MST"
+const SheetDateLayout = TimeLayout

@@ -288,7 +288,7 @@ func TestUserChangesNeedPassword(t *testing.T) {
 func TestRecoveryCodeSheet(t *testing.T) {
 	e := newEnv(t, func(c *backend.Config) { c.Issuer = "Acme Gatehouse" })
 	sheet := e.svc.RecoveryCodeSheetText(&backend.RecoveryCodeSheet{Username: "bob", Codes: []string{"AAAA-BBBB", "CCCC-DDDD"}, Issued: t0})
-	for _, want := range []string{"Gatehouse recovery codes", "System:  Acme Gatehouse", "Account: bob", "Created: 2 March 2026 09:00 UTC", "    AAAA-BBBB\n", "    CCCC-DDDD\n", "log in to Acme Gatehouse"} {
+	for _, want := range []string{"Gatehouse recovery codes", "System:  Acme Gatehouse", "Account: bob", "Created: 2026-03-02 09:00:00 UTC", "    AAAA-BBBB\n", "    CCCC-DDDD\n", "log in to Acme Gatehouse"} {
 		if !strings.Contains(sheet, want) {
 			t.Errorf("sheet lacks %q:\n%s", want, sheet)
 		}

@@ -23,6 +23,41 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Fields are the form fields the error is about (the Field* keys), for front ends to mark
+	// and to put the cursor in; none when it is about no field in particular.
+	Fields []string
+}
+
+// The fields of the forms, as Error.Fields names them.
+const (
+	FieldUsername        = "username"
+	FieldName            = "name"
+	FieldEmail           = "email"
+	FieldRole            = "role"
+	FieldPassword        = "password"         // a new password being chosen or set
+	FieldConfirmPassword = "confirm_password" // the new password typed again
+	FieldCurrentPassword = "current_password" // the person's own password, checked
+	FieldCode            = "code"             // a code from the app, a text or the recovery sheet
+)
+
+// ErrorFields returns the fields of a domain error in err's chain (Error.Fields).
+func ErrorFields(err error) []string {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Fields
+	}
+	return nil
+}
+
+// WithFields returns err with the fields it is about: a copy of its domain error with Fields
+// set, or err itself when it is no domain error (or nil).
+func WithFields(err error, fields ...string) error {
+	e, ok := errors.AsType[*Error](err)
+	if !ok {
+		return err
+	}
+	c := *e
+	c.Fields = fields
+	return &c
 }
 
 func (e *Error) Error() string {
@@ -60,7 +95,7 @@ func ErrorMessage(err error) string {
 
 // errBadLogin is the one answer to every failed password step, whatever the cause (unknown user,
 // wrong password, disabled or locked account), so that the answer reveals nothing.
-var errBadLogin = Errorf(EUNAUTHORIZED, "Incorrect username or password.")
+var errBadLogin = WithFields(Errorf(EUNAUTHORIZED, "Incorrect username or password."), FieldUsername, FieldCurrentPassword)
 
 // errBadCode is the one answer to a second factor that is not accepted.
-var errBadCode = Errorf(EUNAUTHORIZED, "That code is not valid. Check it and try again.")
+var errBadCode = WithFields(Errorf(EUNAUTHORIZED, "That code is not valid. Check it and try again."), FieldCode)

@@ -30,7 +30,7 @@ var ErrLoginEnded = Errorf(EUNAUTHORIZED, "Your login has expired. Log in again.
 func (s *Service) Login(ctx context.Context, username, password string) (*LoginState, error) {
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
-		return nil, Errorf(EINVALID, "Enter your username and password.")
+		return nil, WithFields(Errorf(EINVALID, "Enter your username and password."), FieldUsername, FieldCurrentPassword)
 	}
 	// Admission comes before anything is looked up or counted: a refused login has not
 	// been charged to the account, and the refusal is the same whatever the username.
@@ -339,7 +339,7 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 		return nil, Errorf(EINVALID, "That kind of code is not set up for this account.")
 	}
 	if strings.TrimSpace(code) == "" {
-		return nil, Errorf(EINVALID, "Enter the code.")
+		return nil, WithFields(Errorf(EINVALID, "Enter the code."), FieldCode)
 	}
 	if method == MethodSMS {
 		// With no code out there is nothing to guess: say so, and count nothing.

@@ -179,6 +179,10 @@ var commonPasswords = func() map[string]bool {
 // CheckNewPassword says why password may not be used, or returns nil. Per NIST SP 800-63B: a
 // length range, no composition rules, and no password from a breach list. username is refused too.
 func CheckNewPassword(password, username string) error {
+	return WithFields(checkNewPassword(password, username), FieldPassword)
+}
+
+func checkNewPassword(password, username string) error {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case !utf8.ValidString(password):

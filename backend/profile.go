@@ -79,7 +79,7 @@ func (s *Service) ConfirmAppEnrollment(ctx context.Context, id *Identity, code s
 	}
 	// A blank code is a form sent too early, not a wrong code: ask for it.
 	if strings.TrimSpace(code) == "" {
-		return nil, Errorf(EINVALID, "Enter the 6-digit code from your app.")
+		return nil, WithFields(Errorf(EINVALID, "Enter the 6-digit code from your app."), FieldCode)
 	}
 	u := id.User
 	p, err := s.pendingApp(ctx, id)

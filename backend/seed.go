@@ -75,7 +75,7 @@ func (s *Service) SeedUsers(ctx context.Context, id *Identity, count int, passwo
 		if err := s.seedable(ctx); err != nil {
 			return err
 		}
-		if err := s.insertUser(ctx, id, first, hash); err != nil {
+		if err := s.insertUser(ctx, id.actor(), first, hash); err != nil {
 			return err
 		}
 		rest := users[1:]

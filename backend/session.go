@@ -76,7 +76,7 @@ func (id *Identity) actor() *User {
 	return id.User
 }
 
-var errSessionEnded = Errorf(EUNAUTHORIZED, "Your session has ended. Log in again.")
+var errSessionEnded = Errorf(EUNAUTHORIZED, "%s", SessionEndedNotice)
 
 // Authenticate returns the identity holding the session token. The session ends after
 // IdleTimeout without use, AbsoluteTimeout after login, or when its user is disabled.
@@ -146,7 +146,7 @@ func (s *Service) Logout(ctx context.Context, id *Identity) error {
 				return err
 			}
 		}
-		s.auditBestEffort(ctx, AuditLogout, id.User, nil, "")
+		s.auditBestEffort(ctx, AuditLogout, id.User, id.User, "")
 		return nil
 	})
 	return internal("logout", err)
@@ -206,7 +206,7 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 		return internal("verify password", err)
 	} else if !ok {
 		s.failed(ctx, AuditLoginFailure, u, "password confirmation", lastTry)
-		return Errorf(EUNAUTHORIZED, "Incorrect password.")
+		return WithFields(Errorf(EUNAUTHORIZED, "Incorrect password."), FieldCurrentPassword)
 	}
 	return s.resetFailures(ctx, u.ID)
 }

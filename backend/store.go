@@ -155,12 +155,23 @@ type Store interface {
 	// with the token hash except ("" ends all), and what they owned (as DeleteOwned).
 	DeleteUserSessions(ctx context.Context, userID int64, except string) error
 	// DeleteExpired removes sessions last seen before idleBefore or created before
-	// createdBefore, login attempts, pending app enrollments, recovery code sheets and the
-	// setup link that expired before attemptsBefore, and unknown-username failure counters
-	// last changed before createdBefore. A zero time deletes nothing by that rule. With a
-	// non-zero attemptsBefore it also removes the setups and sheets whose owner is neither a
-	// session nor a login attempt any more.
+	// createdBefore, login attempts, pending app enrollments, recovery code sheets, flashes and
+	// the setup link that expired before attemptsBefore, and unknown-username failure counters
+	// last changed before createdBefore; and the flashes bound to a session that is gone. A zero
+	// time deletes nothing by that rule. With a non-zero attemptsBefore it also removes the
+	// setups and sheets whose owner is neither a session nor a login attempt any more.
 	DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error
+
+	// PutFlash stores notice, the status bar's sentence after a change, for the browser whose
+	// flash token has the hash tokenHash, bound to the session with the token hash sessionHash
+	// ("" for a browser nobody is signed in to), expiring ttl after the transaction's time: one
+	// INSERT. ECONFLICT if the token hash is in use.
+	PutFlash(ctx context.Context, tokenHash, sessionHash, notice string, ttl time.Duration) error
+	// TakeFlash deletes the flash with the token hash, only if it is bound to sessionHash and
+	// has not expired by the transaction's time, and returns its notice: one conditional DELETE
+	// … RETURNING, so of concurrent callers exactly one gets it. ok is false, and nothing
+	// changes, when there is no such flash.
+	TakeFlash(ctx context.Context, tokenHash, sessionHash string) (notice string, ok bool, err error)
 
 	// BeginSMSEnrollment stores a pending SMS enrollment that owner (as for BeginAppEnrollment)
 	// began for the user: the keyed hash of its Authorization Code, by which AttachSMSPhone
@@ -338,7 +349,10 @@ type AuditEvent struct {
 
 // AuditFilter selects audit events. Zero fields do not filter.
 type AuditFilter struct {
-	Action   string // exact action, or a prefix ending in "." (e.g. "login.")
+	Action string // exact action, or a prefix ending in "." (e.g. "login.")
+	// Actions, if any, are the actions of which an event must match one: each exact, or a
+	// prefix ending in "." (AuditKind.Actions).
+	Actions  []string
 	Username string // events whose actor or target has this username (case-insensitive)
 	Since    time.Time
 	Until    time.Time

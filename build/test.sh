@@ -54,6 +54,13 @@ if [ ! -f "$vulndb/index/db.json" ]; then
 fi
 go tool govulncheck -db "file://$vulndb" ./...
 
+echo "== npm packages of the browser tests"
+# axe-core, which the web browser tests inject into every page they visit (backend/web/a11y_test.go).
+axe=backend/web/testdata/axe
+if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ]; then
+	(cd "$axe" && npm ci --no-audit --no-fund)
+fi
+
 echo "== go test"
 go test -race -count=1 -timeout 20m ./...
 

@@ -55,7 +55,8 @@ func (db *DB) DeleteAuditEvents(ctx context.Context, before time.Time) (int64, e
 var auditDeleteBatch int64 = 5000 // a variable for tests
 
 // FindAuditEvents returns one page of the events matching f, newest first, and the number of
-// all events matching f. f.Action matches exactly, or as a prefix when it ends in "."; f.Since
+// all events matching f. f.Action matches exactly, or as a prefix when it ends in "."; so does
+// each of f.Actions, of which an event must match one; f.Since
 // is inclusive and f.Until exclusive.
 func (db *DB) FindAuditEvents(ctx context.Context, f backend.AuditFilter) ([]*backend.AuditEvent, int, error) {
 	var where []string
@@ -68,6 +69,19 @@ func (db *DB) FindAuditEvents(ctx context.Context, f backend.AuditFilter) ([]*ba
 	} else if a != "" {
 		where = append(where, `action = ?`)
 		args = append(args, a)
+	}
+	if len(f.Actions) > 0 {
+		var alts []string
+		for _, a := range f.Actions {
+			if strings.HasSuffix(a, ".") {
+				alts = append(alts, `(action >= ? AND action < ?)`)
+				args = append(args, a, a[:len(a)-1]+"/")
+			} else {
+				alts = append(alts, `action = ?`)
+				args = append(args, a)
+			}
+		}
+		where = append(where, "("+strings.Join(alts, " OR ")+")")
 	}
 	if f.Username != "" {
 		where = append(where, `(actor_name = ? COLLATE NOCASE OR target_name = ? COLLATE NOCASE)`)

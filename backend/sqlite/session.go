@@ -302,9 +302,10 @@ func (db *DB) DeleteOwned(ctx context.Context, owner string) error {
 }
 
 // DeleteExpired removes the sessions last seen before idleBefore, and the login attempts,
-// pending app enrollments, recovery code sheets and the first-administrator link that expire
-// before attemptsBefore (strictly before; a zero time removes none of its kind); with the
-// latter, also the setups and sheets whose session or attempt has ended.
+// pending app enrollments, recovery code sheets, flashes and the first-administrator link that
+// expire before attemptsBefore (strictly before; a zero time removes none of its kind); with
+// the latter, also the setups and sheets whose session or attempt has ended. Flashes of
+// sessions that are gone go in any case.
 // Sessions past an absolute lifetime are the caller's to refuse: this store has no such limit.
 func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, attemptsBefore time.Time) error {
 	tx, err := db.beginWrite(ctx)
@@ -338,6 +339,9 @@ func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, atte
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_sheets WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {
 			return fmt.Errorf("delete expired: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM flashes WHERE expires_at < ?`, attemptsBefore.UnixNano()); err != nil {
+			return fmt.Errorf("delete expired: %w", err)
+		}
 		// What a session or attempt that has ended (expired above, or deleted without
 		// Logout) began goes with it, before its own expiry: no one can reach it again.
 		for _, t := range ownedTables {
@@ -347,6 +351,11 @@ func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, atte
 				return fmt.Errorf("delete expired: %w", err)
 			}
 		}
+	}
+	// A flash bound to a session that is gone (ended, or just purged) can never be taken.
+	if _, err := tx.ExecContext(ctx, `
+		DELETE FROM flashes WHERE session_hash <> '' AND session_hash NOT IN (SELECT token_hash FROM sessions)`); err != nil {
+		return fmt.Errorf("delete expired: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete expired: %w", err)

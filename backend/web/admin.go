@@ -111,19 +111,20 @@ func (s *Server) newUserSubmit(w http.ResponseWriter, r *http.Request, id *backe
 		again(statusOf(err), s.message(r, err))
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=created", u.ID), http.StatusSeeOther)
+	s.flash(w, r, id, backend.UserCreatedNotice(u))
+	http.Redirect(w, r, userPath(u), http.StatusSeeOther)
 }
 
 // targetUser loads the user named by the {id} in the path.
 func (s *Server) targetUser(w http.ResponseWriter, r *http.Request, id *backend.Identity) *backend.User {
 	uid, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		s.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such user.")
+		s.errorPageTo(w, r, http.StatusNotFound, "Not found", "There is no such user.", usersBack)
 		return nil
 	}
 	u, err := s.svc.User(r.Context(), id, uid)
 	if backend.ErrorCode(err) == backend.ENOTFOUND {
-		s.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such user.")
+		s.errorPageTo(w, r, http.StatusNotFound, "Not found", "There is no such user.", usersBack)
 		return nil
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -132,20 +133,14 @@ func (s *Server) targetUser(w http.ResponseWriter, r *http.Request, id *backend.
 	return u
 }
 
-// userNotice is the light-blue status bar on a user's page after a change: the query names
-// the change, "created", "updated" or an action's key.
-func (s *Server) userNotice(id *backend.Identity, key string, u *backend.User) string {
-	switch key {
-	case "created":
-		if u.TwoFactorRequired {
-			return fmt.Sprintf("%s has been created and will be required to enroll in Two-Factor Authentication upon log in.", u.Name())
-		}
-		return fmt.Sprintf("%s has been created.", u.Name())
-	case "updated":
-		return fmt.Sprintf("The changes to %s have been saved.", u.Name())
-	}
-	a, _ := s.svc.UserAction(id, u, backend.ActionKey(key))
-	return a.Done
+// userPath is the path of u's page.
+func userPath(u *backend.User) string { return fmt.Sprintf("/admin/users/%d", u.ID) }
+
+// changed answers an administrator's change to u that succeeded: the status bar on u's page
+// says so (the flash of action key's Done).
+func (s *Server) changed(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, key backend.ActionKey) {
+	s.flash(w, r, id, backend.DescribeUserAction(key, u).Done)
+	http.Redirect(w, r, userPath(u), http.StatusSeeOther)
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -153,12 +148,11 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, id *backend.Id
 	if u == nil {
 		return
 	}
-	s.showUser(w, r, id, u, s.userNotice(id, r.URL.Query().Get("notice"), u), http.StatusOK, "")
+	s.showUser(w, r, id, u, http.StatusOK, "")
 }
 
-func (s *Server) showUser(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, notice string, status int, msg string) {
+func (s *Server) showUser(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, status int, msg string) {
 	p := adminPage(id, u.Name(), "users")
-	p.Notice = notice
 	s.render(w, r, status, userView(p, u, s.svc.AccountState(u), s.svc.UserActions(id, u), s.svc.NeedsPasswordConfirmation(id), msg))
 }
 
@@ -168,7 +162,7 @@ func (s *Server) unlockSubmit(w http.ResponseWriter, r *http.Request, id *backen
 	if u == nil {
 		return
 	}
-	again := func(status int, msg string) { s.showUser(w, r, id, u, "", status, msg) }
+	again := func(status int, msg string) { s.showUser(w, r, id, u, status, msg) }
 	if !s.passwordFirst(w, r, id, again) {
 		return
 	}
@@ -176,10 +170,10 @@ func (s *Server) unlockSubmit(w http.ResponseWriter, r *http.Request, id *backen
 		again(statusOf(err), s.message(r, err))
 		return
 	} else if err != nil {
-		s.fail(w, r, err)
+		s.failTo(w, r, err, userBack(u))
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=%s", u.ID, backend.ActionUnlock), http.StatusSeeOther)
+	s.changed(w, r, id, u, backend.ActionUnlock)
 }
 
 // editUserForm is "Edit this User" as typed.
@@ -214,12 +208,13 @@ func (s *Server) editUserSubmit(w http.ResponseWriter, r *http.Request, id *back
 	if !s.passwordFirst(w, r, id, again) {
 		return
 	}
-	_, err := s.svc.UpdateUser(r.Context(), id, u.ID, f.changes())
+	saved, err := s.svc.UpdateUser(r.Context(), id, u.ID, f.changes())
 	if err != nil {
 		again(statusOf(err), s.message(r, err))
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=updated", u.ID), http.StatusSeeOther)
+	s.flash(w, r, id, backend.UserUpdatedNotice(saved))
+	http.Redirect(w, r, userPath(saved), http.StatusSeeOther)
 }
 
 // The administrator's forms that may need their password (see backend's requireAdminConfirmed)
@@ -260,7 +255,7 @@ func (s *Server) setPasswordSubmit(w http.ResponseWriter, r *http.Request, id *b
 		again(statusOf(err), s.message(r, err))
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=%s", u.ID, backend.ActionSetPassword), http.StatusSeeOther)
+	s.changed(w, r, id, u, backend.ActionSetPassword)
 }
 
 // twoFactorChanges are the administrator's Two-Factor changes to a user, each confirmed first:
@@ -315,28 +310,17 @@ func (s *Server) twoFactorActionSubmit(w http.ResponseWriter, r *http.Request, i
 		again(statusOf(err), s.message(r, err))
 		return
 	} else if err != nil {
-		s.fail(w, r, err)
+		s.failTo(w, r, err, userBack(u))
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?notice=%s", u.ID, key), http.StatusSeeOther)
+	s.changed(w, r, id, u, key)
 }
 
 // auditQuery is the audit log's filter and page, as in its URL.
 type auditQuery struct {
-	Action string // one of auditActions' keys, or ""
+	Action string // the key of one of backend.AuditKinds ("" for all)
 	User   string
 	Page   int
-}
-
-// auditActions are the audit log filter's choices: action prefixes (see backend.Audit*).
-var auditActions = []struct{ Key, Label string }{
-	{"", "All events"},
-	{"login.", "Logins"},
-	{"2fa.", "Two-Factor changes by users"},
-	{"admin.", "Administration"},
-	{"password.", "Password changes"},
-	{"account.", "Account locks"},
-	{"logout", "Log outs"},
 }
 
 func (q auditQuery) url(page int) string {
@@ -346,7 +330,7 @@ func (q auditQuery) url(page int) string {
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
 	q := auditQuery{Action: r.URL.Query().Get("action"), User: strings.TrimSpace(r.URL.Query().Get("user")), Page: pageNumber(r.URL.Query().Get("page"))}
 	known := false
-	for _, a := range auditActions {
+	for _, a := range backend.AuditKinds {
 		known = known || a.Key == q.Action
 	}
 	if !known {

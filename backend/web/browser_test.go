@@ -38,6 +38,10 @@ type tab struct {
 	t   *testing.T
 	e   *env
 	ctx context.Context
+
+	checked    map[string]bool // page states axe-core checked (checkA11y)
+	a11yChecks int
+	noScript   bool // JavaScript is off (a browser without it)
 }
 
 func (e *env) tab(t *testing.T, b context.Context) *tab {
@@ -48,6 +52,7 @@ func (e *env) tab(t *testing.T, b context.Context) *tab {
 	ctx, cancelT := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(cancelT)
 	tb := &tab{t: t, e: e, ctx: ctx}
+	t.Cleanup(func() { t.Log(tb.a11yReport()) })
 	tb.do(chromedp.EmulateViewport(1280, 900))
 	// Record what the Content-Security-Policy blocks: a page of the System must trip none of it.
 	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
@@ -69,6 +74,7 @@ func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 func (tb *tab) open(path string) {
 	tb.t.Helper()
 	tb.do(chromedp.Navigate(tb.e.ts.URL+path), chromedp.WaitReady(chromedp.CSS("body")))
+	tb.checkA11y()
 }
 
 func (tb *tab) eval(js string) string {
@@ -98,6 +104,7 @@ func (tb *tab) text() string {
 func (tb *tab) waitHeading(text string) {
 	tb.t.Helper()
 	tb.waitFor(fmt.Sprintf(`document.readyState === "complete" && document.querySelector("h1") && document.querySelector("h1").textContent.includes(%q)`, text))
+	tb.checkA11y()
 }
 
 // click clicks, with the mouse, the visible link or button whose text is text.
@@ -171,6 +178,7 @@ func (tb *tab) screenshots(file string) {
 		t.Errorf("%s: the Content-Security-Policy blocked: %s", file, blocked)
 	}
 	browsertest.Shoot(t, tb.ctx, shotsDir, file, func(w browsertest.Width) {
+		tb.checkA11y()
 		if !w.Mobile {
 			return
 		}
@@ -512,7 +520,9 @@ func TestBrowserScreenshots(t *testing.T) {
 	anon.logIn("admin", "not the password")
 	anon.waitFor(`document.querySelector("#form-error")`)
 	snap("login-error", anon)
-	anon.open("/login?notice=out")
+	anon.logIn("admin", testPassword)
+	anon.waitHeading("Profile")
+	anon.logOut()
 	snap("logged-out", anon)
 
 	// A required user, upon login.
@@ -619,7 +629,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	ad.click("Create User")
 	ad.waitFor(`document.querySelector("#form-error")`)
 	snap("new-user-error", ad)
-	ad.open(fmt.Sprintf("/admin/users/%d?notice=require-two-factor", bob.ID))
+	ad.open(fmt.Sprintf("/admin/users/%d", bob.ID))
 	snap("user", ad)
 	ad.open(fmt.Sprintf("/admin/users/%d/edit", bob.ID))
 	snap("edit-user", ad)

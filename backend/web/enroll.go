@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/a-h/templ"
+
 	"gatehouse/backend"
 )
 
@@ -136,6 +138,9 @@ func (s *Server) confirmApp(w http.ResponseWriter, r *http.Request, e *enrollmen
 func (s *Server) enrolled(w http.ResponseWriter, r *http.Request, e *enrollment, res *backend.EnrollmentResult) {
 	if res.Login != nil {
 		s.storeLoginState(w, res.Login)
+	} else {
+		// Set up from the Profile: once the codes are saved, the Profile says it is on.
+		s.flash(w, r, e.id, backend.TwoFactorEnabledNotice)
 	}
 	http.Redirect(w, r, "/recovery-codes", http.StatusSeeOther)
 }
@@ -207,14 +212,23 @@ func (s *Server) codesPage(w http.ResponseWriter, r *http.Request) {
 
 // codesDownload sends the sheet as a text file.
 func (s *Server) codesDownload(w http.ResponseWriter, r *http.Request) {
-	_, sh, err := s.holderSheet(w, r)
+	h, sh, err := s.holderSheet(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if sh == nil {
-		s.errorPage(w, r, http.StatusGone, "Recovery codes",
-			"These recovery codes are no longer available. If you did not save them, regenerate them from your Profile.")
+		// Saved meanwhile, in another tab perhaps: the page stays in the frame of whoever
+		// looks, and leads back to where they were.
+		back := backLink{}
+		if h != nil {
+			r = viewedBy(r, h.id)
+			if h.id == nil {
+				back = backLink{URL: templ.SafeURL(h.next), Label: "Continue logging in"}
+			}
+		}
+		s.errorPageTo(w, r, http.StatusGone, "Recovery codes",
+			"These recovery codes are no longer available. If you did not save them, regenerate them from your Profile.", back)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -244,6 +258,3 @@ func (s *Server) codesDone(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, h.next, http.StatusSeeOther)
 }
-
-// dateLayout is how dates are written on pages and the code sheet.
-const dateLayout = "2 January 2006 15:04 MST"

@@ -26,7 +26,7 @@ func (s *Server) parseForms(next http.Handler) http.Handler {
 		switch r.Method {
 		case http.MethodPost, http.MethodPut, http.MethodPatch: // the bodies ParseForm reads
 		default:
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, withFormState(r))
 			return
 		}
 		// A POST with no body and no type (a bare button, curl -X POST) has nothing to parse.
@@ -50,6 +50,7 @@ func (s *Server) parseForms(next http.Handler) http.Handler {
 				"The System could not read this form. Go back to the page and try again.")
 			return
 		}
-		next.ServeHTTP(w, r)
+		// The form is parsed: a copy of r (for the answer's formState) reads the same one.
+		next.ServeHTTP(w, withFormState(r))
 	})
 }

@@ -9,7 +9,7 @@ import (
 
 // home sends a signed-in user to their profile and anyone else to the login page.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	id, err := s.session(w, r)
+	id, _, err := s.sessionOf(r) // an ended session's cookie stays for the login page to say so
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -21,15 +21,8 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 }
 
-// loginNotices are the messages the login page shows after a redirect; the query names one.
-var loginNotices = map[string]string{
-	"created": "Your administrator account is ready. Log in with it.",
-	"out":     "You have logged out.",
-	"ended":   "Your session has ended. Log in again.",
-}
-
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	id, err := s.session(w, r)
+	id, ended, err := s.sessionOf(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -38,7 +31,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	p := page{Title: "Log in", Notice: loginNotices[r.URL.Query().Get("notice")]}
+	r = viewedBy(r, nil) // the flash of "Log out" or of the first administrator shows here
+	p := page{Title: "Log in"}
+	if ended {
+		// The browser's own session cookie names a session that has ended: say so, once.
+		s.clearCookie(w, s.sessionCk)
+		p.Notice = backend.SessionEndedNotice
+	}
 	// Someone part-way through a login (the logo, or /login typed) is offered to go on where
 	// they were, or to start over; an empty form would hide that the login still waits.
 	if token := cookieValue(r, s.attemptCk); token != "" {
@@ -162,7 +161,12 @@ func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
 		// Someone who needed a recovery code may have lost their phone, and has one code
 		// fewer: the profile says how many are left and how to get new ones.
 		s.storeLoginState(w, st)
-		http.Redirect(w, r, "/profile?notice=recovery", http.StatusSeeOther)
+		if id, err := s.svc.Authenticate(r.Context(), st.SessionToken); err == nil {
+			if left, err := s.svc.RecoveryCodesLeft(r.Context(), id); err == nil {
+				s.flash(w, r, id, backend.RecoveryCodeUsedNotice(left))
+			}
+		}
+		http.Redirect(w, r, "/profile", http.StatusSeeOther)
 		return
 	}
 	s.advance(w, r, st)
@@ -208,7 +212,7 @@ func (s *Server) expiredPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 // samePasswords checks the "Confirm new password" field, the one check that is the form's own.
 func samePasswords(pw, again string) error {
 	if pw != again {
-		return backend.Errorf(backend.EINVALID, "The two new passwords do not match. Type the same password in both fields.")
+		return backend.WithFields(backend.Errorf(backend.EINVALID, "The two new passwords do not match. Type the same password in both fields."), backend.FieldConfirmPassword)
 	}
 	return nil
 }
@@ -226,7 +230,8 @@ func (s *Server) cancelLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/login?notice=out", http.StatusSeeOther)
+	s.flash(w, r, nil, backend.LoggedOutNotice)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 // logout ends the session (and a login in progress, if any).

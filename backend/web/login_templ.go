@@ -72,7 +72,7 @@ func loginView(p page, f loginForm, msg string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = field("Password", "password", "password", "", templ.Attributes{"autocomplete": "current-password", "required": true, "autofocus": f.Username != ""}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = field("Password", "password", "password", "", templ.Attributes{"autocomplete": "current-password", "required": true, "autofocus": f.Username != "", fieldKey: backend.FieldCurrentPassword}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -242,27 +242,27 @@ func firstAdminCLI() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p>Or create it from the command line, with your own username and password. If the server runs with <code>--data DIR</code>, add the same <code>--data DIR</code>.</p><p class=\"command-where\">From the Gatehouse source folder (if you started the server with <code>go run .</code>):</p><pre class=\"command\"><code>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p>Or create it from the command line, with your own username and password. If the server runs with <code>--data DIR</code>, add the same <code>--data DIR</code>.</p><p class=\"command-where\">From the Gatehouse source folder (if you started the server with <code>go run .</code>):</p><pre class=\"command\" tabindex=\"0\" aria-label=\"Command for the source folder\"><code>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var10 string
 		templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(firstAdminSourceCommand)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/login.templ`, Line: 79, Col: 53}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/login.templ`, Line: 79, Col: 109}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</code></pre><p class=\"command-where\">With a built <code>gatehouse</code> program:</p><pre class=\"command\"><code>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</code></pre><p class=\"command-where\">With a built <code>gatehouse</code> program:</p><pre class=\"command\" tabindex=\"0\" aria-label=\"Command for a built gatehouse program\"><code>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var11 string
 		templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(firstAdminBinaryCommand)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/login.templ`, Line: 81, Col: 53}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/login.templ`, Line: 81, Col: 117}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 		if templ_7745c5c3_Err != nil {

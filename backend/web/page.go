@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+
 	"gatehouse/backend"
 )
 
@@ -12,7 +14,7 @@ type page struct {
 	Tab     string        // the active tab or menu entry: "admin", "profile"
 	Section string        // the active Administration section: "overview", "users", "audit"
 	InLogin bool          // a login in progress: the header offers only "Log out"
-	Notice  string        // the light-blue status bar
+	Notice  string        // the light-blue status bar, besides the flash (see takeFlash)
 	Script  string        // a script of static/ the page needs besides app.js, e.g. "sms.js"
 }
 
@@ -26,4 +28,16 @@ func adminPage(id *backend.Identity, title, section string) page {
 	p := pageFor(id, title, "admin")
 	p.Section = section
 	return p
+}
+
+// notices are the light-blue status bars of the page: its own notice, and the flash the
+// browser was due.
+func notices(ctx context.Context, p page) []string {
+	var out []string
+	for _, n := range []string{p.Notice, flashNotice(ctx)} {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }

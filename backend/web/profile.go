@@ -16,13 +16,6 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, id *backend
 		}
 	}
 	p := pageFor(id, "Profile", "profile")
-	notice := r.URL.Query().Get("notice")
-	// The status bar after an action names it by key (backend.ProfileAction's Done).
-	done, _ := backend.ProfileAction(id.User, backend.ActionKey(notice))
-	p.Notice = done.Done
-	if notice == "recovery" && id.User.Enrolled() {
-		p.Notice = backend.RecoveryCodeUsedNotice(left)
-	}
 	s.render(w, r, http.StatusOK, profileView(p, id.User, s.svc.ProfileActions(id), left))
 }
 
@@ -117,7 +110,7 @@ func (s *Server) disableOwnSubmit(w http.ResponseWriter, r *http.Request, id *ba
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/profile?notice="+string(backend.ActionDisableOwnTwoFactor), http.StatusSeeOther)
+	s.profileChanged(w, r, id, backend.ActionDisableOwnTwoFactor, "/profile")
 }
 
 func (s *Server) regeneratePage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -145,7 +138,8 @@ func (s *Server) regenerateSubmit(w http.ResponseWriter, r *http.Request, id *ba
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/recovery-codes", http.StatusSeeOther)
+	// The codes page shows no status bar: the sentence waits for the Profile after it.
+	s.profileChanged(w, r, id, backend.ActionRegenerateRecoveryCodes, "/recovery-codes")
 }
 
 func (s *Server) changePasswordPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -162,5 +156,13 @@ func (s *Server) changePasswordSubmit(w http.ResponseWriter, r *http.Request, id
 		s.render(w, r, statusOf(err), changePasswordView(pageFor(id, "Change password", "profile"), s.message(r, err)))
 		return
 	}
-	http.Redirect(w, r, "/profile?notice="+string(backend.ActionChangePassword), http.StatusSeeOther)
+	s.profileChanged(w, r, id, backend.ActionChangePassword, "/profile")
+}
+
+// profileChanged answers one of the profile's actions that succeeded: the status bar says so
+// (the flash of its Done) on the page at to.
+func (s *Server) profileChanged(w http.ResponseWriter, r *http.Request, id *backend.Identity, key backend.ActionKey, to string) {
+	a, _ := backend.ProfileAction(id.User, key)
+	s.flash(w, r, id, a.Done)
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }

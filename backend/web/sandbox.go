@@ -88,13 +88,12 @@ func (s *Server) sandboxPage(w http.ResponseWriter, r *http.Request) {
 	s.sandbox.mu.Unlock()
 
 	p := page{Title: "SMS sandbox", Script: "sms.js"}
-	if id, err := s.session(w, r); err == nil && id != nil {
+	id, _ := s.session(w, r)
+	if id != nil {
 		p = pageFor(id, "SMS sandbox", "")
 		p.Script = "sms.js"
 	}
-	if q.Get("notice") == "sent" {
-		p.Notice = "Your text was delivered to the System's webhook."
-	}
+	r = viewedBy(r, id)
 	s.render(w, r, http.StatusOK, sandboxPageView(p, v))
 }
 
@@ -128,5 +127,7 @@ func (s *Server) sandboxText(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/sms-sandbox", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/sms-sandbox?notice=sent", http.StatusSeeOther)
+	id, _ := s.session(w, r)
+	s.flash(w, r, id, "Your text was delivered to the System's webhook.")
+	http.Redirect(w, r, "/sms-sandbox", http.StatusSeeOther)
 }

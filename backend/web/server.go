@@ -80,6 +80,7 @@ type Server struct {
 	secure    bool // cookies get Secure and the __Host- prefix
 	sessionCk string
 	attemptCk string
+	flashCk   string // the flash's token (see takeFlash)
 
 	// publicScheme and publicHost are the configured public URL's (publicAuthority), "" when
 	// none was configured: the Origin and Host checks compare with them.
@@ -139,11 +140,11 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 		s.sandbox = &sandbox{twilio: cfg.SMSSandbox, webhookURL: s.publicURL + s.webhookPath}
 	}
-	s.sessionCk, s.attemptCk = "gatehouse_session", "gatehouse_login"
+	s.sessionCk, s.attemptCk, s.flashCk = "gatehouse_session", "gatehouse_login", "gatehouse_flash"
 	if s.secure {
 		// __Host-: the browser accepts the cookie only with Secure, Path=/ and no Domain, so
 		// neither a subdomain nor a plain-HTTP page can plant or overwrite it.
-		s.sessionCk, s.attemptCk = "__Host-"+s.sessionCk, "__Host-"+s.attemptCk
+		s.sessionCk, s.attemptCk, s.flashCk = "__Host-"+s.sessionCk, "__Host-"+s.attemptCk, "__Host-"+s.flashCk
 	}
 	s.handler = s.routes()
 	return s, nil

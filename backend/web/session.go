@@ -42,16 +42,89 @@ func cookieValue(r *http.Request, name string) string {
 // session returns the signed-in identity of the request, or nil. A cookie whose session has
 // ended is cleared. err is only an unexpected failure.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) (*backend.Identity, error) {
-	token := cookieValue(r, s.sessionCk)
-	if token == "" {
-		return nil, nil
-	}
-	id, err := s.svc.Authenticate(r.Context(), token)
-	if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+	id, ended, err := s.sessionOf(r)
+	if ended {
 		s.clearCookie(w, s.sessionCk)
-		return nil, nil
 	}
 	return id, err
+}
+
+// sessionOf is session without clearing the cookie: ended reports a session cookie whose
+// session has ended (timed out, ended by an administrator's change, or never known here).
+func (s *Server) sessionOf(r *http.Request) (id *backend.Identity, ended bool, err error) {
+	token := cookieValue(r, s.sessionCk)
+	if token == "" {
+		return nil, false, nil
+	}
+	id, err = s.svc.Authenticate(r.Context(), token)
+	if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+		return nil, true, nil
+	}
+	return id, false, err
+}
+
+// The status bar says what the server itself just did for this browser, once: a flash
+// (backend.SetFlash), never a query string, which anyone can put in a link. The answer to the
+// change sets the flash cookie, which holds the flash's random token; the next page view of a
+// page that knows who is looking (viewedBy) takes the flash from the store and shows it, and the
+// cookie goes. A signed-in person's flash is bound to their session in the store; a signed-out
+// browser's (logged out, first administrator created) to no session: its token came in the
+// answer to a same-origin POST, HttpOnly, and a stranger's link can neither carry nor guess
+// one (a cookie planted from a sibling domain, where the __Host- prefix is not in force, names no
+// flash the server stored). "Your session has ended" needs no flash: the login page reads it
+// from the browser's own session cookie, which names a session that has ended.
+
+// flash keeps notice for the next page view of this browser, bound to id's session, or to no
+// session when id is nil. A flash that cannot be kept is logged: the change it reports is made.
+func (s *Server) flash(w http.ResponseWriter, r *http.Request, id *backend.Identity, notice string) {
+	token, err := s.svc.SetFlash(r.Context(), id, notice)
+	if err != nil {
+		s.log.Error("flash not kept", "path", logPath(r), "err", err)
+		return
+	}
+	if token != "" {
+		s.setCookie(w, s.flashCk, token)
+	}
+}
+
+// viewerKey marks, in a request's context, the pages that show the status bar: it holds who is
+// looking, the signed-in identity or nil for nobody, and render takes the flash for them.
+// Pages without it (the recovery codes page, the steps of a login) leave a flash for the next
+// page that has it: Regenerate's sentence waits on the codes page for the Profile.
+type viewerKey struct{}
+
+type viewer struct{ id *backend.Identity }
+
+// viewedBy marks r as a page that shows the status bar to id (nil: nobody signed in).
+func viewedBy(r *http.Request, id *backend.Identity) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), viewerKey{}, viewer{id}))
+}
+
+// viewerOf returns who r's page is for, and whether it shows the status bar.
+func viewerOf(ctx context.Context) (*backend.Identity, bool) {
+	v, ok := ctx.Value(viewerKey{}).(viewer)
+	return v.id, ok
+}
+
+// flashKey holds, in the context of a page being rendered, the flash it shows.
+type flashKey struct{}
+
+func flashNotice(ctx context.Context) string { n, _ := ctx.Value(flashKey{}).(string); return n }
+
+// takeFlash is the flash of the browser for the page of r, if the page shows one: the cookie
+// goes whether or not the store still had it.
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) string {
+	token := cookieValue(r, s.flashCk)
+	id, shows := viewerOf(r.Context())
+	if token == "" || !shows {
+		return ""
+	}
+	s.clearCookie(w, s.flashCk)
+	notice, err := s.svc.TakeFlash(r.Context(), id, token)
+	if err != nil {
+		s.log.Error("take flash", "path", logPath(r), "err", err)
+	}
+	return notice
 }
 
 // authHandler is a handler for a known identity.
@@ -60,23 +133,18 @@ type authHandler func(w http.ResponseWriter, r *http.Request, id *backend.Identi
 // signedIn runs h for a signed-in user and sends anyone else to the login page.
 func (s *Server) signedIn(h authHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		hadSession := cookieValue(r, s.sessionCk) != ""
-		id, err := s.session(w, r)
+		id, _, err := s.sessionOf(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		if id == nil {
 			// A session that ended under the user (timeout, an administrator's change, a
-			// new setup elsewhere) is said so, not just replaced by the login page.
-			to := "/login"
-			if hadSession {
-				to += "?notice=ended"
-			}
-			http.Redirect(w, r, to, http.StatusSeeOther)
+			// new setup elsewhere) keeps its cookie until the login page, which says so.
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		h(w, r, id)
+		h(w, viewedBy(r, id), id)
 	}
 }
 
@@ -126,6 +194,9 @@ func (s *Server) advance(w http.ResponseWriter, r *http.Request, st *backend.Log
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
 	ctx := r.Context()
+	if n := s.takeFlash(w, r); n != "" {
+		ctx = context.WithValue(ctx, flashKey{}, n)
+	}
 	if s.sandbox != nil {
 		ctx = context.WithValue(ctx, sandboxKey{}, true)
 	}
@@ -162,6 +233,7 @@ func statusOf(err error) int {
 
 // message is the text a person sees for err; unexpected errors are logged here, once.
 func (s *Server) message(r *http.Request, err error) string {
+	markFields(r.Context(), backend.ErrorFields(err)...)
 	if backend.ErrorCode(err) == backend.EINTERNAL {
 		s.log.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
 	}
@@ -170,6 +242,11 @@ func (s *Server) message(r *http.Request, err error) string {
 
 // fail shows err as a whole page.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.failTo(w, r, err, backLink{})
+}
+
+// failTo shows err as a whole page whose button leads back.
+func (s *Server) failTo(w http.ResponseWriter, r *http.Request, err error, back backLink) {
 	title := "Something went wrong"
 	switch backend.ErrorCode(err) {
 	case backend.ENOTFOUND:
@@ -183,18 +260,57 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case backend.ETOOMANY:
 		title = "Too many attempts"
 	}
-	s.errorPage(w, r, statusOf(err), title, s.message(r, err))
+	s.errorPageTo(w, r, statusOf(err), title, s.message(r, err), back)
 }
 
 // errorPage shows a page with a title and one sentence.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, title, text string) {
-	p := page{Title: title}
-	if r.Method == http.MethodGet { // a refused POST must not even touch the session
-		if id, err := s.session(w, r); err == nil && id != nil {
-			p = pageFor(id, title, "")
+	s.errorPageTo(w, r, status, title, text, backLink{})
+}
+
+// backLink is where an error page's button leads: back where the person was. The zero backLink
+// is the Profile for someone signed in, the login page for anyone else.
+type backLink struct {
+	URL     templ.SafeURL
+	Label   string
+	Section string // an Administration section ("users"): the page is framed as one of its pages
+}
+
+// userBack leads back to u's page, for the failures of an administrator's change to u.
+func userBack(u *backend.User) backLink {
+	return backLink{URL: userURL(u, ""), Label: "Back to " + u.Name(), Section: "users"}
+}
+
+// usersBack leads back to the user list.
+var usersBack = backLink{URL: "/admin/users", Label: "Back to Users", Section: "users"}
+
+// errorPageTo shows a page with a title and one sentence, in the frame of whoever is looking:
+// for someone signed in, the signed-in layout (the Administration tab, the user menu) with a
+// button back to where they were (back), so that a refusal never looks like a logout.
+func (s *Server) errorPageTo(w http.ResponseWriter, r *http.Request, status int, title, text string, back backLink) {
+	id, known := viewerOf(r.Context())
+	if !known {
+		// Outside the handlers that know who is signed in: a GET finds out. A POST refused
+		// before any handler (cross-origin, a form not accepted) must not even touch the
+		// session.
+		if r.Method == http.MethodGet {
+			id, _ = s.session(w, r)
 		}
+		r = viewedBy(r, id)
 	}
-	s.render(w, r, status, errorView(p, text))
+	p := page{Title: title}
+	if id.SignedIn() {
+		p = pageFor(id, title, "")
+		if back.Section != "" && p.Admin {
+			p = adminPage(id, title, back.Section)
+		}
+		if back.URL == "" {
+			back = backLink{URL: "/profile", Label: "Back to your Profile"}
+		}
+	} else if back.URL == "" {
+		back = backLink{URL: "/login", Label: "Go to Log in"}
+	}
+	s.render(w, r, status, errorView(p, text, back))
 }
 
 // sandboxKey marks, in the context of a page being rendered, a server in SMS sandbox mode: the

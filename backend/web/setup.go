@@ -45,10 +45,11 @@ func (s *Server) firstAdminSubmit(w http.ResponseWriter, r *http.Request) {
 			s.setupGone(w, r)
 			return
 		}
+		markFields(r.Context(), backend.FieldConfirmPassword)
 		s.render(w, r, http.StatusBadRequest, firstAdminView(page{Title: "Create the first administrator"}, token, f, passwordsDiffer))
 		return
 	}
-	_, err := s.svc.CreateFirstAdminByLink(r.Context(), token, backend.NewUser{
+	u, err := s.svc.CreateFirstAdminByLink(r.Context(), token, backend.NewUser{
 		Username: f.Username, DisplayName: f.Name, Email: f.Email, Password: pw,
 	})
 	switch {
@@ -57,6 +58,7 @@ func (s *Server) firstAdminSubmit(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.render(w, r, statusOf(err), firstAdminView(page{Title: "Create the first administrator"}, token, f, s.message(r, err)))
 	default:
-		http.Redirect(w, r, "/login?notice=created", http.StatusSeeOther)
+		s.flash(w, r, nil, backend.FirstAdminCreatedNotice(u))
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	}
 }

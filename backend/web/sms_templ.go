@@ -650,9 +650,9 @@ func sandboxPageView(p page, v sandboxView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var32 string
-					templ_7745c5c3_Var32, templ_7745c5c3_Err = templ.JoinStringErrs(m.Created.Format("15:04:05 MST"))
+					templ_7745c5c3_Var32, templ_7745c5c3_Err = templ.JoinStringErrs(backend.FormatTime(m.Created))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 169, Col: 118}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 169, Col: 115}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var32))
 					if templ_7745c5c3_Err != nil {
@@ -743,9 +743,9 @@ func sandboxPageView(p page, v sandboxView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var37 string
-					templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(t.Sent.UTC().Format("15:04:05 MST"))
+					templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(backend.FormatTime(t.Sent))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 193, Col: 125}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 193, Col: 116}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
 					if templ_7745c5c3_Err != nil {
@@ -798,7 +798,7 @@ func sandboxPageView(p page, v sandboxView) templ.Component {
 					var templ_7745c5c3_Var40 string
 					templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(t.Answer)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 193, Col: 196}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `backend/web/sms.templ`, Line: 193, Col: 187}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var40))
 					if templ_7745c5c3_Err != nil {

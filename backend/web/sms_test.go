@@ -276,7 +276,7 @@ func TestSMSLogin(t *testing.T) {
 	c.post("/login/verify/sms/send", nil).wantRedirect(t, "/login/verify")
 	c.post("/login/verify/sms", url.Values{"code": {code}}).wantStatus(t, http.StatusUnauthorized)
 	c.get("/login/recovery").wantBody(t, "Use a code by text message instead")
-	c.post("/login/recovery", url.Values{"code": {codes[0]}}).wantRedirect(t, "/profile?notice=recovery")
+	c.post("/login/recovery", url.Values{"code": {codes[0]}}).wantRedirect(t, "/profile")
 }
 
 func TestSMSWebhookOutsideCrossOriginProtection(t *testing.T) {
@@ -376,7 +376,7 @@ func TestSMSSandboxPage(t *testing.T) {
 	c.get("/sms-sandbox?body="+code).wantBody(t, ">"+code+"</textarea>")
 	// The sandbox's form texts through the real webhook, signed: the setup notices.
 	r := c.post("/sms-sandbox/text", url.Values{"from": {"650 253 0067"}, "body": {code}})
-	r.wantRedirect(t, "/sms-sandbox?notice=sent")
+	r.wantRedirect(t, "/sms-sandbox")
 	c.follow(r).wantBody(t, "delivered to the System", "From <strong>"+testPhoneShown+"</strong>", "200 OK")
 	if got := c.smsState("/login/enroll"); got != "received" {
 		t.Fatalf("state %q after the sandbox text", got)

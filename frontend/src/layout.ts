@@ -1,6 +1,6 @@
 // The frame of every signed-in screen: the top bar with the "Administration" tab (admins) and
 // the username menu (Profile, Log out) in the upper right corner, as in the help article.
-import { App, backend, main } from "./api";
+import { App, backend, forms, main } from "./api";
 import { go, report } from "./nav";
 import { Child, h, mount, MessageBox } from "./ui";
 
@@ -63,7 +63,7 @@ function topBar(me: main.UserView, tab: Tab): HTMLElement {
     try {
       await App.Logout();
     } finally {
-      go({ name: "login", notice: "You have logged out." });
+      go({ name: "login", notice: forms().notices.loggedOut });
     }
   };
   return h(

@@ -33,6 +33,33 @@
     btn.addEventListener("click", function () { window.print(); });
   });
 
+  // Copy (the authenticator key): the text of data-copy to the clipboard, said in the
+  // element named by data-copy-status. Without the Clipboard API (a page not served over
+  // HTTPS or from this computer), the key is selected for the person to copy.
+  document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+    var status = document.getElementById(btn.getAttribute("data-copy-status"));
+    var say = function (text) { if (status) status.textContent = text; };
+    btn.hidden = false;
+    btn.addEventListener("click", function () {
+      var text = btn.getAttribute("data-copy");
+      var select = function () {
+        var key = btn.parentNode.querySelector("code");
+        if (!key) return;
+        var range = document.createRange();
+        range.selectNodeContents(key);
+        var sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        say("The key is selected: copy it with your device's Copy command.");
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { say("Key copied. Paste it in your authenticator app."); }, select);
+      } else {
+        select();
+      }
+    });
+  });
+
   // The user menu closes on a click elsewhere or on Escape.
   var menu = document.querySelector(".user-menu");
   if (menu) {

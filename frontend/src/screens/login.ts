@@ -102,8 +102,8 @@ export function renderFirstAdmin(): void {
       return;
     }
     try {
-      await App.CreateFirstAdmin(admin);
-      go({ name: "login", notice: `Administrator ${username.value.trim()} created. Log in with the new account.` });
+      const created = await App.CreateFirstAdmin(admin);
+      go({ name: "login", notice: created.notice });
     } catch (e) {
       report(e, msg);
     }

@@ -58,7 +58,7 @@ export async function render(): Promise<void> {
             mustChangePassword: mustChange.checked,
           }),
         );
-        go({ name: "user", id: u.id, flash: `User ${u.username} created.` });
+        go({ name: "user", id: u.id, flash: u.notice });
       } catch (e) {
         report(e, msg);
       }

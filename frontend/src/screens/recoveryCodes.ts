@@ -33,7 +33,7 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
       afterLogin(route.login);
       return;
     }
-    go({ name: "profile", flash: route.done ?? "Two-Factor Authentication is enabled." });
+    go({ name: "profile", flash: route.done ?? forms().notices.twoFactorEnabled });
   });
 
   authPage(

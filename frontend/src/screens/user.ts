@@ -139,7 +139,7 @@ function editCard(u: main.UserView, me: main.UserView): HTMLElement {
     msg.clear();
     try {
       const saved = await withReauth(() => App.UpdateUser(u.id, { displayName: name.value, email: email.value, role: role.value as backend.Role, disabled: disabled.checked }));
-      go({ name: "user", id: saved.id, edit: true, flash: `Changes to ${saved.username} saved.` });
+      go({ name: "user", id: saved.id, edit: true, flash: saved.notice });
     } catch (e) {
       report(e, msg);
     }

@@ -183,6 +183,7 @@ export namespace main {
 	    actions: ActionView[];
 	    createdAt: string;
 	    updatedAt: string;
+	    notice: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new UserView(source);
@@ -213,6 +214,7 @@ export namespace main {
 	        this.actions = this.convertValues(source["actions"], ActionView);
 	        this.createdAt = source["createdAt"];
 	        this.updatedAt = source["updatedAt"];
+	        this.notice = source["notice"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -299,6 +301,20 @@ export namespace main {
 		    return a;
 		}
 	}
+	export class NoticesView {
+	    loggedOut: string;
+	    twoFactorEnabled: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new NoticesView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.loggedOut = source["loggedOut"];
+	        this.twoFactorEnabled = source["twoFactorEnabled"];
+	    }
+	}
 	export class StatusOption {
 	    key: backend.TwoFactorStatus;
 	    label: string;
@@ -361,6 +377,7 @@ export namespace main {
 	    setPasswordMustChange: boolean;
 	    roles: RoleOption[];
 	    statuses: StatusOption[];
+	    notices: NoticesView;
 	
 	    static createFrom(source: any = {}) {
 	        return new FormsView(source);
@@ -377,6 +394,7 @@ export namespace main {
 	        this.setPasswordMustChange = source["setPasswordMustChange"];
 	        this.roles = this.convertValues(source["roles"], RoleOption);
 	        this.statuses = this.convertValues(source["statuses"], StatusOption);
+	        this.notices = this.convertValues(source["notices"], NoticesView);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -397,6 +415,7 @@ export namespace main {
 		    return a;
 		}
 	}
+	
 	
 	
 	export class ProfileView {

@@ -1,0 +1,121 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+)
+
+// TestFlashes: a flash is taken once, only with its own token and the session it was set for,
+// not after it expired; a reopened store (a restart, another process) finds it; the purge
+// removes expired flashes and those of sessions that are gone, and no other.
+func TestFlashes(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, filepath.Join(dir, "gatehouse.db"))
+	c := &clock{next: t0}
+	db.Now = c.Now
+	bob := createUser(t, db, "bob", backend.RoleUser)
+	if err := db.CreateSession(ctx, &backend.Session{TokenHash: "bob-session", UserID: bob.ID}); err != nil {
+		t.Fatal(err)
+	}
+	take := func(token, session string) string {
+		t.Helper()
+		n, ok, err := db.TakeFlash(ctx, token, session)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != (n != "") {
+			t.Fatalf("TakeFlash(%q, %q) = %q, %v", token, session, n, ok)
+		}
+		return n
+	}
+
+	if err := db.PutFlash(ctx, "f1", "bob-session", "Saved.", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, db.PutFlash(ctx, "f1", "", "Again.", time.Hour), backend.ECONFLICT)
+	if n := take("f1", ""); n != "" {
+		t.Errorf("a signed-out browser with the token took the session's flash %q", n)
+	}
+	if n := take("f1", "other-session"); n != "" {
+		t.Errorf("another session with the token took the flash %q", n)
+	}
+	if n := take("f2", "bob-session"); n != "" {
+		t.Errorf("the session took the flash %q with another token", n)
+	}
+	// Another process on the same file sees it, and takes it once.
+	other := openDB(t, filepath.Join(dir, "gatehouse.db"))
+	other.Now = c.Now
+	if n := take("f1", "bob-session"); n != "Saved." {
+		t.Fatalf("got %q, want the flash", n)
+	}
+	if n, ok, _ := other.TakeFlash(ctx, "f1", "bob-session"); ok {
+		t.Errorf("the flash was taken a second time: %q", n)
+	}
+
+	// Signed out: bound to no session.
+	db.PutFlash(ctx, "out", "", "You have logged out.", time.Hour)
+	if n := take("out", "bob-session"); n != "" {
+		t.Errorf("a session took the signed-out flash %q", n)
+	}
+	if n := take("out", ""); n != "You have logged out." {
+		t.Errorf("got %q, want the signed-out flash", n)
+	}
+
+	// Expired: never taken, then purged.
+	db.PutFlash(ctx, "old", "", "Old.", time.Minute)
+	c.mu.Lock()
+	c.next = c.next.Add(2 * time.Minute)
+	c.mu.Unlock()
+	if n := take("old", ""); n != "" {
+		t.Errorf("an expired flash was taken: %q", n)
+	}
+
+	// Of many page views at once, exactly one shows the flash.
+	db.PutFlash(ctx, "race", "bob-session", "Once.", time.Hour)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	got := 0
+	for range 20 {
+		wg.Go(func() {
+			if _, ok, err := db.TakeFlash(ctx, "race", "bob-session"); err == nil && ok {
+				mu.Lock()
+				got++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if got != 1 {
+		t.Errorf("the flash was taken %d times, want 1", got)
+	}
+
+	// The purge: expired flashes, and flashes of sessions that are gone; a live one stays.
+	db.PutFlash(ctx, "live", "bob-session", "Live.", time.Hour)
+	db.PutFlash(ctx, "live-out", "", "Live, signed out.", time.Hour)
+	db.PutFlash(ctx, "ended", "ended-session", "Ended.", time.Hour)
+	db.PutFlash(ctx, "expiring", "", "Expiring.", time.Minute)
+	c.mu.Lock()
+	c.next = c.next.Add(2 * time.Minute)
+	c.mu.Unlock()
+	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	rows, err := db.reader.QueryContext(ctx, `SELECT token_hash FROM flashes ORDER BY token_hash`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h string
+		rows.Scan(&h)
+		left = append(left, h)
+	}
+	if want := []string{"live", "live-out"}; len(left) != 2 || left[0] != want[0] || left[1] != want[1] {
+		t.Errorf("after the purge: %q, want %q", left, want)
+	}
+}
