@@ -3,6 +3,7 @@
 //	gatehouse                 the desktop console (a build with the Wails tags)
 //	gatehouse serve           the web server
 //	gatehouse user …          manage users from the command line (operators, break-glass)
+//	gatehouse version         the version, the commit it was built from and the Go release
 //
 // Every command works on one data directory (--data, GATEHOUSE_DATA, default the per-user data
 // directory), holding the SQLite database and the server key that seals TOTP secrets.
@@ -63,14 +64,15 @@ const usage = `Usage:
   gatehouse [--data DIR]             open the desktop console
   gatehouse serve [flags]            run the web server (gatehouse serve --help)
   gatehouse serve --sms-sandbox      the same, with SMS through a fake Twilio on this machine
-` + cli.UsageLines + `
-Every command takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
+` + cli.UsageLines + `  gatehouse version                  the version, commit and Go release (also --version)
+
+Every command but version takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "--version" || args[0] == "-version") {
+		cmd, args = strings.TrimLeft(args[0], "-"), args[1:]
 	}
 	switch cmd {
 	case "":
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		env := &cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDir: dataDirDefault(),
 			Usage: fmt.Sprintf(usage, defaultDataDir()), Open: openService}
 		return env.User(ctx, args)
+	case "version":
+		return (&cli.Env{Stdout: stdout, Stderr: stderr}).Version(args)
 	case "help":
 		fmt.Fprintf(stdout, usage, defaultDataDir())
 		return nil
