@@ -442,3 +442,26 @@ func TestVersion(t *testing.T) {
 		t.Errorf("built gatehouse --version: %v, %q; want Gatehouse v0.0.0-… ending %q", err, out, want)
 	}
 }
+
+// TestDesktopLoginSaysLocked (issue 11, web 4, for the console): App.Login of a locked account
+// answers with backend's sentence, when the lock ends and whom to ask, as a signed-out error,
+// which the console's Log in screen shows (nav.ts report), for an unknown name alike.
+func TestDesktopLoginSaysLocked(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	mustUser(t, admin, NewUserForm{Username: "hank", Password: "hanks long password"})
+	ha := e.app()
+	for range 10 {
+		e.clock.Advance(31 * time.Second)
+		ha.Login("hank", "wrong password")
+		ha.Login("ghost", "wrong password")
+	}
+	until := e.clock.Now().Add(15 * time.Minute).Truncate(time.Minute).Add(time.Minute)
+	want := "Too many failed attempts: try again after " + until.Local().Format("15:04 MST") + ", or ask your administrator."
+	for _, name := range []string{"hank", "ghost"} {
+		_, err := ha.Login(name, "hanks long password")
+		if v := wantCode(t, ha, err, backend.ETOOMANY); v.Message != want || !v.SignedOut {
+			t.Errorf("Login(%s) while locked: %+v, want %q, signed out", name, v, want)
+		}
+	}
+}

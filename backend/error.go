@@ -59,7 +59,8 @@ func ErrorMessage(err error) string {
 }
 
 // errBadLogin is the one answer to every failed password step, whatever the cause (unknown user,
-// wrong password, disabled or locked account), so that the answer reveals nothing.
+// wrong password, disabled account), so that the answer reveals nothing. Waits and locks are
+// said as such (throttled, locked): unknown names wait and lock alike.
 var errBadLogin = Errorf(EUNAUTHORIZED, "Incorrect username or password.")
 
 // errBadCode is the one answer to a second factor that is not accepted.

@@ -865,14 +865,16 @@ func TestAdminSeesLockAndUnlocks(t *testing.T) {
 			t.Fatalf("wrong password %d: status %d, want 401", i, r.StatusCode)
 		}
 	}
-	b.login("bob", testPassword).wantStatus(t, http.StatusUnauthorized)
+	locked := b.login("bob", testPassword)
+	locked.wantStatus(t, http.StatusTooManyRequests)
+	locked.wantBody(t, "Too many failed attempts: try again after ", ", or ask your administrator.")
 	until := e.clock.Now().Add(15 * time.Minute).UTC().Format("15:04 MST")
 	a.get(page).wantBody(t, `id="account-locked"`, "Locked until "+until+", after too many failed attempts", "Unlock", `name="current_password"`)
 	a.get("/admin/users?q=bob").wantBody(t, "<td class=\"hide-phone\">Locked</td>")
 
 	// Lifting a lock needs the administrator's password.
 	a.post(page+"/unlock", nil).wantBody(t, "Confirm your password to continue.", `id="account-locked"`)
-	b.login("bob", testPassword).wantStatus(t, http.StatusUnauthorized)
+	b.login("bob", testPassword).wantStatus(t, http.StatusTooManyRequests)
 	r := a.post(page+"/unlock", url.Values{"current_password": {testPassword}})
 	r.wantRedirect(t, page+"?notice=unlock")
 	a.follow(r).wantBody(t, backend.DescribeUserAction(backend.ActionUnlock, bob).Done, "Active")
