@@ -232,10 +232,21 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how 
 }
 
 // signIn ends the attempt (if any) and creates a session under a new token, once.
+//
+// The login counts as a confirmation of the password (Session.ReauthAt), for the ReauthWindow
+// every confirmation has (requireRecentPassword): someone who has just typed it is not asked
+// for it again to set up Two-Factor or regenerate codes (issue 11, web 6). It counts from when
+// the password was given: this step, when the login had no step before (attempt nil) or this
+// step set a new password (StepChangePassword); otherwise the password step, which created
+// the attempt (a second factor or a setup may have taken minutes since).
 func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, how string, c Client) (*LoginState, error) {
 	now := s.now()
+	passwordAt := now
+	if attempt != nil && attempt.Step != StepChangePassword {
+		passwordAt = attempt.CreatedAt
+	}
 	token, hash := newToken()
-	sess := &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now, IP: c.IP, UserAgent: c.UserAgent}
+	sess := &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now, ReauthAt: passwordAt, IP: c.IP, UserAgent: c.UserAgent}
 	if attempt == nil {
 		if err := s.store.CreateSession(ctx, sess); err != nil {
 			return nil, internal("create session", err)

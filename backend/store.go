@@ -311,7 +311,7 @@ type Session struct {
 	UserID     int64
 	CreatedAt  time.Time
 	LastSeenAt time.Time
-	ReauthAt   time.Time // when the password was last confirmed in this session
+	ReauthAt   time.Time // when the password was last confirmed in this session: at the login, or since (ConfirmPassword)
 	IP         string
 	UserAgent  string
 }

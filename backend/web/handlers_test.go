@@ -437,6 +437,7 @@ func TestTwoFactorChangesAskPasswordUpFront(t *testing.T) {
 	e.user("alice", backend.RoleUser, false)
 	c := e.client()
 	c.signIn("alice")
+	e.clock.Advance(11 * time.Minute) // past the login's own confirmation of the password (TestLoginConfirmsPasswordWeb)
 	c.get("/profile/two-factor").wantBody(t, "Your password", `name="current_password"`, "Use an App", `formaction="/profile/two-factor/sms"`)
 	r := c.post("/profile/two-factor/app", url.Values{"current_password": {"wrong password"}})
 	r.wantStatus(t, http.StatusUnauthorized)
@@ -869,6 +870,7 @@ func TestAdminSeesLockAndUnlocks(t *testing.T) {
 	locked.wantStatus(t, http.StatusTooManyRequests)
 	locked.wantBody(t, "Too many failed attempts: try again after ", ", or ask your administrator.")
 	until := e.clock.Now().Add(15 * time.Minute).UTC().Format("15:04 MST")
+	e.clock.Advance(6 * time.Minute) // the administrator's login, 11 minutes ago, no longer confirms the password
 	a.get(page).wantBody(t, `id="account-locked"`, "Locked until "+until+", after too many failed attempts", "Unlock", `name="current_password"`)
 	a.get("/admin/users?q=bob").wantBody(t, "<td class=\"hide-phone\">Locked</td>")
 
@@ -917,6 +919,7 @@ func TestAdminFormsAskPassword(t *testing.T) {
 	bob := e.user("bob", backend.RoleUser, true)
 	a := e.client()
 	a.signIn("admin")
+	e.clock.Advance(11 * time.Minute) // past the login's own confirmation of the password (TestLoginConfirmsPasswordWeb)
 	field := `name="current_password"`
 	base := fmt.Sprintf("/admin/users/%d", bob.ID)
 
