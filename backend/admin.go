@@ -37,7 +37,23 @@ type UserPage struct {
 	Limit  int
 }
 
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+// The longest values an account's fields take (CheckUsername, checkDisplayName, checkEmail; the
+// password's is MaxPasswordLength): front ends put them on their fields (maxlength), so that
+// nobody types past what will be refused.
+const (
+	MaxUsernameLength    = 64  // characters, all ASCII
+	MaxDisplayNameLength = 100 // characters
+	MaxEmailLength       = 254 // bytes (RFC 5321's limit of a path); characters for an ASCII address
+)
+
+// Usernames are ASCII: letters a-z and A-Z only, no accented or other letters. They are
+// compared case-insensitively (the store's NOCASE, and unknownName's folding), which is exact
+// only for ASCII. The message says so, and says what is taken: "jürgen" is refused in words
+// that tell why.
+var usernamePattern = regexp.MustCompile(fmt.Sprintf(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,%d}$`, MaxUsernameLength-1))
+
+// UsernameRule is the username rule as forms and errors state it (CheckUsername enforces it).
+var UsernameRule = fmt.Sprintf("A username is 1 to %d characters: letters a–z or A–Z (no accents), digits 0–9 and . _ @ + -, starting with a letter or digit.", MaxUsernameLength)
 
 // CheckUsername says why username may not be used, or returns nil.
 func CheckUsername(username string) error {
@@ -45,14 +61,14 @@ func CheckUsername(username string) error {
 		return Errorf(EINVALID, "Enter a username.")
 	}
 	if !usernamePattern.MatchString(username) {
-		return Errorf(EINVALID, "A username is 1 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit).")
+		return Errorf(EINVALID, "%s", UsernameRule)
 	}
 	return nil
 }
 
 func checkDisplayName(name string) error {
-	if utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00\r\n") {
-		return Errorf(EINVALID, "The name must be at most 100 characters on one line.")
+	if utf8.RuneCountInString(name) > MaxDisplayNameLength || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00\r\n") {
+		return Errorf(EINVALID, "The name must be at most %d characters on one line.", MaxDisplayNameLength)
 	}
 	return nil
 }
@@ -62,7 +78,7 @@ func checkEmail(email string) error {
 		return nil
 	}
 	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || len(email) > 254 {
+	if err != nil || a.Address != email || len(email) > MaxEmailLength {
 		return Errorf(EINVALID, "%q is not an email address.", email)
 	}
 	return nil
