@@ -355,42 +355,31 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 		return nil, err
 	}
 	// The form's own mistakes first, before anything is read or locked.
-	if ch.DisplayName != nil {
-		name := strings.TrimSpace(*ch.DisplayName)
-		if err := checkDisplayName(name); err != nil {
-			return nil, err
-		}
-		ch.DisplayName = &name
-	}
-	if ch.Email != nil {
-		email := strings.TrimSpace(*ch.Email)
-		if err := checkEmail(email); err != nil {
-			return nil, err
-		}
-		ch.Email = &email
-	}
-	if ch.Role != nil {
-		if err := checkRole(*ch.Role); err != nil {
-			return nil, err
-		}
+	ch, err := tidyUserChanges(ch)
+	if err != nil {
+		return nil, err
 	}
 	// What changed is decided on the row as locked, and written and audited in the same
 	// transaction: the audit names what this update changed, not what the form held.
 	var u *User
-	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
 		cur, err := s.store.FindUserForUpdate(ctx, userID)
 		if err != nil {
 			return err
 		}
-		upd, changed, err := s.userUpdate(id, cur, ch)
-		if err != nil {
-			return err
-		}
+		upd, changed := userUpdate(cur, ch)
 		if len(changed) == 0 {
 			return errNothingToChange
 		}
+		// The last administrator's rule before the password: a change that cannot be made
+		// is refused before anyone is asked to confirm it (issue 11, web 8).
 		if err := s.keepAnAdmin(ctx, cur, upd); err != nil {
 			return err
+		}
+		if UserChangesNeedPassword(cur, ch) {
+			if err := s.requireAdminConfirmed(id); err != nil {
+				return err
+			}
 		}
 		if u, err = s.store.UpdateUser(ctx, userID, upd); err != nil {
 			return internal("update user", err)
@@ -406,9 +395,54 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 // errNothingToChange answers an "Edit this User" form that is the user as they are.
 var errNothingToChange = Errorf(ECONFLICT, "Nothing to change: the user already has these details.")
 
+// CheckUserChanges says whether "Edit this User" with ch on the user would be refused by a rule
+// of the accounts, the last enabled administrator staying one (ECONFLICT), or nil. It asks for
+// no password: front ends call it before they ask for one, so that a change that cannot be
+// made is refused first. UpdateUser decides again, in its transaction. Administrators only.
+func (s *Service) CheckUserChanges(ctx context.Context, id *Identity, userID int64, ch UserChanges) error {
+	if err := id.requireAdmin(); err != nil {
+		return err
+	}
+	ch, err := tidyUserChanges(ch)
+	if err != nil {
+		return err
+	}
+	cur, err := s.store.FindUserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	upd, _ := userUpdate(cur, ch)
+	return s.keepAnAdmin(ctx, cur, upd)
+}
+
+// tidyUserChanges trims ch's name and email and checks its fields, each on its own: the form's
+// own mistakes (EINVALID).
+func tidyUserChanges(ch UserChanges) (UserChanges, error) {
+	if ch.DisplayName != nil {
+		name := strings.TrimSpace(*ch.DisplayName)
+		if err := checkDisplayName(name); err != nil {
+			return ch, err
+		}
+		ch.DisplayName = &name
+	}
+	if ch.Email != nil {
+		email := strings.TrimSpace(*ch.Email)
+		if err := checkEmail(email); err != nil {
+			return ch, err
+		}
+		ch.Email = &email
+	}
+	if ch.Role != nil {
+		if err := checkRole(*ch.Role); err != nil {
+			return ch, err
+		}
+	}
+	return ch, nil
+}
+
 // userUpdate turns ch, tidied and checked, into the update of cur it makes, and says what it
 // changes for the audit log: only the fields whose value differs.
-func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdate, []string, error) {
+func userUpdate(cur *User, ch UserChanges) (UserUpdate, []string) {
 	var upd UserUpdate
 	var changed []string
 	if ch.DisplayName != nil && *ch.DisplayName != cur.DisplayName {
@@ -416,11 +450,6 @@ func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdat
 	}
 	if ch.Email != nil && *ch.Email != cur.Email {
 		upd.Email, changed = ch.Email, append(changed, "email")
-	}
-	if UserChangesNeedPassword(cur, ch) {
-		if err := s.requireAdminConfirmed(id); err != nil {
-			return upd, nil, err
-		}
 	}
 	if ch.Role != nil && *ch.Role != cur.Role {
 		upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
@@ -430,7 +459,7 @@ func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdat
 		upd.EndSessions = *ch.Disabled
 		changed = append(changed, map[bool]string{true: "disabled", false: "enabled"}[*ch.Disabled])
 	}
-	return upd, changed, nil
+	return upd, changed
 }
 
 // keepAnAdmin refuses (ECONFLICT) an update that demotes or disables cur, an enabled
@@ -438,7 +467,8 @@ func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdat
 // store counts under the write lock, so of two administrators demoting each other at once,
 // or two servers on one store, the second sees the first one's change and is refused. A store
 // with no enabled administrator (before setup) is not refused anything: the rule keeps the
-// last one, it does not demand one.
+// last one, it does not demand one. (CheckUserChanges runs it outside a transaction too, for a
+// first answer before the password is asked for; only the run inside decides.)
 func (s *Service) keepAnAdmin(ctx context.Context, cur *User, upd UserUpdate) error {
 	if cur.Role != RoleAdmin || cur.Disabled {
 		return nil
