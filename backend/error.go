@@ -65,3 +65,9 @@ var errBadLogin = Errorf(EUNAUTHORIZED, "Incorrect username or password.")
 
 // errBadCode is the one answer to a second factor that is not accepted.
 var errBadCode = Errorf(EUNAUTHORIZED, "That code is not valid. Check it and try again.")
+
+// errBadAppCode is errBadCode for a code from the authenticator app, with the usual cause of
+// right codes refused: a phone clock that is off (codes are valid for 30 seconds either way).
+// It is said only at the verify step, to someone who has given the right password, and to
+// every such person alike: it tells nothing about the code.
+var errBadAppCode = Errorf(EUNAUTHORIZED, "That code is not valid. Check it and try again. If codes from your app keep failing, check that your phone's time is set automatically.")

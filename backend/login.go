@@ -375,6 +375,9 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 			return nil, nil, internal("check code", err)
 		} else if !ok {
 			s.failed(ctx, AuditSecondFactorFailure, u, describeMethod(method), lastTry)
+			if method == MethodApp {
+				return nil, errBadAppCode, nil
+			}
 			return nil, errBadCode, nil
 		}
 		if method == "" { // a recovery code
