@@ -296,7 +296,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted,
-		OnStart: func(s web.Started) { printStarted(stdout, s) }}
+		DataDir: absPath(*data), OnStart: func(s web.Started) { printStarted(stdout, s) }}
 	if *sandbox {
 		if *cert != "" {
 			return cli.UsageError{Msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
@@ -332,6 +332,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return web.Run(ctx, cfg)
 }
 
+// absPath is path made absolute, or path itself if it cannot be: a directory named in a command
+// printed for another shell must not depend on this one's working directory.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
 // printStarted tells whoever started `serve` where to go and, while there is no administrator,
 // the one-time link to create the first one (a credential: the terminal only, never the log).
 func printStarted(stdout io.Writer, s web.Started) {
@@ -340,7 +349,7 @@ func printStarted(stdout io.Writer, s web.Started) {
 		fmt.Fprintf(stdout, "SMS sandbox: no text message leaves this machine. See them, and text the System, at %s\n", s.SMSSandboxURL)
 	}
 	if s.FirstAdminLink != "" {
-		fmt.Fprintf(stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n%s", s.FirstAdminLink, web.FirstAdminCLIText)
+		fmt.Fprintf(stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n%s", s.FirstAdminLink, s.FirstAdminCLI)
 	}
 }
 

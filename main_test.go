@@ -156,7 +156,8 @@ func TestServePrintsWhereToGo(t *testing.T) {
 		"Gatehouse is running. Open " + base[1] + " in your browser.\n",
 		"SMS sandbox: no text message leaves this machine. See them, and text the System, at " + base[1] + "/sms-sandbox\n",
 		"\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    " + base[1] + "/setup/",
-		web.FirstAdminCLIText,
+		web.FirstAdminCLIText(dir),
+		"user create --data " + dir + " --username NAME",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("serve's standard output lacks %q:\n%s", want, out)
