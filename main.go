@@ -3,6 +3,7 @@
 //	gatehouse                 the desktop console (a build with the Wails tags)
 //	gatehouse serve           the web server
 //	gatehouse user …          manage users from the command line (operators, break-glass)
+//	gatehouse version         the version, the commit it was built from and the Go release
 //
 // Every command works on one data directory (--data, GATEHOUSE_DATA, default the per-user data
 // directory), holding the SQLite database and the server key that seals TOTP secrets.
@@ -62,14 +63,15 @@ const usage = `Usage:
   gatehouse [--data DIR]             open the desktop console
   gatehouse serve [flags]            run the web server (gatehouse serve --help)
   gatehouse serve --sms-sandbox      the same, with SMS through a fake Twilio on this machine
-` + cli.UsageLines + `
-Every command takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
+` + cli.UsageLines + `  gatehouse version                  the version, commit and Go release (also --version)
+
+Every command but version takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "--version" || args[0] == "-version") {
+		cmd, args = strings.TrimLeft(args[0], "-"), args[1:]
 	}
 	switch cmd {
 	case "":
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		env := &cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDir: dataDirDefault(),
 			Usage: fmt.Sprintf(usage, defaultDataDir()), Open: openService}
 		return env.User(ctx, args)
+	case "version":
+		return (&cli.Env{Stdout: stdout, Stderr: stderr}).Version(args)
 	case "help":
 		fmt.Fprintf(stdout, usage, defaultDataDir())
 		return nil
@@ -291,7 +295,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted,
-		OnStart: func(s web.Started) { printStarted(stdout, s) }}
+		DataDir: absPath(*data), OnStart: func(s web.Started) { printStarted(stdout, s) }}
 	if *sandbox {
 		if *cert != "" {
 			return cli.UsageError{Msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
@@ -328,6 +332,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return web.Run(ctx, cfg)
 }
 
+// absPath is path made absolute, or path itself if it cannot be: a directory named in a command
+// printed for another shell must not depend on this one's working directory.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
 // printStarted tells whoever started `serve` where to go and, while there is no administrator,
 // the one-time link to create the first one (a credential: the terminal only, never the log).
 func printStarted(stdout io.Writer, s web.Started) {
@@ -336,7 +349,7 @@ func printStarted(stdout io.Writer, s web.Started) {
 		fmt.Fprintf(stdout, "SMS sandbox: no text message leaves this machine. See them, and text the System, at %s\n", s.SMSSandboxURL)
 	}
 	if s.FirstAdminLink != "" {
-		fmt.Fprintf(stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n%s", s.FirstAdminLink, web.FirstAdminCLIText)
+		fmt.Fprintf(stdout, "\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    %s\n\n%s", s.FirstAdminLink, s.FirstAdminCLI)
 	}
 }
 

@@ -141,7 +141,8 @@ func TestServePrintsWhereToGo(t *testing.T) {
 		"Gatehouse is running. Open " + base[1] + " in your browser.\n",
 		"SMS sandbox: no text message leaves this machine. See them, and text the System, at " + base[1] + "/sms-sandbox\n",
 		"\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    " + base[1] + "/setup/",
-		web.FirstAdminCLIText,
+		web.FirstAdminCLIText(dir),
+		"user create --data " + dir + " --username NAME",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("serve's standard output lacks %q:\n%s", want, out)
@@ -360,5 +361,93 @@ func TestFirstAdminLinkAnotherServer(t *testing.T) {
 	out, _ := gatehouse(t, dir, "", "user", "list")
 	if !strings.Contains(out, "root") || strings.Count(out, " admin ") != 1 {
 		t.Errorf("user list after the link was used:\n%s", out)
+	}
+}
+
+// TestVersion: `gatehouse version` and `gatehouse --version` print backend's version text. A
+// program built with go build from a git checkout of this source names the commit it was built
+// from, "(modified)" for a tree with changes, and the Go release that built it.
+func TestVersion(t *testing.T) {
+	t.Parallel() // a go build of the whole program: let the package's other tests run meanwhile
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, nil, &out, &out); err != nil || out.String() != backend.VersionText()+"\n" {
+			t.Errorf("%q: got %v, %q; want %q", args, err, out.String(), backend.VersionText()+"\n")
+		}
+	}
+
+	// The source as it is now, committed in a repository of its own (go stamps no VCS
+	// information in a git worktree, whose .git is a file), then changed.
+	src := t.TempDir()
+	files, err := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	for _, f := range strings.Split(strings.TrimRight(string(files), "\x00"), "\x00") {
+		b, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // deleted in the working tree
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(src, filepath.Dir(f)), 0o755)
+		if err := os.WriteFile(filepath.Join(src, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+		cmd.Dir = src
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %q: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-q", "-m", "the source under test")
+	head := git("rev-parse", "HEAD")
+	if err := os.WriteFile(filepath.Join(src, "README.md"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "gatehouse")
+	build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	goVersion, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	want := ", commit " + head + " (modified), " + strings.TrimSpace(string(goVersion)) + "\n"
+	if err != nil || !strings.HasPrefix(string(out), "Gatehouse v0.0.0-") || !strings.HasSuffix(string(out), want) {
+		t.Errorf("built gatehouse --version: %v, %q; want Gatehouse v0.0.0-… ending %q", err, out, want)
+	}
+}
+
+// TestDesktopLoginSaysLocked (issue 11, web 4, for the console): App.Login of a locked account
+// answers with backend's sentence, when the lock ends and whom to ask, as a signed-out error,
+// which the console's Log in screen shows (nav.ts report), for an unknown name alike.
+func TestDesktopLoginSaysLocked(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	mustUser(t, admin, NewUserForm{Username: "hank", Password: "hanks long password"})
+	ha := e.app()
+	for range 10 {
+		e.clock.Advance(31 * time.Second)
+		ha.Login("hank", "wrong password")
+		ha.Login("ghost", "wrong password")
+	}
+	until := e.clock.Now().Add(15 * time.Minute).Truncate(time.Minute).Add(time.Minute)
+	want := "Too many failed attempts: try again after " + until.Local().Format("15:04 MST") + ", or ask your administrator."
+	for _, name := range []string{"hank", "ghost"} {
+		_, err := ha.Login(name, "hanks long password")
+		if v := wantCode(t, ha, err, backend.ETOOMANY); v.Message != want || !v.SignedOut {
+			t.Errorf("Login(%s) while locked: %+v, want %q, signed out", name, v, want)
+		}
 	}
 }

@@ -37,7 +37,23 @@ type UserPage struct {
 	Limit  int
 }
 
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+// The longest values an account's fields take (CheckUsername, checkDisplayName, checkEmail; the
+// password's is MaxPasswordLength): front ends put them on their fields (maxlength), so that
+// nobody types past what will be refused.
+const (
+	MaxUsernameLength    = 64  // characters, all ASCII
+	MaxDisplayNameLength = 100 // characters
+	MaxEmailLength       = 254 // bytes (RFC 5321's limit of a path); characters for an ASCII address
+)
+
+// Usernames are ASCII: letters a-z and A-Z only, no accented or other letters. They are
+// compared case-insensitively (the store's NOCASE, and unknownName's folding), which is exact
+// only for ASCII. The message says so, and says what is taken: "jürgen" is refused in words
+// that tell why.
+var usernamePattern = regexp.MustCompile(fmt.Sprintf(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,%d}$`, MaxUsernameLength-1))
+
+// UsernameRule is the username rule as forms and errors state it (CheckUsername enforces it).
+var UsernameRule = fmt.Sprintf("A username is 1 to %d characters: letters a–z or A–Z (no accents), digits 0–9 and . _ @ + -, starting with a letter or digit.", MaxUsernameLength)
 
 // CheckUsername says why username may not be used, or returns nil.
 func CheckUsername(username string) error {
@@ -45,14 +61,14 @@ func CheckUsername(username string) error {
 		return Errorf(EINVALID, "Enter a username.")
 	}
 	if !usernamePattern.MatchString(username) {
-		return Errorf(EINVALID, "A username is 1 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit).")
+		return Errorf(EINVALID, "%s", UsernameRule)
 	}
 	return nil
 }
 
 func checkDisplayName(name string) error {
-	if utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00\r\n") {
-		return Errorf(EINVALID, "The name must be at most 100 characters on one line.")
+	if utf8.RuneCountInString(name) > MaxDisplayNameLength || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00\r\n") {
+		return Errorf(EINVALID, "The name must be at most %d characters on one line.", MaxDisplayNameLength)
 	}
 	return nil
 }
@@ -62,7 +78,7 @@ func checkEmail(email string) error {
 		return nil
 	}
 	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || len(email) > 254 {
+	if err != nil || a.Address != email || len(email) > MaxEmailLength {
 		return Errorf(EINVALID, "%q is not an email address.", email)
 	}
 	return nil
@@ -359,42 +375,31 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 		return nil, err
 	}
 	// The form's own mistakes first, before anything is read or locked.
-	if ch.DisplayName != nil {
-		name := strings.TrimSpace(*ch.DisplayName)
-		if err := checkDisplayName(name); err != nil {
-			return nil, WithFields(err, FieldName)
-		}
-		ch.DisplayName = &name
-	}
-	if ch.Email != nil {
-		email := strings.TrimSpace(*ch.Email)
-		if err := checkEmail(email); err != nil {
-			return nil, WithFields(err, FieldEmail)
-		}
-		ch.Email = &email
-	}
-	if ch.Role != nil {
-		if err := checkRole(*ch.Role); err != nil {
-			return nil, err
-		}
+	ch, err := tidyUserChanges(ch)
+	if err != nil {
+		return nil, err
 	}
 	// What changed is decided on the row as locked, and written and audited in the same
 	// transaction: the audit names what this update changed, not what the form held.
 	var u *User
-	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
 		cur, err := s.store.FindUserForUpdate(ctx, userID)
 		if err != nil {
 			return err
 		}
-		upd, changed, err := s.userUpdate(id, cur, ch)
-		if err != nil {
-			return err
-		}
+		upd, changed := userUpdate(cur, ch)
 		if len(changed) == 0 {
 			return errNothingToChange
 		}
+		// The last administrator's rule before the password: a change that cannot be made
+		// is refused before anyone is asked to confirm it (issue 11, web 8).
 		if err := s.keepAnAdmin(ctx, cur, upd); err != nil {
 			return err
+		}
+		if UserChangesNeedPassword(cur, ch) {
+			if err := s.requireAdminConfirmed(id); err != nil {
+				return err
+			}
 		}
 		if u, err = s.store.UpdateUser(ctx, userID, upd); err != nil {
 			return internal("update user", err)
@@ -410,9 +415,54 @@ func (s *Service) UpdateUser(ctx context.Context, id *Identity, userID int64, ch
 // errNothingToChange answers an "Edit this User" form that is the user as they are.
 var errNothingToChange = Errorf(ECONFLICT, "Nothing to change: the user already has these details.")
 
+// CheckUserChanges says whether "Edit this User" with ch on the user would be refused by a rule
+// of the accounts, the last enabled administrator staying one (ECONFLICT), or nil. It asks for
+// no password: front ends call it before they ask for one, so that a change that cannot be
+// made is refused first. UpdateUser decides again, in its transaction. Administrators only.
+func (s *Service) CheckUserChanges(ctx context.Context, id *Identity, userID int64, ch UserChanges) error {
+	if err := id.requireAdmin(); err != nil {
+		return err
+	}
+	ch, err := tidyUserChanges(ch)
+	if err != nil {
+		return err
+	}
+	cur, err := s.store.FindUserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	upd, _ := userUpdate(cur, ch)
+	return s.keepAnAdmin(ctx, cur, upd)
+}
+
+// tidyUserChanges trims ch's name and email and checks its fields, each on its own: the form's
+// own mistakes (EINVALID).
+func tidyUserChanges(ch UserChanges) (UserChanges, error) {
+	if ch.DisplayName != nil {
+		name := strings.TrimSpace(*ch.DisplayName)
+		if err := checkDisplayName(name); err != nil {
+			return ch, WithFields(err, FieldName)
+		}
+		ch.DisplayName = &name
+	}
+	if ch.Email != nil {
+		email := strings.TrimSpace(*ch.Email)
+		if err := checkEmail(email); err != nil {
+			return ch, WithFields(err, FieldEmail)
+		}
+		ch.Email = &email
+	}
+	if ch.Role != nil {
+		if err := checkRole(*ch.Role); err != nil {
+			return ch, err
+		}
+	}
+	return ch, nil
+}
+
 // userUpdate turns ch, tidied and checked, into the update of cur it makes, and says what it
 // changes for the audit log: only the fields whose value differs.
-func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdate, []string, error) {
+func userUpdate(cur *User, ch UserChanges) (UserUpdate, []string) {
 	var upd UserUpdate
 	var changed []string
 	if ch.DisplayName != nil && *ch.DisplayName != cur.DisplayName {
@@ -420,11 +470,6 @@ func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdat
 	}
 	if ch.Email != nil && *ch.Email != cur.Email {
 		upd.Email, changed = ch.Email, append(changed, "email")
-	}
-	if UserChangesNeedPassword(cur, ch) {
-		if err := s.requireAdminConfirmed(id); err != nil {
-			return upd, nil, err
-		}
 	}
 	if ch.Role != nil && *ch.Role != cur.Role {
 		upd.Role, changed = ch.Role, append(changed, "role "+string(*ch.Role))
@@ -434,7 +479,7 @@ func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdat
 		upd.EndSessions = *ch.Disabled
 		changed = append(changed, map[bool]string{true: "disabled", false: "enabled"}[*ch.Disabled])
 	}
-	return upd, changed, nil
+	return upd, changed
 }
 
 // keepAnAdmin refuses (ECONFLICT) an update that demotes or disables cur, an enabled
@@ -442,7 +487,8 @@ func (s *Service) userUpdate(id *Identity, cur *User, ch UserChanges) (UserUpdat
 // store counts under the write lock, so of two administrators demoting each other at once,
 // or two servers on one store, the second sees the first one's change and is refused. A store
 // with no enabled administrator (before setup) is not refused anything: the rule keeps the
-// last one, it does not demand one.
+// last one, it does not demand one. (CheckUserChanges runs it outside a transaction too, for a
+// first answer before the password is asked for; only the run inside decides.)
 func (s *Service) keepAnAdmin(ctx context.Context, cur *User, upd UserUpdate) error {
 	if cur.Role != RoleAdmin || cur.Disabled {
 		return nil

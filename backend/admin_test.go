@@ -306,6 +306,7 @@ func TestDisableOwnTwoFactor(t *testing.T) {
 	otherToken := e.signInTOTP("carol", goodPassword, capp)
 	token := e.signInTOTP("carol", goodPassword, capp)
 	id = e.identity(token)
+	e.clock.Advance(11 * time.Minute) // past the login's own confirmation of the password (TestLoginConfirmsPassword)
 	wantCode(t, "DisableOwnTwoFactor without ConfirmPassword", e.svc.DisableOwnTwoFactor(ctx, id), backend.EREAUTH)
 	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
 		t.Fatal(err)
@@ -499,6 +500,7 @@ func TestAdminConfirmsPassword(t *testing.T) {
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "root", Role: backend.RoleAdmin})
 	root := e.signIn("root", goodPassword) // signed in, password not confirmed since
+	e.clock.Advance(11 * time.Minute)      // past the login's own confirmation of the password (TestLoginConfirmsPassword)
 	bob, _ := e.enrolledUser("bob")
 	off := e.createUser(backend.NewUser{Username: "off"})
 	disabled := true

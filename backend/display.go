@@ -146,7 +146,12 @@ func DescribeUserAction(key ActionKey, u *User) Action {
 		}
 	case ActionDisableTwoFactor:
 		confirm := fmt.Sprintf("%s will no longer be required to use Two-Factor Authentication, and their current setup and recovery codes will be removed. Their sessions end now.", name)
-		if !u.TwoFactorRequired {
+		switch {
+		case u.TwoFactorRequired && !u.Enrolled():
+			// Pending setup on next login: there is no setup to remove, and saying so
+			// would send the administrator looking for one.
+			confirm = fmt.Sprintf("%s will no longer be required to use Two-Factor Authentication. They have not set it up yet, so nothing else changes. Their sessions end now.", name)
+		case !u.TwoFactorRequired:
 			confirm = fmt.Sprintf("Two-Factor Authentication will be turned off for %s. %s will be removed. Their sessions end now.", name, setupText(u.Method))
 		}
 		return Action{

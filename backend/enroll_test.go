@@ -26,6 +26,7 @@ func TestAppEnrollment(t *testing.T) {
 	u := e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
 	id := e.identity(st.SessionToken)
+	e.clock.Advance(11 * time.Minute) // past the login's own confirmation of the password (TestLoginConfirmsPassword)
 
 	// From the profile, enrollment needs the password again.
 	_, err := e.svc.BeginAppEnrollment(ctx, id)
@@ -184,8 +185,12 @@ func TestReauthWindow(t *testing.T) {
 	e := newEnv(t)
 	e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
+	if e.svc.NeedsPasswordConfirmation(e.identity(st.SessionToken)) {
+		t.Error("NeedsPasswordConfirmation right after login: got true, want false (the login confirmed it)")
+	}
+	e.clock.Advance(11 * time.Minute)
 	if !e.svc.NeedsPasswordConfirmation(e.identity(st.SessionToken)) {
-		t.Error("NeedsPasswordConfirmation right after login: got false, want true")
+		t.Error("NeedsPasswordConfirmation 11 minutes after login: got false, want true")
 	}
 	if err := e.svc.ConfirmPassword(ctx, e.identity(st.SessionToken), goodPassword); err != nil {
 		t.Fatal(err)
@@ -412,6 +417,7 @@ func TestRecoveryCodes(t *testing.T) {
 	}
 
 	// Regenerating needs the password, and voids the old set.
+	e.clock.Advance(11 * time.Minute) // past the login's own confirmation of the password (TestLoginConfirmsPassword)
 	_, err = e.svc.RegenerateRecoveryCodes(ctx, id)
 	wantCode(t, "RegenerateRecoveryCodes without ConfirmPassword", err, backend.EREAUTH)
 	if err := e.svc.ConfirmPassword(ctx, id, goodPassword); err != nil {
@@ -614,7 +620,7 @@ func TestAppSetupBelongsToItsSession(t *testing.T) {
 	_, err = e.svc.ResumeAppEnrollment(ctx, other)
 	wantCode(t, "ResumeAppEnrollment by another session", err, backend.ENOTFOUND)
 	_, err = e.svc.ConfirmAppEnrollment(ctx, other, code)
-	wantCode(t, "ConfirmAppEnrollment by another session without the password", err, backend.EREAUTH)
+	wantCode(t, "ConfirmAppEnrollment by another session, its login's password fresh", err, backend.ECONFLICT)
 	if err := e.svc.ConfirmPassword(ctx, other, goodPassword); err != nil {
 		t.Fatal(err)
 	}

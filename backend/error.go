@@ -94,8 +94,15 @@ func ErrorMessage(err error) string {
 }
 
 // errBadLogin is the one answer to every failed password step, whatever the cause (unknown user,
-// wrong password, disabled or locked account), so that the answer reveals nothing.
+// wrong password, disabled account), so that the answer reveals nothing. Waits and locks are
+// said as such (throttled, locked): unknown names wait and lock alike.
 var errBadLogin = WithFields(Errorf(EUNAUTHORIZED, "Incorrect username or password."), FieldUsername, FieldCurrentPassword)
 
 // errBadCode is the one answer to a second factor that is not accepted.
 var errBadCode = WithFields(Errorf(EUNAUTHORIZED, "That code is not valid. Check it and try again."), FieldCode)
+
+// errBadAppCode is errBadCode for a code from the authenticator app, with the usual cause of
+// right codes refused: a phone clock that is off (codes are valid for 30 seconds either way).
+// It is said only at the verify step, to someone who has given the right password, and to
+// every such person alike: it tells nothing about the code.
+var errBadAppCode = WithFields(Errorf(EUNAUTHORIZED, "That code is not valid. Check it and try again. If codes from your app keep failing, check that your phone's time is set automatically."), FieldCode)

@@ -44,9 +44,24 @@ func (p LockoutPolicy) delay(count int) time.Duration {
 	return min(d, p.MaxDelay)
 }
 
-// errLocked is returned by chargeAttempt while the account is locked. The password step answers
-// a locked account as it answers a wrong password (errBadLogin).
-var errLocked = Errorf(ETOOMANY, "Too many failed attempts. Try again later.")
+// locked is chargeAttempt's answer while the account is locked until until, at every step (the
+// password, a second factor, a password confirmation): the person who has the right password
+// learns why it is not taken, when to come back, and who can help. It reveals nothing at the
+// password step: a name that is no account's is counted and locked exactly as an account is
+// (unknownCounter), after the same number of failures, for as long, so it gets the same answer
+// at the same time.
+//
+// The time is the lock's end rounded up to the minute (so that "after" it is true), in the
+// server's local time zone (time.Local: the TZ variable, else the system's zone), with the
+// zone's name, for a reader in another zone. The desktop console, on the machine that holds the
+// data, says the same.
+func locked(until time.Time) error {
+	at := until.Truncate(time.Minute)
+	if at.Before(until) {
+		at = at.Add(time.Minute)
+	}
+	return Errorf(ETOOMANY, "Too many failed attempts: try again after %s, or ask your administrator.", at.Local().Format("15:04 MST"))
+}
 
 // throttled is returned by chargeAttempt while the account must wait after a failure. Unknown
 // usernames wait alike, so saying so reveals nothing, and the person who mistyped learns why a
@@ -113,7 +128,7 @@ func (s *Service) unknownName(username string) (hash, fingerprint string) {
 func (s *Service) charge(ctx context.Context, update counter) (lastTry bool, err error) {
 	err = update(ctx, func(f *Failures, now time.Time) error {
 		if now.Before(f.LockedUntil) {
-			return errLocked
+			return locked(f.LockedUntil)
 		} else if now.Before(f.NextTryAt) {
 			return throttled(f.NextTryAt.Sub(now))
 		}

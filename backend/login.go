@@ -21,9 +21,10 @@ type LoginState struct {
 // ended: the front end starts over at the password step (errors.Is tells it from a wrong code).
 var ErrLoginEnded = Errorf(EUNAUTHORIZED, "Your login has expired. Log in again.")
 
-// Login is the password step. Unknown users, wrong passwords, disabled and locked accounts all
-// get the same error after the same work (one argon2id verification), so the answer tells an
-// attacker nothing. On success the next step is StepVerify (2FA enrolled), StepEnroll (required
+// Login is the password step. Unknown users, wrong passwords and disabled accounts all get the
+// same error after the same work (one argon2id verification), so the answer tells an attacker
+// nothing. A locked account is told so, with when the lock ends (locked), and so is a locked
+// unknown name: both are counted and locked alike, so that answer tells nothing either. On success the next step is StepVerify (2FA enrolled), StepEnroll (required
 // by an administrator, not enrolled: no way around it), StepChangePassword (an administrator set
 // a temporary password), or StepDone. When too many logins already wait for the password hash
 // it refuses at once with ErrBusy (ETOOMANY), counting nothing.
@@ -56,7 +57,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 	if ErrorCode(err) == ETOOMANY {
 		s.passwords.verify(ctx, "", password)
 		s.auditBestEffort(ctx, AuditLoginThrottled, nil, u, "")
-		return nil, passwordRefusal(err)
+		return nil, err
 	} else if err != nil {
 		return nil, internal("charge attempt", err)
 	}
@@ -160,7 +161,7 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 	s.passwords.verify(ctx, "", password)
 	if ErrorCode(err) == ETOOMANY {
 		s.auditBestEffort(ctx, AuditLoginThrottled, nil, target, detail)
-		return passwordRefusal(err)
+		return err
 	} else if err != nil {
 		return internal("charge attempt", err)
 	}
@@ -180,15 +181,6 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 // UnknownUsername is the audit log's target name for a login with a username that names no
 // account: what was typed is never recorded (it may be a password typed in the wrong field).
 const UnknownUsername = "(unknown username)"
-
-// passwordRefusal is the password step's answer to a refused charge: a locked account is
-// answered like a wrong password, a wait is said with its length.
-func passwordRefusal(err error) error {
-	if err == errLocked {
-		return errBadLogin
-	}
-	return err
-}
 
 // failed records a failed guess, and the lock it caused if it was the last one allowed, and
 // makes the account wait before the next one.
@@ -240,10 +232,21 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how 
 }
 
 // signIn ends the attempt (if any) and creates a session under a new token, once.
+//
+// The login counts as a confirmation of the password (Session.ReauthAt), for the ReauthWindow
+// every confirmation has (requireRecentPassword): someone who has just typed it is not asked
+// for it again to set up Two-Factor or regenerate codes (issue 11, web 6). It counts from when
+// the password was given: this step, when the login had no step before (attempt nil) or this
+// step set a new password (StepChangePassword); otherwise the password step, which created
+// the attempt (a second factor or a setup may have taken minutes since).
 func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, how string, c Client) (*LoginState, error) {
 	now := s.now()
+	passwordAt := now
+	if attempt != nil && attempt.Step != StepChangePassword {
+		passwordAt = attempt.CreatedAt
+	}
 	token, hash := newToken()
-	sess := &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now, IP: c.IP, UserAgent: c.UserAgent}
+	sess := &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now, ReauthAt: passwordAt, IP: c.IP, UserAgent: c.UserAgent}
 	if attempt == nil {
 		if err := s.store.CreateSession(ctx, sess); err != nil {
 			return nil, internal("create session", err)
@@ -372,6 +375,9 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 			return nil, nil, internal("check code", err)
 		} else if !ok {
 			s.failed(ctx, AuditSecondFactorFailure, u, describeMethod(method), lastTry)
+			if method == MethodApp {
+				return nil, errBadAppCode, nil
+			}
 			return nil, errBadCode, nil
 		}
 		if method == "" { // a recovery code

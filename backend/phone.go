@@ -10,13 +10,16 @@ import (
 // without a country code, when the configuration names none.
 const DefaultPhoneRegion = "US"
 
+// MaxPhoneLength is the longest phone number, as typed, that NormalizePhone reads.
+const MaxPhoneLength = 64
+
 // NormalizePhone returns number in E.164 form (+16502530000). A number without a country code
 // is read in the national format of region (an ISO 3166 code such as "US" or "GB"); spaces,
 // hyphens, dots and parentheses do not matter. EINVALID if it is not a valid phone number.
 func NormalizePhone(number, region string) (string, error) {
 	bad := Errorf(EINVALID, "%q is not a valid phone number.", number)
 	number = strings.TrimSpace(number)
-	if number == "" || len(number) > 64 {
+	if number == "" || len(number) > MaxPhoneLength {
 		return "", bad
 	}
 	n, err := phonenumbers.Parse(number, strings.ToUpper(region))

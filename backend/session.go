@@ -154,6 +154,8 @@ func (s *Service) Logout(ctx context.Context, id *Identity) error {
 
 // ConfirmPassword checks the signed-in user's password again, which allows changes to their
 // two-factor settings for ReauthWindow. Wrong passwords count towards the account's lockout.
+// The login itself is such a confirmation (signIn): it is needed once ReauthWindow has passed
+// since the password was given.
 func (s *Service) ConfirmPassword(ctx context.Context, id *Identity, password string) error {
 	if err := id.requireSignedIn(); err != nil {
 		return err
@@ -169,7 +171,8 @@ func (s *Service) ConfirmPassword(ctx context.Context, id *Identity, password st
 }
 
 // requireRecentPassword refuses with EREAUTH unless id confirmed the password within
-// ReauthWindow. A login attempt qualifies: its password was given moments ago.
+// ReauthWindow: by ConfirmPassword, or by logging in (signIn). A login attempt qualifies: its
+// password was given moments ago.
 func (s *Service) requireRecentPassword(id *Identity) error {
 	if id != nil && id.attempt != nil {
 		return nil

@@ -37,7 +37,7 @@ type SMSConfig struct {
 }
 
 // SMS policy. The numbers are the issue's: codes live 10 minutes; a login code can be resent
-// after 30 seconds, at most 5 times an hour per user.
+// after 30 seconds (per login attempt), at most 5 times an hour per user.
 const (
 	smsCodeTTL        = 10 * time.Minute
 	smsResendCooldown = 30 * time.Second
@@ -418,8 +418,9 @@ type SMSCodeSent struct {
 // for the attempt stays valid for its 10 minutes, so a late first text still works.
 //
 // Errors: ErrLoginEnded (start over); EINVALID if the user has no SMS phone; ETOOMANY, saying
-// when to try again, within 30 seconds of the last code sent to the user or after 5 in an
-// hour; EUNAVAILABLE if SMS is off or the message could not be sent — then nothing is used
+// when to try again, within 30 seconds of the last code sent for this login attempt (a new
+// login is not held up by the previous one's cooldown), or after 5 to the user in an hour,
+// whatever the login; EUNAVAILABLE if SMS is off or the message could not be sent — then nothing is used
 // up (the cooldown and hourly count are as before) and nobody is signed in. Sending never
 // touches the account's failure counter.
 func (s *Service) SendSMSCode(ctx context.Context, attemptToken string) (*SMSCodeSent, error) {

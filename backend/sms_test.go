@@ -166,6 +166,7 @@ func TestSMSEnrollment(t *testing.T) {
 	u := e.createUser(backend.NewUser{Username: "alice"})
 	st := e.login("alice", goodPassword, backend.StepDone)
 	id := e.identity(st.SessionToken)
+	e.clock.Advance(11 * time.Minute) // past the login's own confirmation of the password (TestLoginConfirmsPassword)
 
 	_, err := e.svc.BeginSMSEnrollment(ctx, id)
 	wantCode(t, "BeginSMSEnrollment without ConfirmPassword", err, backend.EREAUTH)

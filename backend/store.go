@@ -192,9 +192,9 @@ type Store interface {
 	// the sender were recorded within window of the transaction's time, this one included.
 	RecordInboundSMS(ctx context.Context, messageSID, sender string, window time.Duration) (fresh bool, recent int, err error)
 	// ReserveSMSCode stores c, a login code about to be sent, setting c.ID, c.CreatedAt (the
-	// transaction's time) and c.ExpiresAt (ttl later) — unless the user was sent a code less
-	// than cooldown ago, or perHour codes within the last hour: then it stores nothing and
-	// returns when a code may be sent again. Check and insert are one write transaction, so
+	// transaction's time) and c.ExpiresAt (ttl later) — unless c's login attempt was sent a
+	// code less than cooldown ago, or the user perHour codes within the last hour, whatever the
+	// attempt: then it stores nothing and returns when a code may be sent again. Check and insert are one write transaction, so
 	// concurrent callers cannot pass the limits together.
 	ReserveSMSCode(ctx context.Context, c *SMSCode, ttl, cooldown time.Duration, perHour int) (retryAt time.Time, err error)
 	// DeleteSMSCode removes a reserved code whose text was not sent: it no longer counts
@@ -329,7 +329,7 @@ type Session struct {
 	UserID     int64
 	CreatedAt  time.Time
 	LastSeenAt time.Time
-	ReauthAt   time.Time // when the password was last confirmed in this session
+	ReauthAt   time.Time // when the password was last confirmed in this session: at the login, or since (ConfirmPassword)
 	IP         string
 	UserAgent  string
 }

@@ -50,8 +50,8 @@ func TestParallelWrongPasswords(t *testing.T) {
 			wg.Wait()
 
 			for i, err := range errs {
-				if !sameError(err, wrong) && !(tt.policy.FreeFailures < 1000 && isWait(err)) {
-					t.Errorf("attempt %d: got %v, want %v or a wait", i, err, wrong)
+				if !sameError(err, wrong) && !(tt.policy.FreeFailures < 1000 && isWait(err)) && !isLocked(err) {
+					t.Errorf("attempt %d: got %v, want %v, a wait or the lock", i, err, wrong)
 					break
 				}
 			}
@@ -76,11 +76,11 @@ func TestParallelWrongPasswords(t *testing.T) {
 				t.Errorf("password verifications, real and dummy: got %d, want %d", got, n)
 			}
 
-			// Locked: the right password gets the wrong password's answer. Waiting: it is
-			// told to wait. Either way it does not sign in.
+			// Locked: the right password is told so. Waiting: it is told to wait. Either way
+			// it does not sign in.
 			_, err := e.svc.Login(ctx, "alice", goodPassword)
-			if !sameError(err, wrong) && !(tt.policy.FreeFailures < 1000 && isWait(err)) {
-				t.Errorf("the right password after the storm: got %v, want %v or a wait", err, wrong)
+			if !isLocked(err) && !(tt.policy.FreeFailures < 1000 && isWait(err)) {
+				t.Errorf("the right password after the storm: got %v, want the lock or a wait", err)
 			}
 			if tt.policy.FreeFailures == 1000 {
 				if n := len(e.auditEvents(backend.AuditAccountLocked)); n != 1 {
@@ -114,8 +114,8 @@ func sameError(a, b error) bool {
 	return a != nil && b != nil && backend.ErrorCode(a) == backend.ErrorCode(b) && backend.ErrorMessage(a) == backend.ErrorMessage(b)
 }
 
-// TestSameLoginError: unknown user, wrong password, disabled and locked accounts get the same
-// answer after the same work.
+// TestSameLoginError: unknown user, wrong password and disabled accounts get the same answer
+// after the same work; a locked account's answer says it is locked (TestLockedLoginSaysSo).
 func TestSameLoginError(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -138,8 +138,6 @@ func TestSameLoginError(t *testing.T) {
 		{"wrong password", "alice", "wrong password"},
 		{"disabled, right password", "disabled", goodPassword},
 		{"disabled, wrong password", "disabled", "wrong password"},
-		{"locked, right password", "locked", goodPassword},
-		{"locked, wrong password", "locked", "wrong password"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := e.verify.Load()
@@ -210,11 +208,8 @@ func TestLockoutWindow(t *testing.T) {
 			if tt.ok && err != nil {
 				t.Errorf("the right password: got %v, want signed in", err)
 			}
-			// Locked: answered like a wrong password. Waiting: told how long to wait.
+			// Locked: told until when. Waiting: told how long to wait.
 			want := backend.ETOOMANY
-			if tt.failures >= 10 {
-				want = backend.EUNAUTHORIZED
-			}
 			if !tt.ok && backend.ErrorCode(err) != want {
 				t.Errorf("the right password: got %v, want code %s", err, want)
 			}
@@ -272,7 +267,7 @@ func TestFailuresShareCounter(t *testing.T) {
 	_, err = e.svc.VerifyRecoveryCode(ctx, st.AttemptToken, app.codes[0])
 	wantCode(t, "a right recovery code while locked", err, backend.ETOOMANY)
 	_, err = e.svc.Login(ctx, "alice", goodPassword)
-	wantCode(t, "the right password while locked", err, backend.EUNAUTHORIZED)
+	wantCode(t, "the right password while locked", err, backend.ETOOMANY)
 
 	e.clock.Advance(15 * time.Minute)
 	st = e.login("alice", goodPassword, backend.StepVerify)
@@ -301,7 +296,7 @@ func TestPasswordAloneDoesNotReset(t *testing.T) {
 	wantCode(t, "wrong TOTP code", err, backend.EUNAUTHORIZED)
 	e.clock.Advance(time.Minute)
 	_, err = e.svc.Login(ctx, "alice", goodPassword)
-	wantCode(t, "the right password after the 10th failure", err, backend.EUNAUTHORIZED)
+	wantCode(t, "the right password after the 10th failure", err, backend.ETOOMANY)
 
 	// The whole login does reset it.
 	e.clock.Advance(15 * time.Minute)

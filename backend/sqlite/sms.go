@@ -129,9 +129,9 @@ func (db *DB) RecordInboundSMS(ctx context.Context, messageSID, sender string, w
 	return true, recent, nil
 }
 
-// ReserveSMSCode stores c, a login code about to be sent, unless the user was sent one less than
-// cooldown ago or perHour within the last hour; then it stores nothing and returns when the
-// next may be sent. The limits are read and the row inserted in one immediate write
+// ReserveSMSCode stores c, a login code about to be sent, unless c's login attempt was sent one
+// less than cooldown ago or the user perHour within the last hour (whatever the attempt);
+// then it stores nothing and returns when the next may be sent. The limits are read and the row inserted in one immediate write
 // transaction, so concurrent requests take turns and cannot pass the limits together.
 // ENOTFOUND if there is no such user.
 func (db *DB) ReserveSMSCode(ctx context.Context, c *backend.SMSCode, ttl, cooldown time.Duration, perHour int) (time.Time, error) {
@@ -142,19 +142,25 @@ func (db *DB) ReserveSMSCode(ctx context.Context, c *backend.SMSCode, ttl, coold
 	defer tx.Rollback()
 
 	rows, err := tx.QueryContext(ctx, `
-		SELECT created_at FROM sms_codes WHERE user_id = ? AND created_at > ? ORDER BY created_at DESC`,
-		c.UserID, tx.now.Add(-time.Hour).UnixNano())
+		SELECT created_at, attempt_hash = ? FROM sms_codes WHERE user_id = ? AND created_at > ? ORDER BY created_at DESC`,
+		c.AttemptHash, c.UserID, tx.now.Add(-time.Hour).UnixNano())
 	if err != nil {
 		return time.Time{}, fmt.Errorf("reserve sms code: %w", err)
 	}
-	var sent []time.Time // newest first
+	var sent []time.Time   // newest first: the user's, for the hourly cap
+	var lastHere time.Time // the newest to this attempt, for the cooldown
 	for rows.Next() {
 		var ns int64
-		if err := rows.Scan(&ns); err != nil {
+		var here bool
+		if err := rows.Scan(&ns, &here); err != nil {
 			rows.Close()
 			return time.Time{}, fmt.Errorf("reserve sms code: %w", err)
 		}
-		sent = append(sent, time.Unix(0, ns).UTC())
+		at := time.Unix(0, ns).UTC()
+		sent = append(sent, at)
+		if here && lastHere.IsZero() {
+			lastHere = at
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -164,8 +170,8 @@ func (db *DB) ReserveSMSCode(ctx context.Context, c *backend.SMSCode, ttl, coold
 		// The oldest of the last perHour texts leaving the hour frees a place.
 		return sent[perHour-1].Add(time.Hour), nil
 	}
-	if len(sent) > 0 && tx.now.Before(sent[0].Add(cooldown)) {
-		return sent[0].Add(cooldown), nil
+	if !lastHere.IsZero() && tx.now.Before(lastHere.Add(cooldown)) {
+		return lastHere.Add(cooldown), nil
 	}
 
 	c.CreatedAt, c.ExpiresAt = tx.now, tx.now.Add(ttl)

@@ -238,16 +238,16 @@ func TestReserveSMSCode(t *testing.T) {
 	if !retry.IsZero() || first.ID == 0 || !first.CreatedAt.Equal(t0) || !first.ExpiresAt.Equal(t0.Add(10*time.Minute)) {
 		t.Fatalf("first reservation: %+v, retry %v", *first, retry)
 	}
-	// The cooldown is per user, whatever the attempt.
+	// The cooldown is the attempt's (TestSMSCooldownPerAttempt: another attempt's is not).
 	c.Advance(29 * time.Second)
-	if _, retry := reserve("a2"); !retry.Equal(t0.Add(30 * time.Second)) {
+	if _, retry := reserve("a1"); !retry.Equal(t0.Add(30 * time.Second)) {
 		t.Errorf("within the cooldown: retry %v, want %v", retry, t0.Add(30*time.Second))
 	}
 	// A reservation whose text was not sent is taken back: the cooldown goes with it.
 	if err := db.DeleteSMSCode(ctx, first.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, retry := reserve("a2"); !retry.IsZero() {
+	if _, retry := reserve("a1"); !retry.IsZero() {
 		t.Errorf("after DeleteSMSCode: retry %v, want none", retry)
 	}
 	for range 4 {

@@ -205,6 +205,12 @@ func (s *Server) editUserSubmit(w http.ResponseWriter, r *http.Request, id *back
 	f := editUserForm{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Role: r.PostFormValue("role"),
 		Disabled: r.PostFormValue("account") == "disabled"}
 	again := func(status int, msg string) { s.showEditUser(w, r, id, u, f, status, msg) }
+	// A change the rules refuse (the last administrator's role) is refused before the
+	// password typed with it is checked, or asked for.
+	if err := s.svc.CheckUserChanges(r.Context(), id, u.ID, f.changes()); err != nil {
+		again(statusOf(err), s.message(r, err))
+		return
+	}
 	if !s.passwordFirst(w, r, id, again) {
 		return
 	}

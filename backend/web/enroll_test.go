@@ -52,8 +52,8 @@ func TestAppSetupBelongsToItsSession(t *testing.T) {
 	}
 	r.wantRedirect(t, "/profile/two-factor")
 
-	// Without the password: asked for it, and nothing is enabled.
-	other.post("/profile/two-factor/app/confirm", url.Values{"code": {e.code(key)}}).wantBody(t, "Confirm your password")
+	// Its login's password still fresh: refused all the same, and nothing is enabled.
+	other.post("/profile/two-factor/app/confirm", url.Values{"code": {e.code(key)}}).wantStatus(t, http.StatusConflict)
 	e.wantMethod("alice", backend.MethodNone)
 	// With it confirmed there, the other session's setup is still not this one.
 	other.post("/profile/confirm-password", url.Values{"password": {testPassword}}).wantRedirect(t, "/profile")

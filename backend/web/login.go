@@ -65,7 +65,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, p
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, status, loginView(p, loginForm{Username: username, NoAdmin: noAdmin}, msg))
+	s.render(w, r, status, loginView(p, loginForm{Username: username, NoAdmin: noAdmin, FirstAdmin: s.firstAdmin}, msg))
 }
 
 // busyRetryAfter is the Retry-After, in seconds, of a login refused because the System is busy

@@ -51,6 +51,11 @@ type Config struct {
 	// PublicURL + SMSWebhookPath. Only for a server on loopback.
 	SMSSandbox SMSSandbox
 
+	// DataDir is the data directory the server runs on (serve --data), "" if not known: the
+	// commands that create the first administrator, on the login page while there is none and
+	// in Started, name it with --data, so that whoever copies them acts on this server's data.
+	DataDir string
+
 	// OnStart, if set, is called once Run listens, before it serves, with where to go and the
 	// first-administrator link: main prints them. Run itself writes nothing on standard output;
 	// its log lines go to Logger.
@@ -67,6 +72,10 @@ type Started struct {
 	// terminal of whoever started the server, never for a log. FirstAdminCLIText says the other
 	// way.
 	FirstAdminLink string
+	// FirstAdminCLI is what to print after FirstAdminLink: the commands that create the first
+	// administrator from the command line, for this server's data directory
+	// (FirstAdminCLIText).
+	FirstAdminCLI string
 }
 
 // Server is the handler tree of the web front end. The only state it keeps in memory is the
@@ -96,6 +105,8 @@ type Server struct {
 
 	webhookPath string // where webhook is served (Config.SMSWebhookPath)
 
+	firstAdmin firstAdminCommands // the commands that create the first administrator here
+
 	handler http.Handler
 }
 
@@ -111,13 +122,14 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{
-		svc:       cfg.Service,
-		log:       cfg.Logger,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
-		secure:    cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
-		now:       time.Now,
-		limiter:   newFailureLimiter(failureBurst, failureEvery, maxTrackedAddrs),
-		webhook:   cfg.SMSWebhook,
+		svc:        cfg.Service,
+		log:        cfg.Logger,
+		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
+		secure:     cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
+		now:        time.Now,
+		limiter:    newFailureLimiter(failureBurst, failureEvery, maxTrackedAddrs),
+		webhook:    cfg.SMSWebhook,
+		firstAdmin: newFirstAdminCommands(cfg.DataDir),
 	}
 	if cfg.SMSWebhook != nil {
 		if !strings.HasPrefix(cfg.SMSWebhookPath, "/") {
@@ -201,7 +213,7 @@ func Run(ctx context.Context, cfg Config) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	s.log.Info("web server listening", "addr", ln.Addr().String(), "url", base, "tls", cfg.TLSCert != "")
-	started := Started{URL: base}
+	started := Started{URL: base, FirstAdminCLI: s.firstAdmin.text()}
 	if s.sandbox != nil {
 		started.SMSSandboxURL = base + "/sms-sandbox"
 	}
@@ -241,27 +253,62 @@ func Run(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// The commands that create the first administrator from the command line, complete so that
-// they work as typed once NAME and PASSWORD are filled in: from the source folder, as the
-// README's first run starts the server (`go run .`, no gatehouse program on the PATH), and
-// with a built binary. The password goes on standard input (printf is a shell builtin), never
-// as an argument, so the process list never shows it.
-var (
-	firstAdminSourceCommand = createAdminCommand("go run .")
-	firstAdminBinaryCommand = createAdminCommand("gatehouse")
-)
-
-func createAdminCommand(program string) string {
-	return `printf '%s\n' 'PASSWORD' | ` + program + ` user create --username NAME --admin --password-stdin`
+// firstAdminCommands are the commands that create the first administrator from the command
+// line, complete so that they work as typed once NAME and PASSWORD are filled in: from the
+// source folder, as the README's first run starts the server (`go run .`, no gatehouse program
+// on the PATH), and with a built binary; each with --data naming the server's data directory
+// when it is known, which is what a command run elsewhere needs to act on this server's users.
+// The password goes on standard input (printf is a shell builtin), never as an argument, so the
+// process list never shows it.
+//
+// The login page shows them only while there is no administrator, to whoever opens it: the
+// data directory's path then shows too. It is no secret (the key file inside is readable only
+// by the server's user), and the person who started the server is the one who needs it.
+type firstAdminCommands struct {
+	DataDir        string // "" when not known
+	Source, Binary string
 }
 
-// FirstAdminCLIText is what serve prints after the setup link (Started.FirstAdminLink): the
-// commands, indented alone on their lines so that they copy whole. The login page and the
-// "Link not valid" page say the same (firstAdminCLI).
-var FirstAdminCLIText = "Or create it from the command line, with your own username and password.\n" +
-	"If the server runs with --data DIR, add the same --data DIR.\n" +
-	"\nFrom the Gatehouse source folder (if you started the server with go run .):\n\n    " + firstAdminSourceCommand + "\n" +
-	"\nWith a built gatehouse program:\n\n    " + firstAdminBinaryCommand + "\n"
+func newFirstAdminCommands(dataDir string) firstAdminCommands {
+	data := ""
+	if dataDir != "" {
+		data = " --data " + shellQuote(dataDir)
+	}
+	create := func(program string) string {
+		return `printf '%s\n' 'PASSWORD' | ` + program + ` user create` + data + ` --username NAME --admin --password-stdin`
+	}
+	return firstAdminCommands{DataDir: dataDir, Source: create("go run ."), Binary: create("gatehouse")}
+}
+
+// shellQuote writes s as one word of a POSIX shell: as it is if it is made of characters the
+// shell leaves alone, else in single quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-+@:,=%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// where says which data directory the commands act on.
+func (c firstAdminCommands) where() string {
+	if c.DataDir == "" {
+		return "If the server runs with --data DIR, add the same --data DIR."
+	}
+	return "They name this server's data directory with --data."
+}
+
+// text is what serve prints after the setup link (Started.FirstAdminCLI): the commands,
+// indented alone on their lines so that they copy whole. The login page and the "Link not
+// valid" page say the same (firstAdminCLI).
+func (c firstAdminCommands) text() string {
+	return "Or create it from the command line, with your own username and password.\n" + c.where() + "\n" +
+		"\nFrom the Gatehouse source folder (if you started the server with go run .):\n\n    " + c.Source + "\n" +
+		"\nWith a built gatehouse program:\n\n    " + c.Binary + "\n"
+}
+
+// FirstAdminCLIText is the text Started.FirstAdminCLI has for a server on dataDir ("" when not
+// known).
+func FirstAdminCLIText(dataDir string) string { return newFirstAdminCommands(dataDir).text() }
 
 // purgeExpired deletes dead sessions and login attempts every purgeEvery until ctx ends, so the
 // tables stay the size of the live ones.

@@ -13,7 +13,7 @@ type firstAdminForm struct {
 }
 
 func (s *Server) setupGone(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusNotFound, setupGoneView(page{Title: "Link not valid"}))
+	s.render(w, r, http.StatusNotFound, setupGoneView(page{Title: "Link not valid"}, s.firstAdmin))
 }
 
 func (s *Server) firstAdminPage(w http.ResponseWriter, r *http.Request) {

@@ -95,6 +95,7 @@ func TestSMSEnrollmentFromProfile(t *testing.T) {
 	c := e.client()
 	c.signIn("alice")
 	base := "/profile/two-factor"
+	e.clock.Advance(11 * time.Minute) // past the login's own confirmation of the password (TestLoginConfirmsPasswordWeb)
 
 	// The password again, asked for on the choice page itself, as for the app.
 	c.get(base).wantBody(t, "Use SMS", `formaction="/profile/two-factor/sms"`, `name="current_password"`)
