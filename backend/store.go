@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Store is the persistence the Service needs. The SQLite implementation is backend/sqlite.
+// Store is the persistence the Service needs. Its implementations are backend/sqlite (one
+// file, one writer) and backend/postgres (a database several servers share).
 //
 // Every method runs in its own transaction and stamps writes with one timestamp taken from the
 // store's clock at the start of that transaction. Methods that decide something under
@@ -37,7 +38,9 @@ type Store interface {
 	// FindUserByUsername returns the user, matching case-insensitively; ENOTFOUND if there is none.
 	FindUserByUsername(ctx context.Context, username string) (*User, error)
 	// FindUsers returns one page of the users matching f, ordered by username, and the number
-	// of all users matching f.
+	// of all users matching f. Inside an Atomically transaction, an answer for f.Role RoleAdmin
+	// holds until that transaction ends (SQLite: its write lock; PostgreSQL: the lock every
+	// change of who is an administrator takes): the first administrator is created on "none".
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
 	// CountUsersByStatus counts all users by Two-Factor status; every status is present.
 	CountUsersByStatus(ctx context.Context) (StatusCounts, error)
