@@ -18,6 +18,11 @@
 // each connection unless the URL sets it), so a write that returned nil survives a crash of
 // the server or of the database.
 //
+// Nothing here depends on the server's locale: usernames compare and sort by ASCII case
+// folding (the generated column username_key, as SQLite's NOCASE), keys and codes are COLLATE
+// "C". The admin list's search is ILIKE, which folds case as the database's locale does (ASCII
+// at least; all of Unicode under a UTF-8 locale, as SQLite's trigram index).
+//
 // Times are stored as bigint Unix nanoseconds, NULL for the zero time, exactly the values
 // backend/sqlite stores: a time read back equals the one written (timestamptz keeps
 // microseconds), comparisons such as expires_at > now behave identically on both stores, and
@@ -83,12 +88,10 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %s", redact(err.Error(), u))
 	}
-	params := cfg.ConnConfig.RuntimeParams
-	if _, ok := params["synchronous_commit"]; !ok {
-		params["synchronous_commit"] = "on" // "saved" means on disk, whatever the server's default
-	}
-	if _, ok := params["application_name"]; !ok {
-		params["application_name"] = "gatehouse"
+	for name, value := range sessionSettings {
+		if _, ok := cfg.ConnConfig.RuntimeParams[name]; !ok {
+			cfg.ConnConfig.RuntimeParams[name] = value
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -105,6 +108,18 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// sessionSettings are set on every connection, unless the URL sets them.
+var sessionSettings = map[string]string{
+	// "Saved" means on disk, whatever the server's default.
+	"synchronous_commit": "on",
+	// A transaction left open by a server that stopped mid-way (paused, cut off by the
+	// network) would hold a user's row lock, and every replica's logins of that user would
+	// wait for it, until TCP noticed, which can take hours: PostgreSQL ends it instead. No
+	// transaction of this store waits on anything but the database (see Atomically).
+	"idle_in_transaction_session_timeout": "30s",
+	"application_name":                    "gatehouse",
 }
 
 // redact removes the URL's password from an error message (pgx's own redaction is best effort).

@@ -451,3 +451,42 @@ func TestTextPostgreSQLCannotHold(t *testing.T) {
 
 // pgxConnect opens one connection to the database at u, beside the store.
 func pgxConnect(u string) (*pgx.Conn, error) { return pgx.Connect(ctx, u) }
+
+// TestSessionSettings: every connection commits durably and ends a transaction left idle,
+// unless the URL says otherwise.
+func TestSessionSettings(t *testing.T) {
+	u := pgtest.Database(t)
+	show := func(db *DB, name string) string {
+		var v string
+		if err := db.pool.QueryRow(ctx, `SELECT current_setting($1)`, name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	db := openURL(t, u)
+	for name, want := range map[string]string{"synchronous_commit": "on", "idle_in_transaction_session_timeout": "30s", "application_name": "gatehouse"} {
+		if got := show(db, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	db = openURL(t, u+"&application_name=replica-2&idle_in_transaction_session_timeout=200ms")
+	if got := show(db, "application_name"); got != "replica-2" {
+		t.Errorf("application_name from the URL: %q, want replica-2", got)
+	}
+	// A transaction left idle is ended by the server: its locks do not outlive the timeout.
+	u1 := createUser(t, db, "bob", backend.RoleUser)
+	err := db.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := db.FindUserForUpdate(ctx, u1.ID); err != nil {
+			return err
+		}
+		time.Sleep(time.Second)
+		return db.AddAuditEvent(ctx, &backend.AuditEvent{Action: "test.late"})
+	})
+	if err == nil {
+		t.Fatal("a transaction idle past idle_in_transaction_session_timeout committed")
+	}
+	other := openURL(t, u)
+	if _, err := other.ConsumeTOTPStep(ctx, u1.ID, 1); err != nil {
+		t.Fatalf("the row after the idle transaction ended: %v", err)
+	}
+}
