@@ -6,6 +6,9 @@
 //
 //	url := pgtest.Database(t) // postgres://… of a new, empty database, dropped when t ends
 //
+// (A table of store constructors that gets a data directory rather than a test uses Start and
+// Cluster.DatabaseFor instead.)
+//
 // A test binary starts one cluster, on first use, and shares it between its tests; each test
 // gets a database of its own (CREATE DATABASE), so tests may run in parallel. The cluster is
 // stopped (pg_ctl -m fast stop) and its directory removed when the binary ends: by Main, or,
@@ -61,7 +64,8 @@ type Cluster struct {
 
 	mu      sync.Mutex
 	running bool
-	n       int // databases created
+	n       int               // databases created
+	keyed   map[string]string // DatabaseFor's databases by key
 }
 
 var (
@@ -74,11 +78,18 @@ var (
 // PostgreSQL is not installed or does not start.
 func Shared(tb testing.TB) *Cluster {
 	tb.Helper()
-	sharedOnce.Do(func() { shared, sharedErr = start(Options{}) })
-	if sharedErr != nil {
-		tb.Fatalf("pgtest: %v", sharedErr)
+	c, err := Start()
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
 	}
-	return shared
+	return c
+}
+
+// Start is Shared for a caller without a testing.TB, such as a table of store constructors:
+// it returns the test binary's cluster, starting it on first use, or why it cannot.
+func Start() (*Cluster, error) {
+	sharedOnce.Do(func() { shared, sharedErr = start(Options{}) })
+	return shared, sharedErr
 }
 
 // Database returns the URL of a new, empty database on the shared cluster, dropped when tb
@@ -127,7 +138,7 @@ func start(opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, bin: bin, settings: map[string]string{
+	c := &Cluster{dir: dir, bin: bin, keyed: map[string]string{}, settings: map[string]string{
 		"listen_addresses":        "127.0.0.1",
 		"unix_socket_directories": dir,
 		"max_connections":         "300",
@@ -356,6 +367,36 @@ func (c *Cluster) CreateDatabase() (string, error) {
 		return "", fmt.Errorf("create database: %w", err)
 	}
 	return name, nil
+}
+
+// DatabaseFor returns the URL of the database kept for key (a test's data directory, say):
+// the same database for the same key, created empty on first use, dropped with the cluster.
+// A store opened on a directory can so be opened again on "the same data", as another process
+// would, by a function that gets the directory alone:
+//
+//	c, err := pgtest.Start()
+//	…
+//	url, err := c.DatabaseFor(dir)
+//	db, err := postgres.Open(ctx, url)
+func (c *Cluster) DatabaseFor(key string) (string, error) {
+	c.mu.Lock()
+	name, ok := c.keyed[key]
+	c.mu.Unlock()
+	if !ok {
+		var err error
+		if name, err = c.CreateDatabase(); err != nil {
+			return "", err
+		}
+		c.mu.Lock()
+		if first, ok := c.keyed[key]; ok { // another caller was quicker: keep its database
+			c.mu.Unlock()
+			c.DropDatabase(name)
+			return c.URL(first), nil
+		}
+		c.keyed[key] = name
+		c.mu.Unlock()
+	}
+	return c.URL(name), nil
 }
 
 // DropDatabase drops the database name, ending the connections still open to it.

@@ -140,3 +140,31 @@ func TestClusterEndsWithTheBinary(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestDatabaseFor: one key, one database, however many ask at once; another key, another.
+func TestDatabaseFor(t *testing.T) {
+	c, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls := make(chan string, 8)
+	for range 8 {
+		go func() {
+			u, err := c.DatabaseFor("dir A")
+			if err != nil {
+				t.Error(err)
+			}
+			urls <- u
+		}()
+	}
+	first := <-urls
+	for range 7 {
+		if u := <-urls; u != first {
+			t.Fatalf("DatabaseFor(dir A): %s and %s", first, u)
+		}
+	}
+	if other, err := c.DatabaseFor("dir B"); err != nil || other == first {
+		t.Fatalf("DatabaseFor(dir B): %s, %v; want another database than %s", other, err, first)
+	}
+	Exec(t, first, `CREATE TABLE t (x int)`)
+}
