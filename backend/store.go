@@ -15,7 +15,9 @@ import (
 type Store interface {
 	// Atomically runs fn in one write transaction: the store methods fn calls with the context
 	// it is given join it, see its writes, and commit together (one sync to disk) or, if fn
-	// returns an error, not at all. fn must not block on anything but the store.
+	// returns an error, not at all. fn must not block on anything but the store. A store may
+	// roll the transaction back and run fn again from the start (PostgreSQL, after breaking a
+	// deadlock), so fn must keep nothing from an earlier run but what it reads from the store.
 	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
 
 	// CreateUser inserts u with the given password hash and sets u.ID, u.CreatedAt and

@@ -25,7 +25,10 @@ import "context"
 //
 // Deadlocks: a transaction takes its user row before the administrators lock, never after
 // (UpdateUser locks the row first; the Service's changes begin with FindUserForUpdate), and
-// holds one user's row at a time. The migration lock is taken alone.
+// holds one user's row at a time; a method that replaces a user's rows locks the user first.
+// Transactions of the Service that delete a session's rows in different orders (a logout, an
+// administrator's change) can still wait for each other: PostgreSQL ends one after a second
+// (deadlock_timeout), and Atomically runs it again. The migration lock is taken alone.
 
 // advisoryClass is the first key of every advisory lock of this store ("gate"): other
 // programs using advisory locks in the same database pick other numbers.

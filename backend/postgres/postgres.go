@@ -169,12 +169,38 @@ func joined(ctx context.Context) (*Tx, bool) {
 // given joins it, so all of fn's writes commit together, with one flush of the WAL, or not at
 // all (when fn returns an error). Reads in fn see fn's own writes, and the locks fn's calls
 // take (a user row, the administrators) are held until it ends. Called within fn, Atomically
-// just runs its fn. fn runs once: the store never retries it, as nothing here can fail with a
-// serialization error (READ COMMITTED, and every decision under the lock it needs).
+// just runs its fn.
+//
+// If PostgreSQL ends the transaction to break a deadlock (two transactions each waiting for a
+// row the other holds: a logout deleting its session, then its setups, while an administrator's
+// change deletes the user's setups, then the sessions), or with a serialization failure, the
+// transaction is rolled back whole and fn runs again from the start, up to retries times: what
+// it decided, it decides again on what is committed by then. fn must therefore do nothing but
+// store work (as backend.Store asks) and keep no state from an earlier run.
 func (db *DB) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := joined(ctx); ok {
 		return fn(ctx)
 	}
+	for try := 0; ; try++ {
+		err := db.atomically(ctx, fn)
+		if !retryable(err) || try == retries {
+			return err
+		}
+	}
+}
+
+// retries is how many times Atomically runs fn again after a deadlock or a serialization
+// failure.
+const retries = 3
+
+// retryable reports whether err ended a transaction that may simply run again.
+func retryable(err error) bool {
+	c := pgCode(err)
+	return c == "40P01" || c == "40001" // deadlock_detected, serialization_failure
+}
+
+// atomically is one try of Atomically.
+func (db *DB) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -260,7 +286,7 @@ func (db *DB) inSnapshot(ctx context.Context, fn func(tx *Tx) error) error {
 			}
 			return tx.Commit(ctx)
 		}()
-		if c := pgCode(err); c != "40001" && c != "40P01" {
+		if !retryable(err) {
 			return err
 		}
 	}

@@ -490,3 +490,56 @@ func TestSessionSettings(t *testing.T) {
 		t.Fatalf("the row after the idle transaction ended: %v", err)
 	}
 }
+
+// TestAtomicallyRetriesADeadlock: a logout (its login attempt, then its setups) and an
+// administrator's change of the same user (the setups, then the attempts) wait for each other;
+// PostgreSQL ends one of them, which Atomically runs again: both succeed.
+func TestAtomicallyRetriesADeadlock(t *testing.T) {
+	db, _ := newDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	if err := db.CreateLoginAttempt(ctx, &backend.LoginAttempt{TokenHash: "A", UserID: u.ID, Step: backend.StepEnroll, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.BeginAppEnrollment(ctx, "A", u.ID, []byte("secret"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var runs atomic.Int32
+	holding := make(chan struct{})
+	var once sync.Once
+	errs := make(chan error, 2)
+	go func() { // the logout
+		errs <- db.Atomically(ctx, func(ctx context.Context) error {
+			runs.Add(1)
+			if err := db.DeleteLoginAttempt(ctx, "A"); err != nil {
+				return err
+			}
+			once.Do(func() {
+				close(holding)
+				time.Sleep(500 * time.Millisecond) // the change is waiting for the attempt by now
+			})
+			return db.DeleteOwned(ctx, "A")
+		})
+	}()
+	go func() { // the administrator's change
+		<-holding
+		errs <- db.Atomically(ctx, func(ctx context.Context) error {
+			runs.Add(1)
+			if _, err := db.FindUserForUpdate(ctx, u.ID); err != nil {
+				return err
+			}
+			_, err := db.UpdateUser(ctx, u.ID, backend.UserUpdate{ClearEnrollment: true, EndSessions: true})
+			return err
+		})
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a transaction of the deadlock failed: %v", err)
+		}
+	}
+	if n := runs.Load(); n < 3 {
+		t.Errorf("%d runs of the two transactions: want 3 or more (no deadlock was broken?)", n)
+	}
+	if _, err := db.FindAppEnrollment(ctx, "A"); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Errorf("the setup survived both: %v", err)
+	}
+}

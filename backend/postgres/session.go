@@ -256,9 +256,9 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, except strin
 var ownedTables = []string{"app_enrollments", "sms_enrollments", "recovery_sheets"}
 
 // deleteUserSessions deletes the user's login attempts and sessions but the one with token hash
-// except, and what they owned. Attempts and sessions go before what they own, the order Logout
-// and a cancelled login delete in too, so that neither waits for a row the other holds while
-// holding one the other wants.
+// except, and what they owned. (A logout deletes its session before what it owned, an
+// enrollment and clearEnrollment the setups before the sessions: if two such transactions
+// meet, PostgreSQL breaks the deadlock and Atomically runs the one it ended again.)
 func deleteUserSessions(ctx context.Context, tx *Tx, userID int64, except string) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM login_attempts WHERE user_id = $1`, userID); err != nil {
 		return err
