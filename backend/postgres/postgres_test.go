@@ -515,7 +515,7 @@ func TestAtomicallyRetriesADeadlock(t *testing.T) {
 			}
 			once.Do(func() {
 				close(holding)
-				time.Sleep(500 * time.Millisecond) // the change is waiting for the attempt by now
+				waitForLockWait(t, db) // the change waits for the attempt
 			})
 			return db.DeleteOwned(ctx, "A")
 		})
@@ -542,4 +542,21 @@ func TestAtomicallyRetriesADeadlock(t *testing.T) {
 	if _, err := db.FindAppEnrollment(ctx, "A"); backend.ErrorCode(err) != backend.ENOTFOUND {
 		t.Errorf("the setup survived both: %v", err)
 	}
+}
+
+// waitForLockWait waits until a session of db's database waits for a lock.
+func waitForLockWait(t *testing.T, db *DB) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		err := db.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		if err != nil {
+			t.Error(err)
+			return
+		} else if waiting > 0 {
+			return
+		}
+	}
+	t.Error("no transaction waited for a lock within 30 s")
 }
