@@ -6,19 +6,18 @@
 //	gatehouse version         the version, the commit it was built from and the Go release
 //
 // Every command works on one data directory (--data, GATEHOUSE_DATA, default the per-user data
-// directory), holding the SQLite database and the server key that seals TOTP secrets.
+// directory), holding the SQLite database and the server key that seals TOTP secrets; or, with
+// --database postgres://… (GATEHOUSE_DATABASE_URL), on a PostgreSQL database that several
+// servers share, with the server key given to each (GATEHOUSE_SECRET_KEY or --secret-key-file).
 package main
 
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -34,9 +33,9 @@ import (
 	"gatehouse/backend"
 	"gatehouse/backend/cli"
 	"gatehouse/backend/datadir"
+	"gatehouse/backend/location"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
-	"gatehouse/backend/sqlite"
 	"gatehouse/backend/web"
 )
 
@@ -80,7 +79,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args, stdout, stderr)
 	case "user":
 		env := &cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDir: dataDirDefault(),
-			Usage: fmt.Sprintf(usage, defaultDataDir()), Open: openService}
+			Usage: fmt.Sprintf(usage, defaultDataDir())}
+		w := &where{}
+		env.StoreFlags, env.Open = w.AddFlags, w.openService
 		return env.User(ctx, args)
 	case "version":
 		return (&cli.Env{Stdout: stdout, Stderr: stderr}).Version(args)
@@ -92,9 +93,39 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return cli.UsageError{Msg: fmt.Sprintf("unknown command %q", cmd)}
 }
 
-// newFlags returns a flag set with the --data flag every command has.
-func newFlags(name string, stderr io.Writer, summary string) (*flag.FlagSet, *string) {
-	return cli.NewFlagSet(name, stderr, summary, dataDirDefault())
+// newFlags returns a flag set with the flags every command has: --data, --database and
+// --secret-key-file, and where they say the data is, once parsed.
+func newFlags(name string, stderr io.Writer, summary string) (*flag.FlagSet, *where) {
+	fs, data := cli.NewFlagSet(name, stderr, summary, dataDirDefault())
+	w := &where{dir: data}
+	w.AddFlags(fs)
+	return fs, w
+}
+
+// where is what a command's flags say of where its data is: --data (cli's) and the rest
+// (location.Where's).
+type where struct {
+	dir *string
+	location.Where
+}
+
+// at is where the data is, once the flags are parsed.
+func (w where) at() location.Where {
+	loc := w.Where
+	if w.dir != nil {
+		loc.DataDir = *w.dir
+	}
+	return loc
+}
+
+// openService opens the System for a `user` command (cli.Env.Open) on the data directory
+// dataDir, or on the database the flags name.
+func (w *where) openService(dataDir string, logger *slog.Logger) (*backend.Service, io.Closer, error) {
+	sys, err := openSystem(where{dir: &dataDir, Where: w.Where}, logger, backend.SMSConfig{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return sys.svc, sys, nil
 }
 
 // dataDirDefault is the default of --data: GATEHOUSE_DATA, else the per-user data directory.
@@ -134,101 +165,41 @@ func defaultDataDir() string {
 
 // system is what every command opens: the store and the service over it.
 type system struct {
-	db  *sqlite.DB
-	svc *backend.Service
-	log *slog.Logger
+	closeStore func() error
+	svc        *backend.Service
+	log        *slog.Logger
+	where      []any // where the data is, for the log: never a password
 }
 
-func (s *system) Close() error { return s.db.Close() }
+func (s *system) Close() error { return s.closeStore() }
 
 // open opens the data directory without SMS: for the commands that send no text message.
 func open(dataDir string, logger *slog.Logger) (*system, error) {
-	return openSystem(dataDir, logger, backend.SMSConfig{})
+	return openSystem(where{dir: &dataDir}, logger, backend.SMSConfig{})
 }
 
-// openSystem opens the data directory: it creates it (0700) and the server key on first use,
-// and makes an existing one private (datadir.Prepare). smsCfg is the Service's SMS
-// (smsSettings); its zero value turns SMS off. edit, if given, changes the rest of the Service's
-// configuration.
-func openSystem(dataDir string, logger *slog.Logger, smsCfg backend.SMSConfig, edit ...func(*backend.Config)) (*system, error) {
-	tightened, err := datadir.Prepare(dataDir)
-	if err != nil {
+// openSystem opens the store where w says (location.Open: SQLite in the data directory, or
+// PostgreSQL) and the Service over it. smsCfg is the Service's SMS (smsSettings); its zero
+// value turns SMS off. edit, if given, changes the rest of the Service's configuration.
+func openSystem(w where, logger *slog.Logger, smsCfg backend.SMSConfig, edit ...func(*backend.Config)) (*system, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // connecting, migrating
+	defer cancel()
+	st, err := location.Open(ctx, w.at(), logger)
+	if errors.Is(err, location.ErrNotPostgres) {
+		return nil, cli.UsageError{Msg: err.Error()}
+	} else if err != nil {
 		return nil, err
 	}
-	for _, p := range tightened {
-		logger.Warn("other users could read this part of the data directory: made it private to this user", "path", p)
-	}
-	dbPath := filepath.Join(dataDir, "gatehouse.db")
-	key, err := loadKey(dataDir, dbPath)
-	if err != nil {
-		return nil, err
-	}
-	db, err := sqlite.Open(dbPath)
-	if err != nil {
-		return nil, err
-	}
-	cfg := backend.Config{Store: db, SecretKey: key, Logger: logger, SMS: smsCfg}
+	cfg := backend.Config{Store: st.Store, SecretKey: st.Key, Logger: logger, SMS: smsCfg}
 	for _, f := range edit {
 		f(&cfg)
 	}
 	svc, err := backend.New(cfg)
 	if err != nil {
-		db.Close()
+		st.Close()
 		return nil, err
 	}
-	return &system{db: db, svc: svc, log: logger}, nil
-}
-
-// openService opens the data directory for a `user` command (cli.Env.Open).
-func openService(dataDir string, logger *slog.Logger) (*backend.Service, io.Closer, error) {
-	sys, err := open(dataDir, logger)
-	if err != nil {
-		return nil, nil, err
-	}
-	return sys.svc, sys, nil
-}
-
-// loadKey returns the server key that seals TOTP secrets: GATEHOUSE_SECRET_KEY (base64 of 32
-// bytes) if set, else the key file in the data directory, created (0600) with the database. A
-// database without its key file means the key was lost: refuse rather than make a new key that
-// cannot open the secrets already stored.
-func loadKey(dataDir, dbPath string) ([]byte, error) {
-	if v := os.Getenv("GATEHOUSE_SECRET_KEY"); v != "" {
-		return decodeKey(v, "GATEHOUSE_SECRET_KEY")
-	}
-	path := filepath.Join(dataDir, "secret.key")
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return decodeKey(string(b), path)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read key file: %w", err)
-	}
-	if _, err := os.Stat(dbPath); err == nil {
-		return nil, fmt.Errorf("the key file %s is missing but the database exists: restore the key file (or set GATEHOUSE_SECRET_KEY); without it enrolled authenticator apps cannot be checked", path)
-	}
-	key := make([]byte, backend.SecretKeySize)
-	rand.Read(key)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write key file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write key file: %w", err)
-	}
-	return key, f.Close()
-}
-
-func decodeKey(s, source string) ([]byte, error) {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
-	if err != nil || len(key) != backend.SecretKeySize {
-		return nil, fmt.Errorf("%s: want the base64 encoding of %d random bytes (e.g. `head -c %d /dev/urandom | base64`)", source, backend.SecretKeySize, backend.SecretKeySize)
-	}
-	return key, nil
+	return &system{closeStore: st.Close, svc: svc, log: logger, where: st.Log}, nil
 }
 
 func runDesktopCommand(args []string, stderr io.Writer) error {
@@ -251,7 +222,7 @@ func runDesktopCommand(args []string, stderr io.Writer) error {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		*data = tmp
+		*data.dir, data.Database = tmp, ""
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	logSMS(logger, *smsCfg)
@@ -321,7 +292,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer sys.Close()
-	logger.Info("data directory", "path", *data)
+	logger.Info("store opened", sys.where...)
 	cfg.Service = sys.svc
 	if smsCfg.Configured() {
 		if cfg.SMSWebhook, err = sms.NewWebhook(*smsCfg, sys.svc, logger); err != nil {

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Store is the persistence the Service needs. The SQLite implementation is backend/sqlite.
+// Store is the persistence the Service needs. Its implementations are backend/sqlite (one
+// file, one writer) and backend/postgres (a database several servers share).
 //
 // Every method runs in its own transaction and stamps writes with one timestamp taken from the
 // store's clock at the start of that transaction. Methods that decide something under
@@ -14,7 +15,9 @@ import (
 type Store interface {
 	// Atomically runs fn in one write transaction: the store methods fn calls with the context
 	// it is given join it, see its writes, and commit together (one sync to disk) or, if fn
-	// returns an error, not at all. fn must not block on anything but the store.
+	// returns an error, not at all. fn must not block on anything but the store. A store may
+	// roll the transaction back and run fn again from the start (PostgreSQL, after breaking a
+	// deadlock), so fn must keep nothing from an earlier run but what it reads from the store.
 	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
 
 	// CreateUser inserts u with the given password hash and sets u.ID, u.CreatedAt and
@@ -37,7 +40,9 @@ type Store interface {
 	// FindUserByUsername returns the user, matching case-insensitively; ENOTFOUND if there is none.
 	FindUserByUsername(ctx context.Context, username string) (*User, error)
 	// FindUsers returns one page of the users matching f, ordered by username, and the number
-	// of all users matching f.
+	// of all users matching f. Inside an Atomically transaction, an answer for f.Role RoleAdmin
+	// holds until that transaction ends (SQLite: its write lock; PostgreSQL: the lock every
+	// change of who is an administrator takes): the first administrator is created on "none".
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
 	// CountUsersByStatus counts all users by Two-Factor status; every status is present.
 	CountUsersByStatus(ctx context.Context) (StatusCounts, error)

@@ -32,6 +32,9 @@ type Env struct {
 	// Open opens the System on a data directory (creating the directory and its server key on
 	// first use), logging to logger. The command closes what it returns when it is done.
 	Open func(dataDir string, logger *slog.Logger) (*backend.Service, io.Closer, error)
+	// StoreFlags, if set, adds to every command's flags those beside --data that say where the
+	// System's data is (main: --database, --secret-key-file); Open reads what they parsed.
+	StoreFlags func(fs *flag.FlagSet)
 }
 
 // UsageLines are the program usage's lines for the user commands.
@@ -86,7 +89,11 @@ func Parse(fs *flag.FlagSet, args []string) error {
 
 // newFlags is NewFlagSet for a user command.
 func (e *Env) newFlags(name, summary string) (*flag.FlagSet, *string) {
-	return NewFlagSet(name, e.Stderr, summary, e.DataDir)
+	fs, data := NewFlagSet(name, e.Stderr, summary, e.DataDir)
+	if e.StoreFlags != nil {
+		e.StoreFlags(fs)
+	}
+	return fs, data
 }
 
 // open opens the System on dataDir for a command, logging to stderr.

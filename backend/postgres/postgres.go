@@ -1,0 +1,375 @@
+// Package postgres implements backend.Store on PostgreSQL (github.com/jackc/pgx/v5, a pgxpool
+// of connections), for several gatehouse servers sharing one database.
+//
+// It keeps the semantics of backend/sqlite method by method: the same error codes, the same
+// one conditional UPDATE or DELETE for every use-once decision, one timestamp per transaction
+// from the injectable clock, and Atomically as one transaction that every store call made with
+// its context joins. What differs is concurrency. SQLite has one writer, so everything a
+// transaction reads holds until it commits; PostgreSQL runs transactions side by side. Here
+// every transaction runs at READ COMMITTED and takes, before it decides, the lock its decision
+// needs (see locks.go): a conditional UPDATE or DELETE locks the row it changes and is
+// re-evaluated on the row as committed by whoever held the lock first, so of racing callers
+// exactly the right number win, without retries; a read-modify-write (a failure counter, the
+// SMS caps, a set replaced) first locks its row with SELECT … FOR NO KEY UPDATE; a decision on
+// rows that are not there yet (no administrator yet, the last enabled administrator) takes a
+// transaction-level advisory lock that every write changing those rows takes too.
+//
+// Durability: every commit waits for the WAL to be flushed (synchronous_commit=on is set on
+// each connection unless the URL sets it), so a write that returned nil survives a crash of
+// the server or of the database.
+//
+// Nothing here depends on the server's locale: usernames compare and sort by ASCII case
+// folding (the generated column username_key, as SQLite's NOCASE), keys and codes are COLLATE
+// "C". The admin list's search is ILIKE, which folds case as the database's locale does (ASCII
+// at least; all of Unicode under a UTF-8 locale, as SQLite's trigram index).
+//
+// Times are stored as bigint Unix nanoseconds, NULL for the zero time, exactly the values
+// backend/sqlite stores: a time read back equals the one written (timestamptz keeps
+// microseconds), comparisons such as expires_at > now behave identically on both stores, and
+// an installation copied from SQLite is copied value for value. In psql,
+// to_timestamp(expires_at / 1e9) shows one.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"gatehouse/backend"
+)
+
+var _ backend.Store = (*DB)(nil)
+
+// DB is the PostgreSQL store. Create it with Open; it is safe for concurrent use.
+type DB struct {
+	// Now is the clock. Each transaction reads it once, at its start, and stamps everything
+	// it writes with that time. It defaults to time.Now; tests replace it before use.
+	Now func() time.Time
+
+	pool     *pgxpool.Pool
+	host     string // host:port, for the log
+	database string
+}
+
+// IsURL reports whether s is a PostgreSQL connection URL (postgres:// or postgresql://), the
+// form Open takes.
+func IsURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql")
+}
+
+// Open connects to the PostgreSQL database at databaseURL (postgres://USER:PASSWORD@HOST:PORT/
+// DATABASE?sslmode=…; pool_max_conns=N sets the pool's size, by default the greater of 4 and
+// the number of CPUs) and brings its schema up to date. It refuses, changing nothing, a database
+// that holds tables of something else and one whose schema is newer than this program. No error
+// it returns contains the URL's password.
+func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	const form = "postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		// url.Parse's error quotes the URL, password and all; what it found wrong does not.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("open store: the database URL is not valid (%v): it must look like %s", err, form)
+	} else if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return nil, fmt.Errorf("open store: the database URL must look like %s", form)
+	}
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %s", redact(err.Error(), u))
+	}
+	for name, value := range sessionSettings {
+		if _, ok := cfg.ConnConfig.RuntimeParams[name]; !ok {
+			cfg.ConnConfig.RuntimeParams[name] = value
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %s", redact(err.Error(), u))
+	}
+	db := &DB{Now: time.Now, pool: pool, database: cfg.ConnConfig.Database,
+		host: fmt.Sprintf("%s:%d", cfg.ConnConfig.Host, cfg.ConnConfig.Port)}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open store: connect to database %s on %s: %s", db.database, db.host, redact(err.Error(), u))
+	}
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sessionSettings are set on every connection, unless the URL sets them.
+var sessionSettings = map[string]string{
+	// "Saved" means on disk, whatever the server's default.
+	"synchronous_commit": "on",
+	// A transaction left open by a server that stopped mid-way (paused, cut off by the
+	// network) would hold a user's row lock, and every replica's logins of that user would
+	// wait for it, until TCP noticed, which can take hours: PostgreSQL ends it instead. No
+	// transaction of this store waits on anything but the database (see Atomically).
+	"idle_in_transaction_session_timeout": "30s",
+	"application_name":                    "gatehouse",
+}
+
+// redact removes the URL's password from an error message (pgx's own redaction is best effort).
+func redact(msg string, u *url.URL) string {
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		msg = strings.ReplaceAll(msg, url.QueryEscape(pw), "xxxxx")
+	}
+	if pw := u.Query().Get("password"); pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	return msg
+}
+
+// Close closes every connection of the pool, waiting for those in use to be released.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Host returns the database server's host:port, for the log.
+func (db *DB) Host() string { return db.host }
+
+// Database returns the database's name, for the log.
+func (db *DB) Database() string { return db.database }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+
+// Tx is a transaction with the time it began, the one timestamp for everything it writes. A
+// joined Tx is part of an Atomically transaction: its commit and rollback are left to that.
+type Tx struct {
+	pgx.Tx
+	now    time.Time
+	joined bool
+}
+
+type txKey struct{}
+
+// joined returns the Atomically transaction ctx carries, if any.
+func joined(ctx context.Context) (*Tx, bool) {
+	tx, ok := ctx.Value(txKey{}).(*Tx)
+	return tx, ok
+}
+
+// Atomically runs fn in one transaction: every store method fn calls with the context it is
+// given joins it, so all of fn's writes commit together, with one flush of the WAL, or not at
+// all (when fn returns an error). Reads in fn see fn's own writes, and the locks fn's calls
+// take (a user row, the administrators) are held until it ends. Called within fn, Atomically
+// just runs its fn.
+//
+// If PostgreSQL ends the transaction to break a deadlock (two transactions each waiting for a
+// row the other holds: a logout deleting its session, then its setups, while an administrator's
+// change deletes the user's setups, then the sessions), or with a serialization failure, the
+// transaction is rolled back whole and fn runs again from the start, up to retries times: what
+// it decided, it decides again on what is committed by then. fn must therefore do nothing but
+// store work (as backend.Store asks) and keep no state from an earlier run.
+func (db *DB) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := joined(ctx); ok {
+		return fn(ctx)
+	}
+	for try := 0; ; try++ {
+		err := db.atomically(ctx, fn)
+		if !retryable(err) || try == retries {
+			return err
+		}
+	}
+}
+
+// retries is how many times Atomically runs fn again after a deadlock or a serialization
+// failure.
+const retries = 3
+
+// retryable reports whether err ended a transaction that may simply run again.
+func retryable(err error) bool {
+	c := pgCode(err)
+	return c == "40P01" || c == "40001" // deadlock_detected, serialization_failure
+}
+
+// atomically is one try of Atomically.
+func (db *DB) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(context.WithValue(ctx, txKey{}, &Tx{Tx: tx, now: db.Now().UTC()})); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction: the Atomically one ctx carries, or one of its own, committed
+// if fn returns nil and rolled back otherwise. With savepoint, a joined fn runs inside a
+// savepoint, rolled back if fn fails: for a method that may fail (with a domain error the
+// caller may act on) after it has written, or on a statement whose error would abort the
+// whole transaction in PostgreSQL, which, unlike SQLite, ends a transaction at its first
+// failed statement.
+func (db *DB) inTx(ctx context.Context, savepoint bool, fn func(tx *Tx) error) error {
+	if outer, ok := joined(ctx); ok {
+		if !savepoint {
+			return fn(outer)
+		}
+		sp, err := outer.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer sp.Rollback(context.WithoutCancel(ctx))
+		if err := fn(&Tx{Tx: sp, now: outer.now, joined: true}); err != nil {
+			return err
+		}
+		return sp.Commit(ctx)
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(&Tx{Tx: tx, now: db.Now().UTC()}); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// readTx runs fn in a read-only REPEATABLE READ transaction, so that its queries see one
+// snapshot (a page and its count), or in the Atomically transaction ctx carries, to see its
+// writes.
+func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if outer, ok := joined(ctx); ok {
+		return fn(outer)
+	}
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(&Tx{Tx: tx, now: db.Now().UTC()}); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// inSnapshot runs fn in a REPEATABLE READ transaction of its own, again (up to 10 times) if
+// it fails with a serialization failure or a deadlock, for a method whose statements decide
+// on other tables' rows; fn must be safe to run again. Joined to an Atomically transaction,
+// fn runs once in it.
+func (db *DB) inSnapshot(ctx context.Context, fn func(tx *Tx) error) error {
+	if outer, ok := joined(ctx); ok {
+		return fn(outer)
+	}
+	var err error
+	for range 10 {
+		err = func() error {
+			tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback(context.WithoutCancel(ctx))
+			if err := fn(&Tx{Tx: tx, now: db.Now().UTC()}); err != nil {
+				return err
+			}
+			return tx.Commit(ctx)
+		}()
+		if !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// querier is what runs one statement: a transaction or the pool.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// conn is where a one-statement read or write goes: the Atomically transaction ctx carries, or
+// the pool (the statement is then its own transaction).
+func (db *DB) conn(ctx context.Context) querier {
+	if tx, ok := joined(ctx); ok {
+		return tx
+	}
+	return db.pool
+}
+
+// now is the time to stamp a one-statement write with: the Atomically transaction's, or now.
+func (db *DB) now(ctx context.Context) time.Time {
+	if tx, ok := joined(ctx); ok {
+		return tx.now
+	}
+	return db.Now().UTC()
+}
+
+// pgCode returns the SQLSTATE of the PostgreSQL error in err's chain, or "".
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// isUnique reports whether err is a unique violation.
+func isUnique(err error) bool { return pgCode(err) == "23505" }
+
+// wrap adds context to internal errors and passes domain errors (and nil) through unchanged.
+func wrap(op string, err error) error {
+	var e *backend.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// ns is t as stored: Unix nanoseconds.
+func ns(t time.Time) int64 { return t.UnixNano() }
+
+// nullNS is t as stored where the zero time is NULL.
+func nullNS(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.UnixNano()
+	return &v
+}
+
+// fromNS converts a stored time back: NULL is the zero time, others are UTC.
+func fromNS(v *int64) time.Time {
+	if v == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, *v).UTC()
+}
+
+// storable reports whether PostgreSQL can hold s as text: valid UTF-8 without NUL. (SQLite
+// holds any bytes.) A key that is not storable matches no stored row.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// text is s made storable, for free text that comes from outside and is only ever shown (a
+// browser's User-Agent, an audit event's detail): each run of invalid bytes, and each NUL,
+// becomes U+FFFD, instead of the insert failing, and the login or the change with it.
+func text(s string) string {
+	if storable(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
