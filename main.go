@@ -266,7 +266,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted,
-		DataDir: absPath(*data), OnStart: func(s web.Started) { printStarted(stdout, s) }}
+		DataDir: commandDataDir(data.at()), OnStart: func(s web.Started) { printStarted(stdout, s) }}
 	if *sandbox {
 		if *cert != "" {
 			return cli.UsageError{Msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
@@ -305,6 +305,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // absPath is path made absolute, or path itself if it cannot be: a directory named in a command
 // printed for another shell must not depend on this one's working directory.
+// commandDataDir is the data directory the first-administrator commands name with --data: ""
+// with PostgreSQL, whose URL they take from GATEHOUSE_DATABASE_URL as the server does.
+func commandDataDir(loc location.Where) string {
+	if loc.Database != "" {
+		return ""
+	}
+	return absPath(loc.DataDir)
+}
+
 func absPath(path string) string {
 	if abs, err := filepath.Abs(path); err == nil {
 		return abs

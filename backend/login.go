@@ -476,10 +476,10 @@ func (s *Service) CancelLogin(ctx context.Context, attemptToken string) error {
 	}
 	hash := hashToken(attemptToken)
 	return internal("cancel login", s.store.Atomically(ctx, func(ctx context.Context) error {
-		if err := s.store.DeleteLoginAttempt(ctx, hash); err != nil {
+		if err := s.store.DeleteOwned(ctx, hash); err != nil { // in Logout's order
 			return err
 		}
-		return s.store.DeleteOwned(ctx, hash)
+		return s.store.DeleteLoginAttempt(ctx, hash)
 	}))
 }
 

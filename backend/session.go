@@ -131,6 +131,14 @@ func (s *Service) Logout(ctx context.Context, id *Identity) error {
 		return nil
 	}
 	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		// What it owns first, then the session or attempt: the order in which an
+		// administrator's change deletes them, so that two such transactions on a store with
+		// row locks wait for each other instead of deadlocking.
+		if owner := id.setupOwner(); owner != "" {
+			if err := s.store.DeleteOwned(ctx, owner); err != nil {
+				return err
+			}
+		}
 		switch {
 		case id.session != nil:
 			if err := s.store.DeleteSession(ctx, id.session.TokenHash); err != nil {
@@ -138,11 +146,6 @@ func (s *Service) Logout(ctx context.Context, id *Identity) error {
 			}
 		case id.attempt != nil:
 			if err := s.store.DeleteLoginAttempt(ctx, id.attempt.TokenHash); err != nil {
-				return err
-			}
-		}
-		if owner := id.setupOwner(); owner != "" {
-			if err := s.store.DeleteOwned(ctx, owner); err != nil {
 				return err
 			}
 		}

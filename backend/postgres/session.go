@@ -310,14 +310,20 @@ func (db *DB) DeleteExpired(ctx context.Context, idleBefore, createdBefore, atte
 		`DELETE FROM login_attempts WHERE expires_at < $1`,
 		`DELETE FROM setup_link WHERE expires_at < $1`,
 		`DELETE FROM app_enrollments WHERE expires_at < $1`,
-		`DELETE FROM recovery_sheets WHERE expires_at < $1`)
+		`DELETE FROM recovery_sheets WHERE expires_at < $1`,
+		`DELETE FROM flashes WHERE expires_at < $1`)
 	err := db.inTx(ctx, false, func(tx *Tx) error {
 		for i, q := range stmts {
 			if _, err := tx.Exec(ctx, q, args[i]); err != nil {
 				return err
 			}
 		}
-		return nil
+		// A flash bound to a session that is gone (ended, or just purged) can never be
+		// taken. A flash is put only for a session already committed, so no flash this
+		// statement sees has a session it does not.
+		_, err := tx.Exec(ctx, `
+			DELETE FROM flashes f WHERE session_hash <> '' AND NOT EXISTS (SELECT 1 FROM sessions WHERE token_hash = f.session_hash)`)
+		return err
 	})
 	if err != nil || attemptsBefore.IsZero() {
 		return wrap("delete expired", err)

@@ -1,4 +1,4 @@
--- 0001: the schema as backend/sqlite's migrations 0001 to 0008 leave it, in PostgreSQL's types.
+-- 0001: the schema as backend/sqlite's migrations 0001 to 0009 leave it, in PostgreSQL's types.
 --
 -- Times are bigint Unix nanoseconds (UTC), NULL for "none" (the zero time.Time): the values
 -- SQLite stores, exact to the nanosecond (timestamptz keeps microseconds); to_timestamp(x / 1e9)
@@ -199,3 +199,14 @@ CREATE TABLE recovery_sheets (
 );
 CREATE INDEX recovery_sheets_user ON recovery_sheets (user_id);
 CREATE INDEX recovery_sheets_expires ON recovery_sheets (expires_at);
+
+-- The status bar's one-time flash (sqlite 0009): bound to the browser's flash token (its hash)
+-- and to the session it was set for ('' when nobody is signed in), taken once by one
+-- conditional DELETE ... RETURNING, purged when expired or when its session is gone.
+CREATE TABLE flashes (
+	token_hash   text   COLLATE "C" PRIMARY KEY,
+	session_hash text   COLLATE "C" NOT NULL,
+	notice       text   NOT NULL,
+	expires_at   bigint NOT NULL
+);
+CREATE INDEX flashes_expires ON flashes (expires_at);
