@@ -358,10 +358,17 @@ func parseTrustedProxies(list string) ([]netip.Prefix, error) {
 
 // smsFlags adds the SMS flags to fs, each defaulting to its environment variable, and returns
 // the configuration they fill in. publicURLUsage is the --public-url flag's help.
+// secretFlag is a flag holding a secret: --help, which prints a flag's current value as its
+// default (here, what the environment gave), prints none.
+type secretFlag struct{ value *string }
+
+func (f secretFlag) Set(s string) error { *f.value = s; return nil }
+func (f secretFlag) String() string     { return "" }
+
 func smsFlags(fs *flag.FlagSet, publicURLUsage string) *sms.Config {
 	c := sms.ConfigFromEnv(os.Getenv)
 	fs.StringVar(&c.AccountSID, "twilio-account-sid", c.AccountSID, "Twilio account `SID`, AC… (env TWILIO_ACCOUNT_SID); setting any Twilio flag turns SMS on")
-	fs.StringVar(&c.AuthToken, "twilio-auth-token", c.AuthToken, "Twilio auth `token` (env TWILIO_AUTH_TOKEN; prefer the variable: other users can read command lines)")
+	fs.Var(secretFlag{&c.AuthToken}, "twilio-auth-token", "Twilio auth `token` (env TWILIO_AUTH_TOKEN; prefer the variable: other users can read command lines)")
 	fs.StringVar(&c.From, "sms-from", c.From, "the System Phone `Number` in E.164, e.g. +15551234567 (env GATEHOUSE_SMS_FROM)")
 	fs.StringVar(&c.MessagingServiceSID, "twilio-messaging-service-sid", c.MessagingServiceSID, "send through this Messaging Service, MG… (env TWILIO_MESSAGING_SERVICE_SID)")
 	fs.StringVar(&c.APIURL, "twilio-api-url", c.APIURL, "base `URL` of Twilio's REST API, if not https://api.twilio.com (env GATEHOUSE_TWILIO_API_URL)")

@@ -101,6 +101,14 @@ func TestHelp(t *testing.T) {
 	if out, _ := gatehouse(t, t.TempDir(), "", "user", "--help"); !strings.Contains(out, "gatehouse serve [flags]") || !strings.Contains(out, cli.UsageLines) {
 		t.Errorf("user --help printed %q, want the whole usage", out)
 	}
+	// --help prints the flags' defaults, some from the environment: never a secret's.
+	t.Setenv("TWILIO_AUTH_TOKEN", "s3cr3tAuthToken")
+	for _, args := range [][]string{{"serve", "--help"}, {"--help"}} {
+		if out, _ := gatehouse(t, t.TempDir(), "", args...); strings.Contains(out, "s3cr3tAuthToken") || !strings.Contains(out, "twilio-auth-token") {
+			t.Errorf("%q printed the auth token, or no --twilio-auth-token:\n%s", args, out)
+		}
+	}
+	t.Setenv("TWILIO_AUTH_TOKEN", "")
 	out, err := gatehouse(t, t.TempDir(), "", "serve", "--nope")
 	var u cli.UsageError
 	if !errors.As(err, &u) || !u.Printed || strings.Count(out, "flag provided but not defined") != 1 {
