@@ -659,8 +659,8 @@ func TestFirstAdminLink(t *testing.T) {
 	// The command line works for who ran `go run .` (no gatehouse program) and with a binary;
 	// each command is whole in one <code>, not a sentence's tail that wraps anywhere.
 	gone.wantBody(t, "Link not valid",
-		`<pre class="command"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | go run . user create --username NAME --admin --password-stdin</code></pre>`,
-		`<pre class="command"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | gatehouse user create --username NAME --admin --password-stdin</code></pre>`,
+		`<pre class="command" tabindex="0" aria-label="Command for the source folder"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | go run . user create --username NAME --admin --password-stdin</code></pre>`,
+		`<pre class="command" tabindex="0" aria-label="Command for a built gatehouse program"><code>printf &#39;%s\n&#39; &#39;PASSWORD&#39; | gatehouse user create --username NAME --admin --password-stdin</code></pre>`,
 		"<code>--data DIR</code>")
 	c.get("/login").wantBody(t, "The administrator account root is ready")
 	c.signIn("root")

@@ -39,6 +39,7 @@ func TestBrowserLongNames(t *testing.T) {
 		for _, w := range []struct{ width, height int64 }{{1280, 900}, {390, 844}} {
 			tb.do(chromedp.EmulateViewport(w.width, w.height))
 			tb.waitFor(fmt.Sprintf("window.innerWidth === %d", w.width))
+			tb.checkA11y()
 			if over := tb.eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); over != "0" && !strings.HasPrefix(over, "-") {
 				t.Errorf("%s at %d px: the page is %s px wider than the window", path, w.width, over)
 			}
