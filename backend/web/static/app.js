@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // The answer to a form post names the page it can be loaded again at (web/reload.go): this
+  // history entry becomes that page, so Back and Reload do not ask to send the form again.
+  var reload = document.body.getAttribute("data-reload");
+  if (reload && window.history && history.replaceState) history.replaceState(null, "", reload);
+
   // Confirmation pop-ups: a link with data-dialog opens the <dialog> of that id instead of
   // going to its confirmation page.
   document.querySelectorAll("a[data-dialog]").forEach(function (link) {
