@@ -21,6 +21,7 @@ const (
 	AuditRecoveryCodesSaved   = "2fa.recovery_saved" // "I have saved these codes"
 	AuditSMSEnrollmentStarted = "2fa.sms_started"    // an Authorization Code was shown
 	AuditSMSReceived          = "2fa.sms_received"   // its text arrived; detail: the masked sender
+	AuditSMSSenderRefused     = "2fa.sms_refused"    // its text came from a number no code can be sent to
 	AuditSMSCodeSent          = "login.sms_sent"     // a login code was texted; detail: the masked phone
 	AuditSMSCodeFailed        = "login.sms_failed"   // the text could not be sent (the cause is in the log)
 	AuditSMSCodeLimited       = "login.sms_limited"  // refused: cooldown or hourly cap
@@ -50,6 +51,7 @@ var auditActionText = map[string]string{
 	AuditRecoveryCodesSaved:   "Recovery codes saved by the user",
 	AuditSMSEnrollmentStarted: "SMS setup started",
 	AuditSMSReceived:          "Authorization Code text received",
+	AuditSMSSenderRefused:     "Authorization Code text refused: not from a phone that can get codes",
 	AuditSMSCodeSent:          "Login code sent by text",
 	AuditSMSCodeFailed:        "Login code text not sent",
 	AuditSMSCodeLimited:       "Login code text refused: too many requests",

@@ -149,13 +149,13 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 			if login.Step != StepDone {
 				owner = login.AttemptToken
 			}
-			return s.putSheet(ctx, u.ID, hashToken(owner), shown)
+			return s.putSheet(ctx, u.ID, hashToken(owner), shown, id.User.Enrolled())
 		}
 		// Sessions opened before two-factor was on were opened with the password alone.
 		if err := s.store.DeleteUserSessions(ctx, u.ID, id.session.TokenHash); err != nil {
 			return internal("end other sessions", err)
 		}
-		return s.putSheet(ctx, u.ID, id.session.TokenHash, shown)
+		return s.putSheet(ctx, u.ID, id.session.TokenHash, shown, id.User.Enrolled())
 	})
 	if err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, id *Identity) ([]
 		if err := s.store.ReplaceRecoveryCodes(ctx, id.User.ID, stored); err != nil {
 			return internal("replace recovery codes", err)
 		}
-		if err := s.putSheet(ctx, id.User.ID, id.session.TokenHash, shown); err != nil {
+		if err := s.putSheet(ctx, id.User.ID, id.session.TokenHash, shown, true); err != nil {
 			return err
 		}
 		return s.audit(ctx, AuditRecoveryRegenerated, id.User, id.User, "")

@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,7 +19,18 @@ type RecoveryCodeSheet struct {
 	Codes     []string
 	Issued    time.Time // when the codes were made
 	ExpiresAt time.Time // no longer shown after this
+	// Replaced reports that these codes replaced a set the user had (Regenerate, or a new
+	// setup over an old one), which stopped working then: the page says so
+	// (RecoveryCodesReplacedText).
+	Replaced bool
 }
+
+// RecoveryCodesReplacedText is what the recovery codes page says of a sheet that replaced a set.
+const RecoveryCodesReplacedText = "Your old recovery codes stopped working just now, used or not: only these new ones work."
+
+// replacedMark is the last line of a sheet's sealed text when its codes replaced a set. Codes
+// never look like it.
+const replacedMark = "#replaced"
 
 var errNoSheet = Errorf(ENOTFOUND, "These recovery codes are no longer available. If you did not save them, regenerate them from your Profile.")
 
@@ -31,10 +43,16 @@ func sheetAD(userID int64, owner string) []byte {
 // putSheet keeps the codes just handed out to owner (the token hash of the session, or login
 // attempt, the front end holds from now on), sealed under the server key: they are shown
 // again to that owner only, after a reload, on another server, or after a restart, and the
-// database alone reveals none. It joins the caller's transaction, so the codes that work and
-// the codes on show are stored together or not at all.
-func (s *Service) putSheet(ctx context.Context, userID int64, owner string, codes []string) error {
-	sealed := s.sealer.seal(sheetAD(userID, owner), []byte(strings.Join(codes, "\n")))
+// database alone reveals none. replaced says they replaced a set the user had; it is sealed
+// with them (a last line, replacedMark), which is all the page needs to know of it. It joins
+// the caller's transaction, so the codes that work and the codes on show are stored together
+// or not at all.
+func (s *Service) putSheet(ctx context.Context, userID int64, owner string, codes []string, replaced bool) error {
+	lines := codes
+	if replaced {
+		lines = append(slices.Clone(codes), replacedMark)
+	}
+	sealed := s.sealer.seal(sheetAD(userID, owner), []byte(strings.Join(lines, "\n")))
 	_, err := s.store.PutRecoverySheet(ctx, owner, userID, sealed, recoverySheetTTL)
 	return internal("put recovery sheet", err)
 }
@@ -74,7 +92,12 @@ func (s *Service) sheet(ctx context.Context, u *User, owner string) (*RecoveryCo
 	if err != nil {
 		return nil, err
 	}
-	return &RecoveryCodeSheet{Username: u.Username, Codes: strings.Split(string(plain), "\n"), Issued: p.CreatedAt, ExpiresAt: p.ExpiresAt}, nil
+	codes := strings.Split(string(plain), "\n")
+	replaced := len(codes) > 0 && codes[len(codes)-1] == replacedMark
+	if replaced {
+		codes = codes[:len(codes)-1]
+	}
+	return &RecoveryCodeSheet{Username: u.Username, Codes: codes, Issued: p.CreatedAt, ExpiresAt: p.ExpiresAt, Replaced: replaced}, nil
 }
 
 // RecoveryCodeSheet returns the recovery codes id's session received (a completed enrollment,

@@ -224,7 +224,14 @@ type InboundSMS struct {
 const (
 	SMSReplyReceived = "Gatehouse received your Authorization Code. Go back to the page where you started and confirm your phone number."
 	SMSReplyWrong    = "Gatehouse did not recognise that Authorization Code, or it has expired. Text the code shown on your screen, exactly as shown."
+	// SMSReplyRefusedSender answers a right code from a number Gatehouse cannot send codes to
+	// (not a valid phone number: a short code, a name, a number missing digits).
+	SMSReplyRefusedSender = "Gatehouse cannot send login codes to the number this text came from. On the page where you started, get a new code and text it from your mobile phone."
 )
+
+// SMSRefusedSenderText is what the "Use SMS" page says when the text with its code came from a
+// number Gatehouse cannot send codes to (SMSStateRefused).
+const SMSRefusedSenderText = "Your text with the Authorization Code arrived, but from a number Gatehouse cannot send login codes to, so that code cannot be used. Get a new code and text it from your mobile phone."
 
 // ReceiveSMS takes a text sent to the System Phone Number. The webhook calls it after checking
 // Twilio's signature. A text that carries the Authorization Code of a pending SMS enrollment
@@ -233,13 +240,18 @@ const (
 // SMSReplyReceived when the code was taken, SMSReplyWrong when it is shaped like one but
 // wrong, expired or used.
 //
+// A text with the code of a pending enrollment from a sender that is no valid phone number (a
+// short code, a name, a number missing digits: nowhere a login code could go) uses the code up
+// and marks the enrollment refused (SMSStateRefused), so that its page stops waiting and says
+// why; the reply is SMSReplyRefusedSender.
+//
 // Errors: EFORBIDDEN, changing nothing, if the text is not for this system (another AccountSid,
 // or To is not the System Phone Number); EINVALID without a MessageSid; EUNAVAILABLE when SMS
 // is off. Every other text is ignored without an error or a reply (the webhook answers Twilio
 // the same way): a MessageSid already seen (Twilio retrying a delivery), a sender over its
-// hourly limit (no reply to a flood), a sender that is no valid phone number, and a text with
-// nothing like a code in it (STOP, HELP and chatter are not ours to answer). A text that
-// changes no enrollment changes nothing else.
+// hourly limit (no reply to a flood), a sender that is empty or longer than any number, and a
+// text with nothing like a code in it (STOP, HELP and chatter are not ours to answer). A text
+// that changes no enrollment changes nothing else.
 func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, err error) {
 	if err := s.requireSMS(); err != nil {
 		return "", err
@@ -254,16 +266,21 @@ func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, e
 	}
 	// The sender is counted in E.164 form: "+1 555 123 4567", "+15551234567" and
 	// "(555) 123-4567" are one phone, and one hourly cap. A sender that is no phone number is
-	// answered nothing and recorded nowhere.
-	phone, err := NormalizePhone(m.From, s.sms.region)
-	if err != nil {
-		s.log.Info("inbound text ignored: the sender is not a valid phone number", "message_sid", m.MessageSID)
+	// counted as Twilio gives it (its hourly cap too), unless it is nothing or longer than
+	// any number: that is answered nothing and recorded nowhere.
+	sender, usable := strings.TrimSpace(m.From), true
+	if phone, err := NormalizePhone(m.From, s.sms.region); err == nil {
+		sender = phone
+	} else if sender == "" || len(sender) > MaxPhoneLength {
+		s.log.Info("inbound text ignored: no sender", "message_sid", m.MessageSID)
 		return "", nil
+	} else {
+		usable = false
 	}
 	// The MessageSid, the phone attached and the audit event commit together or not at all:
 	// if the record fails nothing is remembered, and the same delivery sent again is taken anew.
 	err = s.store.Atomically(ctx, func(ctx context.Context) (err error) {
-		reply, err = s.receiveSMS(ctx, m.MessageSID, phone, m.Body)
+		reply, err = s.receiveSMS(ctx, m.MessageSID, sender, usable, m.Body)
 		return err
 	})
 	if err != nil {
@@ -272,11 +289,12 @@ func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, e
 	return reply, nil
 }
 
-// receiveSMS is ReceiveSMS for a text from phone that is for this system, in its transaction.
-func (s *Service) receiveSMS(ctx context.Context, messageSID, phone, body string) (reply string, err error) {
+// receiveSMS is ReceiveSMS for a text from sender that is for this system, in its transaction:
+// sender is a phone number in E.164 form if usable, else as Twilio gave it.
+func (s *Service) receiveSMS(ctx context.Context, messageSID, sender string, usable bool, body string) (reply string, err error) {
 	// Duplicates next, so that Twilio retrying a delivery neither counts against the sender
 	// nor matches anything twice.
-	fresh, recent, err := s.store.RecordInboundSMS(ctx, messageSID, phone, time.Hour)
+	fresh, recent, err := s.store.RecordInboundSMS(ctx, messageSID, sender, time.Hour)
 	if err != nil {
 		return "", internal("record inbound sms", err)
 	} else if !fresh {
@@ -292,6 +310,10 @@ func (s *Service) receiveSMS(ctx context.Context, messageSID, phone, body string
 		s.log.Info("inbound text ignored: no Authorization Code in it", "message_sid", messageSID)
 		return "", nil
 	}
+	if !usable {
+		return s.refuseSender(ctx, messageSID, code)
+	}
+	phone := sender
 	// The store matches the code only while it is unused and unexpired, in one conditional
 	// UPDATE, so a code is taken by one text at most.
 	p, err := s.store.AttachSMSPhone(ctx, s.hashSMSCode("enroll", "", code), phone, smsCodeTTL)
@@ -311,6 +333,28 @@ func (s *Service) receiveSMS(ctx context.Context, messageSID, phone, body string
 	return SMSReplyReceived, nil
 }
 
+// refuseSender answers a text with an Authorization Code from a sender no login code can be
+// sent to: the enrollment whose code it is, if any, is used up and marked refused, so that its
+// page says so rather than wait for a text that came already; the sender is told why.
+func (s *Service) refuseSender(ctx context.Context, messageSID, code string) (string, error) {
+	p, err := s.store.RefuseSMSSender(ctx, s.hashSMSCode("enroll", "", code))
+	if ErrorCode(err) == ENOTFOUND {
+		s.log.Info("inbound text ignored: the code is wrong, expired or used", "message_sid", messageSID)
+		return SMSReplyWrong, nil
+	} else if err != nil {
+		return "", internal("refuse sms sender", err)
+	}
+	u, err := s.store.FindUserByID(ctx, p.UserID)
+	if err != nil {
+		return "", internal("sms enrollment user", err)
+	}
+	s.log.Info("inbound text refused: the sender is not a valid phone number", "message_sid", messageSID)
+	if err := s.audit(ctx, AuditSMSSenderRefused, nil, u, "from a number that cannot receive codes"); err != nil {
+		return "", err
+	}
+	return SMSReplyRefusedSender, nil
+}
+
 // SMSEnrollmentState is where an enrollment by text stands.
 type SMSEnrollmentState string
 
@@ -320,6 +364,9 @@ const (
 	SMSStateWaiting  SMSEnrollmentState = "waiting"  // the code is shown, no text has arrived
 	SMSStateReceived SMSEnrollmentState = "received" // the text arrived: confirm MaskedPhone
 	SMSStateExpired  SMSEnrollmentState = "expired"  // too late: start again
+	// SMSStateRefused: the text came, from a number no code can be sent to; the code is used
+	// up. Start again from the mobile phone (SMSRefusedSenderText).
+	SMSStateRefused SMSEnrollmentState = "refused"
 )
 
 // SMSEnrollmentStatus is what the "Use SMS" page polls.
@@ -345,6 +392,8 @@ func (s *Service) SMSEnrollmentStatus(ctx context.Context, id *Identity) (*SMSEn
 		return nil, err
 	}
 	switch {
+	case p.Phone == "" && !p.ReceivedAt.IsZero():
+		return &SMSEnrollmentStatus{State: SMSStateRefused}, nil
 	case !s.now().Before(p.ExpiresAt):
 		return &SMSEnrollmentStatus{State: SMSStateExpired}, nil
 	case p.Phone == "":
@@ -390,7 +439,9 @@ func (s *Service) ConfirmSMSEnrollment(ctx context.Context, id *Identity) (*Enro
 	} else if err != nil {
 		return nil, err
 	}
-	if p.Phone == "" {
+	if p.Phone == "" && !p.ReceivedAt.IsZero() {
+		return nil, Errorf(ECONFLICT, "%s", SMSRefusedSenderText)
+	} else if p.Phone == "" {
 		return nil, Errorf(ECONFLICT, "No text message with your Authorization Code has arrived yet.")
 	}
 	if !s.now().Before(p.ExpiresAt) {

@@ -184,11 +184,18 @@ type Store interface {
 	// time. It replaces owner's earlier SMS enrollment, and no one else's. ENOTFOUND if there
 	// is no such user; ECONFLICT if the code hash is in use (the caller draws a new code).
 	BeginSMSEnrollment(ctx context.Context, owner string, userID int64, codeHash string, sealedCode []byte, ttl time.Duration) (*PendingSMSEnrollment, error)
-	// AttachSMSPhone records phone on the pending SMS enrollment with the code hash, only if it
-	// has no phone yet and has not expired by the transaction's time, with one conditional
+	// AttachSMSPhone records phone on the pending SMS enrollment with the code hash, only if no
+	// text has arrived for it yet (RefuseSMSSender) and it has not expired by the transaction's
+	// time, with one conditional
 	// UPDATE, and gives the enrollment ttl more for its confirmation. ENOTFOUND, changing
 	// nothing, if there is no such enrollment: a wrong, expired or used code.
 	AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl time.Duration) (*PendingSMSEnrollment, error)
+	// RefuseSMSSender marks the pending SMS enrollment with the code hash as answered from a
+	// number that cannot receive codes, only if no text has arrived for it yet and it has not
+	// expired by the transaction's time, with one conditional UPDATE: its ReceivedAt is set,
+	// its Phone stays "", and AttachSMSPhone no longer matches it (the code is used up).
+	// ENOTFOUND, changing nothing, if there is no such enrollment.
+	RefuseSMSSender(ctx context.Context, codeHash string) (*PendingSMSEnrollment, error)
 	// FindSMSEnrollment returns owner's pending SMS enrollment, expired or not; ENOTFOUND if
 	// there is none.
 	FindSMSEnrollment(ctx context.Context, owner string) (*PendingSMSEnrollment, error)
@@ -268,9 +275,9 @@ type PendingSMSEnrollment struct {
 	Owner      string // the token hash of the session or login attempt that began it
 	UserID     int64
 	SealedCode []byte    // the Authorization Code as shown, sealed
-	Phone      string    // E.164, once the text with the code has arrived; "" before
+	Phone      string    // E.164, once the text with the code has arrived; "" before, or if its sender was refused
 	CreatedAt  time.Time //
-	ReceivedAt time.Time // zero until the text arrived
+	ReceivedAt time.Time // zero until the text arrived; set with no Phone: its sender was refused (RefuseSMSSender)
 	ExpiresAt  time.Time // the code's end, or once received, the confirmation's
 }
 

@@ -59,11 +59,28 @@ func (db *DB) AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl ti
 	now := db.now(ctx)
 	p, err := scanSMSEnrollment(db.conn(ctx).QueryRow(ctx, `
 		UPDATE sms_enrollments SET phone = $1, received_at = $2, expires_at = $3
-		WHERE code_hash = $4 AND phone IS NULL AND expires_at > $2
+		WHERE code_hash = $4 AND phone IS NULL AND received_at IS NULL AND expires_at > $2
 		RETURNING `+smsEnrollmentColumns,
 		phone, ns(now), ns(now.Add(ttl)), codeHash))
 	if err != nil {
 		return nil, wrap("attach sms phone", err)
+	}
+	return p, nil
+}
+
+// RefuseSMSSender records that the text with the code hash came from a number that cannot
+// receive codes: received_at is set and phone stays NULL, only if no text has arrived for it
+// yet and it has not expired, with one conditional UPDATE (racing texts: the row lock makes the
+// second re-check the condition on the first's result, and match nothing). The code is used
+// up. ENOTFOUND, changing nothing, otherwise.
+func (db *DB) RefuseSMSSender(ctx context.Context, codeHash string) (*backend.PendingSMSEnrollment, error) {
+	p, err := scanSMSEnrollment(db.conn(ctx).QueryRow(ctx, `
+		UPDATE sms_enrollments SET received_at = $1
+		WHERE code_hash = $2 AND phone IS NULL AND received_at IS NULL AND expires_at > $1
+		RETURNING `+smsEnrollmentColumns,
+		ns(db.now(ctx)), codeHash))
+	if err != nil {
+		return nil, wrap("refuse sms sender", err)
 	}
 	return p, nil
 }

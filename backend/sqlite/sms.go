@@ -45,10 +45,11 @@ func (db *DB) BeginSMSEnrollment(ctx context.Context, owner string, userID int64
 	return p, nil
 }
 
-// AttachSMSPhone records phone on the pending SMS enrollment with the code hash, only if it has
-// no phone yet and has not expired by the transaction's time, and gives it ttl more for its
-// confirmation. It is one conditional UPDATE: of texts racing with the same code, exactly one
-// matches, and a used or expired code matches nothing. ENOTFOUND, changing nothing, otherwise.
+// AttachSMSPhone records phone on the pending SMS enrollment with the code hash, only if no
+// text has arrived for it yet (no phone, and not refused: RefuseSMSSender) and it has not
+// expired by the transaction's time, and gives it ttl more for its confirmation. It is one
+// conditional UPDATE: of texts racing with the same code, exactly one matches, and a used or
+// expired code matches nothing. ENOTFOUND, changing nothing, otherwise.
 func (db *DB) AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl time.Duration) (*backend.PendingSMSEnrollment, error) {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -58,7 +59,7 @@ func (db *DB) AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl ti
 
 	p, err := scanSMSEnrollment(tx.QueryRowContext(ctx, `
 		UPDATE sms_enrollments SET phone = ?1, received_at = ?2, expires_at = ?3
-		WHERE code_hash = ?4 AND phone IS NULL AND expires_at > ?2
+		WHERE code_hash = ?4 AND phone IS NULL AND received_at IS NULL AND expires_at > ?2
 		RETURNING `+smsEnrollmentColumns,
 		phone, tx.now.UnixNano(), tx.now.Add(ttl).UnixNano(), codeHash))
 	if err != nil {
@@ -66,6 +67,30 @@ func (db *DB) AttachSMSPhone(ctx context.Context, codeHash, phone string, ttl ti
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("attach sms phone: %w", err)
+	}
+	return p, nil
+}
+
+// RefuseSMSSender records that the text with the code hash came from a number that cannot
+// receive codes: received_at is set and phone stays NULL, only if no text has arrived for it
+// yet and it has not expired, with one conditional UPDATE. The code is used up. ENOTFOUND,
+// changing nothing, otherwise.
+func (db *DB) RefuseSMSSender(ctx context.Context, codeHash string) (*backend.PendingSMSEnrollment, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("refuse sms sender: %w", err)
+	}
+	defer tx.Rollback()
+	p, err := scanSMSEnrollment(tx.QueryRowContext(ctx, `
+		UPDATE sms_enrollments SET received_at = ?1
+		WHERE code_hash = ?2 AND phone IS NULL AND received_at IS NULL AND expires_at > ?1
+		RETURNING `+smsEnrollmentColumns,
+		tx.now.UnixNano(), codeHash))
+	if err != nil {
+		return nil, wrap("refuse sms sender", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("refuse sms sender: %w", err)
 	}
 	return p, nil
 }

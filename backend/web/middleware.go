@@ -93,7 +93,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /admin/users/{id}/password", s.admin(s.setPasswordPage))
 	mux.Handle("POST /admin/users/{id}/password", limited(s.admin(s.setPasswordSubmit)))
 	mux.Handle("POST /admin/users/{id}/unlock", limited(s.admin(s.unlockSubmit)))
-	mux.HandleFunc("GET /admin/users/{id}/{action}", s.admin(s.twoFactorActionPage))
+	mux.HandleFunc(actionPagePattern, s.admin(s.twoFactorActionPage))
 	mux.Handle("POST /admin/users/{id}/{action}", limited(s.admin(s.twoFactorActionSubmit)))
 	mux.HandleFunc("GET /admin/audit", s.admin(s.auditPage))
 
@@ -117,6 +117,7 @@ func (s *Server) routes() http.Handler {
 	// handler runs. Safe methods pass: no handler changes anything on GET.
 	// With a public URL configured, checkOrigin adds the scheme and port to the comparison.
 	// The form is parsed only once a request has passed them (parseForms).
+	s.mux = mux
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
 	return s.middleware(cop.Handler(s.checkOrigin(s.parseForms(mux))))

@@ -107,6 +107,7 @@ type Server struct {
 
 	firstAdmin firstAdminCommands // the commands that create the first administrator here
 
+	mux     *http.ServeMux // the routes, without the middleware: which paths have a page (reloadPath)
 	handler http.Handler
 }
 

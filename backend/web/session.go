@@ -200,6 +200,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	if s.sandbox != nil {
 		ctx = context.WithValue(ctx, sandboxKey{}, true)
 	}
+	if r.Method == http.MethodPost {
+		ctx = context.WithValue(ctx, reloadKey{}, s.reloadPath(r.URL.Path))
+	}
 	if err := c.Render(ctx, &buf); err != nil {
 		s.log.Error("render page", "path", logPath(r), "err", err)
 		http.Error(w, genericMessage, http.StatusInternalServerError)

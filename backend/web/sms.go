@@ -24,6 +24,7 @@ type smsSetup struct {
 	Code        *backend.SMSEnrollment     // SMSStateWaiting: the code to text and where
 	MaskedPhone string                     // SMSStateReceived: the number to confirm
 	Expired     bool                       // the last code expired before a text arrived
+	Refused     string                     // the last code's text came from a number no code can go to: why
 	Replaces    *backend.User              // set when the user has two-factor already (from the profile)
 	Sandbox     bool                       // serve --sms-sandbox: link to the sandbox page
 	MinutesLeft int                        // SMSStateWaiting: how long the code stays valid
@@ -44,6 +45,8 @@ func (s *Server) smsSetupOf(r *http.Request, e *enrollment) (*smsSetup, error) {
 		v.MaskedPhone = st.MaskedPhone
 	case backend.SMSStateExpired:
 		v.State, v.Expired = backend.SMSStateNone, true
+	case backend.SMSStateRefused:
+		v.State, v.Refused = backend.SMSStateNone, backend.SMSRefusedSenderText
 	case backend.SMSStateWaiting:
 		v.Code = st.Setup
 		v.MinutesLeft = max(1, int((st.Setup.ExpiresAt.Sub(s.now())+time.Minute-1)/time.Minute))

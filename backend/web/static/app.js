@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // The answer to a form post names the page it can be loaded again at (web/reload.go): this
+  // history entry becomes that page, so Back and Reload do not ask to send the form again.
+  var reload = document.body.getAttribute("data-reload");
+  if (reload && window.history && history.replaceState) history.replaceState(null, "", reload);
+
   // Confirmation pop-ups: a link with data-dialog opens the <dialog> of that id instead of
   // going to its confirmation page.
   document.querySelectorAll("a[data-dialog]").forEach(function (link) {
@@ -60,15 +65,48 @@
     });
   });
 
-  // The user menu closes on a click elsewhere or on Escape.
+  // The user menu opens on hover too (the help article: "scroll over your Username ... and
+  // select Profile"); a click and the keyboard (Enter or Space on the username) open it as they
+  // always do. Opened by hover, it closes a moment after the pointer leaves it, unless a click
+  // pinned it open meanwhile. A tap on a touch screen (which sends mouseenter, then click)
+  // opens and pins it, as a click does.
   var menu = document.querySelector(".user-menu");
   if (menu) {
+    var byHover = false, closing = null;
+    menu.addEventListener("mouseenter", function () {
+      clearTimeout(closing);
+      if (!menu.open) {
+        menu.open = true;
+        byHover = true;
+      }
+    });
+    menu.addEventListener("mouseleave", function () {
+      if (!byHover) return;
+      closing = setTimeout(function () {
+        if (byHover) menu.open = false;
+        byHover = false;
+      }, 300);
+    });
+    menu.querySelector("summary").addEventListener("click", function (e) {
+      if (byHover && menu.open) {
+        e.preventDefault(); // the click on a menu hover opened keeps it open
+        byHover = false;
+      }
+    });
+  }
+
+  // The user menu closes on a click elsewhere or on Escape.
+  if (menu) {
     document.addEventListener("click", function (e) {
-      if (menu.open && !menu.contains(e.target)) menu.open = false;
+      if (menu.open && !menu.contains(e.target)) {
+        menu.open = false;
+        byHover = false;
+      }
     });
     document.addEventListener("keydown", function (e) {
       if (e.key === "Escape" && menu.open) {
         menu.open = false;
+        byHover = false;
         menu.querySelector("summary").focus();
       }
     });

@@ -4,7 +4,8 @@
   "use strict";
 
   // "Use SMS", waiting for the text: poll the status endpoint, and reload once the state is no
-  // longer "waiting" (the text arrived, or the code expired): the page then shows what is next.
+  // longer "waiting" (the text arrived, from a usable number or not, or the code expired): the
+  // page then shows what is next.
   var box = document.querySelector("[data-sms-status]");
   if (box) {
     var url = box.getAttribute("data-sms-status");
@@ -26,7 +27,10 @@
           if (!st) return;
           failures = 0;
           if (st.state !== "waiting") {
-            if (live) live.textContent = st.state === "received" ? "Your text message arrived." : "Your code expired.";
+            if (live) {
+              live.textContent = st.state === "received" ? "Your text message arrived."
+                : st.state === "refused" ? "Your text came from a number that cannot be used." : "Your code expired.";
+            }
             location.reload();
             return;
           }
