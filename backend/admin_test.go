@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"gatehouse/backend"
-	"gatehouse/backend/sqlite"
 )
 
 // madeUsers numbers the users CreateUser makes in adminCalls.
@@ -694,7 +693,7 @@ func TestLastAdminRace(t *testing.T) {
 	svcs := make([]*backend.Service, 2)
 	for i := range svcs {
 		cfg := e.cfg
-		cfg.Store = &slowCount{DB: e.h.OpenStore().(*sqlite.DB)}
+		cfg.Store = &slowCount{Store: e.h.OpenStore()}
 		var err error
 		if svcs[i], err = backend.New(cfg); err != nil {
 			t.Fatal(err)
@@ -737,10 +736,10 @@ func TestLastAdminRace(t *testing.T) {
 }
 
 // slowCount is the real store, pausing after it counts administrators.
-type slowCount struct{ *sqlite.DB }
+type slowCount struct{ backend.Store }
 
 func (s *slowCount) CountEnabledAdmins(ctx context.Context) (int, error) {
-	n, err := s.DB.CountEnabledAdmins(ctx)
+	n, err := s.Store.CountEnabledAdmins(ctx)
 	time.Sleep(50 * time.Millisecond)
 	return n, err
 }

@@ -12,12 +12,11 @@ import (
 
 	"gatehouse/backend"
 	"gatehouse/backend/backendtest"
-	"gatehouse/backend/sqlite"
 )
 
 // failingAudit is the real store, except that while fail is set every audit insert fails.
 type failingAudit struct {
-	*sqlite.DB
+	backend.Store
 	fail atomic.Bool
 }
 
@@ -27,7 +26,7 @@ func (s *failingAudit) AddAuditEvent(ctx context.Context, e *backend.AuditEvent)
 	if s.fail.Load() {
 		return errAuditBroken
 	}
-	return s.DB.AddAuditEvent(ctx, e)
+	return s.Store.AddAuditEvent(ctx, e)
 }
 
 // watched is what a change would alter: a user, and the sessions or login attempts (by token)
@@ -44,7 +43,7 @@ type watched struct {
 // snapshot reads from the real store everything a Service change can write about w, and the
 // number of users and audit events, as one comparable string. charges are added to the
 // failure count, for what a change that did not happen still leaves (watched.charged).
-func snapshot(t *testing.T, db *sqlite.DB, w watched, charges int) string {
+func snapshot(t *testing.T, db backend.Store, w watched, charges int) string {
 	t.Helper()
 	_, users, err := db.FindUsers(ctx, backend.UserFilter{})
 	if err != nil {
@@ -325,7 +324,7 @@ func TestChangeFailsWithItsAudit(t *testing.T) {
 			t.Parallel()
 			store := &failingAudit{}
 			e := newSMSEnv(t, func(cfg *backend.Config) {
-				store.DB = cfg.Store.(*countingStore).DB
+				store.Store = cfg.Store.(*countingStore).Store
 				cfg.Store = store
 			})
 			change, w := c.prepare(t, e)
@@ -363,7 +362,7 @@ func TestCreateFirstAdminFailsWithItsAudit(t *testing.T) {
 	t.Parallel()
 	store := &failingAudit{}
 	svc := backendtest.New(t, backendtest.WithConfig(func(c *backend.Config) {
-		store.DB = c.Store.(*sqlite.DB)
+		store.Store = c.Store
 		c.Store = store
 	})).Service
 	link, err := svc.NewSetupLink(ctx)
@@ -397,7 +396,7 @@ func TestRefusalWithoutItsAudit(t *testing.T) {
 	t.Parallel()
 	store := &failingAudit{}
 	e := newSMSEnv(t, func(cfg *backend.Config) {
-		store.DB = cfg.Store.(*countingStore).DB
+		store.Store = cfg.Store.(*countingStore).Store
 		cfg.Store = store
 	})
 	_, app := e.enrolledUser("bob")

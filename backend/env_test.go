@@ -10,10 +10,14 @@ import (
 	"gatehouse/backend"
 	"gatehouse/backend/backendtest"
 	"gatehouse/backend/fakeclock"
-	"gatehouse/backend/sqlite"
+	"gatehouse/backend/postgres/pgtest"
 )
 
 var ctx = context.Background()
+
+// TestMain stops the throwaway PostgreSQL cluster when the tests end, if a test started one
+// (GATEHOUSE_TEST_STORE=postgres, or a test run on every store).
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // t0 is the fake clock's start: the first second of a TOTP time step.
 var t0 = backendtest.T0
@@ -27,11 +31,11 @@ const (
 	adminPassword = "admin passphrase for tests"
 )
 
-// countingStore is the real SQLite store, counting how often the Service reads a password hash:
+// countingStore is the real store, counting how often the Service reads a password hash:
 // the Service reads one exactly before it verifies a password against it, so this counts real
 // verifications (the dummy verification for unknown and throttled users reads none).
 type countingStore struct {
-	*sqlite.DB
+	backend.Store
 	hashReads     atomic.Int64
 	totpReads     atomic.Int64 // TOTP checks: the Service reads the secret for each
 	recoveryReads atomic.Int64 // recovery code checks (and counts of codes left)
@@ -39,29 +43,28 @@ type countingStore struct {
 
 func (s *countingStore) TOTPSecret(ctx context.Context, userID int64) ([]byte, error) {
 	s.totpReads.Add(1)
-	return s.DB.TOTPSecret(ctx, userID)
+	return s.Store.TOTPSecret(ctx, userID)
 }
 
 func (s *countingStore) RecoveryCodes(ctx context.Context, userID int64) ([]backend.RecoveryCode, error) {
 	s.recoveryReads.Add(1)
-	return s.DB.RecoveryCodes(ctx, userID)
+	return s.Store.RecoveryCodes(ctx, userID)
 }
 
 func (s *countingStore) PasswordHash(ctx context.Context, userID int64) (string, error) {
 	s.hashReads.Add(1)
-	return s.DB.PasswordHash(ctx, userID)
+	return s.Store.PasswordHash(ctx, userID)
 }
 
-// env is a Service over a real SQLite file in t.TempDir, with a fake clock and captured logs
+// env is a Service over a real store (backendtest: SQLite unless GATEHOUSE_TEST_STORE says otherwise), with a fake clock and captured logs
 // (backendtest), the store counting what it reads, and "admin" signed in.
 type env struct {
 	t      *testing.T
 	h      *backendtest.Env
 	svc    *backend.Service
-	db     *sqlite.DB
+	db     backend.Store // the store as opened, without the counting
 	store  *countingStore
 	clock  *fakeclock.Clock
-	path   string
 	logs   *backendtest.Logs
 	verify atomic.Int64 // password verifications, real and dummy (PasswordPolicy.OnVerify)
 	key    []byte
@@ -82,7 +85,7 @@ func newEnvWith(t *testing.T, opts []backendtest.Option, edit ...func(*backend.C
 	t.Helper()
 	e := &env{t: t}
 	opts = append(opts, backendtest.WithConfig(func(c *backend.Config) {
-		e.store = &countingStore{DB: c.Store.(*sqlite.DB)}
+		e.store = &countingStore{Store: c.Store}
 		c.Store = e.store
 	}))
 	for _, f := range edit {
@@ -102,8 +105,7 @@ func newEnvWith(t *testing.T, opts []backendtest.Option, edit ...func(*backend.C
 	// ReauthWindow confirms again.
 	opts = append(opts, backendtest.WithAdmin("admin", adminPassword))
 	h := backendtest.New(t, opts...)
-	e.h, e.svc, e.db, e.clock, e.logs, e.key, e.cfg = h, h.Service, h.Store.(*sqlite.DB), h.Clock, h.Logs, h.Key, h.Config
-	e.path = backendtest.SQLitePath(h.Dir)
+	e.h, e.svc, e.db, e.clock, e.logs, e.key, e.cfg = h, h.Service, h.Store, h.Clock, h.Logs, h.Key, h.Config
 	e.admin, e.adminToken = h.Admin, h.AdminToken
 	return e
 }

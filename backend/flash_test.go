@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"database/sql"
 	"testing"
 	"time"
 
@@ -63,16 +62,7 @@ func TestFlashBoundToSession(t *testing.T) {
 	if err := e.svc.PurgeExpired(ctx); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", "file:"+e.path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	var n int
-	if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM flashes`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n != 0 {
+	if n := e.h.CountRows("flashes"); n != 0 {
 		t.Errorf("%d flashes left after the purge (the last one was %q's), want 0", n, ended)
 	}
 }

@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"database/sql"
 	"testing"
 	"time"
 
@@ -9,21 +8,10 @@ import (
 )
 
 // owned counts the rows a session or login owns: pending app and SMS setups and recovery code
-// sheets, read straight from the database file.
+// sheets, read straight from the store's tables.
 func (e *env) owned() int {
 	e.t.Helper()
-	db, err := sql.Open("sqlite", e.path)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	err = db.QueryRow(`SELECT (SELECT count(*) FROM app_enrollments) + (SELECT count(*) FROM sms_enrollments) +
-		(SELECT count(*) FROM recovery_sheets)`).Scan(&n)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return n
+	return e.h.CountRows("app_enrollments") + e.h.CountRows("sms_enrollments") + e.h.CountRows("recovery_sheets")
 }
 
 // beginAppSetup confirms id's password and begins "Use an App", leaving it pending.

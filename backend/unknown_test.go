@@ -2,8 +2,6 @@ package backend_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,16 +9,11 @@ import (
 	"gatehouse/backend"
 )
 
-// dbBytes returns the size of the store's files (database, WAL, shared memory) and whether any
-// of them holds needle.
+// dbBytes returns the size of what the store holds (SQLite: the database, WAL and shared
+// memory files; PostgreSQL: its tables as text) and whether any of it holds needle.
 func (e *env) dbBytes(needle string) (size int64, found bool) {
 	e.t.Helper()
-	files, _ := filepath.Glob(e.path + "*")
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			e.t.Fatal(err)
-		}
+	for _, b := range e.h.Contents() {
 		size += int64(len(b))
 		found = found || bytes.Contains(b, []byte(needle))
 	}

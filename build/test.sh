@@ -64,6 +64,10 @@ fi
 echo "== go test"
 go test -race -count=1 -timeout 20m ./...
 
+echo "== go test: backend's Service tests on PostgreSQL"
+# The same tests again on the other store (backend/backendtest.Stores); about 3.5 minutes here.
+GATEHOUSE_TEST_STORE=postgres go test -race -count=1 -timeout 20m ./backend/
+
 if [ -f build/desktop-test.sh ]; then
 	echo "== desktop console"
 	bash build/desktop-test.sh

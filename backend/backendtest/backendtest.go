@@ -10,10 +10,12 @@
 //	u := backendtest.CreateUser(t, e.Service, e.Admin, backend.NewUser{…})
 //
 // The store is chosen by a StoreKind, a name and a function that opens the store of a data
-// directory. Stores lists them; New uses SQLite unless WithStore (or GATEHOUSE_TEST_STORE)
-// names another, and EachStore runs a test once on each. Adding a store, such as PostgreSQL,
-// is one more entry in Stores: every test built on New can then run on it, and every test run
-// through EachStore does.
+// directory. Stores lists them, SQLite and PostgreSQL (a throwaway cluster per test binary,
+// a database per data directory); New uses SQLite unless WithStore (or GATEHOUSE_TEST_STORE)
+// names another, and EachStore runs a test once on each. Every test built on New can run on
+// every store: GATEHOUSE_TEST_STORE=postgres go test ./backend/ runs backend's on PostgreSQL.
+// A test that looks at what a store holds beneath its methods (no secret in clear, a purged
+// row gone) asks Env.Contents and Env.CountRows, which each kind answers its own way.
 //
 // The package imports backend and its subpackages, so backend's internal tests (package
 // backend) cannot use it; its external tests (package backend_test) and every other package's
@@ -45,7 +47,7 @@ var CheapArgon2 = backend.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism
 type Env struct {
 	T     testing.TB
 	Kind  StoreKind
-	Dir   string        // the data directory (SQLite: its gatehouse.db)
+	Dir   string        // the data directory (SQLite: its gatehouse.db; PostgreSQL: the key of its database)
 	Store backend.Store // the store as opened, before WithConfig wrapped it, if it did
 	Key   []byte        // the server key
 	// Clock is the fake clock of the Service and the store; nil with WithRealClock.
@@ -129,7 +131,6 @@ func New(tb testing.TB, opts ...Option) *Env {
 		f(&o)
 	}
 	e := &Env{T: tb, Dir: o.dir, Key: o.key, Logs: &Logs{}}
-	tb.Cleanup(e.Close)
 	if o.kind != nil {
 		e.Kind = *o.kind
 	} else {
@@ -137,7 +138,17 @@ func New(tb testing.TB, opts ...Option) *Env {
 	}
 	if e.Dir == "" {
 		e.Dir = tb.TempDir()
+		if remove := e.Kind.Remove; remove != nil {
+			// Registered before Close, so it runs after the stores are closed.
+			dir := e.Dir
+			tb.Cleanup(func() {
+				if err := remove(dir); err != nil {
+					tb.Errorf("remove the %s store of %s: %v", e.Kind.Name, dir, err)
+				}
+			})
+		}
 	}
+	tb.Cleanup(e.Close)
 	if e.Key == nil {
 		e.Key = make([]byte, backend.SecretKeySize)
 		rand.Read(e.Key)

@@ -52,8 +52,9 @@ var auditDeleteBatch int64 = 5000 // a variable for tests
 
 // FindAuditEvents returns one page of the events matching f, newest first, and the number of
 // all events matching f, both from one snapshot. f.Action matches exactly, or as a prefix when
-// it ends in "."; f.Username matches the actor's or the target's name ignoring ASCII case;
-// f.Since is inclusive and f.Until exclusive.
+// it ends in "."; so does each of f.Actions, of which an event must match one; f.Username
+// matches the actor's or the target's name ignoring ASCII case; f.Since is inclusive and
+// f.Until exclusive.
 func (db *DB) FindAuditEvents(ctx context.Context, f backend.AuditFilter) ([]*backend.AuditEvent, int, error) {
 	var where []string
 	var args []any
@@ -71,6 +72,23 @@ func (db *DB) FindAuditEvents(ctx context.Context, f backend.AuditFilter) ([]*ba
 		where = append(where, `action >= `+arg(a)+` AND action < `+arg(a[:len(a)-1]+"/"))
 	} else if a != "" {
 		where = append(where, `action = `+arg(a))
+	}
+	if len(f.Actions) > 0 {
+		var alts []string
+		for _, a := range f.Actions {
+			if !storable(a) {
+				continue // matches nothing stored; the other alternatives may
+			}
+			if strings.HasSuffix(a, ".") {
+				alts = append(alts, `(action >= `+arg(a)+` AND action < `+arg(a[:len(a)-1]+"/")+`)`)
+			} else {
+				alts = append(alts, `action = `+arg(a))
+			}
+		}
+		if len(alts) == 0 {
+			return []*backend.AuditEvent{}, 0, nil
+		}
+		where = append(where, "("+strings.Join(alts, " OR ")+")")
 	}
 	if f.Username != "" {
 		p := arg(f.Username)

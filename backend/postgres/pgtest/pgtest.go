@@ -399,6 +399,19 @@ func (c *Cluster) DatabaseFor(key string) (string, error) {
 	return c.URL(name), nil
 }
 
+// DropDatabaseFor drops the database DatabaseFor keeps for key, if there is one; a later
+// DatabaseFor with the key makes a new, empty one.
+func (c *Cluster) DropDatabaseFor(key string) error {
+	c.mu.Lock()
+	name, ok := c.keyed[key]
+	delete(c.keyed, key)
+	c.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return c.DropDatabase(name)
+}
+
 // DropDatabase drops the database name, ending the connections still open to it.
 func (c *Cluster) DropDatabase(name string) error {
 	if err := c.admin(`DROP DATABASE IF EXISTS ` + pgx.Identifier{name}.Sanitize() + ` WITH (FORCE)`); err != nil {
