@@ -158,11 +158,18 @@ func (a *App) formatError(err error) any {
 	if code == backend.EINTERNAL {
 		a.log.Error("desktop call failed", "err", err)
 	}
-	a.mu.Lock()
-	signedOut := a.attempt == "" && a.session == ""
-	a.mu.Unlock()
-	return ErrorView{Code: code, Message: backend.ErrorMessage(err), SignedOut: signedOut}
+	var ended *loginEnded
+	return ErrorView{Code: code, Message: backend.ErrorMessage(err), SignedOut: errors.As(err, &ended)}
 }
+
+// loginEnded marks the error of a call that needed the console's login (session or login
+// attempt) and found it over or absent. Only such errors send the front end to the login
+// screen: a refused first-administrator form or a wrong password on Log in, made while nobody
+// is signed in, stay on their form.
+type loginEnded struct{ err error }
+
+func (e *loginEnded) Error() string { return e.err.Error() }
+func (e *loginEnded) Unwrap() error { return e.err }
 
 // ---- Views: what the front end receives. Times are RFC 3339 strings. ----
 
@@ -312,6 +319,7 @@ func (a *App) login(st *backend.LoginState, err error) (*LoginView, error) {
 		if attempt := a.token(&a.attempt); attempt != "" && backend.ErrorCode(err) == backend.EUNAUTHORIZED {
 			if _, rerr := a.svc.ResumeLogin(a.call(), attempt); backend.ErrorCode(rerr) == backend.EUNAUTHORIZED {
 				a.dropIfEnded(rerr, &a.attempt)
+				return nil, &loginEnded{err}
 			}
 		}
 		return nil, err
@@ -335,6 +343,7 @@ func (a *App) dropIfEnded(err error, tok *string) error {
 		a.mu.Lock()
 		*tok = ""
 		a.mu.Unlock()
+		return &loginEnded{err}
 	}
 	return err
 }

@@ -176,8 +176,8 @@ func TestFirstAdmin(t *testing.T) {
 		t.Error("CheckNewUser created an administrator")
 	}
 	_, err := a.Login("root", adminPassword)
-	if v := wantCode(t, a, err, backend.EUNAUTHORIZED); !v.SignedOut {
-		t.Errorf("failed login: signedOut false, want true")
+	if v := wantCode(t, a, err, backend.EUNAUTHORIZED); v.SignedOut {
+		t.Errorf("failed login: signedOut true, want false (the error stays on the Log in form)")
 	}
 	admin := e.admin()
 	if need, _ := a.NeedsFirstAdmin(); need {
@@ -345,7 +345,9 @@ func TestRecoveryCodes(t *testing.T) {
 		t.Fatalf("Profile = %+v, %v; want 3 codes left", p, err)
 	}
 
-	// Regenerating needs the password again, then voids the old set.
+	// Regenerating needs the password again (past the login's own confirmation), then voids
+	// the old set.
+	e.clock.Advance(11 * time.Minute)
 	_, err = dave.RegenerateRecoveryCodes()
 	wantCode(t, dave, err, backend.EREAUTH)
 	wantCode(t, dave, dave.ConfirmPassword("wrong password"), backend.EUNAUTHORIZED)
@@ -366,9 +368,7 @@ func TestRecoveryCodes(t *testing.T) {
 	if _, err := dave.VerifyRecoveryCode(fresh[0]); err != nil {
 		t.Fatalf("new code: %v", err)
 	}
-	// A required user cannot turn Two-Factor off.
-	wantCode(t, dave, dave.DisableOwnTwoFactor(), backend.EREAUTH)
-	dave.ConfirmPassword("daves long password")
+	// A required user cannot turn Two-Factor off, and is told so before any password is asked.
 	wantCode(t, dave, dave.DisableOwnTwoFactor(), backend.EFORBIDDEN)
 }
 
@@ -380,6 +380,7 @@ func TestProfileSetupAndPassword(t *testing.T) {
 	erin := e.app()
 	e.login(erin, "erin", "erins long password", "done")
 
+	e.clock.Advance(11 * time.Minute) // past the login's own confirmation of the password
 	_, err := erin.BeginAppEnrollment()
 	wantCode(t, erin, err, backend.EREAUTH)
 	if err := erin.ConfirmPassword("erins long password"); err != nil {
@@ -710,6 +711,8 @@ func TestSMSEnrollmentFromProfile(t *testing.T) {
 		t.Fatalf("Profile = %+v, %v; want SMS configured, no phone", p, err)
 	}
 
+	// The login counts as a confirmation of the password for ReauthWindow: let it pass.
+	e.clock.Advance(11 * time.Minute)
 	_, err := hank.BeginSMSEnrollment()
 	wantCode(t, hank, err, backend.EREAUTH)
 	if err := hank.ConfirmPassword("hanks long password"); err != nil {
@@ -823,7 +826,9 @@ func TestAdminActions(t *testing.T) {
 	if u, _ := admin.User(frank.ID); u.TwoFactorStatus != backend.StatusEnabled {
 		t.Errorf("after enrolling: %q, want Enabled", u.TwoFactorStatus)
 	}
-	// Removing a factor needs the administrator's password, confirmed in the last minutes.
+	// Removing a factor needs the administrator's password, confirmed in the last minutes
+	// (the login counts as one: let it pass).
+	e.clock.Advance(11 * time.Minute)
 	_, err = admin.ResetTwoFactor(frank.ID)
 	wantCode(t, admin, err, backend.EREAUTH)
 	if err := admin.ConfirmPassword(adminPassword); err != nil {
@@ -1485,7 +1490,7 @@ func TestAdminUnlocks(t *testing.T) {
 		wantCode(t, ha, err, backend.EUNAUTHORIZED)
 	}
 	_, err := ha.Login("hank", "hanks long password")
-	wantCode(t, ha, err, backend.EUNAUTHORIZED)
+	wantCode(t, ha, err, backend.ETOOMANY) // locked, and said so
 	want := e.clock.Now().Add(15 * time.Minute).Format(time.RFC3339)
 	if u, _ := admin.User(hank.ID); u.LockedUntil != want {
 		t.Errorf("after 10 failures: LockedUntil %q, want %q", u.LockedUntil, want)
@@ -1494,8 +1499,11 @@ func TestAdminUnlocks(t *testing.T) {
 	if len(list.Users) != 1 || list.Users[0].LockedUntil != want {
 		t.Errorf("Users(hank): %+v, want hank locked until %s", list.Users, want)
 	}
+	// Lifting a lock needs the administrator's password, confirmed recently (the login counts
+	// as a confirmation for ReauthWindow: let it pass, the lock lasts longer).
+	e.clock.Advance(11 * time.Minute)
 	_, err = admin.UnlockUser(hank.ID)
-	wantCode(t, admin, err, backend.EREAUTH) // lifting a lock needs the administrator's password
+	wantCode(t, admin, err, backend.EREAUTH)
 	if err := admin.ConfirmPassword(adminPassword); err != nil {
 		t.Fatal(err)
 	}
@@ -1609,5 +1617,35 @@ func TestConsoleShowsBackendsWords(t *testing.T) {
 	}
 	if want := []backend.ActionKey{backend.ActionSetupTwoFactor, backend.ActionRegenerateRecoveryCodes, backend.ActionChangePassword}; !slices.Equal(keys, want) {
 		t.Errorf("jo's profile actions %v, want %v (required: no Disable)", keys, want)
+	}
+}
+
+// TestFormErrorsStayOnTheirForm pins issue 11 desktop 1 and 2: an error made while nobody is
+// signed in (the first-administrator form, a wrong password on Log in) is not "signed out", so
+// the front end shows it on that form with its fields kept; an ended login still is.
+func TestFormErrorsStayOnTheirForm(t *testing.T) {
+	e := newEnv(t)
+	a := e.app()
+	for _, f := range []NewUserForm{{}, {Username: "root", Password: "short"}} {
+		_, err := a.CreateFirstAdmin(f)
+		if v := wantCode(t, a, err, backend.EINVALID); v.SignedOut {
+			t.Errorf("CreateFirstAdmin(%+v): signedOut true, want false", f)
+		}
+	}
+	admin := e.admin()
+	mustUser(t, admin, NewUserForm{Username: "kim", Password: "kims long password", RequireTwoFactor: true})
+	k := e.app()
+	_, err := k.Login("kim", "wrong password")
+	if v := wantCode(t, k, err, backend.EUNAUTHORIZED); v.SignedOut {
+		t.Errorf("wrong password: signedOut true, want false")
+	}
+	// A login at its enroll step that an administrator's change ends is signed out.
+	e.login(k, "kim", "kims long password", "enroll")
+	if err := k.Logout(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = k.BeginAppEnrollment()
+	if v := wantCode(t, k, err, backend.EUNAUTHORIZED); !v.SignedOut {
+		t.Errorf("after the login ended: signedOut false, want true")
 	}
 }
