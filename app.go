@@ -101,6 +101,9 @@ type App struct {
 	// saveDialog asks where to save a file; runtime.SaveFileDialog unless a test replaces it.
 	saveDialog func(ctx context.Context, opts runtime.SaveDialogOptions) (string, error)
 
+	// client is who the audit log says a change came from: the console, on this machine.
+	client backend.Client
+
 	// The console's own tokens are all it holds: the recovery codes on screen, the setups in
 	// progress and the codes sent are backend's, in the store, bound to these tokens.
 	mu      sync.Mutex
@@ -113,7 +116,18 @@ func NewApp(svc *backend.Service, logger *slog.Logger) *App {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &App{svc: svc, log: logger, ctx: context.Background(), saveDialog: runtime.SaveFileDialog}
+	return &App{svc: svc, log: logger, ctx: context.Background(), saveDialog: runtime.SaveFileDialog, client: desktopClient()}
+}
+
+// desktopClient is the console as the audit log's "From" names it: "desktop on HOSTNAME", so
+// that an administrator can tell which machine a change was made on (the web's entries carry
+// the browser's address).
+func desktopClient() backend.Client {
+	from := "desktop"
+	if host, err := os.Hostname(); err == nil && host != "" {
+		from += " on " + host
+	}
+	return backend.Client{IP: from, UserAgent: "Gatehouse desktop console"}
 }
 
 // startup is Wails' OnStartup: it keeps the context the runtime needs.
@@ -138,7 +152,7 @@ func (a *App) shutdown(ctx context.Context) {
 // call returns the context for one backend call: the Wails context, marked as coming from the
 // desktop console for the audit log.
 func (a *App) call() context.Context {
-	return backend.WithClient(a.ctx, backend.Client{IP: "desktop", UserAgent: "Gatehouse desktop console"})
+	return backend.WithClient(a.ctx, a.client)
 }
 
 // ErrorView is what a failed call rejects its promise with in the front end (see formatError).
@@ -148,6 +162,10 @@ type ErrorView struct {
 	// SignedOut reports that the console holds no login any more (the session or the login
 	// attempt ended): the front end goes back to the login screen and shows Message there.
 	SignedOut bool `json:"signedOut"`
+	// Refused reports that the action was refused because of how things stand now (conflict,
+	// forbidden, not found), which may not be what the screen shows: the front end shows the
+	// fresh state with Message over it.
+	Refused bool `json:"refused"`
 }
 
 // formatError is the Wails ErrorFormatter: it turns every error of a bound method into an
@@ -158,11 +176,19 @@ func (a *App) formatError(err error) any {
 	if code == backend.EINTERNAL {
 		a.log.Error("desktop call failed", "err", err)
 	}
-	a.mu.Lock()
-	signedOut := a.attempt == "" && a.session == ""
-	a.mu.Unlock()
-	return ErrorView{Code: code, Message: backend.ErrorMessage(err), SignedOut: signedOut}
+	var ended *loginEnded
+	refused := code == backend.ECONFLICT || code == backend.EFORBIDDEN || code == backend.ENOTFOUND
+	return ErrorView{Code: code, Message: backend.ErrorMessage(err), SignedOut: errors.As(err, &ended), Refused: refused}
 }
+
+// loginEnded marks the error of a call that needed the console's login (session or login
+// attempt) and found it over or absent. Only such errors send the front end to the login
+// screen: a refused first-administrator form or a wrong password on Log in, made while nobody
+// is signed in, stay on their form.
+type loginEnded struct{ err error }
+
+func (e *loginEnded) Error() string { return e.err.Error() }
+func (e *loginEnded) Unwrap() error { return e.err }
 
 // ---- Views: what the front end receives. Times are RFC 3339 strings. ----
 
@@ -312,6 +338,7 @@ func (a *App) login(st *backend.LoginState, err error) (*LoginView, error) {
 		if attempt := a.token(&a.attempt); attempt != "" && backend.ErrorCode(err) == backend.EUNAUTHORIZED {
 			if _, rerr := a.svc.ResumeLogin(a.call(), attempt); backend.ErrorCode(rerr) == backend.EUNAUTHORIZED {
 				a.dropIfEnded(rerr, &a.attempt)
+				return nil, &loginEnded{err}
 			}
 		}
 		return nil, err
@@ -335,6 +362,7 @@ func (a *App) dropIfEnded(err error, tok *string) error {
 		a.mu.Lock()
 		*tok = ""
 		a.mu.Unlock()
+		return &loginEnded{err}
 	}
 	return err
 }
@@ -769,6 +797,9 @@ type FormsView struct {
 	Roles                 []RoleOption   `json:"roles"`
 	Statuses              []StatusOption `json:"statuses"`
 	Notices               NoticesView    `json:"notices"`
+	// SMSUnavailable is why "Use SMS" cannot work on this System (backend's sentence, the one
+	// the web's choice screen shows); "" when it can.
+	SMSUnavailable string `json:"smsUnavailable"`
 }
 
 // NoticesView are backend's status-bar sentences that name nobody (the web shows the same).
@@ -788,6 +819,9 @@ func (a *App) Forms() *FormsView {
 		SetPasswordMustChange: backend.SetPasswordMustChange,
 		Notices:               NoticesView{LoggedOut: backend.LoggedOutNotice, TwoFactorEnabled: backend.TwoFactorEnabledNotice},
 	}
+	if ok, why := a.svc.SMSAvailable(); !ok {
+		v.SMSUnavailable = why
+	}
 	for _, r := range backend.Roles {
 		v.Roles = append(v.Roles, RoleOption{Key: r, Label: r.Label()})
 	}
@@ -795,6 +829,12 @@ func (a *App) Forms() *FormsView {
 		v.Statuses = append(v.Statuses, StatusOption{Key: st, Label: st.Label()})
 	}
 	return v
+}
+
+// About is the console's About: backend's version text, the one `gatehouse version` prints and
+// the web's footer shows administrators. It needs no login.
+func (a *App) About() string {
+	return backend.VersionText()
 }
 
 // ---- Administration ----

@@ -438,8 +438,9 @@ func TestVersion(t *testing.T) {
 }
 
 // TestDesktopLoginSaysLocked (issue 11, web 4, for the console): App.Login of a locked account
-// answers with backend's sentence, when the lock ends and whom to ask, as a signed-out error,
-// which the console's Log in screen shows (nav.ts report), for an unknown name alike.
+// answers with backend's sentence, when the lock ends and whom to ask, which the console's Log
+// in screen shows on its form (not signed out: nobody was signed in, issue 11 desktop 2), for
+// an unknown name alike.
 func TestDesktopLoginSaysLocked(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin()
@@ -454,8 +455,8 @@ func TestDesktopLoginSaysLocked(t *testing.T) {
 	want := "Too many failed attempts: try again after " + until.Local().Format("15:04 MST") + ", or ask your administrator."
 	for _, name := range []string{"hank", "ghost"} {
 		_, err := ha.Login(name, "hanks long password")
-		if v := wantCode(t, ha, err, backend.ETOOMANY); v.Message != want || !v.SignedOut {
-			t.Errorf("Login(%s) while locked: %+v, want %q, signed out", name, v, want)
+		if v := wantCode(t, ha, err, backend.ETOOMANY); v.Message != want || v.SignedOut {
+			t.Errorf("Login(%s) while locked: %+v, want %q, not signed out", name, v, want)
 		}
 	}
 }

@@ -63,7 +63,8 @@ func (s *Server) showChoice(w http.ResponseWriter, r *http.Request, e *enrollmen
 	}
 	// Upon login the password was given moments ago: no field.
 	ask := !e.login && s.svc.NeedsPasswordConfirmation(e.id)
-	s.render(w, r, status, setupChoiceView(e.page, e.base, e.login, current, ask, msg))
+	_, smsUnavailable := s.svc.SMSAvailable()
+	s.render(w, r, status, setupChoiceView(e.page, e.base, e.login, current, ask, msg, smsUnavailable))
 }
 
 // choicePasswordFirst is passwordFirst for the buttons of the choice page.

@@ -22,6 +22,7 @@ export interface AppError {
   code: string;
   message: string;
   signedOut: boolean;
+  refused: boolean;
 }
 
 const generic = "Something went wrong. Please try again; if it keeps happening, tell your administrator.";
@@ -29,11 +30,11 @@ const generic = "Something went wrong. Please try again; if it keeps happening, 
 /** toAppError reads a rejection of a bound method. */
 export function toAppError(e: unknown): AppError {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
-    const v = e as { code: unknown; message: unknown; signedOut?: unknown };
-    return { code: String(v.code), message: String(v.message), signedOut: v.signedOut === true };
+    const v = e as { code: unknown; message: unknown; signedOut?: unknown; refused?: unknown };
+    return { code: String(v.code), message: String(v.message), signedOut: v.signedOut === true, refused: v.refused === true };
   }
   console.error(e);
-  return { code: "internal", message: generic, signedOut: false };
+  return { code: "internal", message: generic, signedOut: false, refused: false };
 }
 
 // Backend error codes the screens act on (backend/error.go).

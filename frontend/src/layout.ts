@@ -1,8 +1,8 @@
 // The frame of every signed-in screen: the top bar with the "Administration" tab (admins) and
 // the username menu (Profile, Log out) in the upper right corner, as in the help article.
 import { App, backend, forms, main } from "./api";
-import { go, report } from "./nav";
-import { Child, h, mount, MessageBox } from "./ui";
+import { go, loadingScreen, refresh, report, takePendingError } from "./nav";
+import { Child, dialog, h, mount, MessageBox } from "./ui";
 
 export type Tab = "profile" | "users" | "audit";
 
@@ -25,6 +25,7 @@ export async function signedInPage(
   build: (me: main.UserView, msg: MessageBox) => Promise<Child | Child[]>,
 ): Promise<void> {
   const msg = new MessageBox();
+  const refused = takePendingError();
   let me: main.UserView;
   try {
     me = await App.Session();
@@ -34,11 +35,13 @@ export async function signedInPage(
   }
   let content: Child | Child[];
   try {
-    content = await build(me, msg);
+    content = await loadingScreen(() => build(me, msg));
   } catch (e) {
     report(e, msg);
     content = null;
   }
+  // The reason an action was refused, over the screen as it is now (nav.ts report).
+  if (refused) msg.error(refused);
   mount(topBar(me, tab), h("main", { class: "page" }, msg.el, content));
 }
 
@@ -72,6 +75,11 @@ function topBar(me: main.UserView, tab: Tab): HTMLElement {
     brand(),
     h("nav", { class: "tabs" }, tabs),
     h(
+      "button",
+      { type: "button", class: "btn-light refresh", id: "refresh", title: "Show the latest data (F5)", onclick: () => refresh() },
+      "Refresh",
+    ),
+    h(
       "div",
       { class: "user-menu" },
       h(
@@ -86,6 +94,7 @@ function topBar(me: main.UserView, tab: Tab): HTMLElement {
         { class: "menu menu-right" },
         h("div", { class: "menu-header" }, me.name, h("small", null, me.roleLabel)),
         h("button", { type: "button", class: tab === "profile" ? "current" : "", onclick: () => go({ name: "profile" }) }, "Profile"),
+        h("button", { type: "button", id: "about", onclick: () => void about() }, "About Gatehouse"),
         h("button", { type: "button", onclick: logout }, "Log out"),
       ),
     ),
@@ -120,9 +129,20 @@ export function authPage(wide: boolean, ...children: (Child | Child[])[]): void 
       { class: "auth" },
       h("div", { class: "auth-brand" }, brand()),
       h("div", { class: `auth-card ${wide ? "auth-card-wide" : ""}` }, ...children),
-      h("p", { class: "auth-foot" }, "Gatehouse desktop console"),
+      h(
+        "p",
+        { class: "auth-foot" },
+        "Gatehouse desktop console · ",
+        h("button", { type: "button", class: "link", id: "about", onclick: () => void about() }, "About"),
+      ),
     ),
   );
+}
+
+/** about shows backend's version text, the one `gatehouse version` prints. */
+export async function about(): Promise<void> {
+  const text = await App.About();
+  await dialog({ title: "About Gatehouse", body: h("pre", { class: "version", id: "version-text" }, text), confirm: "Close", noCancel: true });
 }
 
 const logoURL = new URL("./assets/logo.svg", import.meta.url).href;

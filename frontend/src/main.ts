@@ -1,7 +1,8 @@
 // Entry point: registers the screens with the navigation and shows the login screen.
 import "./style.css";
 import { loadForms } from "./api";
-import { go, Route, setRenderer } from "./nav";
+import { canRefresh, go, refresh, Route, setRenderer } from "./nav";
+import { formsTouched } from "./ui";
 import * as audit from "./screens/audit";
 import * as changePassword from "./screens/changePassword";
 import * as enroll from "./screens/enroll";
@@ -44,6 +45,19 @@ setRenderer((r: Route) => {
     case "audit":
       return audit.render();
   }
+});
+
+// F5 and Ctrl+R show the screen again with fresh data (the browser's reload would drop the
+// console's screen); coming back to the window does too, unless a dialog is open or something
+// was typed into a form, which it would throw away.
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "F5" || ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === "r")) {
+    ev.preventDefault();
+    refresh();
+  }
+});
+window.addEventListener("focus", () => {
+  if (canRefresh() && !document.querySelector(".overlay") && !formsTouched()) refresh();
 });
 
 void loadForms().then(() => go({ name: "login" }));

@@ -26,9 +26,42 @@ export function setRenderer(r: Renderer) {
   render = r;
 }
 
+let current: Route | null = null;
+let pendingError = "";
+
 /** go shows the screen of route. */
 export function go(route: Route): void {
+  current = route;
   void render(route);
+}
+
+// The screens that show data others can change (the web, the command line, another console),
+// and that refresh shows again. Enrollment and login screens are steps of a flow: showing one
+// again would start its step over.
+const refreshable = new Set<Route["name"]>(["profile", "users", "user", "audit"]);
+
+/** canRefresh reports whether the screen now shown is one that refresh shows again. */
+export function canRefresh(): boolean {
+  return current !== null && refreshable.has(current.name);
+}
+
+/**
+ * refresh shows the current screen again with fresh data, without its one-time status bar;
+ * error, if given, is shown at its top (takePendingError). It does nothing on the other screens.
+ */
+export function refresh(error = ""): boolean {
+  if (!current || !canRefresh()) return false;
+  const { flash: _flash, ...again } = current as Route & { flash?: string };
+  pendingError = error;
+  go(again as Route);
+  return true;
+}
+
+/** takePendingError is the error refresh was asked to show over the fresh screen, once. */
+export function takePendingError(): string {
+  const e = pendingError;
+  pendingError = "";
+  return e;
 }
 
 /** afterLogin shows the screen for the step a login has reached. */
@@ -62,7 +95,25 @@ export function report(e: unknown, box: MessageBox): void {
     go({ name: "login", message: err.message });
     return;
   }
+  // Refused because things changed since the screen was drawn: show them as they are now,
+  // with the reason on top (any dialog closes with the old screen).
+  if (err.refused && !loading && refresh(err.message)) return;
   box.error(err.message);
+}
+
+let loading = false;
+
+/**
+ * loadingScreen runs load, a screen fetching what it shows: a refusal there is shown as it is,
+ * not answered with a refresh, which would load the same again.
+ */
+export async function loadingScreen<T>(load: () => Promise<T>): Promise<T> {
+  loading = true;
+  try {
+    return await load();
+  } finally {
+    loading = false;
+  }
 }
 
 /** Cancelled is thrown when the user backs out of a step (e.g. the password confirmation). */

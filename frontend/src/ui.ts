@@ -34,8 +34,30 @@ function append(el: Node, children: (Child | Child[])[]) {
   }
 }
 
+let leaving: (() => void)[] = [];
+let typedIn = false;
+
+// Typing into a form of the screen marks it: a refresh on focus would throw the typing away.
+document.addEventListener("input", (ev) => {
+  if (ev.target instanceof Element && ev.target.closest("#app form")) typedIn = true;
+});
+
+/** formsTouched reports whether something was typed into a form of the screen now shown. */
+export function formsTouched(): boolean {
+  return typedIn;
+}
+
+/** onLeave runs fn when the screen now shown is replaced (mount), e.g. to drop a key handler. */
+export function onLeave(fn: () => void): void {
+  leaving.push(fn);
+}
+
 /** mount replaces the content of the app root. */
 export function mount(...children: (Child | Child[])[]) {
+  const done = leaving;
+  leaving = [];
+  typedIn = false;
+  done.forEach((fn) => fn());
   const root = document.getElementById("app")!;
   root.replaceChildren();
   document.getElementById("print-root")?.replaceChildren(); // never leave codes behind
@@ -127,6 +149,7 @@ export interface DialogOptions {
   confirm: string;
   confirmClass?: string; // e.g. "btn-primary", "btn-danger"
   cancel?: string;
+  noCancel?: boolean; // a dialog that only informs: its one button closes it
 }
 
 /**
@@ -145,7 +168,7 @@ export function dialog(opts: DialogOptions, onConfirm: (msg: MessageBox) => Prom
       h("h2", { class: "modal-title" }, opts.title),
       msg.el,
       h("div", { class: "modal-body" }, opts.body),
-      h("div", { class: "modal-actions" }, cancel, confirm),
+      h("div", { class: "modal-actions" }, opts.noCancel ? null : cancel, confirm),
     );
     const overlay = h("div", { class: "overlay" }, form);
     const close = (ok: boolean) => {
@@ -158,6 +181,8 @@ export function dialog(opts: DialogOptions, onConfirm: (msg: MessageBox) => Prom
     };
     cancel.addEventListener("click", () => close(false));
     document.addEventListener("keydown", onKey);
+    // A new screen (e.g. the refresh after a refused action) closes the dialog as cancelled.
+    onLeave(() => close(false));
     onSubmit(form, async () => {
       msg.clear();
       try {

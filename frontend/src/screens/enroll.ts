@@ -1,12 +1,14 @@
 // Enroll: choose how to set up Two-Factor Authentication — "Use an App" or "Use SMS". Reached
 // from the profile ("Setup Two-Factor"), or forced at login when an administrator requires it;
 // then the only way out is "Log out".
+import { forms } from "../api";
 import { authPage, logoutLink } from "../layout";
 import { go, Route } from "../nav";
 import { h } from "../ui";
 
 export function render(route: Extract<Route, { name: "enroll" }>): void {
   const forced = route.forced;
+  const unavailable = forms().smsUnavailable;
   authPage(
     true,
     h("h1", null, "Set up Two-Factor Authentication"),
@@ -33,7 +35,13 @@ export function render(route: Extract<Route, { name: "enroll" }>): void {
         { class: "choice" },
         h("h3", null, "Text message (SMS)"),
         h("p", { class: "muted" }, "Text an Authorization Code to the System Phone Number; your SMS settings are set up automatically."),
-        h("button", { type: "button", class: "btn btn-primary btn-block", id: "use-sms", onclick: () => go({ name: "enrollSMS", forced }) }, "Use SMS"),
+        // Not offered as working when this System cannot send texts: backend's sentence says why.
+        unavailable ? h("p", { class: "alert alert-info", id: "sms-unavailable" }, unavailable) : null,
+        h(
+          "button",
+          { type: "button", class: "btn btn-primary btn-block", id: "use-sms", disabled: !!unavailable, onclick: () => go({ name: "enrollSMS", forced }) },
+          "Use SMS",
+        ),
       ),
     ),
     h(

@@ -2,7 +2,7 @@
 // 6-digit code, confirm.
 import { App, forms } from "../api";
 import { authPage } from "../layout";
-import { go, report, Route } from "../nav";
+import { Cancelled, go, report, Route } from "../nav";
 import { withReauth } from "../reauth";
 import { codeInput, h, MessageBox, onSubmit } from "../ui";
 
@@ -15,6 +15,8 @@ export async function render(route: Extract<Route, { name: "enrollApp" }>): Prom
   try {
     setup = await withReauth(() => App.BeginAppEnrollment());
   } catch (e) {
+    // Cancelling the password prompt goes back to the choice, which still works.
+    if (e instanceof Cancelled) return back();
     report(e, msg);
     authPage(true, h("h1", null, "Use an App"), msg.el, h("p", { class: "alt-links" }, h("button", { type: "button", class: "link", onclick: back }, "Back")));
     return;
@@ -37,7 +39,8 @@ export async function render(route: Extract<Route, { name: "enrollApp" }>): Prom
           null,
           h("p", null, "In the app, add an account and scan this code."),
           h("p", { class: "muted" }, "Can't scan it? Enter this key instead (time based):"),
-          h("code", { class: "secret-key", id: "totp-key" }, setup.key),
+          // Each group of four on one line: the key may wrap between groups, never inside one.
+          h("code", { class: "secret-key", id: "totp-key" }, keyGroups(setup.key)),
           h("p", { class: "muted small" }, `Account: ${setup.issuer}: ${setup.account}`),
         ),
       ),
@@ -75,4 +78,12 @@ export async function render(route: Extract<Route, { name: "enrollApp" }>): Prom
 
 function step(n: number, title: string, ...body: (HTMLElement | null)[]): HTMLElement {
   return h("section", { class: "step" }, h("div", { class: "step-number" }, String(n)), h("div", { class: "step-body" }, h("h3", null, title), ...body));
+}
+
+function keyGroups(key: string): (HTMLElement | string)[] {
+  return key
+    .split(" ")
+    .filter(Boolean)
+    .flatMap((g, i) => [i ? " " : "", h("span", { class: "key-group" }, g)])
+    .filter((x) => x !== "");
 }

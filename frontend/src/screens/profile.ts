@@ -12,7 +12,12 @@ export async function render(route: Extract<Route, { name: "profile" }>): Promis
     if (route.flash) msg.success(route.flash);
     return [
       pageHeader("Profile", p.user.name),
-      h("div", { class: "grid-2" }, h("div", null, accountCard(p.user), passwordCard(p)), h("div", null, twoFactorCard(p, msg), smsCard(p))),
+      h(
+        "div",
+        { class: "grid-2 profile-grid" },
+        h("div", null, accountCard(p.user), passwordCard(p)),
+        h("div", { class: "profile-two-factor" }, twoFactorCard(p, msg), smsCard(p)),
+      ),
     ];
   });
 }
@@ -58,13 +63,15 @@ function twoFactorCard(p: main.ProfileView, msg: MessageBox): HTMLElement {
       a.label,
     ),
   );
-  return card(
+  const c = card(
     "Two-Factor Authentication",
     dl(rows),
     !enabled ? h("p", { class: "muted" }, "Protect your account with a code from your phone in addition to your password.") : null,
     h("div", { class: "card-actions" }, actions),
     offered.filter((a) => a.help).map((a) => h("p", { class: "muted card-note", id: `${a.key}-help` }, a.help)),
   );
+  c.id = "two-factor-card";
+  return c;
 }
 
 /** perform runs one of the profile's Two-Factor actions. */

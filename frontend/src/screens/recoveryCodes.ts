@@ -1,9 +1,9 @@
-// Recovery codes: the 5 codes, shown once, with "Print" (a clean sheet via the print
+// Recovery codes: the 5 codes, shown once, with "Print" or Ctrl+P (a clean sheet via the print
 // stylesheet), "Save…" (native dialog, .txt) and the required "I have saved these codes".
 import { App, forms } from "../api";
 import { authPage } from "../layout";
 import { afterLogin, go, report, Route } from "../nav";
-import { h, MessageBox } from "../ui";
+import { h, MessageBox, onLeave } from "../ui";
 
 export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
   const msg = new MessageBox();
@@ -51,6 +51,16 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
     h("label", { class: "check", for: "codes-saved" }, saved, " I have saved these codes"),
     h("div", { class: "form-actions" }, done),
   );
+
+  // Ctrl+P prints the sheet too, as long as the screen is shown (registered once mounted).
+  const onKey = (ev: KeyboardEvent) => {
+    if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === "p") {
+      ev.preventDefault();
+      window.print();
+    }
+  };
+  document.addEventListener("keydown", onKey);
+  onLeave(() => document.removeEventListener("keydown", onKey));
 
   // The sheet that printing shows instead of the window (see the print stylesheet): backend's
   // text, the one Save writes and the web downloads.

@@ -378,6 +378,7 @@ export namespace main {
 	    roles: RoleOption[];
 	    statuses: StatusOption[];
 	    notices: NoticesView;
+	    smsUnavailable: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new FormsView(source);
@@ -395,6 +396,7 @@ export namespace main {
 	        this.roles = this.convertValues(source["roles"], RoleOption);
 	        this.statuses = this.convertValues(source["statuses"], StatusOption);
 	        this.notices = this.convertValues(source["notices"], NoticesView);
+	        this.smsUnavailable = source["smsUnavailable"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
