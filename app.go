@@ -783,20 +783,27 @@ type StatusOption struct {
 	Label string                  `json:"label"`
 }
 
+// AuditKindOption is one choice of the audit log's filter (backend.AuditKinds).
+type AuditKindOption struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+}
+
 // FormsView is what the console's forms state that backend decides: the password rule, the
 // recovery-code count, the defaults of New User and Set password, the choices of role and
 // Two-Factor status.
 type FormsView struct {
-	MinPasswordLength     int            `json:"minPasswordLength"`
-	MaxPasswordLength     int            `json:"maxPasswordLength"`
-	PasswordHintOwn       string         `json:"passwordHintOwn"`     // choosing one's own
-	PasswordHintForUser   string         `json:"passwordHintForUser"` // an administrator setting someone's
-	RecoveryCodeCount     int            `json:"recoveryCodeCount"`
-	NewUser               NewUserForm    `json:"newUser"` // the New User form's defaults
-	SetPasswordMustChange bool           `json:"setPasswordMustChange"`
-	Roles                 []RoleOption   `json:"roles"`
-	Statuses              []StatusOption `json:"statuses"`
-	Notices               NoticesView    `json:"notices"`
+	MinPasswordLength     int               `json:"minPasswordLength"`
+	MaxPasswordLength     int               `json:"maxPasswordLength"`
+	PasswordHintOwn       string            `json:"passwordHintOwn"`     // choosing one's own
+	PasswordHintForUser   string            `json:"passwordHintForUser"` // an administrator setting someone's
+	RecoveryCodeCount     int               `json:"recoveryCodeCount"`
+	NewUser               NewUserForm       `json:"newUser"` // the New User form's defaults
+	SetPasswordMustChange bool              `json:"setPasswordMustChange"`
+	Roles                 []RoleOption      `json:"roles"`
+	Statuses              []StatusOption    `json:"statuses"`
+	AuditKinds            []AuditKindOption `json:"auditKinds"` // the audit log's filter, as the web offers it
+	Notices               NoticesView       `json:"notices"`
 	// SMSUnavailable is why "Use SMS" cannot work on this System (backend's sentence, the one
 	// the web's choice screen shows); "" when it can.
 	SMSUnavailable string `json:"smsUnavailable"`
@@ -827,6 +834,9 @@ func (a *App) Forms() *FormsView {
 	}
 	for _, st := range backend.Statuses {
 		v.Statuses = append(v.Statuses, StatusOption{Key: st, Label: st.Label()})
+	}
+	for _, k := range backend.AuditKinds {
+		v.AuditKinds = append(v.AuditKinds, AuditKindOption{Key: k.Key, Label: k.Label})
 	}
 	return v
 }
@@ -1024,6 +1034,7 @@ type AuditQuery struct {
 type AuditEventView struct {
 	ID     int64  `json:"id"`
 	At     string `json:"at"`
+	Time   string `json:"time"` // At as every front end writes it (backend.FormatTime)
 	Action string `json:"action"`
 	Text   string `json:"text"` // the action in plain words (backend.AuditActionText)
 	Actor  string `json:"actor"`
@@ -1055,7 +1066,7 @@ func (a *App) AuditLog(q AuditQuery) (*AuditLogView, error) {
 	v := &AuditLogView{Events: []AuditEventView{}, Total: p.Total, Offset: p.Offset, Limit: p.Limit}
 	for _, e := range p.Events {
 		v.Events = append(v.Events, AuditEventView{
-			ID: e.ID, At: timeString(e.At), Action: e.Action, Text: backend.AuditActionText(e.Action), Actor: e.ActorName, Target: e.TargetName,
+			ID: e.ID, At: timeString(e.At), Time: backend.FormatTime(e.At), Action: e.Action, Text: backend.AuditActionText(e.Action), Actor: e.ActorName, Target: e.TargetName,
 			Detail: e.Detail, IP: e.IP,
 		})
 	}

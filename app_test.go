@@ -1958,3 +1958,29 @@ func ageSessionsReauth(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// TestAuditLogAsBackendSaysIt: the console's audit filter offers backend's kinds (the web's),
+// and writes each event's time as backend does.
+func TestAuditLogAsBackendSaysIt(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	f := admin.Forms()
+	if len(f.AuditKinds) != len(backend.AuditKinds) {
+		t.Fatalf("Forms().AuditKinds = %+v, want backend's %d kinds", f.AuditKinds, len(backend.AuditKinds))
+	}
+	for i, k := range backend.AuditKinds {
+		if f.AuditKinds[i].Key != k.Key || f.AuditKinds[i].Label != k.Label {
+			t.Errorf("kind %d: %+v, want %q %q", i, f.AuditKinds[i], k.Key, k.Label)
+		}
+	}
+	p, err := admin.AuditLog(AuditQuery{Action: "login.", Limit: 10})
+	if err != nil || len(p.Events) == 0 {
+		t.Fatalf("AuditLog(login.) = %+v, %v; want the administrator's login", p, err)
+	}
+	for _, ev := range p.Events {
+		at, err := time.Parse(time.RFC3339, ev.At)
+		if err != nil || ev.Time != backend.FormatTime(at) {
+			t.Errorf("event at %q shows %q, want %q", ev.At, ev.Time, backend.FormatTime(at))
+		}
+	}
+}

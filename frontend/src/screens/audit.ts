@@ -1,15 +1,8 @@
 // Administration -> Audit Log: who did what to whom, and when, newest first.
-import { App, main } from "../api";
+import { App, forms, main } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { report } from "../nav";
-import { formatTime, h, plural } from "../ui";
-
-const filters: [string, string][] = [
-  ["", "All events"],
-  ["login.", "Logins"],
-  ["admin.", "Administration"],
-  ["2fa.", "Two-Factor"],
-];
+import { h, plural } from "../ui";
 
 const query: main.AuditQuery = { action: "", username: "", offset: 0, limit: 50 };
 
@@ -24,7 +17,7 @@ export async function render(): Promise<void> {
         report(e, msg);
       }
     };
-    const kind = h("select", { "aria-label": "Kind of event" }, filters.map(([v, t]) => h("option", { value: v }, t)));
+    const kind = h("select", { "aria-label": "Kind of event" }, forms().auditKinds.map((k) => h("option", { value: k.key }, k.label)));
     kind.value = query.action;
     kind.addEventListener("change", () => {
       query.action = kind.value;
@@ -55,7 +48,7 @@ function table(page: main.AuditLogView): HTMLElement {
         h(
           "tr",
           null,
-          h("td", { class: "nowrap" }, formatTime(e.at)),
+          h("td", { class: "nowrap" }, e.time),
           h("td", { title: e.action }, e.text),
           h("td", null, e.actor || "—"),
           h("td", null, e.target || "—"),

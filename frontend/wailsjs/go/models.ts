@@ -82,6 +82,7 @@ export namespace main {
 	export class AuditEventView {
 	    id: number;
 	    at: string;
+	    time: string;
 	    action: string;
 	    text: string;
 	    actor: string;
@@ -97,12 +98,27 @@ export namespace main {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.id = source["id"];
 	        this.at = source["at"];
+	        this.time = source["time"];
 	        this.action = source["action"];
 	        this.text = source["text"];
 	        this.actor = source["actor"];
 	        this.target = source["target"];
 	        this.detail = source["detail"];
 	        this.ip = source["ip"];
+	    }
+	}
+	export class AuditKindOption {
+	    key: string;
+	    label: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AuditKindOption(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.key = source["key"];
+	        this.label = source["label"];
 	    }
 	}
 	export class AuditLogView {
@@ -377,6 +393,7 @@ export namespace main {
 	    setPasswordMustChange: boolean;
 	    roles: RoleOption[];
 	    statuses: StatusOption[];
+	    auditKinds: AuditKindOption[];
 	    notices: NoticesView;
 	    smsUnavailable: string;
 	
@@ -395,6 +412,7 @@ export namespace main {
 	        this.setPasswordMustChange = source["setPasswordMustChange"];
 	        this.roles = this.convertValues(source["roles"], RoleOption);
 	        this.statuses = this.convertValues(source["statuses"], StatusOption);
+	        this.auditKinds = this.convertValues(source["auditKinds"], AuditKindOption);
 	        this.notices = this.convertValues(source["notices"], NoticesView);
 	        this.smsUnavailable = source["smsUnavailable"];
 	    }
