@@ -438,7 +438,8 @@ func TestTwoFactorChangesAskPasswordUpFront(t *testing.T) {
 	c := e.client()
 	c.signIn("alice")
 	e.clock.Advance(11 * time.Minute) // past the login's own confirmation of the password (TestLoginConfirmsPasswordWeb)
-	c.get("/profile/two-factor").wantBody(t, "Your password", `name="current_password"`, "Use an App") // SMS is off here: no Use SMS button
+	// SMS is off here: no Use SMS button.
+	c.get("/profile/two-factor").wantBody(t, "Your password", `name="current_password"`, "Use an App")
 	r := c.post("/profile/two-factor/app", url.Values{"current_password": {"wrong password"}})
 	r.wantStatus(t, http.StatusUnauthorized)
 	r.wantBody(t, "Incorrect password.", "<h1>Setup Two-Factor</h1>", `name="current_password"`)
