@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // What front ends show, decided here once: the web pages, the desktop console and the command
@@ -323,20 +324,60 @@ func RecoveryCodeSheetFilename(account string) string {
 // RecoveryCodeSheetText is the recovery-code sheet as text, the same for the web's download and
 // the console's Save and Print: whose codes, which Gatehouse (the name authenticator apps list
 // the account under, Config.Issuer, and where people log in, Config.PublicURL, if set), when
-// they were made, the codes, and how to use them. Lines end in "\n".
+// they were made, the codes, and how to use them. Lines end in "\n" and are at most
+// SheetWidth columns, words kept whole (a single word longer than that, such as a long
+// address, stays on a line of its own): a text editor shows them unwrapped, and the printed
+// sheet fits them across A4 with 20 mm margins, so no sentence breaks where the text does not.
 func (s *Service) RecoveryCodeSheetText(sh *RecoveryCodeSheet) string {
 	system := s.issuer
 	if s.public != "" {
 		system += " (" + s.public + ")"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Gatehouse recovery codes\n\nSystem:  %s\nAccount: %s\nCreated: %s\n\n", system, sh.Username, sh.Issued.Format(SheetDateLayout))
+	b.WriteString("Gatehouse recovery codes\n\n")
+	// The labels' values line up, and so do their continuation lines.
+	b.WriteString(wrapWords("System:  ", system))
+	b.WriteString(wrapWords("Account: ", sh.Username))
+	b.WriteString(wrapWords("Created: ", sh.Issued.Format(SheetDateLayout)))
+	b.WriteString("\n")
 	for _, c := range sh.Codes {
 		fmt.Fprintf(&b, "    %s\n", c)
 	}
-	fmt.Fprintf(&b, "\nEach code can be used once, in place of a code from your authenticator app or text message,\n"+
-		"when you log in to %s. Keep them in a secure place: they are as good as your phone.\n"+
-		"Generating new codes voids these.\n", system)
+	b.WriteString("\n")
+	b.WriteString(wrapWords("", fmt.Sprintf("Each code can be used once, in place of a code from your authenticator app or text message, "+
+		"when you log in to %s. Keep them in a secure place: they are as good as your phone. "+
+		"Generating new codes voids these.", system)))
+	return b.String()
+}
+
+// SheetWidth is the longest line of the recovery-code sheet, in columns: 64 columns of an
+// 11 pt monospace font (the console prints this text) take 150 mm, inside A4's 170 mm between
+// 20 mm margins, and fit a text editor's window unwrapped.
+const SheetWidth = 64
+
+// wrapWords writes label and then the paragraph p in lines of at most SheetWidth columns,
+// broken between words, each ending in "\n"; the lines after the first are indented as far as
+// label is long. A word longer than a line gets one of its own.
+func wrapWords(label, p string) string {
+	var b strings.Builder
+	b.WriteString(label)
+	indent := utf8.RuneCountInString(label)
+	line := indent // columns on the current line
+	for i, w := range strings.Fields(p) {
+		n := utf8.RuneCountInString(w)
+		switch {
+		case i == 0:
+		case line+1+n <= SheetWidth:
+			b.WriteByte(' ')
+			line++
+		default:
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			line = indent
+		}
+		b.WriteString(w)
+		line += n
+	}
+	b.WriteByte('\n')
 	return b.String()
 }
 

@@ -225,3 +225,42 @@ func TestRecoveryCodeSheetSealed(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryCodeSheetFitsA4 pins issue 11: the saved and printed sheet's lines fit across A4
+// with 20 mm margins (SheetWidth columns), broken between words only, so that no sentence breaks
+// twice; a word longer than a line (a long address) stands on a line of its own.
+func TestRecoveryCodeSheetFitsA4(t *testing.T) {
+	long := "https://gatehouse.login.example.com/" + strings.Repeat("x", 70)
+	for _, tc := range []struct{ name, issuer, public string }{
+		{"default", "", ""},
+		{"public URL", "Acme Gatehouse", "https://login.example.com"},
+		{"long address", "Acme Corporation Two-Factor Gatehouse of the Western Region", long},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *backend.Config) { c.Issuer, c.PublicURL = tc.issuer, tc.public })
+			sheet := e.svc.RecoveryCodeSheetText(&backend.RecoveryCodeSheet{Username: "bob", Codes: []string{"AAAA-BBBB"}, Issued: t0})
+			for i, line := range strings.Split(strings.TrimSuffix(sheet, "\n"), "\n") {
+				if n := len([]rune(line)); n > backend.SheetWidth && len(strings.Fields(strings.TrimPrefix(line, "System:"))) > 1 {
+					t.Errorf("line %d is %d columns (more than %d) and could break: %q", i+1, n, backend.SheetWidth, line)
+				}
+				if line != strings.TrimRight(line, " ") {
+					t.Errorf("line %d ends in spaces: %q", i+1, line)
+				}
+			}
+			// Read as paragraphs, the words are all there, in order.
+			flat := strings.Join(strings.Fields(sheet), " ")
+			system := "Gatehouse"
+			if tc.issuer != "" {
+				system = tc.issuer
+			}
+			if tc.public != "" {
+				system += " (" + tc.public + ")"
+			}
+			for _, want := range []string{"System: " + system + " Account: bob", "Each code can be used once, in place of a code from your authenticator app or text message, when you log in to " + system + ". Keep them in a secure place: they are as good as your phone. Generating new codes voids these."} {
+				if !strings.Contains(flat, want) {
+					t.Errorf("sheet lacks %q:\n%s", want, sheet)
+				}
+			}
+		})
+	}
+}
