@@ -639,10 +639,14 @@ func smsEnrollmentView(e *backend.SMSEnrollment) *SMSEnrollmentView {
 // SMSEnrollmentStatusView is where "Use SMS" stands; the page polls it.
 type SMSEnrollmentStatusView struct {
 	// State is "none" (no SMS setup in progress), "waiting" (no text yet), "received" (confirm
-	// MaskedPhone) or "expired" (start again).
+	// MaskedPhone), "expired" (start again) or "refused" (the text came from a number no login
+	// code can go to: start again from the mobile phone, Refused says so).
 	State       string `json:"state"`
 	MaskedPhone string `json:"maskedPhone"` // "received": the sender's number, masked
 	ExpiresAt   string `json:"expiresAt"`   // "waiting": the code's end; "received": the confirmation's
+	// Refused is backend's sentence for "refused" (SMSRefusedSenderText), the web's too; ""
+	// otherwise.
+	Refused string `json:"refused"`
 	// Setup is the Authorization Code to text and the number, while "waiting"; null otherwise.
 	Setup *SMSEnrollmentView `json:"setup"`
 }
@@ -660,6 +664,9 @@ func (a *App) SMSEnrollmentStatus() (*SMSEnrollmentStatusView, error) {
 		return nil, err
 	}
 	v := &SMSEnrollmentStatusView{State: string(st.State), MaskedPhone: st.MaskedPhone, ExpiresAt: timeString(st.ExpiresAt)}
+	if st.State == backend.SMSStateRefused {
+		v.Refused = backend.SMSRefusedSenderText
+	}
 	if st.Setup != nil {
 		v.Setup = smsEnrollmentView(st.Setup)
 	}
@@ -703,14 +710,29 @@ func (a *App) DisableOwnTwoFactor() error {
 	return a.svc.DisableOwnTwoFactor(a.call(), id)
 }
 
-// RecoveryCodeSheet is the sheet of the recovery codes on screen, as Print shows it and Save
-// writes it (backend's text, the web's download too).
-func (a *App) RecoveryCodeSheet() (string, error) {
+// RecoveryCodeSheetView is the recovery codes on screen as backend keeps them.
+type RecoveryCodeSheetView struct {
+	// Text is the sheet as Print shows it and Save writes it (backend's text, the web's
+	// download too).
+	Text string `json:"text"`
+	// Replaced is backend's sentence saying the old codes stopped working
+	// (RecoveryCodesReplacedText) when these replaced a set (Regenerate, or a new setup over
+	// an old one); "" otherwise.
+	Replaced string `json:"replaced"`
+}
+
+// RecoveryCodeSheet is the sheet of the recovery codes on screen: its text for Print and
+// whether it replaced a set.
+func (a *App) RecoveryCodeSheet() (*RecoveryCodeSheetView, error) {
 	sh, err := a.sheet()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return a.svc.RecoveryCodeSheetText(sh), nil
+	v := &RecoveryCodeSheetView{Text: a.svc.RecoveryCodeSheetText(sh)}
+	if sh.Replaced {
+		v.Replaced = backend.RecoveryCodesReplacedText
+	}
+	return v, nil
 }
 
 // SaveRecoveryCodes saves the recovery codes on screen to a text file the user chooses in the

@@ -363,6 +363,10 @@ func TestRecoveryCodes(t *testing.T) {
 	if path, err := dave.SaveRecoveryCodes(); err != nil || path == "" {
 		t.Fatalf("SaveRecoveryCodes after regenerating: %q, %v", path, err)
 	}
+	// The new codes' screen says the old ones stopped working, in backend's words.
+	if sh, err := dave.RecoveryCodeSheet(); err != nil || sh.Replaced != backend.RecoveryCodesReplacedText {
+		t.Errorf("RecoveryCodeSheet after regenerating = %+v, %v; want Replaced %q", sh, err, backend.RecoveryCodesReplacedText)
+	}
 	dave.Logout()
 	e.login(dave, "dave", "daves long password", "verify")
 	_, err = dave.VerifyRecoveryCode(codes[2])
@@ -519,6 +523,23 @@ func TestSMSEnrollmentAtLogin(t *testing.T) {
 	}
 	e.text("+16502530067", "WRONG-CODE1")
 	e.smsState(frank, "waiting")
+
+	// The code from a number no login code can go to: the wait ends with backend's reason, and
+	// the code is used up; a new one starts over.
+	e.text("555-12", setup.Code)
+	if st := e.smsState(frank, "refused"); st.Refused != backend.SMSRefusedSenderText || st.Setup != nil || st.MaskedPhone != "" {
+		t.Errorf("refused status = %+v, want backend's sentence %q", st, backend.SMSRefusedSenderText)
+	}
+	_, err = frank.ConfirmSMSEnrollment()
+	if v := wantCode(t, frank, err, backend.ECONFLICT); v.Message != backend.SMSRefusedSenderText {
+		t.Errorf("confirming a refused setup: %q, want %q", v.Message, backend.SMSRefusedSenderText)
+	}
+	if setup, err = frank.BeginSMSEnrollment(); err != nil {
+		t.Fatalf("BeginSMSEnrollment after a refused sender: %v", err)
+	}
+	if st := e.smsState(frank, "waiting"); st.Refused != "" {
+		t.Errorf("a new code still says refused: %+v", st)
+	}
 
 	e.text("+1 (650) 253-0067", strings.ToLower(setup.Code))
 	st = e.smsState(frank, "received")
@@ -1256,8 +1277,26 @@ func TestDesktopSMSInChromium(t *testing.T) {
 		t.Errorf("Use SMS opened again shows %q, want the code still waited for, %q", again, code)
 	}
 
+	// The code texted from a number no login code can go to: the screen stops waiting by itself
+	// and says why, in backend's words; "Get a new code" starts over.
+	status, answer, err := fake.SendInbound(publicURL+sms.WebhookPath, smstest.Inbound{From: "555-12", Body: code})
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("inbound text: %d %q, %v", status, answer, err)
+	}
+	b.waitText("#sms-refused", backend.SMSRefusedSenderText)
+	if evalAs[bool](b, `!!document.getElementById("sms-waiting")`) {
+		t.Error("after the refused sender the screen still says it is waiting")
+	}
+	b.shot("20b-use-sms-refused-sender")
+	b.click("#sms-restart")
+	b.wait("#sms-waiting")
+	if again := b.text("#sms-auth-code"); again == code || again == "" {
+		t.Errorf("after Get a new code the screen shows %q, want a new code (not %q)", again, code)
+	}
+	code = b.text("#sms-auth-code")
+
 	// The text arrives through the web server's webhook; the screen notices by itself.
-	status, answer, err := fake.SendInbound(publicURL+sms.WebhookPath, smstest.Inbound{From: "+16502530067", Body: code})
+	status, answer, err = fake.SendInbound(publicURL+sms.WebhookPath, smstest.Inbound{From: "+16502530067", Body: code})
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("inbound text: %d %q, %v", status, answer, err)
 	}
@@ -1601,15 +1640,15 @@ func TestConsoleShowsBackendsWords(t *testing.T) {
 	}
 	// Made a moment apart: equal but for the minute they were made in.
 	undated := func(s string) string { return regexp.MustCompile(`(?m)^Created: .*$`).ReplaceAllString(s, "") }
-	if want := e.svc.RecoveryCodeSheetText(&backend.RecoveryCodeSheet{Username: "jo", Codes: codes, Issued: time.Now()}); undated(sheet) != undated(want) || !strings.Contains(sheet, "Account: jo") {
-		t.Errorf("sheet:\n%s\nwant backend's:\n%s", sheet, want)
+	if want := e.svc.RecoveryCodeSheetText(&backend.RecoveryCodeSheet{Username: "jo", Codes: codes, Issued: time.Now()}); undated(sheet.Text) != undated(want) || !strings.Contains(sheet.Text, "Account: jo") || sheet.Replaced != "" {
+		t.Errorf("sheet:\n%+v\nwant backend's:\n%s", sheet, want)
 	}
 	path, err := jo.SaveRecoveryCodes()
 	if err != nil || filepath.Base(path) != backend.RecoveryCodeSheetFilename("jo") {
 		t.Fatalf("SaveRecoveryCodes = %q, %v", path, err)
 	}
-	if saved, _ := os.ReadFile(path); string(saved) != sheet {
-		t.Errorf("saved file:\n%s\nwant the printed sheet:\n%s", saved, sheet)
+	if saved, _ := os.ReadFile(path); string(saved) != sheet.Text {
+		t.Errorf("saved file:\n%s\nwant the printed sheet:\n%s", saved, sheet.Text)
 	}
 	// The profile's actions, backend's.
 	p, err := jo.Profile()
@@ -1873,7 +1912,51 @@ func TestDesktopIssue11InChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("print to PDF: %v", err)
 	}
+	sheet := evalAs[string](b, `document.querySelector("#print-root pre").textContent`) // shown only in print
+	if !strings.Contains(sheet, "Account: root\n") {
+		t.Fatalf("the sheet to print is %q, want backend's text for root", sheet)
+	}
 	checkPrintedSheet(t, pdf, "root", codes)
+	checkSheetLines(t, pdf, sheet)
+	if evalAs[bool](b, `!document.getElementById("codes-replaced").hidden`) {
+		t.Error("the first set of codes says old codes stopped working")
+	}
+
+	// Regenerate: the new codes' screen says the old ones stopped working, backend's sentence.
+	b.click("#codes-saved")
+	b.click("#codes-continue")
+	b.wait("#two-factor-card")
+	b.click("#regenerate-recovery-codes")
+	b.submit(".modal")
+	b.wait("#recovery-codes")
+	b.waitText("#codes-replaced", backend.RecoveryCodesReplacedText)
+	b.shot("39-regenerated-codes")
+	size(820, 600)
+	b.shot("39-regenerated-codes-820x600")
+	size(1280, 800)
+}
+
+// checkSheetLines checks that each line of the sheet's text (backend's, as Save writes it) is
+// one line of the printed page: none wraps across the A4 width between the 20 mm margins.
+func checkSheetLines(t *testing.T, pdf []byte, sheet string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "sheet.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-raw", file, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext (Debian poppler-utils): %v", err)
+	}
+	printed := map[string]bool{}
+	for _, l := range strings.Split(string(out), "\n") {
+		printed[strings.Join(strings.Fields(l), " ")] = true
+	}
+	for _, l := range strings.Split(sheet, "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" && !printed[l] {
+			t.Errorf("the sheet's line %q is not one printed line: it wraps on A4. Printed:\n%s", l, out)
+		}
+	}
 }
 
 // checkPrintedSheet checks a printed recovery-code sheet with poppler-utils: its text names the

@@ -29,6 +29,8 @@ export async function render(route: SMSRoute): Promise<void> {
   }
   if (st.state === "received") {
     received(route, st);
+  } else if (st.state === "refused") {
+    refused(route, st);
   } else if (st.state === "waiting" && st.setup) {
     waiting(route, st.setup);
   } else {
@@ -129,6 +131,9 @@ function waiting(route: SMSRoute, setup: main.SMSEnrollmentView): void {
         status.replaceWith(again("Get a new code"));
         msg.error("A newer SMS setup was started for your account, so this code no longer works. Get a new code here to continue.");
         return;
+      case "refused":
+        refused(route, st);
+        return;
       case "expired":
         status.replaceWith(again("Get a new code"));
         msg.error("The Authorization Code has expired. Get a new code and text it to the System Phone Number.");
@@ -141,6 +146,17 @@ function waiting(route: SMSRoute, setup: main.SMSEnrollmentView): void {
     window.setTimeout(poll, pollMillis);
   };
   window.setTimeout(poll, pollMillis);
+}
+
+/**
+ * refused stops waiting: the text with the code came from a number no login code can go to
+ * (backend's sentence says so and what to do), and the code is used up.
+ */
+function refused(route: SMSRoute, st: main.SMSEnrollmentStatusView): void {
+  const msg = new MessageBox();
+  const again = h("button", { type: "button", class: "btn btn-primary", id: "sms-restart", onclick: () => void begin(route) }, "Get a new code");
+  page(route, msg, h("div", { class: "alert alert-error", id: "sms-refused", role: "alert" }, st.refused), h("div", { class: "form-actions form-actions-start" }, again));
+  again.focus();
 }
 
 /** received asks the user to confirm the number the text came from. */

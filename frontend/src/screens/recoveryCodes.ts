@@ -14,6 +14,7 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
   saved.addEventListener("change", () => (done.disabled = !saved.checked));
 
   const print = h("button", { type: "button", class: "btn btn-secondary", id: "codes-print" }, "Print");
+  // GTK's "Print to File" (output.pdf, 0644, working directory) cannot be steered from here: Wails v2 prints with a bare window.print() (runtime.WindowPrint too) and exposes no WebKitPrintOperation/GtkPrintSettings (output-uri), so "Save…" (0600, chosen path) is the safe file.
   print.addEventListener("click", () => window.print());
 
   const save = h("button", { type: "button", class: "btn btn-secondary", id: "codes-save" }, "Save…");
@@ -36,6 +37,9 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
     go({ name: "profile", flash: route.done ?? forms().notices.twoFactorEnabled });
   });
 
+  // Filled from backend's sheet: that the old set stopped working, when these replaced one.
+  const replaced = h("p", { class: "alert alert-warning", id: "codes-replaced", role: "status", hidden: true });
+
   authPage(
     true,
     h("h1", null, route.regenerated ? "Your new recovery codes" : "Two-Factor Authentication is set up"),
@@ -45,6 +49,7 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
       `Save these ${forms().recoveryCodeCount} recovery codes in a secure place or print them. Each code can be used once, in lieu of your phone, when you have no cell service or no access to the Internet on your mobile device.`,
     ),
     h("p", { class: "muted" }, "You will not see these codes again. You can generate new ones at any time from your Profile."),
+    replaced,
     msg.el,
     list(),
     h("div", { class: "form-actions form-actions-start" }, print, save),
@@ -64,8 +69,13 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
 
   // The sheet that printing shows instead of the window (see the print stylesheet): backend's
   // text, the one Save writes and the web downloads.
+  // Its Replaced is backend's sentence that the old codes stopped working.
   void App.RecoveryCodeSheet().then(
-    (sheet) => document.getElementById("print-root")?.replaceChildren(h("pre", { class: "print-sheet" }, sheet)),
+    (sheet) => {
+      document.getElementById("print-root")?.replaceChildren(h("pre", { class: "print-sheet" }, sheet.text));
+      replaced.textContent = sheet.replaced;
+      replaced.hidden = sheet.replaced === "";
+    },
     (e) => report(e, msg),
   );
 }

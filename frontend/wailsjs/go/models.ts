@@ -476,6 +476,20 @@ export namespace main {
 		    return a;
 		}
 	}
+	export class RecoveryCodeSheetView {
+	    text: string;
+	    replaced: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new RecoveryCodeSheetView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.text = source["text"];
+	        this.replaced = source["replaced"];
+	    }
+	}
 	
 	export class SMSCodeSentView {
 	    maskedPhone: string;
@@ -515,6 +529,7 @@ export namespace main {
 	    state: string;
 	    maskedPhone: string;
 	    expiresAt: string;
+	    refused: string;
 	    setup?: SMSEnrollmentView;
 	
 	    static createFrom(source: any = {}) {
@@ -526,6 +541,7 @@ export namespace main {
 	        this.state = source["state"];
 	        this.maskedPhone = source["maskedPhone"];
 	        this.expiresAt = source["expiresAt"];
+	        this.refused = source["refused"];
 	        this.setup = this.convertValues(source["setup"], SMSEnrollmentView);
 	    }
 	

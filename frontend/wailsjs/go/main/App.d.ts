@@ -42,7 +42,7 @@ export function NeedsFirstAdmin():Promise<boolean>;
 
 export function Profile():Promise<main.ProfileView>;
 
-export function RecoveryCodeSheet():Promise<string>;
+export function RecoveryCodeSheet():Promise<main.RecoveryCodeSheetView>;
 
 export function RegenerateRecoveryCodes():Promise<Array<string>>;
 
