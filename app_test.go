@@ -1146,8 +1146,10 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.click("#use-recovery")
 	b.wait("#recovery-form")
 	b.fill("input[name=recovery-code]", codes[0])
+	b.shot("12b-verify-recovery-code")
 	b.submit("#recovery-form")
 	b.waitText("#app .badge", "Enabled")
+	b.shot("12c-profile-after-recovery-code")
 	b.logout()
 
 	// The admin sees "Enabled".
@@ -1177,11 +1179,19 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.submit(reauth)
 	b.waitText("#status-bar", reset.Done)
 	b.waitText("#two-factor-status", "Pending setup on next login")
+	b.do(chromedp.EmulateViewport(820, 600))
+	if bottom := evalAs[float64](b, `document.getElementById("user-two-factor-card").getBoundingClientRect().bottom`); bottom > 600 {
+		t.Errorf("at 820×600 the user page's Two-Factor card ends at %.0f px, below the fold", bottom)
+	}
+	b.do(chromedp.EmulateViewport(1280, 800))
 	b.shot("15-status-bar")
 	// "Disable Two-Factor", then "Require Two-Factor" with its pop-up and the light-blue bar.
 	b.click("#disable-two-factor")
+	b.wait(".modal")
+	b.shot("15a-disable-dialog")
 	b.submit(".modal")
 	b.waitText("#two-factor-status", "No")
+	b.shot("15c-user-page-no")
 	b.click("#require-two-factor")
 	require := backend.DescribeUserAction(backend.ActionRequireTwoFactor, bob)
 	b.waitText(".modal", require.Confirm) // the help article's sentence
@@ -1447,7 +1457,12 @@ type browser struct {
 	t     *testing.T
 	ctx   context.Context
 	shots string
+	w, h  int64 // the viewport a test set (size); 0: the window's own
 }
+
+// shotSizes are the console's window sizes every screen is looked at in: the default window
+// and the smallest the console is used at.
+var shotSizes = [][2]int64{{1280, 800}, {820, 600}}
 
 func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
@@ -1516,7 +1531,21 @@ func (b *browser) logout() {
 	b.wait("#login-form")
 }
 
-func (b *browser) shot(name string) { browsertest.Shot(b.t, b.ctx, b.shots, name) }
+// shot keeps a screenshot of the screen at each of shotSizes (name-1280x800.png, …), then puts
+// the viewport back.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	for _, sz := range shotSizes {
+		b.do(chromedp.EmulateViewport(sz[0], sz[1]))
+		time.Sleep(150 * time.Millisecond) // the layout of the new width painted
+		browsertest.Shot(b.t, b.ctx, b.shots, fmt.Sprintf("%s-%dx%d", name, sz[0], sz[1]))
+	}
+	if b.w != 0 {
+		b.do(chromedp.EmulateViewport(b.w, b.h))
+	} else {
+		b.do(chromedp.EmulateViewport(shotSizes[0][0], shotSizes[0][1]))
+	}
+}
 
 // TestAdminUnlocks: the console shows an account locked after too many failed attempts, and
 // "Unlock" lets its user in again.
@@ -1751,7 +1780,7 @@ func TestDesktopIssue11InChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(browsertest.Start(t), 3*time.Minute)
 	defer cancel()
 	b := &browser{t: t, ctx: ctx, shots: browsertest.ShotsDir()}
-	size := func(w, h int64) { b.t.Helper(); b.do(chromedp.EmulateViewport(w, h)) }
+	size := func(w, h int64) { b.t.Helper(); b.w, b.h = w, h; b.do(chromedp.EmulateViewport(w, h)) }
 	size(1280, 800)
 	b.do(chromedp.Navigate(base))
 	value := func(sel string) string {
@@ -1856,7 +1885,7 @@ func TestDesktopIssue11InChromium(t *testing.T) {
 	if bottom := evalAs[float64](b, `document.getElementById("two-factor-card").getBoundingClientRect().bottom`); bottom > 600 {
 		t.Errorf("at 820×600 the Two-Factor card ends at %.0f px, below the fold", bottom)
 	}
-	b.shot("34-profile-820x600")
+	b.shot("34-profile")
 
 	// 5: the choice screen says SMS is not set up, with backend's sentence.
 	b.click("#setup-two-factor")
@@ -1865,7 +1894,7 @@ func TestDesktopIssue11InChromium(t *testing.T) {
 	if !evalAs[bool](b, `document.getElementById("use-sms").disabled`) {
 		t.Error(`SMS is off, and "Use SMS" is offered as working`)
 	}
-	b.shot("35-choice-sms-off-820x600")
+	b.shot("35-choice-sms-off")
 	size(1280, 800)
 	// 5: cancelling the password prompt of Use an App leaves the choice usable. The login
 	// counted as a confirmation of the password: age it, as ten minutes would.
@@ -1891,7 +1920,7 @@ func TestDesktopIssue11InChromium(t *testing.T) {
 		}
 	}
 	size(820, 600)
-	b.shot("37-use-an-app-820x600")
+	b.shot("37-use-an-app")
 	size(1280, 800)
 	b.fill("input[name=code]", backendtest.TOTP(t, totpKey, time.Now()))
 	b.submit("#enroll-app-form")
@@ -1930,10 +1959,21 @@ func TestDesktopIssue11InChromium(t *testing.T) {
 	b.submit(".modal")
 	b.wait("#recovery-codes")
 	b.waitText("#codes-replaced", backend.RecoveryCodesReplacedText)
-	b.shot("39-regenerated-codes")
 	size(820, 600)
-	b.shot("39-regenerated-codes-820x600")
+	if bottom := evalAs[float64](b, `document.getElementById("codes-continue").getBoundingClientRect().bottom`); bottom > 600 {
+		t.Errorf("at 820×600 the new codes' Continue ends at %.0f px, below the fold", bottom)
+	}
 	size(1280, 800)
+	b.shot("39-regenerated-codes")
+	// Disable, the profile's own: its pop-up, then No.
+	b.click("#codes-saved")
+	b.click("#codes-continue")
+	b.click("#" + string(backend.ActionDisableOwnTwoFactor))
+	b.wait(".modal")
+	b.shot("40-disable-own-dialog")
+	b.submit(".modal")
+	b.waitText("#app .badge", "No")
+	b.shot("41-profile-disabled")
 }
 
 // checkSheetLines checks that each line of the sheet's text (backend's, as Save writes it) is

@@ -53,8 +53,7 @@ export function render(route: Extract<Route, { name: "recoveryCodes" }>): void {
     msg.el,
     list(),
     h("div", { class: "form-actions form-actions-start" }, print, save),
-    h("label", { class: "check", for: "codes-saved" }, saved, " I have saved these codes"),
-    h("div", { class: "form-actions" }, done),
+    h("div", { class: "codes-done" }, h("label", { class: "check", for: "codes-saved" }, saved, " I have saved these codes"), done),
   );
 
   // Ctrl+P prints the sheet too, as long as the screen is shown (registered once mounted).

@@ -32,14 +32,18 @@ export async function render(route: UserRoute): Promise<void> {
         "div",
         { class: "grid-main" },
         edit ? editCard(u, me) : detailsCard(u),
-        card(
-          "Two Factor Authentication",
-          h("div", { class: "tf-status", id: "two-factor-status" }, statusBadge(u)),
-          h("p", { class: "muted small" }, describe(u)),
-        ),
+        twoFactorCard(u),
       ),
     ];
   });
+}
+
+/** twoFactorCard is the user's Two-Factor status; in one column (820 px) it comes first. */
+function twoFactorCard(u: main.UserView): HTMLElement {
+  const c = card("Two Factor Authentication", h("div", { class: "tf-status", id: "two-factor-status" }, statusBadge(u)), h("p", { class: "muted small" }, describe(u)));
+  c.classList.add("user-two-factor");
+  c.id = "user-two-factor-card";
+  return c;
 }
 
 /** accountBadge marks an account that cannot log in (backend's state: disabled, or locked). */
