@@ -146,9 +146,6 @@ func (db *DB) Host() string { return db.host }
 // Database returns the database's name, for the log.
 func (db *DB) Database() string { return db.database }
 
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
-
 // Tx is a transaction with the time it began, the one timestamp for everything it writes. A
 // joined Tx is part of an Atomically transaction: its commit and rollback are left to that.
 type Tx struct {
