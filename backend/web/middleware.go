@@ -316,7 +316,9 @@ const storeRecheck = 500 * time.Millisecond
 // check asks the store (Service.Ready) and records the answer, logging the change when the
 // store stops or starts answering.
 func (h *storeHealth) check(ctx context.Context) error {
-	err := h.svc.Ready(ctx)
+	// A request that ends (a health check that gave up, a browser gone) must not make its
+	// ping look like an outage: the ping is bounded by backend.PingTimeout alone.
+	err := h.svc.Ready(context.WithoutCancel(ctx))
 	now := time.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -390,7 +392,7 @@ func (s *Server) storeUnreachable(r *http.Request) bool {
 	if sw == nil {
 		return false
 	}
-	if s.health.check(context.WithoutCancel(r.Context())) != nil {
+	if s.health.check(r.Context()) != nil {
 		sw.unreachable = true
 	}
 	return sw.unreachable
