@@ -388,7 +388,7 @@ const PingTimeout = time.Second
 
 // StoreUnavailableMessage is what a person sees while the store cannot be reached.
 const StoreUnavailableMessage = "Gatehouse cannot reach its database just now, so nobody can log in or change anything. " +
-	"Nothing you did was lost: try again in a minute. If this lasts, tell your administrator."
+	"What you just sent may not have been saved: try again in a minute. If this lasts, tell your administrator."
 
 // errStoreUnavailable is the domain error of an unreachable store.
 var errStoreUnavailable = Errorf(EUNAVAILABLE, StoreUnavailableMessage)
