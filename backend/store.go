@@ -20,6 +20,12 @@ type Store interface {
 	// deadlock), so fn must keep nothing from an earlier run but what it reads from the store.
 	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
 
+	// Ping checks that the store answers a query, within ctx's deadline, without taking any
+	// lock a write holds (SQLite: on a reader connection; PostgreSQL: a round trip on a pooled
+	// connection, which the pool opens anew if the database was restarted). It returns the
+	// driver's error, unchanged, when it does not.
+	Ping(ctx context.Context) error
+
 	// CreateUser inserts u with the given password hash and sets u.ID, u.CreatedAt and
 	// u.UpdatedAt. ECONFLICT when the username is taken (compared case-insensitively).
 	CreateUser(ctx context.Context, u *User, passwordHash string) error
@@ -374,3 +380,35 @@ type AuditFilter struct {
 
 // DefaultPageSize is the page size when a filter's Limit is 0.
 const DefaultPageSize = 50
+
+// PingTimeout bounds Service.Ready: a store that takes longer to answer a trivial query is as
+// good as unreachable to the person waiting for a page, and a load balancer's health check
+// must hear back before its own timeout.
+const PingTimeout = time.Second
+
+// StoreUnavailableMessage is what a person sees while the store cannot be reached.
+const StoreUnavailableMessage = "Gatehouse cannot reach its database just now, so nobody can log in or change anything. " +
+	"What you just sent may not have been saved: try again in a minute. If this lasts, tell your administrator."
+
+// errStoreUnavailable is the domain error of an unreachable store.
+var errStoreUnavailable = Errorf(EUNAVAILABLE, StoreUnavailableMessage)
+
+// unavailable is an EUNAVAILABLE error that keeps its cause for the log: the domain error for
+// people (errors.As finds it), the driver's error in Error().
+type unavailable struct{ cause error }
+
+func (u *unavailable) Error() string   { return "store unreachable: " + u.cause.Error() }
+func (u *unavailable) Unwrap() []error { return []error{errStoreUnavailable, u.cause} }
+
+// Ready reports whether the store answers (Store.Ping, at most PingTimeout): nil, or an
+// EUNAVAILABLE error whose message is StoreUnavailableMessage and whose Error() names the
+// cause, for the log. It is what /readyz answers, and it keeps nothing: every call asks the
+// store again, so a store that is back is seen as back at once.
+func (s *Service) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return &unavailable{cause: err}
+	}
+	return nil
+}

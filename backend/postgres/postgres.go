@@ -55,7 +55,8 @@ type DB struct {
 	Now func() time.Time
 
 	pool     *pgxpool.Pool
-	host     string // host:port, for the log
+	probe    *pgxpool.Pool // one connection of Ping's own (ping.go)
+	host     string        // host:port, for the log
 	database string
 }
 
@@ -107,6 +108,10 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
+	if db.probe, err = newProbe(cfg); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open store: %s", redact(err.Error(), u))
+	}
 	return db, nil
 }
 
@@ -137,6 +142,9 @@ func redact(msg string, u *url.URL) string {
 // Close closes every connection of the pool, waiting for those in use to be released.
 func (db *DB) Close() error {
 	db.pool.Close()
+	if db.probe != nil {
+		db.probe.Close()
+	}
 	return nil
 }
 
@@ -145,9 +153,6 @@ func (db *DB) Host() string { return db.host }
 
 // Database returns the database's name, for the log.
 func (db *DB) Database() string { return db.database }
-
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 
 // Tx is a transaction with the time it began, the one timestamp for everything it writes. A
 // joined Tx is part of an Atomically transaction: its commit and rollback are left to that.

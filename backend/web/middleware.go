@@ -1,11 +1,17 @@
 package web
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"gatehouse/backend"
 )
@@ -22,10 +28,6 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	limited := s.limitFailures
 
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok"))
-	})
 	mux.Handle("GET /static/", staticHandler())
 	mux.HandleFunc("GET /{$}", s.home)
 
@@ -137,7 +139,9 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 		outer.Handle("/", h)
 		h = outer
 	}
+	h = s.watchStore(h)
 	h = s.checkHost(h)
+	h = s.probes(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
@@ -236,7 +240,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			rec.status = http.StatusOK
 		}
 		level := slog.LevelInfo
-		if rec.status >= 500 {
+		switch {
+		case rec.status == http.StatusServiceUnavailable:
+			// An outage of the store is logged once, as it begins and as it ends
+			// (storeHealth); each request it refuses is no new error.
+			level = slog.LevelWarn
+		case rec.status >= 500:
 			level = slog.LevelError
 		}
 		s.log.Log(r.Context(), level, "request",
@@ -251,4 +260,203 @@ func logPath(r *http.Request) string {
 		return "/setup/…"
 	}
 	return r.URL.Path
+}
+
+// probes answers the load balancer's two questions before anything else looks at the request
+// (the Host check: a health check may send no Host at all). Neither says more than a word.
+//
+//   - GET /healthz: the process is up and serving ("ok"), whatever the store does; for a
+//     supervisor deciding whether to restart it.
+//   - GET /readyz: the store answers too (backend.Service.Ready, at most backend.PingTimeout):
+//     200 "ok", or 503 and one line saying the database does not answer; for a balancer
+//     deciding whether to send people here. Each call asks the store again.
+func (s *Server) probes(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		switch r.URL.Path {
+		case "/healthz":
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte("ok"))
+		case "/readyz":
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			if s.health.check(r.Context()) != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte("unavailable: the database does not answer\n"))
+				return
+			}
+			w.Write([]byte("ok"))
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// storeHealth is whether the store answers, as this server last saw it: the only thing it
+// decides is whether a request is answered at once with the "cannot reach its database" page
+// (and logged once per outage, not once per request). It is never trusted for long: while the
+// store is down, a request at most every storeRecheck asks it again, and /readyz asks on every
+// call, so the server is back as soon as the store is, without a restart.
+type storeHealth struct {
+	svc *backend.Service
+	log *slog.Logger
+
+	mu      sync.Mutex
+	down    bool
+	since   time.Time // when this outage was first seen
+	checked time.Time // the last ping while down
+	probing bool      // a request is asking the store now; the others do not wait for it
+}
+
+// storeRecheck is how often, at most, requests ask a store that was down whether it is back.
+const storeRecheck = 500 * time.Millisecond
+
+// check asks the store (Service.Ready) and records the answer, logging the change when the
+// store stops or starts answering.
+func (h *storeHealth) check(ctx context.Context) error {
+	// A request that ends (a health check that gave up, a browser gone) must not make its
+	// ping look like an outage: the ping is bounded by backend.PingTimeout alone.
+	err := h.svc.Ready(context.WithoutCancel(ctx))
+	now := time.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.checked = now
+	switch {
+	case err != nil && !h.down:
+		h.down, h.since = true, now
+		h.log.Error("Gatehouse cannot reach its database: pages answer 503 until it is back", "err", err)
+	case err == nil && h.down:
+		h.down = false
+		h.log.Info("Gatehouse reaches its database again", "outage", now.Sub(h.since).Round(time.Millisecond).String())
+	}
+	return err
+}
+
+// stillDown reports whether the store is known to be down. While it is up that costs nothing;
+// while down, one request at a time, at most every storeRecheck, asks it again.
+func (h *storeHealth) stillDown(ctx context.Context) bool {
+	h.mu.Lock()
+	if !h.down {
+		h.mu.Unlock()
+		return false
+	}
+	if h.probing || time.Since(h.checked) < storeRecheck {
+		h.mu.Unlock()
+		return true
+	}
+	h.probing = true
+	h.mu.Unlock()
+	err := h.check(ctx)
+	h.mu.Lock()
+	h.probing = false
+	h.mu.Unlock()
+	return err != nil
+}
+
+// storeWatchKey is the context key of the request's *storeWatch.
+type storeWatchKey struct{}
+
+// watchStore answers every page with the "cannot reach its database" page (503) while the
+// store is down, and replaces the answer of a request that failed because it went down: a
+// handler's unexpected error is checked against the store by message (storeUnreachable), and
+// the page the handler then writes, a generic 500 or a form saying "something went wrong", is
+// dropped for this one.
+func (s *Server) watchStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/static/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if s.health.stillDown(r.Context()) {
+			s.unavailablePage(w, r)
+			return
+		}
+		sw := &storeWatch{ResponseWriter: w, header: w.Header().Clone()}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), storeWatchKey{}, sw)))
+		if sw.unreachable && !sw.wrote {
+			s.unavailablePage(w, r)
+		}
+	})
+}
+
+// storeUnreachable reports whether an unexpected error of a request came from a store that
+// does not answer now; if so, the request's answer becomes the "cannot reach its database"
+// page. Telling a lost connection from a bug by asking the store again (Service.Ready), rather
+// than by the driver's error types, works alike on both stores and for every way a connection
+// fails: refused, cut mid-query, the database shutting down, SQLite still busy after its
+// timeout.
+func (s *Server) storeUnreachable(r *http.Request) bool {
+	sw, _ := r.Context().Value(storeWatchKey{}).(*storeWatch)
+	if sw == nil {
+		return false
+	}
+	if s.health.check(r.Context()) != nil {
+		sw.unreachable = true
+	}
+	return sw.unreachable
+}
+
+// storeWatch holds a handler's headers apart until it writes, so that an answer replaced by
+// the unavailable page carries none of them (no cookie set or cleared by a request that did
+// not happen).
+type storeWatch struct {
+	http.ResponseWriter
+	header      http.Header
+	unreachable bool // the store went away under this request: its answer is dropped
+	wrote       bool // the handler's answer went out
+}
+
+func (sw *storeWatch) Header() http.Header { return sw.header }
+
+func (sw *storeWatch) WriteHeader(code int) {
+	if sw.unreachable {
+		return
+	}
+	if !sw.wrote {
+		sw.wrote = true
+		dst := sw.ResponseWriter.Header()
+		clear(dst)
+		maps.Copy(dst, sw.header)
+	}
+	sw.ResponseWriter.WriteHeader(code)
+}
+
+func (sw *storeWatch) Write(b []byte) (int, error) {
+	if sw.unreachable {
+		return len(b), nil
+	}
+	if !sw.wrote {
+		sw.WriteHeader(http.StatusOK)
+	}
+	return sw.ResponseWriter.Write(b)
+}
+
+func (sw *storeWatch) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
+
+// storeRetryAfter is the Retry-After of the unavailable page, in seconds.
+const storeRetryAfter = "5"
+
+// unavailablePage answers 503 with backend.StoreUnavailableMessage, without asking the store
+// anything (no session, no flash): it is what every page shows while the database is down.
+func (s *Server) unavailablePage(w http.ResponseWriter, r *http.Request) {
+	back := backLink{URL: "/", Label: "Try again"}
+	if r.Method == http.MethodGet {
+		back.URL = templ.SafeURL(r.URL.Path)
+	}
+	ctx := r.Context()
+	if s.sandbox != nil {
+		ctx = context.WithValue(ctx, sandboxKey{}, true)
+	}
+	var buf bytes.Buffer
+	if err := errorView(page{Title: "Gatehouse is unavailable"}, backend.StoreUnavailableMessage, back).Render(ctx, &buf); err != nil {
+		s.log.Error("render page", "path", logPath(r), "err", err)
+		http.Error(w, backend.StoreUnavailableMessage, http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Retry-After", storeRetryAfter)
+	w.WriteHeader(http.StatusServiceUnavailable)
+	buf.WriteTo(w)
 }

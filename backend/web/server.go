@@ -100,6 +100,7 @@ type Server struct {
 	now func() time.Time
 
 	limiter *failureLimiter
+	health  *storeHealth // whether the store answers, as this server last saw it (see watchStore)
 	webhook http.Handler
 	sandbox *sandbox // nil unless serve --sms-sandbox
 
@@ -129,6 +130,7 @@ func NewServer(cfg Config) (*Server, error) {
 		secure:     cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 		now:        time.Now,
 		limiter:    newFailureLimiter(failureBurst, failureEvery, maxTrackedAddrs),
+		health:     &storeHealth{svc: cfg.Service, log: cfg.Logger},
 		webhook:    cfg.SMSWebhook,
 		firstAdmin: newFirstAdminCommands(cfg.DataDir),
 	}

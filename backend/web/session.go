@@ -238,6 +238,10 @@ func statusOf(err error) int {
 func (s *Server) message(r *http.Request, err error) string {
 	markFields(r.Context(), backend.ErrorFields(err)...)
 	if backend.ErrorCode(err) == backend.EINTERNAL {
+		if s.storeUnreachable(r) {
+			// The store's outage is logged once (storeHealth), not with every request.
+			return backend.StoreUnavailableMessage
+		}
 		s.log.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
 	}
 	return backend.ErrorMessage(err)

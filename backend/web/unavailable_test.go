@@ -1,0 +1,118 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"gatehouse/backend"
+	"gatehouse/backend/backendtest"
+	"gatehouse/backend/postgres"
+	"gatehouse/backend/postgres/pgtest"
+)
+
+// TestDatabaseOutage: while the PostgreSQL under the server is stopped, /readyz and every page
+// answer 503 (the pages with "Gatehouse cannot reach its database"), /healthz stays ok, the log
+// has one line for the outage however many requests meet it, and once PostgreSQL is back the
+// same server (the same pool) answers again, and logs that once.
+func TestDatabaseOutage(t *testing.T) {
+	cluster := pgtest.New(t, pgtest.Options{})
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, cluster.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	logs := &backendtest.Logs{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	svc, err := backend.New(backend.Config{Store: db, SecretKey: make([]byte, 32), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(Config{Service: svc, Logger: logger, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+
+	type answer struct {
+		status int
+		body   string
+	}
+	do := func(method, path string) answer {
+		t.Helper()
+		var body io.Reader
+		req, err := http.NewRequest(method, ts.URL+path, body)
+		if method == http.MethodPost {
+			req, err = http.NewRequest(method, ts.URL+path, strings.NewReader(url.Values{"username": {"alice"}, "password": {"wrong password"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", ts.URL)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return answer{res.StatusCode, string(b)}
+	}
+	const downLine = "Gatehouse cannot reach its database"
+
+	if a := do("GET", "/readyz"); a.status != 200 || a.body != "ok" {
+		t.Fatalf("/readyz with the database up: %d %q, want 200 ok", a.status, a.body)
+	}
+	if a := do("GET", "/login"); a.status != 200 {
+		t.Fatalf("/login with the database up: %d, want 200", a.status)
+	}
+
+	if err := cluster.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// The first request to meet the outage finds out itself (a POST whose store call fails),
+	// the later ones are answered from what it found.
+	for _, rq := range []struct{ method, path string }{
+		{"POST", "/login"}, {"GET", "/login"}, {"GET", "/profile"}, {"GET", "/"}, {"POST", "/login"}, {"GET", "/admin/users"},
+	} {
+		a := do(rq.method, rq.path)
+		if a.status != http.StatusServiceUnavailable || !strings.Contains(a.body, "Gatehouse cannot reach its database just now") {
+			t.Errorf("%s %s with the database down: %d, want 503 and the unavailable page; body:\n%.300s", rq.method, rq.path, a.status, a.body)
+		}
+	}
+	if a := do("GET", "/readyz"); a.status != http.StatusServiceUnavailable || !strings.Contains(a.body, "database") || strings.Count(a.body, "\n") != 1 {
+		t.Errorf("/readyz with the database down: %d %q, want 503 and one line naming the database", a.status, a.body)
+	}
+	if a := do("GET", "/healthz"); a.status != 200 || a.body != "ok" {
+		t.Errorf("/healthz with the database down: %d %q, want 200 ok (the process is up)", a.status, a.body)
+	}
+	if n := strings.Count(logs.String(), downLine); n != 1 {
+		t.Errorf("the log says %q %d times, want once for the outage:\n%s", downLine, n, logs.String())
+	}
+	if strings.Contains(logs.String(), "request failed") {
+		t.Errorf("the outage was logged as a failed request too:\n%s", logs.String())
+	}
+
+	if err := cluster.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if a := do("GET", "/readyz"); a.status != 200 || a.body != "ok" {
+		t.Errorf("/readyz once the database is back: %d %q, want 200 ok", a.status, a.body)
+	}
+	if a := do("GET", "/login"); a.status != 200 {
+		t.Errorf("/login once the database is back: %d, want 200", a.status)
+	}
+	if a := do("POST", "/login"); a.status != http.StatusUnauthorized {
+		t.Errorf("a wrong password once the database is back: %d, want 401", a.status)
+	}
+	if n := strings.Count(logs.String(), "Gatehouse reaches its database again"); n != 1 {
+		t.Errorf("the log says the database is back %d times, want once:\n%s", n, logs.String())
+	}
+}
