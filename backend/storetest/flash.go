@@ -42,7 +42,8 @@ func testFlashes(t *testing.T, o Opener) {
 	if n := take("f2", "bob-session"); n != "" {
 		t.Errorf("the session took the flash %q with another token", n)
 	}
-	// Another process on the same file sees it, and takes it once.
+	// Another store on the same database (another process, another server) sees it, and
+	// it is taken once.
 	other := d.Open(c.Now)
 	if n := take("f1", "bob-session"); n != "Saved." {
 		t.Fatalf("got %q, want the flash", n)

@@ -1,8 +1,8 @@
 package storetest
 
 // The store's decisions under real concurrency: many goroutines, spread over several stores
-// on one database (as several servers), each with a pool of connections, so that PostgreSQL
-// runs their transactions side by side. Each test names the rule it pins; the store is used
+// on one database (as several servers, or processes on one SQLite file), each with a pool of
+// connections, so that the database runs their transactions side by side as far as it can. Each test names the rule it pins; the store is used
 // only through backend.Store.
 
 import (

@@ -1,7 +1,8 @@
 package storetest
 
-// The Service's rules that SQLite keeps by its single writer, on PostgreSQL with several
-// servers: each Service below has a store of its own on one database.
+// The Service's rules that must hold under concurrency (SQLite keeps them by its single
+// writer, PostgreSQL by its locks), with several servers: each Service below has a store of
+// its own on one database.
 
 import (
 	"bytes"

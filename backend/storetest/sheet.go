@@ -66,7 +66,7 @@ func testRecoverySheets(t *testing.T, o Opener) {
 		t.Errorf("carol's sheet is %q after bob's new one, want carol-1", s)
 	}
 
-	// A reopened store, as a restarted server or another one on the file, finds it.
+	// A reopened store, as a restarted server or another one on the database, finds it.
 	if s := sheetOf(t, d.Open(nil), "session-b"); s != "bob-2" {
 		t.Errorf("reopened store finds %q, want bob-2", s)
 	}

@@ -203,8 +203,8 @@ func testAppEnrollmentExpiry(t *testing.T, o Opener) {
 	}
 }
 
-// testAppEnrollmentSurvivesReopen: a setup is in the file, not in the process: another DB on
-// the same file (a restarted or second server) finds it.
+// testAppEnrollmentSurvivesReopen: a setup is in the database, not in the process: another
+// store on the same database (a restarted or second server) finds it.
 func testAppEnrollmentSurvivesReopen(t *testing.T, o Opener) {
 	d := o(t)
 	db := d.Open(nil)
