@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -199,6 +200,28 @@ func TestServerKey(t *testing.T) {
 	t.Setenv("GATEHOUSE_SECRET_KEY", "c2hvcnQ=")
 	if _, err := gatehouse(t, t.TempDir(), "", "user", "list"); err == nil || !strings.Contains(err.Error(), "GATEHOUSE_SECRET_KEY") {
 		t.Errorf("short env key: got %v, want an error naming GATEHOUSE_SECRET_KEY", err)
+	}
+}
+
+// TestServeRefusesAnotherServerKey: serve started with a server key other than the one its
+// database was first used with (a replica given the wrong GATEHOUSE_SECRET_KEY) refuses to
+// start, saying why, instead of failing on every sealed secret at runtime.
+func TestServeRefusesAnotherServerKey(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("GATEHOUSE_SECRET_KEY", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, backend.SecretKeySize)))
+	if _, err := gatehouse(t, dir, "", "user", "list"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GATEHOUSE_SECRET_KEY", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, backend.SecretKeySize)))
+	var stdout, stderr lockedBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "the server key is not the one this database was first used with: ") {
+		t.Fatalf("serve with another key: %v, want the refusal\n%s", err, stderr.String())
+	}
+	if strings.Contains(stdout.String(), "Gatehouse is running") {
+		t.Errorf("serve said it runs: %s", stdout.String())
 	}
 }
 

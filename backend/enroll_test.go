@@ -2,6 +2,8 @@ package backend_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -560,7 +562,8 @@ func TestEnrollmentURIAccount(t *testing.T) {
 }
 
 // TestServerKey: TOTP secrets are sealed under the server key, which is not in the database: a
-// Service with another key cannot use them.
+// Service with another key is refused (TestServerKeyCheck), and beneath that check (a store
+// that does not keep it) cannot use them.
 func TestServerKey(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, generousLockout)
@@ -578,7 +581,10 @@ func TestServerKey(t *testing.T) {
 	other := make([]byte, backend.SecretKeySize)
 	copy(other, e.key)
 	other[0] ^= 1
-	svc, err := backend.New(backend.Config{Store: e.store, SecretKey: other, Now: e.clock.Now,
+	if _, err := backend.New(backend.Config{Store: e.store, SecretKey: other}); !errors.Is(err, backend.ErrWrongServerKey) {
+		t.Fatalf("New with another key: %v, want ErrWrongServerKey", err)
+	}
+	svc, err := backend.New(backend.Config{Store: noKeyCheck{e.store}, SecretKey: other, Now: e.clock.Now,
 		Passwords: backend.PasswordPolicy{Argon2: cheapArgon2}, Lockout: backend.LockoutPolicy{FreeFailures: 100, MaxFailures: 100}})
 	if err != nil {
 		t.Fatal(err)
@@ -598,6 +604,11 @@ func TestServerKey(t *testing.T) {
 		t.Errorf("VerifyTOTP under the right key: got %v, want signed in", err)
 	}
 }
+
+// noKeyCheck is a store that keeps no key check value: every key passes.
+type noKeyCheck struct{ backend.Store }
+
+func (noKeyCheck) KeyCheck(_ context.Context, check []byte) ([]byte, error) { return check, nil }
 
 // TestAppSetupBelongsToItsSession pins issue 9 F4 (the app half): an app setup belongs to the
 // session that began it. Another session of the same user, even with its password confirmed,

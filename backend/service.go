@@ -63,13 +63,18 @@ type Service struct {
 	nameKey         []byte // hashes unknown usernames (newNameKey)
 }
 
-// New returns a Service over cfg.Store.
+// New returns a Service over cfg.Store. The database keeps the check value of the first
+// server key used with it (KeyCheckValue, stored by the first New on it); New refuses another
+// key with ErrWrongServerKey.
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("backend: no store")
 	}
 	sl, err := newSealer(cfg.SecretKey)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkKey(cfg.Store, cfg.SecretKey); err != nil {
 		return nil, err
 	}
 	sms, err := newSMSSettings(cfg.SMS)

@@ -242,6 +242,13 @@ type Store interface {
 	// transaction's time, with one conditional DELETE. It reports whether this call used it.
 	UseSetupLink(ctx context.Context, tokenHash string) (bool, error)
 
+	// KeyCheck stores check, the check value of the server key (KeyCheckValue), as the
+	// database's if it has none yet, and returns the database's: check itself the first time,
+	// after that what the first caller stored. One statement, insert if absent and return what
+	// is there, so of servers opening a new database at once with different keys, every one
+	// gets the one value stored. EINVALID for an empty check.
+	KeyCheck(ctx context.Context, check []byte) ([]byte, error)
+
 	// AddAuditEvent stores e and sets e.ID and e.At.
 	AddAuditEvent(ctx context.Context, e *AuditEvent) error
 	// FindAuditEvents returns one page of the events matching f, newest first, and the number

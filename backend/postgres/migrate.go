@@ -16,7 +16,7 @@ import (
 
 // migrationFiles are the schema changes, numbered from 0001 without gaps. A released file is
 // never edited: a change is a new file. The numbers are this store's own: 0001 creates the
-// schema as backend/sqlite's migrations 0001 to 0009 leave it.
+// schema as backend/sqlite's migrations 0001 to 0009 leave it; 0002 is its 0010.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS

@@ -157,27 +157,39 @@ func (db *DB) ReserveSMSCode(ctx context.Context, c *backend.SMSCode, ttl, coold
 			return errUserNotFound
 		}
 		rows, err := tx.Query(ctx, `
-			SELECT created_at FROM sms_codes WHERE user_id = $1 AND created_at > $2 ORDER BY created_at DESC`,
+			SELECT created_at, attempt_hash FROM sms_codes WHERE user_id = $1 AND created_at > $2 ORDER BY created_at DESC`,
 			c.UserID, ns(tx.now.Add(-time.Hour)))
 		if err != nil {
 			return err
 		}
-		sent, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (time.Time, error) {
+		type sentCode struct {
+			at      time.Time
+			attempt string
+		}
+		sent, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sentCode, error) {
 			var v int64
-			err := r.Scan(&v)
-			return fromNS(&v), err
+			var s sentCode
+			err := r.Scan(&v, &s.attempt)
+			s.at = fromNS(&v)
+			return s, err
 		}) // newest first
 		if err != nil {
 			return err
 		}
 		if len(sent) >= perHour {
 			// The oldest of the last perHour texts leaving the hour frees a place.
-			retryAt = sent[perHour-1].Add(time.Hour)
+			retryAt = sent[perHour-1].at.Add(time.Hour)
 			return nil
 		}
-		if len(sent) > 0 && tx.now.Before(sent[0].Add(cooldown)) {
-			retryAt = sent[0].Add(cooldown)
-			return nil
+		// The cooldown is the login attempt's: a new login may have a code at once.
+		for _, s := range sent {
+			if s.attempt == c.AttemptHash {
+				if tx.now.Before(s.at.Add(cooldown)) {
+					retryAt = s.at.Add(cooldown)
+					return nil
+				}
+				break
+			}
 		}
 		created, expires := tx.now, tx.now.Add(ttl)
 		if err := tx.QueryRow(ctx, `

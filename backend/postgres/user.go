@@ -146,14 +146,6 @@ func (db *DB) FindUserByUsername(ctx context.Context, username string) (*backend
 	return u, nil
 }
 
-// statusCodes maps the Two-Factor status keys to the values of the generated
-// users.two_factor_status column (migration 0001): the one place the store translates them.
-var statusCodes = map[backend.TwoFactorStatus]string{
-	backend.StatusNo:      "no",
-	backend.StatusPending: "pending",
-	backend.StatusEnabled: "enabled",
-}
-
 // FindUsers returns one page of the users matching f, ordered by username ignoring ASCII case,
 // and the number of all users matching f, both from one snapshot. The search is a
 // case-insensitive substring match (ILIKE, folding case as the database's locale does, ASCII at
@@ -172,10 +164,11 @@ func (db *DB) FindUsers(ctx context.Context, f backend.UserFilter) ([]*backend.U
 		return "$" + strconv.Itoa(len(args))
 	}
 	if f.Status != "" {
-		code, ok := statusCodes[f.Status]
-		if !ok {
+		// The generated users.two_factor_status column (migration 0001) holds the status keys.
+		if !f.Status.Valid() {
 			return nil, 0, backend.Errorf(backend.EINVALID, "Unknown two-factor status %q.", f.Status)
 		}
+		code := string(f.Status)
 		where = append(where, `two_factor_status = `+arg(code))
 	}
 	if f.Role != "" {
@@ -267,11 +260,11 @@ func (db *DB) CountUsersByStatus(ctx context.Context) (backend.StatusCounts, err
 		if err := rows.Scan(&code, &n); err != nil {
 			return nil, fmt.Errorf("count users: %w", err)
 		}
-		for s, c := range statusCodes {
-			if c == code {
-				counts[s] = n
-			}
+		st := backend.TwoFactorStatus(code)
+		if !st.Valid() {
+			return nil, fmt.Errorf("count users: the database has users of an unknown two-factor status %q", code)
 		}
+		counts[st] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count users: %w", err)

@@ -11,13 +11,35 @@ import (
 // with the same password hash: test and benchmark data in bulk for backend.Service.SeedUsers
 // (100,000 users in seconds, where CreateUser commits, and syncs, once per user). No audit
 // event is written here: the Service writes one for them all. ECONFLICT, inserting none, if a
-// username is taken.
+// username is taken: within an Atomically transaction too, whose other writes stay (the
+// inserts are under a savepoint, rolled back to on a refusal).
 func (db *DB) SeedUsers(ctx context.Context, users []*backend.User, passwordHash string) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("seed users: %w", err)
 	}
 	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT seed_users`); err != nil {
+		return fmt.Errorf("seed users: %w", err)
+	}
+	if err := db.seedUsers(ctx, tx, users, passwordHash); err != nil {
+		if _, err2 := tx.ExecContext(ctx, `ROLLBACK TO seed_users`); err2 != nil {
+			return fmt.Errorf("seed users: %w (and rolling back: %w)", err, err2)
+		}
+		tx.ExecContext(ctx, `RELEASE seed_users`)
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE seed_users`); err != nil {
+		return fmt.Errorf("seed users: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("seed users: %w", err)
+	}
+	return nil
+}
+
+// seedUsers inserts users in tx.
+func (db *DB) seedUsers(ctx context.Context, tx *Tx, users []*backend.User, passwordHash string) error {
 	stmt, err := tx.PrepareContext(ctx, `
 		INSERT INTO users (username, display_name, email, role, password_hash, disabled,
 			two_factor_required, method, sms_phone, must_change_password, created_at, updated_at)
@@ -44,9 +66,6 @@ func (db *DB) SeedUsers(ctx context.Context, users []*backend.User, passwordHash
 			return fmt.Errorf("seed users: %w", err)
 		}
 		u.CreatedAt, u.UpdatedAt = tx.now, tx.now
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("seed users: %w", err)
 	}
 	return nil
 }

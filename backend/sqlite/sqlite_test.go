@@ -1,5 +1,8 @@
 package sqlite
 
+// SQLite alone: its connections and pragmas, the file (locks, modes, garbage, another
+// program's), its migrations. The contract tests are in backend/storetest (store_test.go).
+
 import (
 	"bytes"
 	"context"
@@ -56,14 +59,6 @@ func openDB(t testing.TB, path string) *DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// wantCode fails unless err carries the domain error code.
-func wantCode(t testing.TB, err error, code string) {
-	t.Helper()
-	if got := backend.ErrorCode(err); got != code {
-		t.Fatalf("error %v: got code %q, want %q", err, got, code)
-	}
 }
 
 func pragma(t *testing.T, db *sql.DB, name string) string {
@@ -318,52 +313,5 @@ func TestOpenConcurrently(t *testing.T) {
 	db := openDB(t, path)
 	if err := db.Check(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestClockOncePerTransaction: each transaction reads the clock once and stamps everything it
-// writes with that reading.
-func TestClockOncePerTransaction(t *testing.T) {
-	db, c := newDB(t)
-	u := &backend.User{Username: "ann", Role: backend.RoleUser}
-	before := c.calls
-	if err := db.CreateUser(ctx, u, "hash"); err != nil {
-		t.Fatal(err)
-	}
-	if got := c.calls - before; got != 1 {
-		t.Errorf("CreateUser read the clock %d times, want 1", got)
-	}
-	if !u.CreatedAt.Equal(t0) || !u.UpdatedAt.Equal(t0) {
-		t.Errorf("CreatedAt, UpdatedAt = %v, %v; want both %v", u.CreatedAt, u.UpdatedAt, t0)
-	}
-
-	before = c.calls
-	var seen time.Time
-	err := db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, now time.Time) error {
-		seen = now
-		f.Count = 1
-		f.NextTryAt = now.Add(time.Minute)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := c.calls - before; got != 1 {
-		t.Errorf("UpdateFailures read the clock %d times, want 1", got)
-	}
-	if want := t0.Add(time.Second); !seen.Equal(want) {
-		t.Errorf("UpdateFailures gave fn now = %v, want %v", seen, want)
-	}
-
-	before = c.calls
-	upd, err := db.UpdateUser(ctx, u.ID, backend.UserUpdate{ClearEnrollment: true, EndSessions: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := c.calls - before; got != 1 {
-		t.Errorf("UpdateUser read the clock %d times, want 1", got)
-	}
-	if want := t0.Add(2 * time.Second); !upd.UpdatedAt.Equal(want) {
-		t.Errorf("UpdatedAt = %v, want %v", upd.UpdatedAt, want)
 	}
 }

@@ -139,15 +139,6 @@ func (db *DB) FindUserByUsername(ctx context.Context, username string) (*backend
 	return u, nil
 }
 
-// statusCodes maps the Two-Factor status keys to the values of the generated
-// users.two_factor_status column (migration 0001): the one place the store translates them.
-// They are spelled alike today, but the column is the schema's and the key the product's.
-var statusCodes = map[backend.TwoFactorStatus]string{
-	backend.StatusNo:      "no",
-	backend.StatusPending: "pending",
-	backend.StatusEnabled: "enabled",
-}
-
 // FindUsers returns one page of the users matching f, ordered by username, and the number of
 // all users matching f. The search is a case-insensitive substring match on username, display
 // name and email: through the trigram index from 3 characters on (Unicode case folding), by
@@ -156,10 +147,11 @@ func (db *DB) FindUsers(ctx context.Context, f backend.UserFilter) ([]*backend.U
 	var where []string
 	var args []any
 	if f.Status != "" {
-		code, ok := statusCodes[f.Status]
-		if !ok {
+		// The generated users.two_factor_status column (migration 0001) holds the status keys.
+		if !f.Status.Valid() {
 			return nil, 0, backend.Errorf(backend.EINVALID, "Unknown two-factor status %q.", f.Status)
 		}
+		code := string(f.Status)
 		where = append(where, `two_factor_status = ?`)
 		args = append(args, code)
 	}
@@ -275,11 +267,11 @@ func (db *DB) CountUsersByStatus(ctx context.Context) (backend.StatusCounts, err
 		if err := rows.Scan(&code, &n); err != nil {
 			return nil, fmt.Errorf("count users: %w", err)
 		}
-		for s, c := range statusCodes {
-			if c == code {
-				counts[s] = n
-			}
+		st := backend.TwoFactorStatus(code)
+		if !st.Valid() {
+			return nil, fmt.Errorf("count users: the database has users of an unknown two-factor status %q", code)
 		}
+		counts[st] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count users: %w", err)

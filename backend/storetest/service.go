@@ -1,7 +1,8 @@
-package postgres
+package storetest
 
-// The Service's rules that SQLite keeps by its single writer, on PostgreSQL with several
-// servers: each Service below has a store of its own on one database.
+// The Service's rules that must hold under concurrency (SQLite keeps them by its single
+// writer, PostgreSQL by its locks), with several servers: each Service below has a store of
+// its own on one database.
 
 import (
 	"bytes"
@@ -31,16 +32,16 @@ func (s countingStore) PasswordHash(c context.Context, userID int64) (string, er
 
 // services starts n Services, each over its own store on one new database, with one key and
 // one clock standing still at t0: n servers behind a load balancer.
-func services(t *testing.T, n int) ([]*backend.Service, []backend.Store, *atomic.Int64) {
+func services(t *testing.T, o Opener, n int) ([]*backend.Service, []backend.Store, *atomic.Int64) {
 	t.Helper()
-	open := newOpener(t)
+	d := o(t)
 	c := fakeclock.New(t0)
 	key := bytes.Repeat([]byte{7}, backend.SecretKeySize)
 	var hashReads atomic.Int64
 	svcs := make([]*backend.Service, n)
 	stores := make([]backend.Store, n)
 	for i := range svcs {
-		stores[i] = open(c.Now)
+		stores[i] = d.Open(c.Now)
 		svc, err := backend.New(backend.Config{
 			Store: countingStore{stores[i], &hashReads}, SecretKey: key, Now: c.Now,
 			Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -56,12 +57,11 @@ func services(t *testing.T, n int) ([]*backend.Service, []backend.Store, *atomic
 
 const testPassword = "correct horse battery staple"
 
-// TestFirstAdminOnce: forms creating the first administrator at once on several servers make
+// testFirstAdminOnce: forms creating the first administrator at once on several servers make
 // one administrator; the others are told one exists. The "no administrator yet" check and the
 // insert are one transaction under the administrators lock.
-func TestFirstAdminOnce(t *testing.T) {
-	t.Parallel()
-	svcs, stores, _ := services(t, servers)
+func testFirstAdminOnce(t *testing.T, o Opener) {
+	svcs, stores, _ := services(t, o, servers)
 	n := race(t, 12, func(i int) (bool, error) {
 		_, err := svcs[i%servers].CreateFirstAdmin(ctx, backend.NewUser{Username: fmt.Sprintf("admin%d", i), Password: testPassword})
 		if backend.ErrorCode(err) == backend.ECONFLICT {
@@ -74,11 +74,10 @@ func TestFirstAdminOnce(t *testing.T) {
 	}
 }
 
-// TestFirstAdminByLinkOnce: the one-time link, used at once on several servers by forms with
+// testFirstAdminByLinkOnce: the one-time link, used at once on several servers by forms with
 // different usernames, creates one administrator.
-func TestFirstAdminByLinkOnce(t *testing.T) {
-	t.Parallel()
-	svcs, stores, _ := services(t, servers)
+func testFirstAdminByLinkOnce(t *testing.T, o Opener) {
+	svcs, stores, _ := services(t, o, servers)
 	token, err := svcs[0].NewSetupLink(ctx)
 	if err != nil || token == "" {
 		t.Fatalf("NewSetupLink: %q, %v", token, err)
@@ -95,12 +94,11 @@ func TestFirstAdminByLinkOnce(t *testing.T) {
 	}
 }
 
-// TestLastAdminOnce: two administrators demoting (or disabling) each other at once, on two
+// testLastAdminOnce: two administrators demoting (or disabling) each other at once, on two
 // servers, leave one enabled administrator: CountEnabledAdmins holds under the
 // administrators lock until the change commits.
-func TestLastAdminOnce(t *testing.T) {
-	t.Parallel()
-	svcs, stores, _ := services(t, 2)
+func testLastAdminOnce(t *testing.T, o Opener) {
+	svcs, stores, _ := services(t, o, 2)
 	op := svcs[0].Operator()
 	for round := range 10 {
 		a, err := svcs[0].CreateUser(ctx, op, backend.NewUser{Username: fmt.Sprintf("a%d", round), Password: testPassword, Role: backend.RoleAdmin})
@@ -140,12 +138,11 @@ func TestLastAdminOnce(t *testing.T) {
 	}
 }
 
-// TestParallelWrongPasswords: 100 wrong passwords for one account at once, spread over three
+// testParallelWrongPasswords: 100 wrong passwords for one account at once, spread over three
 // servers, check no more passwords than the lockout allows (10), and every check was charged
 // to the counter first: its count equals the passwords checked.
-func TestParallelWrongPasswords(t *testing.T) {
-	t.Parallel()
-	svcs, stores, hashReads := services(t, servers)
+func testParallelWrongPasswords(t *testing.T, o Opener) {
+	svcs, stores, hashReads := services(t, o, servers)
 	u, err := svcs[0].CreateUser(ctx, svcs[0].Operator(), backend.NewUser{Username: "alice", Password: testPassword})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"sync"
@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// TestSetupLink: one link at a time, valid until it expires, used once even by racing callers.
-func TestSetupLink(t *testing.T) {
-	db, clk := newDB(t)
+// testSetupLink: one link at a time, valid until it expires, used once even by racing callers.
+func testSetupLink(t *testing.T, o Opener) {
+	d, db, clk := newData(t, o)
 	if _, err := db.ReplaceSetupLink(ctx, "old", time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -44,17 +44,14 @@ func TestSetupLink(t *testing.T) {
 
 	// Expiry: valid up to its end, not after; purged with the expired login attempts.
 	db.ReplaceSetupLink(ctx, "late", time.Hour)
-	clk.mu.Lock()
-	clk.next = expires.Add(2 * time.Hour)
-	clk.mu.Unlock()
+	clk.set(expires.Add(2 * time.Hour))
 	if ok, _ := db.UseSetupLink(ctx, "late"); ok {
 		t.Error("an expired link was used")
 	}
-	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, clk.next); err != nil {
+	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM setup_link`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("setup links after the purge: %d, %v; want 0", n, err)
+	if n := d.count(t, "setup_link"); n != 0 {
+		t.Errorf("setup links after the purge: %d; want 0", n)
 	}
 }

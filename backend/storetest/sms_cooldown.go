@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"testing"
@@ -7,11 +7,11 @@ import (
 	"gatehouse/backend"
 )
 
-// TestSMSCooldownPerAttempt pins issue 11 (web 8): the resend cooldown belongs to the login
+// testSMSCooldownPerAttempt pins issue 11 (web 8): the resend cooldown belongs to the login
 // attempt, so a new login is not refused "Send code" because of the previous login's code; the
 // hourly cap counts every code to the user, whatever the attempt.
-func TestSMSCooldownPerAttempt(t *testing.T) {
-	db, c := newStillDB(t)
+func testSMSCooldownPerAttempt(t *testing.T, o Opener) {
+	db, c := newStillDB(t, o)
 	u := createUser(t, db, "carol", backend.RoleUser)
 	reserve := func(attempt string) time.Time {
 		t.Helper()

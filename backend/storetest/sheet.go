@@ -1,6 +1,7 @@
-package sqlite
+package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 
 // putSheet stores a sheet owner received for the user, with sealed standing in for the sealed
 // codes.
-func putSheet(t *testing.T, db *DB, owner string, userID int64, sealed string, ttl time.Duration) *backend.RecoverySheet {
+func putSheet(t *testing.T, db backend.Store, owner string, userID int64, sealed string, ttl time.Duration) *backend.RecoverySheet {
 	t.Helper()
 	p, err := db.PutRecoverySheet(ctx, owner, userID, []byte(sealed), ttl)
 	if err != nil {
@@ -19,7 +20,7 @@ func putSheet(t *testing.T, db *DB, owner string, userID int64, sealed string, t
 }
 
 // sheetOf is the sealed codes of owner's sheet, or "" if there is none.
-func sheetOf(t *testing.T, db *DB, owner string) string {
+func sheetOf(t *testing.T, db backend.Store, owner string) string {
 	t.Helper()
 	p, err := db.FindRecoverySheet(ctx, owner)
 	if backend.ErrorCode(err) == backend.ENOTFOUND {
@@ -30,12 +31,12 @@ func sheetOf(t *testing.T, db *DB, owner string) string {
 	return string(p.Sealed)
 }
 
-// TestRecoverySheets: a sheet is found only by the owner that received it, a new one replaces
+// testRecoverySheets: a sheet is found only by the owner that received it, a new one replaces
 // every earlier sheet of the user and no one else's, it moves with its login, and it ends with
 // its acknowledgement, its owner's sessions, the enrollment, or its expiry; a reopened store
 // (a restart, another process) finds it.
-func TestRecoverySheets(t *testing.T) {
-	db, _ := newDB(t)
+func testRecoverySheets(t *testing.T, o Opener) {
+	d, db, _ := newData(t, o)
 	bob := createUser(t, db, "bob", backend.RoleUser)
 	carol := createUser(t, db, "carol", backend.RoleUser)
 
@@ -65,8 +66,8 @@ func TestRecoverySheets(t *testing.T) {
 		t.Errorf("carol's sheet is %q after bob's new one, want carol-1", s)
 	}
 
-	// A reopened store, as a restarted server or another one on the file, finds it.
-	if s := sheetOf(t, openDB(t, db.Path()), "session-b"); s != "bob-2" {
+	// A reopened store, as a restarted server or another one on the database, finds it.
+	if s := sheetOf(t, d.Open(nil), "session-b"); s != "bob-2" {
 		t.Errorf("reopened store finds %q, want bob-2", s)
 	}
 
@@ -152,7 +153,7 @@ func TestRecoverySheets(t *testing.T) {
 
 	// A deleted user's sheets go with the user.
 	putSheet(t, db, "carol-again", carol.ID, "carol-2", time.Hour)
-	if _, err := db.writer.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, carol.ID); err != nil {
+	if err := d.Exec(fmt.Sprintf(`DELETE FROM users WHERE id = %d`, carol.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if s := sheetOf(t, db, "carol-again"); s != "" {
@@ -160,10 +161,10 @@ func TestRecoverySheets(t *testing.T) {
 	}
 }
 
-// TestLatestSMSCode: the last code sent for a login attempt, whatever its state, and none for
+// testLatestSMSCode: the last code sent for a login attempt, whatever its state, and none for
 // another attempt.
-func TestLatestSMSCode(t *testing.T) {
-	db, _ := newDB(t)
+func testLatestSMSCode(t *testing.T, o Opener) {
+	db, _ := newDB(t, o)
 	bob := createUser(t, db, "bob", backend.RoleUser)
 	_, err := db.LatestSMSCode(ctx, "attempt-1")
 	wantCode(t, err, backend.ENOTFOUND)

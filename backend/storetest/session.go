@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"fmt"
@@ -8,8 +8,8 @@ import (
 	"gatehouse/backend"
 )
 
-func TestLoginAttempts(t *testing.T) {
-	db, _ := newDB(t)
+func testLoginAttempts(t *testing.T, o Opener) {
+	db, _ := newDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 
 	a := &backend.LoginAttempt{TokenHash: "a1", UserID: u.ID, Step: backend.StepEnroll,
@@ -56,8 +56,8 @@ func TestLoginAttempts(t *testing.T) {
 	}
 }
 
-func TestReplaceLoginAttemptConcurrent(t *testing.T) {
-	db, _ := newDB(t)
+func testReplaceLoginAttemptConcurrent(t *testing.T, o Opener) {
+	d, db, _ := newData(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	if err := db.CreateLoginAttempt(ctx, &backend.LoginAttempt{TokenHash: "old", UserID: u.ID, Step: backend.StepVerify, ExpiresAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -68,15 +68,13 @@ func TestReplaceLoginAttemptConcurrent(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("50 concurrent ReplaceLoginAttempt: %d won, want 1", n)
 	}
-	var rows int
-	db.reader.QueryRow(`SELECT COUNT(*) FROM login_attempts`).Scan(&rows)
-	if rows != 1 {
+	if rows := d.count(t, "login_attempts"); rows != 1 {
 		t.Fatalf("%d login attempts, want 1", rows)
 	}
 }
 
-func TestCompleteLogin(t *testing.T) {
-	db, _ := newDB(t)
+func testCompleteLogin(t *testing.T, o Opener) {
+	d, db, _ := newData(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	if err := db.CreateLoginAttempt(ctx, &backend.LoginAttempt{TokenHash: "att", UserID: u.ID, Step: backend.StepVerify, ExpiresAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -89,9 +87,7 @@ func TestCompleteLogin(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("50 concurrent CompleteLogin: %d won, want 1", n)
 	}
-	var sessions, attempts int
-	db.reader.QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&sessions)
-	db.reader.QueryRow(`SELECT COUNT(*) FROM login_attempts`).Scan(&attempts)
+	sessions, attempts := d.count(t, "sessions"), d.count(t, "login_attempts")
 	if sessions != 1 || attempts != 0 {
 		t.Fatalf("%d sessions, %d attempts; want 1, 0", sessions, attempts)
 	}
@@ -111,8 +107,8 @@ func TestCompleteLogin(t *testing.T) {
 	wantCode(t, err, backend.ENOTFOUND)
 }
 
-func TestSessions(t *testing.T) {
-	db, c := newDB(t)
+func testSessions(t *testing.T, o Opener) {
+	db, c := newDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 
 	s := &backend.Session{TokenHash: "s1", UserID: u.ID, IP: "192.0.2.1", UserAgent: "test/1"}
@@ -136,7 +132,7 @@ func TestSessions(t *testing.T) {
 	wantCode(t, db.CreateSession(ctx, s), backend.ECONFLICT)
 	wantCode(t, db.CreateSession(ctx, &backend.Session{TokenHash: "s2", UserID: 999}), backend.ENOTFOUND)
 
-	c.next = t0.Add(time.Hour)
+	c.set(t0.Add(time.Hour))
 	if err := db.TouchSession(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +158,7 @@ func TestSessions(t *testing.T) {
 	}
 }
 
-func TestDeleteUserSessions(t *testing.T) {
+func testDeleteUserSessions(t *testing.T, o Opener) {
 	for _, tc := range []struct {
 		except string
 		left   map[string]bool
@@ -171,7 +167,7 @@ func TestDeleteUserSessions(t *testing.T) {
 		{"b2", map[string]bool{"b1": false, "b2": true, "c1": true}},
 	} {
 		t.Run(fmt.Sprintf("except %q", tc.except), func(t *testing.T) {
-			db, _ := newDB(t)
+			db, _ := newDB(t, o)
 			bob := createUser(t, db, "bob", backend.RoleUser)
 			carol := createUser(t, db, "carol", backend.RoleUser)
 			for h, id := range map[string]int64{"b1": bob.ID, "b2": bob.ID, "c1": carol.ID} {
@@ -195,8 +191,8 @@ func TestDeleteUserSessions(t *testing.T) {
 	}
 }
 
-func TestDeleteExpired(t *testing.T) {
-	db, _ := newDB(t)
+func testDeleteExpired(t *testing.T, o Opener) {
+	db, _ := newDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	for i, seen := range []time.Duration{-2 * time.Hour, -31 * time.Minute, -29 * time.Minute, 0} {
 		db.CreateSession(ctx, &backend.Session{TokenHash: fmt.Sprint("s", i), UserID: u.ID, CreatedAt: t0.Add(-3 * time.Hour), LastSeenAt: t0.Add(seen)})

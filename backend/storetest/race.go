@@ -1,8 +1,8 @@
-package postgres
+package storetest
 
 // The store's decisions under real concurrency: many goroutines, spread over several stores
-// on one database (as several servers), each with a pool of connections, so that PostgreSQL
-// runs their transactions side by side. Each test names the rule it pins; the store is used
+// on one database (as several servers, or processes on one SQLite file), each with a pool of
+// connections, so that the database runs their transactions side by side as far as it can. Each test names the rule it pins; the store is used
 // only through backend.Store.
 
 import (
@@ -23,15 +23,14 @@ const (
 )
 
 // raceEnv is one database seen by several servers, on a clock standing still at t0.
-func raceEnv(t *testing.T) ([]backend.Store, *fakeclock.Clock) {
+func raceEnv(t *testing.T, o Opener) ([]backend.Store, *fakeclock.Clock) {
 	t.Helper()
 	c := fakeclock.New(t0)
-	return replicas(newOpener(t), servers, c.Now), c
+	return replicas(o(t), servers, c.Now), c
 }
 
-func TestRaceConsumeTOTPStep(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceConsumeTOTPStep(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	u := createUser(t, stores[0], "bob", backend.RoleUser)
 	const step = 59_000_000
 	if n := race(t, racers, func(i int) (bool, error) { return stores[i%servers].ConsumeTOTPStep(ctx, u.ID, step) }); n != 1 {
@@ -50,9 +49,8 @@ func TestRaceConsumeTOTPStep(t *testing.T) {
 	}
 }
 
-func TestRaceUseRecoveryCode(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceUseRecoveryCode(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	u := createUser(t, stores[0], "bob", backend.RoleUser)
 	codes := make([]backend.RecoveryCode, 5)
 	for i := range codes {
@@ -70,9 +68,8 @@ func TestRaceUseRecoveryCode(t *testing.T) {
 	}
 }
 
-func TestRaceConsumeSMSCode(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceConsumeSMSCode(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	u := createUser(t, stores[0], "bob", backend.RoleUser)
 	code := &backend.SMSCode{UserID: u.ID, AttemptHash: "attempt", CodeHash: "code"}
 	if _, err := stores[0].ReserveSMSCode(ctx, code, 10*time.Minute, 0, 100); err != nil {
@@ -83,10 +80,9 @@ func TestRaceConsumeSMSCode(t *testing.T) {
 	}
 }
 
-// TestRaceLoginSteps: a login attempt is completed once, and replaced by its next step once.
-func TestRaceLoginSteps(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+// testRaceLoginSteps: a login attempt is completed once, and replaced by its next step once.
+func testRaceLoginSteps(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	u := createUser(t, stores[0], "bob", backend.RoleUser)
 	expires := t0.Add(10 * time.Minute)
 	for _, a := range []string{"a1", "a2"} {
@@ -118,9 +114,8 @@ func TestRaceLoginSteps(t *testing.T) {
 	}
 }
 
-func TestRaceSetupLink(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceSetupLink(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	// Servers printing a link at once leave one link.
 	race(t, 20, func(i int) (bool, error) {
 		_, err := stores[i%servers].ReplaceSetupLink(ctx, fmt.Sprintf("link%d", i), time.Hour)
@@ -143,11 +138,10 @@ func TestRaceSetupLink(t *testing.T) {
 	}
 }
 
-// TestRaceFailureCounter: concurrent increments of one failure counter, on three servers,
+// testRaceFailureCounter: concurrent increments of one failure counter, on three servers,
 // all count: a user's and an unknown username's.
-func TestRaceFailureCounter(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceFailureCounter(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	u := createUser(t, stores[0], "bob", backend.RoleUser)
 	const nameHash = "a0b1c2d3e4f5a0b1c2d3e4f5a0b1c2d3e4f5a0b1c2d3e4f5a0b1c2d3e4f5a0b1"
 	const n = 200
@@ -167,11 +161,10 @@ func TestRaceFailureCounter(t *testing.T) {
 	}
 }
 
-// TestRaceReserveSMSCode: the resend cooldown and the hourly cap hold when requests race on
+// testRaceReserveSMSCode: the resend cooldown and the hourly cap hold when requests race on
 // several servers.
-func TestRaceReserveSMSCode(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceReserveSMSCode(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	for _, tc := range []struct {
 		name     string
 		cooldown time.Duration
@@ -190,11 +183,10 @@ func TestRaceReserveSMSCode(t *testing.T) {
 	}
 }
 
-// TestRaceReplacedSets: what is replaced whole (the recovery codes, the sheet on show, the
+// testRaceReplacedSets: what is replaced whole (the recovery codes, the sheet on show, the
 // enrollment) is replaced once per caller: racing replacements leave one set.
-func TestRaceReplacedSets(t *testing.T) {
-	t.Parallel()
-	stores, c := raceEnv(t)
+func testRaceReplacedSets(t *testing.T, o Opener) {
+	stores, c := raceEnv(t, o)
 	u := createUser(t, stores[0], "bob", backend.RoleUser)
 	const n = 20
 	race(t, n, func(i int) (bool, error) {
@@ -255,11 +247,10 @@ func TestRaceReplacedSets(t *testing.T) {
 	}
 }
 
-// TestRaceAttachSMSPhone: texts with the same Authorization Code arriving at once on several
+// testRaceAttachSMSPhone: texts with the same Authorization Code arriving at once on several
 // servers attach one phone.
-func TestRaceAttachSMSPhone(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceAttachSMSPhone(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	u := createUser(t, stores[0], "bob", backend.RoleUser)
 	if _, err := stores[0].BeginSMSEnrollment(ctx, "owner", u.ID, "code", []byte("sealed"), 10*time.Minute); err != nil {
 		t.Fatal(err)
@@ -284,11 +275,10 @@ func TestRaceAttachSMSPhone(t *testing.T) {
 	}
 }
 
-// TestRaceRecordInboundSMS: one delivery retried at once is fresh once, and texts from one
+// testRaceRecordInboundSMS: one delivery retried at once is fresh once, and texts from one
 // sender arriving at once each count the others: the counts they see are 1, 2, … n.
-func TestRaceRecordInboundSMS(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceRecordInboundSMS(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	n := race(t, racers, func(i int) (bool, error) {
 		fresh, _, err := stores[i%servers].RecordInboundSMS(ctx, "SM1", "+16502530000", time.Hour)
 		return fresh, err
@@ -315,11 +305,10 @@ func TestRaceRecordInboundSMS(t *testing.T) {
 	}
 }
 
-// TestRaceUsers: a username is taken once, whatever its case; two administrators' edits of
+// testRaceUsers: a username is taken once, whatever its case; two administrators' edits of
 // different fields of one user both land.
-func TestRaceUsers(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceUsers(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	n := race(t, racers, func(i int) (bool, error) {
 		name := []string{"dup", "DUP", "Dup"}[i%3]
 		err := stores[i%servers].CreateUser(ctx, &backend.User{Username: name, Role: backend.RoleUser}, "h")
@@ -350,12 +339,11 @@ func TestRaceUsers(t *testing.T) {
 	}
 }
 
-// TestRaceAtomicallyStep: whole login steps racing, each one Atomically transaction that
+// testRaceAtomicallyStep: whole login steps racing, each one Atomically transaction that
 // locks the user (FindUserForUpdate), charges the counter, consumes the step and signs in, as
 // the Service's verify step does: one signs in, every one is charged.
-func TestRaceAtomicallyStep(t *testing.T) {
-	t.Parallel()
-	stores, _ := raceEnv(t)
+func testRaceAtomicallyStep(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
 	u := createUser(t, stores[0], "bob", backend.RoleUser)
 	if err := stores[0].CreateLoginAttempt(ctx, &backend.LoginAttempt{TokenHash: "a", UserID: u.ID, Step: backend.StepVerify,
 		ExpiresAt: t0.Add(time.Minute)}); err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"slices"
@@ -8,8 +8,8 @@ import (
 	"gatehouse/backend"
 )
 
-func TestAuditEvents(t *testing.T) {
-	db, _ := newDB(t)
+func testAuditEvents(t *testing.T, o Opener) {
+	db, _ := newDB(t, o)
 	events := []*backend.AuditEvent{
 		{Action: "login.success", ActorID: 1, ActorName: "Alice", TargetID: 1, TargetName: "Alice", IP: "192.0.2.1"},
 		{Action: "login.failure", ActorName: "", TargetName: "bob", Detail: "bad password"},

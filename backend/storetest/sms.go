@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"fmt"
@@ -10,18 +10,9 @@ import (
 	"gatehouse/backend"
 )
 
-// newStillDB opens a store whose clock stands still at t0.
-func newStillDB(t *testing.T) (*DB, *fakeclock.Clock) {
-	t.Helper()
-	db, _ := newDB(t)
-	c := fakeclock.New(t0)
-	db.Now = c.Now
-	return db, c
-}
-
 // beginSMS begins an SMS enrollment of the user owned by owner, with the code hash and a
 // stand-in for the sealed code.
-func beginSMS(t *testing.T, db *DB, owner string, userID int64, codeHash string, ttl time.Duration) *backend.PendingSMSEnrollment {
+func beginSMS(t *testing.T, db backend.Store, owner string, userID int64, codeHash string, ttl time.Duration) *backend.PendingSMSEnrollment {
 	t.Helper()
 	p, err := db.BeginSMSEnrollment(ctx, owner, userID, codeHash, []byte("sealed "+codeHash), ttl)
 	if err != nil {
@@ -30,8 +21,8 @@ func beginSMS(t *testing.T, db *DB, owner string, userID int64, codeHash string,
 	return p
 }
 
-func TestSMSEnrollment(t *testing.T) {
-	db, c := newStillDB(t)
+func testSMSEnrollment(t *testing.T, o Opener) {
+	db, c := newStillDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 
 	_, err := db.FindSMSEnrollment(ctx, "owner")
@@ -80,12 +71,12 @@ func TestSMSEnrollment(t *testing.T) {
 	wantCode(t, err, backend.ENOTFOUND)
 }
 
-// TestSMSEnrollmentOwners: SMS setups are kept per owner. Two sessions of one user each have
+// testSMSEnrollmentOwners: SMS setups are kept per owner. Two sessions of one user each have
 // their own, which neither replaces; only the owner finds it; a confirmation is refused for
 // any owner but the one whose setup received the phone, and once one succeeds, every setup of
 // the user has ended.
-func TestSMSEnrollmentOwners(t *testing.T) {
-	db, _ := newStillDB(t)
+func testSMSEnrollmentOwners(t *testing.T, o Opener) {
+	db, _ := newStillDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	beginSMS(t, db, "session A", u.ID, "code A", 10*time.Minute)
 	beginSMS(t, db, "session B", u.ID, "code B", 10*time.Minute)
@@ -126,9 +117,9 @@ func TestSMSEnrollmentOwners(t *testing.T) {
 	wantCode(t, err, backend.ENOTFOUND)
 }
 
-// TestAttachSMSPhoneExpiry: a code is refused from its expiry on, by the store's clock.
-func TestAttachSMSPhoneExpiry(t *testing.T) {
-	db, c := newStillDB(t)
+// testAttachSMSPhoneExpiry: a code is refused from its expiry on, by the store's clock.
+func testAttachSMSPhoneExpiry(t *testing.T, o Opener) {
+	db, c := newStillDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	beginSMS(t, db, "owner", u.ID, "h", 10*time.Minute)
 	c.Advance(10 * time.Minute)
@@ -148,8 +139,8 @@ func TestAttachSMSPhoneExpiry(t *testing.T) {
 	wantCode(t, db.EnableTwoFactor(ctx, u.ID, e, nil), backend.ECONFLICT)
 }
 
-func TestAttachSMSPhoneConcurrent(t *testing.T) {
-	db, _ := newStillDB(t)
+func testAttachSMSPhoneConcurrent(t *testing.T, o Opener) {
+	db, _ := newStillDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	beginSMS(t, db, "owner", u.ID, "h", 10*time.Minute)
 	wins := race(t, 50, func(i int) (bool, error) {
@@ -164,8 +155,8 @@ func TestAttachSMSPhoneConcurrent(t *testing.T) {
 	}
 }
 
-func TestEnableSMSConcurrent(t *testing.T) {
-	db, _ := newStillDB(t)
+func testEnableSMSConcurrent(t *testing.T, o Opener) {
+	db, _ := newStillDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	beginSMS(t, db, "owner", u.ID, "h", 10*time.Minute)
 	if _, err := db.AttachSMSPhone(ctx, "h", "+16502530000", 10*time.Minute); err != nil {
@@ -187,8 +178,8 @@ func TestEnableSMSConcurrent(t *testing.T) {
 	}
 }
 
-func TestRecordInboundSMS(t *testing.T) {
-	db, c := newStillDB(t)
+func testRecordInboundSMS(t *testing.T, o Opener) {
+	db, c := newStillDB(t, o)
 	for i, tc := range []struct {
 		sid, sender string
 		fresh       bool
@@ -221,8 +212,8 @@ func TestRecordInboundSMS(t *testing.T) {
 	}
 }
 
-func TestReserveSMSCode(t *testing.T) {
-	db, c := newStillDB(t)
+func testReserveSMSCode(t *testing.T, o Opener) {
+	db, c := newStillDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	reserve := func(attempt string) (*backend.SMSCode, time.Time) {
 		t.Helper()
@@ -279,8 +270,8 @@ func TestReserveSMSCode(t *testing.T) {
 	wantCode(t, err, backend.ENOTFOUND)
 }
 
-func TestConsumeSMSCode(t *testing.T) {
-	db, c := newStillDB(t)
+func testConsumeSMSCode(t *testing.T, o Opener) {
+	db, c := newStillDB(t, o)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	code := &backend.SMSCode{UserID: u.ID, AttemptHash: "attempt A", CodeHash: "code"}
 	if _, err := db.ReserveSMSCode(ctx, code, 10*time.Minute, 0, 100); err != nil {
@@ -316,8 +307,10 @@ func TestConsumeSMSCode(t *testing.T) {
 	}
 }
 
-func TestDeleteExpiredSMS(t *testing.T) {
-	db, c := newStillDB(t)
+func testDeleteExpiredSMS(t *testing.T, o Opener) {
+	d := o(t)
+	c := fakeclock.New(t0)
+	db := d.Open(c.Now)
 	u := createUser(t, db, "bob", backend.RoleUser)
 	v := createUser(t, db, "vic", backend.RoleUser)
 	beginSMS(t, db, "bob's owner", u.ID, "old", time.Minute)
@@ -342,9 +335,7 @@ func TestDeleteExpiredSMS(t *testing.T) {
 	if fresh, _, _ := db.RecordInboundSMS(ctx, "SM-new", "x", time.Hour); fresh {
 		t.Error("the new MessageSid: forgotten")
 	}
-	var n int
-	db.reader.QueryRow(`SELECT COUNT(*) FROM sms_codes`).Scan(&n)
-	if n != 1 {
+	if n := d.count(t, "sms_codes"); n != 1 {
 		t.Errorf("sms codes left: %d, want 1", n)
 	}
 }

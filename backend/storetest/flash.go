@@ -1,7 +1,6 @@
-package sqlite
+package storetest
 
 import (
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -9,14 +8,11 @@ import (
 	"gatehouse/backend"
 )
 
-// TestFlashes: a flash is taken once, only with its own token and the session it was set for,
+// testFlashes: a flash is taken once, only with its own token and the session it was set for,
 // not after it expired; a reopened store (a restart, another process) finds it; the purge
 // removes expired flashes and those of sessions that are gone, and no other.
-func TestFlashes(t *testing.T) {
-	dir := t.TempDir()
-	db := openDB(t, filepath.Join(dir, "gatehouse.db"))
-	c := &clock{next: t0}
-	db.Now = c.Now
+func testFlashes(t *testing.T, o Opener) {
+	d, db, c := newData(t, o)
 	bob := createUser(t, db, "bob", backend.RoleUser)
 	if err := db.CreateSession(ctx, &backend.Session{TokenHash: "bob-session", UserID: bob.ID}); err != nil {
 		t.Fatal(err)
@@ -46,9 +42,9 @@ func TestFlashes(t *testing.T) {
 	if n := take("f2", "bob-session"); n != "" {
 		t.Errorf("the session took the flash %q with another token", n)
 	}
-	// Another process on the same file sees it, and takes it once.
-	other := openDB(t, filepath.Join(dir, "gatehouse.db"))
-	other.Now = c.Now
+	// Another store on the same database (another process, another server) sees it, and
+	// it is taken once.
+	other := d.Open(c.Now)
 	if n := take("f1", "bob-session"); n != "Saved." {
 		t.Fatalf("got %q, want the flash", n)
 	}
@@ -67,9 +63,7 @@ func TestFlashes(t *testing.T) {
 
 	// Expired: never taken, then purged.
 	db.PutFlash(ctx, "old", "", "Old.", time.Minute)
-	c.mu.Lock()
-	c.next = c.next.Add(2 * time.Minute)
-	c.mu.Unlock()
+	c.add(2 * time.Minute)
 	if n := take("old", ""); n != "" {
 		t.Errorf("an expired flash was taken: %q", n)
 	}
@@ -98,24 +92,21 @@ func TestFlashes(t *testing.T) {
 	db.PutFlash(ctx, "live-out", "", "Live, signed out.", time.Hour)
 	db.PutFlash(ctx, "ended", "ended-session", "Ended.", time.Hour)
 	db.PutFlash(ctx, "expiring", "", "Expiring.", time.Minute)
-	c.mu.Lock()
-	c.next = c.next.Add(2 * time.Minute)
-	c.mu.Unlock()
+	c.add(2 * time.Minute)
 	if err := db.DeleteExpired(ctx, time.Time{}, time.Time{}, c.Now()); err != nil {
 		t.Fatal(err)
 	}
-	var left []string
-	rows, err := db.reader.QueryContext(ctx, `SELECT token_hash FROM flashes ORDER BY token_hash`)
-	if err != nil {
-		t.Fatal(err)
+	// Two flashes are left, and they are the live ones.
+	if n := d.count(t, "flashes"); n != 2 {
+		t.Errorf("after the purge: %d flashes, want 2 (live, live-out)", n)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var h string
-		rows.Scan(&h)
-		left = append(left, h)
+	if n := take("ended", "ended-session"); n != "" {
+		t.Errorf("the flash of an ended session survived the purge: %q", n)
 	}
-	if want := []string{"live", "live-out"}; len(left) != 2 || left[0] != want[0] || left[1] != want[1] {
-		t.Errorf("after the purge: %q, want %q", left, want)
+	if n := take("live", "bob-session"); n != "Live." {
+		t.Errorf("the live flash after the purge: %q, want it", n)
+	}
+	if n := take("live-out", ""); n != "Live, signed out." {
+		t.Errorf("the live signed-out flash after the purge: %q, want it", n)
 	}
 }

@@ -1,0 +1,11 @@
+-- 0002: a place for the few values that belong to the database as a whole, one row each, as
+-- backend/sqlite's migration 0010.
+--
+-- The first is the server key's check value ('key_check'): HMAC-SHA256 of the server key over
+-- a fixed label (backend/keycheck.go), never the key, stored by the first Service that opens
+-- the database. A replica started with another key would fail to open every sealed secret at
+-- its first login; it refuses to start instead.
+CREATE TABLE settings (
+	name  text  PRIMARY KEY,
+	value bytea NOT NULL
+);
