@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.User(ctx, args)
 	case "database":
 		env := &cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDir: dataDirDefault(),
-			Usage: fmt.Sprintf(usage, defaultDataDir())}
+			Usage: fmt.Sprintf(usage, defaultDataDir()), DatabaseFile: location.DatabaseFile, DatabaseEnv: location.DatabaseEnv}
 		return env.Database(ctx, args)
 	case "version":
 		return (&cli.Env{Stdout: stdout, Stderr: stderr}).Version(args)

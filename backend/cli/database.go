@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"gatehouse/backend/location"
 	"gatehouse/backend/postgres"
 	"gatehouse/backend/serverkey"
 	"gatehouse/backend/storecopy"
@@ -60,8 +59,8 @@ Flags:
 func (e *Env) databaseCopy(ctx context.Context, args []string) error {
 	fs, data := NewFlagSet("database copy", e.Stderr, "", e.DataDir)
 	var to string
-	to = os.Getenv(location.DatabaseEnv)
-	fs.Func("to", "the PostgreSQL database `URL` to copy into, postgres://USER:PASSWORD@HOST:PORT/DATABASE (default: env "+location.DatabaseEnv+"; prefer the variable: other users can read command lines)",
+	to = os.Getenv(e.DatabaseEnv)
+	fs.Func("to", "the PostgreSQL database `URL` to copy into, postgres://USER:PASSWORD@HOST:PORT/DATABASE (default: env "+e.DatabaseEnv+"; prefer the variable: other users can read command lines)",
 		func(s string) error { to = s; return nil })
 	fs.Usage = func() {
 		fmt.Fprint(e.Stderr, "Usage: gatehouse "+databaseCopyHelp)
@@ -74,7 +73,7 @@ func (e *Env) databaseCopy(ctx context.Context, args []string) error {
 		return UsageError{Msg: fmt.Sprintf("database copy takes no arguments, got %q", fs.Args())}
 	}
 	if to == "" {
-		return UsageError{Msg: "database copy needs --to URL (or " + location.DatabaseEnv + "): the empty PostgreSQL database to copy into"}
+		return UsageError{Msg: "database copy needs --to URL (or " + e.DatabaseEnv + "): the empty PostgreSQL database to copy into"}
 	}
 	if !postgres.IsURL(to) {
 		return UsageError{Msg: "--to must be a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE"}
@@ -83,7 +82,7 @@ func (e *Env) databaseCopy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := storecopy.Copy(ctx, filepath.Join(dir, location.DatabaseFile), to)
+	res, err := storecopy.Copy(ctx, filepath.Join(dir, e.DatabaseFile), to)
 	if err != nil {
 		return err
 	}
@@ -92,12 +91,12 @@ func (e *Env) databaseCopy(ctx context.Context, args []string) error {
 		total += t.Rows
 	}
 	fmt.Fprintf(e.Stdout, "Copied %s into database %s on %s: %d rows in %d tables, %d users and %d audit events among them.\n",
-		filepath.Join(dir, location.DatabaseFile), res.Database, res.Host, total, len(res.Tables), res.Rows("users"), res.Rows("audit_events"))
+		filepath.Join(dir, e.DatabaseFile), res.Database, res.Host, total, len(res.Tables), res.Rows("users"), res.Rows("audit_events"))
 	for _, t := range res.Tables {
 		fmt.Fprintf(e.Stdout, "  %-16s %d\n", t.Name, t.Rows)
 	}
 	fmt.Fprintf(e.Stdout, "\nNext: run gatehouse serve (and the console, and user commands) with %s set to this\n"+
-		"database and this installation's server key on every server:\n", location.DatabaseEnv)
+		"database and this installation's server key on every server:\n", e.DatabaseEnv)
 	if key := filepath.Join(dir, serverkey.FileName); fileExists(key) {
 		fmt.Fprintf(e.Stdout, "  --secret-key-file %s (a copy, readable by its user only), or\n  %s=\"$(cat %s)\"\n", key, serverkey.EnvVar, key)
 	} else {

@@ -19,7 +19,8 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func database(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	e := &Env{Stdout: &out, Stderr: &out, DataDir: t.TempDir(), Usage: testUsage}
+	e := &Env{Stdout: &out, Stderr: &out, DataDir: t.TempDir(), Usage: testUsage,
+		DatabaseFile: "gatehouse.db", DatabaseEnv: "GATEHOUSE_DATABASE_URL"}
 	err := e.Database(context.Background(), args)
 	return out.String(), err
 }
