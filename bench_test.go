@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,11 +22,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/argon2"
 
 	"gatehouse/backend"
 	"gatehouse/backend/backendtest"
+	"gatehouse/backend/postgres/pgtest"
 	"gatehouse/backend/sqlite"
+	"gatehouse/backend/storecopy"
 )
 
 // The benchmarks of build/bench.sh. They run only with GATEHOUSE_BENCH=1 (they take minutes and
@@ -396,4 +403,346 @@ func TestBenchSecondFactor(t *testing.T) {
 	report("Second-factor verify (VerifyTOTP: the whole TOTP step)",
 		fmt.Sprintf("%.0f/s = **%.2f** × bare one-row write+commit (%.0f/s)", verify, verify/b, b), "≥ 0.50",
 		"one write transaction (Store.Atomically): failure charge, TOTP consume, attempt→session, counter reset, audit")
+}
+
+// TestMain stops the throwaway PostgreSQL of the benchmarks (pgtest), if one was started.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// startServeWith is startServe with more environment: the PostgreSQL database, the server key.
+func startServeWith(t *testing.T, dir string, env ...string) (string, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
+	cmd.Env = append(append(os.Environ(), serveEnv+"="+dir, "GATEHOUSE_SECRET_KEY="), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := listening.FindString(sc.Text()); m != "" {
+				addr <- m
+				break
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case base := <-addr:
+		return base, cmd
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("server did not start: %s", stderr.String())
+	}
+	return "", nil
+}
+
+// cpuTime is the CPU time (user + system) the process has used, from /proc.
+func cpuTime(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (in parentheses, which may hold spaces): utime is the
+	// 14th field of the line, stime the 15th, in clock ticks (USER_HZ, 100 on Linux).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	var ut, st int64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// balancer is the benchmark's load balancer: a round-robin reverse proxy (net/http/httputil)
+// in the test process, adding X-Forwarded-For, in front of the servers at bases.
+func balancer(t *testing.T, bases []string) string {
+	var proxies []*httputil.ReverseProxy
+	for _, b := range bases {
+		u, _ := url.Parse(b)
+		// The Host header becomes the server's own (it refuses a Host that is not its public
+		// URL's), and X-Forwarded-For names the client (--trusted-proxies 127.0.0.1/32).
+		p := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u); r.SetXForwarded() },
+			Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+		proxies = append(proxies, p)
+	}
+	var n atomic.Uint64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxies[int(n.Add(1)%uint64(len(proxies)))].ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// benchLogins runs full logins (password, TOTP code of the next step, first page) of the users
+// totp{from}… up to totp{to} (excluded) at base from workers clients, and returns the time
+// they took and the failures.
+func benchLogins(t *testing.T, base string, keys []string, from, to, workers int) (time.Duration, int64) {
+	var ip, fails atomic.Int64
+	var next atomic.Int64
+	next.Store(int64(from))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < to; i = int(next.Add(1)) - 1 {
+				c := newCrashClient(base, &ip)
+				name := fmt.Sprintf("totp%04d", i)
+				if loc, err := c.post("/login", url.Values{"username": {name}, "password": {benchPassword}}); err != nil || loc != "/login/verify" {
+					fails.Add(1)
+					continue
+				}
+				code := backendtest.TOTP(t, keys[i], time.Now().Add(30*time.Second))
+				if loc, err := c.post("/login/verify", url.Values{"code": {code}}); err != nil || loc != "/" {
+					fails.Add(1)
+					continue
+				}
+				if page, err := c.get("/profile"); err != nil || !strings.Contains(page, name) {
+					fails.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), fails.Load()
+}
+
+// TestBenchPostgres: the same full logins (real argon2id) on SQLite and on PostgreSQL (the
+// installation copied with storecopy, so both hold the same users), against the argon2id rate;
+// then on PostgreSQL through a round-robin balancer to one replica and to two, with the CPU time
+// the gatehouse processes spent per login. Each run logs in every user once on its own copy.
+func TestBenchPostgres(t *testing.T) {
+	benchOnly(t)
+	ctx := context.Background()
+	dir, key := benchData(t)
+	db, svc := openReal(t, dir, key)
+	hash := realHash(t, db, svc)
+	const enrolled = 300
+	var users []*backend.User
+	for i := range enrolled {
+		users = append(users, &backend.User{Username: fmt.Sprintf("totp%04d", i), Role: backend.RoleUser})
+	}
+	if err := db.SeedUsers(ctx, users, hash); err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, enrolled)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < enrolled; i = int(next.Add(1)) - 1 {
+				keys[i] = benchEnroll(t, svc, fmt.Sprintf("totp%04d", i))
+			}
+		})
+	}
+	wg.Wait()
+	db.Close()
+	time.Sleep(31 * time.Second) // past the enrollments' TOTP step, which the logins' next step may be
+	urls := make([]string, 3)
+	for i := range urls {
+		urls[i] = pgtest.Database(t)
+		if _, err := storecopy.Copy(ctx, backendtest.SQLitePath(dir), urls[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pgEnv := func(u string) []string {
+		return []string{"GATEHOUSE_DATABASE_URL=" + u, "GATEHOUSE_SECRET_KEY=" + base64.StdEncoding.EncodeToString(key),
+			"GATEHOUSE_TRUSTED_PROXIES=127.0.0.1/32"}
+	}
+	workers := 2 * runtime.GOMAXPROCS(0)
+
+	// Five setups, all started first, then measured in alternating rounds of 30 logins each,
+	// so that the load of the shared machine falls on all alike: SQLite, PostgreSQL (each
+	// server on its own), and on PostgreSQL behind the balancer one replica, then two (each
+	// setup on its own copy, as each run logs every user in once).
+	type setup struct {
+		children []*exec.Cmd
+		target   string
+		elapsed  time.Duration
+		cpu      time.Duration // of its gatehouse processes
+		fails    int64
+	}
+	serve := func(env ...string) (string, *exec.Cmd) {
+		if len(env) == 0 {
+			return startServe(t, dir)
+		}
+		return startServeWith(t, dir, env...)
+	}
+	newSetup := func(replicas int, balanced bool, env ...string) *setup {
+		s := &setup{}
+		var bases []string
+		for range replicas {
+			base, c := serve(env...)
+			bases = append(bases, base)
+			s.children = append(s.children, c)
+			t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+		}
+		s.target = bases[0]
+		if balanced {
+			s.target = balancer(t, bases)
+		}
+		return s
+	}
+	onSQLite := newSetup(1, false)
+	onPG := newSetup(1, false, pgEnv(urls[0])...)
+	one := newSetup(1, true, pgEnv(urls[1])...)
+	two := newSetup(2, true, pgEnv(urls[2])...)
+	setups := []*setup{onSQLite, onPG, one, two}
+	const chunk = 30
+	var argonN float64
+	var argonT time.Duration
+	for from := 0; from < enrolled; from += chunk {
+		to := min(enrolled, from+chunk)
+		t0 := time.Now()
+		argonN += argon2Rate(2*time.Second) * 2
+		argonT += time.Since(t0)
+		for _, s := range setups {
+			var cpu0 time.Duration
+			for _, c := range s.children {
+				cpu0 += cpuTime(t, c.Process.Pid)
+			}
+			d, fails := benchLogins(t, s.target, keys, from, to, workers)
+			for _, c := range s.children {
+				s.cpu += cpuTime(t, c.Process.Pid)
+			}
+			s.cpu -= cpu0
+			s.elapsed += d
+			s.fails += fails
+		}
+	}
+	argon := argonN / argonT.Seconds()
+	rate := func(s *setup) float64 { return float64(int64(enrolled)-s.fails) / s.elapsed.Seconds() }
+	perLogin := func(s *setup) float64 { return ms(s.cpu) / float64(enrolled) }
+
+	note := fmt.Sprintf("%d logins each, %d concurrent clients, %d alternating rounds; failed: SQLite %d, PostgreSQL %d",
+		enrolled, workers, (enrolled+chunk-1)/chunk, onSQLite.fails, onPG.fails)
+	report("Login throughput on PostgreSQL (password + TOTP + first page, HTTP) vs bare argon2id",
+		fmt.Sprintf("%.1f logins/s = **%.2f** × argon2id (%.1f verifies/s)", rate(onPG), rate(onPG)/argon, argon), "≥ 0.90", note)
+	report("Login throughput on PostgreSQL vs the same logins on SQLite",
+		fmt.Sprintf("%.1f vs %.1f logins/s = **%.2f**", rate(onPG), rate(onSQLite), rate(onPG)/rate(onSQLite)), "≥ 0.95",
+		fmt.Sprintf("the same installation, copied (gatehouse database copy); CPU per login in gatehouse: SQLite %.1f ms, PostgreSQL %.1f ms",
+			perLogin(onSQLite), perLogin(onPG)))
+	report("One replica vs two on PostgreSQL, behind a round-robin balancer (a Go reverse proxy in the benchmark)",
+		fmt.Sprintf("1: %.1f logins/s, %.1f CPU ms/login; 2: %.1f logins/s, %.1f CPU ms/login (both together); **%.2f** × one",
+			rate(one), perLogin(one), rate(two), perLogin(two), rate(two)/rate(one)), "report (no gain expected on 2 shared CPUs)",
+		fmt.Sprintf("failed: %d and %d; the balancer, the clients and PostgreSQL share the servers' 2 CPUs", one.fails, two.fails))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// TestBenchSecondFactorPostgres: TestBenchSecondFactor on PostgreSQL: the whole TOTP step
+// (VerifyTOTP) per second vs a bare one-row UPDATE and its commit on the same database.
+func TestBenchSecondFactorPostgres(t *testing.T) {
+	benchOnly(t)
+	ctx := context.Background()
+	h := backendtest.New(t, backendtest.WithStore(backendtest.PostgreSQL), backendtest.WithRealClock(), backendtest.WithoutLogs())
+	svc := h.Service
+	cluster, err := pgtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbURL, err := cluster.DatabaseFor(h.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, serial = 2000, 200 // the last serial attempts are for the one-at-a-time latency
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	ids := make([]int64, n+serial)
+	for i := range n + serial {
+		u, err := svc.CreateUser(ctx, svc.Operator(), backend.NewUser{Username: fmt.Sprintf("v%04d", i), Password: benchPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	keys := make([]string, n+serial)
+	attempts := make([]string, n+serial)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n+serial; i = int(next.Add(1)) - 1 {
+				keys[i] = benchEnroll(t, svc, fmt.Sprintf("v%04d", i))
+				st, err := svc.Login(ctx, fmt.Sprintf("v%04d", i), benchPassword)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				attempts[i] = st.AttemptToken
+			}
+		})
+	}
+	wg.Wait()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	workers := 2 * runtime.GOMAXPROCS(0)
+	// Each figure runs in 10 rounds of 200, the three alternating, so that the shared
+	// machine's load falls on all alike.
+	const rounds = 10
+	run := func(from, to int, f func(i int) error) time.Duration {
+		next.Store(int64(from))
+		start := time.Now()
+		for range workers {
+			wg.Go(func() {
+				for i := int(next.Add(1)) - 1; i < to; i = int(next.Add(1)) - 1 {
+					if err := f(i); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	verifyStep := func(i int) error {
+		_, err := svc.VerifyTOTP(ctx, attempts[i], backendtest.TOTP(t, keys[i], time.Now().Add(30*time.Second)))
+		return err
+	}
+	bareStep := func(i int) error { // BEGIN, a one-row UPDATE, COMMIT
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `UPDATE users SET failed_count = failed_count + 1 WHERE id = $1`, ids[i]); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	autoStep := func(i int) error { // the UPDATE alone, committing itself: one round trip
+		_, err := pool.Exec(ctx, `UPDATE users SET failed_count = failed_count + 1 WHERE id = $1`, ids[i])
+		return err
+	}
+	var dVerify, dBare, dAuto time.Duration
+	for r := range rounds {
+		from, to := r*n/rounds, (r+1)*n/rounds
+		dVerify += run(from, to, verifyStep)
+		dBare += run(from, to, bareStep)
+		dAuto += run(from, to, autoStep)
+	}
+	verify, bare, auto := n/dVerify.Seconds(), n/dBare.Seconds(), n/dAuto.Seconds()
+	// One at a time, alternating: the latency of a step, where its round trips show.
+	var latVerify, latBare []time.Duration
+	for i := n; i < n+serial; i++ {
+		for _, m := range []struct {
+			f   func(int) error
+			lat *[]time.Duration
+		}{{verifyStep, &latVerify}, {bareStep, &latBare}} {
+			t0 := time.Now()
+			if err := m.f(i); err != nil {
+				t.Fatal(err)
+			}
+			*m.lat = append(*m.lat, time.Since(t0))
+		}
+	}
+	report("Second-factor verify on PostgreSQL (VerifyTOTP: the whole TOTP step)",
+		fmt.Sprintf("%.0f/s = **%.2f** × bare one-row UPDATE + COMMIT (%.0f/s)", verify, verify/bare, bare), "≥ 0.50",
+		fmt.Sprintf("one transaction, 8 round trips: failure charge, TOTP consume, attempt→session, counter reset, audit; %d concurrent, %d alternating rounds; a lone autocommit UPDATE: %.0f/s; one at a time, p50: step %v, bare %v",
+			workers, rounds, auto, pct(latVerify, 50).Round(10*time.Microsecond), pct(latBare, 50).Round(10*time.Microsecond)))
 }

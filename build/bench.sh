@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Runs Gatehouse's benchmarks (bench_test.go, over loopback, against `gatehouse serve` as a child
 # process, real argon2id parameters; and backend/web/bench_test.go, the session overhead against
-# the real handler tree) and prints the table of figures for the README. Takes about 8 minutes;
+# the real handler tree) and prints the table of figures for the README. Takes about 12 minutes;
 # run it on an otherwise idle machine. Not part of build/test.sh.
+#
+# The PostgreSQL figures (TestBenchPostgres, TestBenchSecondFactorPostgres, TestBenchSessionStores)
+# run on the tests' throwaway cluster (backend/postgres/pgtest: Debian's postgresql must be
+# installed, as build/test.sh does), side by side with the same figures on SQLite. To run only
+# them: GATEHOUSE_BENCH=1 go test -count=1 -p 1 -run 'Postgres|SessionStores' -v . ./backend/web
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp)

@@ -35,6 +35,10 @@ type Env struct {
 	// StoreFlags, if set, adds to every command's flags those beside --data that say where the
 	// System's data is (main: --database, --secret-key-file); Open reads what they parsed.
 	StoreFlags func(fs *flag.FlagSet)
+	// DatabaseFile is the SQLite database's file in a data directory, and DatabaseEnv the
+	// environment variable that may name a PostgreSQL database (main: package location's),
+	// for `database copy`. (This package must not import location, whose tests run it.)
+	DatabaseFile, DatabaseEnv string
 }
 
 // UsageLines are the program usage's lines for the user commands.

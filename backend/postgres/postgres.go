@@ -160,7 +160,159 @@ type Tx struct {
 	pgx.Tx
 	now    time.Time
 	joined bool
+	// failures is the failure state of the users whose row this transaction has locked and
+	// read (FindUserForUpdate, UpdateFailures), as it last wrote it: while the lock is held no
+	// other transaction can change it, and in this one only UpdateFailures writes it, so
+	// UpdateFailures need not read it again (twofactor.go). Only the Atomically transaction's
+	// Tx has one: a savepoint's Tx (inTx) is never passed to UpdateFailures.
+	failures map[int64]backend.Failures
+	// pending are writes queued by later, not sent yet.
+	pending []pendingWrite
+	// pool, in an Atomically transaction not begun yet (Tx is nil until then), is where it
+	// begins: its BEGIN goes with its first statement, one round trip for both.
+	pool *pgxpool.Pool
 }
+
+// pendingWrite is a write whose only answer is its command tag, which check checks.
+type pendingWrite struct {
+	sql   string
+	args  []any
+	check func(pgconn.CommandTag) error
+}
+
+// later queues a write to be sent with the transaction's next statement, in one round trip
+// (pgx.Batch): a write whose answer the caller does not wait for, such as a failure counter's
+// new value under a row lock this transaction holds. PostgreSQL runs it before that statement,
+// so the order of the transaction's statements is the order of the calls; only the round trip
+// is shared. Its error (or check's) is the next statement's, and ends the transaction as its
+// own would have. Exec and QueryRow carry the queued writes; Query, SendBatch, Begin and the
+// commit (flush) send them first, alone.
+func (tx *Tx) later(check func(pgconn.CommandTag) error, sql string, args ...any) {
+	tx.pending = append(tx.pending, pendingWrite{sql, args, check})
+}
+
+// withPending sends the queued writes and then the statement sql in one batch, and returns
+// the results with the queued writes' answers read and checked.
+func (tx *Tx) withPending(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	b := &pgx.Batch{}
+	begin := tx.Tx == nil
+	if begin {
+		b.BeginTx(pgx.TxOptions{})
+	}
+	pending := tx.pending
+	tx.pending = nil
+	for _, p := range pending {
+		b.Queue(p.sql, p.args...)
+	}
+	if sql != "" {
+		b.Queue(sql, args...)
+	}
+	var br pgx.BatchResults
+	if begin {
+		br = tx.pool.SendBatch(ctx, b)
+		tx.Tx = br.Tx()
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+	} else {
+		br = tx.Tx.SendBatch(ctx, b)
+	}
+	for _, p := range pending {
+		tag, err := br.Exec()
+		if err == nil && p.check != nil {
+			err = p.check(tag)
+		}
+		if err != nil {
+			br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
+// flush sends the queued writes, if any, and begins the transaction if it has not begun.
+func (tx *Tx) flush(ctx context.Context) error {
+	if len(tx.pending) == 0 && tx.Tx != nil {
+		return nil
+	}
+	br, err := tx.withPending(ctx, "", nil)
+	if err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+// Exec runs sql, with the queued writes in the same round trip.
+func (tx *Tx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if len(tx.pending) == 0 && tx.Tx != nil {
+		return tx.Tx.Exec(ctx, sql, args...)
+	}
+	br, err := tx.withPending(ctx, sql, args)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+// QueryRow runs sql, with the queued writes in the same round trip.
+func (tx *Tx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if len(tx.pending) == 0 && tx.Tx != nil {
+		return tx.Tx.QueryRow(ctx, sql, args...)
+	}
+	br, err := tx.withPending(ctx, sql, args)
+	if err != nil {
+		return errRow{err}
+	}
+	return batchRow{br.QueryRow(), br}
+}
+
+// Query runs sql after sending the queued writes.
+func (tx *Tx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
+	return tx.Tx.Query(ctx, sql, args...)
+}
+
+// SendBatch sends b after the queued writes.
+func (tx *Tx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if err := tx.flush(ctx); err != nil {
+		return pgx.FailedBatchResults(b, err)
+	}
+	return tx.Tx.SendBatch(ctx, b)
+}
+
+// Begin starts a savepoint after sending the queued writes.
+func (tx *Tx) Begin(ctx context.Context) (pgx.Tx, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
+	return tx.Tx.Begin(ctx)
+}
+
+// batchRow is the row of a statement sent in a batch: scanning it closes the batch.
+type batchRow struct {
+	row pgx.Row
+	br  pgx.BatchResults
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// errRow is a row that failed before it was read.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 type txKey struct{}
 
@@ -205,16 +357,27 @@ func retryable(err error) bool {
 }
 
 // atomically is one try of Atomically.
+//
+// The transaction begins with its first statement (Tx.pool), and writes queued by Tx.later
+// go with the statement after them or before the commit: fewer round trips, the same
+// statements in the same order.
 func (db *DB) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(context.WithValue(ctx, txKey{}, &Tx{Tx: tx, now: db.Now().UTC()})); err != nil {
+	t := &Tx{now: db.Now().UTC(), failures: map[int64]backend.Failures{}, pool: db.pool}
+	defer func() {
+		if t.Tx != nil {
+			t.Tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := fn(context.WithValue(ctx, txKey{}, t)); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if t.Tx == nil && len(t.pending) == 0 {
+		return nil // no statement: nothing to commit
+	}
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if err := t.Tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -128,18 +128,43 @@ func (db *DB) DeleteLoginAttempt(ctx context.Context, tokenHash string) error {
 // DELETE removed the row goes on (as ReplaceLoginAttempt), so an attempt signs in only once.
 // s.UserID must be the attempt's user. Zero s.CreatedAt and s.LastSeenAt are set to the
 // transaction's time.
+//
+// The DELETE and the INSERT are one statement (the INSERT reads the DELETE's RETURNING), one
+// round trip of the login step: the session is inserted only from the row this statement
+// deleted, so the guarantee is the DELETE's, as before.
 func (db *DB) CompleteLogin(ctx context.Context, attemptTokenHash string, s *backend.Session) (bool, error) {
 	var ok bool
 	err := db.inTx(ctx, false, func(tx *Tx) error {
-		userID, found, err := deleteLoginAttempt(ctx, tx, attemptTokenHash)
-		if err != nil || !found {
-			return err
+		if s.CreatedAt.IsZero() {
+			s.CreatedAt = tx.now
 		}
-		if userID != s.UserID {
-			return fmt.Errorf("session for user %d from an attempt of user %d", s.UserID, userID)
+		if s.LastSeenAt.IsZero() {
+			s.LastSeenAt = tx.now
 		}
-		if err := createSession(ctx, tx, s); err != nil {
+		var userID *int64
+		var inserted bool
+		err := tx.QueryRow(ctx, `
+			WITH attempt AS (
+				DELETE FROM login_attempts WHERE token_hash = $1 RETURNING user_id
+			), session AS (
+				INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent)
+				SELECT $2::text, user_id, $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text
+				FROM attempt WHERE user_id = $3::bigint AND EXISTS (SELECT 1 FROM users WHERE id = $3::bigint)
+				ON CONFLICT DO NOTHING
+				RETURNING 1
+			)
+			SELECT (SELECT user_id FROM attempt), EXISTS (SELECT 1 FROM session)`,
+			attemptTokenHash, s.TokenHash, s.UserID, ns(s.CreatedAt), ns(s.LastSeenAt), nullNS(s.ReauthAt), text(s.IP), text(s.UserAgent)).
+			Scan(&userID, &inserted)
+		switch {
+		case err != nil:
 			return err
+		case userID == nil: // the attempt was gone
+			return nil
+		case *userID != s.UserID:
+			return fmt.Errorf("session for user %d from an attempt of user %d", s.UserID, *userID)
+		case !inserted:
+			return notInserted(ctx, tx, s.UserID, "Session exists.")
 		}
 		ok = true
 		return nil

@@ -127,9 +127,36 @@ func (db *DB) FindUserForUpdate(ctx context.Context, id int64) (*backend.User, e
 	if !ok {
 		return nil, errors.New("find user for update: not inside Atomically")
 	}
-	u, err := findUserByID(ctx, tx, id, ` FOR NO KEY UPDATE`)
+	// The failure counter comes with the row: the login step that locks it next charges it
+	// (UpdateFailures), which then has it without reading the row again.
+	var count int
+	var next *int64
+	u, err := findUserByID(ctx, extraColumns{tx, []any{&count, &next}}, id, ` FOR NO KEY UPDATE`)
+	if err == nil && tx.failures != nil {
+		tx.failures[id] = backend.Failures{Count: count, NextTryAt: fromNS(next), LockedUntil: u.LockedUntil}
+	}
 	return u, wrap("find user for update", err)
 }
+
+// extraColumns is a querier for findUserByID that reads more columns than userColumns, after
+// them, into extra.
+type extraColumns struct {
+	*Tx
+	extra []any
+}
+
+func (q extraColumns) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	sql = strings.Replace(sql, userColumns, userColumns+", failed_count, next_try_at", 1)
+	return extraRow{q.Tx.QueryRow(ctx, sql, args...), q.extra}
+}
+
+// extraRow scans its extra destinations after the caller's.
+type extraRow struct {
+	pgx.Row
+	extra []any
+}
+
+func (r extraRow) Scan(dest ...any) error { return r.Row.Scan(append(dest, r.extra...)...) }
 
 // FindUserByUsername returns the user, matching ignoring ASCII case; ENOTFOUND if there is none.
 func (db *DB) FindUserByUsername(ctx context.Context, username string) (*backend.User, error) {

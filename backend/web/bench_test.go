@@ -15,6 +15,7 @@ import (
 
 	"gatehouse/backend"
 	"gatehouse/backend/backendtest"
+	"gatehouse/backend/postgres/pgtest"
 )
 
 // TestBenchSessionOverhead is build/bench.sh's session figure (it runs only with
@@ -132,4 +133,115 @@ func TestBenchSessionOverhead(t *testing.T) {
 		fmt.Sprintf("%.0f/s = **%.2f** × %.0f/s; p50/p99 %v/%v vs %v/%v", float64(nA)/secs, ratios[len(ratios)/2], float64(nB)/secs,
 			q(latA, 50), q(latA, 99), q(latB, 50), q(latB, 99)),
 		"≥ 0.70", fmt.Sprintf("median of %d alternating %v rounds (ratios %.2f–%.2f); %d-byte page; load generator in the same process", rounds, round, ratios[0], ratios[len(ratios)-1], len(a)))
+}
+
+// TestMain stops the throwaway PostgreSQL of the benchmarks (pgtest), if one was started.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestBenchSessionStores is build/bench.sh's figure of the session check on PostgreSQL: the
+// profile page of a signed-in user through the real handler tree, on PostgreSQL (pgtest's
+// cluster on loopback) vs the same page on SQLite, 64 connections, each with its own session,
+// in alternating rounds.
+func TestBenchSessionStores(t *testing.T) {
+	if os.Getenv("GATEHOUSE_BENCH") == "" {
+		t.Skip("a benchmark: run build/bench.sh (or set GATEHOUSE_BENCH=1)")
+	}
+	const conns, rounds, round = 64, 5, 3 * time.Second
+	ctx := context.Background()
+	const password = "bench passphrase 2026"
+	type site struct {
+		url    string
+		cookie string
+		tokens []string
+	}
+	open := func(kind backendtest.StoreKind) *site {
+		h := backendtest.New(t, backendtest.WithStore(kind), backendtest.WithRealClock(), backendtest.WithoutLogs(), backendtest.WithAdmin("admin", password))
+		svc := h.Service
+		if _, err := svc.CreateUser(ctx, svc.Operator(), backend.NewUser{Username: "reader", DisplayName: "Page Reader", Password: password, Role: backend.RoleUser}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := NewServer(Config{Service: svc, Logger: h.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(s)
+		t.Cleanup(srv.Close)
+		st := &site{url: srv.URL, cookie: s.sessionCk}
+		for range conns {
+			l, err := svc.Login(ctx, "reader", password)
+			if err != nil || l.Step != backend.StepDone {
+				t.Fatalf("login: %v", err)
+			}
+			st.tokens = append(st.tokens, l.SessionToken)
+		}
+		return st
+	}
+	lite, pg := open(backendtest.SQLite), open(backendtest.PostgreSQL)
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	get := func(s *site, i int) ([]byte, error) {
+		req, _ := http.NewRequest("GET", s.url+"/profile", nil)
+		req.AddCookie(&http.Cookie{Name: s.cookie, Value: s.tokens[i]})
+		res, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err == nil && res.StatusCode != http.StatusOK {
+			err = fmt.Errorf("status %d", res.StatusCode)
+		}
+		return b, err
+	}
+	a, errA := get(lite, 0)
+	b, errB := get(pg, 0)
+	if errA != nil || errB != nil || !bytes.Contains(a, []byte("Page Reader")) || !bytes.Contains(b, []byte("Page Reader")) {
+		t.Fatalf("the profile pages: %v, %v", errA, errB)
+	}
+	load := func(s *site, d time.Duration) (int, []time.Duration) {
+		var mu sync.Mutex
+		var lat []time.Duration
+		var wg sync.WaitGroup
+		deadline := time.Now().Add(d)
+		for i := range conns {
+			wg.Go(func() {
+				var mine []time.Duration
+				for time.Now().Before(deadline) {
+					t0 := time.Now()
+					if _, err := get(s, i); err != nil {
+						t.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(t0))
+				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return len(lat), lat
+	}
+	load(lite, time.Second) // warm up: connections, caches, the pool
+	load(pg, time.Second)
+	var ratios []float64
+	var latA, latB []time.Duration
+	var nA, nB int
+	for range rounds {
+		n1, l1 := load(pg, round)
+		n2, l2 := load(lite, round)
+		ratios = append(ratios, float64(n1)/float64(n2))
+		nA, nB = nA+n1, nB+n2
+		latA, latB = append(latA, l1...), append(latB, l2...)
+	}
+	slices.Sort(ratios)
+	secs := (rounds * round).Seconds()
+	q := func(d []time.Duration, p int) time.Duration {
+		slices.Sort(d)
+		return d[min(len(d)-1, len(d)*p/100)].Round(10 * time.Microsecond)
+	}
+	fmt.Printf("BENCH|%s|%s|%s|%s\n", "Session-checked request on PostgreSQL vs SQLite: the profile page, 64 connections",
+		fmt.Sprintf("%.0f/s = **%.2f** × %.0f/s; p50/p99 %v/%v vs %v/%v", float64(nA)/secs, ratios[len(ratios)/2], float64(nB)/secs,
+			q(latA, 50), q(latA, 99), q(latB, 50), q(latB, 99)),
+		"≥ 0.80", fmt.Sprintf("median of %d alternating %v rounds (ratios %.2f–%.2f); PostgreSQL on loopback, load generator in the same process", rounds, round, ratios[0], ratios[len(ratios)-1]))
 }
