@@ -13,6 +13,7 @@
 package storecopy
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -118,6 +119,9 @@ func Copy(ctx context.Context, sqlitePath, databaseURL string) (*Result, error) 
 		return nil, err
 	}
 	if err := lockEmpty(ctx, tx, dst, res); err != nil {
+		return nil, err
+	}
+	if err := sameSettings(ctx, src, tx, res); err != nil {
 		return nil, err
 	}
 	if err := match(tables, dst); err != nil {
@@ -447,7 +451,7 @@ func lockEmpty(ctx context.Context, tx pgx.Tx, dst map[string]*targetTable, res 
 	}
 	var full []string
 	for i, n := range names {
-		if n == migrationsTable {
+		if n == migrationsTable || n == settingsTable {
 			continue
 		}
 		var any bool
@@ -461,6 +465,52 @@ func lockEmpty(ctx context.Context, tx pgx.Tx, dst map[string]*targetTable, res 
 	if len(full) > 0 {
 		return fmt.Errorf("database %s on %s is not empty (rows in %s): copy only into a new, empty database; nothing was copied",
 			res.Database, res.Host, strings.Join(full, ", "))
+	}
+	return nil
+}
+
+// settingsTable holds the values of the database as a whole (the server key's check value,
+// backend/keycheck.go). A PostgreSQL database a Gatehouse has already opened, with nothing else
+// in it, has such a row: it counts as empty as long as each of its settings agrees with the
+// installation's, and the installation's own rows replace them.
+const settingsTable = "settings"
+
+// sameSettings refuses a target whose settings differ from the source's (it was first used
+// with another server key: the copied secrets could not be opened there) and deletes the
+// target's rows the copy brings again.
+func sameSettings(ctx context.Context, src *source, tx pgx.Tx, res *Result) error {
+	rows, err := src.conn.QueryContext(ctx, `SELECT name, value FROM `+settingsTable)
+	if err != nil {
+		return fmt.Errorf("copy: read %s: %w", settingsTable, err)
+	}
+	have := map[string][]byte{}
+	for rows.Next() {
+		var name string
+		var value []byte
+		if err := rows.Scan(&name, &value); err != nil {
+			rows.Close()
+			return fmt.Errorf("copy: read %s: %w", settingsTable, err)
+		}
+		have[name] = value
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("copy: read %s: %w", settingsTable, err)
+	}
+	for name, value := range have {
+		var theirs []byte
+		err := tx.QueryRow(ctx, `DELETE FROM `+settingsTable+` WHERE name = $1 RETURNING value`, name).Scan(&theirs)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("copy: read %s: %w", settingsTable, err)
+		}
+		if !bytes.Equal(theirs, value) {
+			return fmt.Errorf("database %s on %s was first used with another server key than this installation's (%s differs): "+
+				"copy only into a new, empty database, or one opened only with this installation's key; nothing was copied",
+				res.Database, res.Host, name)
+		}
 	}
 	return nil
 }

@@ -385,6 +385,10 @@ func TestCopyRefusals(t *testing.T) {
 		db.Close()
 	}
 
+	// A database a server opened with another key, and nothing else: its key check differs.
+	otherKey := pgtest.Database(t)
+	openedWith(t, otherKey, make([]byte, 32))
+
 	sqlExec := func(path, stmt string) {
 		t.Helper()
 		db, err := sql.Open("sqlite", "file:"+path)
@@ -417,6 +421,7 @@ func TestCopyRefusals(t *testing.T) {
 	}{
 		{"target has data", path, func() string { return full }, false, "is not empty (rows in ", true},
 		{"target has a user", path, func() string { return withUser }, false, "is not empty (rows in audit_events, users)", true},
+		{"target opened with another key", path, func() string { return otherKey }, false, "was first used with another server key than this installation's (key_check differs)", true},
 		{"server running", path, func() string { return pgtest.Database(t) }, true, "is in use by another program (gatehouse serve or the desktop console): stop every gatehouse on this data directory", false},
 		{"older schema", older, func() string { return pgtest.Database(t) }, false, "not the newest", false},
 		{"newer schema", newer, func() string { return pgtest.Database(t) }, false, "newer than this gatehouse", false},
@@ -457,5 +462,44 @@ func TestCopyRefusals(t *testing.T) {
 	}
 	if got := sqliteDump(t, path); !reflect.DeepEqual(got, wantSQLite) {
 		t.Errorf("the installation changed")
+	}
+}
+
+// openedWith opens the PostgreSQL database url with a Service of the server key key and closes
+// it: what a server started on the database before the copy leaves there (the key check).
+func openedWith(t *testing.T, url string, key []byte) {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := backend.New(backend.Config{Store: db, SecretKey: key, Passwords: backend.PasswordPolicy{Argon2: backendtest.CheapArgon2}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCopyIntoDatabaseOpenedWithTheSameKey: a server started on the new database with the
+// installation's key before the copy (say, to try the settings) leaves only the key check
+// there; the copy takes that database and the System is there afterwards.
+func TestCopyIntoDatabaseOpenedWithTheSameKey(t *testing.T) {
+	ctx := t.Context()
+	in := populate(t)
+	url := pgtest.Database(t)
+	openedWith(t, url, in.key)
+	res, err := storecopy.Copy(ctx, backendtest.SQLitePath(in.dir), url)
+	if err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	if n := res.Rows("settings"); n != 1 {
+		t.Errorf("settings: %d rows copied, want 1 (the key check)", n)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := backend.New(backend.Config{Store: db, SecretKey: in.key, Passwords: backend.PasswordPolicy{Argon2: backendtest.CheapArgon2}}); err != nil {
+		t.Errorf("the installation's key on the copy: %v", err)
 	}
 }
