@@ -62,7 +62,7 @@ const usage = `Usage:
   gatehouse [--data DIR]             open the desktop console
   gatehouse serve [flags]            run the web server (gatehouse serve --help)
   gatehouse serve --sms-sandbox      the same, with SMS through a fake Twilio on this machine
-` + cli.UsageLines + cli.DatabaseUsageLines + `  gatehouse version                  the version, commit and Go release (also --version)
+` + cli.UsageLines + cli.AppUsageLines + cli.DatabaseUsageLines + `  gatehouse version                  the version, commit and Go release (also --version)
 
 Every command but version takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
 `
@@ -87,6 +87,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		env := &cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDir: dataDirDefault(),
 			Usage: fmt.Sprintf(usage, defaultDataDir()), DatabaseFile: location.DatabaseFile, DatabaseEnv: location.DatabaseEnv}
 		return env.Database(ctx, args)
+	case "app":
+		env := &cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDir: dataDirDefault(),
+			Usage: fmt.Sprintf(usage, defaultDataDir())}
+		w := &where{}
+		env.StoreFlags, env.Open = w.AddFlags, w.openService
+		return env.App(ctx, args)
 	case "version":
 		return (&cli.Env{Stdout: stdout, Stderr: stderr}).Version(args)
 	case "help":

@@ -86,6 +86,25 @@ func TestUserCommandsWired(t *testing.T) {
 	}
 }
 
+// TestAppCommandsWired: `gatehouse app …` reaches backend/cli's application commands on the
+// data directory (their behaviour: backend/cli's TestAppCommands), and the usage names them.
+func TestAppCommandsWired(t *testing.T) {
+	dir := t.TempDir()
+	out, err := gatehouse(t, dir, "", "app", "create", "--name", "Wiki", "--redirect-uri", "https://wiki.example.com/cb")
+	if err != nil || !strings.Contains(out, `Created application "Wiki".`) || !strings.Contains(out, "Client secret:") {
+		t.Fatalf("app create: %v\n%s", err, out)
+	}
+	if out, _ := gatehouse(t, dir, "", "app", "list"); !strings.Contains(out, "Wiki") {
+		t.Errorf("app list lacks Wiki:\n%s", out)
+	}
+	if _, err := gatehouse(t, dir, "", "app", "create", "--name", "wiki", "--redirect-uri", "https://wiki.example.com/cb"); cli.ExitCode(err) != 1 {
+		t.Errorf("app create of a taken name: %v, want exit 1", err)
+	}
+	if out, _ := gatehouse(t, dir, "", "help"); !strings.Contains(out, "gatehouse app create") {
+		t.Errorf("the usage names no app commands:\n%s", out)
+	}
+}
+
 // TestHelp: --help is an answer, not a mistake, at every level; a flag mistake is printed once
 // (the user commands' flags: backend/cli's TestHelp).
 func TestHelp(t *testing.T) {

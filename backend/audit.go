@@ -33,6 +33,13 @@ const (
 	AuditDisableTwoFactor     = "admin.2fa_disabled" // requirement and enrollment cleared
 	AuditResetTwoFactor       = "admin.2fa_reset"    // enrollment cleared, requirement kept
 	AuditUnlock               = "admin.unlocked"     // an admin lifted a lock
+
+	// An administrator's changes of applications (backend/application.go); the target is
+	// the application, by name.
+	AuditAppCreated           = "app.created"            // detail: client ID, type, audience, requirement
+	AuditAppUpdated           = "app.updated"            // detail: what changed
+	AuditAppSecretRegenerated = "app.secret_regenerated" // detail: client ID
+	AuditAppDeleted           = "app.deleted"            // detail: client ID
 )
 
 // auditActionText is what each action reads as, for people: both front ends show these words in
@@ -63,6 +70,10 @@ var auditActionText = map[string]string{
 	AuditDisableTwoFactor:     "Two-Factor disabled by an administrator",
 	AuditResetTwoFactor:       "Two-Factor reset by an administrator",
 	AuditUnlock:               "Account unlocked by an administrator",
+	AuditAppCreated:           "Application created",
+	AuditAppUpdated:           "Application edited",
+	AuditAppSecretRegenerated: "Application's client secret regenerated",
+	AuditAppDeleted:           "Application deleted",
 }
 
 // AuditActionText returns an audit action in plain words ("Two-Factor disabled by an
@@ -84,12 +95,14 @@ type AuditKind struct {
 
 // AuditKinds are the audit log filter's choices, in the order front ends offer them. "Account
 // locks and unlocks" takes in the administrator's Unlock with the locks: whoever looks for a
-// lock wants to know whether it was lifted.
+// lock wants to know whether it was lifted. "Administration" takes in the changes of
+// applications, which are administrators' too, and "Applications" offers them alone.
 var AuditKinds = []AuditKind{
 	{"", "All events", nil},
 	{"login.", "Logins", []string{"login."}},
 	{"2fa.", "Two-Factor changes by users", []string{"2fa."}},
-	{"admin.", "Administration", []string{"admin."}},
+	{"admin.", "Administration", []string{"admin.", "app."}},
+	{"app.", "Applications", []string{"app."}},
 	{"password.", "Password changes", []string{"password."}},
 	{"account.", "Account locks and unlocks", []string{"account.", AuditUnlock}},
 	{AuditLogout, "Log outs", []string{AuditLogout}},

@@ -256,6 +256,31 @@ type Store interface {
 	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
 	// DeleteAuditEvents removes the events recorded before before and reports how many went.
 	DeleteAuditEvents(ctx context.Context, before time.Time) (int64, error)
+
+	// CreateApp inserts a with its redirect URIs and sets a.ID, a.CreatedAt and a.UpdatedAt.
+	// ECONFLICT, inserting nothing, when the name (compared ignoring ASCII case) or the client
+	// ID is taken; EINVALID for an unknown audience.
+	CreateApp(ctx context.Context, a *App) error
+	// FindAppByID returns the application; ENOTFOUND if there is none.
+	FindAppByID(ctx context.Context, id int64) (*App, error)
+	// FindAppForUpdate returns the application like FindAppByID, but only inside an
+	// Atomically transaction, and so that no other writer can change or delete it until that
+	// transaction ends. ENOTFOUND if there is none.
+	FindAppForUpdate(ctx context.Context, id int64) (*App, error)
+	// FindAppByClientID returns the application with the client ID (exact); ENOTFOUND if
+	// there is none.
+	FindAppByClientID(ctx context.Context, clientID string) (*App, error)
+	// FindAppByName returns the application with the name, ignoring ASCII case; ENOTFOUND if
+	// there is none.
+	FindAppByName(ctx context.Context, name string) (*App, error)
+	// FindApps returns one page of the applications, ordered by name, and the number of all.
+	FindApps(ctx context.Context, f AppFilter) ([]*App, int, error)
+	// UpdateApp applies upd (RedirectURIs replaces the whole list) and returns the updated
+	// application, UpdatedAt the transaction's time. ENOTFOUND if there is none; ECONFLICT,
+	// changing nothing, if the new name is taken; EINVALID for an unknown audience.
+	UpdateApp(ctx context.Context, id int64, upd AppUpdate) (*App, error)
+	// DeleteApp removes the application and its redirect URIs. ENOTFOUND if there is none.
+	DeleteApp(ctx context.Context, id int64) error
 }
 
 // Failures is an account's failure counter, shared by the password and every second factor.

@@ -98,6 +98,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(actionPagePattern, s.admin(s.twoFactorActionPage))
 	mux.Handle("POST /admin/users/{id}/{action}", limited(s.admin(s.twoFactorActionSubmit)))
 	mux.HandleFunc("GET /admin/audit", s.admin(s.auditPage))
+	s.appRoutes(mux, limited)
 
 	// The SMS sandbox (serve --sms-sandbox only): the fake Twilio's messages, and texts to the
 	// System through the real webhook.
