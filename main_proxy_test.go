@@ -521,7 +521,8 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 
 	// load runs password logins through the balancer from 8 browsers until stop closes, and
 	// returns, per answer, the browser of each acknowledged login (303 to /) and the count of
-	// failures (no answer, or any other status).
+	// failures (no answer, or any other status); the first answers other than 503 are logged
+	// with their bodies.
 	type acked struct {
 		c    *lbClient
 		user string
@@ -530,6 +531,7 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 		var mu sync.Mutex
 		var got []acked
 		failures := map[string]int{}
+		var odd []string // the first answers other than a login or a 503, with their bodies
 		var okCount atomic.Int32
 		var wg sync.WaitGroup
 		for w := range 8 {
@@ -547,12 +549,21 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 						okCount.Add(1)
 					default:
 						failures[fmt.Sprint(ans.status)]++
+						if ans.status != http.StatusServiceUnavailable && len(odd) < 5 {
+							odd = append(odd, fmt.Sprintf("%s %d from %q: %.400s", time.Now().Format("15:04:05.000"), ans.status, ans.server, ans.body))
+						}
 					}
 					mu.Unlock()
 				}
 			})
 		}
-		return func() ([]acked, map[string]int) { wg.Wait(); return got, failures }, &okCount
+		return func() ([]acked, map[string]int) {
+			wg.Wait()
+			if len(odd) > 0 {
+				t.Logf("answers other than a login or 503:\n%s", strings.Join(odd, "\n"))
+			}
+			return got, failures
+		}, &okCount
 	}
 	// stillSignedIn checks that every acknowledged login's session is in the database: its
 	// cookie opens the profile.
@@ -626,6 +637,13 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 		close(stop)
 		got, failures := wait()
 		t.Logf("%d logins acknowledged, failures %v", len(got), failures)
+		// While PostgreSQL is down or coming back, a login is refused with 503 (a replica's
+		// page, or haproxy's own with both taken out): never a 500, nor no answer.
+		for what, n := range failures {
+			if what != "503" {
+				t.Errorf("%d logins answered %s during the restart, want only 503 besides the logins", n, what)
+			}
+		}
 		stillSignedIn(t, got)
 		for _, r := range []*pgReplica{a, b} {
 			logs := r.logs.String()

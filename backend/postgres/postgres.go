@@ -341,7 +341,7 @@ func (db *DB) Atomically(ctx context.Context, fn func(ctx context.Context) error
 	for try := 0; ; try++ {
 		err := db.atomically(ctx, fn)
 		if !retryable(err) || try == retries {
-			return err
+			return unreachable(err)
 		}
 	}
 }
@@ -389,7 +389,8 @@ func (db *DB) atomically(ctx context.Context, fn func(ctx context.Context) error
 // caller may act on) after it has written, or on a statement whose error would abort the
 // whole transaction in PostgreSQL, which, unlike SQLite, ends a transaction at its first
 // failed statement.
-func (db *DB) inTx(ctx context.Context, savepoint bool, fn func(tx *Tx) error) error {
+func (db *DB) inTx(ctx context.Context, savepoint bool, fn func(tx *Tx) error) (err error) {
+	defer func() { err = unreachable(err) }()
 	if outer, ok := joined(ctx); ok {
 		if !savepoint {
 			return fn(outer)
@@ -418,7 +419,8 @@ func (db *DB) inTx(ctx context.Context, savepoint bool, fn func(tx *Tx) error) e
 // readTx runs fn in a read-only REPEATABLE READ transaction, so that its queries see one
 // snapshot (a page and its count), or in the Atomically transaction ctx carries, to see its
 // writes.
-func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
+func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	defer func() { err = unreachable(err) }()
 	if outer, ok := joined(ctx); ok {
 		return fn(outer)
 	}
@@ -437,11 +439,11 @@ func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
 // it fails with a serialization failure or a deadlock, for a method whose statements decide
 // on other tables' rows; fn must be safe to run again. Joined to an Atomically transaction,
 // fn runs once in it.
-func (db *DB) inSnapshot(ctx context.Context, fn func(tx *Tx) error) error {
+func (db *DB) inSnapshot(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	defer func() { err = unreachable(err) }()
 	if outer, ok := joined(ctx); ok {
 		return fn(outer)
 	}
-	var err error
 	for range 10 {
 		err = func() error {
 			tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
@@ -474,7 +476,7 @@ func (db *DB) conn(ctx context.Context) querier {
 	if tx, ok := joined(ctx); ok {
 		return tx
 	}
-	return db.pool
+	return pooled{db.pool}
 }
 
 // now is the time to stamp a one-statement write with: the Atomically transaction's, or now.

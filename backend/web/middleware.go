@@ -374,7 +374,8 @@ func (s *Server) watchStore(next http.Handler) http.Handler {
 			s.unavailablePage(w, r)
 			return
 		}
-		sw := &storeWatch{ResponseWriter: w, header: w.Header().Clone()}
+		sw := &storeWatch{ResponseWriter: w, header: w.Header().Clone(),
+			down: func() bool { return s.health.check(r.Context()) != nil }}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), storeWatchKey{}, sw)))
 		if sw.unreachable && !sw.wrote {
 			s.unavailablePage(w, r)
@@ -384,19 +385,26 @@ func (s *Server) watchStore(next http.Handler) http.Handler {
 
 // storeUnreachable reports whether an unexpected error of a request came from a store that
 // does not answer now; if so, the request's answer becomes the "cannot reach its database"
-// page. Telling a lost connection from a bug by asking the store again (Service.Ready), rather
-// than by the driver's error types, works alike on both stores and for every way a connection
-// fails: refused, cut mid-query, the database shutting down, SQLite still busy after its
-// timeout.
-func (s *Server) storeUnreachable(r *http.Request) bool {
+// page. down says the store itself reported that it could not reach its database (storeDown):
+// that is the answer, and the store is asked again (Service.Ready) only to log the outage once
+// and answer the next requests at once. For any other unexpected error, asking the store
+// again tells a lost connection from a bug alike on both stores and for the ways of failing
+// that a store does not name: SQLite still busy after its timeout, a driver's error not known.
+func (s *Server) storeUnreachable(r *http.Request, down bool) bool {
 	sw, _ := r.Context().Value(storeWatchKey{}).(*storeWatch)
 	if sw == nil {
-		return false
+		return down
 	}
-	if s.health.check(r.Context()) != nil {
+	if s.health.check(r.Context()) != nil || down {
 		sw.unreachable = true
 	}
 	return sw.unreachable
+}
+
+// storeDown reports whether err is the store's own "cannot reach the database" (EUNAVAILABLE
+// with backend.StoreUnavailableMessage), not another outside service's EUNAVAILABLE (SMS).
+func storeDown(err error) bool {
+	return backend.ErrorCode(err) == backend.EUNAVAILABLE && backend.ErrorMessage(err) == backend.StoreUnavailableMessage
 }
 
 // storeWatch holds a handler's headers apart until it writes, so that an answer replaced by
@@ -405,13 +413,19 @@ func (s *Server) storeUnreachable(r *http.Request) bool {
 type storeWatch struct {
 	http.ResponseWriter
 	header      http.Header
-	unreachable bool // the store went away under this request: its answer is dropped
-	wrote       bool // the handler's answer went out
+	unreachable bool        // the store went away under this request: its answer is dropped
+	down        func() bool // asks the store whether it answers (storeHealth.check)
+	wrote       bool        // the handler's answer went out
 }
 
 func (sw *storeWatch) Header() http.Header { return sw.header }
 
 func (sw *storeWatch) WriteHeader(code int) {
+	if !sw.wrote && !sw.unreachable && code == http.StatusInternalServerError && sw.down() {
+		// A 500 that no error went through message() for (a render error, a handler that
+		// writes its status first) is no 500 either while the store does not answer.
+		sw.unreachable = true
+	}
 	if sw.unreachable {
 		return
 	}

@@ -237,9 +237,15 @@ func statusOf(err error) int {
 // message is the text a person sees for err; unexpected errors are logged here, once.
 func (s *Server) message(r *http.Request, err error) string {
 	markFields(r.Context(), backend.ErrorFields(err)...)
-	if backend.ErrorCode(err) == backend.EINTERNAL {
-		if s.storeUnreachable(r) {
-			// The store's outage is logged once (storeHealth), not with every request.
+	switch {
+	case storeDown(err):
+		// The store said it could not reach its database: the answer is the unavailable
+		// page whatever a ping finds a moment later. The outage is logged once
+		// (storeHealth), not with every request.
+		s.storeUnreachable(r, true)
+		return backend.StoreUnavailableMessage
+	case backend.ErrorCode(err) == backend.EINTERNAL:
+		if s.storeUnreachable(r, false) {
 			return backend.StoreUnavailableMessage
 		}
 		s.log.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)

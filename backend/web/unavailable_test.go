@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"gatehouse/backend"
 	"gatehouse/backend/backendtest"
@@ -23,7 +24,11 @@ import (
 func TestDatabaseOutage(t *testing.T) {
 	cluster := pgtest.New(t, pgtest.Options{})
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, cluster.Database(t))
+	dsn := cluster.Database(t)
+	// One pooled connection (and the ping's own): the one that the database ends below is
+	// the one the next request takes.
+	pooled := dsn + map[bool]string{true: "&", false: "?"}[strings.Contains(dsn, "?")] + "pool_max_conns=1"
+	db, err := postgres.Open(ctx, pooled)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,4 +120,26 @@ func TestDatabaseOutage(t *testing.T) {
 	if n := strings.Count(logs.String(), "Gatehouse reaches its database again"); n != 1 {
 		t.Errorf("the log says the database is back %d times, want once:\n%s", n, logs.String())
 	}
+
+	// The server's pooled connection ended by PostgreSQL (57P01 "terminating connection due to
+	// administrator command", what a fast shutdown sends to every connection) while it stays
+	// up: the next request takes that connection, in use a moment ago (pgxpool pings only
+	// those idle for more than a second), fails on it, and a ping right after finds the
+	// database answering, as after a restart. That was a 500; it is the unavailable page, and the next request
+	// (on a new connection), or one a moment later, is served.
+	if a := do("POST", "/login"); a.status != http.StatusUnauthorized {
+		t.Fatalf("a wrong password with the database up: %d, want 401", a.status)
+	}
+	pgtest.Exec(t, dsn, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gatehouse' AND query NOT LIKE '-- ping%'`)
+	if a := do("POST", "/login"); a.status != http.StatusServiceUnavailable || !strings.Contains(a.body, "Gatehouse cannot reach its database just now") {
+		t.Errorf("a wrong password on a connection the database ended: %d, want 503 and the unavailable page; body:\n%.300s", a.status, a.body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for a := do("POST", "/login"); a.status != http.StatusUnauthorized; a = do("POST", "/login") {
+		if a.status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("a wrong password after the connections were ended: %d, want 503 for a moment, then 401", a.status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 }
