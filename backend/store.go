@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -432,6 +433,21 @@ type unavailable struct{ cause error }
 func (u *unavailable) Error() string   { return "store unreachable: " + u.cause.Error() }
 func (u *unavailable) Unwrap() []error { return []error{errStoreUnavailable, u.cause} }
 
+// StoreUnreachable is the error a store returns when cause says it could not reach its
+// database (a connection refused or broken, no answer in time): EUNAVAILABLE with
+// StoreUnavailableMessage for people, cause in Error() for the log. An error that already is
+// one is returned as it is.
+func StoreUnreachable(cause error) error {
+	if IsStoreUnreachable(cause) {
+		return cause
+	}
+	return &unavailable{cause: cause}
+}
+
+// IsStoreUnreachable reports whether err is a store's StoreUnreachable, not another outside
+// service's EUNAVAILABLE (SMS).
+func IsStoreUnreachable(err error) bool { return errors.Is(err, errStoreUnavailable) }
+
 // Ready reports whether the store answers (Store.Ping, at most PingTimeout): nil, or an
 // EUNAVAILABLE error whose message is StoreUnavailableMessage and whose Error() names the
 // cause, for the log. It is what /readyz answers, and it keeps nothing: every call asks the
@@ -440,7 +456,7 @@ func (s *Service) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		return &unavailable{cause: err}
+		return StoreUnreachable(err)
 	}
 	return nil
 }

@@ -14,17 +14,6 @@ import (
 	"gatehouse/backend"
 )
 
-// errUnreachable is the domain error of a database that cannot be reached: EUNAVAILABLE, with
-// the sentence people see while it is down.
-var errUnreachable = backend.Errorf(backend.EUNAVAILABLE, backend.StoreUnavailableMessage)
-
-// unreachableError is a store call that failed because the database could not be reached: the
-// domain error for people (errors.As finds it), the driver's error in Error(), for the log.
-type unreachableError struct{ cause error }
-
-func (e *unreachableError) Error() string   { return "database unreachable: " + e.cause.Error() }
-func (e *unreachableError) Unwrap() []error { return []error{errUnreachable, e.cause} }
-
 // unreachable returns err as an EUNAVAILABLE error when it says that the database could not be
 // reached (connectionLost), and err unchanged otherwise. Every error of the store passes here
 // (Atomically, the transactions of inTx, readTx and inSnapshot, and the one-statement calls of
@@ -36,10 +25,7 @@ func unreachable(err error) error {
 	if err == nil || !connectionLost(err) {
 		return err
 	}
-	if _, ok := errors.AsType[*unreachableError](err); ok {
-		return err
-	}
-	return &unreachableError{cause: err}
+	return backend.StoreUnreachable(err)
 }
 
 // connectionLost reports whether err says that the database could not be reached, or that the

@@ -385,7 +385,7 @@ func (s *Server) watchStore(next http.Handler) http.Handler {
 
 // storeUnreachable reports whether an unexpected error of a request came from a store that
 // does not answer now; if so, the request's answer becomes the "cannot reach its database"
-// page. down says the store itself reported that it could not reach its database (storeDown):
+// page. down says the store itself reported that it could not reach its database (backend.IsStoreUnreachable):
 // that is the answer, and the store is asked again (Service.Ready) only to log the outage once
 // and answer the next requests at once. For any other unexpected error, asking the store
 // again tells a lost connection from a bug alike on both stores and for the ways of failing
@@ -399,12 +399,6 @@ func (s *Server) storeUnreachable(r *http.Request, down bool) bool {
 		sw.unreachable = true
 	}
 	return sw.unreachable
-}
-
-// storeDown reports whether err is the store's own "cannot reach the database" (EUNAVAILABLE
-// with backend.StoreUnavailableMessage), not another outside service's EUNAVAILABLE (SMS).
-func storeDown(err error) bool {
-	return backend.ErrorCode(err) == backend.EUNAVAILABLE && backend.ErrorMessage(err) == backend.StoreUnavailableMessage
 }
 
 // storeWatch holds a handler's headers apart until it writes, so that an answer replaced by

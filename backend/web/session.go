@@ -238,7 +238,7 @@ func statusOf(err error) int {
 func (s *Server) message(r *http.Request, err error) string {
 	markFields(r.Context(), backend.ErrorFields(err)...)
 	switch {
-	case storeDown(err):
+	case backend.IsStoreUnreachable(err):
 		// The store said it could not reach its database: the answer is the unavailable
 		// page whatever a ping finds a moment later. The outage is logged once
 		// (storeHealth), not with every request.
