@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -407,41 +406,6 @@ func TestBenchSecondFactor(t *testing.T) {
 
 // TestMain stops the throwaway PostgreSQL of the benchmarks (pgtest), if one was started.
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-// startServeWith is startServe with more environment: the PostgreSQL database, the server key.
-func startServeWith(t *testing.T, dir string, env ...string) (string, *exec.Cmd) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
-	cmd.Env = append(append(os.Environ(), serveEnv+"="+dir, "GATEHOUSE_SECRET_KEY="), env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := listening.FindString(sc.Text()); m != "" {
-				addr <- m
-				break
-			}
-		}
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case base := <-addr:
-		return base, cmd
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("server did not start: %s", stderr.String())
-	}
-	return "", nil
-}
 
 // cpuTime is the CPU time (user + system) the process has used, from /proc.
 func cpuTime(t *testing.T, pid int) time.Duration {

@@ -328,8 +328,14 @@ var listening = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 // answers /healthz.
 func startServe(t *testing.T, dir string) (string, *exec.Cmd) {
 	t.Helper()
+	return startServeWith(t, dir)
+}
+
+// startServeWith is startServe with more environment (the PostgreSQL database, the server key).
+func startServeWith(t *testing.T, dir string, env ...string) (string, *exec.Cmd) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
-	cmd.Env = append(os.Environ(), serveEnv+"="+dir, "GATEHOUSE_SECRET_KEY=")
+	cmd.Env = append(append(os.Environ(), serveEnv+"="+dir, "GATEHOUSE_SECRET_KEY="), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

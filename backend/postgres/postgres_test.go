@@ -20,6 +20,7 @@ import (
 	"gatehouse/backend"
 	"gatehouse/backend/fakeclock"
 	"gatehouse/backend/postgres/pgtest"
+	"gatehouse/backend/storetest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -87,28 +88,6 @@ func createUser(t testing.TB, s backend.Store, username string, role backend.Rol
 	return u
 }
 
-// race runs fn in n goroutines released at once and returns how many reported true.
-func race(t *testing.T, n int, fn func(i int) (bool, error)) int {
-	t.Helper()
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			ok, err := fn(i)
-			if err != nil {
-				t.Error(err)
-			} else if ok {
-				wins.Add(1)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	return int(wins.Load())
-}
-
 func TestMigrations(t *testing.T) {
 	ms, err := migrations()
 	if err != nil {
@@ -141,7 +120,7 @@ func TestMigrations(t *testing.T) {
 func TestOpenConcurrently(t *testing.T) {
 	u := pgtest.Database(t)
 	const n = 8
-	opened := race(t, n, func(int) (bool, error) {
+	opened := storetest.Race(t, n, func(int) (bool, error) {
 		db, err := Open(ctx, u)
 		if err != nil {
 			return false, err

@@ -154,6 +154,10 @@ func createUser(t testing.TB, db backend.Store, username string, role backend.Ro
 	return u
 }
 
+// Race runs fn in n goroutines released at once and returns how many reported true: for the
+// engine-only race tests of a store's own package.
+func Race(t *testing.T, n int, fn func(i int) (bool, error)) int { t.Helper(); return race(t, n, fn) }
+
 // race runs fn in n goroutines released at once and returns how many reported true.
 func race(t *testing.T, n int, fn func(i int) (bool, error)) int {
 	t.Helper()
