@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"image/color"
 	"image/png"
@@ -947,6 +948,10 @@ func TestAdminMethodsRefusedForNonAdmin(t *testing.T) {
 	judy := e.app()
 	e.login(judy, "judy", "judys long password", "done")
 	nobody := e.app()
+	app, err := admin.CreateApp(AppForm{Name: "Wiki", RedirectURIs: "https://wiki.example.com/cb", Audience: "everyone"})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	calls := map[string]func(a *App) error{
 		"Users": func(a *App) error { _, err := a.Users(UserQuery{}); return err },
@@ -962,6 +967,18 @@ func TestAdminMethodsRefusedForNonAdmin(t *testing.T) {
 		"ResetTwoFactor":   func(a *App) error { _, err := a.ResetTwoFactor(target.ID); return err },
 		"StatusCounts":     func(a *App) error { _, err := a.StatusCounts(); return err },
 		"AuditLog":         func(a *App) error { _, err := a.AuditLog(AuditQuery{}); return err },
+		"Apps":             func(a *App) error { _, err := a.Apps(AppQuery{}); return err },
+		"Application":      func(a *App) error { _, err := a.Application(app.App.ID); return err },
+		"CreateApp": func(a *App) error {
+			_, err := a.CreateApp(AppForm{Name: "Mallory", RedirectURIs: "https://evil.example/cb", Audience: "everyone"})
+			return err
+		},
+		"UpdateApp": func(a *App) error {
+			_, err := a.UpdateApp(app.App.ID, AppForm{Name: "Wiki", RedirectURIs: "https://evil.example/cb", Audience: "everyone"})
+			return err
+		},
+		"RegenerateAppSecret": func(a *App) error { _, err := a.RegenerateAppSecret(app.App.ID); return err },
+		"DeleteApp":           func(a *App) error { _, err := a.DeleteApp(app.App.ID); return err },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
@@ -973,6 +990,9 @@ func TestAdminMethodsRefusedForNonAdmin(t *testing.T) {
 	}
 	if u, _ := admin.User(target.ID); u.Role != "user" || u.TwoFactorStatus != backend.StatusNo {
 		t.Errorf("ivan changed by refused calls: %+v", u)
+	}
+	if list, _ := admin.Apps(AppQuery{}); list.Total != 1 || list.Apps[0].Name != "Wiki" || !slices.Equal(list.Apps[0].RedirectURIs, []string{"https://wiki.example.com/cb"}) {
+		t.Errorf("applications after refused calls: %+v", list)
 	}
 }
 
@@ -2105,5 +2125,147 @@ func TestAuditLogAsBackendSaysIt(t *testing.T) {
 		if err != nil || ev.Time != backend.FormatTime(at) {
 			t.Errorf("event at %q shows %q, want %q", ev.At, ev.Time, backend.FormatTime(at))
 		}
+	}
+}
+
+// Administration → Applications through the bindings: the form's mistakes named field by
+// field, nothing created; the password asked again as for the other administrators' changes;
+// the client secret in the answer that made it and in no later view; edit with the redirect
+// URIs one per line; regenerate; delete.
+func TestAppAdministration(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	f := admin.Forms().Apps
+	if f.Lead != backend.AppsLead || f.PasswordReason != backend.AppPasswordReason || len(f.Audiences) != 2 || len(f.Types) != 2 {
+		t.Errorf("Forms().Apps = %+v, want backend's words and choices", f)
+	}
+
+	// Every mistake at once, each field named; nothing created.
+	_, err := admin.CreateApp(AppForm{Name: " ", RedirectURIs: "http://wiki.example.com/cb\nhttps://*.example.com/cb", Audience: "everyone"})
+	v := wantCode(t, admin, err, backend.EINVALID)
+	if !slices.Equal(v.Fields, []string{backend.FieldName, backend.FieldRedirectURIs}) || !strings.Contains(v.Message, "wildcard") {
+		t.Errorf("CreateApp(bad) = %+v, want the name and the redirect URIs named", v)
+	}
+	if list, _ := admin.Apps(AppQuery{}); list.Total != 0 {
+		t.Fatalf("after a refused form: %d applications, want 0", list.Total)
+	}
+
+	// The password, confirmed at login, must be confirmed again after the window.
+	e.clock.Advance(11 * time.Minute)
+	form := AppForm{Name: "Wiki", RedirectURIs: "https://wiki.example.com/cb\n\nhttp://localhost:8080/cb\n", Audience: "admins", RequireTwoFactor: true}
+	_, err = admin.CreateApp(form)
+	wantCode(t, admin, err, backend.EREAUTH)
+	if err := admin.ConfirmPassword(adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	made, err := admin.CreateApp(form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wiki := made.App
+	if made.Secret == "" || made.Once != backend.SecretShownOnce || made.Notice != "Application Wiki created." {
+		t.Errorf("CreateApp = %+v, want the secret with backend's sentences", made)
+	}
+	if !slices.Equal(wiki.RedirectURIs, []string{"https://wiki.example.com/cb", "http://localhost:8080/cb"}) || wiki.Audience != "admins" ||
+		wiki.AudienceLabel != "Administrators only" || !wiki.RequireTwoFactor || wiki.Public || wiki.TypeLabel != "Confidential (client secret)" {
+		t.Errorf("created %+v", wiki)
+	}
+	id, err := admin.signedIn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func() *backend.App {
+		t.Helper()
+		x, err := e.svc.App(context.Background(), id, wiki.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	if !stored().CheckSecret(made.Secret) {
+		t.Fatal("the secret shown does not work")
+	}
+	// The secret, and its hash, in no later answer.
+	secrets := []string{made.Secret, stored().SecretHash}
+	noSecret := func(what string, v any) {
+		t.Helper()
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s carries a secret or its hash: %s", what, b)
+			}
+		}
+	}
+	list, err := admin.Apps(AppQuery{})
+	if err != nil || list.Total != 1 || list.Apps[0].ClientID != wiki.ClientID {
+		t.Fatalf("Apps = %+v, %v", list, err)
+	}
+	noSecret("Apps", list)
+	got, err := admin.Application(wiki.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSecret("Application", got)
+	if got.DeleteConfirm != backend.DeleteAppConfirmation(stored()) || got.RegenerateConfirm != backend.RegenerateSecretConfirmation(stored()) {
+		t.Errorf("the pop-ups' sentences %q, %q: want backend's", got.DeleteConfirm, got.RegenerateConfirm)
+	}
+
+	// A public application has no secret.
+	spa, err := admin.CreateApp(AppForm{Name: "Dashboard", RedirectURIs: "https://dash.example.com/cb", Public: true, Audience: "everyone"})
+	if err != nil || spa.Secret != "" || spa.Once != "" || !spa.App.Public || spa.App.RegenerateConfirm != "" {
+		t.Fatalf("CreateApp(public) = %+v, %v", spa, err)
+	}
+	_, err = admin.RegenerateAppSecret(spa.App.ID)
+	wantCode(t, admin, err, backend.ECONFLICT)
+
+	// Edit: a mistake is named and changes nothing; then the redirect URIs one per line.
+	_, err = admin.UpdateApp(wiki.ID, AppForm{Name: "Wiki", RedirectURIs: "https://wiki.example.com/cb#x", Audience: "admins", RequireTwoFactor: true})
+	if v := wantCode(t, admin, err, backend.EINVALID); !slices.Equal(v.Fields, []string{backend.FieldRedirectURIs}) {
+		t.Errorf("UpdateApp(fragment): fields %v, want [%s]", v.Fields, backend.FieldRedirectURIs)
+	}
+	if x := stored(); len(x.RedirectURIs) != 2 {
+		t.Errorf("a refused edit changed the URIs: %v", x.RedirectURIs)
+	}
+	saved, err := admin.UpdateApp(wiki.ID, AppForm{Name: "Team Wiki", RedirectURIs: "https://wiki.example.com/cb\r\nhttps://wiki2.example.com/cb", Audience: "everyone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.Name != "Team Wiki" || !slices.Equal(saved.RedirectURIs, []string{"https://wiki.example.com/cb", "https://wiki2.example.com/cb"}) ||
+		saved.Audience != "everyone" || saved.RequireTwoFactor || saved.Notice != "Application Team Wiki saved." {
+		t.Errorf("UpdateApp = %+v", saved)
+	}
+	noSecret("UpdateApp", saved)
+
+	// Regenerate: a new secret, shown once; the old one stops working.
+	again, err := admin.RegenerateAppSecret(wiki.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Secret == "" || again.Secret == made.Secret || again.Once != backend.SecretShownOnce {
+		t.Errorf("RegenerateAppSecret = %+v", again)
+	}
+	if x := stored(); x.CheckSecret(made.Secret) || !x.CheckSecret(again.Secret) {
+		t.Error("after Regenerate: the old secret works or the new one does not")
+	}
+	secrets = append(secrets, again.Secret, stored().SecretHash)
+	got, _ = admin.Application(wiki.ID)
+	noSecret("Application after Regenerate", got)
+	list, _ = admin.Apps(AppQuery{})
+	noSecret("Apps after Regenerate", list)
+
+	// Delete.
+	notice, err := admin.DeleteApp(wiki.ID)
+	if err != nil || notice != "Application Team Wiki deleted." {
+		t.Fatalf("DeleteApp = %q, %v", notice, err)
+	}
+	_, err = admin.Application(wiki.ID)
+	wantCode(t, admin, err, backend.ENOTFOUND)
+	_, err = admin.DeleteApp(wiki.ID)
+	wantCode(t, admin, err, backend.ENOTFOUND)
+	if list, _ := admin.Apps(AppQuery{}); list.Total != 1 || list.Apps[0].Name != "Dashboard" {
+		t.Errorf("after Delete: %+v", list)
 	}
 }
