@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -2268,4 +2270,183 @@ func TestAppAdministration(t *testing.T) {
 	if list, _ := admin.Apps(AppQuery{}); list.Total != 1 || list.Apps[0].Name != "Dashboard" {
 		t.Errorf("after Delete: %+v", list)
 	}
+}
+
+// TestDesktopApplicationsInChromium runs Administration → Applications in the real front end
+// with the real bindings: the list, New Application with its mistakes marked and kept, the
+// password asked again with backend's reason, the client secret shown once with Copy and on no
+// later screen, Edit with the redirect URIs one per line, Regenerate secret and Delete with
+// backend's sentences.
+func TestDesktopApplicationsInChromium(t *testing.T) {
+	bin := desktoptest.Binary(t, "GATEHOUSE_DEV_BINARY")
+	display := desktoptest.Xvfb(t)
+	addr := browsertest.FreeAddr(t)
+	assetDir, err := filepath.Abs("frontend/dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(assetDir, "index.html")); err != nil {
+		t.Fatalf("the front end is not built (cd frontend && npm run build): %v", err)
+	}
+	_, data := desktoptest.StartConsole(t, bin, display, "devserver="+addr, "assetdir="+assetDir)
+	base := "http://" + addr + "/"
+	browsertest.WaitHTTP(t, base)
+	ctx, cancel := context.WithTimeout(browsertest.Start(t), 2*time.Minute)
+	defer cancel()
+	b := &browser{t: t, ctx: ctx, shots: browsertest.ShotsDir()}
+	b.do(chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base))
+	value := func(sel string) string {
+		t.Helper()
+		return evalAs[string](b, fmt.Sprintf(`document.querySelector(%q).value`, sel))
+	}
+	invalid := func(sel string) bool {
+		t.Helper()
+		return evalAs[bool](b, fmt.Sprintf(`document.querySelector(%q).getAttribute("aria-invalid") === "true"`, sel))
+	}
+	storedHash := func() string {
+		t.Helper()
+		db, err := sql.Open("sqlite", backendtest.SQLitePath(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var h string
+		if err := db.QueryRow(`SELECT secret_hash FROM apps WHERE name = 'Team Wiki'`).Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	sha := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:]) }
+
+	b.click("#first-admin")
+	b.fill("input[name=username]", "root")
+	b.fill("input[name=password]", adminPassword)
+	b.fill("input[name=confirm]", adminPassword)
+	b.submit("form")
+	b.login("root", adminPassword)
+	b.wait("#users-table")
+	b.eval(`document.getElementById("menu-apps").click(); true`)
+	b.waitText("#apps-empty", backend.NoAppsText)
+	b.waitText("#apps-lead", backend.AppsLead)
+	b.shot("30-apps-empty")
+
+	// New Application: every mistake at once, the fields named marked, what was typed kept.
+	b.click("#new-app")
+	b.wait("#new-app-form")
+	b.fill("#f-redirect-uris", "http://wiki.example.com/cb")
+	b.submit("#new-app-form")
+	b.waitText(".alert-error", "Enter a name for the application.")
+	b.waitText(".alert-error", "must use https")
+	if !invalid("input[name=name]") || !invalid("#f-redirect-uris") || invalid("input[name=backchannelLogoutUri]") {
+		t.Error("New Application: the name and redirect URIs not marked, or the back-channel URI marked")
+	}
+	if got := value("#f-redirect-uris"); got != "http://wiki.example.com/cb" {
+		t.Errorf("after the refused form the redirect URIs hold %q", got)
+	}
+	b.shot("31-new-app-errors")
+	b.fill("input[name=name]", "Team Wiki")
+	b.fill("#f-redirect-uris", "https://wiki.example.com/cb\nhttp://localhost:8080/cb")
+	b.click("#f-audience-admins")
+	b.click("#f-require-two-factor")
+	b.shot("32-new-app")
+	// The password confirmed at login has aged: it is asked again, with backend's reason.
+	ageSessionsReauth(t, data)
+	b.submit("#new-app-form")
+	reauth := `.modal[aria-label="Confirm your password"]`
+	b.waitText(reauth, backend.AppPasswordReason)
+	b.shot("32b-new-app-reauth")
+	b.fill(reauth+" input[type=password]", adminPassword)
+	b.submit(reauth)
+
+	// The secret, once, with Copy.
+	b.wait("#client-secret")
+	secret := value("#client-secret")
+	if len(secret) != 43 || sha(secret) != storedHash() {
+		t.Fatalf("the secret shown (%q) is not the application's", secret)
+	}
+	b.waitText("#secret-once", backend.SecretShownOnce)
+	b.waitText("#status-bar", backend.AppCreatedNotice(&backend.App{Name: "Team Wiki"}))
+	b.eval(`window.__copied = ""; navigator.clipboard.writeText = async (s) => { window.__copied = s; }; true`)
+	b.click("#copy-secret")
+	b.waitText(".alert-success", "Copied")
+	if got := evalAs[string](b, `window.__copied`); got != secret {
+		t.Errorf("Copy put %q on the clipboard, want the secret", got)
+	}
+	b.shot("33-app-secret")
+	notOnScreen := func(where string, secrets ...string) {
+		t.Helper()
+		for _, s := range secrets {
+			if evalAs[bool](b, fmt.Sprintf(`document.documentElement.outerHTML.includes(%q) || [...document.querySelectorAll("input,textarea")].some(e => e.value.includes(%q))`, s, s)) {
+				t.Errorf("%s: a client secret is on screen", where)
+			}
+		}
+	}
+	b.click("#secret-done")
+	b.wait("#app-details")
+	notOnScreen("the application's page", secret)
+	if got := b.text("#redirect-uris"); got != "https://wiki.example.com/cb\nhttp://localhost:8080/cb" {
+		t.Errorf("redirect URIs shown: %q", got)
+	}
+	b.shot("34-app-page")
+	b.click("#refresh")
+	b.wait("#app-details")
+	notOnScreen("the application's page after Refresh", secret)
+
+	// Edit: a mistake is shown and marked, the typing kept; then the URIs one per line.
+	b.click("#edit-app")
+	b.wait("#edit-app-form")
+	if got := value("#f-redirect-uris"); got != "https://wiki.example.com/cb\nhttp://localhost:8080/cb" {
+		t.Errorf("Edit shows the redirect URIs as %q, want one per line", got)
+	}
+	b.fill("#f-redirect-uris", "https://wiki.example.com/cb#top")
+	b.submit("#edit-app-form")
+	b.waitText("#edit-app-form .alert-error", "must not have a fragment")
+	if !invalid("#f-redirect-uris") || invalid("input[name=name]") || value("#f-redirect-uris") != "https://wiki.example.com/cb#top" {
+		t.Error("Edit: the redirect URIs not marked or not kept, or the name marked")
+	}
+	b.shot("35-edit-app-error")
+	b.fill("#f-redirect-uris", "https://wiki.example.com/cb\n\nhttps://wiki2.example.com/cb\nhttp://127.0.0.1:9000/cb")
+	b.submit("#edit-app-form")
+	b.waitText("#status-bar", backend.AppUpdatedNotice(&backend.App{Name: "Team Wiki"}))
+	if n := evalAs[int](b, `document.querySelectorAll("#redirect-uris li").length`); n != 3 {
+		t.Errorf("after Edit: %d redirect URIs, want 3", n)
+	}
+	b.shot("36-app-saved")
+
+	// Regenerate secret: backend's sentence, a new secret once; the old one no longer stored.
+	wiki := &backend.App{Name: "Team Wiki"}
+	b.click("#regenerate-secret")
+	b.waitText(".modal", backend.RegenerateSecretConfirmation(wiki))
+	b.shot("37-regenerate-dialog")
+	b.submit(".modal")
+	b.wait("#client-secret")
+	again := value("#client-secret")
+	if again == secret || sha(again) != storedHash() {
+		t.Errorf("after Regenerate the screen shows %q, not the new secret", again)
+	}
+	b.waitText("#status-bar", backend.AppSecretRegeneratedNotice(wiki))
+	b.shot("37b-new-secret")
+	b.click("#secret-done")
+	b.wait("#app-details")
+	notOnScreen("the application's page after Regenerate", secret, again)
+
+	// The list.
+	b.eval(`document.getElementById("menu-apps").click(); true`)
+	row := `#apps-table tr[data-name="Team Wiki"]`
+	b.waitText(row, "Administrators only")
+	if got := b.text(row); !strings.Contains(got, "Confidential (client secret)") || !strings.Contains(got, "gh-") || !strings.HasSuffix(got, "Yes") {
+		t.Errorf("the list's row: %q", got)
+	}
+	notOnScreen("the list", secret, again)
+	b.shot("38-apps-list")
+
+	// Delete, with backend's sentence.
+	b.click(row)
+	b.click("#delete-app")
+	b.waitText(".modal", backend.DeleteAppConfirmation(wiki))
+	b.shot("39-delete-dialog")
+	b.submit(".modal")
+	b.waitText("#status-bar", backend.AppDeletedNotice(wiki))
+	b.waitText("#apps-empty", backend.NoAppsText)
+	b.shot("39b-deleted")
 }
