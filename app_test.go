@@ -1221,7 +1221,7 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.submit(".modal")
 	b.waitText("#status-bar", require.Done)
 	b.waitText("#two-factor-status", "Pending setup on next login")
-	b.eval(`document.querySelector(".tab-menu .menu button:nth-child(2)").click(); true`)
+	b.eval(`document.getElementById("menu-audit").click(); true`)
 	b.waitText("#audit-table", backend.AuditActionText(backend.AuditResetTwoFactor))
 	if got := b.text("#audit-table"); strings.Contains(got, backend.AuditResetTwoFactor) {
 		t.Errorf("the audit log shows the identifier %s", backend.AuditResetTwoFactor)
@@ -2354,6 +2354,9 @@ func TestDesktopApplicationsInChromium(t *testing.T) {
 	b.submit("#new-app-form")
 	reauth := `.modal[aria-label="Confirm your password"]`
 	b.waitText(reauth, backend.AppPasswordReason)
+	if invalid("#f-redirect-uris") || invalid("input[name=name]") {
+		t.Error("a field still marked after its mistake was put right")
+	}
 	b.shot("32b-new-app-reauth")
 	b.fill(reauth+" input[type=password]", adminPassword)
 	b.submit(reauth)

@@ -58,7 +58,7 @@ function topBar(me: main.UserView, tab: Tab): HTMLElement {
           { class: "menu" },
           h("button", { type: "button", onclick: () => go({ name: "users" }) }, "Users"),
           h("button", { type: "button", id: "menu-apps", onclick: () => go({ name: "apps" }) }, "Applications"),
-          h("button", { type: "button", onclick: () => go({ name: "audit" }) }, "Audit Log"),
+          h("button", { type: "button", id: "menu-audit", onclick: () => go({ name: "audit" }) }, "Audit Log"),
         ),
       ),
     );

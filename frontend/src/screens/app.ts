@@ -62,6 +62,7 @@ function editCard(a: main.AppView): HTMLElement {
   );
   onSubmit(form, async () => {
     msg.clear();
+    markFields(form, null);
     try {
       const saved = await withReauth(() => App.UpdateApp(a.id, fields.value()), forms().apps.passwordReason);
       go({ name: "app", id: saved.id, flash: saved.notice });
@@ -131,7 +132,7 @@ export async function renderSecret(route: Extract<Route, { name: "appSecret" }>)
       card(
         null,
         h("p", { id: "secret-once" }, once),
-        h("dl", { class: "details" }, h("dt", null, "Client ID"), h("dd", null, h("code", null, a.clientId))),
+        h("dl", { class: "details secret-details" }, h("dt", null, "Client ID"), h("dd", null, h("code", null, a.clientId))),
         h("div", { class: "field" }, h("label", { for: "client-secret" }, "Client secret"), h("div", { class: "secret-row" }, box, copy)),
         copied.el,
         h(

@@ -36,6 +36,7 @@ export async function render(): Promise<void> {
     );
     onSubmit(form, async () => {
       msg.clear();
+      markFields(form, null);
       try {
         const made = await withReauth(() => App.CreateApp({ ...fields.value(), public: types[1].checked }), o.passwordReason);
         if (made.secret) go({ name: "appSecret", made });
