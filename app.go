@@ -166,6 +166,9 @@ type ErrorView struct {
 	// forbidden, not found), which may not be what the screen shows: the front end shows the
 	// fresh state with Message over it.
 	Refused bool `json:"refused"`
+	// Fields are the form fields the message is about (backend.ErrorFields: backend.FieldName,
+	// backend.FieldRedirectURIs, …), for the screen to mark; empty if none.
+	Fields []string `json:"fields"`
 }
 
 // formatError is the Wails ErrorFormatter: it turns every error of a bound method into an
@@ -178,7 +181,11 @@ func (a *App) formatError(err error) any {
 	}
 	var ended *loginEnded
 	refused := code == backend.ECONFLICT || code == backend.EFORBIDDEN || code == backend.ENOTFOUND
-	return ErrorView{Code: code, Message: backend.ErrorMessage(err), SignedOut: errors.As(err, &ended), Refused: refused}
+	fields := backend.ErrorFields(err)
+	if fields == nil {
+		fields = []string{}
+	}
+	return ErrorView{Code: code, Message: backend.ErrorMessage(err), SignedOut: errors.As(err, &ended), Refused: refused, Fields: fields}
 }
 
 // loginEnded marks the error of a call that needed the console's login (session or login
@@ -826,6 +833,7 @@ type FormsView struct {
 	Statuses              []StatusOption    `json:"statuses"`
 	AuditKinds            []AuditKindOption `json:"auditKinds"` // the audit log's filter, as the web offers it
 	Notices               NoticesView       `json:"notices"`
+	Apps                  AppFormsView      `json:"apps"` // what the Applications forms state
 	// SMSUnavailable is why "Use SMS" cannot work on this System (backend's sentence, the one
 	// the web's choice screen shows); "" when it can.
 	SMSUnavailable string `json:"smsUnavailable"`
@@ -851,6 +859,7 @@ func (a *App) Forms() *FormsView {
 	if ok, why := a.svc.SMSAvailable(); !ok {
 		v.SMSUnavailable = why
 	}
+	v.Apps = appFormsView()
 	for _, r := range backend.Roles {
 		v.Roles = append(v.Roles, RoleOption{Key: r, Label: r.Label()})
 	}
@@ -1093,4 +1102,232 @@ func (a *App) AuditLog(q AuditQuery) (*AuditLogView, error) {
 		})
 	}
 	return v, nil
+}
+
+// ---- Administration → Applications ----
+
+// AppView is an application as the console shows it: never its secret, nor the secret's hash.
+type AppView struct {
+	ID           int64    `json:"id"`
+	ClientID     string   `json:"clientId"`
+	Name         string   `json:"name"`
+	Public       bool     `json:"public"`
+	TypeLabel    string   `json:"typeLabel"` // "Confidential (client secret)", …
+	TypeFixed    string   `json:"typeFixed"` // what Edit says of the type, which cannot change
+	RedirectURIs []string `json:"redirectUris"`
+	// Audience is a backend.AppAudience key (compare it); AudienceLabel is what people read.
+	Audience             string `json:"audience"`
+	AudienceLabel        string `json:"audienceLabel"`
+	RequireTwoFactor     bool   `json:"requireTwoFactor"`
+	BackchannelLogoutURI string `json:"backchannelLogoutUri"`
+	CreatedAt            string `json:"createdAt"`
+	UpdatedAt            string `json:"updatedAt"`
+	Created              string `json:"created"` // CreatedAt as every front end writes it (backend.FormatTime)
+	Updated              string `json:"updated"`
+	// The pop-ups' sentences (backend's, the web's) and the status bar after a change.
+	DeleteConfirm     string `json:"deleteConfirm"`
+	RegenerateConfirm string `json:"regenerateConfirm"` // "" for a public app, which has no secret
+	Notice            string `json:"notice"`            // after UpdateApp; "" from any other call
+}
+
+func appView(x *backend.App) *AppView {
+	if x == nil {
+		return nil
+	}
+	v := &AppView{
+		ID: x.ID, ClientID: x.ClientID, Name: x.Name, Public: x.Public, TypeLabel: x.TypeLabel(), TypeFixed: backend.AppTypeFixedText(x),
+		RedirectURIs: append([]string{}, x.RedirectURIs...), Audience: string(x.Audience), AudienceLabel: x.Audience.Label(),
+		RequireTwoFactor: x.RequireTwoFactor, BackchannelLogoutURI: x.BackchannelLogoutURI,
+		CreatedAt: timeString(x.CreatedAt), UpdatedAt: timeString(x.UpdatedAt),
+		Created: backend.FormatTime(x.CreatedAt), Updated: backend.FormatTime(x.UpdatedAt),
+		DeleteConfirm: backend.DeleteAppConfirmation(x),
+	}
+	if !x.Public {
+		v.RegenerateConfirm = backend.RegenerateSecretConfirmation(x)
+	}
+	return v
+}
+
+// AppSecretView answers the calls that make a client secret (CreateApp of a confidential
+// application, RegenerateAppSecret): the only time the secret leaves the backend. The console
+// keeps it nowhere: the screen that shows it is not one that refresh shows again.
+type AppSecretView struct {
+	App    *AppView `json:"app"`
+	Secret string   `json:"secret"` // "" for a public application, which has none
+	Once   string   `json:"once"`   // backend.SecretShownOnce, said beside it
+	Notice string   `json:"notice"` // the status bar: created, or a new secret made
+}
+
+// AppOption is one choice of "Who may use it".
+type AppOption struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+}
+
+// AppTypeOption is one choice of New Application's Type.
+type AppTypeOption struct {
+	Public bool   `json:"public"`
+	Help   string `json:"help"`
+}
+
+// AppFormsView is what the Applications forms state, backend's, as the web pages say it.
+type AppFormsView struct {
+	Lead             string          `json:"lead"`
+	Empty            string          `json:"empty"`
+	RedirectHelp     string          `json:"redirectHelp"`
+	RequireHelp      string          `json:"requireHelp"`
+	BackchannelHelp  string          `json:"backchannelHelp"`
+	PasswordReason   string          `json:"passwordReason"` // why the password is asked again
+	MaxNameLength    int             `json:"maxNameLength"`
+	MaxRedirectURIs  int             `json:"maxRedirectUris"`
+	Audiences        []AppOption     `json:"audiences"`
+	DefaultAudience  string          `json:"defaultAudience"`
+	Types            []AppTypeOption `json:"types"`
+	FieldName        string          `json:"fieldName"` // the keys of ErrorView.Fields
+	FieldRedirectURI string          `json:"fieldRedirectUris"`
+	FieldAudience    string          `json:"fieldAudience"`
+	FieldBackchannel string          `json:"fieldBackchannel"`
+}
+
+func appFormsView() AppFormsView {
+	v := AppFormsView{
+		Lead: backend.AppsLead, Empty: backend.NoAppsText, RedirectHelp: backend.AppRedirectURIsHelp,
+		RequireHelp: backend.AppRequireTwoFactor, BackchannelHelp: backend.AppBackchannelHelp, PasswordReason: backend.AppPasswordReason,
+		MaxNameLength: backend.MaxAppNameLength, MaxRedirectURIs: backend.MaxRedirectURIs, DefaultAudience: string(backend.AudienceEveryone),
+		FieldName: backend.FieldName, FieldRedirectURI: backend.FieldRedirectURIs, FieldAudience: backend.FieldAudience,
+		FieldBackchannel: backend.FieldBackchannelLogoutURI,
+	}
+	for _, x := range backend.AppAudiences {
+		v.Audiences = append(v.Audiences, AppOption{Key: string(x), Label: x.Label()})
+	}
+	for _, t := range backend.AppTypes {
+		v.Types = append(v.Types, AppTypeOption{Public: t.Public, Help: t.Help})
+	}
+	return v
+}
+
+// AppQuery is a page of the application list.
+type AppQuery struct {
+	Offset int `json:"offset"`
+	Limit  int `json:"limit"`
+}
+
+// AppListView is one page of the application list, ordered by name.
+type AppListView struct {
+	Apps   []*AppView `json:"apps"`
+	Total  int        `json:"total"`
+	Offset int        `json:"offset"`
+	Limit  int        `json:"limit"`
+}
+
+// Apps returns one page of the applications. Administrators only.
+func (a *App) Apps(q AppQuery) (*AppListView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.svc.Apps(a.call(), id, backend.AppFilter{Offset: q.Offset, Limit: q.Limit})
+	if err != nil {
+		return nil, err
+	}
+	v := &AppListView{Apps: []*AppView{}, Total: p.Total, Offset: p.Offset, Limit: p.Limit}
+	for _, x := range p.Apps {
+		v.Apps = append(v.Apps, appView(x))
+	}
+	return v, nil
+}
+
+// Application returns one application. Administrators only.
+func (a *App) Application(appID int64) (*AppView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	x, err := a.svc.App(a.call(), id, appID)
+	return appView(x), err
+}
+
+// AppForm is the New Application and the Edit this Application form, as typed: the redirect
+// URIs one per line, as the web's textarea has them. Public is New Application's only.
+type AppForm struct {
+	Name                 string `json:"name"`
+	RedirectURIs         string `json:"redirectUris"`
+	Public               bool   `json:"public"`
+	Audience             string `json:"audience"`
+	RequireTwoFactor     bool   `json:"requireTwoFactor"`
+	BackchannelLogoutURI string `json:"backchannelLogoutUri"`
+}
+
+// CreateApp is "Create Application". A confidential application's secret is in the answer,
+// the only time it is shown. Administrators only, with a recently confirmed password (code
+// "reauth"); the form's mistakes first, every bad field at once (ErrorView.Fields).
+func (a *App) CreateApp(f AppForm) (*AppSecretView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	x, secret, err := a.svc.CreateApp(a.call(), id, backend.NewApp{
+		Name: f.Name, RedirectURIs: backend.ParseURIList(f.RedirectURIs), Public: f.Public, Audience: backend.AppAudience(f.Audience),
+		RequireTwoFactor: f.RequireTwoFactor, BackchannelLogoutURI: f.BackchannelLogoutURI,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return secretView(x, secret, backend.AppCreatedNotice(x)), nil
+}
+
+func secretView(x *backend.App, secret, notice string) *AppSecretView {
+	v := &AppSecretView{App: appView(x), Secret: secret, Notice: notice}
+	if secret != "" {
+		v.Once = backend.SecretShownOnce
+	}
+	return v
+}
+
+// UpdateApp saves "Edit this Application"; the Service changes, and audits, only the fields
+// whose value differs. Administrators only, with a recently confirmed password.
+func (a *App) UpdateApp(appID int64, f AppForm) (*AppView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	uris, aud := backend.ParseURIList(f.RedirectURIs), backend.AppAudience(f.Audience)
+	x, err := a.svc.UpdateApp(a.call(), id, appID, backend.AppChanges{
+		Name: &f.Name, RedirectURIs: &uris, Audience: &aud, RequireTwoFactor: &f.RequireTwoFactor, BackchannelLogoutURI: &f.BackchannelLogoutURI,
+	})
+	if err != nil {
+		return nil, err
+	}
+	v := appView(x)
+	v.Notice = backend.AppUpdatedNotice(x)
+	return v, nil
+}
+
+// RegenerateAppSecret is "Regenerate secret": the new secret is in the answer, the only time
+// it is shown, and the old one stops working. Administrators only, with a recently confirmed
+// password.
+func (a *App) RegenerateAppSecret(appID int64) (*AppSecretView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	x, secret, err := a.svc.RegenerateAppSecret(a.call(), id, appID)
+	if err != nil {
+		return nil, err
+	}
+	return secretView(x, secret, backend.AppSecretRegeneratedNotice(x)), nil
+}
+
+// DeleteApp removes an application and returns the status bar's sentence. Administrators
+// only, with a recently confirmed password.
+func (a *App) DeleteApp(appID int64) (string, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return "", err
+	}
+	x, err := a.svc.DeleteApp(a.call(), id, appID)
+	if err != nil {
+		return "", err
+	}
+	return backend.AppDeletedNotice(x), nil
 }

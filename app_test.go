@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image/color"
 	"image/png"
@@ -947,6 +950,10 @@ func TestAdminMethodsRefusedForNonAdmin(t *testing.T) {
 	judy := e.app()
 	e.login(judy, "judy", "judys long password", "done")
 	nobody := e.app()
+	app, err := admin.CreateApp(AppForm{Name: "Wiki", RedirectURIs: "https://wiki.example.com/cb", Audience: "everyone"})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	calls := map[string]func(a *App) error{
 		"Users": func(a *App) error { _, err := a.Users(UserQuery{}); return err },
@@ -962,6 +969,18 @@ func TestAdminMethodsRefusedForNonAdmin(t *testing.T) {
 		"ResetTwoFactor":   func(a *App) error { _, err := a.ResetTwoFactor(target.ID); return err },
 		"StatusCounts":     func(a *App) error { _, err := a.StatusCounts(); return err },
 		"AuditLog":         func(a *App) error { _, err := a.AuditLog(AuditQuery{}); return err },
+		"Apps":             func(a *App) error { _, err := a.Apps(AppQuery{}); return err },
+		"Application":      func(a *App) error { _, err := a.Application(app.App.ID); return err },
+		"CreateApp": func(a *App) error {
+			_, err := a.CreateApp(AppForm{Name: "Mallory", RedirectURIs: "https://evil.example/cb", Audience: "everyone"})
+			return err
+		},
+		"UpdateApp": func(a *App) error {
+			_, err := a.UpdateApp(app.App.ID, AppForm{Name: "Wiki", RedirectURIs: "https://evil.example/cb", Audience: "everyone"})
+			return err
+		},
+		"RegenerateAppSecret": func(a *App) error { _, err := a.RegenerateAppSecret(app.App.ID); return err },
+		"DeleteApp":           func(a *App) error { _, err := a.DeleteApp(app.App.ID); return err },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
@@ -973,6 +992,9 @@ func TestAdminMethodsRefusedForNonAdmin(t *testing.T) {
 	}
 	if u, _ := admin.User(target.ID); u.Role != "user" || u.TwoFactorStatus != backend.StatusNo {
 		t.Errorf("ivan changed by refused calls: %+v", u)
+	}
+	if list, _ := admin.Apps(AppQuery{}); list.Total != 1 || list.Apps[0].Name != "Wiki" || !slices.Equal(list.Apps[0].RedirectURIs, []string{"https://wiki.example.com/cb"}) {
+		t.Errorf("applications after refused calls: %+v", list)
 	}
 }
 
@@ -1199,7 +1221,7 @@ func TestDesktopConsoleInChromium(t *testing.T) {
 	b.submit(".modal")
 	b.waitText("#status-bar", require.Done)
 	b.waitText("#two-factor-status", "Pending setup on next login")
-	b.eval(`document.querySelector(".tab-menu .menu button:nth-child(2)").click(); true`)
+	b.eval(`document.getElementById("menu-audit").click(); true`)
 	b.waitText("#audit-table", backend.AuditActionText(backend.AuditResetTwoFactor))
 	if got := b.text("#audit-table"); strings.Contains(got, backend.AuditResetTwoFactor) {
 		t.Errorf("the audit log shows the identifier %s", backend.AuditResetTwoFactor)
@@ -2106,4 +2128,328 @@ func TestAuditLogAsBackendSaysIt(t *testing.T) {
 			t.Errorf("event at %q shows %q, want %q", ev.At, ev.Time, backend.FormatTime(at))
 		}
 	}
+}
+
+// Administration → Applications through the bindings: the form's mistakes named field by
+// field, nothing created; the password asked again as for the other administrators' changes;
+// the client secret in the answer that made it and in no later view; edit with the redirect
+// URIs one per line; regenerate; delete.
+func TestAppAdministration(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	f := admin.Forms().Apps
+	if f.Lead != backend.AppsLead || f.PasswordReason != backend.AppPasswordReason || len(f.Audiences) != 2 || len(f.Types) != 2 {
+		t.Errorf("Forms().Apps = %+v, want backend's words and choices", f)
+	}
+
+	// Every mistake at once, each field named; nothing created.
+	_, err := admin.CreateApp(AppForm{Name: " ", RedirectURIs: "http://wiki.example.com/cb\nhttps://*.example.com/cb", Audience: "everyone"})
+	v := wantCode(t, admin, err, backend.EINVALID)
+	if !slices.Equal(v.Fields, []string{backend.FieldName, backend.FieldRedirectURIs}) || !strings.Contains(v.Message, "wildcard") {
+		t.Errorf("CreateApp(bad) = %+v, want the name and the redirect URIs named", v)
+	}
+	if list, _ := admin.Apps(AppQuery{}); list.Total != 0 {
+		t.Fatalf("after a refused form: %d applications, want 0", list.Total)
+	}
+
+	// The password, confirmed at login, must be confirmed again after the window.
+	e.clock.Advance(11 * time.Minute)
+	form := AppForm{Name: "Wiki", RedirectURIs: "https://wiki.example.com/cb\n\nhttp://localhost:8080/cb\n", Audience: "admins", RequireTwoFactor: true}
+	_, err = admin.CreateApp(form)
+	wantCode(t, admin, err, backend.EREAUTH)
+	if err := admin.ConfirmPassword(adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	made, err := admin.CreateApp(form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wiki := made.App
+	if made.Secret == "" || made.Once != backend.SecretShownOnce || made.Notice != "Application Wiki created." {
+		t.Errorf("CreateApp = %+v, want the secret with backend's sentences", made)
+	}
+	if !slices.Equal(wiki.RedirectURIs, []string{"https://wiki.example.com/cb", "http://localhost:8080/cb"}) || wiki.Audience != "admins" ||
+		wiki.AudienceLabel != "Administrators only" || !wiki.RequireTwoFactor || wiki.Public || wiki.TypeLabel != "Confidential (client secret)" {
+		t.Errorf("created %+v", wiki)
+	}
+	id, err := admin.signedIn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func() *backend.App {
+		t.Helper()
+		x, err := e.svc.App(context.Background(), id, wiki.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	if !stored().CheckSecret(made.Secret) {
+		t.Fatal("the secret shown does not work")
+	}
+	// The secret, and its hash, in no later answer.
+	secrets := []string{made.Secret, stored().SecretHash}
+	noSecret := func(what string, v any) {
+		t.Helper()
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s carries a secret or its hash: %s", what, b)
+			}
+		}
+	}
+	list, err := admin.Apps(AppQuery{})
+	if err != nil || list.Total != 1 || list.Apps[0].ClientID != wiki.ClientID {
+		t.Fatalf("Apps = %+v, %v", list, err)
+	}
+	noSecret("Apps", list)
+	got, err := admin.Application(wiki.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSecret("Application", got)
+	if got.DeleteConfirm != backend.DeleteAppConfirmation(stored()) || got.RegenerateConfirm != backend.RegenerateSecretConfirmation(stored()) {
+		t.Errorf("the pop-ups' sentences %q, %q: want backend's", got.DeleteConfirm, got.RegenerateConfirm)
+	}
+
+	// A public application has no secret.
+	spa, err := admin.CreateApp(AppForm{Name: "Dashboard", RedirectURIs: "https://dash.example.com/cb", Public: true, Audience: "everyone"})
+	if err != nil || spa.Secret != "" || spa.Once != "" || !spa.App.Public || spa.App.RegenerateConfirm != "" {
+		t.Fatalf("CreateApp(public) = %+v, %v", spa, err)
+	}
+	_, err = admin.RegenerateAppSecret(spa.App.ID)
+	wantCode(t, admin, err, backend.ECONFLICT)
+
+	// Edit: a mistake is named and changes nothing; then the redirect URIs one per line.
+	_, err = admin.UpdateApp(wiki.ID, AppForm{Name: "Wiki", RedirectURIs: "https://wiki.example.com/cb#x", Audience: "admins", RequireTwoFactor: true})
+	if v := wantCode(t, admin, err, backend.EINVALID); !slices.Equal(v.Fields, []string{backend.FieldRedirectURIs}) {
+		t.Errorf("UpdateApp(fragment): fields %v, want [%s]", v.Fields, backend.FieldRedirectURIs)
+	}
+	if x := stored(); len(x.RedirectURIs) != 2 {
+		t.Errorf("a refused edit changed the URIs: %v", x.RedirectURIs)
+	}
+	saved, err := admin.UpdateApp(wiki.ID, AppForm{Name: "Team Wiki", RedirectURIs: "https://wiki.example.com/cb\r\nhttps://wiki2.example.com/cb", Audience: "everyone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.Name != "Team Wiki" || !slices.Equal(saved.RedirectURIs, []string{"https://wiki.example.com/cb", "https://wiki2.example.com/cb"}) ||
+		saved.Audience != "everyone" || saved.RequireTwoFactor || saved.Notice != "Application Team Wiki saved." {
+		t.Errorf("UpdateApp = %+v", saved)
+	}
+	noSecret("UpdateApp", saved)
+
+	// Regenerate: a new secret, shown once; the old one stops working.
+	again, err := admin.RegenerateAppSecret(wiki.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Secret == "" || again.Secret == made.Secret || again.Once != backend.SecretShownOnce {
+		t.Errorf("RegenerateAppSecret = %+v", again)
+	}
+	if x := stored(); x.CheckSecret(made.Secret) || !x.CheckSecret(again.Secret) {
+		t.Error("after Regenerate: the old secret works or the new one does not")
+	}
+	secrets = append(secrets, again.Secret, stored().SecretHash)
+	got, _ = admin.Application(wiki.ID)
+	noSecret("Application after Regenerate", got)
+	list, _ = admin.Apps(AppQuery{})
+	noSecret("Apps after Regenerate", list)
+
+	// Delete.
+	notice, err := admin.DeleteApp(wiki.ID)
+	if err != nil || notice != "Application Team Wiki deleted." {
+		t.Fatalf("DeleteApp = %q, %v", notice, err)
+	}
+	_, err = admin.Application(wiki.ID)
+	wantCode(t, admin, err, backend.ENOTFOUND)
+	_, err = admin.DeleteApp(wiki.ID)
+	wantCode(t, admin, err, backend.ENOTFOUND)
+	if list, _ := admin.Apps(AppQuery{}); list.Total != 1 || list.Apps[0].Name != "Dashboard" {
+		t.Errorf("after Delete: %+v", list)
+	}
+}
+
+// TestDesktopApplicationsInChromium runs Administration → Applications in the real front end
+// with the real bindings: the list, New Application with its mistakes marked and kept, the
+// password asked again with backend's reason, the client secret shown once with Copy and on no
+// later screen, Edit with the redirect URIs one per line, Regenerate secret and Delete with
+// backend's sentences.
+func TestDesktopApplicationsInChromium(t *testing.T) {
+	bin := desktoptest.Binary(t, "GATEHOUSE_DEV_BINARY")
+	display := desktoptest.Xvfb(t)
+	addr := browsertest.FreeAddr(t)
+	assetDir, err := filepath.Abs("frontend/dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(assetDir, "index.html")); err != nil {
+		t.Fatalf("the front end is not built (cd frontend && npm run build): %v", err)
+	}
+	_, data := desktoptest.StartConsole(t, bin, display, "devserver="+addr, "assetdir="+assetDir)
+	base := "http://" + addr + "/"
+	browsertest.WaitHTTP(t, base)
+	ctx, cancel := context.WithTimeout(browsertest.Start(t), 2*time.Minute)
+	defer cancel()
+	b := &browser{t: t, ctx: ctx, shots: browsertest.ShotsDir()}
+	b.do(chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base))
+	value := func(sel string) string {
+		t.Helper()
+		return evalAs[string](b, fmt.Sprintf(`document.querySelector(%q).value`, sel))
+	}
+	invalid := func(sel string) bool {
+		t.Helper()
+		return evalAs[bool](b, fmt.Sprintf(`document.querySelector(%q).getAttribute("aria-invalid") === "true"`, sel))
+	}
+	storedHash := func() string {
+		t.Helper()
+		db, err := sql.Open("sqlite", backendtest.SQLitePath(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var h string
+		if err := db.QueryRow(`SELECT secret_hash FROM apps WHERE name = 'Team Wiki'`).Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	sha := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:]) }
+
+	b.click("#first-admin")
+	b.fill("input[name=username]", "root")
+	b.fill("input[name=password]", adminPassword)
+	b.fill("input[name=confirm]", adminPassword)
+	b.submit("form")
+	b.login("root", adminPassword)
+	b.wait("#users-table")
+	b.eval(`document.getElementById("menu-apps").click(); true`)
+	b.waitText("#apps-empty", backend.NoAppsText)
+	b.waitText("#apps-lead", backend.AppsLead)
+	b.shot("30-apps-empty")
+
+	// New Application: every mistake at once, the fields named marked, what was typed kept.
+	b.click("#new-app")
+	b.wait("#new-app-form")
+	b.fill("#f-redirect-uris", "http://wiki.example.com/cb")
+	b.submit("#new-app-form")
+	b.waitText(".alert-error", "Enter a name for the application.")
+	b.waitText(".alert-error", "must use https")
+	if !invalid("input[name=name]") || !invalid("#f-redirect-uris") || invalid("input[name=backchannelLogoutUri]") {
+		t.Error("New Application: the name and redirect URIs not marked, or the back-channel URI marked")
+	}
+	if got := value("#f-redirect-uris"); got != "http://wiki.example.com/cb" {
+		t.Errorf("after the refused form the redirect URIs hold %q", got)
+	}
+	b.shot("31-new-app-errors")
+	b.fill("input[name=name]", "Team Wiki")
+	b.fill("#f-redirect-uris", "https://wiki.example.com/cb\nhttp://localhost:8080/cb")
+	b.click("#f-audience-admins")
+	b.click("#f-require-two-factor")
+	b.shot("32-new-app")
+	// The password confirmed at login has aged: it is asked again, with backend's reason.
+	ageSessionsReauth(t, data)
+	b.submit("#new-app-form")
+	reauth := `.modal[aria-label="Confirm your password"]`
+	b.waitText(reauth, backend.AppPasswordReason)
+	if invalid("#f-redirect-uris") || invalid("input[name=name]") {
+		t.Error("a field still marked after its mistake was put right")
+	}
+	b.shot("32b-new-app-reauth")
+	b.fill(reauth+" input[type=password]", adminPassword)
+	b.submit(reauth)
+
+	// The secret, once, with Copy.
+	b.wait("#client-secret")
+	secret := value("#client-secret")
+	if len(secret) != 43 || sha(secret) != storedHash() {
+		t.Fatalf("the secret shown (%q) is not the application's", secret)
+	}
+	b.waitText("#secret-once", backend.SecretShownOnce)
+	b.waitText("#status-bar", backend.AppCreatedNotice(&backend.App{Name: "Team Wiki"}))
+	b.eval(`window.__copied = ""; navigator.clipboard.writeText = async (s) => { window.__copied = s; }; true`)
+	b.click("#copy-secret")
+	b.waitText(".alert-success", "Copied")
+	if got := evalAs[string](b, `window.__copied`); got != secret {
+		t.Errorf("Copy put %q on the clipboard, want the secret", got)
+	}
+	b.shot("33-app-secret")
+	notOnScreen := func(where string, secrets ...string) {
+		t.Helper()
+		for _, s := range secrets {
+			if evalAs[bool](b, fmt.Sprintf(`document.documentElement.outerHTML.includes(%q) || [...document.querySelectorAll("input,textarea")].some(e => e.value.includes(%q))`, s, s)) {
+				t.Errorf("%s: a client secret is on screen", where)
+			}
+		}
+	}
+	b.click("#secret-done")
+	b.wait("#app-details")
+	notOnScreen("the application's page", secret)
+	if got := b.text("#redirect-uris"); got != "https://wiki.example.com/cb\nhttp://localhost:8080/cb" {
+		t.Errorf("redirect URIs shown: %q", got)
+	}
+	b.shot("34-app-page")
+	b.click("#refresh")
+	b.wait("#app-details")
+	notOnScreen("the application's page after Refresh", secret)
+
+	// Edit: a mistake is shown and marked, the typing kept; then the URIs one per line.
+	b.click("#edit-app")
+	b.wait("#edit-app-form")
+	if got := value("#f-redirect-uris"); got != "https://wiki.example.com/cb\nhttp://localhost:8080/cb" {
+		t.Errorf("Edit shows the redirect URIs as %q, want one per line", got)
+	}
+	b.fill("#f-redirect-uris", "https://wiki.example.com/cb#top")
+	b.submit("#edit-app-form")
+	b.waitText("#edit-app-form .alert-error", "must not have a fragment")
+	if !invalid("#f-redirect-uris") || invalid("input[name=name]") || value("#f-redirect-uris") != "https://wiki.example.com/cb#top" {
+		t.Error("Edit: the redirect URIs not marked or not kept, or the name marked")
+	}
+	b.shot("35-edit-app-error")
+	b.fill("#f-redirect-uris", "https://wiki.example.com/cb\n\nhttps://wiki2.example.com/cb\nhttp://127.0.0.1:9000/cb")
+	b.submit("#edit-app-form")
+	b.waitText("#status-bar", backend.AppUpdatedNotice(&backend.App{Name: "Team Wiki"}))
+	if n := evalAs[int](b, `document.querySelectorAll("#redirect-uris li").length`); n != 3 {
+		t.Errorf("after Edit: %d redirect URIs, want 3", n)
+	}
+	b.shot("36-app-saved")
+
+	// Regenerate secret: backend's sentence, a new secret once; the old one no longer stored.
+	wiki := &backend.App{Name: "Team Wiki"}
+	b.click("#regenerate-secret")
+	b.waitText(".modal", backend.RegenerateSecretConfirmation(wiki))
+	b.shot("37-regenerate-dialog")
+	b.submit(".modal")
+	b.wait("#client-secret")
+	again := value("#client-secret")
+	if again == secret || sha(again) != storedHash() {
+		t.Errorf("after Regenerate the screen shows %q, not the new secret", again)
+	}
+	b.waitText("#status-bar", backend.AppSecretRegeneratedNotice(wiki))
+	b.shot("37b-new-secret")
+	b.click("#secret-done")
+	b.wait("#app-details")
+	notOnScreen("the application's page after Regenerate", secret, again)
+
+	// The list.
+	b.eval(`document.getElementById("menu-apps").click(); true`)
+	row := `#apps-table tr[data-name="Team Wiki"]`
+	b.waitText(row, "Administrators only")
+	if got := b.text(row); !strings.Contains(got, "Confidential (client secret)") || !strings.Contains(got, "gh-") || !strings.HasSuffix(got, "Yes") {
+		t.Errorf("the list's row: %q", got)
+	}
+	notOnScreen("the list", secret, again)
+	b.shot("38-apps-list")
+
+	// Delete, with backend's sentence.
+	b.click(row)
+	b.click("#delete-app")
+	b.waitText(".modal", backend.DeleteAppConfirmation(wiki))
+	b.shot("39-delete-dialog")
+	b.submit(".modal")
+	b.waitText("#status-bar", backend.AppDeletedNotice(wiki))
+	b.waitText("#apps-empty", backend.NoAppsText)
+	b.shot("39b-deleted")
 }

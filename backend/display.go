@@ -383,3 +383,31 @@ func wrapWords(label, p string) string {
 
 // SheetDateLayout is how the recovery-code sheet writes its date.
 const SheetDateLayout = TimeLayout
+
+// The sentences of Administration → Applications that the web pages and the desktop console
+// both show (the rest are in application.go, beside the rules they state).
+const (
+	AppsLead            = "The company's applications that people sign in to with their Gatehouse login."
+	NoAppsText          = "No applications yet."
+	AppRequireTwoFactor = "No one signs in to this application without a second factor; people who have not set one up must do so first."
+	AppBackchannelHelp  = "Where Gatehouse tells the application that a person's session has ended."
+)
+
+// AppRedirectURIsHelp is the help under the redirect URIs field: CheckRedirectURI's rule.
+var AppRedirectURIsHelp = fmt.Sprintf("One per line, at most %d, each matched exactly: https://…, or http:// only on localhost. No wildcards (*) and no fragments (#).", MaxRedirectURIs)
+
+// AppTypeFixedText is what "Edit this Application" says of the type, which cannot change.
+func AppTypeFixedText(a *App) string { return "Type: " + a.TypeLabel() + ". It cannot be changed." }
+
+// AppType is one choice of the New Application form's Type.
+type AppType struct {
+	Public bool
+	Value  string // the form's value
+	Help   string // the choice as people read it
+}
+
+// AppTypes are the choices of Type, in the order front ends offer them.
+var AppTypes = []AppType{
+	{false, "confidential", "Confidential: a server-side application that keeps a client secret."},
+	{true, "public", "Public: a single-page or native application that cannot keep a secret (no secret; PKCE)."},
+}

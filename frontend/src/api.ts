@@ -23,6 +23,7 @@ export interface AppError {
   message: string;
   signedOut: boolean;
   refused: boolean;
+  fields: string[]; // the form fields the message is about (backend's Error.Fields keys)
 }
 
 const generic = "Something went wrong. Please try again; if it keeps happening, tell your administrator.";
@@ -30,11 +31,12 @@ const generic = "Something went wrong. Please try again; if it keeps happening, 
 /** toAppError reads a rejection of a bound method. */
 export function toAppError(e: unknown): AppError {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
-    const v = e as { code: unknown; message: unknown; signedOut?: unknown; refused?: unknown };
-    return { code: String(v.code), message: String(v.message), signedOut: v.signedOut === true, refused: v.refused === true };
+    const v = e as { code: unknown; message: unknown; signedOut?: unknown; refused?: unknown; fields?: unknown };
+    const fields = Array.isArray(v.fields) ? v.fields.map(String) : [];
+    return { code: String(v.code), message: String(v.message), signedOut: v.signedOut === true, refused: v.refused === true, fields };
   }
   console.error(e);
-  return { code: "internal", message: generic, signedOut: false, refused: false };
+  return { code: "internal", message: generic, signedOut: false, refused: false, fields: [] };
 }
 
 // Backend error codes the screens act on (backend/error.go).

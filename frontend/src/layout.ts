@@ -4,7 +4,7 @@ import { App, backend, forms, main } from "./api";
 import { go, loadingScreen, refresh, report, takePendingError } from "./nav";
 import { Child, dialog, h, mount, MessageBox } from "./ui";
 
-export type Tab = "profile" | "users" | "audit";
+export type Tab = "profile" | "users" | "audit" | "apps";
 
 /** brand is the product mark shown in the top bar and on the login screens. */
 export function brand(): HTMLElement {
@@ -51,13 +51,14 @@ function topBar(me: main.UserView, tab: Tab): HTMLElement {
     tabs.push(
       h(
         "div",
-        { class: `tab tab-menu ${tab === "users" || tab === "audit" ? "active" : ""}` },
+        { class: `tab tab-menu ${tab !== "profile" ? "active" : ""}` },
         h("button", { type: "button", class: "tab-button", onclick: () => go({ name: "users" }) }, "Administration"),
         h(
           "div",
           { class: "menu" },
           h("button", { type: "button", onclick: () => go({ name: "users" }) }, "Users"),
-          h("button", { type: "button", onclick: () => go({ name: "audit" }) }, "Audit Log"),
+          h("button", { type: "button", id: "menu-apps", onclick: () => go({ name: "apps" }) }, "Applications"),
+          h("button", { type: "button", id: "menu-audit", onclick: () => go({ name: "audit" }) }, "Audit Log"),
         ),
       ),
     );

@@ -3,12 +3,15 @@ import "./style.css";
 import { loadForms } from "./api";
 import { canRefresh, go, refresh, Route, setRenderer } from "./nav";
 import { formsTouched } from "./ui";
+import * as app from "./screens/app";
+import * as apps from "./screens/apps";
 import * as audit from "./screens/audit";
 import * as changePassword from "./screens/changePassword";
 import * as enroll from "./screens/enroll";
 import * as enrollApp from "./screens/enrollApp";
 import * as enrollSMS from "./screens/enrollSMS";
 import * as login from "./screens/login";
+import * as newApp from "./screens/newApp";
 import * as newUser from "./screens/newUser";
 import * as profile from "./screens/profile";
 import * as recoveryCodes from "./screens/recoveryCodes";
@@ -44,6 +47,14 @@ setRenderer((r: Route) => {
       return user.render(r);
     case "audit":
       return audit.render();
+    case "apps":
+      return apps.render(r);
+    case "newApp":
+      return newApp.render();
+    case "app":
+      return app.render(r);
+    case "appSecret":
+      return app.renderSecret(r);
   }
 });
 

@@ -15,7 +15,12 @@ export type Route =
   | { name: "users"; flash?: string }
   | { name: "newUser" }
   | { name: "user"; id: number; edit?: boolean; flash?: string }
-  | { name: "audit" };
+  | { name: "audit" }
+  | { name: "apps"; flash?: string }
+  | { name: "newApp" }
+  | { name: "app"; id: number; edit?: boolean; flash?: string }
+  // The client secret just made, its only showing: not refreshable, kept in no other route.
+  | { name: "appSecret"; made: main.AppSecretView };
 
 type Renderer = (route: Route) => void | Promise<void>;
 
@@ -38,7 +43,7 @@ export function go(route: Route): void {
 // The screens that show data others can change (the web, the command line, another console),
 // and that refresh shows again. Enrollment and login screens are steps of a flow: showing one
 // again would start its step over.
-const refreshable = new Set<Route["name"]>(["profile", "users", "user", "audit"]);
+const refreshable = new Set<Route["name"]>(["profile", "users", "user", "audit", "apps", "app"]);
 
 /** canRefresh reports whether the screen now shown is one that refresh shows again. */
 export function canRefresh(): boolean {

@@ -5,8 +5,11 @@ import { App, EREAUTH, toAppError } from "./api";
 import { Cancelled, report } from "./nav";
 import { dialog, DialogHandled, field, h, input } from "./ui";
 
-/** withReauth runs action, asking for the password once if the backend wants it confirmed. */
-export async function withReauth<T>(action: () => Promise<T>): Promise<T> {
+/**
+ * withReauth runs action, asking for the password once if the backend wants it confirmed;
+ * reason, backend's, says why when the change has a sentence of its own (applications).
+ */
+export async function withReauth<T>(action: () => Promise<T>, reason = "For your security, enter your password again to make this change."): Promise<T> {
   try {
     return await action();
   } catch (e) {
@@ -16,7 +19,7 @@ export async function withReauth<T>(action: () => Promise<T>): Promise<T> {
   const ok = await dialog(
     {
       title: "Confirm your password",
-      body: [h("p", null, "For your security, enter your password again to make this change."), field("Password", password)],
+      body: [h("p", null, reason), field("Password", password)],
       confirm: "Confirm",
     },
     async (msg) => {

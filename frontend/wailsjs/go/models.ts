@@ -79,6 +79,249 @@ export namespace main {
 	        this.account = source["account"];
 	    }
 	}
+	export class AppForm {
+	    name: string;
+	    redirectUris: string;
+	    public: boolean;
+	    audience: string;
+	    requireTwoFactor: boolean;
+	    backchannelLogoutUri: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppForm(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.redirectUris = source["redirectUris"];
+	        this.public = source["public"];
+	        this.audience = source["audience"];
+	        this.requireTwoFactor = source["requireTwoFactor"];
+	        this.backchannelLogoutUri = source["backchannelLogoutUri"];
+	    }
+	}
+	export class AppTypeOption {
+	    public: boolean;
+	    help: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppTypeOption(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.public = source["public"];
+	        this.help = source["help"];
+	    }
+	}
+	export class AppOption {
+	    key: string;
+	    label: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppOption(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.key = source["key"];
+	        this.label = source["label"];
+	    }
+	}
+	export class AppFormsView {
+	    lead: string;
+	    empty: string;
+	    redirectHelp: string;
+	    requireHelp: string;
+	    backchannelHelp: string;
+	    passwordReason: string;
+	    maxNameLength: number;
+	    maxRedirectUris: number;
+	    audiences: AppOption[];
+	    defaultAudience: string;
+	    types: AppTypeOption[];
+	    fieldName: string;
+	    fieldRedirectUris: string;
+	    fieldAudience: string;
+	    fieldBackchannel: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppFormsView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lead = source["lead"];
+	        this.empty = source["empty"];
+	        this.redirectHelp = source["redirectHelp"];
+	        this.requireHelp = source["requireHelp"];
+	        this.backchannelHelp = source["backchannelHelp"];
+	        this.passwordReason = source["passwordReason"];
+	        this.maxNameLength = source["maxNameLength"];
+	        this.maxRedirectUris = source["maxRedirectUris"];
+	        this.audiences = this.convertValues(source["audiences"], AppOption);
+	        this.defaultAudience = source["defaultAudience"];
+	        this.types = this.convertValues(source["types"], AppTypeOption);
+	        this.fieldName = source["fieldName"];
+	        this.fieldRedirectUris = source["fieldRedirectUris"];
+	        this.fieldAudience = source["fieldAudience"];
+	        this.fieldBackchannel = source["fieldBackchannel"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class AppView {
+	    id: number;
+	    clientId: string;
+	    name: string;
+	    public: boolean;
+	    typeLabel: string;
+	    typeFixed: string;
+	    redirectUris: string[];
+	    audience: string;
+	    audienceLabel: string;
+	    requireTwoFactor: boolean;
+	    backchannelLogoutUri: string;
+	    createdAt: string;
+	    updatedAt: string;
+	    created: string;
+	    updated: string;
+	    deleteConfirm: string;
+	    regenerateConfirm: string;
+	    notice: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.clientId = source["clientId"];
+	        this.name = source["name"];
+	        this.public = source["public"];
+	        this.typeLabel = source["typeLabel"];
+	        this.typeFixed = source["typeFixed"];
+	        this.redirectUris = source["redirectUris"];
+	        this.audience = source["audience"];
+	        this.audienceLabel = source["audienceLabel"];
+	        this.requireTwoFactor = source["requireTwoFactor"];
+	        this.backchannelLogoutUri = source["backchannelLogoutUri"];
+	        this.createdAt = source["createdAt"];
+	        this.updatedAt = source["updatedAt"];
+	        this.created = source["created"];
+	        this.updated = source["updated"];
+	        this.deleteConfirm = source["deleteConfirm"];
+	        this.regenerateConfirm = source["regenerateConfirm"];
+	        this.notice = source["notice"];
+	    }
+	}
+	export class AppListView {
+	    apps: AppView[];
+	    total: number;
+	    offset: number;
+	    limit: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppListView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.apps = this.convertValues(source["apps"], AppView);
+	        this.total = source["total"];
+	        this.offset = source["offset"];
+	        this.limit = source["limit"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class AppQuery {
+	    offset: number;
+	    limit: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppQuery(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.offset = source["offset"];
+	        this.limit = source["limit"];
+	    }
+	}
+	export class AppSecretView {
+	    app?: AppView;
+	    secret: string;
+	    once: string;
+	    notice: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppSecretView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.app = this.convertValues(source["app"], AppView);
+	        this.secret = source["secret"];
+	        this.once = source["once"];
+	        this.notice = source["notice"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	
 	export class AuditEventView {
 	    id: number;
 	    at: string;
@@ -395,6 +638,7 @@ export namespace main {
 	    statuses: StatusOption[];
 	    auditKinds: AuditKindOption[];
 	    notices: NoticesView;
+	    apps: AppFormsView;
 	    smsUnavailable: string;
 	
 	    static createFrom(source: any = {}) {
@@ -414,6 +658,7 @@ export namespace main {
 	        this.statuses = this.convertValues(source["statuses"], StatusOption);
 	        this.auditKinds = this.convertValues(source["auditKinds"], AuditKindOption);
 	        this.notices = this.convertValues(source["notices"], NoticesView);
+	        this.apps = this.convertValues(source["apps"], AppFormsView);
 	        this.smsUnavailable = source["smsUnavailable"];
 	    }
 	

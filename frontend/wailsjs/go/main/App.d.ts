@@ -6,6 +6,10 @@ export function About():Promise<string>;
 
 export function AcknowledgeRecoveryCodes():Promise<void>;
 
+export function Application(arg1:number):Promise<main.AppView>;
+
+export function Apps(arg1:main.AppQuery):Promise<main.AppListView>;
+
 export function AuditLog(arg1:main.AuditQuery):Promise<main.AuditLogView>;
 
 export function BeginAppEnrollment():Promise<main.AppEnrollmentView>;
@@ -24,9 +28,13 @@ export function ConfirmPassword(arg1:string):Promise<void>;
 
 export function ConfirmSMSEnrollment():Promise<main.EnrollmentView>;
 
+export function CreateApp(arg1:main.AppForm):Promise<main.AppSecretView>;
+
 export function CreateFirstAdmin(arg1:main.NewUserForm):Promise<main.UserView>;
 
 export function CreateUser(arg1:main.NewUserForm):Promise<main.UserView>;
+
+export function DeleteApp(arg1:number):Promise<string>;
 
 export function DisableOwnTwoFactor():Promise<void>;
 
@@ -43,6 +51,8 @@ export function NeedsFirstAdmin():Promise<boolean>;
 export function Profile():Promise<main.ProfileView>;
 
 export function RecoveryCodeSheet():Promise<main.RecoveryCodeSheetView>;
+
+export function RegenerateAppSecret(arg1:number):Promise<main.AppSecretView>;
 
 export function RegenerateRecoveryCodes():Promise<Array<string>>;
 
@@ -63,6 +73,8 @@ export function SetUserPassword(arg1:number,arg2:string,arg3:boolean):Promise<vo
 export function StatusCounts():Promise<Array<main.StatusCount>>;
 
 export function UnlockUser(arg1:number):Promise<main.UserView>;
+
+export function UpdateApp(arg1:number,arg2:main.AppForm):Promise<main.AppView>;
 
 export function UpdateUser(arg1:number,arg2:main.UserForm):Promise<main.UserView>;
 

@@ -10,6 +10,14 @@ export function AcknowledgeRecoveryCodes() {
   return window['go']['main']['App']['AcknowledgeRecoveryCodes']();
 }
 
+export function Application(arg1) {
+  return window['go']['main']['App']['Application'](arg1);
+}
+
+export function Apps(arg1) {
+  return window['go']['main']['App']['Apps'](arg1);
+}
+
 export function AuditLog(arg1) {
   return window['go']['main']['App']['AuditLog'](arg1);
 }
@@ -46,12 +54,20 @@ export function ConfirmSMSEnrollment() {
   return window['go']['main']['App']['ConfirmSMSEnrollment']();
 }
 
+export function CreateApp(arg1) {
+  return window['go']['main']['App']['CreateApp'](arg1);
+}
+
 export function CreateFirstAdmin(arg1) {
   return window['go']['main']['App']['CreateFirstAdmin'](arg1);
 }
 
 export function CreateUser(arg1) {
   return window['go']['main']['App']['CreateUser'](arg1);
+}
+
+export function DeleteApp(arg1) {
+  return window['go']['main']['App']['DeleteApp'](arg1);
 }
 
 export function DisableOwnTwoFactor() {
@@ -84,6 +100,10 @@ export function Profile() {
 
 export function RecoveryCodeSheet() {
   return window['go']['main']['App']['RecoveryCodeSheet']();
+}
+
+export function RegenerateAppSecret(arg1) {
+  return window['go']['main']['App']['RegenerateAppSecret'](arg1);
 }
 
 export function RegenerateRecoveryCodes() {
@@ -124,6 +144,10 @@ export function StatusCounts() {
 
 export function UnlockUser(arg1) {
   return window['go']['main']['App']['UnlockUser'](arg1);
+}
+
+export function UpdateApp(arg1, arg2) {
+  return window['go']['main']['App']['UpdateApp'](arg1, arg2);
 }
 
 export function UpdateUser(arg1, arg2) {
