@@ -42,7 +42,8 @@ secrets, SMS phones), recovery codes, locks and failure counters, sessions, logi
 in progress, and the audit log, with their IDs. It creates the tables of a new database, and
 writes everything in one transaction: all of it, or nothing.
 
-It refuses, changing nothing, when the PostgreSQL database holds any data, when a gatehouse
+It refuses, changing nothing, when the PostgreSQL database holds any data (but the check
+value of this installation's server key, which a gatehouse started on it leaves), when a gatehouse
 (serve or the desktop console) has DIR open (stop it first: what it wrote later would be
 lost), and when DIR's database was made by another version of gatehouse (run this version's
 gatehouse user list --data DIR first, which brings it up to date). DIR is left as it was.
