@@ -1120,9 +1120,7 @@ type AppView struct {
 	AudienceLabel        string `json:"audienceLabel"`
 	RequireTwoFactor     bool   `json:"requireTwoFactor"`
 	BackchannelLogoutURI string `json:"backchannelLogoutUri"`
-	CreatedAt            string `json:"createdAt"`
-	UpdatedAt            string `json:"updatedAt"`
-	Created              string `json:"created"` // CreatedAt as every front end writes it (backend.FormatTime)
+	Created              string `json:"created"` // as every front end writes a time (backend.FormatTime)
 	Updated              string `json:"updated"`
 	// The pop-ups' sentences (backend's, the web's) and the status bar after a change.
 	DeleteConfirm     string `json:"deleteConfirm"`
@@ -1138,7 +1136,6 @@ func appView(x *backend.App) *AppView {
 		ID: x.ID, ClientID: x.ClientID, Name: x.Name, Public: x.Public, TypeLabel: x.TypeLabel(), TypeFixed: backend.AppTypeFixedText(x),
 		RedirectURIs: append([]string{}, x.RedirectURIs...), Audience: string(x.Audience), AudienceLabel: x.Audience.Label(),
 		RequireTwoFactor: x.RequireTwoFactor, BackchannelLogoutURI: x.BackchannelLogoutURI,
-		CreatedAt: timeString(x.CreatedAt), UpdatedAt: timeString(x.UpdatedAt),
 		Created: backend.FormatTime(x.CreatedAt), Updated: backend.FormatTime(x.UpdatedAt),
 		DeleteConfirm: backend.DeleteAppConfirmation(x),
 	}
@@ -1178,8 +1175,6 @@ type AppFormsView struct {
 	RequireHelp      string          `json:"requireHelp"`
 	BackchannelHelp  string          `json:"backchannelHelp"`
 	PasswordReason   string          `json:"passwordReason"` // why the password is asked again
-	MaxNameLength    int             `json:"maxNameLength"`
-	MaxRedirectURIs  int             `json:"maxRedirectUris"`
 	Audiences        []AppOption     `json:"audiences"`
 	DefaultAudience  string          `json:"defaultAudience"`
 	Types            []AppTypeOption `json:"types"`
@@ -1193,8 +1188,8 @@ func appFormsView() AppFormsView {
 	v := AppFormsView{
 		Lead: backend.AppsLead, Empty: backend.NoAppsText, RedirectHelp: backend.AppRedirectURIsHelp,
 		RequireHelp: backend.AppRequireTwoFactor, BackchannelHelp: backend.AppBackchannelHelp, PasswordReason: backend.AppPasswordReason,
-		MaxNameLength: backend.MaxAppNameLength, MaxRedirectURIs: backend.MaxRedirectURIs, DefaultAudience: string(backend.AudienceEveryone),
-		FieldName: backend.FieldName, FieldRedirectURI: backend.FieldRedirectURIs, FieldAudience: backend.FieldAudience,
+		DefaultAudience: string(backend.AudienceEveryone),
+		FieldName:       backend.FieldName, FieldRedirectURI: backend.FieldRedirectURIs, FieldAudience: backend.FieldAudience,
 		FieldBackchannel: backend.FieldBackchannelLogoutURI,
 	}
 	for _, x := range backend.AppAudiences {

@@ -114,26 +114,13 @@ func tidyNewUser(nu NewUser) NewUser {
 }
 
 func checkNewUser(nu NewUser) error {
-	var problems, fields []string
-	for _, c := range []struct {
-		field string
-		err   error
-	}{
-		{FieldUsername, CheckUsername(nu.Username)},
-		{FieldName, checkDisplayName(nu.DisplayName)},
-		{FieldEmail, checkEmail(nu.Email)},
-		{FieldRole, checkRole(nu.Role)},
-		{FieldPassword, CheckNewPassword(nu.Password, nu.Username)},
-	} {
-		if c.err != nil {
-			problems = append(problems, ErrorMessage(c.err))
-			fields = append(fields, c.field)
-		}
-	}
-	if len(problems) > 0 {
-		return WithFields(Errorf(EINVALID, "%s", strings.Join(problems, " ")), fields...)
-	}
-	return nil
+	return fieldChecks(
+		fieldCheck{FieldUsername, CheckUsername(nu.Username)},
+		fieldCheck{FieldName, checkDisplayName(nu.DisplayName)},
+		fieldCheck{FieldEmail, checkEmail(nu.Email)},
+		fieldCheck{FieldRole, checkRole(nu.Role)},
+		fieldCheck{FieldPassword, CheckNewPassword(nu.Password, nu.Username)},
+	)
 }
 
 // createUser creates nu for id, an administrator. The form's mistakes are reported before the

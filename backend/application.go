@@ -274,31 +274,14 @@ func tidyURIs(uris []string) []string {
 	return out
 }
 
-// fieldChecks runs checks and returns EINVALID naming every bad field at once, or nil.
-func fieldChecks(checks ...fieldCheck) error {
-	var problems, fields []string
-	for _, c := range checks {
-		if c.err != nil {
-			problems = append(problems, ErrorMessage(c.err))
-			fields = append(fields, c.field)
-		}
-	}
-	if len(problems) > 0 {
-		return WithFields(Errorf(EINVALID, "%s", strings.Join(problems, " ")), fields...)
-	}
-	return nil
-}
-
-type fieldCheck struct {
-	field string
-	err   error
-}
-
 // CheckNewApp reports what is wrong with a new application as CreateApp would, without
 // creating it: EINVALID naming every bad field at once. It does not look up whether the name
 // is taken.
 func CheckNewApp(na NewApp) error {
-	na = tidyNewApp(na)
+	return checkNewApp(tidyNewApp(na))
+}
+
+func checkNewApp(na NewApp) error {
 	return fieldChecks(
 		fieldCheck{FieldName, checkAppName(na.Name)},
 		fieldCheck{FieldRedirectURIs, checkRedirectURIs(na.RedirectURIs)},
@@ -403,7 +386,7 @@ func (s *Service) CreateApp(ctx context.Context, id *Identity, na NewApp) (*App,
 		return nil, "", err
 	}
 	na = tidyNewApp(na)
-	if err := CheckNewApp(na); err != nil {
+	if err := checkNewApp(na); err != nil {
 		return nil, "", err
 	}
 	if err := s.requireAdminConfirmed(id); err != nil {

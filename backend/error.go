@@ -3,6 +3,7 @@ package backend
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes. Each front end maps them once: the web layer to an HTTP status, the desktop layer
@@ -58,6 +59,27 @@ func WithFields(err error, fields ...string) error {
 	c := *e
 	c.Fields = fields
 	return &c
+}
+
+// fieldChecks runs a form's checks and returns EINVALID naming every bad field at once, or
+// nil: the user forms' and the application forms' one rule.
+func fieldChecks(checks ...fieldCheck) error {
+	var problems, fields []string
+	for _, c := range checks {
+		if c.err != nil {
+			problems = append(problems, ErrorMessage(c.err))
+			fields = append(fields, c.field)
+		}
+	}
+	if len(problems) > 0 {
+		return WithFields(Errorf(EINVALID, "%s", strings.Join(problems, " ")), fields...)
+	}
+	return nil
+}
+
+type fieldCheck struct {
+	field string
+	err   error
 }
 
 func (e *Error) Error() string {

@@ -136,8 +136,6 @@ export namespace main {
 	    requireHelp: string;
 	    backchannelHelp: string;
 	    passwordReason: string;
-	    maxNameLength: number;
-	    maxRedirectUris: number;
 	    audiences: AppOption[];
 	    defaultAudience: string;
 	    types: AppTypeOption[];
@@ -158,8 +156,6 @@ export namespace main {
 	        this.requireHelp = source["requireHelp"];
 	        this.backchannelHelp = source["backchannelHelp"];
 	        this.passwordReason = source["passwordReason"];
-	        this.maxNameLength = source["maxNameLength"];
-	        this.maxRedirectUris = source["maxRedirectUris"];
 	        this.audiences = this.convertValues(source["audiences"], AppOption);
 	        this.defaultAudience = source["defaultAudience"];
 	        this.types = this.convertValues(source["types"], AppTypeOption);
@@ -199,8 +195,6 @@ export namespace main {
 	    audienceLabel: string;
 	    requireTwoFactor: boolean;
 	    backchannelLogoutUri: string;
-	    createdAt: string;
-	    updatedAt: string;
 	    created: string;
 	    updated: string;
 	    deleteConfirm: string;
@@ -224,8 +218,6 @@ export namespace main {
 	        this.audienceLabel = source["audienceLabel"];
 	        this.requireTwoFactor = source["requireTwoFactor"];
 	        this.backchannelLogoutUri = source["backchannelLogoutUri"];
-	        this.createdAt = source["createdAt"];
-	        this.updatedAt = source["updatedAt"];
 	        this.created = source["created"];
 	        this.updated = source["updated"];
 	        this.deleteConfirm = source["deleteConfirm"];
