@@ -24,13 +24,13 @@ import (
 
 // The lifetimes of what the provider issues.
 const (
-	AuthRequestTTL   = 10 * time.Minute // an authorization request, from /oidc/authorize to the code's exchange
-	AuthCodeTTL      = time.Minute      // the code, once issued (the request's row keeps its expiry, capped)
-	AccessTokenTTL   = 5 * time.Minute  // opaque access tokens: short, so that an ended session ends them soon
-	IDTokenTTL       = 5 * time.Minute  // ID tokens
+	AuthRequestTTL   = 10 * time.Minute           // an authorization request, from /oidc/authorize to the code's exchange
+	AuthCodeTTL      = time.Minute                // the code, once issued (the request's row keeps its expiry, capped)
+	AccessTokenTTL   = 5 * time.Minute            // opaque access tokens: short, so that an ended session ends them soon
+	IDTokenTTL       = 5 * time.Minute            // ID tokens
 	SigningKeyKeep   = IDTokenTTL + 5*time.Minute // a retired key stays published this long
-	maxAuthParam     = 2000 // bytes of state, nonce, scope or code_challenge: what a URL carries comfortably
-	subjectPrefix    = ""   // sub is the user's ID as a decimal string (stable across renames)
+	maxAuthParam     = 2000                       // bytes of state, nonce, scope or code_challenge: what a URL carries comfortably
+	subjectPrefix    = ""                         // sub is the user's ID as a decimal string (stable across renames)
 	signingKeyBits   = 2048
 	SigningAlgorithm = "RS256" // the one algorithm every relying party must support (OpenID Connect Core §15.1)
 )
