@@ -631,3 +631,36 @@ func TestOIDCStepUp(t *testing.T) {
 		t.Fatalf("the session the step-up replaced: %v, want it ended", err)
 	}
 }
+
+// TestOIDCSurvivesRestart: everything the provider needs is in the store or derived from the
+// server key: a code issued before a restart is exchanged after it, and the ID token verifies
+// against the keys the new server publishes.
+func TestOIDCSurvivesRestart(t *testing.T) {
+	o := newOIDCEnv(t)
+	o.user("frank", backend.RoleUser, false)
+	_, cfg := o.app("Wiki", nil)
+	c := o.client()
+	c.signIn("frank")
+	v := oauth2.GenerateVerifier()
+	code := o.code(c, cfg, v, "s", "n")
+	o.restart()
+	tok, err := cfg.Exchange(t.Context(), code, oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatalf("exchange after a restart: %v", err)
+	}
+	p, err := oidc.NewProvider(t.Context(), o.ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Verifier(&oidc.Config{ClientID: cfg.ClientID}).Verify(t.Context(), tok.Extra("id_token").(string)); err != nil {
+		t.Fatalf("ID token after a restart: %v", err)
+	}
+	if ui, err := p.UserInfo(t.Context(), oauth2.StaticTokenSource(tok)); err != nil || ui.Subject == "" {
+		t.Fatalf("userinfo after a restart: %v %v", ui, err)
+	}
+	for name, secret := range map[string]string{"code": code, "access token": tok.AccessToken, "refresh token": tok.RefreshToken} {
+		if strings.Contains(o.logs.String(), secret) {
+			t.Errorf("the %s is in the log", name)
+		}
+	}
+}
