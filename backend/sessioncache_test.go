@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -70,20 +69,13 @@ func cacheEnv(t *testing.T, cache backend.SessionCacheConfig, opts ...backendtes
 	return e, cs
 }
 
-// runCache runs svc's session cache until the test ends, and waits for its first poll.
+// runCache runs svc's session cache until the test ends.
 func runCache(t *testing.T, svc *backend.Service) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		svc.RunSessionCache(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	waitFor(t, time.Second, "the session cache's first poll", func() bool { return backend.SessionCacheTrusted(svc) })
+	t.Cleanup(svc.StartSessionCache())
+	if !backend.SessionCacheTrusted(svc) {
+		t.Fatal("the session cache is not in use after its start")
+	}
 }
 
 // waitFor polls cond every 5 ms until it holds, and fails the test after limit. It returns
