@@ -25,8 +25,10 @@ import (
 // Revocation stays exact. Keys of revocation are user IDs, not session hashes: every change
 // that ends a session or changes what its user may do (a logout, an expired session ended, an
 // administrator's Disable, Two-Factor disabled or reset, a role change, a password set, an
-// enrollment, a password confirmed) goes through one of a few store methods, and the Service's
-// store (revokingStore) adds a RevokeSessions of the user to that method's transaction. "Forget
+// enrollment, a password confirmed) goes through one of a few store methods (UpdateUser,
+// SetPassword, EnableTwoFactor, DeleteUserSessions, DeleteSession, SetSessionReauth: a new
+// method that changes a user's row or sessions belongs in that list), and the Service's store
+// (revokingStore) adds a RevokeSessions of the user to that method's transaction. "Forget
 // every cached session of this user" is what all of them need: the Service does not know the
 // hashes of a user's other sessions, and a role or name change concerns all of them. A user's
 // other sessions on other servers cost one more read each, after a change that is rare.
@@ -42,10 +44,11 @@ import (
 //     session back after the eviction. Every eviction bumps a generation; a fill is kept only
 //     if no eviction happened since its read began.
 //
-// The cache runs only between Service.StartSessionCache and its stop (the web server runs it). Without it,
-// Authenticate reads the store on every check and touches the session once a minute, as
-// before: the desktop console and the command line, which check a session now and then, need
-// no background loop.
+// The cache runs only between Service.StartSessionCache and its stop (web.Run runs it).
+// Without it, Authenticate reads the store on every check and touches the session once a
+// minute, as before: the desktop console and the command line, which check a session now and
+// then, need no background loop. Their changes still write revocations, so the servers on the
+// same store learn of a Disable made in the console or by `gatehouse user` within a second.
 
 // SessionCacheConfig sizes the session cache (Config.SessionCache). Zero values take the
 // defaults.

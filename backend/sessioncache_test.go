@@ -332,3 +332,28 @@ func backendHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// TestSessionCacheIdleSeenElsewhere: a session B cached long ago but used on A since is not
+// ended by B as idle: B reads the store's last use (A's, written in A's batch) before it
+// decides.
+func TestSessionCacheIdleSeenElsewhere(t *testing.T) {
+	e, _ := cacheEnv(t, backend.SessionCacheConfig{TouchEvery: 20 * time.Millisecond})
+	b := e.h.Reopen()
+	runCache(t, b)
+	e.createUser(backend.NewUser{Username: "alice"})
+	st := e.login("alice", goodPassword, backend.StepDone)
+	backendtest.Authenticate(t, b, st.SessionToken)
+	for range 3 {
+		e.clock.Advance(20 * time.Minute)
+		backendtest.Authenticate(t, e.svc, st.SessionToken)
+		now := e.clock.Now()
+		waitFor(t, 2*time.Second, "A's last use written", func() bool {
+			s, _, err := e.db.FindSession(ctx, backendHash(st.SessionToken))
+			return err == nil && !s.LastSeenAt.Before(now)
+		})
+	}
+	// 60 minutes after B's last sight of it, 0 after A's.
+	if _, err := b.Authenticate(ctx, st.SessionToken); err != nil {
+		t.Fatalf("B, an hour after it last saw the session, which A saw just now: %v; want the session", err)
+	}
+}
