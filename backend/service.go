@@ -36,6 +36,8 @@ type Config struct {
 	Lockout   LockoutPolicy
 	Passwords PasswordPolicy
 	SMS       SMSConfig // text messages; the zero value turns SMS off
+
+	SessionCache SessionCacheConfig // the cache of checked sessions (sessioncache.go)
 }
 
 // DefaultAuditRetention is Config.AuditRetention's default.
@@ -63,6 +65,7 @@ type Service struct {
 	sms             smsSettings
 	codeKey         []byte // hashes SMS codes (newCodeKey)
 	nameKey         []byte // hashes unknown usernames (newNameKey)
+	sessions        *sessionCache
 }
 
 // New returns a Service over cfg.Store. The database keeps the check value of the first
@@ -83,8 +86,10 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	cache := newSessionCache(cfg.SessionCache)
 	s := &Service{
-		store:           cfg.Store,
+		store:           &revokingStore{Store: cfg.Store, cache: cache},
+		sessions:        cache,
 		now:             cfg.Now,
 		log:             cfg.Logger,
 		issuer:          cfg.Issuer,

@@ -79,24 +79,42 @@ func (id *Identity) actor() *User {
 var errSessionEnded = Errorf(EUNAUTHORIZED, "%s", SessionEndedNotice)
 
 // Authenticate returns the identity holding the session token. The session ends after
-// IdleTimeout without use, AbsoluteTimeout after login, or when its user is disabled.
+// IdleTimeout without use, AbsoluteTimeout after login, or when its user is disabled. While
+// the session cache runs (StartSessionCache), a session checked recently is answered from memory (sessioncache.go).
 func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, error) {
 	if token == "" {
 		return nil, errSessionEnded
 	}
 	hash := hashToken(token)
+	now := s.now()
+	c := s.sessions
+	if e := c.lookup(hash); e != nil {
+		if id := s.fromCache(e, now); id != nil {
+			return id, nil
+		}
+	}
+	gen := c.generation()
 	sess, u, err := s.store.FindSession(ctx, hash)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, errSessionEnded
 	} else if err != nil {
 		return nil, internal("find session", err)
 	}
-	now := s.now()
-	if now.Sub(sess.LastSeenAt) > s.idleTimeout || now.Sub(sess.CreatedAt) > s.absoluteTimeout {
+	seen := sess.LastSeenAt
+	if t := c.lastUse(hash); t.After(seen) {
+		seen = t // a use here not written yet
+	}
+	if now.Sub(seen) > s.idleTimeout || now.Sub(sess.CreatedAt) > s.absoluteTimeout {
 		return nil, s.endSession(ctx, hash)
 	}
 	if u.Disabled {
 		return nil, s.endSession(ctx, hash)
+	}
+	if c.active() {
+		// The cache writes the last use with others' (flush): no write here.
+		c.put(gen, sess, u, now)
+		sess.LastSeenAt = now
+		return &Identity{User: u, session: sess}, nil
 	}
 	// Recording every request would make every page a write; a minute's precision is plenty
 	// for a 30-minute idle timeout.
@@ -228,6 +246,9 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 	}
 	if err := s.purgeOIDC(ctx, now); err != nil {
 		return err
+	}
+	if err := s.store.DeleteSessionRevocations(ctx, now.Add(-revocationKeep)); err != nil {
+		return internal("purge session revocations", err)
 	}
 	if err := s.store.DeleteExpiredSMS(ctx, now.Add(-smsInboundKeep)); err != nil {
 		return internal("purge expired sms", err)

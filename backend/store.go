@@ -338,6 +338,35 @@ type Store interface {
 	// DeleteExpiredOIDC removes authorization requests and tokens that expired before before,
 	// tokens whose session is gone, and signing keys retired before keysBefore.
 	DeleteExpiredOIDC(ctx context.Context, before, keysBefore time.Time) error
+
+	// --- Session cache (backend/sessioncache.go) ---
+	// What lets every server answer session checks from memory and still end a session
+	// everywhere within a second: a log of revocations every server polls, and last-seen
+	// times written in batches.
+
+	// RevokeSessions records that every server must forget what it holds in memory of the
+	// user's sessions: they ended, or the user's rights changed. Inside an Atomically
+	// transaction it commits with that transaction, or not at all; else in one of its own.
+	// Revocations become visible in the order of their IDs: a reader never sees an ID before
+	// every smaller one is committed, so "after the last ID seen" misses none.
+	RevokeSessions(ctx context.Context, userID int64) error
+	// SessionRevocationsSince returns up to limit revocations with an ID above afterID, in ID
+	// order: one indexed read.
+	SessionRevocationsSince(ctx context.Context, afterID int64, limit int) ([]SessionRevocation, error)
+	// DeleteSessionRevocations removes the revocations recorded before before.
+	DeleteSessionRevocations(ctx context.Context, before time.Time) error
+	// TouchSessions sets the LastSeenAt of each session in seen (by token hash) to the time
+	// given for it, unless it is later already, in one transaction; sessions that are gone are
+	// no error. The servers batch their sessions' last-seen times through it.
+	TouchSessions(ctx context.Context, seen map[string]time.Time) error
+}
+
+// SessionRevocation is one RevokeSessions: the user whose cached sessions every server must
+// forget.
+type SessionRevocation struct {
+	ID     int64
+	UserID int64
+	At     time.Time
 }
 
 // Failures is an account's failure counter, shared by the password and every second factor.

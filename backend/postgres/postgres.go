@@ -168,6 +168,9 @@ type Tx struct {
 	failures map[int64]backend.Failures
 	// pending are writes queued by later, not sent yet.
 	pending []pendingWrite
+	// revoked are the users RevokeSessions was called for in this Atomically transaction:
+	// their revocations are inserted just before it commits (revocation.go).
+	revoked []int64
 	// pool, in an Atomically transaction not begun yet (Tx is nil until then), is where it
 	// begins: its BEGIN goes with its first statement, one round trip for both.
 	pool *pgxpool.Pool
@@ -371,9 +374,10 @@ func (db *DB) atomically(ctx context.Context, fn func(ctx context.Context) error
 	if err := fn(context.WithValue(ctx, txKey{}, t)); err != nil {
 		return err
 	}
-	if t.Tx == nil && len(t.pending) == 0 {
+	if t.Tx == nil && len(t.pending) == 0 && len(t.revoked) == 0 {
 		return nil // no statement: nothing to commit
 	}
+	queueRevocations(t)
 	if err := t.flush(ctx); err != nil {
 		return err
 	}

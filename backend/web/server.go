@@ -245,6 +245,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	go purgeExpired(ctx, cfg.Service, s.log)
+	// The session cache runs while the server serves, and stops after the last request in
+	// flight, writing the last uses it holds.
+	defer cfg.Service.StartSessionCache()()
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
