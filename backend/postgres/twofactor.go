@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"gatehouse/backend"
 )
@@ -31,8 +30,7 @@ import (
 // four round trips fewer.
 func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backend.Failures, now time.Time) error) error {
 	write := func(tx *Tx, f *backend.Failures) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET failed_count = $1, next_try_at = $2, locked_until = $3 WHERE id = $4`,
-			f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
+		tag, err := tx.Exec(ctx, updateFailuresSQL, f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
 		if err != nil {
 			return err
 		} else if tag.RowsAffected() == 0 {
@@ -51,13 +49,15 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 			// Nothing waits for this write's answer: it goes with the step's next statement
 			// (the secret's read after a charge, the audit event after a reset), which
 			// PostgreSQL runs after it.
-			tx.later(func(tag pgconn.CommandTag) error {
-				if tag.RowsAffected() == 0 {
+			tx.later(func(br pgx.BatchResults) error {
+				// The row is locked by this transaction, which read it: it is there.
+				if tag, err := br.Exec(); err != nil {
+					return err
+				} else if tag.RowsAffected() == 0 {
 					return errUserNotFound
 				}
 				return nil
-			}, `UPDATE users SET failed_count = $1, next_try_at = $2, locked_until = $3 WHERE id = $4`,
-				f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
+			}, updateFailuresSQL, f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
 			tx.failures[userID] = f
 			return nil
 		}
@@ -66,6 +66,9 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 		return tx.QueryRow(ctx, `SELECT failed_count, next_try_at, locked_until FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID), nil
 	}, errUserNotFound, fn, write)
 }
+
+// updateFailuresSQL writes a user's failure state.
+const updateFailuresSQL = `UPDATE users SET failed_count = $1, next_try_at = $2, locked_until = $3 WHERE id = $4`
 
 // UpdateUnknownFailures is UpdateFailures for a username that names no account, keyed by
 // nameHash, a keyed hash of the name (never the name: see backend.Store). The counter's row is
@@ -178,9 +181,23 @@ func (db *DB) FindAppEnrollment(ctx context.Context, owner string) (*backend.Pen
 }
 
 // TOTPSecret returns the sealed active secret; ENOTFOUND if the user has none.
+//
+// In a second-factor step the secret is read right after the failure counter is charged
+// (UpdateFailures, queued under the row lock): the charge, the last write queued, then becomes
+// the statement that reads the secret, UPDATE … RETURNING totp_secret, so the secret comes
+// only from the statement that has written the charge, one statement fewer.
 func (db *DB) TOTPSecret(ctx context.Context, userID int64) ([]byte, error) {
 	var b []byte
-	err := db.conn(ctx).QueryRow(ctx, `SELECT totp_secret FROM users WHERE id = $1`, userID).Scan(&b)
+	var row pgx.Row
+	if tx, ok := joined(ctx); ok && len(tx.pending) > 0 && tx.pending[len(tx.pending)-1].sql == updateFailuresSQL &&
+		tx.pending[len(tx.pending)-1].args[3] == any(userID) {
+		charge := tx.pending[len(tx.pending)-1]
+		tx.pending = tx.pending[:len(tx.pending)-1]
+		row = tx.QueryRow(ctx, updateFailuresSQL+` RETURNING totp_secret`, charge.args...)
+	} else {
+		row = db.conn(ctx).QueryRow(ctx, `SELECT totp_secret FROM users WHERE id = $1`, userID)
+	}
+	err := row.Scan(&b)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, errUserNotFound
