@@ -166,6 +166,10 @@ type Tx struct {
 	// UpdateFailures need not read it again (twofactor.go). Only the Atomically transaction's
 	// Tx has one: a savepoint's Tx (inTx) is never passed to UpdateFailures.
 	failures map[int64]backend.Failures
+	// attempts are the login attempts this transaction has locked (FindLoginAttemptForUpdate)
+	// and not used yet: only it can delete them, so CompleteLogin knows its answer in advance.
+	// Only the Atomically transaction's Tx has them.
+	attempts map[string]bool
 	// pending are writes queued by later, not sent yet.
 	pending []pendingWrite
 	// pool, in an Atomically transaction not begun yet (Tx is nil until then), is where it
@@ -423,7 +427,7 @@ func retryable(err error) bool {
 // go with the statement after them or with the COMMIT (Tx.commit): fewer round trips, the
 // same statements in the same order.
 func (db *DB) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
-	t := &Tx{now: db.Now().UTC(), failures: map[int64]backend.Failures{}, pool: db.pool}
+	t := &Tx{now: db.Now().UTC(), failures: map[int64]backend.Failures{}, attempts: map[string]bool{}, pool: db.pool}
 	defer func() {
 		if t.Tx != nil {
 			t.Tx.Rollback(context.WithoutCancel(ctx))
