@@ -170,6 +170,10 @@ type Tx struct {
 	// and not used yet: only it can delete them, so CompleteLogin knows its answer in advance.
 	// Only the Atomically transaction's Tx has them.
 	attempts map[string]bool
+	// totpLast is the last used TOTP step of the users whose row this transaction has locked,
+	// as it read it with the secret (TOTPSecret) or last consumed (ConsumeTOTPStep): no other
+	// transaction can change it while the lock is held. Only the Atomically transaction's Tx.
+	totpLast map[int64]*int64
 	// pending are writes queued by later, not sent yet.
 	pending []pendingWrite
 	// pool, in an Atomically transaction not begun yet (Tx is nil until then), is where it
@@ -427,7 +431,8 @@ func retryable(err error) bool {
 // go with the statement after them or with the COMMIT (Tx.commit): fewer round trips, the
 // same statements in the same order.
 func (db *DB) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
-	t := &Tx{now: db.Now().UTC(), failures: map[int64]backend.Failures{}, attempts: map[string]bool{}, pool: db.pool}
+	t := &Tx{now: db.Now().UTC(), failures: map[int64]backend.Failures{}, attempts: map[string]bool{},
+		totpLast: map[int64]*int64{}, pool: db.pool}
 	defer func() {
 		if t.Tx != nil {
 			t.Tx.Rollback(context.WithoutCancel(ctx))

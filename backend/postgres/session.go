@@ -185,19 +185,17 @@ func (db *DB) DeleteLoginAttempt(ctx context.Context, tokenHash string) error {
 // Inside the Atomically transaction that has locked the attempt (FindLoginAttemptForUpdate),
 // the answer is known before the statement runs: nobody else can have deleted the attempt, so
 // this call's DELETE is the one that removes it. The statement is then queued (Tx.later) and
-// goes with the step's COMMIT, one round trip fewer; a session that could still not be
-// inserted (a token hash already in use: 256 random bits) fails that COMMIT instead.
+// goes with the step's COMMIT, one round trip fewer, written so that it fails, and the whole
+// transaction with it, if it inserted no session (as ConsumeTOTPStep's queued UPDATE).
 func (db *DB) CompleteLogin(ctx context.Context, attemptTokenHash string, s *backend.Session) (bool, error) {
 	if tx, ok := joined(ctx); ok && tx.attempts[attemptTokenHash] {
 		delete(tx.attempts, attemptTokenHash) // deleted by this statement, once sent
-		sql, args := completeLogin(tx, attemptTokenHash, s, "")
+		sql, args := completeLogin(tx, attemptTokenHash, s, true)
 		tx.later(func(br pgx.BatchResults) error {
-			var userID *int64
-			var inserted bool
-			if err := br.QueryRow().Scan(&userID, &inserted); err != nil {
+			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("complete login: %w", err)
 			}
-			return wrap("complete login", checkCompleted(userID, inserted, s.UserID))
+			return nil
 		}, sql, args...)
 		return true, nil
 	}
@@ -205,7 +203,7 @@ func (db *DB) CompleteLogin(ctx context.Context, attemptTokenHash string, s *bac
 	err := db.inTx(ctx, false, func(tx *Tx) error {
 		var userID *int64
 		var inserted bool
-		sql, args := completeLogin(tx, attemptTokenHash, s, "ON CONFLICT DO NOTHING")
+		sql, args := completeLogin(tx, attemptTokenHash, s, false)
 		err := tx.QueryRow(ctx, sql, args...).Scan(&userID, &inserted)
 		switch {
 		case err != nil:
@@ -228,15 +226,20 @@ func (db *DB) CompleteLogin(ctx context.Context, attemptTokenHash string, s *bac
 }
 
 // completeLogin is CompleteLogin's statement, which deletes the attempt and inserts the session
-// from the row it deleted, with its arguments, filling in s's zero times. onConflict is the
-// insert's conflict clause: "ON CONFLICT DO NOTHING" to learn of a token hash in use from the
-// answer, without the error that would end an enclosing transaction; "" to fail on it.
-func completeLogin(tx *Tx, attemptTokenHash string, s *backend.Session, onConflict string) (string, []any) {
+// from the row it deleted, with its arguments, filling in s's zero times. It answers the
+// attempt's user and whether the session was inserted, learning of a token hash in use from
+// the answer rather than from the error that would end an enclosing transaction; queued, it
+// must fail instead (division_by_zero, or the unique violation) unless it inserted the session.
+func completeLogin(tx *Tx, attemptTokenHash string, s *backend.Session, queued bool) (string, []any) {
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = tx.now
 	}
 	if s.LastSeenAt.IsZero() {
 		s.LastSeenAt = tx.now
+	}
+	onConflict, answer := `ON CONFLICT DO NOTHING`, `SELECT (SELECT user_id FROM attempt), EXISTS (SELECT 1 FROM session)`
+	if queued {
+		onConflict, answer = ``, `SELECT 1 / count(*) FROM session`
 	}
 	return `
 		WITH attempt AS (
@@ -248,7 +251,7 @@ func completeLogin(tx *Tx, attemptTokenHash string, s *backend.Session, onConfli
 			` + onConflict + `
 			RETURNING 1
 		)
-		SELECT (SELECT user_id FROM attempt), EXISTS (SELECT 1 FROM session)`,
+		` + answer,
 		[]any{attemptTokenHash, s.TokenHash, s.UserID, ns(s.CreatedAt), ns(s.LastSeenAt), nullNS(s.ReauthAt), text(s.IP), text(s.UserAgent)}
 }
 

@@ -185,19 +185,24 @@ func (db *DB) FindAppEnrollment(ctx context.Context, owner string) (*backend.Pen
 // In a second-factor step the secret is read right after the failure counter is charged
 // (UpdateFailures, queued under the row lock): the charge, the last write queued, then becomes
 // the statement that reads the secret, UPDATE … RETURNING totp_secret, so the secret comes
-// only from the statement that has written the charge, one statement fewer.
+// only from the statement that has written the charge, one statement fewer. It returns the
+// last used time step too, which the row lock keeps as read until the transaction ends: the
+// step's ConsumeTOTPStep then knows its answer (Tx.totpLast).
 func (db *DB) TOTPSecret(ctx context.Context, userID int64) ([]byte, error) {
 	var b []byte
-	var row pgx.Row
+	var err error
 	if tx, ok := joined(ctx); ok && len(tx.pending) > 0 && tx.pending[len(tx.pending)-1].sql == updateFailuresSQL &&
 		tx.pending[len(tx.pending)-1].args[3] == any(userID) {
 		charge := tx.pending[len(tx.pending)-1]
 		tx.pending = tx.pending[:len(tx.pending)-1]
-		row = tx.QueryRow(ctx, updateFailuresSQL+` RETURNING totp_secret`, charge.args...)
+		var last *int64
+		err = tx.QueryRow(ctx, updateFailuresSQL+` RETURNING totp_secret, totp_last_step`, charge.args...).Scan(&b, &last)
+		if err == nil {
+			tx.totpLast[userID] = last
+		}
 	} else {
-		row = db.conn(ctx).QueryRow(ctx, `SELECT totp_secret FROM users WHERE id = $1`, userID)
+		err = db.conn(ctx).QueryRow(ctx, `SELECT totp_secret FROM users WHERE id = $1`, userID).Scan(&b)
 	}
-	err := row.Scan(&b)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, errUserNotFound
@@ -265,6 +270,7 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 		if err := deletePendingEnrollments(ctx, tx, userID); err != nil {
 			return err
 		}
+		delete(tx.totpLast, userID)
 		if _, err := tx.Exec(ctx, `
 			UPDATE users SET method = $1, totp_secret = $2, totp_last_step = $3, sms_phone = $4, updated_at = $5,
 				credentials_version = credentials_version + 1
@@ -294,7 +300,37 @@ func deletePendingEnrollments(ctx context.Context, tx *Tx, userID int64) error {
 // evaluate the condition again on the row as it committed, find the step used and match no row.
 // A step not later than the last one (a replay, or an older code still inside the ±1 window)
 // is refused. It returns false, not ENOTFOUND, for an unknown user.
+//
+// In a second-factor step, whose transaction holds the user's row lock and has read the last
+// used step with the secret (TOTPSecret, Tx.totpLast), the answer is known before the UPDATE
+// runs: nobody else can consume a step meanwhile. A step not later than the last is refused
+// then and there (the UPDATE would match no row). A later one is accepted, and its conditional
+// UPDATE is queued (Tx.later) to go with the COMMIT, one round trip fewer: written so that it
+// fails, and the whole transaction with it (COMMIT included: PostgreSQL skips the rest of the
+// batch), if it matched no row. The UPDATE stays the authority; the lock only lets the answer
+// be given before it runs.
 func (db *DB) ConsumeTOTPStep(ctx context.Context, userID int64, step int64) (bool, error) {
+	if tx, ok := joined(ctx); ok {
+		if last, read := tx.totpLast[userID]; read {
+			if last != nil && *last >= step {
+				return false, nil
+			}
+			tx.totpLast[userID] = &step
+			tx.later(func(br pgx.BatchResults) error {
+				if _, err := br.Exec(); err != nil {
+					return fmt.Errorf("consume totp step: %w", err)
+				}
+				return nil
+			}, `
+				WITH consumed AS (
+					UPDATE users SET totp_last_step = $1
+					WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)
+					RETURNING 1
+				)
+				SELECT 1 / count(*) FROM consumed -- no row consumed: division_by_zero, no COMMIT`, step, userID)
+			return true, nil
+		}
+	}
 	tag, err := db.conn(ctx).Exec(ctx, `
 		UPDATE users SET totp_last_step = $1
 		WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)`, step, userID)

@@ -411,6 +411,7 @@ func (db *DB) CountEnabledAdmins(ctx context.Context) (int, error) {
 // any sheet of them still on show) and any pending setup (app or SMS, whoever began it). It is
 // a new credentials version.
 func clearEnrollment(ctx context.Context, tx *Tx, userID int64) error {
+	delete(tx.totpLast, userID)
 	_, err := tx.Exec(ctx, `
 		UPDATE users SET method = 'none', totp_secret = NULL,
 			totp_last_step = NULL, sms_phone = NULL, updated_at = $1,
