@@ -277,37 +277,60 @@ func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, ho
 }
 
 // attempt returns the live login attempt with the token, waiting for step, and its user.
+// (Unlocked reads: a step's own transaction checks again, or reads with lockedAttempt.)
 func (s *Service) attempt(ctx context.Context, token string, step LoginStep) (*LoginAttempt, *User, error) {
+	return s.liveAttempt(ctx, token, step, func(tokenHash string) (*LoginAttempt, *User, error) {
+		a, err := s.store.FindLoginAttempt(ctx, tokenHash)
+		if err != nil {
+			return nil, nil, err
+		}
+		u, err := s.store.FindUserByID(ctx, a.UserID)
+		if err != nil {
+			return nil, nil, internal("attempt user", err)
+		}
+		return a, u, nil
+	})
+}
+
+// lockedAttempt is attempt inside a step's store transaction, in one read that locks the
+// attempt and its user until the step commits (FindLoginAttemptForUpdate): what it checks (the
+// attempt still there and unused, the account enabled, the credentials those the login began
+// with) still holds when the step signs in, so the step needs no recheck.
+func (s *Service) lockedAttempt(ctx context.Context, token string, step LoginStep) (*LoginAttempt, *User, error) {
+	return s.liveAttempt(ctx, token, step, func(tokenHash string) (*LoginAttempt, *User, error) {
+		return s.store.FindLoginAttemptForUpdate(ctx, tokenHash)
+	})
+}
+
+// liveAttempt reads the attempt with the token and its user with find, and returns them if the
+// attempt is live and waiting for step. An attempt that has expired, or whose account was
+// disabled or had its password, Two-Factor or role changed since the login began (what it
+// proved is no longer what the account asks for), is deleted: ErrLoginEnded.
+func (s *Service) liveAttempt(ctx context.Context, token string, step LoginStep,
+	find func(tokenHash string) (*LoginAttempt, *User, error)) (*LoginAttempt, *User, error) {
 	if token == "" {
 		return nil, nil, ErrLoginEnded
 	}
-	a, err := s.store.FindLoginAttempt(ctx, hashToken(token))
+	a, u, err := find(hashToken(token))
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, nil, ErrLoginEnded
 	} else if err != nil {
 		return nil, nil, internal("find login attempt", err)
 	}
-	if !s.now().Before(a.ExpiresAt) {
+	end := func() (*LoginAttempt, *User, error) {
 		if err := s.store.DeleteLoginAttempt(ctx, a.TokenHash); err != nil {
 			return nil, nil, internal("delete login attempt", err)
 		}
 		return nil, nil, ErrLoginEnded
+	}
+	if !s.now().Before(a.ExpiresAt) {
+		return end()
 	}
 	if step != "" && a.Step != step {
 		return nil, nil, Errorf(ECONFLICT, "This step of the login is not the current one.")
 	}
-	u, err := s.store.FindUserByID(ctx, a.UserID)
-	if err != nil {
-		return nil, nil, internal("attempt user", err)
-	}
 	if u.Disabled || u.CredentialsVersion != a.CredentialsVersion {
-		// Disabled, or the password, Two-Factor or role changed since this login began: what
-		// it proved is no longer what the account asks for. (The step's own transaction
-		// checks again: this read is not locked.)
-		if err := s.store.DeleteLoginAttempt(ctx, a.TokenHash); err != nil {
-			return nil, nil, internal("delete login attempt", err)
-		}
-		return nil, nil, ErrLoginEnded
+		return end()
 	}
 	return a, u, nil
 }
@@ -342,34 +365,31 @@ func (s *Service) VerifyRecoveryCode(ctx context.Context, attemptToken, code str
 // must be the user's enrolled method. Every check is charged to the account's failure counter
 // before it runs.
 func (s *Service) verify(ctx context.Context, attemptToken, code string, method Method, check secondFactor) (*LoginState, error) {
-	a, u, err := s.attempt(ctx, attemptToken, StepVerify)
-	if err != nil {
-		return nil, err
-	}
-	if method != "" && u.Method != method {
-		return nil, Errorf(EINVALID, "That kind of code is not set up for this account.")
-	}
-	if strings.TrimSpace(code) == "" {
-		return nil, WithFields(Errorf(EINVALID, "Enter the code."), FieldCode)
-	}
-	if method == MethodSMS {
-		// With no code out there is nothing to guess: say so, and count nothing.
-		if waiting, err := s.store.SMSCodeWaiting(ctx, a.TokenHash); err != nil {
-			return nil, internal("sms code waiting", err)
-		} else if !waiting {
-			return nil, errNoSMSCode
-		}
-	}
-	// Charge, check, consume and sign in are one transaction: the writer lock serializes
-	// concurrent guesses exactly as charging first does, and the whole step syncs once.
+	// One transaction from the first read: the attempt and its user, locked (lockedAttempt),
+	// then the charge, the check and consume, and the sign-in. The lock serializes concurrent
+	// guesses exactly as charging first does, and the whole step syncs once. A refusal before
+	// the charge (the login has ended, no such method, no code) counts nothing.
 	return s.atomically(ctx, func(ctx context.Context) (*LoginState, error, error) {
-		// The attempt was read outside this transaction: if the credentials changed since it
-		// was created, it ends here, before anything is charged or checked.
-		u, err := s.recheck(ctx, a.UserID, a.CredentialsVersion)
-		if err == errCredentialsChanged {
-			return nil, ErrLoginEnded, internal("end login attempt", s.store.DeleteLoginAttempt(ctx, a.TokenHash))
-		} else if err != nil {
+		a, u, err := s.lockedAttempt(ctx, attemptToken, StepVerify)
+		if err != nil {
+			if _, ok := errors.AsType[*Error](err); ok {
+				return nil, err, nil // a refusal: an ended attempt's deletion commits
+			}
 			return nil, nil, err
+		}
+		if method != "" && u.Method != method {
+			return nil, Errorf(EINVALID, "That kind of code is not set up for this account."), nil
+		}
+		if strings.TrimSpace(code) == "" {
+			return nil, WithFields(Errorf(EINVALID, "Enter the code."), FieldCode), nil
+		}
+		if method == MethodSMS {
+			// With no code out there is nothing to guess: say so, and count nothing.
+			if waiting, err := s.store.SMSCodeWaiting(ctx, a.TokenHash); err != nil {
+				return nil, nil, internal("sms code waiting", err)
+			} else if !waiting {
+				return nil, errNoSMSCode, nil
+			}
 		}
 		lastTry, err := s.chargeAttempt(ctx, u.ID)
 		if ErrorCode(err) == ETOOMANY {

@@ -142,6 +142,13 @@ type Store interface {
 	// FindLoginAttempt returns the attempt with the token hash, expired or not; ENOTFOUND if
 	// there is none.
 	FindLoginAttempt(ctx context.Context, tokenHash string) (*LoginAttempt, error)
+	// FindLoginAttemptForUpdate returns the attempt with the token hash, expired or not, and its
+	// user, read inside the Atomically transaction ctx carries with both rows locked until it
+	// ends, as FindUserForUpdate locks the user: no other transaction can use, replace or delete
+	// the attempt meanwhile, nor change the user (one read for a login step: the attempt, the
+	// user, the lock). ENOTFOUND if there is no such attempt; an error outside an Atomically
+	// transaction.
+	FindLoginAttemptForUpdate(ctx context.Context, tokenHash string) (*LoginAttempt, *User, error)
 	// ReplaceLoginAttempt deletes the attempt with oldTokenHash and stores a (its next step,
 	// under a new token) in one transaction. It reports false, and stores nothing, if the old
 	// attempt was already gone: each step of a login is passed only once.

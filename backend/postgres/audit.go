@@ -7,23 +7,38 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"gatehouse/backend"
 )
 
 // AddAuditEvent stores e and sets e.ID and e.At (the transaction's time). Its text is stored
 // as text() makes it: an event is never lost to a byte PostgreSQL cannot hold.
+//
+// Inside an Atomically transaction that has begun, the insert is queued (Tx.later) and goes
+// with the transaction's next statement or its COMMIT: nothing in the transaction waits for
+// it, and it commits with the change it records or not at all. e.ID is then set when it has
+// been sent, by the time Atomically returns.
 func (db *DB) AddAuditEvent(ctx context.Context, e *backend.AuditEvent) error {
 	now := db.now(ctx)
-	var id int64
-	err := db.conn(ctx).QueryRow(ctx, `
+	const insert = `
 		INSERT INTO audit_events (at, action, actor_id, actor_name, target_id, target_name, detail, ip, target_app)
 		VALUES ($1, $2, NULLIF($3, 0), $4, NULLIF($5, 0), $6, $7, $8, $9)
-		RETURNING id`,
-		ns(now), text(e.Action), e.ActorID, text(e.ActorName), e.TargetID, text(e.TargetName), text(e.Detail), text(e.IP), text(e.TargetApp)).Scan(&id)
-	if err != nil {
+		RETURNING id`
+	args := []any{ns(now), text(e.Action), e.ActorID, text(e.ActorName), e.TargetID, text(e.TargetName), text(e.Detail), text(e.IP), text(e.TargetApp)}
+	e.At = now
+	if tx, ok := joined(ctx); ok && tx.Tx != nil && tx.failures != nil {
+		tx.later(func(br pgx.BatchResults) error {
+			if err := br.QueryRow().Scan(&e.ID); err != nil {
+				return fmt.Errorf("add audit event: %w", err)
+			}
+			return nil
+		}, insert, args...)
+		return nil
+	}
+	if err := db.conn(ctx).QueryRow(ctx, insert, args...).Scan(&e.ID); err != nil {
 		return fmt.Errorf("add audit event: %w", err)
 	}
-	e.ID, e.At = id, now
 	return nil
 }
 

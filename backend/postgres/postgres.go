@@ -166,6 +166,14 @@ type Tx struct {
 	// UpdateFailures need not read it again (twofactor.go). Only the Atomically transaction's
 	// Tx has one: a savepoint's Tx (inTx) is never passed to UpdateFailures.
 	failures map[int64]backend.Failures
+	// attempts are the login attempts this transaction has locked (FindLoginAttemptForUpdate)
+	// and not used yet: only it can delete them, so CompleteLogin knows its answer in advance.
+	// Only the Atomically transaction's Tx has them.
+	attempts map[string]bool
+	// totpLast is the last used TOTP step of the users whose row this transaction has locked,
+	// as it read it with the secret (TOTPSecret) or last consumed (ConsumeTOTPStep): no other
+	// transaction can change it while the lock is held. Only the Atomically transaction's Tx.
+	totpLast map[int64]*int64
 	// pending are writes queued by later, not sent yet.
 	pending []pendingWrite
 	// revoked are the users RevokeSessions was called for in this Atomically transaction:
@@ -174,24 +182,32 @@ type Tx struct {
 	// pool, in an Atomically transaction not begun yet (Tx is nil until then), is where it
 	// begins: its BEGIN goes with its first statement, one round trip for both.
 	pool *pgxpool.Pool
+	// conn is the Atomically transaction's connection, once it has begun, held until the
+	// transaction ends (atomically releases it): its COMMIT goes with the writes queued last.
+	conn *pgxpool.Conn
 }
 
-// pendingWrite is a write whose only answer is its command tag, which check checks.
+// pendingWrite is a write queued by later; read reads its answer from the batch it was sent
+// in (its command tag, or a RETURNING row).
 type pendingWrite struct {
-	sql   string
-	args  []any
-	check func(pgconn.CommandTag) error
+	sql  string
+	args []any
+	read func(pgx.BatchResults) error
 }
 
 // later queues a write to be sent with the transaction's next statement, in one round trip
 // (pgx.Batch): a write whose answer the caller does not wait for, such as a failure counter's
-// new value under a row lock this transaction holds. PostgreSQL runs it before that statement,
-// so the order of the transaction's statements is the order of the calls; only the round trip
-// is shared. Its error (or check's) is the next statement's, and ends the transaction as its
-// own would have. Exec and QueryRow carry the queued writes; Query, SendBatch, Begin and the
-// commit (flush) send them first, alone.
-func (tx *Tx) later(check func(pgconn.CommandTag) error, sql string, args ...any) {
-	tx.pending = append(tx.pending, pendingWrite{sql, args, check})
+// new value under a row lock this transaction holds, or an audit event. PostgreSQL runs it
+// before that statement, so the order of the transaction's statements is the order of the
+// calls; only the round trip is shared. Its error (or read's) is the next statement's, and
+// ends the transaction as its own would have. Exec and QueryRow carry the queued writes, and
+// so does the commit (atomically); Query, SendBatch and Begin send them first, alone.
+//
+// read must fail only when the statement does (a RETURNING row it scans, a command tag it
+// checks against what the transaction's locks guarantee): the writes queued last are sent
+// with the COMMIT, and PostgreSQL commits them unless one of them fails in the database.
+func (tx *Tx) later(read func(pgx.BatchResults) error, sql string, args ...any) {
+	tx.pending = append(tx.pending, pendingWrite{sql, args, read})
 }
 
 // withPending sends the queued writes and then the statement sql in one batch, and returns
@@ -212,7 +228,12 @@ func (tx *Tx) withPending(ctx context.Context, sql string, args []any) (pgx.Batc
 	}
 	var br pgx.BatchResults
 	if begin {
-		br = tx.pool.SendBatch(ctx, b)
+		c, err := tx.pool.Acquire(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+		tx.conn = c
+		br = c.SendBatch(ctx, b)
 		tx.Tx = br.Tx()
 		if _, err := br.Exec(); err != nil {
 			br.Close()
@@ -221,17 +242,65 @@ func (tx *Tx) withPending(ctx context.Context, sql string, args []any) (pgx.Batc
 	} else {
 		br = tx.Tx.SendBatch(ctx, b)
 	}
-	for _, p := range pending {
-		tag, err := br.Exec()
-		if err == nil && p.check != nil {
-			err = p.check(tag)
-		}
-		if err != nil {
-			br.Close()
-			return nil, err
-		}
+	if err := readPending(br, pending); err != nil {
+		br.Close()
+		return nil, err
 	}
 	return br, nil
+}
+
+// readPending reads the answers of the queued writes sent at the head of br.
+func readPending(br pgx.BatchResults, pending []pendingWrite) error {
+	for _, p := range pending {
+		if err := p.read(br); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commit commits the Atomically transaction, with the writes still queued in the same round
+// trip: [queued writes…, COMMIT] in one batch, which PostgreSQL runs in order and, at the
+// first that fails, skips the rest of, COMMIT included (one Sync ends the batch). The
+// transaction's connection then is outside any transaction, and atomically releases it.
+func (tx *Tx) commit(ctx context.Context) error {
+	if len(tx.pending) == 0 || tx.Tx == nil {
+		if err := tx.flush(ctx); err != nil {
+			return err
+		}
+		if err := tx.Tx.Commit(ctx); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}
+	b := &pgx.Batch{}
+	pending := tx.pending
+	tx.pending = nil
+	for _, p := range pending {
+		b.Queue(p.sql, p.args...)
+	}
+	b.Queue("commit")
+	br := tx.conn.SendBatch(ctx, b)
+	err := readPending(br, pending)
+	var tag pgconn.CommandTag
+	if err == nil {
+		tag, err = br.Exec()
+		if err != nil {
+			err = fmt.Errorf("commit: %w", err)
+		}
+	}
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("commit: %w", cerr)
+	}
+	if err == nil && tag.String() == "ROLLBACK" {
+		err = fmt.Errorf("commit: %w", pgx.ErrTxCommitRollback)
+	}
+	if tx.conn.Conn().PgConn().TxStatus() == 'I' {
+		// Committed (or, if the batch failed, ended by the server): the pgx.Tx, which
+		// did not send this COMMIT itself, must not send a ROLLBACK after it.
+		tx.Tx = nil
+	}
+	return err
 }
 
 // flush sends the queued writes, if any, and begins the transaction if it has not begun.
@@ -362,13 +431,17 @@ func retryable(err error) bool {
 // atomically is one try of Atomically.
 //
 // The transaction begins with its first statement (Tx.pool), and writes queued by Tx.later
-// go with the statement after them or before the commit: fewer round trips, the same
-// statements in the same order.
+// go with the statement after them or with the COMMIT (Tx.commit): fewer round trips, the
+// same statements in the same order.
 func (db *DB) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
-	t := &Tx{now: db.Now().UTC(), failures: map[int64]backend.Failures{}, pool: db.pool}
+	t := &Tx{now: db.Now().UTC(), failures: map[int64]backend.Failures{}, attempts: map[string]bool{},
+		totpLast: map[int64]*int64{}, pool: db.pool}
 	defer func() {
 		if t.Tx != nil {
 			t.Tx.Rollback(context.WithoutCancel(ctx))
+		}
+		if t.conn != nil {
+			t.conn.Release()
 		}
 	}()
 	if err := fn(context.WithValue(ctx, txKey{}, t)); err != nil {
@@ -378,13 +451,7 @@ func (db *DB) atomically(ctx context.Context, fn func(ctx context.Context) error
 		return nil // no statement: nothing to commit
 	}
 	queueRevocations(t)
-	if err := t.flush(ctx); err != nil {
-		return err
-	}
-	if err := t.Tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return t.commit(ctx)
 }
 
 // inTx runs fn in a transaction: the Atomically one ctx carries, or one of its own, committed

@@ -79,6 +79,51 @@ func (db *DB) FindLoginAttempt(ctx context.Context, tokenHash string) (*backend.
 	return &a, nil
 }
 
+// FindLoginAttemptForUpdate reads the attempt and its user in one statement inside the
+// Atomically transaction ctx carries, and locks both rows until it ends: the attempt FOR
+// UPDATE, so that no other transaction can complete, replace or delete it meanwhile (they wait,
+// and once this one has used it, find it gone), and the user FOR NO KEY UPDATE, as
+// FindUserForUpdate, whose failure counter comes with it (Tx.failures). A transaction that
+// waited for either lock reads the rows as committed by the one it waited for (READ COMMITTED
+// re-reads locked rows): an attempt used meanwhile is not found. ENOTFOUND if there is no such
+// attempt; an error outside an Atomically transaction.
+//
+// Two locks in one statement can meet an administrator's change that locks the user and then
+// deletes the user's attempts: PostgreSQL ends one of the two as a deadlock, and Atomically
+// runs it again.
+func (db *DB) FindLoginAttemptForUpdate(ctx context.Context, tokenHash string) (*backend.LoginAttempt, *backend.User, error) {
+	tx, ok := joined(ctx)
+	if !ok {
+		return nil, nil, errors.New("find login attempt for update: not inside Atomically")
+	}
+	if !storable(tokenHash) {
+		return nil, nil, errAttemptNotFound
+	}
+	var a backend.LoginAttempt
+	var step string
+	var created, expires int64
+	var count int
+	var next *int64
+	u, err := scanUser(extraRow{tx.QueryRow(ctx, `
+		SELECT `+userColumnsOf("u")+`, u.failed_count, u.next_try_at,
+			a.token_hash, a.user_id, a.step, a.created_at, a.expires_at, a.ip, a.credentials_version
+		FROM login_attempts a JOIN users u ON u.id = a.user_id
+		WHERE a.token_hash = $1
+		FOR UPDATE OF a FOR NO KEY UPDATE OF u`, tokenHash),
+		[]any{&count, &next, &a.TokenHash, &a.UserID, &step, &created, &expires, &a.IP, &a.CredentialsVersion}})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, errAttemptNotFound
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("find login attempt for update: %w", err)
+	}
+	a.Step, a.CreatedAt, a.ExpiresAt = backend.LoginStep(step), fromNS(&created), fromNS(&expires)
+	if tx.failures != nil {
+		tx.failures[u.ID] = backend.Failures{Count: count, NextTryAt: fromNS(next), LockedUntil: u.LockedUntil}
+		tx.attempts[a.TokenHash] = true
+	}
+	return &a, u, nil
+}
+
 // ReplaceLoginAttempt deletes the attempt with oldTokenHash and stores a (its next step, under
 // a new token) in one transaction. It reports false, and stores nothing, if the old attempt was
 // already gone: of concurrent callers the first DELETE takes the row and the others, once it
@@ -108,6 +153,7 @@ func (db *DB) ReplaceLoginAttempt(ctx context.Context, oldTokenHash string, a *b
 
 // deleteLoginAttempt deletes one attempt and returns its user, and whether it was there.
 func deleteLoginAttempt(ctx context.Context, tx *Tx, tokenHash string) (int64, bool, error) {
+	delete(tx.attempts, tokenHash)
 	var userID int64
 	err := tx.QueryRow(ctx, `DELETE FROM login_attempts WHERE token_hash = $1 RETURNING user_id`, tokenHash).Scan(&userID)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -118,6 +164,9 @@ func deleteLoginAttempt(ctx context.Context, tx *Tx, tokenHash string) (int64, b
 
 // DeleteLoginAttempt removes the attempt, if it is there.
 func (db *DB) DeleteLoginAttempt(ctx context.Context, tokenHash string) error {
+	if tx, ok := joined(ctx); ok {
+		delete(tx.attempts, tokenHash)
+	}
 	if _, err := db.conn(ctx).Exec(ctx, `DELETE FROM login_attempts WHERE token_hash = $1`, tokenHash); err != nil {
 		return fmt.Errorf("delete login attempt: %w", err)
 	}
@@ -133,40 +182,40 @@ func (db *DB) DeleteLoginAttempt(ctx context.Context, tokenHash string) error {
 // The DELETE and the INSERT are one statement (the INSERT reads the DELETE's RETURNING), one
 // round trip of the login step: the session is inserted only from the row this statement
 // deleted, so the guarantee is the DELETE's, as before.
+//
+// Inside the Atomically transaction that has locked the attempt (FindLoginAttemptForUpdate),
+// the answer is known before the statement runs: nobody else can have deleted the attempt, so
+// this call's DELETE is the one that removes it. The statement is then queued (Tx.later) and
+// goes with the step's COMMIT, one round trip fewer, written so that it fails, and the whole
+// transaction with it, if it inserted no session (as ConsumeTOTPStep's queued UPDATE).
 func (db *DB) CompleteLogin(ctx context.Context, attemptTokenHash string, s *backend.Session) (bool, error) {
+	if tx, ok := joined(ctx); ok && tx.attempts[attemptTokenHash] {
+		delete(tx.attempts, attemptTokenHash) // deleted by this statement, once sent
+		sql, args := completeLogin(tx, attemptTokenHash, s, true)
+		tx.later(func(br pgx.BatchResults) error {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("complete login: %w", err)
+			}
+			return nil
+		}, sql, args...)
+		return true, nil
+	}
 	var ok bool
 	err := db.inTx(ctx, false, func(tx *Tx) error {
-		if s.CreatedAt.IsZero() {
-			s.CreatedAt = tx.now
-		}
-		if s.LastSeenAt.IsZero() {
-			s.LastSeenAt = tx.now
-		}
 		var userID *int64
 		var inserted bool
-		err := tx.QueryRow(ctx, `
-			WITH attempt AS (
-				DELETE FROM login_attempts WHERE token_hash = $1 RETURNING user_id
-			), session AS (
-				INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent, sid, amr)
-				SELECT $2::text, user_id, $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text, NULLIF($9::text, ''), $10::text
-				FROM attempt WHERE user_id = $3::bigint AND EXISTS (SELECT 1 FROM users WHERE id = $3::bigint)
-				ON CONFLICT DO NOTHING
-				RETURNING 1
-			)
-			SELECT (SELECT user_id FROM attempt), EXISTS (SELECT 1 FROM session)`,
-			attemptTokenHash, s.TokenHash, s.UserID, ns(s.CreatedAt), ns(s.LastSeenAt), nullNS(s.ReauthAt), text(s.IP), text(s.UserAgent),
-			s.SID, strings.Join(s.AMR, " ")).
-			Scan(&userID, &inserted)
+		sql, args := completeLogin(tx, attemptTokenHash, s, false)
+		err := tx.QueryRow(ctx, sql, args...).Scan(&userID, &inserted)
 		switch {
 		case err != nil:
 			return err
 		case userID == nil: // the attempt was gone
 			return nil
-		case *userID != s.UserID:
-			return fmt.Errorf("session for user %d from an attempt of user %d", s.UserID, *userID)
-		case !inserted:
+		case *userID == s.UserID && !inserted:
 			return notInserted(ctx, tx, s.UserID, "Session exists.")
+		}
+		if err := checkCompleted(userID, inserted, s.UserID); err != nil {
+			return err
 		}
 		ok = true
 		return nil
@@ -175,6 +224,51 @@ func (db *DB) CompleteLogin(ctx context.Context, attemptTokenHash string, s *bac
 		return false, wrap("complete login", err)
 	}
 	return ok, nil
+}
+
+// completeLogin is CompleteLogin's statement, which deletes the attempt and inserts the session
+// from the row it deleted, with its arguments, filling in s's zero times. It answers the
+// attempt's user and whether the session was inserted, learning of a token hash in use from
+// the answer rather than from the error that would end an enclosing transaction; queued, it
+// must fail instead (division_by_zero, or the unique violation) unless it inserted the session.
+func completeLogin(tx *Tx, attemptTokenHash string, s *backend.Session, queued bool) (string, []any) {
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = tx.now
+	}
+	if s.LastSeenAt.IsZero() {
+		s.LastSeenAt = tx.now
+	}
+	onConflict, answer := `ON CONFLICT DO NOTHING`, `SELECT (SELECT user_id FROM attempt), EXISTS (SELECT 1 FROM session)`
+	if queued {
+		onConflict, answer = ``, `SELECT 1 / count(*) FROM session`
+	}
+	return `
+		WITH attempt AS (
+			DELETE FROM login_attempts WHERE token_hash = $1 RETURNING user_id
+		), session AS (
+			INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent, sid, amr)
+			SELECT $2::text, user_id, $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text, NULLIF($9::text, ''), $10::text
+			FROM attempt WHERE user_id = $3::bigint AND EXISTS (SELECT 1 FROM users WHERE id = $3::bigint)
+			` + onConflict + `
+			RETURNING 1
+		)
+		` + answer,
+		[]any{attemptTokenHash, s.TokenHash, s.UserID, ns(s.CreatedAt), ns(s.LastSeenAt), nullNS(s.ReauthAt), text(s.IP), text(s.UserAgent),
+			s.SID, strings.Join(s.AMR, " ")}
+}
+
+// checkCompleted checks completeLogin's answer for an attempt that was there: the attempt
+// deleted was userID's, and the session was inserted.
+func checkCompleted(attemptUser *int64, inserted bool, userID int64) error {
+	switch {
+	case attemptUser == nil:
+		return errors.New("the login attempt was gone")
+	case *attemptUser != userID:
+		return fmt.Errorf("session for user %d from an attempt of user %d", userID, *attemptUser)
+	case !inserted:
+		return fmt.Errorf("session of user %d not inserted", userID)
+	}
+	return nil
 }
 
 // CreateSession stores s; s.TokenHash is its key. Zero s.CreatedAt and s.LastSeenAt are set to

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"gatehouse/backend"
 )
@@ -31,8 +30,7 @@ import (
 // four round trips fewer.
 func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backend.Failures, now time.Time) error) error {
 	write := func(tx *Tx, f *backend.Failures) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET failed_count = $1, next_try_at = $2, locked_until = $3 WHERE id = $4`,
-			f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
+		tag, err := tx.Exec(ctx, updateFailuresSQL, f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
 		if err != nil {
 			return err
 		} else if tag.RowsAffected() == 0 {
@@ -51,13 +49,15 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 			// Nothing waits for this write's answer: it goes with the step's next statement
 			// (the secret's read after a charge, the audit event after a reset), which
 			// PostgreSQL runs after it.
-			tx.later(func(tag pgconn.CommandTag) error {
-				if tag.RowsAffected() == 0 {
+			tx.later(func(br pgx.BatchResults) error {
+				// The row is locked by this transaction, which read it: it is there.
+				if tag, err := br.Exec(); err != nil {
+					return err
+				} else if tag.RowsAffected() == 0 {
 					return errUserNotFound
 				}
 				return nil
-			}, `UPDATE users SET failed_count = $1, next_try_at = $2, locked_until = $3 WHERE id = $4`,
-				f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
+			}, updateFailuresSQL, f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
 			tx.failures[userID] = f
 			return nil
 		}
@@ -66,6 +66,9 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 		return tx.QueryRow(ctx, `SELECT failed_count, next_try_at, locked_until FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID), nil
 	}, errUserNotFound, fn, write)
 }
+
+// updateFailuresSQL writes a user's failure state.
+const updateFailuresSQL = `UPDATE users SET failed_count = $1, next_try_at = $2, locked_until = $3 WHERE id = $4`
 
 // UpdateUnknownFailures is UpdateFailures for a username that names no account, keyed by
 // nameHash, a keyed hash of the name (never the name: see backend.Store). The counter's row is
@@ -178,9 +181,28 @@ func (db *DB) FindAppEnrollment(ctx context.Context, owner string) (*backend.Pen
 }
 
 // TOTPSecret returns the sealed active secret; ENOTFOUND if the user has none.
+//
+// In a second-factor step the secret is read right after the failure counter is charged
+// (UpdateFailures, queued under the row lock): the charge, the last write queued, then becomes
+// the statement that reads the secret, UPDATE … RETURNING totp_secret, so the secret comes
+// only from the statement that has written the charge, one statement fewer. It returns the
+// last used time step too, which the row lock keeps as read until the transaction ends: the
+// step's ConsumeTOTPStep then knows its answer (Tx.totpLast).
 func (db *DB) TOTPSecret(ctx context.Context, userID int64) ([]byte, error) {
 	var b []byte
-	err := db.conn(ctx).QueryRow(ctx, `SELECT totp_secret FROM users WHERE id = $1`, userID).Scan(&b)
+	var err error
+	if tx, ok := joined(ctx); ok && len(tx.pending) > 0 && tx.pending[len(tx.pending)-1].sql == updateFailuresSQL &&
+		tx.pending[len(tx.pending)-1].args[3] == any(userID) {
+		charge := tx.pending[len(tx.pending)-1]
+		tx.pending = tx.pending[:len(tx.pending)-1]
+		var last *int64
+		err = tx.QueryRow(ctx, updateFailuresSQL+` RETURNING totp_secret, totp_last_step`, charge.args...).Scan(&b, &last)
+		if err == nil {
+			tx.totpLast[userID] = last
+		}
+	} else {
+		err = db.conn(ctx).QueryRow(ctx, `SELECT totp_secret FROM users WHERE id = $1`, userID).Scan(&b)
+	}
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, errUserNotFound
@@ -248,6 +270,7 @@ func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, e backend.Enrol
 		if err := deletePendingEnrollments(ctx, tx, userID); err != nil {
 			return err
 		}
+		delete(tx.totpLast, userID)
 		if _, err := tx.Exec(ctx, `
 			UPDATE users SET method = $1, totp_secret = $2, totp_last_step = $3, sms_phone = $4, updated_at = $5,
 				credentials_version = credentials_version + 1
@@ -277,7 +300,37 @@ func deletePendingEnrollments(ctx context.Context, tx *Tx, userID int64) error {
 // evaluate the condition again on the row as it committed, find the step used and match no row.
 // A step not later than the last one (a replay, or an older code still inside the ±1 window)
 // is refused. It returns false, not ENOTFOUND, for an unknown user.
+//
+// In a second-factor step, whose transaction holds the user's row lock and has read the last
+// used step with the secret (TOTPSecret, Tx.totpLast), the answer is known before the UPDATE
+// runs: nobody else can consume a step meanwhile. A step not later than the last is refused
+// then and there (the UPDATE would match no row). A later one is accepted, and its conditional
+// UPDATE is queued (Tx.later) to go with the COMMIT, one round trip fewer: written so that it
+// fails, and the whole transaction with it (COMMIT included: PostgreSQL skips the rest of the
+// batch), if it matched no row. The UPDATE stays the authority; the lock only lets the answer
+// be given before it runs.
 func (db *DB) ConsumeTOTPStep(ctx context.Context, userID int64, step int64) (bool, error) {
+	if tx, ok := joined(ctx); ok {
+		if last, read := tx.totpLast[userID]; read {
+			if last != nil && *last >= step {
+				return false, nil
+			}
+			tx.totpLast[userID] = &step
+			tx.later(func(br pgx.BatchResults) error {
+				if _, err := br.Exec(); err != nil {
+					return fmt.Errorf("consume totp step: %w", err)
+				}
+				return nil
+			}, `
+				WITH consumed AS (
+					UPDATE users SET totp_last_step = $1
+					WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)
+					RETURNING 1
+				)
+				SELECT 1 / count(*) FROM consumed -- no row consumed: division_by_zero, no COMMIT`, step, userID)
+			return true, nil
+		}
+	}
 	tag, err := db.conn(ctx).Exec(ctx, `
 		UPDATE users SET totp_last_step = $1
 		WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)`, step, userID)

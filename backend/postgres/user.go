@@ -20,6 +20,14 @@ var errUserNotFound = backend.Errorf(backend.ENOTFOUND, "User not found.")
 const userColumns = `id, username, display_name, email, role, disabled, two_factor_required, method,
 	COALESCE(sms_phone, ''), must_change_password, locked_until, created_at, updated_at, credentials_version`
 
+// userColumnsOf is userColumns of the table named alias in a query.
+func userColumnsOf(alias string) string {
+	return alias + `.id, ` + alias + `.username, ` + alias + `.display_name, ` + alias + `.email, ` + alias + `.role, ` +
+		alias + `.disabled, ` + alias + `.two_factor_required, ` + alias + `.method, COALESCE(` + alias + `.sms_phone, ''), ` +
+		alias + `.must_change_password, ` + alias + `.locked_until, ` + alias + `.created_at, ` + alias + `.updated_at, ` +
+		alias + `.credentials_version`
+}
+
 // scanUser reads the userColumns of one row.
 func scanUser(row pgx.Row) (*backend.User, error) {
 	var u backend.User
@@ -403,6 +411,7 @@ func (db *DB) CountEnabledAdmins(ctx context.Context) (int, error) {
 // any sheet of them still on show) and any pending setup (app or SMS, whoever began it). It is
 // a new credentials version.
 func clearEnrollment(ctx context.Context, tx *Tx, userID int64) error {
+	delete(tx.totpLast, userID)
 	_, err := tx.Exec(ctx, `
 		UPDATE users SET method = 'none', totp_secret = NULL,
 			totp_last_step = NULL, sms_phone = NULL, updated_at = $1,

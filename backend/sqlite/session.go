@@ -71,6 +71,26 @@ func (db *DB) FindLoginAttempt(ctx context.Context, tokenHash string) (*backend.
 	return &a, nil
 }
 
+// FindLoginAttemptForUpdate reads the attempt and its user inside the Atomically transaction
+// ctx carries, which holds the database's write lock from its BEGIN (IMMEDIATE): nobody can
+// change either row before that transaction ends. ENOTFOUND if there is no such attempt; an
+// error outside an Atomically transaction, where no lock is held.
+func (db *DB) FindLoginAttemptForUpdate(ctx context.Context, tokenHash string) (*backend.LoginAttempt, *backend.User, error) {
+	tx, ok := joined(ctx)
+	if !ok {
+		return nil, nil, errors.New("find login attempt for update: not inside Atomically")
+	}
+	a, err := db.FindLoginAttempt(ctx, tokenHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := findUserByID(ctx, tx, a.UserID)
+	if err != nil {
+		return nil, nil, wrap("find login attempt for update", err)
+	}
+	return a, u, nil
+}
+
 // ReplaceLoginAttempt deletes the attempt with oldTokenHash and stores a (its next step, under
 // a new token) in one transaction. It reports false, and stores nothing, if the old attempt was
 // already gone: of concurrent callers only the one whose DELETE removed the row goes on, so

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,6 +78,46 @@ func testRaceConsumeSMSCode(t *testing.T, o Opener) {
 	}
 	if n := race(t, racers, func(i int) (bool, error) { return stores[i%servers].ConsumeSMSCode(ctx, "attempt", "code") }); n != 1 {
 		t.Fatalf("%d concurrent ConsumeSMSCode: %d won, want 1", racers, n)
+	}
+}
+
+// testRaceLockedLogin: login steps that each read the attempt locked
+// (FindLoginAttemptForUpdate) and complete it, at once on two stores: one signs in, and every
+// other finds the attempt gone (ENOTFOUND), none fails.
+func testRaceLockedLogin(t *testing.T, o Opener) {
+	stores, _ := raceEnv(t, o)
+	u := createUser(t, stores[0], "bob", backend.RoleUser)
+	if err := stores[0].CreateLoginAttempt(ctx, &backend.LoginAttempt{TokenHash: "a1", UserID: u.ID, Step: backend.StepVerify, ExpiresAt: t0.Add(10 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	var gone atomic.Int32
+	n := race(t, racers, func(i int) (bool, error) {
+		db := stores[i%servers]
+		var ok bool
+		err := db.Atomically(ctx, func(ctx context.Context) error {
+			if _, _, err := db.FindLoginAttemptForUpdate(ctx, "a1"); backend.ErrorCode(err) == backend.ENOTFOUND {
+				gone.Add(1)
+				return nil
+			} else if err != nil {
+				return err
+			}
+			var err error
+			ok, err = db.CompleteLogin(ctx, "a1", &backend.Session{TokenHash: fmt.Sprintf("s%d", i), UserID: u.ID})
+			return err
+		})
+		return ok && err == nil, err
+	})
+	if n != 1 || gone.Load() != racers-1 {
+		t.Fatalf("%d concurrent locked logins of one attempt: %d signed in, %d found it gone; want 1, %d", racers, n, gone.Load(), racers-1)
+	}
+	sessions := 0
+	for i := range racers {
+		if _, _, err := stores[0].FindSession(ctx, fmt.Sprintf("s%d", i)); err == nil {
+			sessions++
+		}
+	}
+	if sessions != 1 {
+		t.Fatalf("%d sessions, want 1", sessions)
 	}
 }
 

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
@@ -105,6 +107,72 @@ func testCompleteLogin(t *testing.T, o Opener) {
 		t.Fatalf("attempt after a refused CompleteLogin: %v (want it kept: the transaction rolled back)", err)
 	}
 	_, _, err := db.FindSession(ctx, "evil")
+	wantCode(t, err, backend.ENOTFOUND)
+}
+
+// testLoginAttemptForUpdate: the attempt and its user in one locked read inside Atomically, and
+// CompleteLogin after it (which PostgreSQL then sends with the COMMIT) signing in once.
+func testLoginAttemptForUpdate(t *testing.T, o Opener) {
+	d, db, _ := newData(t, o)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	a := &backend.LoginAttempt{TokenHash: "a1", UserID: u.ID, Step: backend.StepVerify,
+		CreatedAt: t0.Add(-time.Minute), ExpiresAt: t0.Add(9 * time.Minute), IP: "192.0.2.1"}
+	if err := db.CreateLoginAttempt(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.FindLoginAttemptForUpdate(ctx, "a1"); err == nil {
+		t.Fatal("FindLoginAttemptForUpdate outside Atomically: no error")
+	}
+	err := db.Atomically(ctx, func(ctx context.Context) error {
+		got, gu, err := db.FindLoginAttemptForUpdate(ctx, "a1")
+		if err != nil {
+			return err
+		}
+		if *got != *a {
+			t.Errorf("attempt:\n got %+v\nwant %+v", *got, *a)
+		}
+		if want, _ := db.FindUserByID(ctx, u.ID); gu == nil || *gu != *want {
+			t.Errorf("user: got %+v, want %+v", gu, want)
+		}
+		_, _, err = db.FindLoginAttemptForUpdate(ctx, "nope")
+		wantCode(t, err, backend.ENOTFOUND)
+		ok, err := db.CompleteLogin(ctx, "a1", &backend.Session{TokenHash: "s1", UserID: u.ID, IP: "192.0.2.1"})
+		if err != nil || !ok {
+			t.Errorf("CompleteLogin of the locked attempt: got %v, %v; want true", ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, su, err := db.FindSession(ctx, "s1"); err != nil || s.UserID != u.ID || su.ID != u.ID {
+		t.Fatalf("session after the commit: %+v, %+v, %v", s, su, err)
+	}
+	if n := d.count(t, "login_attempts"); n != 0 {
+		t.Fatalf("%d login attempts after CompleteLogin, want 0", n)
+	}
+
+	// Rolled back, the locked attempt's CompleteLogin leaves the attempt and no session.
+	if err := db.CreateLoginAttempt(ctx, &backend.LoginAttempt{TokenHash: "a2", UserID: u.ID, Step: backend.StepVerify, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	errStop := errors.New("stop")
+	err = db.Atomically(ctx, func(ctx context.Context) error {
+		if _, _, err := db.FindLoginAttemptForUpdate(ctx, "a2"); err != nil {
+			return err
+		}
+		if ok, err := db.CompleteLogin(ctx, "a2", &backend.Session{TokenHash: "s2", UserID: u.ID}); err != nil || !ok {
+			t.Errorf("CompleteLogin: got %v, %v; want true", ok, err)
+		}
+		return errStop
+	})
+	if err != errStop {
+		t.Fatalf("Atomically: got %v, want %v", err, errStop)
+	}
+	if _, err := db.FindLoginAttempt(ctx, "a2"); err != nil {
+		t.Fatalf("attempt after the rollback: %v", err)
+	}
+	_, _, err = db.FindSession(ctx, "s2")
 	wantCode(t, err, backend.ENOTFOUND)
 }
 
