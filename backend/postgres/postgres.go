@@ -252,6 +252,12 @@ func (tx *Tx) withPending(ctx context.Context, sql string, args []any) (pgx.Batc
 // readPending reads the answers of the queued writes sent at the head of br.
 func readPending(br pgx.BatchResults, pending []pendingWrite) error {
 	for _, p := range pending {
+		if p.read == nil {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := p.read(br); err != nil {
 			return err
 		}
