@@ -1069,7 +1069,8 @@ type AuditEventView struct {
 	Action string `json:"action"`
 	Text   string `json:"text"` // the action in plain words (backend.AuditActionText)
 	Actor  string `json:"actor"`
-	Target string `json:"target"`
+	Target string `json:"target"` // the user the event is about
+	App    string `json:"app"`    // the application the event is about
 	Detail string `json:"detail"`
 	IP     string `json:"ip"`
 }
@@ -1098,7 +1099,7 @@ func (a *App) AuditLog(q AuditQuery) (*AuditLogView, error) {
 	for _, e := range p.Events {
 		v.Events = append(v.Events, AuditEventView{
 			ID: e.ID, At: timeString(e.At), Time: backend.FormatTime(e.At), Action: e.Action, Text: backend.AuditActionText(e.Action), Actor: e.ActorName, Target: e.TargetName,
-			Detail: e.Detail, IP: e.IP,
+			App: e.TargetApp, Detail: e.Detail, IP: e.IP,
 		})
 	}
 	return v, nil

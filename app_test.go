@@ -2172,6 +2172,11 @@ func TestAppAdministration(t *testing.T) {
 		wiki.AudienceLabel != "Administrators only" || !wiki.RequireTwoFactor || wiki.Public || wiki.TypeLabel != "Confidential (client secret)" {
 		t.Errorf("created %+v", wiki)
 	}
+	// The audit log names the application in its own column, not as a user.
+	if log, err := admin.AuditLog(AuditQuery{Action: backend.AuditAppCreated}); err != nil || log.Total != 1 ||
+		log.Events[0].App != "Wiki" || log.Events[0].Target != "" {
+		t.Errorf("AuditLog(app created) = %+v, %v; want Wiki as its application", log, err)
+	}
 	id, err := admin.signedIn()
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ function table(page: main.AuditLogView): HTMLElement {
   return h(
     "table",
     { class: "table table-compact", id: "audit-table" },
-    h("thead", null, h("tr", null, ["When", "Event", "By", "User", "Details", "From"].map((t) => h("th", null, t)))),
+    h("thead", null, h("tr", null, ["When", "Event", "By", "User", "Application", "Details", "From"].map((t) => h("th", null, t)))),
     h(
       "tbody",
       null,
@@ -52,6 +52,7 @@ function table(page: main.AuditLogView): HTMLElement {
           h("td", { title: e.action }, e.text),
           h("td", null, e.actor || "—"),
           h("td", null, e.target || "—"),
+          h("td", null, e.app || "—"),
           h("td", { class: "muted" }, e.detail),
           h("td", { class: "muted" }, e.ip),
         ),

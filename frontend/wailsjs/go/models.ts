@@ -322,6 +322,7 @@ export namespace main {
 	    text: string;
 	    actor: string;
 	    target: string;
+	    app: string;
 	    detail: string;
 	    ip: string;
 	
@@ -338,6 +339,7 @@ export namespace main {
 	        this.text = source["text"];
 	        this.actor = source["actor"];
 	        this.target = source["target"];
+	        this.app = source["app"];
 	        this.detail = source["detail"];
 	        this.ip = source["ip"];
 	    }
