@@ -316,8 +316,10 @@ func TestAppAuditEvents(t *testing.T) {
 	}
 	for i, w := range want {
 		ev := p.Events[i]
-		if ev.Action != w.action || ev.Detail != w.detail || ev.ActorName != "admin" || ev.TargetName != "Wiki" {
-			t.Errorf("event %d: got %s by %s on %s %q, want %s by admin on Wiki %q", i, ev.Action, ev.ActorName, ev.TargetName, ev.Detail, w.action, w.detail)
+		// The application is the event's application, not a user (TargetName is for accounts).
+		if ev.Action != w.action || ev.Detail != w.detail || ev.ActorName != "admin" || ev.TargetApp != "Wiki" || ev.TargetName != "" || ev.TargetID != 0 {
+			t.Errorf("event %d: got %s by %s on app %q user %q %q, want %s by admin on app Wiki, no user, %q", i, ev.Action, ev.ActorName,
+				ev.TargetApp, ev.TargetName, ev.Detail, w.action, w.detail)
 		}
 		if backend.AuditActionText(ev.Action) == ev.Action {
 			t.Errorf("action %s has no words for people", ev.Action)

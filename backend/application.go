@@ -554,7 +554,7 @@ func (s *Service) DeleteApp(ctx context.Context, id *Identity, appID int64) (*Ap
 // auditApp records an administrator's change of application a: the target is the
 // application, by name (no user ID).
 func (s *Service) auditApp(ctx context.Context, action string, id *Identity, a *App, detail string) error {
-	return s.audit(ctx, action, id.actor(), &User{Username: a.Name}, detail)
+	return s.auditEvent(ctx, action, id.actor(), nil, a.Name, detail)
 }
 
 // DeleteAppConfirmation is the sentence that asks before an application is deleted.

@@ -36,10 +36,17 @@ const (
 
 	// An administrator's changes of applications (backend/application.go); the target is
 	// the application, by name.
-	AuditAppCreated           = "app.created"            // detail: client ID, type, audience, requirement
-	AuditAppUpdated           = "app.updated"            // detail: what changed
-	AuditAppSecretRegenerated = "app.secret_regenerated" // detail: client ID
-	AuditAppDeleted           = "app.deleted"            // detail: client ID
+	AuditAppCreated           = "app.created"             // detail: client ID, type, audience, requirement
+	AuditAppUpdated           = "app.updated"             // detail: what changed
+	AuditAppSecretRegenerated = "app.secret_regenerated"  // detail: client ID
+	AuditAppDeleted           = "app.deleted"             // detail: client ID
+	AuditSigningKeyRotated    = "app.signing_key_rotated" // the OpenID Connect signing key; detail: the new key's ID
+
+	// Sign-ins to applications (backend/oidc_authorize.go): the actor is the person, the
+	// target the application.
+	AuditSSOSignIn          = "sso.signin"           // detail: how the session was proven (amr)
+	AuditSSORefused         = "sso.refused"          // not in the app's audience
+	AuditSSORefreshReplayed = "sso.refresh_replayed" // a used refresh token again: its family revoked
 )
 
 // auditActionText is what each action reads as, for people: both front ends show these words in
@@ -74,6 +81,10 @@ var auditActionText = map[string]string{
 	AuditAppUpdated:           "Application edited",
 	AuditAppSecretRegenerated: "Application's client secret regenerated",
 	AuditAppDeleted:           "Application deleted",
+	AuditSigningKeyRotated:    "Sign-in signing key rotated",
+	AuditSSOSignIn:            "Signed in to an application",
+	AuditSSORefused:           "Sign-in to an application refused: no access",
+	AuditSSORefreshReplayed:   "Application token replayed: its tokens revoked",
 }
 
 // AuditActionText returns an audit action in plain words ("Two-Factor disabled by an
@@ -103,6 +114,7 @@ var AuditKinds = []AuditKind{
 	{"2fa.", "Two-Factor changes by users", []string{"2fa."}},
 	{"admin.", "Administration", []string{"admin.", "app."}},
 	{"app.", "Applications", []string{"app."}},
+	{"sso.", "Sign-ins to applications", []string{"sso."}},
 	{"password.", "Password changes", []string{"password."}},
 	{"account.", "Account locks and unlocks", []string{"account.", AuditUnlock}},
 	{AuditLogout, "Log outs", []string{AuditLogout}},
@@ -139,7 +151,14 @@ type AuditPage struct {
 // names one that was not. actor and target may be nil. Names and detail are cut to
 // maxAuditText, whatever the caller passes: no one can grow the log by more than that an event.
 func (s *Service) audit(ctx context.Context, action string, actor, target *User, detail string) error {
-	e := &AuditEvent{Action: action, Detail: clip(detail, maxAuditText), IP: ClientFrom(ctx).IP}
+	return s.auditEvent(ctx, action, actor, target, "", detail)
+}
+
+// auditEvent is audit with an application as (or beside) the target: app is its name, "" for
+// none. An application is never recorded as a user: the log's User column and its username
+// filter are about accounts.
+func (s *Service) auditEvent(ctx context.Context, action string, actor, target *User, app, detail string) error {
+	e := &AuditEvent{Action: action, Detail: clip(detail, maxAuditText), IP: ClientFrom(ctx).IP, TargetApp: clip(app, maxAuditText)}
 	if actor != nil {
 		e.ActorID, e.ActorName = actor.ID, clip(actor.Username, maxAuditText)
 	}

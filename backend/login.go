@@ -98,7 +98,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 		}
 		// The counter is reset only when the whole login succeeds: a correct password alone
 		// must not buy an attacker a fresh set of second-factor guesses.
-		st, err := s.next(ctx, cur, nil, "password", ClientFrom(ctx))
+		st, err := s.next(ctx, cur, nil, "password", amrFor("", false), ClientFrom(ctx))
 		if err == nil && lastTry && st.Step != StepDone {
 			// This attempt locked the account, and the login is not complete: the lock stands.
 			s.auditBestEffort(ctx, AuditAccountLocked, nil, cur, "too many attempts; the password was right, a second step is due")
@@ -199,7 +199,7 @@ func (s *Service) failed(ctx context.Context, action string, u *User, detail str
 // satisfied the step, for the audit log. u is the user as recheck read it in the step's
 // transaction (or as the step itself then changed it): the next step, and the credentials
 // version the new attempt carries, are the row's now.
-func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how string, c Client) (*LoginState, error) {
+func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how string, amr []string, c Client) (*LoginState, error) {
 	step := StepDone
 	switch {
 	case attempt == nil && u.Enrolled():
@@ -211,7 +211,7 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how 
 	}
 	now := s.now()
 	if step == StepDone {
-		return s.signIn(ctx, u, attempt, how, c)
+		return s.signIn(ctx, u, attempt, how, amr, c)
 	}
 	token, hash := newToken()
 	a := &LoginAttempt{TokenHash: hash, UserID: u.ID, Step: step, CreatedAt: now, ExpiresAt: now.Add(s.attemptTTL), IP: c.IP,
@@ -227,6 +227,10 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how 
 		} else if !ok {
 			return nil, ErrLoginEnded
 		}
+		// A sign-in to an application waiting for this login goes on with the new token.
+		if err := s.store.MoveAuthRequests(ctx, attempt.TokenHash, a.TokenHash); err != nil {
+			return nil, internal("move auth requests", err)
+		}
 	}
 	return &LoginState{Step: step, User: u, AttemptToken: token, ExpiresAt: a.ExpiresAt}, nil
 }
@@ -239,14 +243,15 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how 
 // the password was given: this step, when the login had no step before (attempt nil) or this
 // step set a new password (StepChangePassword); otherwise the password step, which created
 // the attempt (a second factor or a setup may have taken minutes since).
-func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, how string, c Client) (*LoginState, error) {
+func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, how string, amr []string, c Client) (*LoginState, error) {
 	now := s.now()
 	passwordAt := now
 	if attempt != nil && attempt.Step != StepChangePassword {
 		passwordAt = attempt.CreatedAt
 	}
 	token, hash := newToken()
-	sess := &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now, ReauthAt: passwordAt, IP: c.IP, UserAgent: c.UserAgent}
+	sess := &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now, ReauthAt: passwordAt, IP: c.IP, UserAgent: c.UserAgent,
+		SID: randomHex(16), AMR: amr}
 	if attempt == nil {
 		if err := s.store.CreateSession(ctx, sess); err != nil {
 			return nil, internal("create session", err)
@@ -257,6 +262,9 @@ func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, ho
 			return nil, internal("complete login", err)
 		} else if !ok {
 			return nil, ErrLoginEnded
+		}
+		if err := s.store.MoveAuthRequests(ctx, attempt.TokenHash, hash); err != nil {
+			return nil, internal("move auth requests", err)
 		}
 	}
 	if err := s.resetFailures(ctx, u.ID); err != nil {
@@ -386,7 +394,7 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 				return nil, nil, err
 			}
 		}
-		st, err := s.next(ctx, u, a, "password and "+describeMethod(method), ClientFrom(ctx))
+		st, err := s.next(ctx, u, a, "password and "+describeMethod(method), amrFor(method, method == ""), ClientFrom(ctx))
 		return st, nil, err
 	})
 }
@@ -399,6 +407,16 @@ func describeMethod(m Method) string {
 		return "text message code"
 	}
 	return "recovery code"
+}
+
+// changedPasswordAMR is how a login that ends with a new password in place of a temporary one
+// was proven: an enrolled user's login passed the second factor (StepVerify, or the enroll
+// step) before this step, since next asks for it first.
+func changedPasswordAMR(u *User) []string {
+	if u.Enrolled() {
+		return amrFor(u.Method, false)
+	}
+	return amrFor("", false)
 }
 
 // ChangeExpiredPassword is the login step after an administrator set a temporary password: the
@@ -444,7 +462,7 @@ func (s *Service) ChangeExpiredPassword(ctx context.Context, attemptToken, newPa
 		if err != nil {
 			return nil, nil, internal("find user", err)
 		}
-		st, err := s.next(ctx, cur, a, "new password in place of a temporary one", ClientFrom(ctx))
+		st, err := s.next(ctx, cur, a, "new password in place of a temporary one", changedPasswordAMR(cur), ClientFrom(ctx))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -138,11 +138,19 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 			if err != nil {
 				return internal("find user", err)
 			}
-			login, err := s.next(ctx, cur, id.attempt, "password, then Two-Factor setup: "+describeMethod(e.Method), ClientFrom(ctx))
+			login, err := s.next(ctx, cur, id.attempt, "password, then Two-Factor setup: "+describeMethod(e.Method), amrFor(e.Method, false), ClientFrom(ctx))
 			if err != nil {
 				return err
 			}
 			res.Login = login
+			if login.Step == StepDone {
+				// Sessions opened before two-factor was on were opened with the password
+				// alone (a signed-in user sent here by an application that requires
+				// Two-Factor): they end, as on the Profile.
+				if err := s.store.DeleteUserSessions(ctx, u.ID, hashToken(login.SessionToken)); err != nil {
+					return internal("end other sessions", err)
+				}
+			}
 			// The sheet belongs to the token the front end holds from now on: the new
 			// session, or the next step's login attempt (a temporary password to change).
 			owner := login.SessionToken

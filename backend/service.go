@@ -50,6 +50,8 @@ type Service struct {
 	issuer string
 	public string // Config.PublicURL
 	sealer *sealer
+	// secretKey is the server key: OIDCCryptoKey derives the provider library's key from it.
+	secretKey []byte
 
 	idleTimeout     time.Duration
 	absoluteTimeout time.Duration
@@ -88,6 +90,7 @@ func New(cfg Config) (*Service, error) {
 		issuer:          cfg.Issuer,
 		public:          strings.TrimRight(cfg.PublicURL, "/"),
 		sealer:          sl,
+		secretKey:       append([]byte(nil), cfg.SecretKey...),
 		idleTimeout:     orDefault(cfg.IdleTimeout, 30*time.Minute),
 		absoluteTimeout: orDefault(cfg.AbsoluteTimeout, 12*time.Hour),
 		attemptTTL:      orDefault(cfg.AttemptTTL, 10*time.Minute),

@@ -226,6 +226,9 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 	if err := s.store.DeleteExpired(ctx, now.Add(-s.idleTimeout), now.Add(-s.absoluteTimeout), now); err != nil {
 		return internal("purge expired", err)
 	}
+	if err := s.purgeOIDC(ctx, now); err != nil {
+		return err
+	}
 	if err := s.store.DeleteExpiredSMS(ctx, now.Add(-smsInboundKeep)); err != nil {
 		return internal("purge expired sms", err)
 	}

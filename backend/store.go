@@ -282,6 +282,62 @@ type Store interface {
 	UpdateApp(ctx context.Context, id int64, upd AppUpdate) (*App, error)
 	// DeleteApp removes the application and its redirect URIs. ENOTFOUND if there is none.
 	DeleteApp(ctx context.Context, id int64) error
+
+	// --- The OpenID Connect provider (issue 13, part 2; backend/oidc.go) ---
+
+	// CreateAuthRequest stores r (r.ID is its key) and sets r.CreatedAt to the transaction's
+	// time. ENOTFOUND if its application is gone.
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	// FindAuthRequest returns the authorization request, expired or not; ENOTFOUND if there
+	// is none.
+	FindAuthRequest(ctx context.Context, id string) (*AuthRequest, error)
+	// FindAuthRequestByCode returns the request whose authorization code has the hash, used,
+	// expired or not; ENOTFOUND if there is none.
+	FindAuthRequestByCode(ctx context.Context, codeHash string) (*AuthRequest, error)
+	// ResumeAuthRequest binds the request, if it is not complete and has not expired by the
+	// transaction's time, to the login attempt or session with the token hash that will
+	// finish it (one conditional UPDATE). It reports whether it did.
+	ResumeAuthRequest(ctx context.Context, id, ownerHash string) (bool, error)
+	// MoveAuthRequests moves the requests bound to the token hash from to the token hash to:
+	// a login step replaced its attempt, or the login became a session.
+	MoveAuthRequests(ctx context.Context, from, to string) error
+	// PendingAuthRequest returns the newest request bound to the session with the token hash
+	// that is neither complete nor expired by the transaction's time; ENOTFOUND if none.
+	PendingAuthRequest(ctx context.Context, sessionHash string) (*AuthRequest, error)
+	// CompleteAuthRequest records who signed in for the request (r.SessionHash, UserID, SID,
+	// AMR, AuthTime) and marks it done, only if it is not done yet and has not expired by the
+	// transaction's time: one conditional UPDATE. It reports whether this call completed it.
+	CompleteAuthRequest(ctx context.Context, r *AuthRequest) (bool, error)
+	// SetAuthCode stores the hash of the code issued for the complete request, only if none was
+	// issued yet (one conditional UPDATE). It reports whether it did.
+	SetAuthCode(ctx context.Context, id, codeHash string) (bool, error)
+	// ExchangeCode uses the request's authorization code and inserts tokens, in one
+	// transaction, only if the code was issued, is unused and has not expired by the
+	// transaction's time: one conditional UPDATE decides (RFC 6749 §4.1.2, a code is used
+	// once), so of concurrent callers exactly one gets true and inserts its tokens; the
+	// others insert nothing.
+	ExchangeCode(ctx context.Context, id string, tokens []*OIDCToken) (bool, error)
+	// RotateRefreshToken uses the refresh token with the hash and inserts tokens in one
+	// transaction, only if it is unused and unexpired (one conditional UPDATE): ok. A token
+	// that exists but was used already is a replay (RFC 9700 §4.14.2): every token of its
+	// family is revoked, committed, and replayed is true. Neither: the token is unknown or
+	// expired.
+	RotateRefreshToken(ctx context.Context, oldHash string, tokens []*OIDCToken) (ok, replayed bool, err error)
+	// FindOIDCToken returns the token with the hash, used, expired or not; ENOTFOUND if none.
+	FindOIDCToken(ctx context.Context, hash string) (*OIDCToken, error)
+	// RevokeOIDCFamily deletes every token of the family, and reports how many went.
+	RevokeOIDCFamily(ctx context.Context, familyID string) (int64, error)
+	// PutSigningKey stores k as the current signing key. With first, only if there is no
+	// current key yet (reported as false, storing nothing, otherwise): the first key is made
+	// once however many servers start at once. Without, every other current key is retired
+	// at the transaction's time (a rotation). Both in one transaction.
+	PutSigningKey(ctx context.Context, k *SigningKey, first bool) (bool, error)
+	// SigningKeys returns every stored signing key, the current one (RetiredAt zero) first,
+	// then the retired ones, newest first.
+	SigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// DeleteExpiredOIDC removes authorization requests and tokens that expired before before,
+	// tokens whose session is gone, and signing keys retired before keysBefore.
+	DeleteExpiredOIDC(ctx context.Context, before, keysBefore time.Time) error
 }
 
 // Failures is an account's failure counter, shared by the password and every second factor.
@@ -383,6 +439,10 @@ type Session struct {
 	ReauthAt   time.Time // when the password was last confirmed in this session: at the login, or since (ConfirmPassword)
 	IP         string
 	UserAgent  string
+	// SID is the session's public ID, OpenID Connect's "sid" (random, not a credential); AMR
+	// how its login was proven ("pwd", then "otp", "sms" or "recovery" and "mfa").
+	SID string
+	AMR []string
 }
 
 // AuditEvent is one entry of the audit log.
@@ -393,7 +453,8 @@ type AuditEvent struct {
 	ActorID    int64  // 0: nobody signed in, or the command line
 	ActorName  string // username at the time, or "cli"
 	TargetID   int64  // 0: none
-	TargetName string
+	TargetName string // the user the event is about ("" for none)
+	TargetApp  string // the application the event is about, by name ("" for none)
 	Detail     string // never a password, secret, code or token
 	IP         string
 }

@@ -16,10 +16,10 @@ func (db *DB) AddAuditEvent(ctx context.Context, e *backend.AuditEvent) error {
 	now := db.now(ctx)
 	var id int64
 	err := db.conn(ctx).QueryRow(ctx, `
-		INSERT INTO audit_events (at, action, actor_id, actor_name, target_id, target_name, detail, ip)
-		VALUES ($1, $2, NULLIF($3, 0), $4, NULLIF($5, 0), $6, $7, $8)
+		INSERT INTO audit_events (at, action, actor_id, actor_name, target_id, target_name, detail, ip, target_app)
+		VALUES ($1, $2, NULLIF($3, 0), $4, NULLIF($5, 0), $6, $7, $8, $9)
 		RETURNING id`,
-		ns(now), text(e.Action), e.ActorID, text(e.ActorName), e.TargetID, text(e.TargetName), text(e.Detail), text(e.IP)).Scan(&id)
+		ns(now), text(e.Action), e.ActorID, text(e.ActorName), e.TargetID, text(e.TargetName), text(e.Detail), text(e.IP), text(e.TargetApp)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("add audit event: %w", err)
 	}
@@ -114,7 +114,7 @@ func (db *DB) FindAuditEvents(ctx context.Context, f backend.AuditFilter) ([]*ba
 		}
 		n := len(args)
 		rows, err := tx.Query(ctx, `
-			SELECT id, at, action, COALESCE(actor_id, 0), actor_name, COALESCE(target_id, 0), target_name, detail, ip
+			SELECT id, at, action, COALESCE(actor_id, 0), actor_name, COALESCE(target_id, 0), target_name, detail, ip, target_app
 			FROM audit_events`+cond+` ORDER BY id DESC LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2),
 			append(args, limit, offset)...)
 		if err != nil {
@@ -125,7 +125,7 @@ func (db *DB) FindAuditEvents(ctx context.Context, f backend.AuditFilter) ([]*ba
 		for rows.Next() {
 			var e backend.AuditEvent
 			var at int64
-			if err := rows.Scan(&e.ID, &at, &e.Action, &e.ActorID, &e.ActorName, &e.TargetID, &e.TargetName, &e.Detail, &e.IP); err != nil {
+			if err := rows.Scan(&e.ID, &at, &e.Action, &e.ActorID, &e.ActorName, &e.TargetID, &e.TargetName, &e.Detail, &e.IP, &e.TargetApp); err != nil {
 				return err
 			}
 			e.At = fromNS(&at)

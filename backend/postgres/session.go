@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -147,14 +148,15 @@ func (db *DB) CompleteLogin(ctx context.Context, attemptTokenHash string, s *bac
 			WITH attempt AS (
 				DELETE FROM login_attempts WHERE token_hash = $1 RETURNING user_id
 			), session AS (
-				INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent)
-				SELECT $2::text, user_id, $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text
+				INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent, sid, amr)
+				SELECT $2::text, user_id, $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text, NULLIF($9::text, ''), $10::text
 				FROM attempt WHERE user_id = $3::bigint AND EXISTS (SELECT 1 FROM users WHERE id = $3::bigint)
 				ON CONFLICT DO NOTHING
 				RETURNING 1
 			)
 			SELECT (SELECT user_id FROM attempt), EXISTS (SELECT 1 FROM session)`,
-			attemptTokenHash, s.TokenHash, s.UserID, ns(s.CreatedAt), ns(s.LastSeenAt), nullNS(s.ReauthAt), text(s.IP), text(s.UserAgent)).
+			attemptTokenHash, s.TokenHash, s.UserID, ns(s.CreatedAt), ns(s.LastSeenAt), nullNS(s.ReauthAt), text(s.IP), text(s.UserAgent),
+			s.SID, strings.Join(s.AMR, " ")).
 			Scan(&userID, &inserted)
 		switch {
 		case err != nil:
@@ -194,11 +196,12 @@ func createSession(ctx context.Context, tx *Tx, s *backend.Session) error {
 		s.LastSeenAt = tx.now
 	}
 	tag, err := tx.Exec(ctx, `
-		INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent)
-		SELECT $1::text, $2::bigint, $3::bigint, $4::bigint, $5::bigint, $6::text, $7::text
+		INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent, sid, amr)
+		SELECT $1::text, $2::bigint, $3::bigint, $4::bigint, $5::bigint, $6::text, $7::text, NULLIF($8::text, ''), $9::text
 		WHERE EXISTS (SELECT 1 FROM users WHERE id = $2)
 		ON CONFLICT DO NOTHING`,
-		s.TokenHash, s.UserID, ns(s.CreatedAt), ns(s.LastSeenAt), nullNS(s.ReauthAt), text(s.IP), text(s.UserAgent))
+		s.TokenHash, s.UserID, ns(s.CreatedAt), ns(s.LastSeenAt), nullNS(s.ReauthAt), text(s.IP), text(s.UserAgent),
+		s.SID, strings.Join(s.AMR, " "))
 	if err != nil {
 		return err
 	} else if tag.RowsAffected() == 0 {
@@ -211,7 +214,7 @@ func createSession(ctx context.Context, tx *Tx, s *backend.Session) error {
 // (pgx prepares it once per connection and reuses it.)
 const findSessionSQL = `
 	SELECT s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.reauth_at, s.ip, s.user_agent,
-		u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.two_factor_required, u.method,
+		COALESCE(s.sid, ''), s.amr, u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.two_factor_required, u.method,
 		COALESCE(u.sms_phone, ''), u.must_change_password, u.created_at, u.updated_at, u.credentials_version
 	FROM sessions s JOIN users u ON u.id = s.user_id
 	WHERE s.token_hash = $1`
@@ -224,7 +227,9 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Sessi
 	var role, method string
 	var created, seen, uCreated, uUpdated int64
 	var reauth *int64
+	var amr string
 	err := db.conn(ctx).QueryRow(ctx, findSessionSQL, tokenHash).Scan(&s.TokenHash, &s.UserID, &created, &seen, &reauth, &s.IP, &s.UserAgent,
+		&s.SID, &amr,
 		&u.ID, &u.Username, &u.DisplayName, &u.Email, &role, &u.Disabled,
 		&u.TwoFactorRequired, &method, &u.SMSPhone, &u.MustChangePassword, &uCreated, &uUpdated, &u.CredentialsVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -233,6 +238,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Sessi
 		return nil, nil, fmt.Errorf("find session: %w", err)
 	}
 	s.CreatedAt, s.LastSeenAt, s.ReauthAt = fromNS(&created), fromNS(&seen), fromNS(reauth)
+	s.AMR = fields(amr)
 	u.Role, u.Method, u.CreatedAt, u.UpdatedAt = backend.Role(role), backend.Method(method), fromNS(&uCreated), fromNS(&uUpdated)
 	return &s, &u, nil
 }

@@ -14,9 +14,9 @@ import (
 func (db *DB) AddAuditEvent(ctx context.Context, e *backend.AuditEvent) error {
 	now := db.now(ctx)
 	res, err := db.execer(ctx).ExecContext(ctx, `
-		INSERT INTO audit_events (at, action, actor_id, actor_name, target_id, target_name, detail, ip)
-		VALUES (?, ?, NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?)`,
-		now.UnixNano(), e.Action, e.ActorID, e.ActorName, e.TargetID, e.TargetName, e.Detail, e.IP)
+		INSERT INTO audit_events (at, action, actor_id, actor_name, target_id, target_name, detail, ip, target_app)
+		VALUES (?, ?, NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?, ?)`,
+		now.UnixNano(), e.Action, e.ActorID, e.ActorName, e.TargetID, e.TargetName, e.Detail, e.IP, e.TargetApp)
 	if err != nil {
 		return fmt.Errorf("add audit event: %w", err)
 	}
@@ -112,7 +112,7 @@ func (db *DB) FindAuditEvents(ctx context.Context, f backend.AuditFilter) ([]*ba
 		return nil, 0, fmt.Errorf("find audit events: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `
-		SELECT id, at, action, COALESCE(actor_id, 0), actor_name, COALESCE(target_id, 0), target_name, detail, ip
+		SELECT id, at, action, COALESCE(actor_id, 0), actor_name, COALESCE(target_id, 0), target_name, detail, ip, target_app
 		FROM audit_events`+cond+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find audit events: %w", err)
@@ -122,7 +122,7 @@ func (db *DB) FindAuditEvents(ctx context.Context, f backend.AuditFilter) ([]*ba
 	for rows.Next() {
 		var e backend.AuditEvent
 		var at sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &e.Action, &e.ActorID, &e.ActorName, &e.TargetID, &e.TargetName, &e.Detail, &e.IP); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Action, &e.ActorID, &e.ActorName, &e.TargetID, &e.TargetName, &e.Detail, &e.IP, &e.TargetApp); err != nil {
 			return nil, 0, fmt.Errorf("find audit events: %w", err)
 		}
 		e.At = nullTime(at)

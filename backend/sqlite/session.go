@@ -170,9 +170,10 @@ func createSession(ctx context.Context, tx *Tx, s *backend.Session) error {
 		s.LastSeenAt = tx.now
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		s.TokenHash, s.UserID, s.CreatedAt.UnixNano(), s.LastSeenAt.UnixNano(), timeValue(s.ReauthAt), s.IP, s.UserAgent)
+		INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent, sid, amr)
+		VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?)`,
+		s.TokenHash, s.UserID, s.CreatedAt.UnixNano(), s.LastSeenAt.UnixNano(), timeValue(s.ReauthAt), s.IP, s.UserAgent,
+		s.SID, amrText(s.AMR))
 	switch {
 	case isForeignKey(err):
 		return errUserNotFound
@@ -185,7 +186,7 @@ func createSession(ctx context.Context, tx *Tx, s *backend.Session) error {
 // findSessionSQL reads a session and its user in one query: every signed-in request needs both.
 const findSessionSQL = `
 	SELECT s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.reauth_at, s.ip, s.user_agent,
-		u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.two_factor_required, u.method,
+		COALESCE(s.sid, ''), s.amr, u.id, u.username, u.display_name, u.email, u.role, u.disabled, u.two_factor_required, u.method,
 		COALESCE(u.sms_phone, ''), u.must_change_password, u.created_at, u.updated_at, u.credentials_version
 	FROM sessions s JOIN users u ON u.id = s.user_id
 	WHERE s.token_hash = ?`
@@ -202,7 +203,8 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Sessi
 	} else {
 		row = db.findSession.QueryRowContext(ctx, tokenHash)
 	}
-	err := row.Scan(&s.TokenHash, &s.UserID, &created, &seen, &reauth, &s.IP, &s.UserAgent,
+	var amr string
+	err := row.Scan(&s.TokenHash, &s.UserID, &created, &seen, &reauth, &s.IP, &s.UserAgent, &s.SID, &amr,
 		&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.Disabled,
 		&u.TwoFactorRequired, &u.Method, &u.SMSPhone, &u.MustChangePassword, &uCreated, &uUpdated, &u.CredentialsVersion)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -211,6 +213,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*backend.Sessi
 		return nil, nil, fmt.Errorf("find session: %w", err)
 	}
 	s.CreatedAt, s.LastSeenAt, s.ReauthAt = nullTime(created), nullTime(seen), nullTime(reauth)
+	s.AMR = amrList(amr)
 	u.CreatedAt, u.UpdatedAt = nullTime(uCreated), nullTime(uUpdated)
 	return &s, &u, nil
 }

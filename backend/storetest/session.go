@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -123,7 +124,7 @@ func testSessions(t *testing.T, o Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *got != *s {
+	if !reflect.DeepEqual(got, s) {
 		t.Fatalf("FindSession:\n got %+v\nwant %+v", *got, *s)
 	}
 	if want, _ := db.FindUserByID(ctx, u.ID); *gotUser != *want {

@@ -257,5 +257,10 @@ func (s *Server) codesDone(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// A forced enrollment an application sent the person to goes back to the application.
+	if u := s.resumeURL(r, h.id); h.id != nil && u != "" {
+		http.Redirect(w, r, u, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, h.next, http.StatusSeeOther)
 }

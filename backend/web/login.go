@@ -18,6 +18,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
+	// A login that ends here may have begun at an application: back to it.
+	if u := s.resumeURL(r, id); u != "" {
+		http.Redirect(w, r, u, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 }
 
@@ -27,8 +32,16 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if id != nil {
+	resume := r.URL.Query().Get("resume")
+	if id != nil && resume == "" {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if resume != "" {
+		// A sign-in to an application sent the person here: a new login, whatever was begun
+		// before (a login of someone signed in is the step-up to the second factor an
+		// application requires).
+		s.showLogin(w, r, http.StatusOK, page{Title: "Log in"}, r.URL.Query().Get("username"), "")
 		return
 	}
 	r = viewedBy(r, nil) // the flash of "Log out" or of the first administrator shows here
@@ -65,7 +78,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, p
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, status, loginView(p, loginForm{Username: username, NoAdmin: noAdmin, FirstAdmin: s.firstAdmin}, msg))
+	s.render(w, r, status, loginView(p, loginForm{Username: username, NoAdmin: noAdmin, FirstAdmin: s.firstAdmin, Resume: r.FormValue("resume")}, msg))
 }
 
 // busyRetryAfter is the Retry-After, in seconds, of a login refused because the System is busy
@@ -85,6 +98,18 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	// A login started over leaves the previous attempt (if any) behind: end it.
 	if old := cookieValue(r, s.attemptCk); old != "" {
 		s.svc.CancelLogin(r.Context(), old)
+	}
+	// The sign-in to an application that sent the person here goes on with this login, in
+	// the store (backend.CarryAuthorization).
+	if resume := r.PostFormValue("resume"); resume != "" {
+		if err := s.svc.CarryAuthorization(r.Context(), st, resume); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		// A step-up login replaces the browser's session, proven with less.
+		if st.Step == backend.StepDone {
+			s.endReplacedSession(r)
+		}
 	}
 	s.advance(w, r, st)
 }
@@ -161,12 +186,16 @@ func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
 		// Someone who needed a recovery code may have lost their phone, and has one code
 		// fewer: the profile says how many are left and how to get new ones.
 		s.storeLoginState(w, st)
+		next := "/profile"
 		if id, err := s.svc.Authenticate(r.Context(), st.SessionToken); err == nil {
 			if left, err := s.svc.RecoveryCodesLeft(r.Context(), id); err == nil {
 				s.flash(w, r, id, backend.RecoveryCodeUsedNotice(left))
 			}
+			if u := s.resumeURL(r, id); u != "" {
+				next = u
+			}
 		}
-		http.Redirect(w, r, "/profile", http.StatusSeeOther)
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	s.advance(w, r, st)
@@ -248,4 +277,17 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	s.clearCookie(w, s.sessionCk)
 	s.cancelLogin(w, r)
+}
+
+// endReplacedSession ends the session the browser held before a login that replaces it.
+func (s *Server) endReplacedSession(r *http.Request) {
+	token := cookieValue(r, s.sessionCk)
+	if token == "" {
+		return
+	}
+	if id, err := s.svc.Authenticate(r.Context(), token); err == nil {
+		if err := s.svc.Logout(r.Context(), id); err != nil {
+			s.log.Error("end replaced session", "err", err)
+		}
+	}
 }

@@ -107,6 +107,9 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("POST /sms-sandbox/text", s.sandboxText)
 	}
 
+	// The OpenID Connect provider's browser endpoints and the hand-off (oidc.go).
+	s.oidcRoutes(mux)
+
 	// The one-time link to create the first administrator.
 	mux.HandleFunc("GET /setup/{token}", s.firstAdminPage)
 	mux.Handle("POST /setup/{token}", limited(s.firstAdminSubmit))
@@ -140,6 +143,7 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 		outer.Handle("/", h)
 		h = outer
 	}
+	h = s.oidcDirect(h)
 	h = s.watchStore(h)
 	h = s.checkHost(h)
 	h = s.probes(h)

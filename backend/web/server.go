@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/sso"
 )
 
 // Config configures the web server.
@@ -108,6 +109,8 @@ type Server struct {
 
 	firstAdmin firstAdminCommands // the commands that create the first administrator here
 
+	oidc *sso.Provider // the OpenID Connect provider; nil without a public URL (its issuer)
+
 	mux     *http.ServeMux // the routes, without the middleware: which paths have a page (reloadPath)
 	handler http.Handler
 }
@@ -154,6 +157,15 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, errors.New("web: the SMS sandbox needs the SMS webhook and the public URL")
 		}
 		s.sandbox = &sandbox{twilio: cfg.SMSSandbox, webhookURL: s.publicURL + s.webhookPath}
+	}
+	if s.publicURL != "" {
+		// The issuer is the public URL: what relying parties are configured with must be what
+		// discovery says, byte for byte.
+		p, err := sso.New(sso.Config{Service: cfg.Service, Issuer: s.publicURL, Logger: cfg.Logger, Now: func() time.Time { return s.now() }})
+		if err != nil {
+			return nil, err
+		}
+		s.oidc = p
 	}
 	s.sessionCk, s.attemptCk, s.flashCk = "gatehouse_session", "gatehouse_login", "gatehouse_flash"
 	if s.secure {

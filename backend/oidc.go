@@ -1,0 +1,627 @@
+package backend
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Gatehouse as an OpenID Connect provider (issue 13, part 2): the rules. The protocol itself
+// (discovery, JWKS, the token endpoint's grammar, signing) is zitadel/oidc's `op`, adapted in
+// backend/sso; every decision it asks of its storage is one of the Service methods below, and
+// every state it needs is in the store: a server restarted between the authorize request and
+// the token request, or another server on the same store, carries on.
+
+// The lifetimes of what the provider issues.
+const (
+	AuthRequestTTL   = 10 * time.Minute // an authorization request, from /oidc/authorize to the code's exchange
+	AuthCodeTTL      = time.Minute      // the code, once issued (the request's row keeps its expiry, capped)
+	AccessTokenTTL   = 5 * time.Minute  // opaque access tokens: short, so that an ended session ends them soon
+	IDTokenTTL       = 5 * time.Minute  // ID tokens
+	signingKeyKeep   = IDTokenTTL + 5*time.Minute
+	maxAuthParam     = 2000 // bytes of state, nonce, scope or code_challenge: what a URL carries comfortably
+	subjectPrefix    = ""   // sub is the user's ID as a decimal string (stable across renames)
+	signingKeyBits   = 2048
+	SigningAlgorithm = "RS256" // the one algorithm every relying party must support (OpenID Connect Core §15.1)
+)
+
+// The amr values (RFC 8176) a session's login records. "recovery" (a recovery code) is not in
+// RFC 8176, which allows values agreed between the parties (§2); the README lists it.
+const (
+	AMRPassword = "pwd"
+	AMROTP      = "otp"
+	AMRSMS      = "sms"
+	AMRRecovery = "recovery"
+	AMRMFA      = "mfa"
+)
+
+// amrFor is how a login proved who it was: the password, and the second factor if one was
+// given (method; recovery for a recovery code).
+func amrFor(method Method, recovery bool) []string {
+	switch {
+	case recovery:
+		return []string{AMRPassword, AMRRecovery, AMRMFA}
+	case method == MethodApp:
+		return []string{AMRPassword, AMROTP, AMRMFA}
+	case method == MethodSMS:
+		return []string{AMRPassword, AMRSMS, AMRMFA}
+	}
+	return []string{AMRPassword}
+}
+
+// hasMFA reports whether amr says a second factor was given.
+func hasMFA(amr []string) bool { return slices.Contains(amr, AMRMFA) }
+
+// AuthRequest is one OpenID Connect authorization request, from /oidc/authorize until its code
+// is exchanged (or it expires). The store keeps only the hash of the code.
+type AuthRequest struct {
+	ID            string // random, 128 bits, hex: it travels in URLs
+	AppID         int64
+	ClientID      string
+	RedirectURI   string // exactly one of the app's
+	State         string
+	Nonce         string
+	Scopes        []string
+	ResponseType  string
+	ResponseMode  string
+	CodeChallenge string // S256 (the only method accepted); "" for none (confidential apps only)
+
+	// Who finishes it: the login attempt or session it is bound to (its token hash). When it
+	// is complete, the session that signed in and how its login was proven.
+	OwnerHash  string
+	UserID     int64
+	SID        string
+	AMR        []string
+	AuthTime   time.Time
+	Done       bool
+	CodeIssued bool
+	CodeUsed   bool
+
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Subject is the request's sub claim: the user's ID.
+func (r *AuthRequest) Subject() string {
+	if r.UserID == 0 {
+		return ""
+	}
+	return Subject(r.UserID)
+}
+
+// Subject is a user's sub claim: the user's ID as a decimal string. Usernames can be changed by
+// an administrator; the ID never changes and is never reused, so it is the stable subject
+// OpenID Connect Core §2 asks for.
+func Subject(userID int64) string { return subjectPrefix + strconv.FormatInt(userID, 10) }
+
+// The kinds of tokens the store keeps (their hashes).
+const (
+	TokenAccess  = "access"
+	TokenRefresh = "refresh"
+)
+
+// OIDCToken is an access or refresh token issued to an app, bound to the session that signed
+// in: it stops working when that session ends. The store keeps only its hash.
+type OIDCToken struct {
+	Hash        string // hex SHA-256 of the token (access tokens: of their ID)
+	Kind        string // TokenAccess or TokenRefresh
+	FamilyID    string // every token descended from one code shares it (a replay revokes them all)
+	AppID       int64
+	ClientID    string
+	UserID      int64
+	SessionHash string
+	SID         string
+	Scopes      []string
+	AMR         []string
+	AuthTime    time.Time
+	UsedAt      time.Time // refresh tokens: when rotated (zero: unused)
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// Subject is the token's sub claim.
+func (t *OIDCToken) Subject() string { return Subject(t.UserID) }
+
+// SigningKey is one of the provider's RS256 keys. The private key is sealed with the server
+// key; the public one is published in the JWKS while the key is current, and for
+// signingKeyKeep after it was retired (what an ID token signed just before needs).
+type SigningKey struct {
+	KID       string
+	Alg       string
+	Sealed    []byte // PKCS #8 private key, sealed (AD "oidc-key:"+KID)
+	Public    []byte // PKIX public key (DER)
+	CreatedAt time.Time
+	RetiredAt time.Time // zero: the current key
+}
+
+// ActiveKey is a signing key ready to use.
+type ActiveKey struct {
+	KID     string
+	Private *rsa.PrivateKey
+}
+
+// PublicKey is a key of the JWKS.
+type PublicKey struct {
+	KID string
+	Key *rsa.PublicKey
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// OIDCCryptoKey is the key the provider library encrypts its opaque access tokens and codes
+// with: derived from the server key (HKDF-SHA256), so every server on the store has the same one
+// and none of them stores it.
+func (s *Service) OIDCCryptoKey() [32]byte {
+	var k [32]byte
+	b, err := hkdf.Key(sha256.New, s.secretKey, nil, "gatehouse oidc op", 32)
+	if err != nil {
+		panic(err) // only for a length HKDF cannot give; 32 it can
+	}
+	copy(k[:], b)
+	return k
+}
+
+// AuthRequestInput is what /oidc/authorize was asked.
+type AuthRequestInput struct {
+	ClientID, RedirectURI, State, Nonce, ResponseType, ResponseMode string
+	Scopes                                                          []string
+	CodeChallenge, CodeChallengeMethod                              string
+}
+
+// errNoSuchClient is the answer for a client_id that names no application.
+var errNoSuchClient = Errorf(EINVALID, "There is no application with this client ID.")
+
+// ClientApp returns the application with the client ID; EINVALID if there is none.
+func (s *Service) ClientApp(ctx context.Context, clientID string) (*App, error) {
+	if clientID == "" || len(clientID) > 100 {
+		return nil, errNoSuchClient
+	}
+	a, err := s.store.FindAppByClientID(ctx, clientID)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, errNoSuchClient
+	}
+	return a, internal("find application", err)
+}
+
+// BeginAuthorization stores an authorization request once it passes Gatehouse's rules: the
+// app exists, the redirect URI is exactly one of its own (RFC 9700 §4.1.3: no patterns, no
+// trailing-slash leniency), PKCE is S256 only (RFC 9700 §2.1.1: "plain" offers no protection
+// against a code seen in transit) and required of public apps, and no parameter is larger than
+// a URL carries. EINVALID, storing nothing, otherwise.
+func (s *Service) BeginAuthorization(ctx context.Context, in AuthRequestInput) (*AuthRequest, error) {
+	a, err := s.ClientApp(ctx, in.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(a.RedirectURIs, in.RedirectURI) {
+		return nil, Errorf(EINVALID, "The redirect_uri is not one of the application's redirect URIs.")
+	}
+	for name, v := range map[string]string{"state": in.State, "nonce": in.Nonce, "scope": strings.Join(in.Scopes, " "),
+		"code_challenge": in.CodeChallenge, "response_mode": in.ResponseMode, "response_type": in.ResponseType} {
+		if len(v) > maxAuthParam || !storableText(v) {
+			return nil, Errorf(EINVALID, "The %s parameter is too long or not valid text.", name)
+		}
+	}
+	switch {
+	case in.CodeChallenge == "" && a.Public:
+		return nil, Errorf(EINVALID, "A public application must use PKCE: send a code_challenge with code_challenge_method S256.")
+	case in.CodeChallenge != "" && in.CodeChallengeMethod != "S256":
+		return nil, Errorf(EINVALID, "The code_challenge_method must be S256: plain is not accepted.")
+	case in.CodeChallenge == "" && in.CodeChallengeMethod != "":
+		return nil, Errorf(EINVALID, "A code_challenge_method was sent without a code_challenge.")
+	}
+	if !slices.Contains(in.Scopes, "openid") {
+		return nil, Errorf(EINVALID, "The scope must include openid.")
+	}
+	now := s.now()
+	r := &AuthRequest{
+		ID: randomHex(16), AppID: a.ID, ClientID: a.ClientID, RedirectURI: in.RedirectURI, State: in.State, Nonce: in.Nonce,
+		Scopes: in.Scopes, ResponseType: in.ResponseType, ResponseMode: in.ResponseMode, CodeChallenge: in.CodeChallenge,
+		ExpiresAt: now.Add(AuthRequestTTL),
+	}
+	if err := s.store.CreateAuthRequest(ctx, r); err != nil {
+		return nil, internal("create auth request", err)
+	}
+	return r, nil
+}
+
+// storableText reports whether s is valid UTF-8 without NUL or other control characters but
+// tab: what both stores keep as text, and what a protocol parameter can be.
+func storableText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// errAuthRequestGone is the answer for an authorization request that expired, was used, or
+// never was.
+var errAuthRequestGone = Errorf(EINVALID, "This sign-in has expired or was already used. Go back to the application and sign in again.")
+
+// AuthRequest returns the authorization request while it has not expired.
+func (s *Service) AuthRequest(ctx context.Context, id string) (*AuthRequest, error) {
+	if id == "" || len(id) > 64 {
+		return nil, errAuthRequestGone
+	}
+	r, err := s.store.FindAuthRequest(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, errAuthRequestGone
+	} else if err != nil {
+		return nil, internal("find auth request", err)
+	}
+	if !s.now().Before(r.ExpiresAt) {
+		return nil, errAuthRequestGone
+	}
+	return r, nil
+}
+
+// AuthRequestByCode returns the request whose code this is, while the code is unused and
+// unexpired. It only reads: the provider library calls it before it authenticates the client,
+// so using the code up here would let anyone who saw a code burn it without the secret. The
+// code is used up by ExchangeCode, in the transaction that stores the tokens.
+func (s *Service) AuthRequestByCode(ctx context.Context, code string) (*AuthRequest, error) {
+	if code == "" || len(code) > 4096 {
+		return nil, errAuthRequestGone
+	}
+	r, err := s.store.FindAuthRequestByCode(ctx, hashToken(code))
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, errAuthRequestGone
+	} else if err != nil {
+		return nil, internal("find auth request", err)
+	}
+	if r.CodeUsed || !s.now().Before(r.ExpiresAt) {
+		return nil, errAuthRequestGone
+	}
+	return r, nil
+}
+
+// SaveAuthCode stores the hash of the code the library minted for a complete request, once.
+func (s *Service) SaveAuthCode(ctx context.Context, id, code string) error {
+	ok, err := s.store.SetAuthCode(ctx, id, hashToken(code))
+	if err != nil {
+		return internal("save auth code", err)
+	} else if !ok {
+		return errAuthRequestGone
+	}
+	return nil
+}
+
+// IssuedTokens is what a token request gets: the access token's ID (the library encrypts it
+// with OIDCCryptoKey into the opaque token the app holds) and, if asked for, a refresh token.
+type IssuedTokens struct {
+	AccessID  string
+	Refresh   string
+	ExpiresAt time.Time
+}
+
+// newTokenSet draws an access token (and a refresh token) for the session behind src.
+func (s *Service) newTokenSet(src OIDCToken, family string, refresh bool, sessionEnd time.Time) (*IssuedTokens, []*OIDCToken) {
+	now := s.now()
+	out := &IssuedTokens{AccessID: randomHex(32), ExpiresAt: now.Add(AccessTokenTTL)}
+	access := src
+	access.Hash, access.Kind, access.FamilyID, access.UsedAt, access.ExpiresAt = hashToken(out.AccessID), TokenAccess, family, time.Time{}, out.ExpiresAt
+	rows := []*OIDCToken{&access}
+	if refresh {
+		tok, hash := newToken()
+		out.Refresh = tok
+		rt := src
+		rt.Hash, rt.Kind, rt.FamilyID, rt.UsedAt, rt.ExpiresAt = hash, TokenRefresh, family, time.Time{}, sessionEnd
+		rows = append(rows, &rt)
+	}
+	return out, rows
+}
+
+// ExchangeCode issues the tokens of a complete request's code, using the code up: the code's
+// conditional UPDATE and the tokens' INSERT are one transaction (Store.ExchangeCode), so of
+// any number of concurrent exchanges of one code exactly one gets tokens. The provider
+// libraries read a code, mint tokens and delete the code only then, which lets two requests
+// that read it at once both succeed; the decision is here instead. The session that signed in
+// must still be live.
+func (s *Service) ExchangeCode(ctx context.Context, r *AuthRequest, refresh bool) (*IssuedTokens, error) {
+	sess, _, err := s.liveSession(ctx, r.OwnerHash)
+	if err != nil {
+		return nil, err
+	}
+	src := OIDCToken{AppID: r.AppID, ClientID: r.ClientID, UserID: r.UserID, SessionHash: r.OwnerHash, SID: r.SID,
+		Scopes: r.Scopes, AMR: r.AMR, AuthTime: r.AuthTime}
+	out, rows := s.newTokenSet(src, randomHex(16), refresh, sess.CreatedAt.Add(s.absoluteTimeout))
+	ok, err := s.store.ExchangeCode(ctx, r.ID, rows)
+	if err != nil {
+		return nil, internal("exchange code", err)
+	} else if !ok {
+		return nil, errAuthRequestGone
+	}
+	return out, nil
+}
+
+// errTokenEnded is the answer for a token that is unknown, expired, used, revoked, or whose
+// session has ended.
+var errTokenEnded = Errorf(EUNAUTHORIZED, "The token has expired or was revoked.")
+
+// liveSession returns the session with the token hash and its user while the session is
+// live: not ended, not timed out, its user enabled. Tokens issued to apps are bound to it.
+func (s *Service) liveSession(ctx context.Context, hash string) (*Session, *User, error) {
+	if hash == "" {
+		return nil, nil, errTokenEnded
+	}
+	sess, u, err := s.store.FindSession(ctx, hash)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil, errTokenEnded
+	} else if err != nil {
+		return nil, nil, internal("find session", err)
+	}
+	now := s.now()
+	if now.Sub(sess.LastSeenAt) > s.idleTimeout || now.Sub(sess.CreatedAt) > s.absoluteTimeout || u.Disabled {
+		return nil, nil, errTokenEnded
+	}
+	return sess, u, nil
+}
+
+// RefreshRequest returns the refresh token's row while it can be rotated: unused, unexpired,
+// its session live. A refresh token presented again after it was rotated is a replay (it was
+// stolen, or the app is broken): the whole family of tokens descended from its code is
+// revoked at once and the replay audited (RFC 9700 §4.14.2).
+func (s *Service) RefreshRequest(ctx context.Context, token string) (*OIDCToken, error) {
+	if token == "" || len(token) > 200 {
+		return nil, errTokenEnded
+	}
+	t, err := s.store.FindOIDCToken(ctx, hashToken(token))
+	if ErrorCode(err) == ENOTFOUND || (err == nil && t.Kind != TokenRefresh) {
+		return nil, errTokenEnded
+	} else if err != nil {
+		return nil, internal("find token", err)
+	}
+	if !t.UsedAt.IsZero() {
+		s.refreshReplayed(ctx, t)
+		return nil, errTokenEnded
+	}
+	if !s.now().Before(t.ExpiresAt) {
+		return nil, errTokenEnded
+	}
+	if _, _, err := s.liveSession(ctx, t.SessionHash); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// refreshReplayed revokes the family of a replayed refresh token and audits it.
+func (s *Service) refreshReplayed(ctx context.Context, t *OIDCToken) {
+	n, err := s.store.RevokeOIDCFamily(ctx, t.FamilyID)
+	if err != nil {
+		s.log.Error("revoke token family", "err", err)
+	}
+	s.auditSSO(ctx, AuditSSORefreshReplayed, &User{ID: t.UserID, Username: s.username(ctx, t.UserID)}, s.appName(ctx, t.ClientID),
+		fmt.Sprintf("a used refresh token was presented again: %d tokens of its family revoked", n))
+}
+
+// RotateRefresh exchanges a refresh token for a new access and refresh token: the old one's
+// conditional UPDATE and the new ones' INSERT are one transaction (Store.RotateRefreshToken),
+// so of concurrent rotations of one token exactly one succeeds; a rotation that loses to an
+// earlier one is a replay and revokes the family. scopes are the ones asked for (a subset).
+func (s *Service) RotateRefresh(ctx context.Context, old *OIDCToken, scopes []string) (*IssuedTokens, error) {
+	sess, _, err := s.liveSession(ctx, old.SessionHash)
+	if err != nil {
+		return nil, err
+	}
+	// An app refreshing its tokens is the person using it: the session counts as in use.
+	if err := s.store.TouchSession(ctx, old.SessionHash); err != nil {
+		return nil, internal("touch session", err)
+	}
+	src := *old
+	src.Scopes = scopes
+	out, rows := s.newTokenSet(src, old.FamilyID, true, sess.CreatedAt.Add(s.absoluteTimeout))
+	ok, replayed, err := s.store.RotateRefreshToken(ctx, old.Hash, rows)
+	if err != nil {
+		return nil, internal("rotate refresh token", err)
+	}
+	if replayed {
+		s.auditSSO(ctx, AuditSSORefreshReplayed, &User{ID: old.UserID, Username: s.username(ctx, old.UserID)}, s.appName(ctx, old.ClientID),
+			"a refresh token was used twice at once: its family was revoked")
+	}
+	if !ok {
+		return nil, errTokenEnded
+	}
+	return out, nil
+}
+
+// username is the user's name for an audit event, "" if it cannot be read.
+func (s *Service) username(ctx context.Context, id int64) string {
+	u, err := s.store.FindUserByID(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}
+
+// appName is the name of the app with the client ID, for an audit event; the client ID if it
+// is gone.
+func (s *Service) appName(ctx context.Context, clientID string) string {
+	a, err := s.store.FindAppByClientID(ctx, clientID)
+	if err != nil {
+		return clientID
+	}
+	return a.Name
+}
+
+// TokenUser returns the user of a live access token (its ID, as the library decrypted it) for
+// the userinfo endpoint: the token unexpired, its session live.
+func (s *Service) TokenUser(ctx context.Context, accessID string) (*OIDCToken, *User, error) {
+	if accessID == "" || len(accessID) > 200 {
+		return nil, nil, errTokenEnded
+	}
+	t, err := s.store.FindOIDCToken(ctx, hashToken(accessID))
+	if ErrorCode(err) == ENOTFOUND || (err == nil && t.Kind != TokenAccess) {
+		return nil, nil, errTokenEnded
+	} else if err != nil {
+		return nil, nil, internal("find token", err)
+	}
+	if !s.now().Before(t.ExpiresAt) {
+		return nil, nil, errTokenEnded
+	}
+	_, u, err := s.liveSession(ctx, t.SessionHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, u, nil
+}
+
+// SubjectUser returns the user whose sub claim this is; EUNAUTHORIZED if there is none or
+// they are disabled.
+func (s *Service) SubjectUser(ctx context.Context, sub string) (*User, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(sub, subjectPrefix), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, errTokenEnded
+	}
+	u, err := s.store.FindUserByID(ctx, id)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && u.Disabled) {
+		return nil, errTokenEnded
+	}
+	return u, internal("find user", err)
+}
+
+// RevokeToken revokes a token an app holds (RFC 7009), with every token of its family: a
+// refresh token, or an access token by its ID. Only the app it was issued to may revoke it; an
+// unknown token is no error (RFC 7009 §2.2).
+func (s *Service) RevokeToken(ctx context.Context, tokenOrID, clientID string) error {
+	if tokenOrID == "" || len(tokenOrID) > 200 {
+		return nil
+	}
+	t, err := s.store.FindOIDCToken(ctx, hashToken(tokenOrID))
+	if ErrorCode(err) == ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return internal("find token", err)
+	}
+	if t.ClientID != clientID {
+		return Errorf(EFORBIDDEN, "The token was not issued to this application.")
+	}
+	_, err = s.store.RevokeOIDCFamily(ctx, t.FamilyID)
+	return internal("revoke token", err)
+}
+
+// SigningKey returns the current signing key, creating the first one if there is none: in a
+// transaction that stores it only if there is still none, so servers starting at once on one
+// store end up with the same key.
+func (s *Service) SigningKey(ctx context.Context) (*ActiveKey, error) {
+	keys, err := s.store.SigningKeys(ctx)
+	if err != nil {
+		return nil, internal("signing keys", err)
+	}
+	if len(keys) == 0 || !keys[0].RetiredAt.IsZero() {
+		k, err := s.newSigningKey()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.store.PutSigningKey(ctx, k, true); err != nil {
+			return nil, internal("put signing key", err)
+		}
+		if keys, err = s.store.SigningKeys(ctx); err != nil {
+			return nil, internal("signing keys", err)
+		}
+	}
+	return s.openKey(keys[0])
+}
+
+func (s *Service) newSigningKey() (*SigningKey, error) {
+	priv, err := rsa.GenerateKey(rand.Reader, signingKeyBits)
+	if err != nil {
+		return nil, fmt.Errorf("generate signing key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	kid := randomHex(8)
+	return &SigningKey{KID: kid, Alg: SigningAlgorithm, Sealed: s.sealer.seal([]byte("oidc-key:"+kid), der), Public: pub}, nil
+}
+
+func (s *Service) openKey(k *SigningKey) (*ActiveKey, error) {
+	der, err := s.sealer.open([]byte("oidc-key:"+k.KID), k.Sealed)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("parse signing key: %w", err)
+	}
+	rk, ok := priv.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("signing key %s is not RSA", k.KID)
+	}
+	return &ActiveKey{KID: k.KID, Private: rk}, nil
+}
+
+// PublishedKeys are the keys of the JWKS: the current one, and those retired less than
+// signingKeyKeep ago, long enough for every ID token they signed to expire.
+func (s *Service) PublishedKeys(ctx context.Context) ([]PublicKey, error) {
+	keys, err := s.store.SigningKeys(ctx)
+	if err != nil {
+		return nil, internal("signing keys", err)
+	}
+	now := s.now()
+	var out []PublicKey
+	for _, k := range keys {
+		if !k.RetiredAt.IsZero() && now.Sub(k.RetiredAt) >= signingKeyKeep {
+			continue
+		}
+		pub, err := x509.ParsePKIXPublicKey(k.Public)
+		if err != nil {
+			return nil, fmt.Errorf("parse public key %s: %w", k.KID, err)
+		}
+		if rk, ok := pub.(*rsa.PublicKey); ok {
+			out = append(out, PublicKey{KID: k.KID, Key: rk})
+		}
+	}
+	return out, nil
+}
+
+// RotateSigningKey makes a new signing key current; the old one stays published until the ID
+// tokens it signed have expired (signingKeyKeep), then PurgeExpired drops it. Administrators
+// (the command line) only; audited. It returns the new key's ID.
+func (s *Service) RotateSigningKey(ctx context.Context, id *Identity) (string, error) {
+	if err := id.requireAdmin(); err != nil {
+		return "", err
+	}
+	k, err := s.newSigningKey()
+	if err != nil {
+		return "", err
+	}
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := s.store.PutSigningKey(ctx, k, false); err != nil {
+			return internal("put signing key", err)
+		}
+		return s.audit(ctx, AuditSigningKeyRotated, id.actor(), nil, "new key "+k.KID+"; the old one stays published for "+signingKeyKeep.String())
+	})
+	if err != nil {
+		return "", err
+	}
+	return k.KID, nil
+}
+
+// purgeOIDC removes what the provider no longer needs (PurgeExpired).
+func (s *Service) purgeOIDC(ctx context.Context, now time.Time) error {
+	return internal("purge oidc", s.store.DeleteExpiredOIDC(ctx, now, now.Add(-signingKeyKeep)))
+}

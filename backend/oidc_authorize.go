@@ -1,0 +1,213 @@
+package backend
+
+import (
+	"context"
+	"strings"
+)
+
+// SSOStep is what the browser does next in a sign-in to an application (AuthorizeApp).
+type SSOStep string
+
+// The steps of a sign-in to an application.
+const (
+	// SSOLogin: log in (again: a step-up to the second factor, Username prefilled), then
+	// come back. The login form carries the request's ID to CarryAuthorization.
+	SSOLogin SSOStep = "login"
+	// SSOEnroll: the article's forced enrollment first (Login is the login attempt at
+	// StepEnroll), then back to the application.
+	SSOEnroll SSOStep = "enroll"
+	// SSOCallback: the request is complete: the code can be issued to this session.
+	SSOCallback SSOStep = "callback"
+)
+
+// SSODecision is AuthorizeApp's answer.
+type SSODecision struct {
+	Step      SSOStep
+	App       *App
+	RequestID string
+	Username  string      // SSOLogin as a step-up: whose login to ask for again
+	Login     *LoginState // SSOEnroll: the login attempt to hand to the enroll pages
+}
+
+// NoAccessMessage is what a person sees who may not use an application.
+func NoAccessMessage(appName string) string {
+	return "You don't have access to " + appName + ": it is for administrators only. If you need it, ask an administrator."
+}
+
+// AuthorizeApp is the hand-off from an application's authorization request to a Gatehouse
+// login, one rule for every way in:
+//   - nobody signed in: log in (SSOLogin), and the sign-in goes on from the login;
+//   - the app is for administrators only and this user is not one: EFORBIDDEN with
+//     NoAccessMessage, audited;
+//   - the app has "Require Two-Factor" and this session's login gave no second factor: an
+//     enrolled user logs in again with it (SSOLogin, a step-up); a user without Two-Factor
+//     goes through the article's forced enrollment, the same pages as a required user, with
+//     no way around it (SSOEnroll), and comes back signed in with it;
+//   - otherwise the request is complete for this session (who, how, when), audited as a
+//     sign-in to the app, and the code may be issued to this session alone (SSOCallback).
+//
+// EINVALID for a request that expired or was used.
+func (s *Service) AuthorizeApp(ctx context.Context, id *Identity, reqID string) (*SSODecision, error) {
+	r, err := s.AuthRequest(ctx, reqID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.FindAppByID(ctx, r.AppID)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, errAuthRequestGone
+	} else if err != nil {
+		return nil, internal("find application", err)
+	}
+	d := &SSODecision{App: a, RequestID: r.ID}
+	if r.Done {
+		if id.SignedIn() && r.OwnerHash == id.session.TokenHash && !r.CodeIssued {
+			d.Step = SSOCallback
+			return d, nil
+		}
+		return nil, errAuthRequestGone
+	}
+	if !id.SignedIn() {
+		d.Step = SSOLogin
+		return d, nil
+	}
+	u, sess := id.User, id.session
+	if a.Audience == AudienceAdmins && u.Role != RoleAdmin {
+		s.auditSSO(ctx, AuditSSORefused, u, a.Name, "the application is for administrators only")
+		return nil, Errorf(EFORBIDDEN, "%s", NoAccessMessage(a.Name))
+	}
+	if a.RequireTwoFactor && !hasMFA(sess.AMR) {
+		if u.Enrolled() {
+			d.Step, d.Username = SSOLogin, u.Username
+			return d, nil
+		}
+		st, err := s.forceEnrollment(ctx, u, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		d.Step, d.Login = SSOEnroll, st
+		return d, nil
+	}
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		done := *r
+		done.OwnerHash, done.UserID, done.SID, done.AMR, done.AuthTime = sess.TokenHash, u.ID, sess.SID, sess.AMR, sess.CreatedAt
+		ok, err := s.store.CompleteAuthRequest(ctx, &done)
+		if err != nil {
+			return internal("complete auth request", err)
+		} else if !ok {
+			return errAuthRequestGone
+		}
+		return s.auditEvent(ctx, AuditSSOSignIn, u, u, a.Name, "amr: "+strings.Join(sess.AMR, " "))
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.Step = SSOCallback
+	return d, nil
+}
+
+// forceEnrollment starts a login attempt at the enroll step for a signed-in user who has no
+// Two-Factor and wants an app that requires it, with the app's request bound to it: the
+// enrollment's sign-in (a new session, proven with the new factor, that replaces the old one)
+// resumes it.
+func (s *Service) forceEnrollment(ctx context.Context, u *User, reqID string) (*LoginState, error) {
+	token, hash := newToken()
+	now := s.now()
+	a := &LoginAttempt{TokenHash: hash, UserID: u.ID, Step: StepEnroll, CreatedAt: now, ExpiresAt: now.Add(s.attemptTTL),
+		IP: ClientFrom(ctx).IP, CredentialsVersion: u.CredentialsVersion}
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateLoginAttempt(ctx, a); err != nil {
+			return internal("create login attempt", err)
+		}
+		ok, err := s.store.ResumeAuthRequest(ctx, reqID, hash)
+		if err != nil {
+			return internal("resume auth request", err)
+		} else if !ok {
+			return errAuthRequestGone
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &LoginState{Step: StepEnroll, User: u, AttemptToken: token, ExpiresAt: a.ExpiresAt}, nil
+}
+
+// CarryAuthorization binds the sign-in to an application that sent the person to the login
+// (the request reqID, from the login form) to the login's state: its attempt, or the session
+// it ended in. The request then lives on with the login in the store, and is resumed when it
+// ends (PendingAuthorization), however many steps it takes. A request that expired meanwhile
+// is dropped: the login itself stands.
+func (s *Service) CarryAuthorization(ctx context.Context, st *LoginState, reqID string) error {
+	if st == nil || reqID == "" || len(reqID) > 64 {
+		return nil
+	}
+	token := st.AttemptToken
+	if st.Step == StepDone {
+		token = st.SessionToken
+	}
+	_, err := s.store.ResumeAuthRequest(ctx, reqID, hashToken(token))
+	return internal("resume auth request", err)
+}
+
+// PendingAuthorization returns the ID of the sign-in to an application that waits for id's
+// session (CarryAuthorization, forceEnrollment), "" if none does.
+func (s *Service) PendingAuthorization(ctx context.Context, id *Identity) (string, error) {
+	if !id.SignedIn() {
+		return "", nil
+	}
+	r, err := s.store.PendingAuthRequest(ctx, id.session.TokenHash)
+	if ErrorCode(err) == ENOTFOUND {
+		return "", nil
+	} else if err != nil {
+		return "", internal("pending auth request", err)
+	}
+	return r.ID, nil
+}
+
+// AllowCodeFor checks that the code of request reqID may be issued to id: the request is
+// complete for id's own session and has no code yet. The library's callback mints a code for
+// whoever knows the request's ID; this is the check in front of it. EFORBIDDEN otherwise.
+func (s *Service) AllowCodeFor(ctx context.Context, id *Identity, reqID string) error {
+	r, err := s.AuthRequest(ctx, reqID)
+	if err != nil {
+		return err
+	}
+	if !id.SignedIn() || !r.Done || r.CodeIssued || r.OwnerHash != id.session.TokenHash {
+		return Errorf(EFORBIDDEN, "This sign-in belongs to another login. Go back to the application and sign in again.")
+	}
+	return nil
+}
+
+// PostLogoutRedirect checks where an application asked to be sent after "Log out" (OpenID
+// Connect RP-Initiated Logout): exactly one of its redirect URIs, "" for none. EINVALID
+// otherwise, so that a logout link cannot send anyone anywhere else.
+func (s *Service) PostLogoutRedirect(ctx context.Context, clientID, uri string) (*App, string, error) {
+	if clientID == "" {
+		if uri != "" {
+			return nil, "", Errorf(EINVALID, "A post-logout redirect needs the application's client ID.")
+		}
+		return nil, "", nil
+	}
+	a, err := s.ClientApp(ctx, clientID)
+	if err != nil {
+		return nil, "", err
+	}
+	if uri == "" {
+		return a, "", nil
+	}
+	base, _, _ := strings.Cut(uri, "?")
+	for _, ru := range a.RedirectURIs {
+		if base == ru {
+			return a, uri, nil
+		}
+	}
+	return nil, "", Errorf(EINVALID, "The post_logout_redirect_uri is not one of the application's redirect URIs.")
+}
+
+// auditSSO records a sign-in event best effort: the person as actor and target, the app as
+// the application.
+func (s *Service) auditSSO(ctx context.Context, action string, u *User, app, detail string) {
+	if err := s.auditEvent(ctx, action, u, u, app, detail); err != nil {
+		s.log.Error("audit event not recorded", "action", action, "err", err)
+	}
+}

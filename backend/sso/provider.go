@@ -1,0 +1,138 @@
+package sso
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"gatehouse/backend"
+)
+
+// The provider's paths: the discovery document at the issuer's root (OpenID Connect Discovery
+// §4), everything else under /oidc/.
+const (
+	DiscoveryPath   = "/.well-known/openid-configuration"
+	Prefix          = "/oidc/"
+	AuthorizePath   = "/oidc/authorize"
+	CallbackPath    = "/oidc/authorize/callback"
+	TokenPath       = "/oidc/token"
+	UserinfoPath    = "/oidc/userinfo"
+	KeysPath        = "/oidc/keys"
+	EndSessionPath  = "/oidc/end_session"
+	RevokePath      = "/oidc/revoke"
+	LoginPath       = "/oidc/login"  // the hand-off to a Gatehouse login (the web server's)
+	LogoutPath      = "/oidc/logout" // RP-initiated logout's confirmation page (the web server's)
+	loginIDParam    = "authRequestID"
+	callbackIDParam = "id"
+)
+
+// Provider is the OpenID Provider: an http.Handler for the library's endpoints.
+type Provider struct {
+	op *op.Provider
+	st *storage
+}
+
+// Config configures a Provider.
+type Config struct {
+	Service *backend.Service
+	Issuer  string // the server's public URL, e.g. https://gatehouse.example.com (no trailing /)
+	Logger  *slog.Logger
+	Now     func() time.Time // the key cache's clock; time.Now if nil
+}
+
+// New builds the provider. The issuer must be https, or http on loopback (tests, trying it
+// out): the library refuses other http issuers.
+func New(cfg Config) (*Provider, error) {
+	issuer := strings.TrimRight(cfg.Issuer, "/")
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("sso: the issuer %q is not an absolute http(s) URL", cfg.Issuer)
+	}
+	var opts []op.Option
+	if u.Scheme == "http" {
+		if !loopback(u.Hostname()) {
+			return nil, fmt.Errorf("sso: the issuer %q must use https (http only on localhost)", cfg.Issuer)
+		}
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger != nil {
+		opts = append(opts, op.WithLogger(cfg.Logger))
+	}
+	st := &storage{svc: cfg.Service, loginURL: issuer + LoginPath, now: cfg.Now}
+	opConfig := &op.Config{
+		CryptoKey:                cfg.Service.OIDCCryptoKey(),
+		DefaultLogoutRedirectURI: LogoutPath,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedUILocales:       []language.Tag{language.English},
+		SupportedScopes:          []string{"openid", "profile", "email", "offline_access"},
+		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "sid", "azp",
+			"preferred_username", "name", "email", "email_verified"},
+	}
+	opts = append(opts, op.WithCustomEndpoints(op.NewEndpoint(AuthorizePath), op.NewEndpoint(TokenPath),
+		op.NewEndpoint(UserinfoPath), op.NewEndpoint(RevokePath), op.NewEndpoint(EndSessionPath), op.NewEndpoint(KeysPath)))
+	p, err := op.NewProvider(opConfig, st, op.StaticIssuer(issuer), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sso: %w", err)
+	}
+	return &Provider{op: p, st: st}, nil
+}
+
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ServeHTTP serves the library's endpoints.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.op.ServeHTTP(w, r) }
+
+// CallbackURL is where the browser goes once the request is complete: the library's callback,
+// which mints the code and redirects to the app.
+func (p *Provider) CallbackURL(ctx context.Context, reqID string) string {
+	return op.AuthCallbackURL(p.op)(ctx, reqID)
+}
+
+// ForgetKeys drops this server's cached signing keys (after a rotation it made).
+func (p *Provider) ForgetKeys() { p.st.forget() }
+
+// LoginRequestID is the request a hand-off URL (LoginPath) names.
+func LoginRequestID(r *http.Request) string { return r.URL.Query().Get(loginIDParam) }
+
+// CallbackRequestID is the request a callback URL (CallbackPath) names.
+func CallbackRequestID(r *http.Request) string { return r.URL.Query().Get(callbackIDParam) }
+
+// LoginURL is the hand-off page for a request.
+func LoginURL(reqID string) string {
+	return LoginPath + "?" + loginIDParam + "=" + url.QueryEscape(reqID)
+}
+
+// LogoutConfirmURL is the logout confirmation page for an app's RP-initiated logout: the app's
+// client ID and where it asked to go afterwards ("" for none).
+func LogoutConfirmURL(clientID, redirect string) string {
+	q := url.Values{}
+	if clientID != "" {
+		q.Set("client_id", clientID)
+	}
+	if redirect != "" && redirect != LogoutPath {
+		q.Set("post_logout_redirect_uri", redirect)
+	}
+	if len(q) == 0 {
+		return LogoutPath
+	}
+	return LogoutPath + "?" + q.Encode()
+}

@@ -1,0 +1,247 @@
+package storetest
+
+// The OpenID Connect provider's store methods: authorization requests, codes and refresh
+// tokens used once under real concurrency, signing keys.
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"gatehouse/backend"
+)
+
+func init() {
+	tests = append(tests,
+		test{"OIDCAuthRequests", testOIDCAuthRequests},
+		test{"OIDCRaceExchangeCode", testOIDCRaceExchangeCode},
+		test{"OIDCRaceRotateRefresh", testOIDCRaceRotateRefresh},
+		test{"OIDCSigningKeys", testOIDCSigningKeys},
+		test{"OIDCSessionColumns", testOIDCSessionColumns},
+	)
+}
+
+// oidcFixture is an app, a user with a session, and a complete authorization request with a
+// code.
+func oidcFixture(t *testing.T, db backend.Store) (*backend.App, *backend.User, *backend.AuthRequest) {
+	t.Helper()
+	u := createUser(t, db, "alice", backend.RoleUser)
+	a := &backend.App{ClientID: "gh-test", Name: "Wiki", RedirectURIs: []string{"https://wiki.example.com/cb"}, Audience: backend.AudienceEveryone}
+	if err := db.CreateApp(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateSession(ctx, &backend.Session{TokenHash: "sess", UserID: u.ID, SID: "sid-1", AMR: []string{"pwd", "otp", "mfa"}}); err != nil {
+		t.Fatal(err)
+	}
+	r := &backend.AuthRequest{ID: "req-1", AppID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURIs[0], State: "st", Nonce: "n",
+		Scopes: []string{"openid", "email"}, ResponseType: "code", CodeChallenge: "ch", ExpiresAt: time.Now().Add(time.Hour)}
+	if err := db.CreateAuthRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	done := *r
+	done.OwnerHash, done.UserID, done.SID, done.AMR, done.AuthTime = "sess", u.ID, "sid-1", []string{"pwd", "otp", "mfa"}, t0
+	if ok, err := db.CompleteAuthRequest(ctx, &done); err != nil || !ok {
+		t.Fatalf("CompleteAuthRequest: %v %v, want true", ok, err)
+	}
+	if ok, err := db.SetAuthCode(ctx, r.ID, "code-hash"); err != nil || !ok {
+		t.Fatalf("SetAuthCode: %v %v, want true", ok, err)
+	}
+	return a, u, r
+}
+
+func tokenRows(a *backend.App, u *backend.User, family, access, refresh string) []*backend.OIDCToken {
+	mk := func(kind, hash string) *backend.OIDCToken {
+		return &backend.OIDCToken{Hash: hash, Kind: kind, FamilyID: family, AppID: a.ID, ClientID: a.ClientID, UserID: u.ID,
+			SessionHash: "sess", SID: "sid-1", Scopes: []string{"openid"}, AMR: []string{"pwd"}, AuthTime: t0, ExpiresAt: time.Now().Add(time.Hour)}
+	}
+	return []*backend.OIDCToken{mk(backend.TokenAccess, access), mk(backend.TokenRefresh, refresh)}
+}
+
+func testOIDCAuthRequests(t *testing.T, o Opener) {
+	d := o(t)
+	db := d.Open(nil)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	if err := db.CreateAuthRequest(ctx, &backend.AuthRequest{ID: "x", AppID: 999, ExpiresAt: time.Now().Add(time.Hour)}); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("CreateAuthRequest for a missing app: %v, want ENOTFOUND", err)
+	}
+	a := &backend.App{ClientID: "gh-a", Name: "A", RedirectURIs: []string{"https://a.example.com/cb"}, Audience: backend.AudienceEveryone}
+	if err := db.CreateApp(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	r := &backend.AuthRequest{ID: "r1", AppID: a.ID, ClientID: a.ClientID, RedirectURI: "https://a.example.com/cb", State: "s",
+		Nonce: "n", Scopes: []string{"openid", "profile"}, ResponseType: "code", ExpiresAt: time.Now().Add(time.Hour)}
+	if err := db.CreateAuthRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.FindAuthRequest(ctx, "r1")
+	if err != nil || got.State != "s" || len(got.Scopes) != 2 || got.Done || got.CodeIssued {
+		t.Fatalf("FindAuthRequest: %+v %v", got, err)
+	}
+	if ok, _ := db.ResumeAuthRequest(ctx, "r1", "attempt-1"); !ok {
+		t.Fatal("ResumeAuthRequest of a pending request: false")
+	}
+	if err := db.MoveAuthRequests(ctx, "attempt-1", "sess-1"); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := db.PendingAuthRequest(ctx, "sess-1"); err != nil || p.ID != "r1" {
+		t.Fatalf("PendingAuthRequest after the move: %+v %v, want r1", p, err)
+	}
+	if ok, _ := db.SetAuthCode(ctx, "r1", "h"); ok {
+		t.Fatal("SetAuthCode on a request that is not complete: true")
+	}
+	done := *got
+	done.OwnerHash, done.UserID, done.SID, done.AMR, done.AuthTime = "sess-1", u.ID, "sid", []string{"pwd"}, time.Now()
+	if ok, _ := db.CompleteAuthRequest(ctx, &done); !ok {
+		t.Fatal("CompleteAuthRequest: false")
+	}
+	if ok, _ := db.CompleteAuthRequest(ctx, &done); ok {
+		t.Fatal("CompleteAuthRequest twice: true")
+	}
+	if _, err := db.PendingAuthRequest(ctx, "sess-1"); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("PendingAuthRequest of a complete request: %v, want ENOTFOUND", err)
+	}
+	if ok, _ := db.SetAuthCode(ctx, "r1", "h"); !ok {
+		t.Fatal("SetAuthCode: false")
+	}
+	if ok, _ := db.SetAuthCode(ctx, "r1", "h2"); ok {
+		t.Fatal("SetAuthCode twice: true")
+	}
+	got, err = db.FindAuthRequestByCode(ctx, "h")
+	if err != nil || got.ID != "r1" || !got.Done || !got.CodeIssued || got.UserID != u.ID || got.OwnerHash != "sess-1" {
+		t.Fatalf("FindAuthRequestByCode: %+v %v", got, err)
+	}
+	if !got.ExpiresAt.Before(time.Now().Add(backend.AuthCodeTTL + time.Second)) {
+		t.Fatalf("a code's request expires at %v, want within %v", got.ExpiresAt, backend.AuthCodeTTL)
+	}
+	// Expired requests can be neither resumed nor completed, and DeleteExpiredOIDC removes them.
+	old := &backend.AuthRequest{ID: "r2", AppID: a.ID, ClientID: a.ClientID, ExpiresAt: time.Now().Add(-time.Second)}
+	if err := db.CreateAuthRequest(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := db.ResumeAuthRequest(ctx, "r2", "x"); ok {
+		t.Fatal("ResumeAuthRequest of an expired request: true")
+	}
+	if err := db.DeleteExpiredOIDC(ctx, time.Now(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FindAuthRequest(ctx, "r2"); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("expired request after DeleteExpiredOIDC: %v, want ENOTFOUND", err)
+	}
+}
+
+// testOIDCRaceExchangeCode: 50 concurrent exchanges of one code, over several stores on one
+// database: exactly one wins, and only its tokens are stored (RFC 6749 §4.1.2).
+func testOIDCRaceExchangeCode(t *testing.T, o Opener) {
+	d := o(t)
+	stores := replicas(d, servers, nil)
+	a, u, r := oidcFixture(t, stores[0])
+	n := race(t, racers, func(i int) (bool, error) {
+		return stores[i%servers].ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam", "a"+itoa(i), "r"+itoa(i)))
+	})
+	if n != 1 {
+		t.Fatalf("%d concurrent ExchangeCode of one code: %d won, want 1", racers, n)
+	}
+	if got := d.count(t, "oidc_tokens"); got != 2 {
+		t.Fatalf("tokens stored: %d, want 2 (one access, one refresh)", got)
+	}
+	if ok, _ := stores[0].ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam", "ax", "rx")); ok {
+		t.Fatal("ExchangeCode after the race: true")
+	}
+}
+
+// testOIDCRaceRotateRefresh: 50 concurrent rotations of one refresh token: exactly one wins;
+// a later one is a replay and revokes the whole family (RFC 9700 §4.14.2).
+func testOIDCRaceRotateRefresh(t *testing.T, o Opener) {
+	d := o(t)
+	stores := replicas(d, servers, nil)
+	a, u, r := oidcFixture(t, stores[0])
+	if ok, err := stores[0].ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam", "a0", "r0")); !ok || err != nil {
+		t.Fatalf("ExchangeCode: %v %v", ok, err)
+	}
+	n := race(t, racers, func(i int) (bool, error) {
+		ok, _, err := stores[i%servers].RotateRefreshToken(ctx, "r0", tokenRows(a, u, "fam", "a"+itoa(i+1), "r"+itoa(i+1)))
+		return ok, err
+	})
+	if n != 1 {
+		t.Fatalf("%d concurrent RotateRefreshToken of one token: %d won, want 1", racers, n)
+	}
+	// The losers were replays: the family is gone, the winner's new tokens with it.
+	if got := d.count(t, "oidc_tokens"); got != 0 {
+		t.Fatalf("tokens left after replays: %d, want 0 (the family revoked)", got)
+	}
+	ok, replayed, err := stores[0].RotateRefreshToken(ctx, "unknown", nil)
+	if ok || replayed || err != nil {
+		t.Fatalf("RotateRefreshToken of an unknown token: %v %v %v, want false false nil", ok, replayed, err)
+	}
+	// Sequential: rotate once, then the old token again is a replay.
+	r2 := &backend.AuthRequest{ID: "req-2", AppID: a.ID, ClientID: a.ClientID, ExpiresAt: time.Now().Add(time.Hour)}
+	if err := stores[0].CreateAuthRequest(ctx, r2); err != nil {
+		t.Fatal(err)
+	}
+	done := *r2
+	done.OwnerHash, done.UserID = "sess", u.ID
+	stores[0].CompleteAuthRequest(ctx, &done)
+	stores[0].SetAuthCode(ctx, r2.ID, "code-2")
+	if ok, _ := stores[0].ExchangeCode(ctx, r2.ID, tokenRows(a, u, "fam2", "b0", "s0")); !ok {
+		t.Fatal("ExchangeCode of the second request: false")
+	}
+	if ok, replayed, _ := stores[0].RotateRefreshToken(ctx, "s0", tokenRows(a, u, "fam2", "b1", "s1")); !ok || replayed {
+		t.Fatalf("first rotation: ok %v replayed %v", ok, replayed)
+	}
+	if tok, err := stores[0].FindOIDCToken(ctx, "s0"); err != nil || tok.UsedAt.IsZero() {
+		t.Fatalf("rotated token: %+v %v, want used", tok, err)
+	}
+	if ok, replayed, _ := stores[0].RotateRefreshToken(ctx, "s0", tokenRows(a, u, "fam2", "b2", "s2")); ok || !replayed {
+		t.Fatalf("replay: ok %v replayed %v, want false true", ok, replayed)
+	}
+	if _, err := stores[0].FindOIDCToken(ctx, "s1"); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("the family's newest token after a replay: %v, want ENOTFOUND", err)
+	}
+}
+
+func testOIDCSigningKeys(t *testing.T, o Opener) {
+	d := o(t)
+	stores := replicas(d, servers, nil)
+	n := race(t, 10, func(i int) (bool, error) {
+		return stores[i%servers].PutSigningKey(ctx, &backend.SigningKey{KID: "k" + itoa(i), Alg: "RS256", Sealed: []byte{1}, Public: []byte{2}}, true)
+	})
+	if n != 1 {
+		t.Fatalf("10 servers creating the first key: %d stored, want 1", n)
+	}
+	keys, err := stores[0].SigningKeys(ctx)
+	if err != nil || len(keys) != 1 || !keys[0].RetiredAt.IsZero() {
+		t.Fatalf("SigningKeys: %v %v", keys, err)
+	}
+	first := keys[0].KID
+	if ok, err := stores[1].PutSigningKey(ctx, &backend.SigningKey{KID: "new", Alg: "RS256", Sealed: []byte{3}, Public: []byte{4}}, false); !ok || err != nil {
+		t.Fatalf("rotation: %v %v", ok, err)
+	}
+	keys, _ = stores[0].SigningKeys(ctx)
+	if len(keys) != 2 || keys[0].KID != "new" || !keys[0].RetiredAt.IsZero() || keys[1].KID != first || keys[1].RetiredAt.IsZero() {
+		t.Fatalf("after rotation: %+v %+v, want new current, %s retired", keys[0], keys[1], first)
+	}
+	if err := stores[0].DeleteExpiredOIDC(ctx, time.Now(), keys[1].RetiredAt.Add(time.Nanosecond)); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ = stores[0].SigningKeys(ctx); len(keys) != 1 || keys[0].KID != "new" {
+		t.Fatalf("after the retired key's window: %v, want only new", keys)
+	}
+}
+
+func testOIDCSessionColumns(t *testing.T, o Opener) {
+	db, _ := newDB(t, o)
+	u := createUser(t, db, "carol", backend.RoleUser)
+	s := &backend.Session{TokenHash: "s1", UserID: u.ID, SID: "abc", AMR: []string{"pwd", "sms", "mfa"}}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := db.FindSession(ctx, "s1")
+	if err != nil || got.SID != "abc" || len(got.AMR) != 3 || got.AMR[1] != "sms" {
+		t.Fatalf("FindSession: %+v %v, want sid abc, amr pwd sms mfa", got, err)
+	}
+	if err := db.CreateSession(ctx, &backend.Session{TokenHash: "s2", UserID: u.ID, SID: "abc"}); backend.ErrorCode(err) != backend.ECONFLICT {
+		t.Fatalf("a second session with the same sid: %v, want ECONFLICT", err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
