@@ -65,7 +65,9 @@ func (c *client) toApp(r *response, callback string) *url.URL {
 	c.e.t.Helper()
 	for i := 0; i < 15; i++ {
 		loc := r.Header.Get("Location")
-		if r.StatusCode < 300 || r.StatusCode >= 400 || loc == "" {
+		if refresh, ok := strings.CutPrefix(r.Header.Get("Refresh"), "0; url="); ok && r.StatusCode == http.StatusOK {
+			loc = refresh // the page between a login and the app (oidcLogin): the browser goes on
+		} else if r.StatusCode < 300 || r.StatusCode >= 400 || loc == "" {
 			c.e.t.Fatalf("%s %s: %d, not a redirect on the way to the app; body:\n%s", r.Request.Method, r.Request.URL, r.StatusCode, excerpt(r.body))
 		}
 		if strings.HasPrefix(loc, callback) {
