@@ -1,5 +1,3 @@
-//lint:file-ignore U1000 the harness is used by TestOAuth2Proxy, which comes with the OpenID Connect provider
-
 package web_test
 
 import (
@@ -8,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -88,7 +87,7 @@ func oauth2ProxyBinary(t *testing.T) string {
 // oauth2ProxyConfig is how one oauth2-proxy is set up: an OpenID Connect client of Issuer in
 // front of Upstream.
 type oauth2ProxyConfig struct {
-	Addr                   string // 127.0.0.1:PORT it listens on (browsertest.FreeAddr): the redirect URI is known before it starts
+	Addr                   string // HOST:PORT it listens on (freeLoopbackAddr): the redirect URI is known before it starts
 	Issuer                 string // the issuer URL, exactly as discovery states it
 	ClientID, ClientSecret string
 	Upstream               string   // the app's URL
@@ -100,7 +99,7 @@ func oauth2ProxyRedirectURL(addr string) string { return "http://" + addr + "/oa
 
 // An oauth2Proxy is a running oauth2-proxy process.
 type oauth2Proxy struct {
-	URL string // http://127.0.0.1:PORT
+	URL string // http://Addr
 	log *syncBuffer
 }
 
@@ -127,6 +126,8 @@ func startOAuth2Proxy(t *testing.T, cfg oauth2ProxyConfig) *oauth2Proxy {
 		"--upstream=" + cfg.Upstream,
 		"--cookie-secret=" + base64.RawURLEncoding.EncodeToString(secret),
 		"--cookie-secure=false",
+		// Its own cookie name, so that proxies on one host do not take each other's cookies.
+		"--cookie-name=_oauth2_proxy_" + strings.NewReplacer(".", "_", ":", "_").Replace(cfg.Addr),
 		"--email-domain=*",
 		"--skip-provider-button",
 		"--code-challenge-method=S256",
@@ -163,9 +164,9 @@ func startOAuth2Proxy(t *testing.T, cfg oauth2ProxyConfig) *oauth2Proxy {
 		select {
 		case err := <-exited:
 			exited <- err
-			t.Fatalf("oauth2-proxy exited before it answered: %v\n%s", err, p.Log())
+			t.Fatalf("oauth2-proxy exited before it answered: %v", err) // its log follows (Cleanup)
 		case <-ctx.Done():
-			t.Fatalf("oauth2-proxy did not answer at %s/ping within 30 s:\n%s", p.URL, p.Log())
+			t.Fatalf("oauth2-proxy did not answer at %s/ping within 30 s", p.URL)
 		case <-time.After(100 * time.Millisecond):
 		}
 		resp, err := http.Get(p.URL + "/ping")
@@ -176,6 +177,20 @@ func startOAuth2Proxy(t *testing.T, cfg oauth2ProxyConfig) *oauth2Proxy {
 			}
 		}
 	}
+}
+
+// freeLoopbackAddr returns HOST:PORT, a port of loopback address host (127.0.0.1, 127.0.0.2 …:
+// Linux answers on all of 127.0.0.0/8) that was free a moment ago, for a server of another
+// process. A proxy on a loopback address of its own is a host of its own to the browser, with
+// its own cookies, as a company's apps and Gatehouse are.
+func freeLoopbackAddr(t *testing.T, host string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // The headers oauth2-proxy gives the app it protects (--pass-user-headers).
