@@ -24,13 +24,13 @@ import (
 
 // The lifetimes of what the provider issues.
 const (
-	AuthRequestTTL   = 10 * time.Minute // an authorization request, from /oidc/authorize to the code's exchange
-	AuthCodeTTL      = time.Minute      // the code, once issued (the request's row keeps its expiry, capped)
-	AccessTokenTTL   = 5 * time.Minute  // opaque access tokens: short, so that an ended session ends them soon
-	IDTokenTTL       = 5 * time.Minute  // ID tokens
-	signingKeyKeep   = IDTokenTTL + 5*time.Minute
-	maxAuthParam     = 2000 // bytes of state, nonce, scope or code_challenge: what a URL carries comfortably
-	subjectPrefix    = ""   // sub is the user's ID as a decimal string (stable across renames)
+	AuthRequestTTL   = 10 * time.Minute           // an authorization request, from /oidc/authorize to the code's exchange
+	AuthCodeTTL      = time.Minute                // the code, once issued (the request's row keeps its expiry, capped)
+	AccessTokenTTL   = 5 * time.Minute            // opaque access tokens: short, so that an ended session ends them soon
+	IDTokenTTL       = 5 * time.Minute            // ID tokens
+	SigningKeyKeep   = IDTokenTTL + 5*time.Minute // a retired key stays published this long
+	maxAuthParam     = 2000                       // bytes of state, nonce, scope or code_challenge: what a URL carries comfortably
+	subjectPrefix    = ""                         // sub is the user's ID as a decimal string (stable across renames)
 	signingKeyBits   = 2048
 	SigningAlgorithm = "RS256" // the one algorithm every relying party must support (OpenID Connect Core §15.1)
 )
@@ -134,7 +134,7 @@ func (t *OIDCToken) Subject() string { return Subject(t.UserID) }
 
 // SigningKey is one of the provider's RS256 keys. The private key is sealed with the server
 // key; the public one is published in the JWKS while the key is current, and for
-// signingKeyKeep after it was retired (what an ID token signed just before needs).
+// SigningKeyKeep after it was retired (what an ID token signed just before needs).
 type SigningKey struct {
 	KID       string
 	Alg       string
@@ -575,7 +575,7 @@ func (s *Service) openKey(k *SigningKey) (*ActiveKey, error) {
 }
 
 // PublishedKeys are the keys of the JWKS: the current one, and those retired less than
-// signingKeyKeep ago, long enough for every ID token they signed to expire.
+// SigningKeyKeep ago, long enough for every ID token they signed to expire.
 func (s *Service) PublishedKeys(ctx context.Context) ([]PublicKey, error) {
 	keys, err := s.store.SigningKeys(ctx)
 	if err != nil {
@@ -584,7 +584,7 @@ func (s *Service) PublishedKeys(ctx context.Context) ([]PublicKey, error) {
 	now := s.now()
 	var out []PublicKey
 	for _, k := range keys {
-		if !k.RetiredAt.IsZero() && now.Sub(k.RetiredAt) >= signingKeyKeep {
+		if !k.RetiredAt.IsZero() && now.Sub(k.RetiredAt) >= SigningKeyKeep {
 			continue
 		}
 		pub, err := x509.ParsePKIXPublicKey(k.Public)
@@ -599,7 +599,7 @@ func (s *Service) PublishedKeys(ctx context.Context) ([]PublicKey, error) {
 }
 
 // RotateSigningKey makes a new signing key current; the old one stays published until the ID
-// tokens it signed have expired (signingKeyKeep), then PurgeExpired drops it. Administrators
+// tokens it signed have expired (SigningKeyKeep), then PurgeExpired drops it. Administrators
 // (the command line) only; audited. It returns the new key's ID.
 func (s *Service) RotateSigningKey(ctx context.Context, id *Identity) (string, error) {
 	if err := id.requireAdmin(); err != nil {
@@ -613,7 +613,7 @@ func (s *Service) RotateSigningKey(ctx context.Context, id *Identity) (string, e
 		if _, err := s.store.PutSigningKey(ctx, k, false); err != nil {
 			return internal("put signing key", err)
 		}
-		return s.audit(ctx, AuditSigningKeyRotated, id.actor(), nil, "new key "+k.KID+"; the old one stays published for "+signingKeyKeep.String())
+		return s.audit(ctx, AuditSigningKeyRotated, id.actor(), nil, "new key "+k.KID+"; the old one stays published for "+SigningKeyKeep.String())
 	})
 	if err != nil {
 		return "", err
@@ -623,5 +623,5 @@ func (s *Service) RotateSigningKey(ctx context.Context, id *Identity) (string, e
 
 // purgeOIDC removes what the provider no longer needs (PurgeExpired).
 func (s *Service) purgeOIDC(ctx context.Context, now time.Time) error {
-	return internal("purge oidc", s.store.DeleteExpiredOIDC(ctx, now, now.Add(-signingKeyKeep)))
+	return internal("purge oidc", s.store.DeleteExpiredOIDC(ctx, now, now.Add(-SigningKeyKeep)))
 }

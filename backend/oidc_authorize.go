@@ -34,6 +34,16 @@ func NoAccessMessage(appName string) string {
 	return "You don't have access to " + appName + ": it is for administrators only. If you need it, ask an administrator."
 }
 
+// LogoutConfirmText is what the page of an application's "Log out" (RP-initiated logout) says
+// before the person confirms; appName is "" when the application did not say who it is.
+func LogoutConfirmText(appName string) string {
+	const ends = "This ends your Gatehouse session: the applications you signed in to with it can no longer renew your sign-in, and you log in again for the next one."
+	if appName == "" {
+		return ends
+	}
+	return appName + " asks to log you out. " + ends
+}
+
 // AuthorizeApp is the hand-off from an application's authorization request to a Gatehouse
 // login, one rule for every way in:
 //   - nobody signed in: log in (SSOLogin), and the sign-in goes on from the login;

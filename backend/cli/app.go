@@ -17,6 +17,7 @@ const AppUsageLines = `  gatehouse app create --name N --redirect-uri U [flags] 
   gatehouse app edit APP [flags]     change an application's settings (--help for flags)
   gatehouse app secret APP           regenerate a confidential application's client secret
   gatehouse app delete APP --yes     delete an application
+  gatehouse app rotate-signing-key   a new key for the ID tokens of every application
 `
 
 // App runs `gatehouse app SUBCOMMAND …`; args follow "app".
@@ -25,7 +26,7 @@ func (e *Env) App(ctx context.Context, args []string) error {
 		fmt.Fprint(e.Stderr, e.Usage)
 		return flag.ErrHelp
 	}
-	const subs = "create, list, show, edit, secret or delete"
+	const subs = "create, list, show, edit, secret, delete or rotate-signing-key"
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprint(e.Stderr, e.Usage)
 		return UsageError{Msg: "app: name a subcommand: " + subs}
@@ -44,6 +45,8 @@ func (e *Env) App(ctx context.Context, args []string) error {
 		return e.appSecret(ctx, args)
 	case "delete":
 		return e.appDelete(ctx, args)
+	case "rotate-signing-key":
+		return e.appRotateSigningKey(ctx, args)
 	}
 	return UsageError{Msg: fmt.Sprintf("app: unknown subcommand %q (%s)", sub, subs)}
 }

@@ -106,10 +106,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		// A step-up login replaces the browser's session, proven with less.
-		if st.Step == backend.StepDone {
-			s.endReplacedSession(r)
-		}
+		// A new login for an application (the step-up to a second factor) replaces the
+		// session the browser held, which was proven with less: it ends once the password is
+		// accepted.
+		s.endReplacedSession(r)
 	}
 	s.advance(w, r, st)
 }

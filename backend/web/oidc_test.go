@@ -528,3 +528,141 @@ func (o *oidcEnv) dbBytes() []byte {
 	}
 	return all
 }
+
+// TestOIDCCallbackOnlyForItsSession: the library's callback mints a code for whoever knows the
+// request's ID; Gatehouse lets it through only for the session the request was completed for.
+func TestOIDCCallbackOnlyForItsSession(t *testing.T) {
+	o := newOIDCEnv(t)
+	o.user("alice", backend.RoleUser, false)
+	o.user("mallory", backend.RoleUser, false)
+	_, cfg := o.app("Wiki", nil)
+	a := o.client()
+	a.signIn("alice")
+	r := a.getURL(a.authorize(cfg, oauth2.GenerateVerifier(), "s", "n").Header.Get("Location"))
+	callback, _ := strings.CutPrefix(r.Header.Get("Refresh"), "0; url=") // the page between (oidcLogin)
+	if !strings.Contains(callback, "/oidc/authorize/callback?id=") {
+		t.Fatalf("hand-off for a signed-in user: to %q, want the callback", callback)
+	}
+	m := o.client()
+	m.signIn("mallory")
+	for name, c := range map[string]*client{"another user's session": m, "no session": o.client()} {
+		r := c.getURL(callback)
+		if r.StatusCode != http.StatusForbidden || strings.Contains(r.Header.Get("Location"), "code=") {
+			t.Errorf("%s at alice's callback: %d to %q, want 403 and no code", name, r.StatusCode, r.Header.Get("Location"))
+		}
+	}
+	if u := a.toApp(a.getURL(callback), o.callback); u.Query().Get("code") == "" {
+		t.Fatal("alice's own callback gave no code")
+	}
+	if r := a.getURL(callback); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("the callback a second time: %d, want 403 (one code per request)", r.StatusCode)
+	}
+}
+
+// TestOIDCLogoutConfirm: RP-initiated logout is a GET, which changes nothing: the page asks,
+// its POST logs out and goes back only to one of the app's own addresses.
+func TestOIDCLogoutConfirm(t *testing.T) {
+	o := newOIDCEnv(t)
+	o.user("alice", backend.RoleUser, false)
+	_, cfg := o.app("Wiki", nil)
+	c := o.client()
+	c.signIn("alice")
+	q := url.Values{"client_id": {cfg.ClientID}, "post_logout_redirect_uri": {o.callback}, "state": {"bye"}}
+	r := c.get("/oidc/end_session?" + q.Encode())
+	loc := r.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/oidc/logout?") {
+		t.Fatalf("end_session: %d to %q, want the confirmation page", r.StatusCode, loc)
+	}
+	page := c.get(loc)
+	page.wantStatus(t, http.StatusOK)
+	page.wantBody(t, "Log out of Gatehouse?", "Wiki asks to log you out", `action="/oidc/logout"`)
+	c.get("/profile").wantStatus(t, http.StatusOK) // still signed in after the GETs
+	form := url.Values{"client_id": {cfg.ClientID}, "post_logout_redirect_uri": {"https://evil.example.com/"}}
+	r = c.post("/oidc/logout", form)
+	r.wantStatus(t, http.StatusBadRequest)
+	c.get("/profile").wantStatus(t, http.StatusOK) // a bad redirect changes nothing
+	form.Set("post_logout_redirect_uri", o.callback+"?state=bye")
+	r = c.post("/oidc/logout", form)
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != o.callback+"?state=bye" {
+		t.Fatalf("confirmed logout: %d to %q, want 303 to the app with its state", r.StatusCode, r.Header.Get("Location"))
+	}
+	c.get("/profile").wantRedirect(t, "/login")
+}
+
+// TestOIDCStepUp: a user with Two-Factor whose session was opened before it (the password
+// alone) logs in again with the second factor for an app that requires it.
+func TestOIDCStepUp(t *testing.T) {
+	o := newOIDCEnv(t)
+	o.user("erin", backend.RoleUser, false)
+	_, strict := o.app("Payroll", func(na *backend.NewApp) { na.RequireTwoFactor = true })
+	c := o.client()
+	c.signIn("erin")
+	key := c.beginAppFromProfile()
+	c.post("/profile/two-factor/app/confirm", url.Values{"code": {o.env.code(key)}}).wantRedirect(t, "/recovery-codes")
+	c.post("/recovery-codes/done", nil)
+	o.clock.Advance(30 * time.Second)
+	before := o.sessionOf(c)
+	if slices.Contains(before.AMR, "mfa") {
+		t.Fatalf("a session opened with the password alone has amr %v", before.AMR)
+	}
+	v := oauth2.GenerateVerifier()
+	r := c.getURL(c.authorize(strict, v, "s", "n").Header.Get("Location"))
+	loc := r.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/login?") || !strings.Contains(loc, "username=erin") {
+		t.Fatalf("Require Two-Factor app, session without it: to %q, want a login for erin", loc)
+	}
+	lu, _ := url.Parse(loc)
+	c.get(loc).wantBody(t, `value="erin"`, `name="resume"`)
+	c.post("/login", url.Values{"username": {"erin"}, "password": {testPassword}, "resume": {lu.Query().Get("resume")}}).
+		wantRedirect(t, "/login/verify")
+	u := c.toApp(c.post("/login/verify", url.Values{"code": {o.env.code(key)}}), o.callback)
+	tok, err := strict.Exchange(t.Context(), u.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := o.prov.Verifier(&oidc.Config{ClientID: strict.ClientID}).Verify(t.Context(), tok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl idClaims
+	idt.Claims(&cl)
+	if !slices.Equal(cl.AMR, []string{"pwd", "otp", "mfa"}) {
+		t.Fatalf("after the step-up: amr %v, want pwd otp mfa", cl.AMR)
+	}
+	if _, _, err := o.h.OpenStore().FindSession(t.Context(), before.TokenHash); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("the session the step-up replaced: %v, want it ended", err)
+	}
+}
+
+// TestOIDCSurvivesRestart: everything the provider needs is in the store or derived from the
+// server key: a code issued before a restart is exchanged after it, and the ID token verifies
+// against the keys the new server publishes.
+func TestOIDCSurvivesRestart(t *testing.T) {
+	o := newOIDCEnv(t)
+	o.user("frank", backend.RoleUser, false)
+	_, cfg := o.app("Wiki", nil)
+	c := o.client()
+	c.signIn("frank")
+	v := oauth2.GenerateVerifier()
+	code := o.code(c, cfg, v, "s", "n")
+	o.restart()
+	tok, err := cfg.Exchange(t.Context(), code, oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatalf("exchange after a restart: %v", err)
+	}
+	p, err := oidc.NewProvider(t.Context(), o.ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Verifier(&oidc.Config{ClientID: cfg.ClientID}).Verify(t.Context(), tok.Extra("id_token").(string)); err != nil {
+		t.Fatalf("ID token after a restart: %v", err)
+	}
+	if ui, err := p.UserInfo(t.Context(), oauth2.StaticTokenSource(tok)); err != nil || ui.Subject == "" {
+		t.Fatalf("userinfo after a restart: %v %v", ui, err)
+	}
+	for name, secret := range map[string]string{"code": code, "access token": tok.AccessToken, "refresh token": tok.RefreshToken} {
+		if strings.Contains(o.logs.String(), secret) {
+			t.Errorf("the %s is in the log", name)
+		}
+	}
+}
