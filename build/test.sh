@@ -62,7 +62,10 @@ if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ]; then
 fi
 
 echo "== go test"
-go test -race -count=1 -timeout 20m ./...
+# The timeout is per package: backend/web's took 20 minutes under -race on this shared 2-CPU
+# machine at load 16, and on a cold machine its TestOAuth2Proxy first builds oauth2-proxy from
+# the Go module proxy (about 3 minutes; then cached under ~/.cache/gatehouse).
+go test -race -count=1 -timeout 30m ./...
 
 echo "== go test: backend's Service tests on PostgreSQL"
 # The same tests again on the other store (backend/backendtest.Stores); about 3.5 minutes here.

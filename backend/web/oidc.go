@@ -75,7 +75,14 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 		s.storeLoginState(w, d.Login)
 		http.Redirect(w, r, stepPath(backend.StepEnroll), http.StatusSeeOther)
 	default:
-		http.Redirect(w, r, s.oidc.CallbackURL(r.Context(), d.RequestID), http.StatusSeeOther)
+		// Not a redirect: the login that just ended was a form, and a browser checks every
+		// redirect that follows a form's POST against the page's CSP form-action ('self'), so
+		// the library's final hop to the app's redirect URI would be blocked. A page of our own
+		// ends that chain; its Refresh header (no script needed) goes on to the callback.
+		callback := s.oidc.CallbackURL(r.Context(), d.RequestID)
+		w.Header().Set("Refresh", "0; url="+callback)
+		r = viewedBy(r, id)
+		s.render(w, r, http.StatusOK, continueView(pageFor(id, "Signing in to "+d.App.Name, ""), d.App.Name, callback))
 	}
 }
 
