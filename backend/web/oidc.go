@@ -75,15 +75,23 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 		s.storeLoginState(w, d.Login)
 		http.Redirect(w, r, stepPath(backend.StepEnroll), http.StatusSeeOther)
 	default:
-		// Not a redirect: the login that just ended was a form, and a browser checks every
-		// redirect that follows a form's POST against the page's CSP form-action ('self'), so
-		// the library's final hop to the app's redirect URI would be blocked. A page of our own
-		// ends that chain; its Refresh header (no script needed) goes on to the callback.
-		callback := s.oidc.CallbackURL(r.Context(), d.RequestID)
-		w.Header().Set("Refresh", "0; url="+callback)
-		r = viewedBy(r, id)
-		s.render(w, r, http.StatusOK, continueView(pageFor(id, "Signing in to "+d.App.Name, ""), d.App.Name, callback))
+		s.goOn(w, r, id, "Signing in to "+d.App.Name, "Continue to "+d.App.Name, s.oidc.CallbackURL(r.Context(), d.RequestID))
 	}
+}
+
+// goOn sends the browser on to href, an application's address or the way to it, with a page
+// of our own rather than a redirect: what led here was a form (the login, the logout
+// confirmation), and a browser checks every redirect that follows a form's POST against the
+// page's CSP form-action ('self'), so a redirect to the application would be blocked. The
+// page ends that chain; its Refresh header (no script needed) goes on, and its link is for a
+// browser that does not.
+func (s *Server) goOn(w http.ResponseWriter, r *http.Request, id *backend.Identity, heading, link, href string) {
+	w.Header().Set("Refresh", "0; url="+href)
+	p := page{Title: heading} // logged out
+	if id != nil {
+		r, p = viewedBy(r, id), pageFor(id, heading, "")
+	}
+	s.render(w, r, http.StatusOK, goOnView(p, heading, link, href))
 }
 
 // oidcCallback guards the library's callback, which mints a code for whoever knows the
@@ -150,7 +158,7 @@ func (s *Server) oidcLogoutPage(w http.ResponseWriter, r *http.Request) {
 // oidcLogoutSubmit ends the session and goes where the app asked (checked again: the form's
 // fields are whatever was posted), or to the login page.
 func (s *Server) oidcLogoutSubmit(w http.ResponseWriter, r *http.Request) {
-	_, redirect, err := s.svc.PostLogoutRedirect(r.Context(), r.PostFormValue("client_id"), r.PostFormValue("post_logout_redirect_uri"))
+	a, redirect, err := s.svc.PostLogoutRedirect(r.Context(), r.PostFormValue("client_id"), r.PostFormValue("post_logout_redirect_uri"))
 	if err != nil {
 		s.errorPage(w, r, statusOf(err), "Log out", s.message(r, err))
 		return
@@ -166,9 +174,10 @@ func (s *Server) oidcLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.clearCookie(w, s.sessionCk)
-	if redirect == "" {
+	if redirect == "" || a == nil {
 		s.flash(w, r, nil, backend.LoggedOutNotice)
-		redirect = "/login"
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
 	}
-	http.Redirect(w, r, redirect, http.StatusSeeOther)
+	s.goOn(w, r, nil, backend.LoggedOutNotice, "Back to "+a.Name, redirect)
 }
