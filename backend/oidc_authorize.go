@@ -221,3 +221,42 @@ func (s *Service) auditSSO(ctx context.Context, action string, u *User, app, det
 		s.log.Error("audit event not recorded", "action", action, "err", err)
 	}
 }
+
+// RequiredEnrollment is what the forced-enrollment page says about who requires Two-Factor
+// and what "Log out" leaves: Lead at the top, Aside under the choices.
+type RequiredEnrollment struct {
+	Lead  string
+	Aside string
+}
+
+// RequiredEnrollmentText is what the forced-enrollment page of id (a login at the enroll step)
+// says. For a user an administrator requires Two-Factor of, the article's words. For a user
+// sent here by an application with "Require Two-Factor" (AuthorizeApp), the application: the
+// login is asked again only when the person next signs in to it.
+func (s *Service) RequiredEnrollmentText(ctx context.Context, id *Identity) RequiredEnrollment {
+	article := RequiredEnrollment{
+		Lead:  "Your administrator requires Two-Factor Authentication for your account. Set it up now to finish logging in.",
+		Aside: `Not now? Use "Log out" at the top of the page. You will be asked again at your next login.`,
+	}
+	if id == nil || id.attempt == nil || id.User.TwoFactorRequired {
+		return article
+	}
+	r, err := s.store.PendingAuthRequest(ctx, id.attempt.TokenHash)
+	if err != nil {
+		if ErrorCode(err) != ENOTFOUND {
+			s.log.Error("pending auth request", "err", err)
+		}
+		return article
+	}
+	a, err := s.store.FindAppByID(ctx, r.AppID)
+	if err != nil {
+		if ErrorCode(err) != ENOTFOUND {
+			s.log.Error("find application", "err", err)
+		}
+		return article
+	}
+	return RequiredEnrollment{
+		Lead:  a.Name + " requires Two-Factor Authentication. Set it up now to finish signing in to " + a.Name + ".",
+		Aside: `Not now? Use "Log out" at the top of the page. You will be asked again when you next sign in to ` + a.Name + ".",
+	}
+}

@@ -15,7 +15,9 @@ type enrollment struct {
 	id    *backend.Identity
 	base  string // "/profile/two-factor" or "/login/enroll"
 	page  page
-	login bool // enrolling upon login: required by an administrator, no way around it
+	login bool // enrolling upon login: required by an administrator or an application, no way around it
+	// required is what the choice page says upon login about who requires it.
+	required backend.RequiredEnrollment
 }
 
 type enrollHandler func(w http.ResponseWriter, r *http.Request, e *enrollment)
@@ -38,7 +40,8 @@ func (s *Server) enrolling(h enrollHandler) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, &enrollment{id: id, base: "/login/enroll", page: loginPage("Setup Two-Factor"), login: true})
+		h(w, r, &enrollment{id: id, base: "/login/enroll", page: loginPage("Setup Two-Factor"), login: true,
+			required: s.svc.RequiredEnrollmentText(r.Context(), id)})
 	}
 }
 
@@ -64,7 +67,7 @@ func (s *Server) showChoice(w http.ResponseWriter, r *http.Request, e *enrollmen
 	// Upon login the password was given moments ago: no field.
 	ask := !e.login && s.svc.NeedsPasswordConfirmation(e.id)
 	_, smsUnavailable := s.svc.SMSAvailable()
-	s.render(w, r, status, setupChoiceView(e.page, e.base, e.login, current, ask, msg, smsUnavailable))
+	s.render(w, r, status, setupChoiceView(e.page, e.base, e.login, e.required, current, ask, msg, smsUnavailable))
 }
 
 // choicePasswordFirst is passwordFirst for the buttons of the choice page.

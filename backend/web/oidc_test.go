@@ -346,7 +346,13 @@ func TestOIDCAudienceAndRequireTwoFactor(t *testing.T) {
 	r = b.getURL(r.Header.Get("Location"))
 	r.wantRedirect(t, "/login/enroll")
 	page := b.get("/login/enroll")
-	page.wantBody(t, "Use an App")
+	// The application requires it, not the administrator: the page says so, and that "Log
+	// out" leaves it to the next sign-in to the application, not the next login.
+	page.wantBody(t, "Use an App", "Payroll requires Two-Factor Authentication. Set it up now to finish signing in to Payroll.",
+		"You will be asked again when you next sign in to Payroll.")
+	if strings.Contains(page.body, "Your administrator requires") {
+		t.Error("the enroll page for an application's requirement says the administrator requires it")
+	}
 	if strings.Contains(page.body, `href="/profile"`) {
 		t.Error("the enroll page links to the profile: a way around enrollment")
 	}
