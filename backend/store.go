@@ -257,7 +257,9 @@ type Store interface {
 	// gets the one value stored. EINVALID for an empty check.
 	KeyCheck(ctx context.Context, check []byte) ([]byte, error)
 
-	// AddAuditEvent stores e and sets e.ID and e.At.
+	// AddAuditEvent stores e and sets e.ID and e.At. Inside Atomically a store may send the
+	// insert with the transaction's next statement or its commit: e.ID is then set by the time
+	// Atomically returns.
 	AddAuditEvent(ctx context.Context, e *AuditEvent) error
 	// FindAuditEvents returns one page of the events matching f, newest first, and the number
 	// of all events matching f.

@@ -21,50 +21,49 @@ import (
 // stored. ENOTFOUND if there is no such user. fn must not call the store: it runs while the row
 // is locked.
 //
-// Inside an Atomically transaction that already holds the row's lock (a login step's
-// FindUserForUpdate, or an earlier UpdateFailures: the step's charge, then its reset) the state
-// is the one that transaction read or wrote last (Tx.failures): nobody else can have changed it
-// since, so the read is skipped; the write is queued (Tx.later) and sent with the
-// transaction's next statement, so the charge is still written, under the same lock, before
-// anything after it runs (the secret's read, the code's check): a second-factor step makes
-// four round trips fewer.
+// It always runs in an Atomically transaction (its own, if ctx carries none), whose row lock
+// it takes with the read, or already holds (a login step's FindUserForUpdate or
+// FindLoginAttemptForUpdate, or an earlier UpdateFailures: the step's charge, then its reset):
+// then the state is the one that transaction read or wrote last (Tx.failures), which nobody
+// else can have changed since, and the read is skipped. The write is queued (Tx.later) and sent
+// with the transaction's next statement or its COMMIT, so the charge is still written, under
+// the same lock, before anything after it runs (the secret's read, the code's check). A charge
+// of its own is two round trips ([BEGIN, the locked read], [the write, COMMIT]) instead of four.
 func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backend.Failures, now time.Time) error) error {
-	write := func(tx *Tx, f *backend.Failures) error {
-		tag, err := tx.Exec(ctx, updateFailuresSQL, f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
-		if err != nil {
-			return err
+	tx, ok := joined(ctx)
+	if !ok {
+		return db.Atomically(ctx, func(ctx context.Context) error { return db.UpdateFailures(ctx, userID, fn) })
+	}
+	f, locked := tx.failures[userID]
+	if !locked {
+		var next, until *int64
+		err := tx.QueryRow(ctx, `SELECT failed_count, next_try_at, locked_until FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID).
+			Scan(&f.Count, &next, &until)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errUserNotFound
+		} else if err != nil {
+			return fmt.Errorf("update failures: %w", err)
+		}
+		f.NextTryAt, f.LockedUntil = fromNS(next), fromNS(until)
+		tx.failures[userID] = f
+	}
+	if err := fn(&f, tx.now); err != nil {
+		return err
+	}
+	// Nothing waits for this write's answer: it goes with the step's next statement (the
+	// secret's read after a charge, the audit event after a reset) or its COMMIT, which
+	// PostgreSQL runs after it.
+	tx.later(func(br pgx.BatchResults) error {
+		// The row is locked by this transaction, which read it: it is there.
+		if tag, err := br.Exec(); err != nil {
+			return fmt.Errorf("update failures: %w", err)
 		} else if tag.RowsAffected() == 0 {
 			return errUserNotFound
 		}
-		if tx.failures != nil {
-			tx.failures[userID] = *f
-		}
 		return nil
-	}
-	if tx, ok := joined(ctx); ok && tx.failures != nil {
-		if f, locked := tx.failures[userID]; locked {
-			if err := fn(&f, tx.now); err != nil {
-				return err
-			}
-			// Nothing waits for this write's answer: it goes with the step's next statement
-			// (the secret's read after a charge, the audit event after a reset), which
-			// PostgreSQL runs after it.
-			tx.later(func(br pgx.BatchResults) error {
-				// The row is locked by this transaction, which read it: it is there.
-				if tag, err := br.Exec(); err != nil {
-					return err
-				} else if tag.RowsAffected() == 0 {
-					return errUserNotFound
-				}
-				return nil
-			}, updateFailuresSQL, f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
-			tx.failures[userID] = f
-			return nil
-		}
-	}
-	return db.updateFailures(ctx, "update failures", func(tx *Tx) (pgx.Row, error) {
-		return tx.QueryRow(ctx, `SELECT failed_count, next_try_at, locked_until FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID), nil
-	}, errUserNotFound, fn, write)
+	}, updateFailuresSQL, f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
+	tx.failures[userID] = f
+	return nil
 }
 
 // updateFailuresSQL writes a user's failure state.
