@@ -201,7 +201,12 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, tokens []*
 		}
 		var family string
 		var used *int64
-		err = tx.QueryRow(ctx, `SELECT family_id, used_at FROM oidc_tokens WHERE token_hash = $1 AND kind = 'refresh'`, oldHash).
+		// Locked (FOR UPDATE): every replayer takes the old token's row before any other of
+		// its family, as the rotation's UPDATE does, so they revoke the family one at a time
+		// and never wait on each other's rows; a DELETE of the family while other
+		// transactions queue on that row can otherwise deadlock. The next one finds the row
+		// gone: the family is revoked already.
+		err = tx.QueryRow(ctx, `SELECT family_id, used_at FROM oidc_tokens WHERE token_hash = $1 AND kind = 'refresh' FOR UPDATE`, oldHash).
 			Scan(&family, &used)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && used == nil) {
 			return nil
