@@ -227,6 +227,10 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how 
 		} else if !ok {
 			return nil, ErrLoginEnded
 		}
+		// The page a forward-auth check sent the person from goes on with the new token.
+		if err := s.store.MoveLoginReturn(ctx, attempt.TokenHash, hash); err != nil {
+			return nil, internal("move login return", err)
+		}
 	}
 	return &LoginState{Step: step, User: u, AttemptToken: token, ExpiresAt: a.ExpiresAt}, nil
 }
@@ -257,6 +261,9 @@ func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, ho
 			return nil, internal("complete login", err)
 		} else if !ok {
 			return nil, ErrLoginEnded
+		}
+		if err := s.store.MoveLoginReturn(ctx, attempt.TokenHash, hash); err != nil {
+			return nil, internal("move login return", err)
 		}
 	}
 	if err := s.resetFailures(ctx, u.ID); err != nil {

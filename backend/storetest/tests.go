@@ -2,6 +2,7 @@ package storetest
 
 // tests is the suite, as Run runs it.
 var tests = []test{
+	{"AppDomains", testAppDomains},
 	{"AppEnrollmentExpiry", testAppEnrollmentExpiry},
 	{"AppEnrollmentOwners", testAppEnrollmentOwners},
 	{"AppEnrollmentSurvivesReopen", testAppEnrollmentSurvivesReopen},
@@ -34,6 +35,7 @@ var tests = []test{
 	{"LastAdminOnce", testLastAdminOnce},
 	{"LatestSMSCode", testLatestSMSCode},
 	{"LoginAttempts", testLoginAttempts},
+	{"LoginReturns", testLoginReturns},
 	{"ParallelWrongPasswords", testParallelWrongPasswords},
 	{"PendingAndActiveTOTP", testPendingAndActiveTOTP},
 	{"RaceAtomicallyStep", testRaceAtomicallyStep},
