@@ -257,5 +257,11 @@ func (s *Server) codesDone(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if h.id != nil {
+		// An enrollment forced by a protected application goes back to its page.
+		if u, err := s.svc.TakeReturn(r.Context(), h.id); err == nil && u != "" {
+			h.next = u
+		}
+	}
 	http.Redirect(w, r, h.next, http.StatusSeeOther)
 }
