@@ -80,7 +80,7 @@ var errSessionEnded = Errorf(EUNAUTHORIZED, "%s", SessionEndedNotice)
 
 // Authenticate returns the identity holding the session token. The session ends after
 // IdleTimeout without use, AbsoluteTimeout after login, or when its user is disabled. While
-// RunSessionCache runs, a session checked recently is answered from memory (sessioncache.go).
+// the session cache runs (StartSessionCache), a session checked recently is answered from memory (sessioncache.go).
 func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, error) {
 	if token == "" {
 		return nil, errSessionEnded

@@ -25,8 +25,10 @@ import (
 // Revocation stays exact. Keys of revocation are user IDs, not session hashes: every change
 // that ends a session or changes what its user may do (a logout, an expired session ended, an
 // administrator's Disable, Two-Factor disabled or reset, a role change, a password set, an
-// enrollment, a password confirmed) goes through one of a few store methods, and the Service's
-// store (revokingStore) adds a RevokeSessions of the user to that method's transaction. "Forget
+// enrollment, a password confirmed) goes through one of a few store methods (UpdateUser,
+// SetPassword, EnableTwoFactor, DeleteUserSessions, DeleteSession, SetSessionReauth: a new
+// method that changes a user's row or sessions belongs in that list), and the Service's store
+// (revokingStore) adds a RevokeSessions of the user to that method's transaction. "Forget
 // every cached session of this user" is what all of them need: the Service does not know the
 // hashes of a user's other sessions, and a role or name change concerns all of them. A user's
 // other sessions on other servers cost one more read each, after a change that is rare.
@@ -42,10 +44,11 @@ import (
 //     session back after the eviction. Every eviction bumps a generation; a fill is kept only
 //     if no eviction happened since its read began.
 //
-// The cache runs only while Service.RunSessionCache runs (the web server runs it). Without it,
-// Authenticate reads the store on every check and touches the session once a minute, as
-// before: the desktop console and the command line, which check a session now and then, need
-// no background loop.
+// The cache runs only between Service.StartSessionCache and its stop (web.Run runs it).
+// Without it, Authenticate reads the store on every check and touches the session once a
+// minute, as before: the desktop console and the command line, which check a session now and
+// then, need no background loop. Their changes still write revocations, so the servers on the
+// same store learn of a Disable made in the console or by `gatehouse user` within a second.
 
 // SessionCacheConfig sizes the session cache (Config.SessionCache). Zero values take the
 // defaults.
@@ -117,7 +120,7 @@ func newSessionCache(cfg SessionCacheConfig) *sessionCache {
 // does not depend on the wall clock (or a test's fake one).
 func (c *sessionCache) mono() int64 { return int64(time.Since(c.base)) }
 
-// active reports whether RunSessionCache runs: whether Authenticate fills the cache and
+// active reports whether the cache runs (StartSessionCache): whether Authenticate fills the cache and
 // leaves last uses to it.
 func (c *sessionCache) active() bool { return c.running.Load() }
 
@@ -302,15 +305,39 @@ func (c *sessionCache) flush(ctx context.Context, st Store) error {
 	return nil
 }
 
-// RunSessionCache runs the session cache until ctx ends: it polls revocations every Poll and
-// writes the sessions' last uses every TouchEvery, and once more as it stops. The web server
-// runs it for as long as it serves; while it runs, Authenticate answers from the cache. A
-// second call while one runs returns at once.
-func (s *Service) RunSessionCache(ctx context.Context) {
+// StartSessionCache starts the session cache: it reads the revocations once, then polls them
+// every Poll and writes the sessions' last uses every TouchEvery, until stop is called, which
+// writes them once more and returns when it is done. The web server runs it for as long as it
+// serves; while it runs, Authenticate answers from the cache. One cache runs per Service: a
+// second Start while one runs starts nothing (its stop does nothing).
+func (s *Service) StartSessionCache() (stop func()) {
 	c := s.sessions
 	if !c.running.CompareAndSwap(false, true) {
-		return
+		return func() {}
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+	if err := c.pollOnce(pctx, s.store); err != nil {
+		s.log.Error("session cache: cannot read revocations; checking every session in the store until it can", "err", err)
+	}
+	pcancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.runSessionCache(ctx)
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+}
+
+// runSessionCache is the session cache's loops, until ctx ends.
+func (s *Service) runSessionCache(ctx context.Context) {
+	c := s.sessions
 	var wg sync.WaitGroup
 	wg.Go(func() { s.pollRevocations(ctx) })
 	// Writing last uses has its own loop: a long batch must not delay the polls (and so make
@@ -352,6 +379,11 @@ func (s *Service) pollRevocations(ctx context.Context) {
 	defer t.Stop()
 	failing := false
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 		pctx, cancel := context.WithTimeout(ctx, max(4*c.poll, 2*time.Second))
 		err := c.pollOnce(pctx, s.store)
 		cancel()
@@ -366,11 +398,6 @@ func (s *Service) pollRevocations(ctx context.Context) {
 		} else if failing {
 			s.log.Info("session cache: reading revocations again")
 			failing = false
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -70,20 +69,13 @@ func cacheEnv(t *testing.T, cache backend.SessionCacheConfig, opts ...backendtes
 	return e, cs
 }
 
-// runCache runs svc's session cache until the test ends, and waits for its first poll.
+// runCache runs svc's session cache until the test ends.
 func runCache(t *testing.T, svc *backend.Service) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		svc.RunSessionCache(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	waitFor(t, time.Second, "the session cache's first poll", func() bool { return backend.SessionCacheTrusted(svc) })
+	t.Cleanup(svc.StartSessionCache())
+	if !backend.SessionCacheTrusted(svc) {
+		t.Fatal("the session cache is not in use after its start")
+	}
 }
 
 // waitFor polls cond every 5 ms until it holds, and fails the test after limit. It returns
@@ -339,4 +331,29 @@ func TestSessionCacheFailsClosed(t *testing.T) {
 func backendHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// TestSessionCacheIdleSeenElsewhere: a session B cached long ago but used on A since is not
+// ended by B as idle: B reads the store's last use (A's, written in A's batch) before it
+// decides.
+func TestSessionCacheIdleSeenElsewhere(t *testing.T) {
+	e, _ := cacheEnv(t, backend.SessionCacheConfig{TouchEvery: 20 * time.Millisecond})
+	b := e.h.Reopen()
+	runCache(t, b)
+	e.createUser(backend.NewUser{Username: "alice"})
+	st := e.login("alice", goodPassword, backend.StepDone)
+	backendtest.Authenticate(t, b, st.SessionToken)
+	for range 3 {
+		e.clock.Advance(20 * time.Minute)
+		backendtest.Authenticate(t, e.svc, st.SessionToken)
+		now := e.clock.Now()
+		waitFor(t, 2*time.Second, "A's last use written", func() bool {
+			s, _, err := e.db.FindSession(ctx, backendHash(st.SessionToken))
+			return err == nil && !s.LastSeenAt.Before(now)
+		})
+	}
+	// 60 minutes after B's last sight of it, 0 after A's.
+	if _, err := b.Authenticate(ctx, st.SessionToken); err != nil {
+		t.Fatalf("B, an hour after it last saw the session, which A saw just now: %v; want the session", err)
+	}
 }

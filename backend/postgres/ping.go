@@ -22,7 +22,8 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// newProbe makes Ping's pool: the pool's settings, one connection at most, opened when first
+// newProbe makes Ping's pool, which the session cache's polls share (SessionRevocationsSince):
+// the pool's settings, one connection at most, opened when first
 // needed and kept while it works. Each server holds one connection more than pool_max_conns.
 func newProbe(cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 	c := cfg.Copy()

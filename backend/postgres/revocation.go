@@ -40,9 +40,17 @@ func queueRevocations(t *Tx) {
 	t.revoked = nil
 }
 
-// SessionRevocationsSince returns up to limit revocations with an ID above afterID, in ID order.
+// SessionRevocationsSince returns up to limit revocations with an ID above afterID, in ID
+// order. Outside a transaction it reads on Ping's connection (ping.go), not the pool's: every
+// server polls it every 250 ms, and a poll queued behind a login storm's busy connections would
+// make the server distrust its session cache, sending every check to the database in the
+// storm.
 func (db *DB) SessionRevocationsSince(ctx context.Context, afterID int64, limit int) ([]backend.SessionRevocation, error) {
-	rows, err := db.conn(ctx).Query(ctx, `
+	q := db.conn(ctx)
+	if _, ok := joined(ctx); !ok && db.probe != nil {
+		q = pooled{db.probe}
+	}
+	rows, err := q.Query(ctx, `
 		SELECT id, user_id, at FROM session_revocations WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("session revocations: %w", err)

@@ -32,6 +32,7 @@ type env struct {
 	twilio *smstest.Server // withSMS: where texts go
 	smsCfg sms.Config      // withSMS: the configuration the gateway and webhook use
 	setup  *envSetup       // what start builds from
+	stop   func()          // stops svc's session cache
 }
 
 // envSetup is what options change before the System starts.
@@ -86,6 +87,12 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 func (e *env) serve(svc *backend.Service) {
 	t := e.t
 	t.Helper()
+	// The session cache runs, as under Run: pages are checked as a server checks them.
+	if e.stop != nil {
+		e.stop()
+	}
+	e.stop = svc.StartSessionCache()
+	t.Cleanup(e.stop)
 	e.svc = svc
 	cfg := e.setup.web
 	cfg.Service = svc

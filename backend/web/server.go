@@ -250,17 +250,8 @@ func Run(ctx context.Context, cfg Config) error {
 
 	go purgeExpired(ctx, cfg.Service, s.log)
 	// The session cache runs while the server serves, and stops after the last request in
-	// flight, writing the last uses it holds (RunSessionCache).
-	cacheCtx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
-	cacheDone := make(chan struct{})
-	go func() {
-		defer close(cacheDone)
-		cfg.Service.RunSessionCache(cacheCtx)
-	}()
-	defer func() {
-		stopCache()
-		<-cacheDone
-	}()
+	// flight, writing the last uses it holds.
+	defer cfg.Service.StartSessionCache()()
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
