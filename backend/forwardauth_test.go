@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -158,11 +157,7 @@ func TestForwardAuthWritesNothing(t *testing.T) {
 	e.createApp(backend.NewApp{Name: "Wiki", Domains: []string{"app.example.com"}})
 	backendtest.CreateUser(t, e.svc, e.admin, backend.NewUser{Username: "bob", Password: "bob's long password"})
 	token := backendtest.Login(t, e.svc, "bob", "bob's long password", backend.StepDone).SessionToken
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); e.svc.RunSessionCache(runCtx) }()
-	defer func() { stop(); <-done }()
-	time.Sleep(100 * time.Millisecond) // the first poll of revocations
+	defer e.svc.StartSessionCache()()
 
 	writes := count.Writes.Load()
 	for i := range 1000 {

@@ -47,10 +47,7 @@ func TestBenchForwardAuth(t *testing.T) {
 		}
 		tokens[i] = st.SessionToken
 	}
-	cacheCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); svc.RunSessionCache(cacheCtx) }()
-	defer func() { stop(); <-done }()
+	defer svc.StartSessionCache()()
 
 	s, err := NewServer(Config{Service: svc, Logger: h.Logger, PublicURL: "https://login.example.com",
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})

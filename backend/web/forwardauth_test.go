@@ -61,10 +61,7 @@ func startGatehouse(t *testing.T, port string) (*proxySite, string, string) {
 	}
 	gh := httptest.NewServer(srv)
 	t.Cleanup(gh.Close)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); h.Service.RunSessionCache(ctx) }()
-	t.Cleanup(func() { stop(); <-done })
+	t.Cleanup(h.Service.StartSessionCache())
 
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "app page %s\n", r.URL.RequestURI())
