@@ -257,8 +257,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	key := fs.String("tls-key", os.Getenv("GATEHOUSE_TLS_KEY"), "TLS private key `file` (PEM)")
 	retention := fs.String("audit-retention", envOr("GATEHOUSE_AUDIT_RETENTION", "400"), "keep audit events this many `days`, then delete them (env GATEHOUSE_AUDIT_RETENTION)")
 	proxies := fs.String("trusted-proxies", os.Getenv("GATEHOUSE_TRUSTED_PROXIES"), "the reverse proxies in front of the server, `CIDR,...` (e.g. 10.0.0.0/8,127.0.0.1/32; env GATEHOUSE_TRUSTED_PROXIES): only from them are X-Forwarded-For and Forwarded believed")
+	cookieDomain := fs.String("cookie-domain", os.Getenv("GATEHOUSE_COOKIE_DOMAIN"), "share the session cookie with every host under this `domain` (e.g. example.com; env GATEHOUSE_COOKIE_DOMAIN), for forward-auth to the company's other hosts; needs an https --public-url inside it")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
+	}
+	if err := web.CheckCookieDomain(*cookieDomain, smsCfg.PublicURL); err != nil {
+		return cli.UsageError{Msg: err.Error()}
 	}
 	days, err := strconv.Atoi(*retention)
 	if err != nil || days < 1 || days > 100*365 {
@@ -276,7 +280,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted,
-		DataDir: commandDataDir(data.at()), OnStart: func(s web.Started) { printStarted(stdout, s) }}
+		CookieDomain: *cookieDomain, DataDir: commandDataDir(data.at()), OnStart: func(s web.Started) { printStarted(stdout, s) }}
 	if *sandbox {
 		if *cert != "" {
 			return cli.UsageError{Msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}

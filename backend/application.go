@@ -32,7 +32,10 @@ type App struct {
 	SecretHash string // hex SHA-256 of the secret (appSecretHash); "" for a public app
 	// RedirectURIs are where a sign-in may return to, matched exactly (no prefix, no
 	// wildcard): each absolute https, or http on loopback (CheckRedirectURI).
-	RedirectURIs     []string
+	RedirectURIs []string
+	// Domains are the host names it protects through forward-auth (CheckDomain), each
+	// protected by this application alone.
+	Domains          []string
 	Audience         AppAudience // who may sign in to it
 	RequireTwoFactor bool        // "Require Two-Factor": no sign-in without a second factor
 	// BackchannelLogoutURI, if set, is told when a session that signed in to the app ends
@@ -99,6 +102,7 @@ const AppPasswordReason = "Changes to applications need your own password: they 
 type NewApp struct {
 	Name                 string
 	RedirectURIs         []string
+	Domains              []string // "Protected domains" (forward-auth)
 	Public               bool
 	Audience             AppAudience // AudienceEveryone if empty
 	RequireTwoFactor     bool
@@ -109,6 +113,7 @@ type NewApp struct {
 type AppChanges struct {
 	Name                 *string
 	RedirectURIs         *[]string
+	Domains              *[]string
 	Audience             *AppAudience
 	RequireTwoFactor     *bool
 	BackchannelLogoutURI *string
@@ -120,6 +125,7 @@ type AppUpdate struct {
 	Name                 *string
 	SecretHash           *string
 	RedirectURIs         *[]string
+	Domains              *[]string
 	Audience             *AppAudience
 	RequireTwoFactor     *bool
 	BackchannelLogoutURI *string
@@ -158,7 +164,7 @@ func checkAppName(name string) error {
 // checkRedirectURIs says what is wrong with a list of redirect URIs, each of them, or returns nil.
 func checkRedirectURIs(uris []string) error {
 	if len(uris) == 0 {
-		return Errorf(EINVALID, "Enter at least one redirect URI: where the application receives its sign-ins.")
+		return Errorf(EINVALID, "Enter at least one redirect URI (where the application receives its sign-ins) or one protected domain.")
 	}
 	if len(uris) > MaxRedirectURIs {
 		return Errorf(EINVALID, "An application has at most %d redirect URIs, not %d.", MaxRedirectURIs, len(uris))
@@ -256,6 +262,7 @@ func checkAudience(a AppAudience) error {
 func tidyNewApp(na NewApp) NewApp {
 	na.Name = strings.TrimSpace(na.Name)
 	na.RedirectURIs = tidyURIs(na.RedirectURIs)
+	na.Domains = tidyDomains(na.Domains)
 	na.BackchannelLogoutURI = strings.TrimSpace(na.BackchannelLogoutURI)
 	if na.Audience == "" {
 		na.Audience = AudienceEveryone
@@ -282,9 +289,14 @@ func CheckNewApp(na NewApp) error {
 }
 
 func checkNewApp(na NewApp) error {
+	uris := checkRedirectURIs(na.RedirectURIs)
+	if len(na.RedirectURIs) == 0 && len(na.Domains) > 0 {
+		uris = nil // a forward-auth application needs no redirect URI
+	}
 	return fieldChecks(
 		fieldCheck{FieldName, checkAppName(na.Name)},
-		fieldCheck{FieldRedirectURIs, checkRedirectURIs(na.RedirectURIs)},
+		fieldCheck{FieldRedirectURIs, uris},
+		fieldCheck{FieldDomains, checkDomains(na.Domains)},
 		fieldCheck{FieldAudience, checkAudience(na.Audience)},
 		fieldCheck{FieldBackchannelLogoutURI, checkBackchannelURI(na.BackchannelLogoutURI)},
 	)
@@ -299,10 +311,17 @@ func tidyAppChanges(ch AppChanges) (AppChanges, error) {
 		ch.Name = &name
 		checks = append(checks, fieldCheck{FieldName, checkAppName(name)})
 	}
+	if ch.Domains != nil {
+		ds := tidyDomains(*ch.Domains)
+		ch.Domains = &ds
+		checks = append(checks, fieldCheck{FieldDomains, checkDomains(ds)})
+	}
 	if ch.RedirectURIs != nil {
 		uris := tidyURIs(*ch.RedirectURIs)
 		ch.RedirectURIs = &uris
-		checks = append(checks, fieldCheck{FieldRedirectURIs, checkRedirectURIs(uris)})
+		if err := checkRedirectURIs(uris); err != nil && (len(uris) > 0 || ch.Domains == nil || len(*ch.Domains) == 0) {
+			checks = append(checks, fieldCheck{FieldRedirectURIs, err})
+		}
 	}
 	if ch.Audience != nil {
 		checks = append(checks, fieldCheck{FieldAudience, checkAudience(*ch.Audience)})
@@ -325,6 +344,9 @@ func appUpdate(cur *App, ch AppChanges) (AppUpdate, []string) {
 	}
 	if ch.RedirectURIs != nil && !slices.Equal(*ch.RedirectURIs, cur.RedirectURIs) {
 		upd.RedirectURIs, changed = ch.RedirectURIs, append(changed, "redirect URIs")
+	}
+	if ch.Domains != nil && !slices.Equal(*ch.Domains, cur.Domains) {
+		upd.Domains, changed = ch.Domains, append(changed, "protected domains: "+strings.Join(*ch.Domains, " "))
 	}
 	if ch.Audience != nil && *ch.Audience != cur.Audience {
 		upd.Audience, changed = ch.Audience, append(changed, "who may use it: "+ch.Audience.Label())
@@ -374,6 +396,15 @@ func (a *App) CheckSecret(secret string) bool {
 	return subtle.ConstantTimeCompare([]byte(appSecretHash(secret)), []byte(a.SecretHash)) == 1
 }
 
+// appConflictField is the field a store's refusal of an application is about: a domain another
+// application protects (the stores' message names "protected domain"), else the name.
+func appConflictField(err error) string {
+	if strings.Contains(ErrorMessage(err), "protected domain") {
+		return FieldDomains
+	}
+	return FieldName
+}
+
 // errAppNotFound is the answer for every application ID that names none.
 var errAppNotFound = Errorf(ENOTFOUND, "There is no such application.")
 
@@ -393,19 +424,24 @@ func (s *Service) CreateApp(ctx context.Context, id *Identity, na NewApp) (*App,
 		return nil, "", err
 	}
 	a := &App{
-		ClientID: newClientID(), Name: na.Name, Public: na.Public, RedirectURIs: na.RedirectURIs,
+		ClientID: newClientID(), Name: na.Name, Public: na.Public, RedirectURIs: na.RedirectURIs, Domains: na.Domains,
 		Audience: na.Audience, RequireTwoFactor: na.RequireTwoFactor, BackchannelLogoutURI: na.BackchannelLogoutURI,
 	}
 	var secret string
 	if !na.Public {
 		secret, a.SecretHash = newAppSecret()
 	}
+	defer s.domains.clear()
 	err := s.store.Atomically(ctx, func(ctx context.Context) error {
 		if err := s.store.CreateApp(ctx, a); err != nil {
-			return WithFields(internal("create application", err), FieldName)
+			return WithFields(internal("create application", err), appConflictField(err))
 		}
-		return s.auditApp(ctx, AuditAppCreated, id, a, fmt.Sprintf("client ID %s, %s, who may use it: %s, Require Two-Factor: %s",
-			a.ClientID, map[bool]string{true: "public", false: "confidential"}[a.Public], a.Audience.Label(), yesNo(a.RequireTwoFactor)))
+		detail := fmt.Sprintf("client ID %s, %s, who may use it: %s, Require Two-Factor: %s",
+			a.ClientID, map[bool]string{true: "public", false: "confidential"}[a.Public], a.Audience.Label(), yesNo(a.RequireTwoFactor))
+		if len(a.Domains) > 0 {
+			detail += ", protected domains: " + strings.Join(a.Domains, " ")
+		}
+		return s.auditApp(ctx, AuditAppCreated, id, a, detail)
 	})
 	if err != nil {
 		return nil, "", err
@@ -474,6 +510,7 @@ func (s *Service) UpdateApp(ctx context.Context, id *Identity, appID int64, ch A
 		return nil, err
 	}
 	var a *App
+	defer s.domains.clear()
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
 		cur, err := s.store.FindAppForUpdate(ctx, appID)
 		if ErrorCode(err) == ENOTFOUND {
@@ -486,7 +523,7 @@ func (s *Service) UpdateApp(ctx context.Context, id *Identity, appID int64, ch A
 			return errAppUnchanged
 		}
 		if a, err = s.store.UpdateApp(ctx, appID, upd); err != nil {
-			return WithFields(internal("update application", err), FieldName)
+			return WithFields(internal("update application", err), appConflictField(err))
 		}
 		return s.auditApp(ctx, AuditAppUpdated, id, a, strings.Join(changed, ", "))
 	})
@@ -533,6 +570,7 @@ func (s *Service) DeleteApp(ctx context.Context, id *Identity, appID int64) (*Ap
 		return nil, err
 	}
 	var a *App
+	defer s.domains.clear()
 	err := s.store.Atomically(ctx, func(ctx context.Context) (err error) {
 		a, err = s.store.FindAppForUpdate(ctx, appID)
 		if ErrorCode(err) == ENOTFOUND {

@@ -396,6 +396,9 @@ const (
 // AppRedirectURIsHelp is the help under the redirect URIs field: CheckRedirectURI's rule.
 var AppRedirectURIsHelp = fmt.Sprintf("One per line, at most %d, each matched exactly: https://…, or http:// only on localhost. No wildcards (*) and no fragments (#).", MaxRedirectURIs)
 
+// AppDomainsHelp is the help under the protected domains field: CheckDomain's rule.
+var AppDomainsHelp = fmt.Sprintf("For forward-auth (nginx, Caddy, Traefik in front of an application without OpenID Connect): the host names it serves, one per line, at most %d, such as app.example.com, or *.tools.example.com for every name one level below. No scheme, port or path. A domain belongs to one application.", MaxAppDomains)
+
 // AppTypeFixedText is what "Edit this Application" says of the type, which cannot change.
 func AppTypeFixedText(a *App) string { return "Type: " + a.TypeLabel() + ". It cannot be changed." }
 

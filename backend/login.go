@@ -231,6 +231,10 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how 
 		if err := s.store.MoveAuthRequests(ctx, attempt.TokenHash, a.TokenHash); err != nil {
 			return nil, internal("move auth requests", err)
 		}
+		// The page a forward-auth check sent the person from goes on with the new token.
+		if err := s.store.MoveLoginReturn(ctx, attempt.TokenHash, hash); err != nil {
+			return nil, internal("move login return", err)
+		}
 	}
 	return &LoginState{Step: step, User: u, AttemptToken: token, ExpiresAt: a.ExpiresAt}, nil
 }
@@ -265,6 +269,9 @@ func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, ho
 		}
 		if err := s.store.MoveAuthRequests(ctx, attempt.TokenHash, hash); err != nil {
 			return nil, internal("move auth requests", err)
+		}
+		if err := s.store.MoveLoginReturn(ctx, attempt.TokenHash, hash); err != nil {
+			return nil, internal("move login return", err)
 		}
 	}
 	if err := s.resetFailures(ctx, u.ID); err != nil {

@@ -66,6 +66,7 @@ type Service struct {
 	codeKey         []byte // hashes SMS codes (newCodeKey)
 	nameKey         []byte // hashes unknown usernames (newNameKey)
 	sessions        *sessionCache
+	domains         *domainCache // forward-auth: the application of each host (forwardauth.go)
 }
 
 // New returns a Service over cfg.Store. The database keeps the check value of the first
@@ -90,6 +91,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store:           &revokingStore{Store: cfg.Store, cache: cache},
 		sessions:        cache,
+		domains:         newDomainCache(),
 		now:             cfg.Now,
 		log:             cfg.Logger,
 		issuer:          cfg.Issuer,

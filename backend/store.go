@@ -368,6 +368,23 @@ type Store interface {
 	// given for it, unless it is later already, in one transaction; sessions that are gone are
 	// no error. The servers batch their sessions' last-seen times through it.
 	TouchSessions(ctx context.Context, seen map[string]time.Time) error
+
+	// --- Forward-auth (backend/forwardauth.go) ---
+	// The domains applications protect (App.Domains, stored by CreateApp and UpdateApp, which
+	// answer ECONFLICT, changing nothing, for a domain another application protects) and the
+	// page a login returns to, bound to the login.
+
+	// FindAppByDomain returns the application protecting the first of keys that is a
+	// protected domain (the Service gives the host, then its wildcard). ENOTFOUND if none is.
+	FindAppByDomain(ctx context.Context, keys ...string) (*App, error)
+	// PutLoginReturn binds url to the login attempt or session with the token hash owner,
+	// until expiresAt, replacing what it had; it drops the rows expired by the store's clock.
+	PutLoginReturn(ctx context.Context, owner, url string, expiresAt time.Time) error
+	// MoveLoginReturn moves what from has to to: the next step of a login has a new token.
+	MoveLoginReturn(ctx context.Context, from, to string) error
+	// TakeLoginReturn removes and returns owner's URL, "" if it has none or it expired: one
+	// conditional DELETE, so it is given back once.
+	TakeLoginReturn(ctx context.Context, owner string) (string, error)
 }
 
 // SessionRevocation is one RevokeSessions: the user whose cached sessions every server must

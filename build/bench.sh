@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Gatehouse's benchmarks (bench_test.go, over loopback, against `gatehouse serve` as a child
 # process, real argon2id parameters; and backend/web/bench_test.go, the session overhead against
-# the real handler tree) and prints the table of figures for the README. Takes about 12 minutes;
+# the real handler tree; backend/web/forwardauth_bench_test.go, the forward-auth check against a
+# trivial net/http handler) and prints the table of figures for the README. Takes about 12 minutes;
 # run it on an otherwise idle machine. Not part of build/test.sh.
 #
 # The PostgreSQL figures (TestBenchPostgres, TestBenchSecondFactorPostgres, TestBenchSessionStores)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # fetch it even where the environment says GOTOOLCHAIN=local.
 export GOTOOLCHAIN=auto
 
-packages=(chromium xvfb xauth libgtk-3-dev libwebkit2gtk-4.1-dev imagemagick oathtool poppler-utils nginx postgresql haproxy)
+packages=(chromium xvfb xauth libgtk-3-dev libwebkit2gtk-4.1-dev imagemagick oathtool poppler-utils nginx caddy postgresql haproxy)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -11,7 +11,7 @@ import (
 )
 
 // AppUsageLines are the program usage's lines for the application commands.
-const AppUsageLines = `  gatehouse app create --name N --redirect-uri U [flags]   register an application (--help for flags)
+const AppUsageLines = `  gatehouse app create --name N --redirect-uri U|--domain D [flags]   register an application (--help for flags)
   gatehouse app list                 list the applications
   gatehouse app show APP             an application's settings (APP: its name or client ID)
   gatehouse app edit APP [flags]     change an application's settings (--help for flags)
@@ -102,6 +102,13 @@ func printApp(w io.Writer, a *backend.App) {
 			label = "Redirect URIs:"
 		}
 		fmt.Fprintf(w, "%-24s %s\n", label, u)
+	}
+	for i, d := range a.Domains {
+		label := ""
+		if i == 0 {
+			label = "Protected domains:"
+		}
+		fmt.Fprintf(w, "%-24s %s\n", label, d)
 	}
 	bc := a.BackchannelLogoutURI
 	if bc == "" {

@@ -44,6 +44,9 @@ func findApp(ctx context.Context, q querier, where, lock string, arg any) (*back
 	if err := appURIs(ctx, q, []*backend.App{a}); err != nil {
 		return nil, err
 	}
+	if err := appDomains(ctx, q, []*backend.App{a}); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -94,7 +97,7 @@ func errAppNameTaken(name string) error {
 	return backend.Errorf(backend.ECONFLICT, "There is already an application named %q.", name)
 }
 
-// CreateApp inserts a with its redirect URIs and sets a.ID, a.CreatedAt and a.UpdatedAt.
+// CreateApp inserts a with its redirect URIs and domains and sets a.ID, a.CreatedAt and a.UpdatedAt.
 // ECONFLICT when the name (ignoring ASCII case: the unique name_key) or the client ID is
 // taken: the insert is ON CONFLICT DO NOTHING, so a taken name is an answer, not a failed
 // statement that would end an enclosing transaction. EINVALID for an unknown audience.
@@ -125,7 +128,10 @@ func (db *DB) CreateApp(ctx context.Context, a *backend.App) error {
 		} else if err != nil {
 			return err
 		}
-		return putRedirectURIs(ctx, tx, id, a.RedirectURIs)
+		if err := putRedirectURIs(ctx, tx, id, a.RedirectURIs); err != nil {
+			return err
+		}
+		return putDomains(ctx, tx, id, a.Domains)
 	})
 	if err != nil {
 		return wrap("create app", err)
@@ -196,7 +202,10 @@ func (db *DB) FindApps(ctx context.Context, f backend.AppFilter) ([]*backend.App
 		if err != nil {
 			return err
 		}
-		return appURIs(ctx, tx, apps)
+		if err := appURIs(ctx, tx, apps); err != nil {
+			return err
+		}
+		return appDomains(ctx, tx, apps)
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("find apps: %w", err)
@@ -248,6 +257,11 @@ func (db *DB) UpdateApp(ctx context.Context, id int64, upd backend.AppUpdate) (*
 		}
 		if upd.RedirectURIs != nil {
 			if err := putRedirectURIs(ctx, tx, id, *upd.RedirectURIs); err != nil {
+				return err
+			}
+		}
+		if upd.Domains != nil {
+			if err := putDomains(ctx, tx, id, *upd.Domains); err != nil {
 				return err
 			}
 		}

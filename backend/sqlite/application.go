@@ -46,6 +46,9 @@ func findApp(ctx context.Context, q rowQueryer, where string, arg any) (*backend
 	if err := appURIs(ctx, q, []*backend.App{a}); err != nil {
 		return nil, err
 	}
+	if err := appDomains(ctx, q, []*backend.App{a}); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -96,7 +99,7 @@ func errAppNameTaken(name string) error {
 	return backend.Errorf(backend.ECONFLICT, "There is already an application named %q.", name)
 }
 
-// CreateApp inserts a with its redirect URIs and sets a.ID, a.CreatedAt and a.UpdatedAt.
+// CreateApp inserts a with its redirect URIs and domains and sets a.ID, a.CreatedAt and a.UpdatedAt.
 // ECONFLICT when the name (NOCASE) or client ID is taken; EINVALID for an unknown audience.
 func (db *DB) CreateApp(ctx context.Context, a *backend.App) error {
 	if !a.Audience.Valid() {
@@ -126,6 +129,9 @@ func (db *DB) CreateApp(ctx context.Context, a *backend.App) error {
 		return fmt.Errorf("create app: %w", err)
 	}
 	if err := putRedirectURIs(ctx, tx, id, a.RedirectURIs); err != nil {
+		return wrap("create app", err)
+	}
+	if err := putDomains(ctx, tx, id, a.Domains); err != nil {
 		return wrap("create app", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -209,6 +215,9 @@ func (db *DB) FindApps(ctx context.Context, f backend.AppFilter) ([]*backend.App
 	if err := appURIs(ctx, tx, apps); err != nil {
 		return nil, 0, fmt.Errorf("find apps: %w", err)
 	}
+	if err := appDomains(ctx, tx, apps); err != nil {
+		return nil, 0, fmt.Errorf("find apps: %w", err)
+	}
 	return apps, total, nil
 }
 
@@ -242,6 +251,11 @@ func (db *DB) UpdateApp(ctx context.Context, id int64, upd backend.AppUpdate) (*
 	}
 	if upd.RedirectURIs != nil {
 		if err := putRedirectURIs(ctx, tx, id, *upd.RedirectURIs); err != nil {
+			return nil, wrap("update app", err)
+		}
+	}
+	if upd.Domains != nil {
+		if err := putDomains(ctx, tx, id, *upd.Domains); err != nil {
 			return nil, wrap("update app", err)
 		}
 	}

@@ -2,6 +2,7 @@ package storetest
 
 // tests is the suite, as Run runs it.
 var tests = []test{
+	{"AppDomains", testAppDomains},
 	{"AppEnrollmentExpiry", testAppEnrollmentExpiry},
 	{"AppEnrollmentOwners", testAppEnrollmentOwners},
 	{"AppEnrollmentSurvivesReopen", testAppEnrollmentSurvivesReopen},
@@ -35,6 +36,7 @@ var tests = []test{
 	{"LatestSMSCode", testLatestSMSCode},
 	{"LoginAttemptForUpdate", testLoginAttemptForUpdate},
 	{"LoginAttempts", testLoginAttempts},
+	{"LoginReturns", testLoginReturns},
 	{"ParallelWrongPasswords", testParallelWrongPasswords},
 	{"PendingAndActiveTOTP", testPendingAndActiveTOTP},
 	{"RaceAtomicallyStep", testRaceAtomicallyStep},

@@ -31,14 +31,14 @@ var appsBack = backLink{URL: "/admin/apps", Label: "Back to Applications", Secti
 
 // appForm is the new or edit form as typed.
 type appForm struct {
-	Name, RedirectURIs, Audience, BackchannelLogoutURI string
-	RequireTwoFactor, Public                           bool
+	Name, RedirectURIs, Domains, Audience, BackchannelLogoutURI string
+	RequireTwoFactor, Public                                    bool
 }
 
 // readAppForm reads the form of r.
 func readAppForm(r *http.Request) appForm {
 	return appForm{
-		Name: r.PostFormValue("name"), RedirectURIs: r.PostFormValue("redirect_uris"),
+		Name: r.PostFormValue("name"), RedirectURIs: r.PostFormValue("redirect_uris"), Domains: r.PostFormValue("domains"),
 		Audience: r.PostFormValue("audience"), BackchannelLogoutURI: r.PostFormValue("backchannel_logout_uri"),
 		RequireTwoFactor: r.PostFormValue("require_two_factor") == "yes", Public: r.PostFormValue("type") == "public",
 	}
@@ -47,7 +47,8 @@ func readAppForm(r *http.Request) appForm {
 // changes is the edit form as the Service takes it.
 func (f appForm) changes() backend.AppChanges {
 	uris, aud := backend.ParseURIList(f.RedirectURIs), backend.AppAudience(f.Audience)
-	return backend.AppChanges{Name: &f.Name, RedirectURIs: &uris, Audience: &aud,
+	domains := backend.ParseURIList(f.Domains)
+	return backend.AppChanges{Name: &f.Name, RedirectURIs: &uris, Domains: &domains, Audience: &aud,
 		RequireTwoFactor: &f.RequireTwoFactor, BackchannelLogoutURI: &f.BackchannelLogoutURI}
 }
 
@@ -76,7 +77,7 @@ func (s *Server) newAppSubmit(w http.ResponseWriter, r *http.Request, id *backen
 	again := func(status int, msg string) {
 		s.render(w, r, status, newAppView(adminPage(id, "New Application", "apps"), f, s.svc.NeedsPasswordConfirmation(id), msg))
 	}
-	na := backend.NewApp{Name: f.Name, RedirectURIs: backend.ParseURIList(f.RedirectURIs), Public: f.Public,
+	na := backend.NewApp{Name: f.Name, RedirectURIs: backend.ParseURIList(f.RedirectURIs), Domains: backend.ParseURIList(f.Domains), Public: f.Public,
 		Audience: backend.AppAudience(f.Audience), RequireTwoFactor: f.RequireTwoFactor, BackchannelLogoutURI: f.BackchannelLogoutURI}
 	// The form's mistakes before the password typed with it is checked.
 	if err := backend.CheckNewApp(na); err != nil {
@@ -137,7 +138,7 @@ func (s *Server) editAppPage(w http.ResponseWriter, r *http.Request, id *backend
 	if a == nil {
 		return
 	}
-	f := appForm{Name: a.Name, RedirectURIs: uriLines(a.RedirectURIs), Audience: string(a.Audience),
+	f := appForm{Name: a.Name, RedirectURIs: uriLines(a.RedirectURIs), Domains: uriLines(a.Domains), Audience: string(a.Audience),
 		BackchannelLogoutURI: a.BackchannelLogoutURI, RequireTwoFactor: a.RequireTwoFactor, Public: a.Public}
 	s.render(w, r, http.StatusOK, editAppView(adminPage(id, "Edit "+a.Name, "apps"), a, f, s.svc.NeedsPasswordConfirmation(id), ""))
 }

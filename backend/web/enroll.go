@@ -265,5 +265,11 @@ func (s *Server) codesDone(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
+	if h.id != nil {
+		// An enrollment forced by a protected application goes back to its page.
+		if u, err := s.svc.TakeReturn(r.Context(), h.id); err == nil && u != "" {
+			h.next = u
+		}
+	}
 	http.Redirect(w, r, h.next, http.StatusSeeOther)
 }

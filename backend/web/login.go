@@ -23,6 +23,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
+	// A login that a forward-auth check began goes back to the page it was for, once.
+	if u, err := s.svc.TakeReturn(r.Context(), id); err != nil {
+		s.log.Error("take the page to return to", "err", err)
+	} else if u != "" {
+		http.Redirect(w, r, u, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 }
 
@@ -33,7 +40,12 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resume := r.URL.Query().Get("resume")
+	rd := r.URL.Query().Get("rd")
 	if id != nil && resume == "" {
+		if rd != "" {
+			s.forwardReturn(w, r, id, rd)
+			return
+		}
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
@@ -67,18 +79,24 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.showLogin(w, r, http.StatusOK, p, "", "")
+	s.showLoginReturning(w, r, http.StatusOK, p, "", "", s.checkedReturn(r, rd))
 }
 
 // showLogin renders the login form; on a System without an administrator it says how to
 // create the first one.
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, p page, username, msg string) {
+	s.showLoginReturning(w, r, status, p, username, msg, "")
+}
+
+// showLoginReturning is showLogin with the protected page (rd, checked) the form carries.
+func (s *Server) showLoginReturning(w http.ResponseWriter, r *http.Request, status int, p page, username, msg, rd string) {
 	noAdmin, err := s.svc.NeedsFirstAdmin(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, status, loginView(p, loginForm{Username: username, NoAdmin: noAdmin, FirstAdmin: s.firstAdmin, Resume: r.FormValue("resume")}, msg))
+	s.render(w, r, status, loginView(p, loginForm{Username: username, NoAdmin: noAdmin, FirstAdmin: s.firstAdmin,
+		Resume: r.FormValue("resume"), Return: rd}, msg))
 }
 
 // busyRetryAfter is the Retry-After, in seconds, of a login refused because the System is busy
@@ -87,13 +105,22 @@ const busyRetryAfter = "2"
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	rd := s.checkedReturn(r, r.PostFormValue("rd"))
 	st, err := s.svc.Login(r.Context(), username, password)
 	if err != nil {
 		if errors.Is(err, backend.ErrBusy) {
 			w.Header().Set("Retry-After", busyRetryAfter)
 		}
-		s.showLogin(w, r, statusOf(err), page{Title: "Log in"}, username, s.message(r, err))
+		s.showLoginReturning(w, r, statusOf(err), page{Title: "Log in"}, username, s.message(r, err), rd)
 		return
+	}
+	if err := s.svc.KeepReturn(r.Context(), st, rd); err != nil {
+		// The login stands; only the way back to the page is lost.
+		s.log.Error("keep the page to return to", "err", err)
+	} else if rd != "" {
+		// A login for a protected page of someone signed in is the step-up to the second
+		// factor the page requires (forwardReturn): it replaces the session held.
+		s.endReplacedSession(r)
 	}
 	// A login started over leaves the previous attempt (if any) behind: end it.
 	if old := cookieValue(r, s.attemptCk); old != "" {

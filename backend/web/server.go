@@ -40,6 +40,11 @@ type Config struct {
 	// (serve --trusted-proxies). Only a request whose TCP peer is inside them has its client
 	// taken from X-Forwarded-For or Forwarded; from anyone else those headers are ignored.
 	TrustedProxies []netip.Prefix
+	// CookieDomain, if set (serve --cookie-domain), is the domain the session cookie is sent
+	// to, every host under it: forward-auth to the company's other hosts needs the session
+	// there. The cookie is then __Secure-gatehouse_session with Domain=CookieDomain; the login
+	// attempt's and flash cookies keep __Host- (CheckCookieDomain says what it needs).
+	CookieDomain string
 
 	// SMSWebhook, if set, is Twilio's "A message comes in" webhook (main gives sms.Webhook),
 	// served at SMSWebhookPath (POST; main gives sms.WebhookPath) outside cross-origin
@@ -91,6 +96,8 @@ type Server struct {
 	sessionCk string
 	attemptCk string
 	flashCk   string // the flash's token (see takeFlash)
+	// cookieDomain is the session cookie's Domain, "" for a host-only __Host- cookie.
+	cookieDomain string
 
 	// publicScheme and publicHost are the configured public URL's (publicAuthority), "" when
 	// none was configured: the Origin and Host checks compare with them.
@@ -152,6 +159,9 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := CheckCookieDomain(cfg.CookieDomain, s.publicURL); err != nil {
+		return nil, err
+	}
 	if cfg.SMSSandbox != nil {
 		if cfg.SMSWebhook == nil || s.publicURL == "" {
 			return nil, errors.New("web: the SMS sandbox needs the SMS webhook and the public URL")
@@ -172,6 +182,12 @@ func NewServer(cfg Config) (*Server, error) {
 		// __Host-: the browser accepts the cookie only with Secure, Path=/ and no Domain, so
 		// neither a subdomain nor a plain-HTTP page can plant or overwrite it.
 		s.sessionCk, s.attemptCk, s.flashCk = "__Host-"+s.sessionCk, "__Host-"+s.attemptCk, "__Host-"+s.flashCk
+	}
+	if cfg.CookieDomain != "" {
+		// __Secure-: the browser accepts it only with Secure, from an https page. A sibling
+		// host under the domain could set a cookie of that name too: what it would name is a
+		// session token, which it cannot guess.
+		s.sessionCk, s.cookieDomain = "__Secure-gatehouse_session", strings.ToLower(cfg.CookieDomain)
 	}
 	s.handler = s.routes()
 	return s, nil

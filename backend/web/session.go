@@ -19,16 +19,25 @@ import (
 
 func (s *Server) setCookie(w http.ResponseWriter, name, value string) {
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/",
+		Name: name, Value: value, Path: "/", Domain: s.domainOf(name),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
 }
 
 func (s *Server) clearCookie(w http.ResponseWriter, name string) {
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: "", Path: "/", MaxAge: -1,
+		Name: name, Value: "", Path: "/", MaxAge: -1, Domain: s.domainOf(name),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// domainOf is the Domain of the cookie: the cookie domain for the session's (serve
+// --cookie-domain), none (host-only) for the others.
+func (s *Server) domainOf(name string) string {
+	if name == s.sessionCk {
+		return s.cookieDomain
+	}
+	return ""
 }
 
 func cookieValue(r *http.Request, name string) string {

@@ -1,0 +1,21 @@
+-- 0006: forward-auth (issue 13, part 3), as backend/sqlite's 0014.
+--
+-- app_domains: the host names an application protects, as an administrator gave them
+-- (lower case, a leading "*." for exactly one more label). The domain is the key: each is
+-- protected by one application. position keeps the administrator's order.
+CREATE TABLE app_domains (
+	domain   text    COLLATE "C" NOT NULL PRIMARY KEY,
+	app_id   bigint  NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	position integer NOT NULL
+);
+CREATE INDEX app_domains_app ON app_domains (app_id);
+
+-- login_returns: the page a forward-auth check sent a person from, bound to their login (the
+-- token hash of the login attempt, moved to each next step's and at the end to the session's),
+-- taken once when the login is complete. expires_at: Unix nanoseconds.
+CREATE TABLE login_returns (
+	owner_hash text   COLLATE "C" NOT NULL PRIMARY KEY,
+	url        text   NOT NULL,
+	expires_at bigint NOT NULL
+);
+CREATE INDEX login_returns_expires ON login_returns (expires_at);

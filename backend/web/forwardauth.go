@@ -1,0 +1,195 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"gatehouse/backend"
+)
+
+// Forward-auth endpoints: a reverse proxy asks, for every request to an application it
+// protects, whether the browser's session may see the page (backend.Service.ForwardAuth).
+//
+//   - GET /auth/forward, for Caddy forward_auth and Traefik ForwardAuth: the page asked for
+//     comes in X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri; someone who must log
+//     in gets 302 to the Gatehouse login, which the proxy passes to the browser.
+//   - GET /auth/nginx, for nginx auth_request: the page comes in X-Original-URL; someone who
+//     must log in gets 401 (auth_request passes on nothing else) with the login's address in
+//     Location, for the proxy's error_page to send the browser to.
+//
+// Both answer 200 with Remote-User, Remote-Name, Remote-Email and Remote-Two-Factor (yes/no)
+// for a session allowed on the page's domain, for the proxy to copy onto the request it passes
+// on; 403 with no page for someone outside the application's audience or a host no application
+// protects; 400 for a request that is not a proxy's. The headers that name the page are
+// believed only from a TCP peer inside --trusted-proxies: anyone else could name any page.
+
+// The paths of the forward-auth endpoints.
+const (
+	ForwardAuthPath = "/auth/forward"
+	NginxAuthPath   = "/auth/nginx"
+)
+
+// The headers a forward-auth answer names the person with.
+const (
+	HeaderRemoteUser      = "Remote-User"
+	HeaderRemoteName      = "Remote-Name"
+	HeaderRemoteEmail     = "Remote-Email"
+	HeaderRemoteTwoFactor = "Remote-Two-Factor"
+)
+
+func (s *Server) forwardRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+ForwardAuthPath, s.forwardAuth(false))
+	mux.HandleFunc("GET "+NginxAuthPath, s.forwardAuth(true))
+	mux.Handle("POST /login/forward-enroll", s.limitFailures(s.signedIn(s.forwardEnroll)))
+}
+
+// forwardAuth answers a proxy's check; nginx says how the page is named and how "log in" is
+// answered (see above).
+func (s *Server) forwardAuth(nginx bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		plain := func(status int, text string) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(status)
+			w.Write([]byte(text + "\n"))
+		}
+		if !s.trusted(peerAddr(r)) {
+			plain(http.StatusBadRequest, "Forward-auth answers only the reverse proxies in --trusted-proxies: this request came from "+peerAddr(r).String()+".")
+			return
+		}
+		if s.publicURL == "" {
+			s.log.Error("forward-auth needs --public-url: where to send people to log in")
+			plain(http.StatusInternalServerError, "Gatehouse has no public URL (--public-url) to send people to log in.")
+			return
+		}
+		requested := forwardedURL(r, nginx)
+		if requested == "" {
+			name := "X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri"
+			if nginx {
+				name = "X-Original-URL"
+			}
+			plain(http.StatusBadRequest, "The proxy sent no "+name+": which page to check.")
+			return
+		}
+		d, err := s.svc.ForwardAuth(r.Context(), cookieValue(r, s.sessionCk), requested)
+		if err != nil {
+			switch backend.ErrorCode(err) {
+			case backend.EINVALID, backend.EFORBIDDEN:
+				plain(statusOf(err), backend.ErrorMessage(err))
+			default:
+				s.fail(w, r, err)
+			}
+			return
+		}
+		if d.Step == backend.ForwardAllow {
+			h := w.Header()
+			h.Set(HeaderRemoteUser, d.User.Username)
+			h.Set(HeaderRemoteName, d.User.DisplayName)
+			h.Set(HeaderRemoteEmail, d.User.Email)
+			h.Set(HeaderRemoteTwoFactor, map[bool]string{true: "yes", false: "no"}[d.TwoFactor])
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		// Log in (or step up to Two-Factor) at Gatehouse, then back to the page.
+		login := s.publicURL + "/login?rd=" + url.QueryEscape(d.URL)
+		w.Header().Set("Location", login)
+		if nginx {
+			plain(http.StatusUnauthorized, "Log in at "+login)
+			return
+		}
+		http.Redirect(w, r, login, http.StatusFound)
+	}
+}
+
+// forwardedURL is the page the proxy asks about, "" if it names none.
+func forwardedURL(r *http.Request, nginx bool) string {
+	if nginx {
+		return r.Header.Get("X-Original-URL")
+	}
+	proto, host, uri := r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Forwarded-Uri")
+	if proto == "" || host == "" {
+		return ""
+	}
+	if !strings.HasPrefix(uri, "/") {
+		uri = "/" + uri
+	}
+	return proto + "://" + host + uri
+}
+
+// checkedReturn is rd if a login may return to it (backend.CheckReturnURL), else "": a login
+// form never carries an address it would not go back to.
+func (s *Server) checkedReturn(r *http.Request, rd string) string {
+	if rd == "" {
+		return ""
+	}
+	u, _, err := s.svc.CheckReturnURL(r.Context(), rd)
+	if err != nil {
+		return ""
+	}
+	return u
+}
+
+// forwardReturn answers the login page for a signed-in person sent by a forward-auth check:
+// back to the page, the step-up to Two-Factor, or "no access".
+func (s *Server) forwardReturn(w http.ResponseWriter, r *http.Request, id *backend.Identity, rd string) {
+	d, err := s.svc.ForwardReturn(r.Context(), id, rd)
+	switch backend.ErrorCode(err) {
+	case "":
+	case backend.EINVALID:
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	case backend.EFORBIDDEN:
+		s.errorPage(w, r, http.StatusForbidden, "No access", backend.ErrorMessage(err))
+		return
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	switch {
+	case d.Step == backend.ForwardAllow:
+		http.Redirect(w, r, d.URL, http.StatusSeeOther)
+	case id.User.Enrolled():
+		// Enrolled, but this session's login did not use it (it was set up since): log in
+		// again with it, as for an OpenID Connect application (the step-up); the session
+		// held now ends once the password is accepted (loginSubmit).
+		p := page{Title: "Log in", Notice: backend.ForwardStepUpMessage(d.App)}
+		s.showLoginReturning(w, r, http.StatusOK, p, id.User.Username, "", d.URL)
+	default:
+		s.render(w, r, http.StatusOK, forwardTwoFactorView(pageFor(id, "Two-Factor Authentication required", ""), d))
+	}
+}
+
+// forwardEnroll is "Set up Two-Factor" on the step-up page: the forced enrollment of a login
+// attempt, with the page to go back to bound to it.
+func (s *Server) forwardEnroll(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	st, err := s.svc.BeginForwardEnrollment(r.Context(), id, r.PostFormValue("rd"))
+	if err != nil {
+		s.errorPage(w, r, statusOf(err), "Two-Factor Authentication", s.message(r, err))
+		return
+	}
+	s.advance(w, r, st)
+}
+
+// CheckCookieDomain says why domain may not be the session cookie's Domain for a server whose
+// public URL is publicURL, or returns nil ("" is no cookie domain: nothing to check). The
+// session cookie is then sent to every host under the domain, so it must be Secure
+// (__Secure-): the public URL must be https, and its host the domain or inside it, or the
+// browser would refuse the cookie and nobody could log in.
+func CheckCookieDomain(domain, publicURL string) error {
+	if domain == "" {
+		return nil
+	}
+	d := strings.ToLower(strings.TrimPrefix(domain, "."))
+	if err := backend.CheckDomain(d); err != nil || strings.HasPrefix(d, "*.") || !strings.Contains(d, ".") {
+		return fmt.Errorf("--cookie-domain %q is not a domain such as example.com", domain)
+	}
+	u, err := url.Parse(publicURL)
+	if publicURL == "" || err != nil || u.Scheme != "https" || u.Hostname() == "" {
+		return fmt.Errorf("--cookie-domain %s needs an https --public-url (GATEHOUSE_PUBLIC_URL) inside it, such as https://login.%s: the shared session cookie is sent over https only", d, d)
+	}
+	if h := strings.ToLower(u.Hostname()); h != d && !strings.HasSuffix(h, "."+d) {
+		return fmt.Errorf("--cookie-domain %s does not contain the public URL's host %s: browsers take a cookie only for a domain of the page that sets it", d, h)
+	}
+	return nil
+}
