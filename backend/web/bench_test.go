@@ -88,27 +88,10 @@ func TestBenchSessionOverhead(t *testing.T) {
 	// load runs conns clients against base for d and returns the requests completed and
 	// their latencies.
 	load := func(base string, d time.Duration) (int, []time.Duration) {
-		var mu sync.Mutex
-		var lat []time.Duration
-		var wg sync.WaitGroup
-		deadline := time.Now().Add(d)
-		for i := range conns {
-			wg.Go(func() {
-				var mine []time.Duration
-				for time.Now().Before(deadline) {
-					t0 := time.Now()
-					if _, err := get(base, i); err != nil {
-						t.Error(err)
-						return
-					}
-					mine = append(mine, time.Since(t0))
-				}
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
+		lat := loadFor(t, conns, d, func(i int) error {
+			_, err := get(base, i)
+			return err
+		})
 		return len(lat), lat
 	}
 	load(withSession.URL, time.Second) // warm up: connections, caches
@@ -125,14 +108,45 @@ func TestBenchSessionOverhead(t *testing.T) {
 	}
 	slices.Sort(ratios)
 	secs := (rounds * round).Seconds()
-	q := func(d []time.Duration, p int) time.Duration {
-		slices.Sort(d)
-		return d[min(len(d)-1, len(d)*p/100)].Round(10 * time.Microsecond)
-	}
+	q := percentile
 	fmt.Printf("BENCH|%s|%s|%s|%s\n", "Session overhead: the profile page (signed in) vs the same page without the session check, 64 connections",
 		fmt.Sprintf("%.0f/s = **%.2f** × %.0f/s; p50/p99 %v/%v vs %v/%v", float64(nA)/secs, ratios[len(ratios)/2], float64(nB)/secs,
 			q(latA, 50), q(latA, 99), q(latB, 50), q(latB, 99)),
 		"≥ 0.70", fmt.Sprintf("median of %d alternating %v rounds (ratios %.2f–%.2f); %d-byte page; load generator in the same process", rounds, round, ratios[0], ratios[len(ratios)-1], len(a)))
+}
+
+// loadFor sends requests with get from conns goroutines (i is the goroutine's, for its own
+// connection) until d has passed, and returns every request's latency. An error fails t and
+// ends that goroutine.
+func loadFor(t *testing.T, conns int, d time.Duration, get func(i int) error) []time.Duration {
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(d)
+	for i := range conns {
+		wg.Go(func() {
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				if err := get(i); err != nil {
+					t.Error(err)
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return lat
+}
+
+// percentile is the p-th percentile of d, which it sorts.
+func percentile(d []time.Duration, p int) time.Duration {
+	slices.Sort(d)
+	return d[min(len(d)-1, len(d)*p/100)].Round(10 * time.Microsecond)
 }
 
 // TestMain stops the throwaway PostgreSQL of the benchmarks (pgtest), if one was started.
@@ -208,27 +222,10 @@ func TestBenchSessionStores(t *testing.T) {
 		}
 	}
 	load := func(s *site, d time.Duration) (int, []time.Duration) {
-		var mu sync.Mutex
-		var lat []time.Duration
-		var wg sync.WaitGroup
-		deadline := time.Now().Add(d)
-		for i := range conns {
-			wg.Go(func() {
-				var mine []time.Duration
-				for time.Now().Before(deadline) {
-					t0 := time.Now()
-					if _, err := get(s, i); err != nil {
-						t.Error(err)
-						return
-					}
-					mine = append(mine, time.Since(t0))
-				}
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
+		lat := loadFor(t, conns, d, func(i int) error {
+			_, err := get(s, i)
+			return err
+		})
 		return len(lat), lat
 	}
 	for _, s := range sites {
@@ -249,10 +246,7 @@ func TestBenchSessionStores(t *testing.T) {
 		ratio["pg"] = append(ratio["pg"], float64(got["postgrestrue"])/float64(got["postgresfalse"]))
 	}
 	secs := (rounds * round).Seconds()
-	q := func(d []time.Duration, p int) time.Duration {
-		slices.Sort(d)
-		return d[min(len(d)-1, len(d)*p/100)].Round(10 * time.Microsecond)
-	}
+	q := percentile
 	row := func(figure, key, a, b, aim string) {
 		r := ratio[key]
 		slices.Sort(r)
@@ -338,27 +332,9 @@ func TestBenchSessionCheckVsTrivial(t *testing.T) {
 		return nil
 	}
 	load := func(s *site, d time.Duration) (int, []time.Duration) {
-		var mu sync.Mutex
-		var lat []time.Duration
-		var wg sync.WaitGroup
-		deadline := time.Now().Add(d)
-		for i := range conns {
-			wg.Go(func() {
-				var mine []time.Duration
-				for time.Now().Before(deadline) {
-					t0 := time.Now()
-					if err := get(s, i); err != nil {
-						t.Error(err)
-						return
-					}
-					mine = append(mine, time.Since(t0))
-				}
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
+		lat := loadFor(t, conns, d, func(i int) error {
+			return get(s, i)
+		})
 		return len(lat), lat
 	}
 	for _, s := range sites {
@@ -379,10 +355,7 @@ func TestBenchSessionCheckVsTrivial(t *testing.T) {
 		}
 	}
 	secs := (rounds * round).Seconds()
-	q := func(d []time.Duration, p int) time.Duration {
-		slices.Sort(d)
-		return d[min(len(d)-1, len(d)*p/100)].Round(10 * time.Microsecond)
-	}
+	q := percentile
 	for _, name := range order[1:] {
 		r := ratio[name]
 		slices.Sort(r)

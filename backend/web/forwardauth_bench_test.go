@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,27 +76,9 @@ func TestBenchForwardAuth(t *testing.T) {
 		return nil
 	}
 	load := func(base string, d time.Duration) (int, []time.Duration) {
-		var mu sync.Mutex
-		var lat []time.Duration
-		var wg sync.WaitGroup
-		deadline := time.Now().Add(d)
-		for i := range conns {
-			wg.Go(func() {
-				var mine []time.Duration
-				for time.Now().Before(deadline) {
-					t0 := time.Now()
-					if err := get(base, i); err != nil {
-						t.Error(err)
-						return
-					}
-					mine = append(mine, time.Since(t0))
-				}
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
+		lat := loadFor(t, conns, d, func(i int) error {
+			return get(base, i)
+		})
 		return len(lat), lat
 	}
 	load(check.URL, time.Second) // warm up: connections, caches
@@ -114,10 +95,7 @@ func TestBenchForwardAuth(t *testing.T) {
 	}
 	slices.Sort(ratios)
 	secs := (rounds * round).Seconds()
-	q := func(d []time.Duration, p int) time.Duration {
-		slices.Sort(d)
-		return d[min(len(d)-1, len(d)*p/100)].Round(10 * time.Microsecond)
-	}
+	q := percentile
 	fmt.Printf("BENCH|%s|%s|%s|%s\n", "Forward-auth check (GET /auth/nginx, signed in, allowed) vs a trivial net/http handler, 64 connections",
 		fmt.Sprintf("%.0f/s = **%.2f** × %.0f/s; p50/p99 %v/%v vs %v/%v", float64(nA)/secs, ratios[len(ratios)/2], float64(nB)/secs,
 			q(latA, 50), q(latA, 99), q(latB, 50), q(latB, 99)),
