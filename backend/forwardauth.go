@@ -320,7 +320,9 @@ func (s *Service) KeepReturn(ctx context.Context, st *LoginState, raw string) er
 }
 
 // TakeReturn returns, once, the page id's login was asked to return to (KeepReturn), checked
-// again (the domain may have been removed since), or "" if there is none.
+// again (the domain may have been removed since), or "" if there is none. That is the sign-in
+// to the page's application, and it is audited here (who, which application, how, from
+// where), as an OpenID Connect sign-in is: the forward-auth check itself writes nothing.
 func (s *Service) TakeReturn(ctx context.Context, id *Identity) (string, error) {
 	if !id.SignedIn() {
 		return "", nil
@@ -329,10 +331,11 @@ func (s *Service) TakeReturn(ctx context.Context, id *Identity) (string, error) 
 	if err != nil || raw == "" {
 		return "", internal("take return", err)
 	}
-	u, _, err := s.returnURL(ctx, raw)
+	u, a, err := s.returnURL(ctx, raw)
 	if err != nil {
 		return "", nil
 	}
+	s.auditSSO(ctx, AuditSSOSignIn, id.User, a.Name, "forward-auth, amr: "+strings.Join(id.session.AMR, " "))
 	return u, nil
 }
 

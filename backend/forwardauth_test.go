@@ -129,6 +129,11 @@ func TestForwardAuthDecisions(t *testing.T) {
 	if u, _ := e.svc.TakeReturn(ctx, newID); u != "" {
 		t.Fatalf("TakeReturn twice: got %q, want it once", u)
 	}
+	// The sign-in to the application is in the audit log, once, with how it was proven.
+	if ev := e.auditEvents(backend.AuditSSOSignIn); len(ev) != 1 || ev[0].ActorName != "bob" || ev[0].TargetApp != "Wiki" ||
+		ev[0].Detail != "forward-auth, amr: pwd otp mfa" {
+		t.Fatalf("sign-in events: %+v, want bob's to Wiki by forward-auth", ev)
+	}
 	if d, err := check(app.Login.SessionToken, "https://app.example.com/"); err != nil || d.Step != backend.ForwardAllow || !d.TwoFactor {
 		t.Fatalf("after enrolling: got %+v, %v; want allowed with Two-Factor", d, err)
 	}
