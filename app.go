@@ -1116,6 +1116,7 @@ type AppView struct {
 	TypeLabel    string   `json:"typeLabel"` // "Confidential (client secret)", …
 	TypeFixed    string   `json:"typeFixed"` // what Edit says of the type, which cannot change
 	RedirectURIs []string `json:"redirectUris"`
+	Domains      []string `json:"domains"` // "Protected domains" (forward-auth)
 	// Audience is a backend.AppAudience key (compare it); AudienceLabel is what people read.
 	Audience             string `json:"audience"`
 	AudienceLabel        string `json:"audienceLabel"`
@@ -1135,7 +1136,7 @@ func appView(x *backend.App) *AppView {
 	}
 	v := &AppView{
 		ID: x.ID, ClientID: x.ClientID, Name: x.Name, Public: x.Public, TypeLabel: x.TypeLabel(), TypeFixed: backend.AppTypeFixedText(x),
-		RedirectURIs: append([]string{}, x.RedirectURIs...), Audience: string(x.Audience), AudienceLabel: x.Audience.Label(),
+		RedirectURIs: append([]string{}, x.RedirectURIs...), Domains: append([]string{}, x.Domains...), Audience: string(x.Audience), AudienceLabel: x.Audience.Label(),
 		RequireTwoFactor: x.RequireTwoFactor, BackchannelLogoutURI: x.BackchannelLogoutURI,
 		Created: backend.FormatTime(x.CreatedAt), Updated: backend.FormatTime(x.UpdatedAt),
 		DeleteConfirm: backend.DeleteAppConfirmation(x),
@@ -1173,6 +1174,7 @@ type AppFormsView struct {
 	Lead             string          `json:"lead"`
 	Empty            string          `json:"empty"`
 	RedirectHelp     string          `json:"redirectHelp"`
+	DomainsHelp      string          `json:"domainsHelp"`
 	RequireHelp      string          `json:"requireHelp"`
 	BackchannelHelp  string          `json:"backchannelHelp"`
 	PasswordReason   string          `json:"passwordReason"` // why the password is asked again
@@ -1181,16 +1183,17 @@ type AppFormsView struct {
 	Types            []AppTypeOption `json:"types"`
 	FieldName        string          `json:"fieldName"` // the keys of ErrorView.Fields
 	FieldRedirectURI string          `json:"fieldRedirectUris"`
+	FieldDomains     string          `json:"fieldDomains"`
 	FieldAudience    string          `json:"fieldAudience"`
 	FieldBackchannel string          `json:"fieldBackchannel"`
 }
 
 func appFormsView() AppFormsView {
 	v := AppFormsView{
-		Lead: backend.AppsLead, Empty: backend.NoAppsText, RedirectHelp: backend.AppRedirectURIsHelp,
+		Lead: backend.AppsLead, Empty: backend.NoAppsText, RedirectHelp: backend.AppRedirectURIsHelp, DomainsHelp: backend.AppDomainsHelp,
 		RequireHelp: backend.AppRequireTwoFactor, BackchannelHelp: backend.AppBackchannelHelp, PasswordReason: backend.AppPasswordReason,
 		DefaultAudience: string(backend.AudienceEveryone),
-		FieldName:       backend.FieldName, FieldRedirectURI: backend.FieldRedirectURIs, FieldAudience: backend.FieldAudience,
+		FieldName:       backend.FieldName, FieldRedirectURI: backend.FieldRedirectURIs, FieldDomains: backend.FieldDomains, FieldAudience: backend.FieldAudience,
 		FieldBackchannel: backend.FieldBackchannelLogoutURI,
 	}
 	for _, x := range backend.AppAudiences {
@@ -1248,6 +1251,7 @@ func (a *App) Application(appID int64) (*AppView, error) {
 type AppForm struct {
 	Name                 string `json:"name"`
 	RedirectURIs         string `json:"redirectUris"`
+	Domains              string `json:"domains"` // one per line, like RedirectURIs
 	Public               bool   `json:"public"`
 	Audience             string `json:"audience"`
 	RequireTwoFactor     bool   `json:"requireTwoFactor"`
@@ -1263,7 +1267,8 @@ func (a *App) CreateApp(f AppForm) (*AppSecretView, error) {
 		return nil, err
 	}
 	x, secret, err := a.svc.CreateApp(a.call(), id, backend.NewApp{
-		Name: f.Name, RedirectURIs: backend.ParseURIList(f.RedirectURIs), Public: f.Public, Audience: backend.AppAudience(f.Audience),
+		Name: f.Name, RedirectURIs: backend.ParseURIList(f.RedirectURIs), Domains: backend.ParseURIList(f.Domains), Public: f.Public,
+		Audience:         backend.AppAudience(f.Audience),
 		RequireTwoFactor: f.RequireTwoFactor, BackchannelLogoutURI: f.BackchannelLogoutURI,
 	})
 	if err != nil {
@@ -1287,9 +1292,9 @@ func (a *App) UpdateApp(appID int64, f AppForm) (*AppView, error) {
 	if err != nil {
 		return nil, err
 	}
-	uris, aud := backend.ParseURIList(f.RedirectURIs), backend.AppAudience(f.Audience)
+	uris, domains, aud := backend.ParseURIList(f.RedirectURIs), backend.ParseURIList(f.Domains), backend.AppAudience(f.Audience)
 	x, err := a.svc.UpdateApp(a.call(), id, appID, backend.AppChanges{
-		Name: &f.Name, RedirectURIs: &uris, Audience: &aud, RequireTwoFactor: &f.RequireTwoFactor, BackchannelLogoutURI: &f.BackchannelLogoutURI,
+		Name: &f.Name, RedirectURIs: &uris, Domains: &domains, Audience: &aud, RequireTwoFactor: &f.RequireTwoFactor, BackchannelLogoutURI: &f.BackchannelLogoutURI,
 	})
 	if err != nil {
 		return nil, err

@@ -2246,6 +2246,31 @@ func TestAppAdministration(t *testing.T) {
 	}
 	noSecret("UpdateApp", saved)
 
+	// Protected domains (forward-auth), one per line like the URIs: a bad one is named and
+	// changes nothing; good ones are stored lower-cased and shown; an empty field removes them.
+	_, err = admin.UpdateApp(wiki.ID, AppForm{Name: "Team Wiki", RedirectURIs: "https://wiki.example.com/cb", Domains: "wiki.example.com:8443", Audience: "everyone"})
+	if v := wantCode(t, admin, err, backend.EINVALID); !slices.Equal(v.Fields, []string{backend.FieldDomains}) {
+		t.Errorf("UpdateApp(domain with a port): fields %v, want [%s]", v.Fields, backend.FieldDomains)
+	}
+	if x := stored(); len(x.Domains) != 0 || len(x.RedirectURIs) != 2 {
+		t.Errorf("a refused edit changed the application: %+v", x)
+	}
+	withDomains, err := admin.UpdateApp(wiki.ID, AppForm{Name: "Team Wiki", RedirectURIs: "https://wiki.example.com/cb",
+		Domains: "Wiki.Example.com\n*.tools.example.com", Audience: "everyone"})
+	if err != nil || !slices.Equal(withDomains.Domains, []string{"wiki.example.com", "*.tools.example.com"}) {
+		t.Fatalf("UpdateApp(domains) = %+v, %v", withDomains, err)
+	}
+	if got, _ := admin.Application(wiki.ID); !slices.Equal(got.Domains, withDomains.Domains) {
+		t.Errorf("Application after the domains: %v", got.Domains)
+	}
+	if forms := admin.Forms(); forms.Apps.DomainsHelp != backend.AppDomainsHelp || forms.Apps.FieldDomains != backend.FieldDomains {
+		t.Errorf("the forms' domains help and field: %+v", forms.Apps)
+	}
+	saved, err = admin.UpdateApp(wiki.ID, AppForm{Name: "Team Wiki", RedirectURIs: "https://wiki.example.com/cb\r\nhttps://wiki2.example.com/cb", Audience: "everyone"})
+	if err != nil || len(saved.Domains) != 0 {
+		t.Fatalf("UpdateApp(no domains) = %+v, %v; want them removed", saved, err)
+	}
+
 	// Regenerate: a new secret, shown once; the old one stops working.
 	again, err := admin.RegenerateAppSecret(wiki.ID)
 	if err != nil {

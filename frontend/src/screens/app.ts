@@ -37,6 +37,7 @@ function detailsCard(a: main.AppView): HTMLElement {
     ["Who may use it", a.audienceLabel],
     ["Require Two-Factor", a.requireTwoFactor ? "Yes" : "No"],
     ["Redirect URIs", h("ul", { class: "plain", id: "redirect-uris" }, a.redirectUris.map((u) => h("li", null, h("code", null, u))))],
+    ["Protected domains", a.domains.length ? h("ul", { class: "plain", id: "domains" }, a.domains.map((d) => h("li", null, h("code", null, d)))) : "—"],
     ["Back-channel logout URI", a.backchannelLogoutUri ? h("code", null, a.backchannelLogoutUri) : "—"],
     ["Created", a.created],
     ["Updated", a.updated],
@@ -46,7 +47,7 @@ function detailsCard(a: main.AppView): HTMLElement {
 
 function editCard(a: main.AppView): HTMLElement {
   const msg = new MessageBox();
-  const fields = appFields({ ...a, redirectUris: a.redirectUris.join("\n") });
+  const fields = appFields({ ...a, redirectUris: a.redirectUris.join("\n"), domains: a.domains.join("\n") });
   const form = h(
     "form",
     { class: "form form-wide", id: "edit-app-form", novalidate: true },

@@ -15,6 +15,8 @@ export function appFields(f: Partial<main.AppForm>): AppFields {
   const name = input("name", { value: f.name ?? "", autofocus: true, "data-field": o.fieldName });
   const uris = h("textarea", { name: "redirectUris", id: "f-redirect-uris", class: "uris", rows: 3, spellcheck: "false", "data-field": o.fieldRedirectUris });
   uris.value = f.redirectUris ?? "";
+  const domains = h("textarea", { name: "domains", id: "f-domains", class: "uris", rows: 2, spellcheck: "false", "data-field": o.fieldDomains });
+  domains.value = f.domains ?? "";
   const audience = o.audiences.map((a) =>
     h("input", { type: "radio", name: "audience", value: a.key, id: `f-audience-${a.key}`, checked: (f.audience || o.defaultAudience) === a.key, "data-field": o.fieldAudience }),
   );
@@ -23,6 +25,7 @@ export function appFields(f: Partial<main.AppForm>): AppFields {
   const els = [
     field("Name", name),
     field("Redirect URIs", uris, o.redirectHelp),
+    field("Protected domains (optional)", domains, o.domainsHelp),
     h(
       "fieldset",
       { class: "field radio-group", id: "f-audience" },
@@ -37,6 +40,7 @@ export function appFields(f: Partial<main.AppForm>): AppFields {
     value: () => ({
       name: name.value,
       redirectUris: uris.value,
+      domains: domains.value,
       public: false,
       audience: audience.find((r) => r.checked)?.value ?? "",
       requireTwoFactor: require.checked,

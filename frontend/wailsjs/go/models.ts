@@ -82,6 +82,7 @@ export namespace main {
 	export class AppForm {
 	    name: string;
 	    redirectUris: string;
+	    domains: string;
 	    public: boolean;
 	    audience: string;
 	    requireTwoFactor: boolean;
@@ -95,6 +96,7 @@ export namespace main {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.name = source["name"];
 	        this.redirectUris = source["redirectUris"];
+	        this.domains = source["domains"];
 	        this.public = source["public"];
 	        this.audience = source["audience"];
 	        this.requireTwoFactor = source["requireTwoFactor"];
@@ -133,6 +135,7 @@ export namespace main {
 	    lead: string;
 	    empty: string;
 	    redirectHelp: string;
+	    domainsHelp: string;
 	    requireHelp: string;
 	    backchannelHelp: string;
 	    passwordReason: string;
@@ -141,6 +144,7 @@ export namespace main {
 	    types: AppTypeOption[];
 	    fieldName: string;
 	    fieldRedirectUris: string;
+	    fieldDomains: string;
 	    fieldAudience: string;
 	    fieldBackchannel: string;
 	
@@ -153,6 +157,7 @@ export namespace main {
 	        this.lead = source["lead"];
 	        this.empty = source["empty"];
 	        this.redirectHelp = source["redirectHelp"];
+	        this.domainsHelp = source["domainsHelp"];
 	        this.requireHelp = source["requireHelp"];
 	        this.backchannelHelp = source["backchannelHelp"];
 	        this.passwordReason = source["passwordReason"];
@@ -161,6 +166,7 @@ export namespace main {
 	        this.types = this.convertValues(source["types"], AppTypeOption);
 	        this.fieldName = source["fieldName"];
 	        this.fieldRedirectUris = source["fieldRedirectUris"];
+	        this.fieldDomains = source["fieldDomains"];
 	        this.fieldAudience = source["fieldAudience"];
 	        this.fieldBackchannel = source["fieldBackchannel"];
 	    }
@@ -191,6 +197,7 @@ export namespace main {
 	    typeLabel: string;
 	    typeFixed: string;
 	    redirectUris: string[];
+	    domains: string[];
 	    audience: string;
 	    audienceLabel: string;
 	    requireTwoFactor: boolean;
@@ -214,6 +221,7 @@ export namespace main {
 	        this.typeLabel = source["typeLabel"];
 	        this.typeFixed = source["typeFixed"];
 	        this.redirectUris = source["redirectUris"];
+	        this.domains = source["domains"];
 	        this.audience = source["audience"];
 	        this.audienceLabel = source["audienceLabel"];
 	        this.requireTwoFactor = source["requireTwoFactor"];
