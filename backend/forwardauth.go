@@ -196,10 +196,14 @@ func ForwardTwoFactorMessage(a *App) string {
 	return a.Name + " requires Two-Factor Authentication. Set it up now to continue; you will then be taken back to it."
 }
 
-// ForwardStepUpMessage is what the login page says to a person with Two-Factor whose session
-// was opened without it, sent back by an application that requires it.
-func ForwardStepUpMessage(a *App) string {
-	return a.Name + " requires Two-Factor Authentication: log in again with your second factor to continue."
+// ForwardStepUpMessage is what the login page says to a person sent back by an application
+// that requires Two-Factor their session was not proven with: one who has it logs in again
+// with it; one who has none logs in again to set it up (a password given lately).
+func ForwardStepUpMessage(a *App, u *User) string {
+	if u.Enrolled() {
+		return a.Name + " requires Two-Factor Authentication: log in again with your second factor to continue."
+	}
+	return a.Name + " requires Two-Factor Authentication: log in again to set it up."
 }
 
 // sessionProvedTwoFactor reports whether id's session was proven with a second factor: its
@@ -351,6 +355,11 @@ func (s *Service) BeginForwardEnrollment(ctx context.Context, id *Identity, raw 
 	}
 	if d.Step != ForwardTwoFactor || id.User.Enrolled() {
 		return nil, Errorf(ECONFLICT, "Two-Factor Authentication is set up already: go back to %s.", d.App.Name)
+	}
+	// As for OpenID Connect (AuthorizeApp): a session sets up its second factor only with a
+	// password given lately; front ends then ask for the login again (NeedsPasswordConfirmation).
+	if err := s.requireRecentPassword(id); err != nil {
+		return nil, err
 	}
 	token, hash := newToken()
 	now := s.now()

@@ -197,3 +197,24 @@ func TestForwardAuthWritesNothing(t *testing.T) {
 		t.Fatalf("1000 forward-auth checks: %d store writes, want 0", n)
 	}
 }
+
+// TestForwardEnrollmentNeedsRecentPassword: a session whose password was given more than the
+// reauth window ago may not set up its own second factor for a protected page (a cookie left
+// in a browser would lock its owner out): EREAUTH, no login attempt; a fresh login may.
+func TestForwardEnrollmentNeedsRecentPassword(t *testing.T) {
+	t.Parallel()
+	e, wiki, bob := forwardEnv(t)
+	yes := true
+	if _, err := e.svc.UpdateApp(ctx, e.admin, wiki.ID, backend.AppChanges{RequireTwoFactor: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(11 * time.Minute) // past the default ReauthWindow of 10 minutes
+	old := backendtest.Authenticate(t, e.svc, bob)
+	if _, err := e.svc.BeginForwardEnrollment(ctx, old, "https://app.example.com/"); backend.ErrorCode(err) != backend.EREAUTH {
+		t.Fatalf("BeginForwardEnrollment of an old session: %v, want EREAUTH", err)
+	}
+	fresh := backendtest.SignIn(t, e.svc, "bob", "bob's long password")
+	if st, err := e.svc.BeginForwardEnrollment(ctx, fresh, "https://app.example.com/"); err != nil || st.Step != backend.StepEnroll {
+		t.Fatalf("BeginForwardEnrollment after a login: %+v, %v; want the enroll step", st, err)
+	}
+}

@@ -397,10 +397,32 @@ func (s *Service) RefreshRequest(ctx context.Context, token string) (*OIDCToken,
 	if !s.now().Before(t.ExpiresAt) {
 		return nil, errTokenEnded
 	}
-	if _, _, err := s.liveSession(ctx, t.SessionHash); err != nil {
+	_, u, err := s.liveSession(ctx, t.SessionHash)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.appStillAllows(ctx, t, u); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// appStillAllows checks a token against its application's rules as they are now, the rules
+// AuthorizeApp applied when it was issued: the application is still there, the user still in
+// its audience (an administrator demoted, or the app made administrators-only, keeps no
+// access), and a session not proven with a second factor holds no token of an application
+// that requires one now. errTokenEnded otherwise.
+func (s *Service) appStillAllows(ctx context.Context, t *OIDCToken, u *User) error {
+	a, err := s.store.FindAppByID(ctx, t.AppID)
+	if ErrorCode(err) == ENOTFOUND {
+		return errTokenEnded
+	} else if err != nil {
+		return internal("find application", err)
+	}
+	if (a.Audience == AudienceAdmins && u.Role != RoleAdmin) || (a.RequireTwoFactor && !hasMFA(t.AMR)) {
+		return errTokenEnded
+	}
+	return nil
 }
 
 // refreshReplayed revokes the family of a replayed refresh token and audits it.
@@ -479,6 +501,9 @@ func (s *Service) TokenUser(ctx context.Context, accessID string) (*OIDCToken, *
 	}
 	_, u, err := s.liveSession(ctx, t.SessionHash)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.appStillAllows(ctx, t, u); err != nil {
 		return nil, nil, err
 	}
 	return t, u, nil

@@ -86,7 +86,12 @@ func (s *Service) AuthorizeApp(ctx context.Context, id *Identity, reqID string) 
 		return nil, Errorf(EFORBIDDEN, "%s", NoAccessMessage(a.Name))
 	}
 	if a.RequireTwoFactor && !hasMFA(sess.AMR) {
-		if u.Enrolled() {
+		// Enrolled: log in again with the factor. Not enrolled: the forced enrollment, but
+		// only for a password given lately, as setting up Two-Factor from the Profile needs
+		// (requireRecentPassword): a session alone (a cookie left in a browser, or taken)
+		// must not set up its own second factor, which would lock its owner out. Otherwise
+		// a login again first, whose fresh session then enrolls.
+		if u.Enrolled() || s.requireRecentPassword(id) != nil {
 			d.Step, d.Username = SSOLogin, u.Username
 			return d, nil
 		}

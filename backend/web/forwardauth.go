@@ -149,11 +149,13 @@ func (s *Server) forwardReturn(w http.ResponseWriter, r *http.Request, id *backe
 	switch {
 	case d.Step == backend.ForwardAllow:
 		http.Redirect(w, r, d.URL, http.StatusSeeOther)
-	case id.User.Enrolled():
+	case id.User.Enrolled() || s.svc.NeedsPasswordConfirmation(id):
 		// Enrolled, but this session's login did not use it (it was set up since): log in
 		// again with it, as for an OpenID Connect application (the step-up); the session
-		// held now ends once the password is accepted (loginSubmit).
-		p := page{Title: "Log in", Notice: backend.ForwardStepUpMessage(d.App)}
+		// held now ends once the password is accepted (loginSubmit). Not enrolled, and the
+		// password not given lately: log in again before setting it up
+		// (BeginForwardEnrollment), whose fresh session then comes back here.
+		p := page{Title: "Log in", Notice: backend.ForwardStepUpMessage(d.App, id.User)}
 		s.showLoginReturning(w, r, http.StatusOK, p, id.User.Username, "", d.URL)
 	default:
 		s.render(w, r, http.StatusOK, forwardTwoFactorView(pageFor(id, "Two-Factor Authentication required", ""), d))

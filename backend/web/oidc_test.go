@@ -339,8 +339,22 @@ func TestOIDCAudienceAndRequireTwoFactor(t *testing.T) {
 	r.wantBody(t, "No access", "You don&#39;t have access to Admin Tools")
 	o.wantAudit(backend.AuditSSORefused, "bob", "Admin Tools")
 
+	// "Require Two-Factor", bob has none, and his password was given more than the reauth
+	// window ago: the session alone may not set up a second factor (a cookie left in a
+	// browser would lock him out), so he logs in again first.
+	carol := o.client()
+	o.user("carol", backend.RoleUser, false)
+	carol.signIn("carol")
+	o.clock.Advance(11 * time.Minute) // past the default ReauthWindow of 10 minutes
+	r = carol.authorize(strict, oauth2.GenerateVerifier(), "s3", "n3")
+	r = carol.getURL(r.Header.Get("Location"))
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/login?") || !strings.Contains(loc, "username=carol") {
+		t.Fatalf("an old session at a Require Two-Factor app: %d to %q, want the login again", r.StatusCode, loc)
+	}
+
 	// "Require Two-Factor": bob has none, so he goes through the forced enrollment, the
 	// article's pages, and comes back to the app signed in with the new factor.
+	b.signIn("bob") // a password given lately
 	v := oauth2.GenerateVerifier()
 	r = b.authorize(strict, v, "s2", "n2")
 	r = b.getURL(r.Header.Get("Location"))
@@ -672,6 +686,48 @@ func TestOIDCSurvivesRestart(t *testing.T) {
 	for name, secret := range map[string]string{"code": code, "access token": tok.AccessToken, "refresh token": tok.RefreshToken} {
 		if strings.Contains(o.logs.String(), secret) {
 			t.Errorf("the %s is in the log", name)
+		}
+	}
+}
+
+// TestOIDCTokensFollowTheAppsRules: a refresh and userinfo apply the application's rules as
+// they are now, not as they were at the sign-in: an application made administrators-only, or
+// made to require Two-Factor, ends the tokens of a user it would no longer let in.
+func TestOIDCTokensFollowTheAppsRules(t *testing.T) {
+	o := newOIDCEnv(t)
+	o.user("bob", backend.RoleUser, false)
+	wiki, cfg := o.app("Wiki", nil)
+	ctx := t.Context()
+	for _, change := range []struct {
+		name string
+		ch   backend.AppChanges
+	}{
+		{"administrators only", backend.AppChanges{Audience: new(backend.AudienceAdmins)}},
+		{"Require Two-Factor", backend.AppChanges{RequireTwoFactor: new(true)}},
+	} {
+		everyone, no := backend.AudienceEveryone, false
+		_, err := o.svc.UpdateApp(ctx, o.svc.Operator(), wiki.ID, backend.AppChanges{Audience: &everyone, RequireTwoFactor: &no})
+		if err != nil && backend.ErrorCode(err) != backend.ECONFLICT { // ECONFLICT: as it was
+			t.Fatal(err)
+		}
+		c := o.client()
+		c.signIn("bob")
+		v := oauth2.GenerateVerifier()
+		tok, err := cfg.Exchange(ctx, o.code(c, cfg, v, "s", "n"), oauth2.VerifierOption(v))
+		if err != nil || tok.RefreshToken == "" {
+			t.Fatalf("%s: exchange: %v, refresh token %q", change.name, err, tok.RefreshToken)
+		}
+		if _, err := o.prov.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err != nil {
+			t.Fatalf("%s: userinfo before the change: %v", change.name, err)
+		}
+		if _, err := o.svc.UpdateApp(ctx, o.svc.Operator(), wiki.ID, change.ch); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.prov.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+			t.Errorf("%s: userinfo still answers bob", change.name)
+		}
+		if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
+			t.Errorf("%s: bob's refresh token still works", change.name)
 		}
 	}
 }
