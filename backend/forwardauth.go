@@ -361,21 +361,9 @@ func (s *Service) BeginForwardEnrollment(ctx context.Context, id *Identity, raw 
 	if err := s.requireRecentPassword(id); err != nil {
 		return nil, err
 	}
-	token, hash := newToken()
-	now := s.now()
-	u := id.User
-	a := &LoginAttempt{TokenHash: hash, UserID: u.ID, Step: StepEnroll, CreatedAt: now, ExpiresAt: now.Add(s.attemptTTL),
-		IP: ClientFrom(ctx).IP, CredentialsVersion: u.CredentialsVersion}
-	err = s.store.Atomically(ctx, func(ctx context.Context) error {
-		if err := s.store.CreateLoginAttempt(ctx, a); err != nil {
-			return internal("create login attempt", err)
-		}
-		return internal("keep return", s.store.PutLoginReturn(ctx, hash, d.URL, now.Add(returnTTL)))
+	return s.forceEnrollment(ctx, id.User, func(ctx context.Context, attemptHash string) error {
+		return internal("keep return", s.store.PutLoginReturn(ctx, attemptHash, d.URL, s.now().Add(returnTTL)))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &LoginState{Step: StepEnroll, User: u, AttemptToken: token, ExpiresAt: a.ExpiresAt}, nil
 }
 
 // domainCache keeps, for each host a forward-auth check asked about, the application that

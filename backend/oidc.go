@@ -370,7 +370,7 @@ func (s *Service) liveSession(ctx context.Context, hash string) (*Session, *User
 		return nil, nil, internal("find session", err)
 	}
 	now := s.now()
-	if now.Sub(sess.LastSeenAt) > s.idleTimeout || now.Sub(sess.CreatedAt) > s.absoluteTimeout || u.Disabled {
+	if s.sessionOver(sess, u, sess.LastSeenAt, now) {
 		return nil, nil, errTokenEnded
 	}
 	return sess, u, nil

@@ -95,7 +95,15 @@ func (s *Service) AuthorizeApp(ctx context.Context, id *Identity, reqID string) 
 			d.Step, d.Username = SSOLogin, u.Username
 			return d, nil
 		}
-		st, err := s.forceEnrollment(ctx, u, r.ID)
+		st, err := s.forceEnrollment(ctx, u, func(ctx context.Context, attemptHash string) error {
+			ok, err := s.store.ResumeAuthRequest(ctx, r.ID, attemptHash)
+			if err != nil {
+				return internal("resume auth request", err)
+			} else if !ok {
+				return errAuthRequestGone
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -121,10 +129,12 @@ func (s *Service) AuthorizeApp(ctx context.Context, id *Identity, reqID string) 
 }
 
 // forceEnrollment starts a login attempt at the enroll step for a signed-in user who has no
-// Two-Factor and wants an app that requires it, with the app's request bound to it: the
-// enrollment's sign-in (a new session, proven with the new factor, that replaces the old one)
-// resumes it.
-func (s *Service) forceEnrollment(ctx context.Context, u *User, reqID string) (*LoginState, error) {
+// Two-Factor and wants an application that requires it (the article's forced enrollment, the
+// same pages, no way around it), and in the same transaction binds to the attempt's token
+// hash, with bind, what the enrollment goes back to: an application's authorization request,
+// or a protected page. The enrollment's sign-in (a new session, proven with the new factor,
+// that replaces the old one) resumes it.
+func (s *Service) forceEnrollment(ctx context.Context, u *User, bind func(ctx context.Context, attemptHash string) error) (*LoginState, error) {
 	token, hash := newToken()
 	now := s.now()
 	a := &LoginAttempt{TokenHash: hash, UserID: u.ID, Step: StepEnroll, CreatedAt: now, ExpiresAt: now.Add(s.attemptTTL),
@@ -133,13 +143,7 @@ func (s *Service) forceEnrollment(ctx context.Context, u *User, reqID string) (*
 		if err := s.store.CreateLoginAttempt(ctx, a); err != nil {
 			return internal("create login attempt", err)
 		}
-		ok, err := s.store.ResumeAuthRequest(ctx, reqID, hash)
-		if err != nil {
-			return internal("resume auth request", err)
-		} else if !ok {
-			return errAuthRequestGone
-		}
-		return nil
+		return bind(ctx, hash)
 	})
 	if err != nil {
 		return nil, err

@@ -104,10 +104,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 	if t := c.lastUse(hash); t.After(seen) {
 		seen = t // a use here not written yet
 	}
-	if now.Sub(seen) > s.idleTimeout || now.Sub(sess.CreatedAt) > s.absoluteTimeout {
-		return nil, s.endSession(ctx, hash)
-	}
-	if u.Disabled {
+	if s.sessionOver(sess, u, seen, now) {
 		return nil, s.endSession(ctx, hash)
 	}
 	if c.active() {
@@ -124,6 +121,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Identity, er
 		}
 	}
 	return &Identity{User: u, session: sess}, nil
+}
+
+// sessionOver reports whether sess, last used at seen, has ended by now: unused for longer
+// than IdleTimeout, older than AbsoluteTimeout, or its user u disabled. The one rule of
+// Authenticate, the session cache (fromCache) and applications' tokens (liveSession).
+func (s *Service) sessionOver(sess *Session, u *User, seen, now time.Time) bool {
+	return now.Sub(seen) > s.idleTimeout || now.Sub(sess.CreatedAt) > s.absoluteTimeout || u.Disabled
 }
 
 func (s *Service) endSession(ctx context.Context, hash string) error {

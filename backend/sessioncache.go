@@ -407,7 +407,7 @@ func (s *Service) pollRevocations(ctx context.Context) {
 // another server, and ends it otherwise), or its user is disabled.
 func (s *Service) fromCache(e *cachedSession, now time.Time) *Identity {
 	seen := time.Unix(0, e.seen.Load())
-	if now.Sub(seen) > s.idleTimeout || now.Sub(e.session.CreatedAt) > s.absoluteTimeout || e.user.Disabled {
+	if s.sessionOver(&e.session, &e.user, seen, now) {
 		return nil
 	}
 	for {
