@@ -150,6 +150,9 @@ func start(t *testing.T, logFile string, name string, args ...string) {
 	}
 	out, _ := os.Create(logFile)
 	cmd := exec.Command(path, args...)
+	// A HOME of its own beside its log (caddy writes its autosave there): never the test
+	// binary's own, which later tests use for their caches.
+	cmd.Env = append(os.Environ(), "HOME="+filepath.Dir(logFile))
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -271,7 +274,6 @@ func TestCaddyForwardAuth(t *testing.T) {
 	cert, key := s.writeCert(dir)
 	conf := filepath.Join(dir, "Caddyfile")
 	os.WriteFile(conf, []byte(fill(caddyConfig, map[string]string{"DIR": dir, "CERT": cert, "KEY": key, "PORT": port, "GATEHOUSE": gh, "APP": app})), 0o644)
-	os.Setenv("HOME", dir) // caddy writes its autosave there
 	start(t, filepath.Join(dir, "out.log"), "caddy", "run", "--adapter", "caddyfile", "--config", conf)
 	waitFor(t, port, filepath.Join(dir, "out.log"))
 	s.protects(t)
