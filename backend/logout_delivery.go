@@ -87,6 +87,10 @@ type LogoutStatus struct {
 	GivenUpAt   time.Time // the last one given up (zero: none)
 }
 
+// LogoutNoURI is the failure of a delivery whose application no longer has a back-channel
+// logout URI: it is given up at once.
+const LogoutNoURI = "the application has no back-channel logout URI any more"
+
 // LogoutBackoff is how long to wait after the tries-th failed try (1 for the first): 1 s,
 // 2 s, 4 s … at most an hour.
 func LogoutBackoff(tries int) time.Duration {
@@ -131,10 +135,10 @@ func (s *Service) FinishLogoutDelivery(ctx context.Context, lease string, d *Log
 			failure = failure[:logoutFailureLimit]
 		}
 		o.Failure = failure
-		if now.Sub(d.EndedAt) >= LogoutGiveUpAfter {
+		if now.Sub(d.EndedAt) >= LogoutGiveUpAfter || d.URI == "" {
 			o.GiveUp = true
 			action = AuditLogoutGivenUp
-			detail = fmt.Sprintf("sid %s: %d tries in %s, the last: %s", d.SID, d.Tries+1, LogoutGiveUpAfter, failure)
+			detail = fmt.Sprintf("sid %s: given up after %s, the last: %s", d.SID, plural(d.Tries+1, "try", "tries"), failure)
 		} else {
 			o.RetryAt = now.Add(LogoutBackoff(d.Tries + 1))
 		}

@@ -59,6 +59,18 @@ func (db *DB) QueueLogoutDeliveries(ctx context.Context, userID int64) (int, err
 // ClaimLogoutDeliveries leases up to limit due rows with one UPDATE … RETURNING: SQLite has
 // one writer, so a row is leased by one claim; another server's claim finds it leased.
 func (db *DB) ClaimLogoutDeliveries(ctx context.Context, lease string, d time.Duration, limit int) ([]*backend.LogoutDelivery, error) {
+	if _, ok := joined(ctx); !ok {
+		// Every server asks every few seconds, and there is seldom anything due: a read on the
+		// reader pool first, so that an idle claim does not take the write lock.
+		var due bool
+		err := db.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM oidc_logout_deliveries
+			WHERE ended_at IS NOT NULL AND next_try_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1))`, db.Now().UnixNano()).Scan(&due)
+		if err != nil {
+			return nil, fmt.Errorf("claim logout deliveries: %w", err)
+		} else if !due {
+			return nil, nil
+		}
+	}
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claim logout deliveries: %w", err)
