@@ -169,7 +169,7 @@ func (s *Service) AppLogoutStatus(ctx context.Context, id *Identity, appID int64
 // Text says the deliveries in a sentence, for the application's page (web and console):
 // whether logouts are waiting, and the last failure while any are.
 func (st *LogoutStatus) Text(a *App) string {
-	when := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+	when := FormatTime // as every time on the pages
 	switch {
 	case a.BackchannelLogoutURI == "":
 		return "Not used: this application has no back-channel logout URI."

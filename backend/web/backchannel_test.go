@@ -218,6 +218,9 @@ func TestBackchannelLogoutRetries(t *testing.T) {
 	c.signIn("alice")
 	o.signInToApp(c, cfg)
 	c.post("/logout", nil)
+	o.user("root", backend.RoleAdmin, false)
+	admin := o.client()
+	admin.signIn("root")
 
 	// Tries at 0 s (503), 1 s (503), 3 s (503), 7 s (200): 1 s, 2 s, 4 s apart.
 	steps := []struct {
@@ -248,6 +251,10 @@ func TestBackchannelLogoutRetries(t *testing.T) {
 				!strings.Contains(st.Text(wiki), "HTTP 503 Service Unavailable") {
 				t.Fatalf("status while failing: %+v %q %v", st, st.Text(wiki), err)
 			}
+			// The application's page says it, in backend's words.
+			page := admin.get(string(appURL(wiki, "")))
+			page.wantStatus(t, http.StatusOK)
+			page.wantBody(t, `id="backchannel-status">1 logout waiting. The last try failed at `, "HTTP 503 Service Unavailable")
 		}
 	}
 	_, toks := rp.got()
