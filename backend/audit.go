@@ -47,6 +47,11 @@ const (
 	AuditSSOSignIn          = "sso.signin"           // detail: how the session was proven (amr)
 	AuditSSORefused         = "sso.refused"          // not in the app's audience
 	AuditSSORefreshReplayed = "sso.refresh_replayed" // a used refresh token again: its family revoked
+
+	// Back-channel logout (backend/logout_delivery.go): the person whose session ended, the
+	// application told; detail: the session's sid (and, given up, the last failure).
+	AuditLogoutDelivered = "sso.logout_delivered"
+	AuditLogoutGivenUp   = "sso.logout_given_up"
 )
 
 // auditActionText is what each action reads as, for people: both front ends show these words in
@@ -85,6 +90,8 @@ var auditActionText = map[string]string{
 	AuditSSOSignIn:            "Signed in to an application",
 	AuditSSORefused:           "Sign-in to an application refused: no access",
 	AuditSSORefreshReplayed:   "Application token replayed: its tokens revoked",
+	AuditLogoutDelivered:      "Application told of a logout (back-channel)",
+	AuditLogoutGivenUp:        "Back-channel logout given up: the application did not answer",
 }
 
 // AuditActionText returns an audit action in plain words ("Two-Factor disabled by an

@@ -344,11 +344,19 @@ func (s *Service) ExchangeCode(ctx context.Context, r *AuthRequest, refresh bool
 	src := OIDCToken{AppID: r.AppID, ClientID: r.ClientID, UserID: r.UserID, SessionHash: r.OwnerHash, SID: r.SID,
 		Scopes: r.Scopes, AMR: r.AMR, AuthTime: r.AuthTime}
 	out, rows := s.newTokenSet(src, randomHex(16), refresh, sess.CreatedAt.Add(s.absoluteTimeout))
-	ok, err := s.store.ExchangeCode(ctx, r.ID, rows)
+	// The exchange and the note that this session signed in to the app (whom its end must
+	// tell: backend/logout_delivery.go) are one transaction.
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		ok, err := s.store.ExchangeCode(ctx, r.ID, rows)
+		if err != nil {
+			return internal("exchange code", err)
+		} else if !ok {
+			return errAuthRequestGone
+		}
+		return s.recordSessionApp(ctx, r)
+	})
 	if err != nil {
-		return nil, internal("exchange code", err)
-	} else if !ok {
-		return nil, errAuthRequestGone
+		return nil, err
 	}
 	return out, nil
 }

@@ -245,7 +245,16 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 // expiry is enforced on every use regardless.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	now := s.now()
-	if err := s.store.DeleteExpired(ctx, now.Add(-s.idleTimeout), now.Add(-s.absoluteTimeout), now); err != nil {
+	// Sessions that expire end too: their applications are owed a back-channel logout, in the
+	// purge's transaction (backend/logout_delivery.go).
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.store.DeleteExpired(ctx, now.Add(-s.idleTimeout), now.Add(-s.absoluteTimeout), now); err != nil {
+			return err
+		}
+		_, err := s.store.QueueLogoutDeliveries(ctx, 0)
+		return err
+	})
+	if err != nil {
 		return internal("purge expired", err)
 	}
 	if err := s.purgeOIDC(ctx, now); err != nil {

@@ -448,11 +448,18 @@ func (r *revokingStore) Atomically(ctx context.Context, fn func(ctx context.Cont
 }
 
 // revoking runs change in a transaction with the revocation of the user it returns (0: none).
-func (r *revokingStore) revoking(ctx context.Context, change func(ctx context.Context) (int64, error)) error {
+// When the change ends sessions (ends), the same transaction also owes their applications a
+// back-channel logout (Store.QueueLogoutDeliveries; backend/logout_delivery.go).
+func (r *revokingStore) revoking(ctx context.Context, ends bool, change func(ctx context.Context) (int64, error)) error {
 	return r.Atomically(ctx, func(ctx context.Context) error {
 		userID, err := change(ctx)
 		if err != nil || userID == 0 {
 			return err
+		}
+		if ends {
+			if _, err := r.Store.QueueLogoutDeliveries(ctx, userID); err != nil {
+				return err
+			}
 		}
 		ev := ctx.Value(evictionsKey{}).(*evictions)
 		ev.users = append(ev.users, userID)
@@ -473,7 +480,7 @@ func (r *revokingStore) sessionUser(ctx context.Context, hash string) (int64, er
 }
 
 func (r *revokingStore) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (u *User, err error) {
-	err = r.revoking(ctx, func(ctx context.Context) (int64, error) {
+	err = r.revoking(ctx, upd.EndSessions, func(ctx context.Context) (int64, error) {
 		u, err = r.Store.UpdateUser(ctx, id, upd)
 		return id, err
 	})
@@ -481,25 +488,25 @@ func (r *revokingStore) UpdateUser(ctx context.Context, id int64, upd UserUpdate
 }
 
 func (r *revokingStore) SetPassword(ctx context.Context, userID int64, hash string, mustChange bool, endSessionsExcept *string) error {
-	return r.revoking(ctx, func(ctx context.Context) (int64, error) {
+	return r.revoking(ctx, endSessionsExcept != nil, func(ctx context.Context) (int64, error) {
 		return userID, r.Store.SetPassword(ctx, userID, hash, mustChange, endSessionsExcept)
 	})
 }
 
 func (r *revokingStore) EnableTwoFactor(ctx context.Context, userID int64, e Enrollment, codes []RecoveryCode) error {
-	return r.revoking(ctx, func(ctx context.Context) (int64, error) {
+	return r.revoking(ctx, false, func(ctx context.Context) (int64, error) {
 		return userID, r.Store.EnableTwoFactor(ctx, userID, e, codes)
 	})
 }
 
 func (r *revokingStore) DeleteUserSessions(ctx context.Context, userID int64, except string) error {
-	return r.revoking(ctx, func(ctx context.Context) (int64, error) {
+	return r.revoking(ctx, true, func(ctx context.Context) (int64, error) {
 		return userID, r.Store.DeleteUserSessions(ctx, userID, except)
 	})
 }
 
 func (r *revokingStore) DeleteSession(ctx context.Context, tokenHash string) error {
-	return r.revoking(ctx, func(ctx context.Context) (int64, error) {
+	return r.revoking(ctx, true, func(ctx context.Context) (int64, error) {
 		userID, err := r.sessionUser(ctx, tokenHash)
 		if err != nil || userID == 0 {
 			return 0, err
@@ -509,7 +516,7 @@ func (r *revokingStore) DeleteSession(ctx context.Context, tokenHash string) err
 }
 
 func (r *revokingStore) SetSessionReauth(ctx context.Context, tokenHash string) error {
-	return r.revoking(ctx, func(ctx context.Context) (int64, error) {
+	return r.revoking(ctx, false, func(ctx context.Context) (int64, error) {
 		userID, err := r.sessionUser(ctx, tokenHash)
 		if err != nil {
 			return 0, err

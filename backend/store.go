@@ -385,6 +385,35 @@ type Store interface {
 	// TakeLoginReturn removes and returns owner's URL, "" if it has none or it expired: one
 	// conditional DELETE, so it is given back once.
 	TakeLoginReturn(ctx context.Context, owner string) (string, error)
+
+	// --- Back-channel logout (backend/logout_delivery.go) ---
+	// Which sessions signed in to which applications, and the logout tokens owed to the
+	// applications when those sessions end: one row per (session, application), waiting while
+	// the session is live, due once it has ended, deleted once delivered or given up.
+
+	// RecordSessionApp notes that the session signed in to the application (it exchanged a
+	// code for the session's tokens). A second call for the same session and application
+	// changes nothing. ENOTFOUND if the application or the user is gone.
+	RecordSessionApp(ctx context.Context, sa SessionApp) error
+	// QueueLogoutDeliveries makes due, at the transaction's time, the rows of the user (0: of
+	// every user) whose session is gone, and deletes those of them whose application has no
+	// back-channel logout URI; it reports how many became due. The Service calls it in the
+	// transaction that ends sessions, after their rows are deleted.
+	QueueLogoutDeliveries(ctx context.Context, userID int64) (int, error)
+	// ClaimLogoutDeliveries leases up to limit due rows (next try reached, not leased, or their
+	// lease over) to lease until d after the transaction's time, and returns them with their
+	// application's client ID, name and back-channel URI: one conditional UPDATE (SQLite) or
+	// FOR UPDATE SKIP LOCKED (PostgreSQL), so that of servers claiming at once each row goes
+	// to one.
+	ClaimLogoutDeliveries(ctx context.Context, lease string, d time.Duration, limit int) ([]*LogoutDelivery, error)
+	// FinishLogoutDelivery records o for the row, only while it is still leased to lease: a
+	// delivery or a give-up deletes it, a failure counts a try and sets the next one; the
+	// application's LogoutStatus follows. It reports whether the lease still held (false:
+	// another server claimed the row since, and nothing changed).
+	FinishLogoutDelivery(ctx context.Context, id int64, lease string, o LogoutOutcome) (bool, error)
+	// LogoutDeliveryStatus returns the application's deliveries: how many are due, the last
+	// delivered, the last failure. An application with none has the zero status.
+	LogoutDeliveryStatus(ctx context.Context, appID int64) (*LogoutStatus, error)
 }
 
 // SessionRevocation is one RevokeSessions: the user whose cached sessions every server must

@@ -36,8 +36,11 @@ const (
 
 // Provider is the OpenID Provider: an http.Handler for the library's endpoints.
 type Provider struct {
-	op *op.Provider
-	st *storage
+	op     *op.Provider
+	st     *storage
+	svc    *backend.Service
+	issuer string
+	log    *slog.Logger
 }
 
 // Config configures a Provider.
@@ -76,8 +79,12 @@ func New(cfg Config) (*Provider, error) {
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
 		GrantTypeRefreshToken:    true,
-		SupportedUILocales:       []language.Tag{language.English},
-		SupportedScopes:          []string{"openid", "profile", "email", "offline_access"},
+		// Every server with a provider sends back-channel logout tokens, with sid, while it
+		// serves (StartLogoutDelivery, run by web.Run; logout.go).
+		BackChannelLogoutSupported:        true,
+		BackChannelLogoutSessionSupported: true,
+		SupportedUILocales:                []language.Tag{language.English},
+		SupportedScopes:                   []string{"openid", "profile", "email", "offline_access"},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "sid", "azp",
 			"preferred_username", "name", "email", "email_verified"},
 	}
@@ -87,7 +94,11 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sso: %w", err)
 	}
-	return &Provider{op: p, st: st}, nil
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Provider{op: p, st: st, svc: cfg.Service, issuer: issuer, log: log}, nil
 }
 
 func loopback(host string) bool {
@@ -99,7 +110,27 @@ func loopback(host string) bool {
 }
 
 // ServeHTTP serves the library's endpoints.
-func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.op.ServeHTTP(w, r) }
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == UserinfoPath {
+		w = &userinfoWriter{ResponseWriter: w}
+	}
+	p.op.ServeHTTP(w, r)
+}
+
+// userinfoWriter answers 401 where the library's userinfo endpoint answers 403. The library
+// gives 403 for every error of Storage.SetUserinfoFromToken, and ours are all an access token
+// that no longer works: expired, revoked, its session ended, its user disabled (TokenUser).
+// RFC 6750 §3.1 makes that invalid_token, 401, which is what tells an application to sign the
+// person in again rather than that they lack a permission.
+type userinfoWriter struct{ http.ResponseWriter }
+
+func (w *userinfoWriter) WriteHeader(code int) {
+	if code == http.StatusForbidden {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		code = http.StatusUnauthorized
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
 
 // CallbackURL is where the browser goes once the request is complete: the library's callback,
 // which mints the code and redirects to the app.

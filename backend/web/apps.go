@@ -128,9 +128,16 @@ func (s *Server) targetApp(w http.ResponseWriter, r *http.Request, id *backend.I
 }
 
 func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
-	if a := s.targetApp(w, r, id); a != nil {
-		s.render(w, r, http.StatusOK, appView(adminPage(id, a.Name, "apps"), a, s.svc.NeedsPasswordConfirmation(id)))
+	a := s.targetApp(w, r, id)
+	if a == nil {
+		return
 	}
+	st, err := s.svc.AppLogoutStatus(r.Context(), id, a.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, appView(adminPage(id, a.Name, "apps"), a, st.Text(a), s.svc.NeedsPasswordConfirmation(id)))
 }
 
 func (s *Server) editAppPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {

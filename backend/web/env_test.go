@@ -41,6 +41,7 @@ type envSetup struct {
 	tls     bool
 	sms     bool
 	sandbox bool
+	store   *backendtest.StoreKind // nil: the default store (GATEHOUSE_TEST_STORE)
 }
 
 type envOption func(*envSetup)
@@ -73,6 +74,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	var sys []backendtest.Option
 	if setup.sms {
 		sys = append(sys, backendtest.WithSMS(e.ts.URL))
+	}
+	if setup.store != nil {
+		sys = append(sys, backendtest.WithStore(*setup.store))
 	}
 	e.h = backendtest.New(t, sys...)
 	e.clock, e.logs, e.twilio, e.smsCfg = e.h.Clock, e.h.Logs, e.h.Twilio, e.h.SMS

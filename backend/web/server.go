@@ -264,6 +264,11 @@ func Run(ctx context.Context, cfg Config) error {
 	// The session cache runs while the server serves, and stops after the last request in
 	// flight, writing the last uses it holds.
 	defer cfg.Service.StartSessionCache()()
+	// Back-channel logout tokens are sent while the server serves (any server on the store
+	// may send them); stopping waits for the POSTs in flight.
+	if s.oidc != nil {
+		defer s.oidc.StartLogoutDelivery()()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
