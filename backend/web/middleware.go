@@ -22,8 +22,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 
 // routes builds the handler tree: the mux, then the middleware around it, outermost first: the
-// client's address, logging, panic recovery, security headers, the Host check, cross-origin
-// protection, the form parser.
+// forward-auth check's own lean path (forwardFirst), the client's address, logging, panic
+// recovery, security headers, the Host check, cross-origin protection, the form parser.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	limited := s.limitFailures
@@ -127,7 +127,7 @@ func (s *Server) routes() http.Handler {
 	s.mux = mux
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
-	return s.middleware(cop.Handler(s.checkOrigin(s.parseForms(mux))))
+	return s.forwardFirst(s.middleware(cop.Handler(s.checkOrigin(s.parseForms(mux)))))
 }
 
 // middleware wraps the cross-origin-protected mux in the rest of the chain: the SMS webhook
