@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -309,6 +310,10 @@ type storeHealth struct {
 	svc *backend.Service
 	log *slog.Logger
 
+	// isDown mirrors down for stillDown's read of every request, which then takes no lock
+	// while the store answers.
+	isDown atomic.Bool
+
 	mu      sync.Mutex
 	down    bool
 	since   time.Time // when this outage was first seen
@@ -332,9 +337,11 @@ func (h *storeHealth) check(ctx context.Context) error {
 	switch {
 	case err != nil && !h.down:
 		h.down, h.since = true, now
+		h.isDown.Store(true)
 		h.log.Error("Gatehouse cannot reach its database: pages answer 503 until it is back", "err", err)
 	case err == nil && h.down:
 		h.down = false
+		h.isDown.Store(false)
 		h.log.Info("Gatehouse reaches its database again", "outage", now.Sub(h.since).Round(time.Millisecond).String())
 	}
 	return err
@@ -343,6 +350,9 @@ func (h *storeHealth) check(ctx context.Context) error {
 // stillDown reports whether the store is known to be down. While it is up that costs nothing;
 // while down, one request at a time, at most every storeRecheck, asks it again.
 func (h *storeHealth) stillDown(ctx context.Context) bool {
+	if !h.isDown.Load() {
+		return false
+	}
 	h.mu.Lock()
 	if !h.down {
 		h.mu.Unlock()
