@@ -19,7 +19,8 @@ import (
 // trivial net/http handler (200, empty body) in the same run. The request is nginx's
 // auth_request as the README configures it: Host the loopback address proxied to,
 // X-Original-URL, the browser's cookie. 64 connections, each with its own session;
-// alternating rounds.
+// alternating rounds, with the same check through the page middleware (the path it took
+// before forwardFirst) as a third site.
 func TestBenchForwardAuth(t *testing.T) {
 	needBench(t)
 	h, tokens := benchReader(t, backendtest.WithConfig(func(c *backend.Config) { c.PublicURL = "https://login.example.com" }))
@@ -40,8 +41,16 @@ func TestBenchForwardAuth(t *testing.T) {
 			}
 			return nil
 		}}
-	sites := map[string]*benchSite{"check": check, "trivial": benchTrivial(t, check)}
-	br := benchRun(t, 5, 3*time.Second, sites, []string{"check", "trivial"})
+	// The same check through the page middleware, as before forwardFirst: routes' chain
+	// without it, around the same mux.
+	pages := *check
+	pages.url = benchServe(t, s.middleware(http.NewCrossOriginProtection().Handler(s.checkOrigin(s.parseForms(s.mux)))))
+	sites := map[string]*benchSite{"check": check, "pages": &pages, "trivial": benchTrivial(t, check)}
+	br := benchRun(t, 5, 3*time.Second, sites, []string{"check", "pages", "trivial"})
+	const note = "SQLite, session cache running; load generator in the same process"
 	br.row("Forward-auth check (GET /auth/nginx, signed in, allowed) vs a trivial net/http handler, 64 connections",
-		"check", "trivial", "≥ 0.80, p99 ≤ 10 ms", "SQLite, session cache running; load generator in the same process")
+		"check", "trivial", "≥ 0.80, p99 ≤ 10 ms", note)
+	br.row("The same check through the page middleware (as before its lean path) vs a trivial net/http handler",
+		"pages", "trivial", "", note)
+	br.row("The lean path vs through the page middleware, the same check", "check", "pages", "report", note)
 }
