@@ -2,9 +2,11 @@ package web
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"gatehouse/backend"
 )
@@ -40,66 +42,132 @@ const (
 )
 
 func (s *Server) forwardRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+ForwardAuthPath, s.forwardAuth(false))
-	mux.HandleFunc("GET "+NginxAuthPath, s.forwardAuth(true))
+	// Served by forwardFirst ahead of the page middleware; here too so that the mux knows the
+	// paths (reloadPath) and a request the pages' checks let through
+	// after forwardFirst passed it to them (the store back meanwhile) gets the same answer.
+	mux.HandleFunc("GET "+ForwardAuthPath, func(w http.ResponseWriter, r *http.Request) { s.forwardCheck(w, r, false) })
+	mux.HandleFunc("GET "+NginxAuthPath, func(w http.ResponseWriter, r *http.Request) { s.forwardCheck(w, r, true) })
 	mux.Handle("POST /login/forward-enroll", s.limitFailures(s.signedIn(s.forwardEnroll)))
 }
 
-// forwardAuth answers a proxy's check; nginx says how the page is named and how "log in" is
-// answered (see above).
-func (s *Server) forwardAuth(nginx bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		plain := func(status int, text string) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(status)
-			w.Write([]byte(text + "\n"))
-		}
-		if !s.trusted(peerAddr(r)) {
-			plain(http.StatusBadRequest, "Forward-auth answers only the reverse proxies in --trusted-proxies: this request came from "+peerAddr(r).String()+".")
+// forwardFirst is the lean path of the forward-auth check, the one request a proxy makes
+// before every request to every protected application: a GET of either endpoint goes
+// straight to forwardCheck, past the page middleware, which has nothing to give it. The
+// answer is no page (no Content-Security-Policy or other page headers, no flash, no
+// template), a GET changes nothing (no cross-origin check, no form), nothing audits it (no
+// client in the context), and one request-log line per check would double the log of every
+// protected application (the proxy logs the request it serves): forwardCheck logs what went
+// wrong. What it keeps: the Host check (ownHost, which allocates nothing), the store's
+// outage answer, the trusted-proxy check, panics recovered; header sizes are
+// http.Server's MaxHeaderBytes (Run) and the page's backend.MaxRedirectURISize. A request
+// whose Host is refused, or that comes while the store is down, takes the pages' path for
+// their answer and log line; so does every other method and path.
+func (s *Server) forwardFirst(pages http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nginx := r.URL.Path == NginxAuthPath
+		if (!nginx && r.URL.Path != ForwardAuthPath) || r.URL.RawPath != "" ||
+			(r.Method != http.MethodGet && r.Method != http.MethodHead) ||
+			!s.ownHost(r) || s.health.stillDown(r.Context()) {
+			pages.ServeHTTP(w, r)
 			return
 		}
-		if s.publicURL == "" {
-			s.log.Error("forward-auth needs --public-url: where to send people to log in")
-			plain(http.StatusInternalServerError, "Gatehouse has no public URL (--public-url) to send people to log in.")
-			return
-		}
-		requested := forwardedURL(r, nginx)
-		if requested == "" {
-			name := "X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri"
-			if nginx {
-				name = "X-Original-URL"
+		s.forwardCheck(w, r, nginx)
+	})
+}
+
+// forwardCheck answers a proxy's check and logs it: the routine answers (allowed, log in,
+// no access) at debug level, refusals of the request (400) as warnings, failures as errors,
+// a panic as a logged 500.
+func (s *Server) forwardCheck(w http.ResponseWriter, r *http.Request, nginx bool) {
+	start := time.Now()
+	status := http.StatusInternalServerError
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
 			}
-			plain(http.StatusBadRequest, "The proxy sent no "+name+": which page to check.")
-			return
+			s.log.Error("panic in handler", "path", logPath(r), "panic", v)
+			plainAnswer(w, http.StatusInternalServerError, genericMessage)
 		}
-		d, err := s.svc.ForwardAuth(r.Context(), cookieValue(r, s.sessionCk), requested)
-		if err != nil {
-			switch backend.ErrorCode(err) {
-			case backend.EINVALID, backend.EFORBIDDEN:
-				plain(statusOf(err), backend.ErrorMessage(err))
-			default:
-				s.fail(w, r, err)
-			}
-			return
+		level := slog.LevelDebug
+		switch {
+		case status == http.StatusServiceUnavailable, status == http.StatusBadRequest:
+			level = slog.LevelWarn
+		case status >= 500:
+			level = slog.LevelError
 		}
-		if d.Step == backend.ForwardAllow {
-			h := w.Header()
-			h.Set(HeaderRemoteUser, d.User.Username)
-			h.Set(HeaderRemoteName, d.User.DisplayName)
-			h.Set(HeaderRemoteEmail, d.User.Email)
-			h.Set(HeaderRemoteTwoFactor, map[bool]string{true: "yes", false: "no"}[d.TwoFactor])
-			w.WriteHeader(http.StatusOK)
-			return
+		if s.log.Enabled(r.Context(), level) {
+			s.log.Log(r.Context(), level, "request", "method", r.Method, "path", logPath(r), "status", status,
+				"duration", time.Since(start).Round(time.Microsecond).String(), "ip", s.clientAddr(r).String())
 		}
-		// Log in (or step up to Two-Factor) at Gatehouse, then back to the page.
-		login := s.publicURL + "/login?rd=" + url.QueryEscape(d.URL)
-		w.Header().Set("Location", login)
-		if nginx {
-			plain(http.StatusUnauthorized, "Log in at "+login)
-			return
-		}
-		http.Redirect(w, r, login, http.StatusFound)
+	}()
+	status = s.forwardAnswer(w, r, nginx)
+}
+
+// plainAnswer writes status with one line of text.
+func plainAnswer(w http.ResponseWriter, status int, text string) int {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write([]byte(text + "\n"))
+	return status
+}
+
+// forwardAnswer answers a proxy's check (see above; nginx says how the page is named and how
+// "log in" is answered) and returns the status it answered.
+func (s *Server) forwardAnswer(w http.ResponseWriter, r *http.Request, nginx bool) int {
+	if !s.trusted(peerAddr(r)) {
+		return plainAnswer(w, http.StatusBadRequest, "Forward-auth answers only the reverse proxies in --trusted-proxies: this request came from "+peerAddr(r).String()+".")
 	}
+	if s.publicURL == "" {
+		s.log.Error("forward-auth needs --public-url: where to send people to log in")
+		return plainAnswer(w, http.StatusInternalServerError, "Gatehouse has no public URL (--public-url) to send people to log in.")
+	}
+	requested := forwardedURL(r, nginx)
+	if requested == "" {
+		name := "X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri"
+		if nginx {
+			name = "X-Original-URL"
+		}
+		return plainAnswer(w, http.StatusBadRequest, "The proxy sent no "+name+": which page to check.")
+	}
+	ctx := r.Context()
+	d, err := s.svc.ForwardAuth(ctx, cookieValue(r, s.sessionCk), requested)
+	if err != nil {
+		switch backend.ErrorCode(err) {
+		case backend.EINVALID, backend.EFORBIDDEN:
+			return plainAnswer(w, statusOf(err), backend.ErrorMessage(err))
+		}
+		// As watchStore does for pages: a store that does not answer is a 503 (and, asked
+		// again here, fails the next checks at once until it is back); anything else a
+		// logged failure.
+		if down := backend.IsStoreUnreachable(err); s.health.check(ctx) != nil || down {
+			w.Header().Set("Retry-After", storeRetryAfter)
+			return plainAnswer(w, http.StatusServiceUnavailable, backend.StoreUnavailableMessage)
+		}
+		s.log.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
+		return plainAnswer(w, statusOf(err), backend.ErrorMessage(err))
+	}
+	if d.Step == backend.ForwardAllow {
+		h := w.Header()
+		h.Set(HeaderRemoteUser, d.User.Username)
+		h.Set(HeaderRemoteName, d.User.DisplayName)
+		h.Set(HeaderRemoteEmail, d.User.Email)
+		twoFactor := "no"
+		if d.TwoFactor {
+			twoFactor = "yes"
+		}
+		h.Set(HeaderRemoteTwoFactor, twoFactor)
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK
+	}
+	// Log in (or step up to Two-Factor) at Gatehouse, then back to the page.
+	login := s.publicURL + "/login?rd=" + url.QueryEscape(d.URL)
+	w.Header().Set("Location", login)
+	if nginx {
+		return plainAnswer(w, http.StatusUnauthorized, "Log in at "+login)
+	}
+	http.Redirect(w, r, login, http.StatusFound)
+	return http.StatusFound
 }
 
 // forwardedURL is the page the proxy asks about, "" if it names none.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"gatehouse/backend"
 )
 
@@ -264,5 +266,52 @@ func TestLimiterSweepsOnlyFullBuckets(t *testing.T) {
 	}
 	if b, wait := l.take("throttled", now); b != nil || wait != time.Second {
 		t.Errorf("throttled again: bucket %v, wait %v; want refused for 1s", b, wait)
+	}
+}
+
+// TestOIDCAuthorizeLimited: the OpenID Connect authorize endpoint is behind the per-address
+// failure limit. failureBurst refused requests (an unknown client) from one address, then its
+// next request, a correct one too, is 429; requests the provider accepts cost nothing, so
+// more than failureBurst of them from another address all go on, and a normal sign-in there
+// still ends at the application with a code that exchanges for tokens.
+func TestOIDCAuthorizeLimited(t *testing.T) {
+	o := newOIDCEnv(t)
+	o.user("bob", backend.RoleUser, false)
+	_, cfg := o.app("Wiki", nil)
+	v := oauth2.GenerateVerifier()
+
+	guesser := o.clientFrom(net.IPv4(127, 0, 0, 2))
+	bad := cfg
+	bad.ClientID = "no-such-client"
+	for i := range failureBurst {
+		if r := guesser.authorize(bad, v, "st", "n"); r.StatusCode < 400 || r.StatusCode == http.StatusTooManyRequests {
+			t.Fatalf("guess %d (unknown client): %d, want a refusal that is not yet 429", i+1, r.StatusCode)
+		}
+	}
+	r := guesser.authorize(cfg, v, "st", "n")
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("after %d refused requests: %d (Retry-After %q), want 429 with Retry-After", failureBurst, r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	r.wantBody(t, "Too many failed attempts from your network")
+
+	browser := o.clientFrom(net.IPv4(127, 0, 0, 3))
+	for i := range failureBurst + 10 {
+		r := browser.authorize(cfg, v, "st", "n")
+		if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, o.ts.URL+"/oidc/login?authRequestID=") {
+			t.Fatalf("accepted request %d: %d to %q, want the hand-off", i+1, r.StatusCode, loc)
+		}
+	}
+	r = browser.getURL(browser.authorize(cfg, v, "st-ok", "n-ok").Header.Get("Location"))
+	loc, _ := url.Parse(r.Header.Get("Location"))
+	if loc == nil || loc.Path != "/login" || loc.Query().Get("resume") == "" {
+		t.Fatalf("hand-off: to %q, want the login page", r.Header.Get("Location"))
+	}
+	r = browser.post("/login", url.Values{"username": {"bob"}, "password": {testPassword}, "resume": {loc.Query().Get("resume")}})
+	u := browser.toApp(r, o.callback)
+	if u.Query().Get("state") != "st-ok" || u.Query().Get("code") == "" {
+		t.Fatalf("back at the app: %s, want the code and state st-ok", u)
+	}
+	if _, err := cfg.Exchange(t.Context(), u.Query().Get("code"), oauth2.VerifierOption(v)); err != nil {
+		t.Fatalf("the code of a normal sign-in: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -22,8 +23,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 
 // routes builds the handler tree: the mux, then the middleware around it, outermost first: the
-// client's address, logging, panic recovery, security headers, the Host check, cross-origin
-// protection, the form parser.
+// forward-auth check's own lean path (forwardFirst), the client's address, logging, panic
+// recovery, security headers, the Host check, cross-origin protection, the form parser.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	limited := s.limitFailures
@@ -127,7 +128,7 @@ func (s *Server) routes() http.Handler {
 	s.mux = mux
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
-	return s.middleware(cop.Handler(s.checkOrigin(s.parseForms(mux))))
+	return s.forwardFirst(s.middleware(cop.Handler(s.checkOrigin(s.parseForms(mux)))))
 }
 
 // middleware wraps the cross-origin-protected mux in the rest of the chain: the SMS webhook
@@ -309,6 +310,10 @@ type storeHealth struct {
 	svc *backend.Service
 	log *slog.Logger
 
+	// isDown mirrors down for stillDown's read of every request, which then takes no lock
+	// while the store answers.
+	isDown atomic.Bool
+
 	mu      sync.Mutex
 	down    bool
 	since   time.Time // when this outage was first seen
@@ -332,9 +337,11 @@ func (h *storeHealth) check(ctx context.Context) error {
 	switch {
 	case err != nil && !h.down:
 		h.down, h.since = true, now
+		h.isDown.Store(true)
 		h.log.Error("Gatehouse cannot reach its database: pages answer 503 until it is back", "err", err)
 	case err == nil && h.down:
 		h.down = false
+		h.isDown.Store(false)
 		h.log.Info("Gatehouse reaches its database again", "outage", now.Sub(h.since).Round(time.Millisecond).String())
 	}
 	return err
@@ -343,6 +350,9 @@ func (h *storeHealth) check(ctx context.Context) error {
 // stillDown reports whether the store is known to be down. While it is up that costs nothing;
 // while down, one request at a time, at most every storeRecheck, asks it again.
 func (h *storeHealth) stillDown(ctx context.Context) bool {
+	if !h.isDown.Load() {
+		return false
+	}
 	h.mu.Lock()
 	if !h.down {
 		h.mu.Unlock()

@@ -22,7 +22,10 @@ func (s *Server) oidcRoutes(mux *http.ServeMux) {
 		return
 	}
 	mux.Handle("GET "+sso.DiscoveryPath, s.oidc)
-	mux.Handle("GET "+sso.AuthorizePath, s.oidc)
+	// Authorize is limited per address as the login is: a request the library refuses (an
+	// unknown client, a redirect URI not registered) is a guess and costs a token; one it
+	// accepts, which sends the browser on, costs nothing (limitFailures).
+	mux.Handle("GET "+sso.AuthorizePath, s.limitFailures(s.oidc.ServeHTTP))
 	mux.Handle("GET "+sso.KeysPath, s.oidc)
 	mux.Handle("GET "+sso.EndSessionPath, s.oidc)
 	mux.HandleFunc("GET "+sso.CallbackPath, s.oidcCallback)

@@ -68,13 +68,7 @@ func loopbackHosts(r *http.Request) []string {
 // machine that passes another Host needs --public-url to say so.
 func (s *Server) checkHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		loopback := loopbackHosts(r)
-		if s.sandbox == nil && loopback == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		host := normalHost(r.Host, connScheme(r))
-		if (s.publicHost != "" && host == s.publicHost) || slices.Contains(loopback, host) {
+		if s.ownHost(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -87,6 +81,73 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 		s.errorPage(w, r, http.StatusMisdirectedRequest, "Wrong address",
 			"The System does not answer at this address. Open it at "+where+".")
 	})
+}
+
+// ownHost is checkHost's decision: whether r may be answered at its Host. It allocates
+// nothing (it runs before every forward-auth check): the public URL's host first, then the
+// loopback names (loopbackName, which says what loopbackHosts lists).
+func (s *Server) ownHost(r *http.Request) bool {
+	host := normalHost(r.Host, connScheme(r))
+	if s.publicHost != "" && host == s.publicHost {
+		return true
+	}
+	over, named := loopbackName(r, host)
+	return named || (!over && s.sandbox == nil)
+}
+
+// loopbackName reports whether r came in over loopback (over) and, if so, whether host, a
+// Host as normalHost writes it, is one of loopbackHosts(r), without building the list.
+func loopbackName(r *http.Request, host string) (over, named bool) {
+	ap, ok := localAddrPort(r)
+	if !ok || !ap.Addr().Unmap().IsLoopback() {
+		return false, false
+	}
+	var buf [8]byte
+	port := strconv.AppendUint(buf[:0], uint64(ap.Port()), 10)
+	dflt := string(port) == "80"
+	if connScheme(r) == "https" {
+		dflt = string(port) == "443"
+	}
+	for _, name := range [...]string{"localhost", "127.0.0.1", "::1"} {
+		if hostIs(host, name, port, dflt) {
+			return true, true
+		}
+	}
+	return true, hostIs(host, ap.Addr().Unmap().String(), port, dflt)
+}
+
+// hostIs reports whether host is normalHost(net.JoinHostPort(name, port)), dflt saying
+// that port is the scheme's default (which normalHost cuts).
+func hostIs(host, name string, port []byte, dflt bool) bool {
+	rest, ok := host, true
+	if strings.Contains(name, ":") { // an IPv6 address, in brackets
+		if rest, ok = strings.CutPrefix(rest, "["); ok {
+			if rest, ok = strings.CutPrefix(rest, name); ok {
+				rest, ok = strings.CutPrefix(rest, "]")
+			}
+		}
+	} else {
+		rest, ok = strings.CutPrefix(rest, name)
+	}
+	if !ok {
+		return false
+	}
+	if rest == "" {
+		return dflt
+	}
+	return rest[0] == ':' && rest[1:] == string(port)
+}
+
+// localAddrPort is the address and port r came in on.
+func localAddrPort(r *http.Request) (netip.AddrPort, bool) {
+	switch a := r.Context().Value(http.LocalAddrContextKey).(type) {
+	case *net.TCPAddr:
+		return a.AddrPort(), true
+	case net.Addr:
+		ap, err := netip.ParseAddrPort(a.String())
+		return ap, err == nil
+	}
+	return netip.AddrPort{}, false
 }
 
 // checkOrigin refuses a state-changing request whose Origin is not exactly the public URL's
