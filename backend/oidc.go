@@ -509,6 +509,23 @@ func (s *Service) TokenUser(ctx context.Context, accessID string) (*OIDCToken, *
 	return t, u, nil
 }
 
+// IntrospectToken is token introspection (RFC 7662) for the application clientID, which has
+// authenticated: the access token (its ID) is active only while TokenUser would answer for it
+// (unexpired, not revoked, its session live, the application's rules still met) and only for
+// the application it was issued to. RFC 7662 §2.2 lets the server answer inactive for a token
+// the caller may not learn about; another application's token is that, or any client could
+// read the sessions behind tokens it collected. errTokenEnded otherwise.
+func (s *Service) IntrospectToken(ctx context.Context, accessID, clientID string) (*OIDCToken, *User, error) {
+	t, u, err := s.TokenUser(ctx, accessID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if clientID == "" || t.ClientID != clientID {
+		return nil, nil, errTokenEnded
+	}
+	return t, u, nil
+}
+
 // SubjectUser returns the user whose sub claim this is; EUNAUTHORIZED if there is none or
 // they are disabled.
 func (s *Service) SubjectUser(ctx context.Context, sub string) (*User, error) {

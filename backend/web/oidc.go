@@ -10,7 +10,7 @@ import (
 
 // The OpenID Connect provider (backend/sso) in the handler tree. Its browser endpoints
 // (discovery, authorize and its callback, keys, end_session) are inside cross-origin protection
-// like every page; the server-to-server ones (token, userinfo, revoke) are beside it
+// like every page; the server-to-server ones (token, userinfo, revoke, introspect) are beside it
 // (oidcDirect), since an application's server posts them with no Origin a browser would send,
 // and client authentication (or the access token) is their protection. The hand-off between
 // the library and a Gatehouse login is backend's rule (AuthorizeApp); these handlers only carry
@@ -40,6 +40,7 @@ func (s *Server) oidcDirect(next http.Handler) http.Handler {
 	direct := http.MaxBytesHandler(s.oidc, maxFormBody)
 	outer.Handle("POST "+sso.TokenPath, direct)
 	outer.Handle("POST "+sso.RevokePath, direct)
+	outer.Handle("POST "+sso.IntrospectPath, direct)
 	outer.Handle(sso.UserinfoPath, direct)
 	outer.Handle("/", next)
 	return outer
