@@ -76,8 +76,9 @@ type AuthRequest struct {
 	ResponseMode  string
 	CodeChallenge string // S256 (the only method accepted); "" for none (confidential apps only)
 
-	// Who finishes it: the login attempt or session it is bound to (its token hash). When it
-	// is complete, the session that signed in and how its login was proven.
+	// Once it is complete (AuthorizeApp): the session it was completed for (its token hash),
+	// the only one its code is issued to, who signed in and how the login was proven. While
+	// it waits for a login, the login holds it (LoginResume), not the other way round.
 	OwnerHash  string
 	UserID     int64
 	SID        string

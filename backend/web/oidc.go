@@ -110,21 +110,27 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	s.oidc.ServeHTTP(w, r)
 }
 
-// resumeURL is where a login that just ended goes when a sign-in to an application waits for
-// its session, "" when none does.
+// resumeURL takes what the login that just ended resumes (backend.TakeResume, once) and
+// returns where the browser goes: the hand-off of an application's sign-in, which decides
+// again with this session, or the protected page; "" when it resumes nothing.
 func (s *Server) resumeURL(r *http.Request, id *backend.Identity) string {
-	if s.oidc == nil || id == nil {
+	if id == nil {
 		return ""
 	}
-	reqID, err := s.svc.PendingAuthorization(r.Context(), id)
-	if err != nil {
-		s.log.Error("pending authorization", "err", err)
+	res, err := s.svc.TakeResume(r.Context(), id)
+	switch {
+	case err != nil:
+		s.log.Error("take what the login resumes", "err", err)
 		return ""
-	}
-	if reqID == "" {
+	case res == nil:
 		return ""
+	case res.AuthRequestID != "":
+		if s.oidc == nil {
+			return ""
+		}
+		return sso.LoginURL(res.AuthRequestID)
 	}
-	return sso.LoginURL(reqID)
+	return res.URL
 }
 
 // oidcLogoutPage asks before an application's RP-initiated logout ends the session.

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"gatehouse/backend"
+)
+
+// The forced-enrollment page's words for an application's Require Two-Factor.
+const (
+	payrollLead  = "Payroll requires Two-Factor Authentication. Set it up now to finish signing in to Payroll."
+	payrollAside = "You will be asked again when you next sign in to Payroll."
+	payrollPage  = "https://payroll.example.com/pay/slip?month=11"
+)
+
+// forwardEnroll takes c, signed in with a password just given, from a page of forward-auth
+// protected Payroll to its step-up and into the forced enrollment, and returns the enroll page.
+func forwardEnroll(t *testing.T, c *client) *response {
+	t.Helper()
+	step := c.get("/login?rd=" + url.QueryEscape(payrollPage))
+	step.wantStatus(t, http.StatusOK)
+	step.wantBody(t, "Set up Two-Factor", `action="/login/forward-enroll"`)
+	c.post("/login/forward-enroll", url.Values{"rd": {payrollPage}}).wantRedirect(t, "/login/enroll")
+	return c.get("/login/enroll")
+}
+
+// TestRequiredEnrollmentWordsNameTheApp: a forced enrollment an application began, by OpenID
+// Connect or by forward-auth, says that the application requires Two-Factor, not "Your
+// administrator"; the one an administrator's requirement began keeps the article's words.
+// Either way what the login resumes is one binding, taken once: the enrollment ends back at
+// the application.
+func TestRequiredEnrollmentWordsNameTheApp(t *testing.T) {
+	o := newOIDCEnv(t)
+	_, payroll := o.app("Payroll", func(na *backend.NewApp) {
+		na.RequireTwoFactor = true
+		na.Domains = []string{"payroll.example.com"}
+	})
+	wantAppWords := func(path string, page *response) {
+		t.Helper()
+		page.wantStatus(t, http.StatusOK)
+		page.wantBody(t, "Use an App", "Use SMS", payrollLead, payrollAside)
+		if strings.Contains(page.body, "Your administrator requires") {
+			t.Errorf("%s: the enroll page says the administrator requires it:\n%s", path, excerpt(page.body))
+		}
+	}
+	finish := func(c *client) *response {
+		t.Helper()
+		c.post("/login/enroll/app", nil).wantRedirect(t, "/login/enroll/app")
+		key := appKey(t, c.get("/login/enroll/app").body)
+		c.post("/login/enroll/app/confirm", url.Values{"code": {o.env.code(key)}}).wantRedirect(t, "/recovery-codes")
+		recoveryCodes(t, c.get("/recovery-codes").body)
+		return c.post("/recovery-codes/done", nil)
+	}
+
+	t.Run("OpenID Connect", func(t *testing.T) {
+		o.user("bob", backend.RoleUser, false)
+		c := o.client()
+		c.signIn("bob")
+		r := c.getURL(c.authorize(payroll, oauth2.GenerateVerifier(), "s", "n").Header.Get("Location"))
+		r.wantRedirect(t, "/login/enroll")
+		wantAppWords("OpenID Connect", c.get("/login/enroll"))
+		if u := c.toApp(finish(c), o.callback); u.Query().Get("code") == "" || u.Query().Get("state") != "s" {
+			t.Fatalf("after the enrollment: %s, want the app's callback with a code", u)
+		}
+	})
+
+	t.Run("forward-auth", func(t *testing.T) {
+		o.user("carol", backend.RoleUser, false)
+		c := o.client()
+		c.signIn("carol")
+		wantAppWords("forward-auth", forwardEnroll(t, c))
+		// Back to the page asked for, once: "/" afterwards is the profile.
+		finish(c).wantRedirect(t, payrollPage)
+		c.get("/").wantRedirect(t, "/profile")
+		o.wantAudit(backend.AuditSSOSignIn, "carol", "Payroll")
+	})
+
+	t.Run("administrator's requirement", func(t *testing.T) {
+		o.user("dave", backend.RoleUser, true)
+		c := o.client()
+		c.login("dave", testPassword).wantRedirect(t, "/login/enroll")
+		page := c.get("/login/enroll")
+		page.wantBody(t, "Your administrator requires Two-Factor Authentication for your account.")
+		if strings.Contains(page.body, payrollLead) {
+			t.Error("an administrator's requirement names an application")
+		}
+	})
+}
