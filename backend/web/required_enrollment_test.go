@@ -40,7 +40,7 @@ func TestRequiredEnrollmentWordsNameTheApp(t *testing.T) {
 		na.RequireTwoFactor = true
 		na.Domains = []string{"payroll.example.com"}
 	})
-	wantAppWords := func(path string, page *response) {
+	wantAppWords := func(t *testing.T, path string, page *response) {
 		t.Helper()
 		page.wantStatus(t, http.StatusOK)
 		page.wantBody(t, "Use an App", "Use SMS", payrollLead, payrollAside)
@@ -48,7 +48,7 @@ func TestRequiredEnrollmentWordsNameTheApp(t *testing.T) {
 			t.Errorf("%s: the enroll page says the administrator requires it:\n%s", path, excerpt(page.body))
 		}
 	}
-	finish := func(c *client) *response {
+	finish := func(t *testing.T, c *client) *response {
 		t.Helper()
 		c.post("/login/enroll/app", nil).wantRedirect(t, "/login/enroll/app")
 		key := appKey(t, c.get("/login/enroll/app").body)
@@ -57,30 +57,30 @@ func TestRequiredEnrollmentWordsNameTheApp(t *testing.T) {
 		return c.post("/recovery-codes/done", nil)
 	}
 
-	t.Run("OpenID Connect", func(t *testing.T) {
+	{ // OpenID Connect
 		o.user("bob", backend.RoleUser, false)
 		c := o.client()
 		c.signIn("bob")
 		r := c.getURL(c.authorize(payroll, oauth2.GenerateVerifier(), "s", "n").Header.Get("Location"))
 		r.wantRedirect(t, "/login/enroll")
-		wantAppWords("OpenID Connect", c.get("/login/enroll"))
-		if u := c.toApp(finish(c), o.callback); u.Query().Get("code") == "" || u.Query().Get("state") != "s" {
+		wantAppWords(t, "OpenID Connect", c.get("/login/enroll"))
+		if u := c.toApp(finish(t, c), o.callback); u.Query().Get("code") == "" || u.Query().Get("state") != "s" {
 			t.Fatalf("after the enrollment: %s, want the app's callback with a code", u)
 		}
-	})
+	}
 
-	t.Run("forward-auth", func(t *testing.T) {
+	{ // forward-auth
 		o.user("carol", backend.RoleUser, false)
 		c := o.client()
 		c.signIn("carol")
-		wantAppWords("forward-auth", forwardEnroll(t, c))
+		wantAppWords(t, "forward-auth", forwardEnroll(t, c))
 		// Back to the page asked for, once: "/" afterwards is the profile.
-		finish(c).wantRedirect(t, payrollPage)
+		finish(t, c).wantRedirect(t, payrollPage)
 		c.get("/").wantRedirect(t, "/profile")
 		o.wantAudit(backend.AuditSSOSignIn, "carol", "Payroll")
-	})
+	}
 
-	t.Run("administrator's requirement", func(t *testing.T) {
+	{ // administrator's requirement
 		o.user("dave", backend.RoleUser, true)
 		c := o.client()
 		c.login("dave", testPassword).wantRedirect(t, "/login/enroll")
@@ -89,5 +89,29 @@ func TestRequiredEnrollmentWordsNameTheApp(t *testing.T) {
 		if strings.Contains(page.body, payrollLead) {
 			t.Error("an administrator's requirement names an application")
 		}
-	})
+	}
+}
+
+// TestForwardEnrollmentPageBrowser: in Chromium, the forced enrollment a forward-auth
+// protected application begins names the application, at desktop and phone widths
+// (screenshots forward-enroll-required-desktop.png and -phone.png in the shots directory).
+func TestForwardEnrollmentPageBrowser(t *testing.T) {
+	e := newEnv(t)
+	e.user("erin", backend.RoleUser, false)
+	if _, _, err := e.svc.CreateApp(t.Context(), e.svc.Operator(), backend.NewApp{Name: "Payroll", RequireTwoFactor: true,
+		Domains: []string{"payroll.example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	tb := e.tab(t, browser(t))
+	tb.logIn("erin", testPassword)
+	tb.waitFor(`location.pathname === "/profile"`)
+	tb.open("/login?rd=" + url.QueryEscape(payrollPage))
+	tb.waitHeading("Two-Factor Authentication required")
+	tb.click("Set up Two-Factor")
+	tb.waitFor(`location.pathname === "/login/enroll" && document.readyState === "complete"`)
+	tb.wantText(payrollLead, payrollAside, "Use an App")
+	if strings.Contains(tb.text(), "Your administrator requires") {
+		t.Fatalf("the forward-auth enrollment page says the administrator requires it:\n%s", tb.text())
+	}
+	tb.screenshots("forward-enroll-required")
 }
