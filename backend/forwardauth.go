@@ -300,53 +300,10 @@ func (s *Service) ForwardReturn(ctx context.Context, id *Identity, raw string) (
 	return s.forwardDecide(id, &ForwardDecision{App: a, URL: u})
 }
 
-// returnTTL bounds how long a login may take and still return to the page asked for.
-const returnTTL = time.Hour
-
-// KeepReturn binds the page a forward-auth check sent the person from (raw, checked by
-// CheckReturnURL) to the login's state in the store: its attempt, or the session it ended
-// in. Each later step moves it to the step's new token (MoveLoginReturn), and TakeReturn,
-// with the session, gives it back once. A URL that may not be returned to is EINVALID and
-// keeps nothing; the login itself stands.
-func (s *Service) KeepReturn(ctx context.Context, st *LoginState, raw string) error {
-	if st == nil || raw == "" {
-		return nil
-	}
-	u, _, err := s.returnURL(ctx, raw)
-	if err != nil {
-		return err
-	}
-	token := st.AttemptToken
-	if st.Step == StepDone {
-		token = st.SessionToken
-	}
-	return internal("keep return", s.store.PutLoginReturn(ctx, hashToken(token), u, s.now().Add(returnTTL)))
-}
-
-// TakeReturn returns, once, the page id's login was asked to return to (KeepReturn), checked
-// again (the domain may have been removed since), or "" if there is none. That is the sign-in
-// to the page's application, and it is audited here (who, which application, how, from
-// where), as an OpenID Connect sign-in is: the forward-auth check itself writes nothing.
-func (s *Service) TakeReturn(ctx context.Context, id *Identity) (string, error) {
-	if !id.SignedIn() {
-		return "", nil
-	}
-	raw, err := s.store.TakeLoginReturn(ctx, id.session.TokenHash)
-	if err != nil || raw == "" {
-		return "", internal("take return", err)
-	}
-	u, a, err := s.returnURL(ctx, raw)
-	if err != nil {
-		return "", nil
-	}
-	s.auditSSO(ctx, AuditSSOSignIn, id.User, a.Name, "forward-auth, amr: "+strings.Join(id.session.AMR, " "))
-	return u, nil
-}
-
 // BeginForwardEnrollment is the step-up of ForwardTwoFactor for a person without Two-Factor:
 // a login attempt at the enroll step (the article's forced enrollment, the same pages, no way
 // around it) with the page to return to bound to it. The enrollment ends in a new session,
-// proven with the new factor, and TakeReturn sends the person back. ECONFLICT for a person
+// proven with the new factor, and TakeResume sends the person back. ECONFLICT for a person
 // who has Two-Factor already.
 func (s *Service) BeginForwardEnrollment(ctx context.Context, id *Identity, raw string) (*LoginState, error) {
 	d, err := s.ForwardReturn(ctx, id, raw)
@@ -361,9 +318,7 @@ func (s *Service) BeginForwardEnrollment(ctx context.Context, id *Identity, raw 
 	if err := s.requireRecentPassword(id); err != nil {
 		return nil, err
 	}
-	return s.forceEnrollment(ctx, id.User, func(ctx context.Context, attemptHash string) error {
-		return internal("keep return", s.store.PutLoginReturn(ctx, attemptHash, d.URL, s.now().Add(returnTTL)))
-	})
+	return s.forceEnrollment(ctx, id.User, LoginResume{URL: d.URL})
 }
 
 // domainCache keeps, for each host a forward-auth check asked about, the application that

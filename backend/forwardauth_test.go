@@ -118,16 +118,20 @@ func TestForwardAuthDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The enrollment page names the application that requires it, as for OpenID Connect.
+	if got, want := e.svc.RequiredEnrollmentText(ctx, enrollID).Lead, "Wiki requires Two-Factor Authentication. Set it up now to finish signing in to Wiki."; got != want {
+		t.Fatalf("RequiredEnrollmentText: got %q, want %q", got, want)
+	}
 	app := backendtest.EnrollApp(t, e.svc, enrollID, "bob's long password", e.clock.Now())
 	if app.Login == nil || app.Login.Step != backend.StepDone {
 		t.Fatalf("enrollment at the enroll step: login %+v, want signed in", app.Login)
 	}
 	newID := backendtest.Authenticate(t, e.svc, app.Login.SessionToken)
-	if u, err := e.svc.TakeReturn(ctx, newID); err != nil || u != "https://app.example.com/after" {
-		t.Fatalf("TakeReturn after the enrollment: got %q, %v; want the page", u, err)
+	if r, err := e.svc.TakeResume(ctx, newID); err != nil || r == nil || r.URL != "https://app.example.com/after" || r.AuthRequestID != "" {
+		t.Fatalf("TakeResume after the enrollment: got %+v, %v; want the page", r, err)
 	}
-	if u, _ := e.svc.TakeReturn(ctx, newID); u != "" {
-		t.Fatalf("TakeReturn twice: got %q, want it once", u)
+	if r, _ := e.svc.TakeResume(ctx, newID); r != nil {
+		t.Fatalf("TakeResume twice: got %+v, want it once", r)
 	}
 	// The sign-in to the application is in the audit log, once, with how it was proven.
 	if ev := e.auditEvents(backend.AuditSSOSignIn); len(ev) != 1 || ev[0].ActorName != "bob" || ev[0].TargetApp != "Wiki" ||

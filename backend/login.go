@@ -227,13 +227,10 @@ func (s *Service) next(ctx context.Context, u *User, attempt *LoginAttempt, how 
 		} else if !ok {
 			return nil, ErrLoginEnded
 		}
-		// A sign-in to an application waiting for this login goes on with the new token.
-		if err := s.store.MoveAuthRequests(ctx, attempt.TokenHash, a.TokenHash); err != nil {
-			return nil, internal("move auth requests", err)
-		}
-		// The page a forward-auth check sent the person from goes on with the new token.
-		if err := s.store.MoveLoginReturn(ctx, attempt.TokenHash, hash); err != nil {
-			return nil, internal("move login return", err)
+		// What this login resumes (an application's sign-in, a protected page) goes on with
+		// the new token.
+		if err := s.moveResume(ctx, attempt.TokenHash, hash); err != nil {
+			return nil, err
 		}
 	}
 	return &LoginState{Step: step, User: u, AttemptToken: token, ExpiresAt: a.ExpiresAt}, nil
@@ -267,11 +264,8 @@ func (s *Service) signIn(ctx context.Context, u *User, attempt *LoginAttempt, ho
 		} else if !ok {
 			return nil, ErrLoginEnded
 		}
-		if err := s.store.MoveAuthRequests(ctx, attempt.TokenHash, hash); err != nil {
-			return nil, internal("move auth requests", err)
-		}
-		if err := s.store.MoveLoginReturn(ctx, attempt.TokenHash, hash); err != nil {
-			return nil, internal("move login return", err)
+		if err := s.moveResume(ctx, attempt.TokenHash, hash); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.resetFailures(ctx, u.ID); err != nil {

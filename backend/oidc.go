@@ -76,8 +76,9 @@ type AuthRequest struct {
 	ResponseMode  string
 	CodeChallenge string // S256 (the only method accepted); "" for none (confidential apps only)
 
-	// Who finishes it: the login attempt or session it is bound to (its token hash). When it
-	// is complete, the session that signed in and how its login was proven.
+	// Once it is complete (AuthorizeApp): the session it was completed for (its token hash),
+	// the only one its code is issued to, who signed in and how the login was proven. While
+	// it waits for a login, the login holds it (LoginResume), not the other way round.
 	OwnerHash  string
 	UserID     int64
 	SID        string
@@ -513,6 +514,23 @@ func (s *Service) TokenUser(ctx context.Context, accessID string) (*OIDCToken, *
 	}
 	if err := s.appStillAllows(ctx, t, u); err != nil {
 		return nil, nil, err
+	}
+	return t, u, nil
+}
+
+// IntrospectToken is token introspection (RFC 7662) for the application clientID, which has
+// authenticated: the access token (its ID) is active only while TokenUser would answer for it
+// (unexpired, not revoked, its session live, the application's rules still met) and only for
+// the application it was issued to. RFC 7662 §2.2 lets the server answer inactive for a token
+// the caller may not learn about; another application's token is that, or any client could
+// read the sessions behind tokens it collected. errTokenEnded otherwise.
+func (s *Service) IntrospectToken(ctx context.Context, accessID, clientID string) (*OIDCToken, *User, error) {
+	t, u, err := s.TokenUser(ctx, accessID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if clientID == "" || t.ClientID != clientID {
+		return nil, nil, errTokenEnded
 	}
 	return t, u, nil
 }

@@ -11,7 +11,7 @@ type SSOStep string
 // The steps of a sign-in to an application.
 const (
 	// SSOLogin: log in (again: a step-up to the second factor, Username prefilled), then
-	// come back. The login form carries the request's ID to CarryAuthorization.
+	// come back. The login form carries the request's ID to KeepResume.
 	SSOLogin SSOStep = "login"
 	// SSOEnroll: the article's forced enrollment first (Login is the login attempt at
 	// StepEnroll), then back to the application.
@@ -95,15 +95,7 @@ func (s *Service) AuthorizeApp(ctx context.Context, id *Identity, reqID string) 
 			d.Step, d.Username = SSOLogin, u.Username
 			return d, nil
 		}
-		st, err := s.forceEnrollment(ctx, u, func(ctx context.Context, attemptHash string) error {
-			ok, err := s.store.ResumeAuthRequest(ctx, r.ID, attemptHash)
-			if err != nil {
-				return internal("resume auth request", err)
-			} else if !ok {
-				return errAuthRequestGone
-			}
-			return nil
-		})
+		st, err := s.forceEnrollment(ctx, u, LoginResume{AuthRequestID: r.ID})
 		if err != nil {
 			return nil, err
 		}
@@ -130,57 +122,31 @@ func (s *Service) AuthorizeApp(ctx context.Context, id *Identity, reqID string) 
 
 // forceEnrollment starts a login attempt at the enroll step for a signed-in user who has no
 // Two-Factor and wants an application that requires it (the article's forced enrollment, the
-// same pages, no way around it), and in the same transaction binds to the attempt's token
-// hash, with bind, what the enrollment goes back to: an application's authorization request,
-// or a protected page. The enrollment's sign-in (a new session, proven with the new factor,
-// that replaces the old one) resumes it.
-func (s *Service) forceEnrollment(ctx context.Context, u *User, bind func(ctx context.Context, attemptHash string) error) (*LoginState, error) {
+// same pages, no way around it), and in the same transaction binds to the attempt what the
+// enrollment goes back to (checkResume): an application's authorization request, or a
+// protected page. The enrollment's sign-in (a new session, proven with the new factor, that
+// replaces the old one) resumes it (TakeResume).
+func (s *Service) forceEnrollment(ctx context.Context, u *User, resume LoginResume) (*LoginState, error) {
+	kept, err := s.checkResume(ctx, resume)
+	if err != nil {
+		return nil, err
+	} else if kept == nil {
+		return nil, Errorf(EINTERNAL, "a forced enrollment resumes nothing")
+	}
 	token, hash := newToken()
 	now := s.now()
 	a := &LoginAttempt{TokenHash: hash, UserID: u.ID, Step: StepEnroll, CreatedAt: now, ExpiresAt: now.Add(s.attemptTTL),
 		IP: ClientFrom(ctx).IP, CredentialsVersion: u.CredentialsVersion}
-	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
 		if err := s.store.CreateLoginAttempt(ctx, a); err != nil {
 			return internal("create login attempt", err)
 		}
-		return bind(ctx, hash)
+		return internal("keep resume", s.store.PutLoginResume(ctx, hash, kept))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &LoginState{Step: StepEnroll, User: u, AttemptToken: token, ExpiresAt: a.ExpiresAt}, nil
-}
-
-// CarryAuthorization binds the sign-in to an application that sent the person to the login
-// (the request reqID, from the login form) to the login's state: its attempt, or the session
-// it ended in. The request then lives on with the login in the store, and is resumed when it
-// ends (PendingAuthorization), however many steps it takes. A request that expired meanwhile
-// is dropped: the login itself stands.
-func (s *Service) CarryAuthorization(ctx context.Context, st *LoginState, reqID string) error {
-	if st == nil || reqID == "" || len(reqID) > 64 {
-		return nil
-	}
-	token := st.AttemptToken
-	if st.Step == StepDone {
-		token = st.SessionToken
-	}
-	_, err := s.store.ResumeAuthRequest(ctx, reqID, hashToken(token))
-	return internal("resume auth request", err)
-}
-
-// PendingAuthorization returns the ID of the sign-in to an application that waits for id's
-// session (CarryAuthorization, forceEnrollment), "" if none does.
-func (s *Service) PendingAuthorization(ctx context.Context, id *Identity) (string, error) {
-	if !id.SignedIn() {
-		return "", nil
-	}
-	r, err := s.store.PendingAuthRequest(ctx, id.session.TokenHash)
-	if ErrorCode(err) == ENOTFOUND {
-		return "", nil
-	} else if err != nil {
-		return "", internal("pending auth request", err)
-	}
-	return r.ID, nil
 }
 
 // AllowCodeFor checks that the code of request reqID may be issued to id: the request is
@@ -240,8 +206,9 @@ type RequiredEnrollment struct {
 
 // RequiredEnrollmentText is what the forced-enrollment page of id (a login at the enroll step)
 // says. For a user an administrator requires Two-Factor of, the article's words. For a user
-// sent here by an application with "Require Two-Factor" (AuthorizeApp), the application: the
-// login is asked again only when the person next signs in to it.
+// sent here by an application with "Require Two-Factor" (AuthorizeApp for OpenID Connect,
+// BeginForwardEnrollment for forward-auth: what the login resumes names it), the application:
+// the login is asked again only when the person next signs in to it.
 func (s *Service) RequiredEnrollmentText(ctx context.Context, id *Identity) RequiredEnrollment {
 	article := RequiredEnrollment{
 		Lead:  "Your administrator requires Two-Factor Authentication for your account. Set it up now to finish logging in.",
@@ -250,18 +217,8 @@ func (s *Service) RequiredEnrollmentText(ctx context.Context, id *Identity) Requ
 	if id == nil || id.attempt == nil || id.User.TwoFactorRequired {
 		return article
 	}
-	r, err := s.store.PendingAuthRequest(ctx, id.attempt.TokenHash)
-	if err != nil {
-		if ErrorCode(err) != ENOTFOUND {
-			s.log.Error("pending auth request", "err", err)
-		}
-		return article
-	}
-	a, err := s.store.FindAppByID(ctx, r.AppID)
-	if err != nil {
-		if ErrorCode(err) != ENOTFOUND {
-			s.log.Error("find application", "err", err)
-		}
+	a := s.resumedApp(ctx, id.attempt.TokenHash)
+	if a == nil {
 		return article
 	}
 	return RequiredEnrollment{

@@ -303,16 +303,6 @@ type Store interface {
 	// FindAuthRequestByCode returns the request whose authorization code has the hash, used,
 	// expired or not; ENOTFOUND if there is none.
 	FindAuthRequestByCode(ctx context.Context, codeHash string) (*AuthRequest, error)
-	// ResumeAuthRequest binds the request, if it is not complete and has not expired by the
-	// transaction's time, to the login attempt or session with the token hash that will
-	// finish it (one conditional UPDATE). It reports whether it did.
-	ResumeAuthRequest(ctx context.Context, id, ownerHash string) (bool, error)
-	// MoveAuthRequests moves the requests bound to the token hash from to the token hash to:
-	// a login step replaced its attempt, or the login became a session.
-	MoveAuthRequests(ctx context.Context, from, to string) error
-	// PendingAuthRequest returns the newest request bound to the session with the token hash
-	// that is neither complete nor expired by the transaction's time; ENOTFOUND if none.
-	PendingAuthRequest(ctx context.Context, sessionHash string) (*AuthRequest, error)
 	// CompleteAuthRequest records who signed in for the request (r.SessionHash, UserID, SID,
 	// AMR, AuthTime) and marks it done, only if it is not done yet and has not expired by the
 	// transaction's time: one conditional UPDATE. It reports whether this call completed it.
@@ -371,20 +361,28 @@ type Store interface {
 
 	// --- Forward-auth (backend/forwardauth.go) ---
 	// The domains applications protect (App.Domains, stored by CreateApp and UpdateApp, which
-	// answer ECONFLICT, changing nothing, for a domain another application protects) and the
-	// page a login returns to, bound to the login.
+	// answer ECONFLICT, changing nothing, for a domain another application protects).
 
 	// FindAppByDomain returns the application protecting the first of keys that is a
 	// protected domain (the Service gives the host, then its wildcard). ENOTFOUND if none is.
 	FindAppByDomain(ctx context.Context, keys ...string) (*App, error)
-	// PutLoginReturn binds url to the login attempt or session with the token hash owner,
-	// until expiresAt, replacing what it had; it drops the rows expired by the store's clock.
-	PutLoginReturn(ctx context.Context, owner, url string, expiresAt time.Time) error
-	// MoveLoginReturn moves what from has to to: the next step of a login has a new token.
-	MoveLoginReturn(ctx context.Context, from, to string) error
-	// TakeLoginReturn removes and returns owner's URL, "" if it has none or it expired: one
+
+	// --- What a login resumes (backend/resume.go) ---
+	// One row per login: what it goes back to once it is complete (an OpenID Connect sign-in
+	// or a protected page), bound to the token hash of its attempt, then of its session.
+
+	// PutLoginResume binds r to the login attempt or session with the token hash owner, until
+	// r.ExpiresAt, replacing what it had; it drops the rows expired by the store's clock.
+	PutLoginResume(ctx context.Context, owner string, r *LoginResume) error
+	// MoveLoginResume moves what from has to to (replacing what to had): the next step of a
+	// login has a new token.
+	MoveLoginResume(ctx context.Context, from, to string) error
+	// FindLoginResume returns what owner resumes, unexpired by the store's clock, without
+	// taking it; ENOTFOUND if nothing.
+	FindLoginResume(ctx context.Context, owner string) (*LoginResume, error)
+	// TakeLoginResume removes and returns what owner resumes, nil if nothing or it expired: one
 	// conditional DELETE, so it is given back once.
-	TakeLoginReturn(ctx context.Context, owner string) (string, error)
+	TakeLoginResume(ctx context.Context, owner string) (*LoginResume, error)
 
 	// --- Back-channel logout (backend/logout_delivery.go) ---
 	// Which sessions signed in to which applications, and the logout tokens owed to the

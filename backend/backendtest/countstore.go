@@ -386,17 +386,22 @@ func (cs *CountingStore) FindAppByDomain(ctx context.Context, keys ...string) (*
 	return cs.Store.FindAppByDomain(ctx, keys...)
 }
 
-func (cs *CountingStore) PutLoginReturn(ctx context.Context, owner, url string, expiresAt time.Time) error {
+func (cs *CountingStore) PutLoginResume(ctx context.Context, owner string, r *backend.LoginResume) error {
 	cs.Writes.Add(1)
-	return cs.Store.PutLoginReturn(ctx, owner, url, expiresAt)
+	return cs.Store.PutLoginResume(ctx, owner, r)
 }
 
-func (cs *CountingStore) MoveLoginReturn(ctx context.Context, from, to string) error {
+func (cs *CountingStore) MoveLoginResume(ctx context.Context, from, to string) error {
 	cs.Writes.Add(1)
-	return cs.Store.MoveLoginReturn(ctx, from, to)
+	return cs.Store.MoveLoginResume(ctx, from, to)
 }
 
-func (cs *CountingStore) TakeLoginReturn(ctx context.Context, owner string) (string, error) {
+func (cs *CountingStore) FindLoginResume(ctx context.Context, owner string) (*backend.LoginResume, error) {
+	cs.Reads.Add(1)
+	return cs.Store.FindLoginResume(ctx, owner)
+}
+
+func (cs *CountingStore) TakeLoginResume(ctx context.Context, owner string) (*backend.LoginResume, error) {
 	cs.Writes.Add(1)
-	return cs.Store.TakeLoginReturn(ctx, owner)
+	return cs.Store.TakeLoginResume(ctx, owner)
 }

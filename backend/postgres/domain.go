@@ -3,16 +3,14 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"gatehouse/backend"
 )
 
-// Forward-auth: the domains applications protect (app_domains) and the page a login returns
-// to (login_returns). Migration 0006.
+// Forward-auth: the domains applications protect (app_domains). What a login returns to is
+// in resume.go. Migration 0006.
 
 // appDomains fills in the protected domains of apps, in the order they were given.
 func appDomains(ctx context.Context, q querier, apps []*backend.App) error {
@@ -76,51 +74,4 @@ func (db *DB) FindAppByDomain(ctx context.Context, keys ...string) (*backend.App
 		return err
 	})
 	return a, wrap("find app by domain", err)
-}
-
-// PutLoginReturn binds url to owner until expiresAt, replacing what owner had, and drops the
-// rows that have expired.
-func (db *DB) PutLoginReturn(ctx context.Context, owner, url string, expiresAt time.Time) error {
-	if !storable(url) || !storable(owner) {
-		return backend.Errorf(backend.EINVALID, "The address to return to holds invalid characters.")
-	}
-	err := db.inTx(ctx, false, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM login_returns WHERE expires_at <= $1`, ns(tx.now)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO login_returns (owner_hash, url, expires_at) VALUES ($1, $2, $3)
-			ON CONFLICT (owner_hash) DO UPDATE SET url = excluded.url, expires_at = excluded.expires_at`, owner, url, ns(expiresAt))
-		return err
-	})
-	return wrap("put login return", err)
-}
-
-// MoveLoginReturn moves from's URL, if any, to to (replacing what to had).
-func (db *DB) MoveLoginReturn(ctx context.Context, from, to string) error {
-	err := db.inTx(ctx, false, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM login_returns WHERE owner_hash = $1 AND EXISTS (SELECT 1 FROM login_returns WHERE owner_hash = $2)`, to, from); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE login_returns SET owner_hash = $1 WHERE owner_hash = $2`, to, from)
-		return err
-	})
-	return wrap("move login return", err)
-}
-
-// TakeLoginReturn deletes owner's URL, if it has not expired by the transaction's time, and
-// returns it ("" if there is none): one conditional DELETE … RETURNING, so two takes cannot
-// both have it.
-func (db *DB) TakeLoginReturn(ctx context.Context, owner string) (string, error) {
-	if !storable(owner) {
-		return "", nil
-	}
-	var url string
-	err := db.conn(ctx).QueryRow(ctx, `DELETE FROM login_returns WHERE owner_hash = $1 AND expires_at > $2 RETURNING url`,
-		owner, ns(db.now(ctx))).Scan(&url)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	} else if err != nil {
-		return "", fmt.Errorf("take login return: %w", unreachable(err))
-	}
-	return url, nil
 }

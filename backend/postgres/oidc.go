@@ -90,36 +90,6 @@ func (db *DB) FindAuthRequestByCode(ctx context.Context, codeHash string) (*back
 	return scanAuthRequest(db.conn(ctx).QueryRow(ctx, `SELECT `+authRequestColumns+` FROM oidc_auth_requests WHERE code_hash = $1`, codeHash))
 }
 
-// ResumeAuthRequest binds the pending, unexpired request to ownerHash: one conditional UPDATE.
-func (db *DB) ResumeAuthRequest(ctx context.Context, id, ownerHash string) (bool, error) {
-	if !storable(id) {
-		return false, nil
-	}
-	tag, err := db.conn(ctx).Exec(ctx, `
-		UPDATE oidc_auth_requests SET owner_hash = $1 WHERE id = $2 AND NOT done AND expires_at > $3`,
-		ownerHash, id, ns(db.now(ctx)))
-	if err != nil {
-		return false, fmt.Errorf("resume auth request: %w", err)
-	}
-	return tag.RowsAffected() > 0, nil
-}
-
-// MoveAuthRequests moves the pending requests bound to from over to to.
-func (db *DB) MoveAuthRequests(ctx context.Context, from, to string) error {
-	if from == "" {
-		return nil
-	}
-	_, err := db.conn(ctx).Exec(ctx, `UPDATE oidc_auth_requests SET owner_hash = $1 WHERE owner_hash = $2 AND NOT done`, to, from)
-	return wrap("move auth requests", err)
-}
-
-// PendingAuthRequest returns the newest pending, unexpired request bound to the session.
-func (db *DB) PendingAuthRequest(ctx context.Context, sessionHash string) (*backend.AuthRequest, error) {
-	return scanAuthRequest(db.conn(ctx).QueryRow(ctx, `SELECT `+authRequestColumns+` FROM oidc_auth_requests
-		WHERE owner_hash = $1 AND owner_hash <> '' AND NOT done AND expires_at > $2 ORDER BY created_at DESC, id LIMIT 1`,
-		sessionHash, ns(db.now(ctx))))
-}
-
 // CompleteAuthRequest marks the request done for r's session, once: one conditional UPDATE.
 func (db *DB) CompleteAuthRequest(ctx context.Context, r *backend.AuthRequest) (bool, error) {
 	tag, err := db.conn(ctx).Exec(ctx, `

@@ -5,13 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"gatehouse/backend"
 )
 
-// Forward-auth: the domains applications protect (app_domains) and the page a login returns
-// to (login_returns). Migration 0014.
+// Forward-auth: the domains applications protect (app_domains). What a login returns to is
+// in resume.go. Migration 0014.
 
 // appDomains fills in the protected domains of apps, in the order they were given.
 func appDomains(ctx context.Context, q rowQueryer, apps []*backend.App) error {
@@ -79,57 +78,4 @@ func (db *DB) FindAppByDomain(ctx context.Context, keys ...string) (*backend.App
 		return nil, fmt.Errorf("find app by domain: %w", err)
 	}
 	return db.FindAppByID(ctx, id)
-}
-
-// PutLoginReturn binds url to owner until expiresAt, replacing what owner had, and drops the
-// rows that have expired.
-func (db *DB) PutLoginReturn(ctx context.Context, owner, url string, expiresAt time.Time) error {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return fmt.Errorf("put login return: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_returns WHERE expires_at <= ?`, tx.now.UnixNano()); err != nil {
-		return fmt.Errorf("put login return: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO login_returns (owner_hash, url, expires_at) VALUES (?, ?, ?)
-		ON CONFLICT (owner_hash) DO UPDATE SET url = excluded.url, expires_at = excluded.expires_at`,
-		owner, url, expiresAt.UnixNano()); err != nil {
-		return fmt.Errorf("put login return: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("put login return: %w", err)
-	}
-	return nil
-}
-
-// MoveLoginReturn moves from's URL, if any, to to.
-func (db *DB) MoveLoginReturn(ctx context.Context, from, to string) error {
-	if _, err := db.execer(ctx).ExecContext(ctx, `UPDATE OR REPLACE login_returns SET owner_hash = ? WHERE owner_hash = ?`, to, from); err != nil {
-		return fmt.Errorf("move login return: %w", err)
-	}
-	return nil
-}
-
-// TakeLoginReturn deletes owner's URL, if it has not expired by the transaction's time, and
-// returns it ("" if there is none): one conditional DELETE … RETURNING, so two takes cannot
-// both have it.
-func (db *DB) TakeLoginReturn(ctx context.Context, owner string) (string, error) {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return "", fmt.Errorf("take login return: %w", err)
-	}
-	defer tx.Rollback()
-	var url string
-	err = tx.QueryRowContext(ctx, `DELETE FROM login_returns WHERE owner_hash = ? AND expires_at > ? RETURNING url`,
-		owner, tx.now.UnixNano()).Scan(&url)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	} else if err != nil {
-		return "", fmt.Errorf("take login return: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return "", fmt.Errorf("take login return: %w", err)
-	}
-	return url, nil
 }

@@ -79,14 +79,6 @@ func (db *DB) FindAuthRequestByCode(ctx context.Context, codeHash string) (*back
 	return scanAuthRequest(db.querier(ctx).QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM oidc_auth_requests WHERE code_hash = ?`, codeHash))
 }
 
-// ResumeAuthRequest binds the pending, unexpired request to ownerHash: one conditional UPDATE.
-func (db *DB) ResumeAuthRequest(ctx context.Context, id, ownerHash string) (bool, error) {
-	res, err := db.execer(ctx).ExecContext(ctx, `
-		UPDATE oidc_auth_requests SET owner_hash = ? WHERE id = ? AND done = 0 AND expires_at > ?`,
-		ownerHash, id, db.now(ctx).UnixNano())
-	return affectedOne("resume auth request", res, err)
-}
-
 // affectedOne reports whether a conditional write changed a row.
 func affectedOne(op string, res sql.Result, err error) (bool, error) {
 	if err != nil {
@@ -97,22 +89,6 @@ func affectedOne(op string, res sql.Result, err error) (bool, error) {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	return n > 0, nil
-}
-
-// MoveAuthRequests moves the pending requests bound to from over to to.
-func (db *DB) MoveAuthRequests(ctx context.Context, from, to string) error {
-	if from == "" {
-		return nil
-	}
-	_, err := db.execer(ctx).ExecContext(ctx, `UPDATE oidc_auth_requests SET owner_hash = ? WHERE owner_hash = ? AND done = 0`, to, from)
-	return wrap("move auth requests", err)
-}
-
-// PendingAuthRequest returns the newest pending, unexpired request bound to the session.
-func (db *DB) PendingAuthRequest(ctx context.Context, sessionHash string) (*backend.AuthRequest, error) {
-	return scanAuthRequest(db.querier(ctx).QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM oidc_auth_requests
-		WHERE owner_hash = ? AND owner_hash <> '' AND done = 0 AND expires_at > ? ORDER BY created_at DESC, id LIMIT 1`,
-		sessionHash, db.now(ctx).UnixNano()))
 }
 
 // CompleteAuthRequest marks the request done for r's session, once: one conditional UPDATE.

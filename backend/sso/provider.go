@@ -28,8 +28,9 @@ const (
 	KeysPath        = "/oidc/keys"
 	EndSessionPath  = "/oidc/end_session"
 	RevokePath      = "/oidc/revoke"
-	LoginPath       = "/oidc/login"  // the hand-off to a Gatehouse login (the web server's)
-	LogoutPath      = "/oidc/logout" // RP-initiated logout's confirmation page (the web server's)
+	IntrospectPath  = "/oidc/introspect" // RFC 7662, for an application's resource servers
+	LoginPath       = "/oidc/login"      // the hand-off to a Gatehouse login (the web server's)
+	LogoutPath      = "/oidc/logout"     // RP-initiated logout's confirmation page (the web server's)
 	loginIDParam    = "authRequestID"
 	callbackIDParam = "id"
 )
@@ -89,7 +90,8 @@ func New(cfg Config) (*Provider, error) {
 			"preferred_username", "name", "email", "email_verified"},
 	}
 	opts = append(opts, op.WithCustomEndpoints(op.NewEndpoint(AuthorizePath), op.NewEndpoint(TokenPath),
-		op.NewEndpoint(UserinfoPath), op.NewEndpoint(RevokePath), op.NewEndpoint(EndSessionPath), op.NewEndpoint(KeysPath)))
+		op.NewEndpoint(UserinfoPath), op.NewEndpoint(RevokePath), op.NewEndpoint(EndSessionPath), op.NewEndpoint(KeysPath)),
+		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(IntrospectPath)))
 	p, err := op.NewProvider(opConfig, st, op.StaticIssuer(issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sso: %w", err)

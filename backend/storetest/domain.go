@@ -94,39 +94,60 @@ func testAppDomains(t *testing.T, o Opener) {
 	}
 }
 
-func testLoginReturns(t *testing.T, o Opener) {
+func testLoginResumes(t *testing.T, o Opener) {
 	db, c := newDB(t, o)
-	if err := db.PutLoginReturn(ctx, "attempt-1", "https://wiki.example.com/a", t0.Add(time.Hour)); err != nil {
+	page := func(u string) *backend.LoginResume { return &backend.LoginResume{URL: u, ExpiresAt: t0.Add(time.Hour)} }
+	if err := db.PutLoginResume(ctx, "attempt-1", page("https://wiki.example.com/a")); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutLoginReturn(ctx, "attempt-1", "https://wiki.example.com/b", t0.Add(time.Hour)); err != nil {
+	// Put again replaces: a sign-in in place of the page.
+	if err := db.PutLoginResume(ctx, "attempt-1", &backend.LoginResume{AuthRequestID: "req-1", ExpiresAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Atomically(ctx, func(ctx context.Context) error { return db.MoveLoginReturn(ctx, "attempt-1", "attempt-2") }); err != nil {
+	if r, err := db.FindLoginResume(ctx, "attempt-1"); err != nil || r.AuthRequestID != "req-1" || r.URL != "" || !r.ExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("FindLoginResume after a second put: got %+v, %v; want req-1 alone, expiring at %v", r, err, t0.Add(time.Hour))
+	}
+	if err := db.PutLoginResume(ctx, "attempt-1", page("https://wiki.example.com/b")); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := db.TakeLoginReturn(ctx, "attempt-1"); err != nil || u != "" {
-		t.Fatalf("take from the old token: got %q, %v; want none", u, err)
-	}
-	if err := db.MoveLoginReturn(ctx, "attempt-2", "session"); err != nil {
+	if err := db.Atomically(ctx, func(ctx context.Context) error { return db.MoveLoginResume(ctx, "attempt-1", "attempt-2") }); err != nil {
 		t.Fatal(err)
+	}
+	if r, err := db.TakeLoginResume(ctx, "attempt-1"); err != nil || r != nil {
+		t.Fatalf("take from the old token: got %+v, %v; want none", r, err)
+	}
+	if _, err := db.FindLoginResume(ctx, "attempt-1"); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("FindLoginResume of the old token: %v, want ENOTFOUND", err)
+	}
+	// Moving onto a token that has one replaces it.
+	if err := db.PutLoginResume(ctx, "session", page("https://wiki.example.com/stale")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MoveLoginResume(ctx, "attempt-2", "session"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := db.FindLoginResume(ctx, "session"); err != nil || r.URL != "https://wiki.example.com/b" {
+		t.Fatalf("FindLoginResume after the move: got %+v, %v; want the page moved", r, err)
 	}
 	wins := race(t, 20, func(int) (bool, error) {
-		u, err := db.TakeLoginReturn(ctx, "session")
-		if u != "" && u != "https://wiki.example.com/b" {
-			t.Errorf("took %q, want the last one put", u)
+		r, err := db.TakeLoginResume(ctx, "session")
+		if r != nil && (r.URL != "https://wiki.example.com/b" || r.AuthRequestID != "") {
+			t.Errorf("took %+v, want the last one put", r)
 		}
-		return u != "", err
+		return r != nil, err
 	})
 	if wins != 1 {
-		t.Fatalf("20 concurrent takes: %d got the URL, want 1", wins)
+		t.Fatalf("20 concurrent takes: %d got it, want 1", wins)
 	}
-	// An expired one is not given back.
-	if err := db.PutLoginReturn(ctx, "late", "https://wiki.example.com/c", t0.Add(time.Hour)); err != nil {
+	// An expired one is neither found nor given back.
+	if err := db.PutLoginResume(ctx, "late", page("https://wiki.example.com/c")); err != nil {
 		t.Fatal(err)
 	}
 	c.set(t0.Add(2 * time.Hour))
-	if u, err := db.TakeLoginReturn(ctx, "late"); err != nil || u != "" {
-		t.Fatalf("take after expiry: got %q, %v; want none", u, err)
+	if _, err := db.FindLoginResume(ctx, "late"); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("FindLoginResume after expiry: %v, want ENOTFOUND", err)
+	}
+	if r, err := db.TakeLoginResume(ctx, "late"); err != nil || r != nil {
+		t.Fatalf("take after expiry: got %+v, %v; want none", r, err)
 	}
 }

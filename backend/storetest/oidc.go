@@ -77,15 +77,6 @@ func testOIDCAuthRequests(t *testing.T, o Opener) {
 	if err != nil || got.State != "s" || len(got.Scopes) != 2 || got.Done || got.CodeIssued {
 		t.Fatalf("FindAuthRequest: %+v %v", got, err)
 	}
-	if ok, _ := db.ResumeAuthRequest(ctx, "r1", "attempt-1"); !ok {
-		t.Fatal("ResumeAuthRequest of a pending request: false")
-	}
-	if err := db.MoveAuthRequests(ctx, "attempt-1", "sess-1"); err != nil {
-		t.Fatal(err)
-	}
-	if p, err := db.PendingAuthRequest(ctx, "sess-1"); err != nil || p.ID != "r1" {
-		t.Fatalf("PendingAuthRequest after the move: %+v %v, want r1", p, err)
-	}
 	if ok, _ := db.SetAuthCode(ctx, "r1", "h"); ok {
 		t.Fatal("SetAuthCode on a request that is not complete: true")
 	}
@@ -96,9 +87,6 @@ func testOIDCAuthRequests(t *testing.T, o Opener) {
 	}
 	if ok, _ := db.CompleteAuthRequest(ctx, &done); ok {
 		t.Fatal("CompleteAuthRequest twice: true")
-	}
-	if _, err := db.PendingAuthRequest(ctx, "sess-1"); backend.ErrorCode(err) != backend.ENOTFOUND {
-		t.Fatalf("PendingAuthRequest of a complete request: %v, want ENOTFOUND", err)
 	}
 	if ok, _ := db.SetAuthCode(ctx, "r1", "h"); !ok {
 		t.Fatal("SetAuthCode: false")
@@ -113,13 +101,13 @@ func testOIDCAuthRequests(t *testing.T, o Opener) {
 	if !got.ExpiresAt.Before(time.Now().Add(backend.AuthCodeTTL + time.Second)) {
 		t.Fatalf("a code's request expires at %v, want within %v", got.ExpiresAt, backend.AuthCodeTTL)
 	}
-	// Expired requests can be neither resumed nor completed, and DeleteExpiredOIDC removes them.
+	// Expired requests cannot be completed, and DeleteExpiredOIDC removes them.
 	old := &backend.AuthRequest{ID: "r2", AppID: a.ID, ClientID: a.ClientID, ExpiresAt: time.Now().Add(-time.Second)}
 	if err := db.CreateAuthRequest(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := db.ResumeAuthRequest(ctx, "r2", "x"); ok {
-		t.Fatal("ResumeAuthRequest of an expired request: true")
+	if ok, _ := db.CompleteAuthRequest(ctx, &backend.AuthRequest{ID: "r2", OwnerHash: "x"}); ok {
+		t.Fatal("CompleteAuthRequest of an expired request: true")
 	}
 	if err := db.DeleteExpiredOIDC(ctx, time.Now(), time.Now()); err != nil {
 		t.Fatal(err)

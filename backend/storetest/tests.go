@@ -36,7 +36,7 @@ var tests = []test{
 	{"LatestSMSCode", testLatestSMSCode},
 	{"LoginAttemptForUpdate", testLoginAttemptForUpdate},
 	{"LoginAttempts", testLoginAttempts},
-	{"LoginReturns", testLoginReturns},
+	{"LoginResumes", testLoginResumes},
 	{"ParallelWrongPasswords", testParallelWrongPasswords},
 	{"PendingAndActiveTOTP", testPendingAndActiveTOTP},
 	{"RaceAtomicallyStep", testRaceAtomicallyStep},

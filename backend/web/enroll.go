@@ -260,16 +260,10 @@ func (s *Server) codesDone(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// A forced enrollment an application sent the person to goes back to the application.
-	if u := s.resumeURL(r, h.id); h.id != nil && u != "" {
-		http.Redirect(w, r, u, http.StatusSeeOther)
-		return
-	}
-	if h.id != nil {
-		// An enrollment forced by a protected application goes back to its page.
-		if u, err := s.svc.TakeReturn(r.Context(), h.id); err == nil && u != "" {
-			h.next = u
-		}
+	// A forced enrollment an application sent the person to (OpenID Connect or forward-auth)
+	// goes back to the application.
+	if u := s.resumeURL(r, h.id); u != "" {
+		h.next = u
 	}
 	http.Redirect(w, r, h.next, http.StatusSeeOther)
 }

@@ -18,15 +18,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	// A login that ends here may have begun at an application: back to it.
+	// A login that ends here may have begun at an application (an OpenID Connect sign-in or
+	// a page behind forward-auth): back to it, once.
 	if u := s.resumeURL(r, id); u != "" {
-		http.Redirect(w, r, u, http.StatusSeeOther)
-		return
-	}
-	// A login that a forward-auth check began goes back to the page it was for, once.
-	if u, err := s.svc.TakeReturn(r.Context(), id); err != nil {
-		s.log.Error("take the page to return to", "err", err)
-	} else if u != "" {
 		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
@@ -114,29 +108,21 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.showLoginReturning(w, r, statusOf(err), page{Title: "Log in"}, username, s.message(r, err), rd)
 		return
 	}
-	if err := s.svc.KeepReturn(r.Context(), st, rd); err != nil {
-		// The login stands; only the way back to the page is lost.
-		s.log.Error("keep the page to return to", "err", err)
-	} else if rd != "" {
-		// A login for a protected page of someone signed in is the step-up to the second
-		// factor the page requires (forwardReturn): it replaces the session held.
+	// What sent the person here (an application's sign-in, the form's resume; or a protected
+	// page, its rd) goes on with this login, in the store (backend.KeepResume).
+	resume := backend.LoginResume{AuthRequestID: r.PostFormValue("resume"), URL: rd}
+	if err := s.svc.KeepResume(r.Context(), st, resume); err != nil {
+		// The login stands; only the way back is lost.
+		s.log.Error("keep what the login resumes", "err", err)
+	} else if resume.AuthRequestID != "" || resume.URL != "" {
+		// A new login for an application (the step-up to a second factor it requires)
+		// replaces the session the browser held, which was proven with less: it ends once
+		// the password is accepted.
 		s.endReplacedSession(r)
 	}
 	// A login started over leaves the previous attempt (if any) behind: end it.
 	if old := cookieValue(r, s.attemptCk); old != "" {
 		s.svc.CancelLogin(r.Context(), old)
-	}
-	// The sign-in to an application that sent the person here goes on with this login, in
-	// the store (backend.CarryAuthorization).
-	if resume := r.PostFormValue("resume"); resume != "" {
-		if err := s.svc.CarryAuthorization(r.Context(), st, resume); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		// A new login for an application (the step-up to a second factor) replaces the
-		// session the browser held, which was proven with less: it ends once the password is
-		// accepted.
-		s.endReplacedSession(r)
 	}
 	s.advance(w, r, st)
 }

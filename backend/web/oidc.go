@@ -10,7 +10,7 @@ import (
 
 // The OpenID Connect provider (backend/sso) in the handler tree. Its browser endpoints
 // (discovery, authorize and its callback, keys, end_session) are inside cross-origin protection
-// like every page; the server-to-server ones (token, userinfo, revoke) are beside it
+// like every page; the server-to-server ones (token, userinfo, revoke, introspect) are beside it
 // (oidcDirect), since an application's server posts them with no Origin a browser would send,
 // and client authentication (or the access token) is their protection. The hand-off between
 // the library and a Gatehouse login is backend's rule (AuthorizeApp); these handlers only carry
@@ -43,6 +43,7 @@ func (s *Server) oidcDirect(next http.Handler) http.Handler {
 	direct := http.MaxBytesHandler(s.oidc, maxFormBody)
 	outer.Handle("POST "+sso.TokenPath, direct)
 	outer.Handle("POST "+sso.RevokePath, direct)
+	outer.Handle("POST "+sso.IntrospectPath, direct)
 	outer.Handle(sso.UserinfoPath, direct)
 	outer.Handle("/", next)
 	return outer
@@ -112,21 +113,27 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	s.oidc.ServeHTTP(w, r)
 }
 
-// resumeURL is where a login that just ended goes when a sign-in to an application waits for
-// its session, "" when none does.
+// resumeURL takes what the login that just ended resumes (backend.TakeResume, once) and
+// returns where the browser goes: the hand-off of an application's sign-in, which decides
+// again with this session, or the protected page; "" when it resumes nothing.
 func (s *Server) resumeURL(r *http.Request, id *backend.Identity) string {
-	if s.oidc == nil || id == nil {
+	if id == nil {
 		return ""
 	}
-	reqID, err := s.svc.PendingAuthorization(r.Context(), id)
-	if err != nil {
-		s.log.Error("pending authorization", "err", err)
+	res, err := s.svc.TakeResume(r.Context(), id)
+	switch {
+	case err != nil:
+		s.log.Error("take what the login resumes", "err", err)
 		return ""
-	}
-	if reqID == "" {
+	case res == nil:
 		return ""
+	case res.AuthRequestID != "":
+		if s.oidc == nil {
+			return ""
+		}
+		return sso.LoginURL(res.AuthRequestID)
 	}
-	return sso.LoginURL(reqID)
+	return res.URL
 }
 
 // oidcLogoutPage asks before an application's RP-initiated logout ends the session.
