@@ -95,13 +95,27 @@ func (db *DB) PutLoginReturn(ctx context.Context, owner, url string, expiresAt t
 	return wrap("put login return", err)
 }
 
-// MoveLoginReturn moves from's URL, if any, to to (replacing what to had).
+// MoveLoginReturn moves from's URL, if any, to to (replacing what to had). Inside an Atomically
+// transaction that has begun (a login step's), nothing waits for the answers of its two
+// statements: they are queued (Tx.later) and go, in order, with the transaction's next
+// statement or its COMMIT.
 func (db *DB) MoveLoginReturn(ctx context.Context, from, to string) error {
+	const drop = `DELETE FROM login_returns WHERE owner_hash = $1 AND EXISTS (SELECT 1 FROM login_returns WHERE owner_hash = $2)`
+	const move = `UPDATE login_returns SET owner_hash = $1 WHERE owner_hash = $2`
+	if tx, ok := joined(ctx); ok && tx.Tx != nil {
+		read := func(br pgx.BatchResults) error {
+			_, err := br.Exec()
+			return wrap("move login return", err)
+		}
+		tx.later(read, drop, to, from)
+		tx.later(read, move, to, from)
+		return nil
+	}
 	err := db.inTx(ctx, false, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM login_returns WHERE owner_hash = $1 AND EXISTS (SELECT 1 FROM login_returns WHERE owner_hash = $2)`, to, from); err != nil {
+		if _, err := tx.Exec(ctx, drop, to, from); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE login_returns SET owner_hash = $1 WHERE owner_hash = $2`, to, from)
+		_, err := tx.Exec(ctx, move, to, from)
 		return err
 	})
 	return wrap("move login return", err)

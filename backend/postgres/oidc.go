@@ -104,14 +104,26 @@ func (db *DB) ResumeAuthRequest(ctx context.Context, id, ownerHash string) (bool
 	return tag.RowsAffected() > 0, nil
 }
 
-// MoveAuthRequests moves the pending requests bound to from over to to.
+// MoveAuthRequests moves the pending requests bound to from over to to. Inside an Atomically
+// transaction that has begun (a login step's), nothing waits for its answer: the UPDATE is
+// queued (Tx.later) and goes with the transaction's next statement or its COMMIT.
 func (db *DB) MoveAuthRequests(ctx context.Context, from, to string) error {
 	if from == "" {
 		return nil
 	}
-	_, err := db.conn(ctx).Exec(ctx, `UPDATE oidc_auth_requests SET owner_hash = $1 WHERE owner_hash = $2 AND NOT done`, to, from)
+	if tx, ok := joined(ctx); ok && tx.Tx != nil {
+		tx.later(func(br pgx.BatchResults) error {
+			_, err := br.Exec()
+			return wrap("move auth requests", err)
+		}, moveAuthRequestsSQL, to, from)
+		return nil
+	}
+	_, err := db.conn(ctx).Exec(ctx, moveAuthRequestsSQL, to, from)
 	return wrap("move auth requests", err)
 }
+
+// moveAuthRequestsSQL is MoveAuthRequests' statement.
+const moveAuthRequestsSQL = `UPDATE oidc_auth_requests SET owner_hash = $1 WHERE owner_hash = $2 AND NOT done`
 
 // PendingAuthRequest returns the newest pending, unexpired request bound to the session.
 func (db *DB) PendingAuthRequest(ctx context.Context, sessionHash string) (*backend.AuthRequest, error) {

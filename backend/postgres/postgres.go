@@ -193,6 +193,9 @@ type pendingWrite struct {
 	sql  string
 	args []any
 	read func(pgx.BatchResults) error
+	// consumes is the user whose TOTP step this write consumes (ConsumeTOTPStep), 0 for
+	// other writes: a failure state written after it goes into the same UPDATE (UpdateFailures).
+	consumes int64
 }
 
 // later queues a write to be sent with the transaction's next statement, in one round trip
@@ -207,7 +210,7 @@ type pendingWrite struct {
 // checks against what the transaction's locks guarantee): the writes queued last are sent
 // with the COMMIT, and PostgreSQL commits them unless one of them fails in the database.
 func (tx *Tx) later(read func(pgx.BatchResults) error, sql string, args ...any) {
-	tx.pending = append(tx.pending, pendingWrite{sql, args, read})
+	tx.pending = append(tx.pending, pendingWrite{sql: sql, args: args, read: read})
 }
 
 // withPending sends the queued writes and then the statement sql in one batch, and returns
