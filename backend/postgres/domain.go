@@ -95,30 +95,30 @@ func (db *DB) PutLoginReturn(ctx context.Context, owner, url string, expiresAt t
 	return wrap("put login return", err)
 }
 
-// MoveLoginReturn moves from's URL, if any, to to (replacing what to had). Inside an Atomically
-// transaction that has begun (a login step's), nothing waits for the answers of its two
-// statements: they are queued (Tx.later) and go, in order, with the transaction's next
-// statement or its COMMIT.
+// MoveLoginReturn moves from's URL, if any, to to (replacing what to had): one statement, which
+// deletes from's row and inserts what it held as to's, over to's if there is one. Inside an
+// Atomically transaction that has begun (a login step's), nothing waits for its answer: it is
+// queued (Tx.laterPart) and goes with the transaction's next statement or its COMMIT.
 func (db *DB) MoveLoginReturn(ctx context.Context, from, to string) error {
-	const drop = `DELETE FROM login_returns WHERE owner_hash = $1 AND EXISTS (SELECT 1 FROM login_returns WHERE owner_hash = $2)`
-	const move = `UPDATE login_returns SET owner_hash = $1 WHERE owner_hash = $2`
 	if tx, ok := joined(ctx); ok && tx.Tx != nil {
-		read := func(br pgx.BatchResults) error {
+		tx.laterPart(func(br pgx.BatchResults) error {
 			_, err := br.Exec()
 			return wrap("move login return", err)
-		}
-		tx.later(read, drop, to, from)
-		tx.later(read, move, to, from)
+		}, moveLoginReturn, to, from)
 		return nil
 	}
-	err := db.inTx(ctx, false, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, drop, to, from); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, move, to, from)
-		return err
-	})
-	return wrap("move login return", err)
+	_, err := db.conn(ctx).Exec(ctx, moveLoginReturn.sql(), to, from)
+	return wrap("move login return", unreachable(err))
+}
+
+// moveLoginReturn is MoveLoginReturn's statement.
+var moveLoginReturn = &foldPart{
+	ctes: `{p}taken AS (DELETE FROM login_returns WHERE owner_hash = $2 RETURNING url, expires_at),
+		{p}given AS (
+			INSERT INTO login_returns (owner_hash, url, expires_at) SELECT $1::text, url, expires_at FROM {p}taken
+			ON CONFLICT (owner_hash) DO UPDATE SET url = excluded.url, expires_at = excluded.expires_at
+		)`,
+	tables: []string{"login_returns"},
 }
 
 // TakeLoginReturn deletes owner's URL, if it has not expired by the transaction's time, and

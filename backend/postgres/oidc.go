@@ -112,18 +112,21 @@ func (db *DB) MoveAuthRequests(ctx context.Context, from, to string) error {
 		return nil
 	}
 	if tx, ok := joined(ctx); ok && tx.Tx != nil {
-		tx.later(func(br pgx.BatchResults) error {
+		tx.laterPart(func(br pgx.BatchResults) error {
 			_, err := br.Exec()
 			return wrap("move auth requests", err)
-		}, moveAuthRequestsSQL, to, from)
+		}, moveAuthRequests, to, from)
 		return nil
 	}
-	_, err := db.conn(ctx).Exec(ctx, moveAuthRequestsSQL, to, from)
+	_, err := db.conn(ctx).Exec(ctx, moveAuthRequests.sql(), to, from)
 	return wrap("move auth requests", err)
 }
 
-// moveAuthRequestsSQL is MoveAuthRequests' statement.
-const moveAuthRequestsSQL = `UPDATE oidc_auth_requests SET owner_hash = $1 WHERE owner_hash = $2 AND NOT done`
+// moveAuthRequests is MoveAuthRequests' statement.
+var moveAuthRequests = &foldPart{
+	ctes:   `{p}moved AS (UPDATE oidc_auth_requests SET owner_hash = $1 WHERE owner_hash = $2 AND NOT done)`,
+	tables: []string{"oidc_auth_requests"},
+}
 
 // PendingAuthRequest returns the newest pending, unexpired request bound to the session.
 func (db *DB) PendingAuthRequest(ctx context.Context, sessionHash string) (*backend.AuthRequest, error) {

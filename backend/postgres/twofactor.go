@@ -57,7 +57,8 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 	// failure if it matches no row stay as they were.
 	for i := range tx.pending {
 		if p := &tx.pending[i]; p.consumes == userID {
-			p.sql = consumeTOTPSQL(true)
+			p.part = consumeTOTP(true)
+			p.sql = p.part.sql()
 			p.args = append(p.args[:2:2], f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil))
 			return nil
 		}
@@ -303,20 +304,20 @@ func deletePendingEnrollments(ctx context.Context, tx *Tx, userID int64) error {
 	return err
 }
 
-// consumeTOTPSQL is the queued consume of a TOTP step ($1) of a user ($2), which fails if it
-// matched no row; withFailures, it writes the user's failure state ($3, $4, $5) too.
-func consumeTOTPSQL(withFailures bool) string {
+// consumeTOTP is the queued consume of a TOTP step ($1) of a user ($2), which fails if it
+// matched no row (division_by_zero: no COMMIT); withFailures, it writes the user's failure
+// state ($3, $4, $5) too.
+func consumeTOTP(withFailures bool) *foldPart {
 	set := `totp_last_step = $1`
 	if withFailures {
 		set += `, failed_count = $3, next_try_at = $4, locked_until = $5`
 	}
-	return `
-		WITH consumed AS (
+	return &foldPart{ctes: `
+		{p}consumed AS (
 			UPDATE users SET ` + set + `
 			WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)
 			RETURNING 1
-		)
-		SELECT 1 / count(*) FROM consumed -- no row consumed: division_by_zero, no COMMIT`
+		)`, answer: `1 / (SELECT count(*) FROM {p}consumed)`, tables: []string{"users"}}
 }
 
 // ConsumeTOTPStep marks the TOTP time step as used, only if it is later than the last used
@@ -342,12 +343,12 @@ func (db *DB) ConsumeTOTPStep(ctx context.Context, userID int64, step int64) (bo
 				return false, nil
 			}
 			tx.totpLast[userID] = &step
-			tx.later(func(br pgx.BatchResults) error {
+			tx.laterPart(func(br pgx.BatchResults) error {
 				if _, err := br.Exec(); err != nil {
 					return fmt.Errorf("consume totp step: %w", err)
 				}
 				return nil
-			}, consumeTOTPSQL(false), step, userID)
+			}, consumeTOTP(false), step, userID)
 			tx.pending[len(tx.pending)-1].consumes = userID
 			return true, nil
 		}

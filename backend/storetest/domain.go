@@ -129,4 +129,31 @@ func testLoginReturns(t *testing.T, o Opener) {
 	if u, err := db.TakeLoginReturn(ctx, "late"); err != nil || u != "" {
 		t.Fatalf("take after expiry: got %q, %v; want none", u, err)
 	}
+	// In a transaction that has begun (where a store may queue the moves and send them together
+	// with its COMMIT), each move sees the one before it; a move replaces what the new owner
+	// had, and a move from an owner with none leaves the new owner's.
+	for _, r := range []struct{ owner, url string }{{"r1", "https://wiki.example.com/d"}, {"r3", "https://wiki.example.com/old"}} {
+		if err := db.PutLoginReturn(ctx, r.owner, r.url, t0.Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := db.TakeLoginReturn(ctx, "none"); err != nil {
+			return err
+		}
+		for _, m := range [][2]string{{"r1", "r2"}, {"r2", "r3"}, {"nobody", "r3"}} {
+			if err := db.MoveLoginReturn(ctx, m[0], m[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for owner, want := range map[string]string{"r1": "", "r2": "", "r3": "https://wiki.example.com/d"} {
+		if u, err := db.TakeLoginReturn(ctx, owner); err != nil || u != want {
+			t.Errorf("after the moves r1→r2→r3: take %s: got %q, %v; want %q", owner, u, err, want)
+		}
+	}
 }
