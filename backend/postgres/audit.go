@@ -28,12 +28,12 @@ func (db *DB) AddAuditEvent(ctx context.Context, e *backend.AuditEvent) error {
 	args := []any{ns(now), text(e.Action), e.ActorID, text(e.ActorName), e.TargetID, text(e.TargetName), text(e.Detail), text(e.IP), text(e.TargetApp)}
 	e.At = now
 	if tx, ok := joined(ctx); ok && tx.Tx != nil && tx.failures != nil {
-		tx.later(func(br pgx.BatchResults) error {
+		tx.laterPart(func(br pgx.BatchResults) error {
 			if err := br.QueryRow().Scan(&e.ID); err != nil {
 				return fmt.Errorf("add audit event: %w", err)
 			}
 			return nil
-		}, insert, args...)
+		}, &foldPart{ctes: `{p}event AS (` + insert + `)`, answer: `(SELECT id FROM {p}event)`, scan: &e.ID}, args...)
 		return nil
 	}
 	if err := db.conn(ctx).QueryRow(ctx, insert, args...).Scan(&e.ID); err != nil {

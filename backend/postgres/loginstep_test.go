@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,37 @@ func TestLoginStepQueuedWritesAreTheAuthority(t *testing.T) {
 	}
 	if _, _, sessions := state(); sessions != 1 || events != 0 {
 		t.Fatalf("%d sessions, %d audit events; want 1, 0", sessions, events)
+	}
+}
+
+// TestFoldQueuedWrites: the writes a login step queues for its COMMIT (the consume with the
+// counter reset, the sign-in, the move of what it resumes, the audit event) go as one statement; parts that
+// update or delete rows of one table, and a write that is not a part, are not folded together
+// (the CTEs of one statement do not see each other's writes).
+func TestFoldQueuedWrites(t *testing.T) {
+	tx := &Tx{now: t0, failures: map[int64]backend.Failures{}, attempts: map[string]bool{"a": true}, totpLast: map[int64]*int64{}}
+	var e backend.AuditEvent
+	step := func() {
+		tx.laterPart(nil, consumeTOTP(true), int64(7), int64(1), 0, nil, nil)
+		part, args := completeLogin(tx, "a", &backend.Session{TokenHash: "s", UserID: 1}, true)
+		tx.laterPart(nil, part, args...)
+		tx.laterPart(nil, moveLoginResume, "s", "a")
+		tx.laterPart(nil, &foldPart{ctes: `{p}event AS (INSERT INTO audit_events (at, action) VALUES ($1, $2) RETURNING id)`,
+			answer: `(SELECT id FROM {p}event)`, scan: &e.ID}, int64(0), "x")
+	}
+	step()
+	if got := fold(tx.pending); len(got) != 1 || len(got[0].args) != 5+10+2+2 {
+		t.Fatalf("a login step's writes folded into %d statements; want 1 with 19 arguments", len(got))
+	} else if s := got[0].sql; !strings.Contains(s, "w1_session AS") || !strings.Contains(s, "FROM w1_attempt") ||
+		!strings.Contains(s, "$19") || strings.Contains(s, "{p}") {
+		t.Fatalf("folded statement:\n%s", s)
+	}
+	tx.pending = nil
+	tx.laterPart(nil, moveLoginResume, "b", "a")
+	tx.laterPart(nil, moveLoginResume, "c", "b")
+	tx.later(nil, updateFailuresSQL, 0, nil, nil, int64(1))
+	step()
+	if got := fold(tx.pending); len(got) != 4 {
+		t.Fatalf("two moves of login_resumes, a counter write, a login step: %d statements, want 4 (move, move, write, the step)", len(got))
 	}
 }

@@ -193,6 +193,12 @@ type pendingWrite struct {
 	sql  string
 	args []any
 	read func(pgx.BatchResults) error
+	// consumes is the user whose TOTP step this write consumes (ConsumeTOTPStep), 0 for
+	// other writes: a failure state written after it goes into the same UPDATE (UpdateFailures).
+	consumes int64
+	// part, if not nil, is the write as data-modifying CTEs, which commit may fold with the
+	// writes next to it into one statement (fold.go).
+	part *foldPart
 }
 
 // later queues a write to be sent with the transaction's next statement, in one round trip
@@ -207,7 +213,7 @@ type pendingWrite struct {
 // checks against what the transaction's locks guarantee): the writes queued last are sent
 // with the COMMIT, and PostgreSQL commits them unless one of them fails in the database.
 func (tx *Tx) later(read func(pgx.BatchResults) error, sql string, args ...any) {
-	tx.pending = append(tx.pending, pendingWrite{sql, args, read})
+	tx.pending = append(tx.pending, pendingWrite{sql: sql, args: args, read: read})
 }
 
 // withPending sends the queued writes and then the statement sql in one batch, and returns
@@ -267,8 +273,9 @@ func readPending(br pgx.BatchResults, pending []pendingWrite) error {
 
 // commit commits the Atomically transaction, with the writes still queued in the same round
 // trip: [queued writes…, COMMIT] in one batch, which PostgreSQL runs in order and, at the
-// first that fails, skips the rest of, COMMIT included (one Sync ends the batch). The
-// transaction's connection then is outside any transaction, and atomically releases it.
+// first that fails, skips the rest of, COMMIT included (one Sync ends the batch). Queued
+// writes next to each other that are foldPart go as one statement (fold). The transaction's
+// connection then is outside any transaction, and atomically releases it.
 func (tx *Tx) commit(ctx context.Context) error {
 	if len(tx.pending) == 0 || tx.Tx == nil {
 		if err := tx.flush(ctx); err != nil {
@@ -280,7 +287,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 		return nil
 	}
 	b := &pgx.Batch{}
-	pending := tx.pending
+	pending := fold(tx.pending)
 	tx.pending = nil
 	for _, p := range pending {
 		b.Queue(p.sql, p.args...)

@@ -40,16 +40,32 @@ func nullText(s string) *string {
 	return &s
 }
 
-// MoveLoginResume moves from's row, if any, to to (replacing what to had).
+// MoveLoginResume moves from's row, if any, to to (replacing what to had): one statement, which
+// deletes from's row and inserts what it held as to's, over to's if there is one. Inside an
+// Atomically transaction that has begun (a login step's), nothing waits for its answer: it is
+// queued (Tx.laterPart) and goes with the transaction's next statement or its COMMIT.
 func (db *DB) MoveLoginResume(ctx context.Context, from, to string) error {
-	err := db.inTx(ctx, false, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM login_resumes WHERE owner_hash = $1 AND EXISTS (SELECT 1 FROM login_resumes WHERE owner_hash = $2)`, to, from); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE login_resumes SET owner_hash = $1 WHERE owner_hash = $2`, to, from)
-		return err
-	})
-	return wrap("move login resume", err)
+	if tx, ok := joined(ctx); ok && tx.Tx != nil {
+		tx.laterPart(func(br pgx.BatchResults) error {
+			_, err := br.Exec()
+			return wrap("move login resume", err)
+		}, moveLoginResume, to, from)
+		return nil
+	}
+	_, err := db.conn(ctx).Exec(ctx, moveLoginResume.sql(), to, from)
+	return wrap("move login resume", unreachable(err))
+}
+
+// moveLoginResume is MoveLoginResume's statement.
+var moveLoginResume = &foldPart{
+	ctes: `{p}taken AS (DELETE FROM login_resumes WHERE owner_hash = $2 RETURNING auth_request_id, url, expires_at),
+		{p}given AS (
+			INSERT INTO login_resumes (owner_hash, auth_request_id, url, expires_at)
+			SELECT $1::text, auth_request_id, url, expires_at FROM {p}taken
+			ON CONFLICT (owner_hash) DO UPDATE SET auth_request_id = excluded.auth_request_id, url = excluded.url,
+				expires_at = excluded.expires_at
+		)`,
+	tables: []string{"login_resumes"},
 }
 
 const resumeColumns = `COALESCE(auth_request_id, ''), COALESCE(url, ''), expires_at`

@@ -191,21 +191,21 @@ func (db *DB) DeleteLoginAttempt(ctx context.Context, tokenHash string) error {
 func (db *DB) CompleteLogin(ctx context.Context, attemptTokenHash string, s *backend.Session) (bool, error) {
 	if tx, ok := joined(ctx); ok && tx.attempts[attemptTokenHash] {
 		delete(tx.attempts, attemptTokenHash) // deleted by this statement, once sent
-		sql, args := completeLogin(tx, attemptTokenHash, s, true)
-		tx.later(func(br pgx.BatchResults) error {
+		part, args := completeLogin(tx, attemptTokenHash, s, true)
+		tx.laterPart(func(br pgx.BatchResults) error {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("complete login: %w", err)
 			}
 			return nil
-		}, sql, args...)
+		}, part, args...)
 		return true, nil
 	}
 	var ok bool
 	err := db.inTx(ctx, false, func(tx *Tx) error {
 		var userID *int64
 		var inserted bool
-		sql, args := completeLogin(tx, attemptTokenHash, s, false)
-		err := tx.QueryRow(ctx, sql, args...).Scan(&userID, &inserted)
+		part, args := completeLogin(tx, attemptTokenHash, s, false)
+		err := tx.QueryRow(ctx, part.sql(), args...).Scan(&userID, &inserted)
 		switch {
 		case err != nil:
 			return err
@@ -230,29 +230,29 @@ func (db *DB) CompleteLogin(ctx context.Context, attemptTokenHash string, s *bac
 // from the row it deleted, with its arguments, filling in s's zero times. It answers the
 // attempt's user and whether the session was inserted, learning of a token hash in use from
 // the answer rather than from the error that would end an enclosing transaction; queued, it
-// must fail instead (division_by_zero, or the unique violation) unless it inserted the session.
-func completeLogin(tx *Tx, attemptTokenHash string, s *backend.Session, queued bool) (string, []any) {
+// must fail instead (division_by_zero, or the unique violation) unless it inserted the session,
+// and may be folded with the writes queued next to it (foldPart).
+func completeLogin(tx *Tx, attemptTokenHash string, s *backend.Session, queued bool) (*foldPart, []any) {
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = tx.now
 	}
 	if s.LastSeenAt.IsZero() {
 		s.LastSeenAt = tx.now
 	}
-	onConflict, answer := `ON CONFLICT DO NOTHING`, `SELECT (SELECT user_id FROM attempt), EXISTS (SELECT 1 FROM session)`
+	onConflict, answer := `ON CONFLICT DO NOTHING`, `(SELECT user_id FROM {p}attempt), EXISTS (SELECT 1 FROM {p}session)`
 	if queued {
-		onConflict, answer = ``, `SELECT 1 / count(*) FROM session`
+		onConflict, answer = ``, `1 / (SELECT count(*) FROM {p}session)`
 	}
-	return `
-		WITH attempt AS (
+	return &foldPart{ctes: `
+		{p}attempt AS (
 			DELETE FROM login_attempts WHERE token_hash = $1 RETURNING user_id
-		), session AS (
+		), {p}session AS (
 			INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, reauth_at, ip, user_agent, sid, amr)
 			SELECT $2::text, user_id, $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text, NULLIF($9::text, ''), $10::text
-			FROM attempt WHERE user_id = $3::bigint AND EXISTS (SELECT 1 FROM users WHERE id = $3::bigint)
+			FROM {p}attempt WHERE user_id = $3::bigint AND EXISTS (SELECT 1 FROM users WHERE id = $3::bigint)
 			` + onConflict + `
 			RETURNING 1
-		)
-		` + answer,
+		)`, answer: answer, tables: []string{"login_attempts"}},
 		[]any{attemptTokenHash, s.TokenHash, s.UserID, ns(s.CreatedAt), ns(s.LastSeenAt), nullNS(s.ReauthAt), text(s.IP), text(s.UserAgent),
 			s.SID, strings.Join(s.AMR, " ")}
 }

@@ -50,6 +50,19 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 	if err := fn(&f, tx.now); err != nil {
 		return err
 	}
+	tx.failures[userID] = f
+	// A TOTP step of this user's consumed and still queued (the login step's, before its
+	// reset): the state is written by that UPDATE, one statement for both. It runs under the
+	// same row lock, so nothing can come between them; the consume's condition and its
+	// failure if it matches no row stay as they were.
+	for i := range tx.pending {
+		if p := &tx.pending[i]; p.consumes == userID {
+			p.part = consumeTOTP(true)
+			p.sql = p.part.sql()
+			p.args = append(p.args[:2:2], f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil))
+			return nil
+		}
+	}
 	// Nothing waits for this write's answer: it goes with the step's next statement (the
 	// secret's read after a charge, the audit event after a reset) or its COMMIT, which
 	// PostgreSQL runs after it.
@@ -62,7 +75,6 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 		}
 		return nil
 	}, updateFailuresSQL, f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
-	tx.failures[userID] = f
 	return nil
 }
 
@@ -292,6 +304,22 @@ func deletePendingEnrollments(ctx context.Context, tx *Tx, userID int64) error {
 	return err
 }
 
+// consumeTOTP is the queued consume of a TOTP step ($1) of a user ($2), which fails if it
+// matched no row (division_by_zero: no COMMIT); withFailures, it writes the user's failure
+// state ($3, $4, $5) too.
+func consumeTOTP(withFailures bool) *foldPart {
+	set := `totp_last_step = $1`
+	if withFailures {
+		set += `, failed_count = $3, next_try_at = $4, locked_until = $5`
+	}
+	return &foldPart{ctes: `
+		{p}consumed AS (
+			UPDATE users SET ` + set + `
+			WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)
+			RETURNING 1
+		)`, answer: `1 / (SELECT count(*) FROM {p}consumed)`, tables: []string{"users"}}
+}
+
 // ConsumeTOTPStep marks the TOTP time step as used, only if it is later than the last used
 // step, and reports whether this call consumed it. It is one conditional UPDATE (RFC 6238
 // §5.2: a code must not be accepted twice): of concurrent callers with the same step, one
@@ -315,18 +343,13 @@ func (db *DB) ConsumeTOTPStep(ctx context.Context, userID int64, step int64) (bo
 				return false, nil
 			}
 			tx.totpLast[userID] = &step
-			tx.later(func(br pgx.BatchResults) error {
+			tx.laterPart(func(br pgx.BatchResults) error {
 				if _, err := br.Exec(); err != nil {
 					return fmt.Errorf("consume totp step: %w", err)
 				}
 				return nil
-			}, `
-				WITH consumed AS (
-					UPDATE users SET totp_last_step = $1
-					WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)
-					RETURNING 1
-				)
-				SELECT 1 / count(*) FROM consumed -- no row consumed: division_by_zero, no COMMIT`, step, userID)
+			}, consumeTOTP(false), step, userID)
+			tx.pending[len(tx.pending)-1].consumes = userID
 			return true, nil
 		}
 	}

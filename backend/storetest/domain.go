@@ -150,4 +150,36 @@ func testLoginResumes(t *testing.T, o Opener) {
 	if r, err := db.TakeLoginResume(ctx, "late"); err != nil || r != nil {
 		t.Fatalf("take after expiry: got %+v, %v; want none", r, err)
 	}
+	// In a transaction that has begun (where a store may queue the moves and send them together
+	// with its COMMIT), each move sees the one before it; a move replaces what the new owner
+	// had, and a move from an owner with none leaves the new owner's.
+	late := t0.Add(3 * time.Hour)
+	for owner, r := range map[string]*backend.LoginResume{
+		"r1": {URL: "https://wiki.example.com/d", ExpiresAt: late},
+		"r3": {AuthRequestID: "req-old", ExpiresAt: late},
+	} {
+		if err := db.PutLoginResume(ctx, owner, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := db.TakeLoginResume(ctx, "none"); err != nil {
+			return err
+		}
+		for _, m := range [][2]string{{"r1", "r2"}, {"r2", "r3"}, {"nobody", "r3"}} {
+			if err := db.MoveLoginResume(ctx, m[0], m[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for owner, want := range map[string]string{"r1": "", "r2": "", "r3": "https://wiki.example.com/d"} {
+		r, err := db.TakeLoginResume(ctx, owner)
+		if err != nil || (want == "") != (r == nil) || (r != nil && (r.URL != want || r.AuthRequestID != "")) {
+			t.Errorf("after the moves r1→r2→r3: take %s: got %+v, %v; want the page %q alone", owner, r, err, want)
+		}
+	}
 }
