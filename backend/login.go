@@ -395,6 +395,9 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 			return nil, Errorf(EINVALID, "That kind of code is not set up for this account."), nil
 		}
 		if strings.TrimSpace(code) == "" {
+			if method == MethodWebAuthn { // a page posted without its script's answer
+				return nil, errKeyUnread, nil
+			}
 			return nil, WithFields(Errorf(EINVALID, "Enter the code."), FieldCode), nil
 		}
 		if method == MethodSMS {

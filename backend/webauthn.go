@@ -85,7 +85,31 @@ const (
 	KeysInBrowserText = "Security keys and passkeys are added and used in a web browser: this window cannot talk to them. Open Gatehouse's web page to add one."
 	// KeyNameHelp is the hint beside the name field.
 	KeyNameHelp = "A name to tell it from your other keys, for example “YubiKey on my keyring” or “this laptop”."
+	// KeyChoiceText describes the third option on the Setup Two-Factor page.
+	KeyChoiceText = "Use a security key (such as a YubiKey) or a passkey on this computer or your phone: touch it, or unlock it with your fingerprint, face or PIN. Nothing to type, and it cannot be used on a fake site."
+	// KeyPromptText is shown while the browser asks for the key.
+	KeyPromptText = "Follow your browser's prompt: touch your security key, or confirm with your device."
+	// KeyAddedNotice is the status bar after a key was added to an account that has Two-Factor.
+	KeyAddedNotice = "Security key added. You can use it at your next login."
+	// KeyRemovedNotice is the status bar after a key was removed.
+	KeyRemovedNotice = "Security key removed. Your other sessions have ended."
+	// UserKeyRemovedNotice is the user page's status bar after an administrator removed a key.
+	UserKeyRemovedNotice = "Security key removed. The user's sessions have ended."
+	// LastKeyRemovedNotice is the Profile's status bar after the last key of a person enrolled
+	// with keys went, and Two-Factor with it.
+	LastKeyRemovedNotice = "Security key removed. It was your last one, so Two-Factor Authentication is turned off for your account. Your other sessions have ended."
 )
+
+// KeyBrowserErrors are the sentences the pages' script shows when the browser's WebAuthn call
+// fails, by the DOMException's name ("" for any other failure, "unsupported" for a browser
+// without WebAuthn). The script has no words of its own: the page hands it these.
+var KeyBrowserErrors = map[string]string{
+	"NotAllowedError":   "The security key prompt was cancelled or timed out. Try again.",
+	"InvalidStateError": "This security key is registered already for your account. Use another one.",
+	"SecurityError":     "This browser refused to use a security key for this address. Open Gatehouse at its usual address and try again.",
+	"unsupported":       "This browser cannot use security keys or passkeys. Use another browser, or another way.",
+	"":                  "The security key could not be used. Try again.",
+}
 
 var (
 	errNoKeys       = Errorf(ECONFLICT, "Security keys are not available on this server: its public URL (--public-url) is not set.")
@@ -96,6 +120,15 @@ var (
 	errKeyRejected  = Errorf(EINVALID, "Your security key could not be registered. Try again, or use another key.")
 	errKeyTaken     = Errorf(ECONFLICT, "This security key is registered already.")
 )
+
+// KeysWebPage is where a person adds a security key in a browser (the desktop console links
+// to it): the Profile's key setup under the public URL, "" when the public URL is not set.
+func (s *Service) KeysWebPage() string {
+	if s.public == "" {
+		return ""
+	}
+	return s.public + "/profile/two-factor/key"
+}
 
 // KeysAvailable reports whether keys can be added and used: WebAuthn binds a key to the
 // server's name (the relying party ID), so the public URL must be known.
