@@ -518,6 +518,63 @@ type ProfileView struct {
 	SMSUnavailable    string   `json:"smsUnavailable"` // why not, when it does not
 	// Actions are the profile's buttons: Setup Two-Factor, Regenerate recovery codes, …
 	Actions []ActionView `json:"actions"`
+	// Keys are the user's security keys and passkeys; KeysNote says they are added and used in
+	// a browser (this window has no WebAuthn), at KeysURL ("" when the public URL is not set).
+	Keys     []KeyView `json:"keys"`
+	KeysNote string    `json:"keysNote"`
+	KeysURL  string    `json:"keysUrl"`
+}
+
+// KeyView is a security key or passkey as the console lists it.
+type KeyView struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Added    string `json:"added"`
+	LastUsed string `json:"lastUsed"`
+	Warning  string `json:"warning"` // the administrator's warning of a key that may be copied
+	Confirm  string `json:"confirm"` // the sentence of its removal
+}
+
+func keyViews(keys []backend.SecurityKey, err error) ([]KeyView, error) {
+	out := []KeyView{}
+	for _, k := range keys {
+		out = append(out, KeyView{ID: k.ID, Name: k.Name, Added: k.AddedText(), LastUsed: k.LastUsedText(), Warning: k.Warning(),
+			Confirm: backend.RemoveKeyConfirmText(k)})
+	}
+	return out, err
+}
+
+// RemoveOwnKey removes one of the signed-in user's security keys (its errors have code
+// "reauth" when the password is due). It returns the notice to show.
+func (a *App) RemoveOwnKey(keyID int64) (string, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return "", err
+	}
+	if err := a.svc.RemoveOwnKey(a.call(), id, keyID); err != nil {
+		return "", err
+	}
+	if !id.User.Enrolled() {
+		return backend.LastKeyRemovedNotice, nil
+	}
+	return backend.KeyRemovedNotice, nil
+}
+
+// UserKeys lists a user's security keys. Administrators only.
+func (a *App) UserKeys(userID int64) ([]KeyView, error) {
+	id, err := a.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	return keyViews(a.svc.UserKeys(a.call(), id, userID))
+}
+
+// RemoveUserKey removes a user's security key. Administrators only, with a recently confirmed
+// password.
+func (a *App) RemoveUserKey(userID, keyID int64) (*UserView, error) {
+	return a.adminChange(userID, func(ctx context.Context, id *backend.Identity, userID int64) (*backend.User, error) {
+		return a.svc.RemoveUserKey(ctx, id, userID, keyID)
+	})
 }
 
 // Profile returns the signed-in user's profile.
@@ -530,8 +587,13 @@ func (a *App) Profile() (*ProfileView, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := keyViews(a.svc.OwnKeys(a.call(), id))
+	if err != nil {
+		return nil, err
+	}
 	ok, why := a.svc.SMSAvailable()
-	return &ProfileView{User: *userView(id.User), RecoveryCodesLeft: left, SMSConfigured: ok, SMSUnavailable: why, Actions: actionViews(a.svc.ProfileActions(id))}, nil
+	return &ProfileView{User: *userView(id.User), RecoveryCodesLeft: left, SMSConfigured: ok, SMSUnavailable: why, Actions: actionViews(a.svc.ProfileActions(id)),
+		Keys: keys, KeysNote: backend.KeysInBrowserText, KeysURL: a.svc.KeysWebPage()}, nil
 }
 
 // ConfirmPassword confirms the signed-in user's password, which the two-factor changes of the
@@ -843,6 +905,7 @@ type FormsView struct {
 type NoticesView struct {
 	LoggedOut        string `json:"loggedOut"`        // the login screen after Log out
 	TwoFactorEnabled string `json:"twoFactorEnabled"` // the Profile once set up and the codes saved
+	UserKeyRemoved   string `json:"userKeyRemoved"`   // an administrator removed a user's security key
 }
 
 // Forms returns what the forms state; it needs no login.
@@ -854,7 +917,7 @@ func (a *App) Forms() *FormsView {
 		RecoveryCodeCount:     backend.RecoveryCodeCount,
 		NewUser:               NewUserForm{Role: d.Role, RequireTwoFactor: d.RequireTwoFactor, MustChangePassword: d.MustChangePassword},
 		SetPasswordMustChange: backend.SetPasswordMustChange,
-		Notices:               NoticesView{LoggedOut: backend.LoggedOutNotice, TwoFactorEnabled: backend.TwoFactorEnabledNotice},
+		Notices:               NoticesView{LoggedOut: backend.LoggedOutNotice, TwoFactorEnabled: backend.TwoFactorEnabledNotice, UserKeyRemoved: backend.UserKeyRemovedNotice},
 	}
 	if ok, why := a.svc.SMSAvailable(); !ok {
 		v.SMSUnavailable = why

@@ -2483,3 +2483,59 @@ func TestDesktopApplicationsInChromium(t *testing.T) {
 	b.waitText("#apps-empty", backend.NoAppsText)
 	b.shot("39b-deleted")
 }
+
+// TestKeysInConsole: the console lists a person's security keys and removes them, and says
+// that keys are added in a browser, linking to the web page (its window has no WebAuthn); an
+// administrator lists and removes a user's keys.
+func TestKeysInConsole(t *testing.T) {
+	h := backendtest.New(t, backendtest.WithConfig(func(c *backend.Config) { c.PublicURL = "https://gatehouse.example.com" }))
+	e := fromHarness(h)
+	admin := e.admin()
+	bob, err := admin.CreateUser(NewUserForm{Username: "bob", Password: adminPassword, Role: backend.RoleUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := e.app()
+	e.login(console, "bob", adminPassword, "done")
+	for i, name := range []string{"YubiKey", "laptop"} {
+		k := &backend.WebAuthnCredential{UserID: bob.ID, CredentialID: []byte(name), Name: name, Record: []byte(`{}`)}
+		if i == 0 {
+			err = h.Store.EnableWebAuthn(t.Context(), k, nil)
+		} else {
+			err = h.Store.AddWebAuthnCredential(t.Context(), k)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	p, err := console.Profile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Keys) != 2 || p.Keys[0].Name != "YubiKey" || p.Keys[1].LastUsed != "Never" {
+		t.Errorf("Profile keys: %+v, want YubiKey and laptop, never used", p.Keys)
+	}
+	if p.KeysNote != backend.KeysInBrowserText || p.KeysURL != "https://gatehouse.example.com/profile/two-factor/key" {
+		t.Errorf("keys note %q, link %q", p.KeysNote, p.KeysURL)
+	}
+	notice, err := console.RemoveOwnKey(p.Keys[0].ID)
+	if err != nil || notice != backend.KeyRemovedNotice {
+		t.Fatalf("RemoveOwnKey: %q, %v", notice, err)
+	}
+
+	keys, err := admin.UserKeys(bob.ID)
+	if err != nil || len(keys) != 1 || keys[0].Name != "laptop" {
+		t.Fatalf("UserKeys: %+v, %v; want laptop alone", keys, err)
+	}
+	if _, err := console.UserKeys(bob.ID); err == nil {
+		t.Error("UserKeys for a non-administrator: no error")
+	}
+	u, err := admin.RemoveUserKey(bob.ID, keys[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.TwoFactorStatus != backend.StatusNo {
+		t.Errorf("status after the last key went: %q, want No", u.TwoFactorStatusLabel)
+	}
+}

@@ -378,10 +378,20 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 			}
 			return nil, nil, err
 		}
-		if method != "" && u.Method != method {
+		if method == MethodWebAuthn {
+			// Keys may be registered beside another method: the key rows decide.
+			if rows, err := s.store.WebAuthnCredentials(ctx, u.ID); err != nil {
+				return nil, nil, internal("webauthn credentials", err)
+			} else if len(rows) == 0 {
+				return nil, Errorf(EINVALID, "No security key is set up for this account."), nil
+			}
+		} else if method != "" && u.Method != method {
 			return nil, Errorf(EINVALID, "That kind of code is not set up for this account."), nil
 		}
 		if strings.TrimSpace(code) == "" {
+			if method == MethodWebAuthn { // a page posted without its script's answer
+				return nil, errKeyUnread, nil
+			}
 			return nil, WithFields(Errorf(EINVALID, "Enter the code."), FieldCode), nil
 		}
 		if method == MethodSMS {
@@ -404,8 +414,11 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 			return nil, nil, internal("check code", err)
 		} else if !ok {
 			s.failed(ctx, AuditSecondFactorFailure, u, describeMethod(method), lastTry)
-			if method == MethodApp {
+			switch method {
+			case MethodApp:
 				return nil, errBadAppCode, nil
+			case MethodWebAuthn:
+				return nil, errBadKey, nil
 			}
 			return nil, errBadCode, nil
 		}
@@ -426,6 +439,8 @@ func describeMethod(m Method) string {
 		return "authenticator app code"
 	case MethodSMS:
 		return "text message code"
+	case MethodWebAuthn:
+		return "security key"
 	}
 	return "recovery code"
 }

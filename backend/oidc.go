@@ -43,6 +43,9 @@ const (
 	AMRSMS      = "sms"
 	AMRRecovery = "recovery"
 	AMRMFA      = "mfa"
+	// AMRKey is a security key or passkey (WebAuthn): RFC 8176's "hwk", proof of possession
+	// of a key in hardware, as the WebAuthn specification's own amr guidance uses it.
+	AMRKey = "hwk"
 )
 
 // amrFor is how a login proved who it was: the password, and the second factor if one was
@@ -55,6 +58,8 @@ func amrFor(method Method, recovery bool) []string {
 		return []string{AMRPassword, AMROTP, AMRMFA}
 	case method == MethodSMS:
 		return []string{AMRPassword, AMRSMS, AMRMFA}
+	case method == MethodWebAuthn:
+		return []string{AMRPassword, AMRKey, AMRMFA}
 	}
 	return []string{AMRPassword}
 }

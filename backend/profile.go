@@ -122,13 +122,22 @@ func (s *Service) enable(ctx context.Context, id *Identity, e Enrollment) (*Enro
 				return err
 			}
 		}
-		if err := s.store.EnableTwoFactor(ctx, u.ID, e, stored); err != nil {
+		if e.Method == MethodWebAuthn {
+			if err := s.store.EnableWebAuthn(ctx, e.Key, stored); ErrorCode(err) == ECONFLICT {
+				return err
+			} else if err != nil {
+				return internal("enable two-factor", err)
+			}
+		} else if err := s.store.EnableTwoFactor(ctx, u.ID, e, stored); err != nil {
 			return internal("enable two-factor", err)
 		}
 		u.Method, u.SMSPhone = e.Method, e.SMSPhone
 		detail := "authenticator app"
-		if e.Method == MethodSMS {
+		switch e.Method {
+		case MethodSMS:
 			detail = "SMS to " + MaskPhone(e.SMSPhone)
+		case MethodWebAuthn:
+			detail = "security key " + e.Key.Name
 		}
 		if err := s.audit(ctx, AuditTwoFactorEnrolled, &u, &u, detail); err != nil {
 			return err

@@ -266,6 +266,9 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 	if err := s.store.DeleteExpiredSMS(ctx, now.Add(-smsInboundKeep)); err != nil {
 		return internal("purge expired sms", err)
 	}
+	if err := s.store.DeleteExpiredWebAuthn(ctx, now); err != nil {
+		return internal("purge expired webauthn", err)
+	}
 	n, err := s.store.DeleteAuditEvents(ctx, now.Add(-s.auditRetention))
 	if n > 0 {
 		s.log.Info("audit events past their retention deleted", "count", n, "retention", s.auditRetention)

@@ -412,6 +412,53 @@ type Store interface {
 	// LogoutDeliveryStatus returns the application's deliveries: how many are due, the last
 	// delivered, the last failure. An application with none has the zero status.
 	LogoutDeliveryStatus(ctx context.Context, appID int64) (*LogoutStatus, error)
+
+	// --- Passkeys and security keys (WebAuthn; backend/webauthn.go) ---
+	// The credentials a user registered, and the state of a ceremony begun and not finished
+	// (the library's SessionData: its challenge), bound to the session or login attempt that
+	// began it and used once.
+
+	// PutWebAuthnCeremony stores c (c.Owner, the token hash of the session or login attempt
+	// that began it, and c.Kind are its key), expiring ttl after the transaction's time,
+	// replacing owner's earlier ceremony of that kind. ENOTFOUND if there is no such user.
+	PutWebAuthnCeremony(ctx context.Context, c *WebAuthnCeremony, ttl time.Duration) error
+	// TakeWebAuthnCeremony deletes owner's ceremony of the kind and returns it, only if it has
+	// not expired by the transaction's time: one conditional DELETE … RETURNING, so of
+	// concurrent callers exactly one gets it and a challenge is answered once. ENOTFOUND, changing
+	// nothing, if there is none (never begun, expired, or taken).
+	TakeWebAuthnCeremony(ctx context.Context, owner, kind string) (*WebAuthnCeremony, error)
+	// AddWebAuthnCredential stores c for c.UserID and sets c.ID and c.CreatedAt. ECONFLICT,
+	// storing nothing, if a credential with the same CredentialID is stored (for anyone);
+	// ENOTFOUND if there is no such user.
+	AddWebAuthnCredential(ctx context.Context, c *WebAuthnCredential) error
+	// EnableWebAuthn records an enrollment with a security key as EnableTwoFactor does one
+	// with an app, in one transaction: the method becomes MethodWebAuthn (a new
+	// CredentialsVersion), every pending app and SMS enrollment of the user ends, codes replace
+	// the recovery codes, and c is stored as AddWebAuthnCredential stores it. ECONFLICT,
+	// changing nothing, if the user is enrolled already or the credential ID is taken;
+	// ENOTFOUND if there is no such user.
+	EnableWebAuthn(ctx context.Context, c *WebAuthnCredential, codes []RecoveryCode) error
+	// WebAuthnCredentials returns the user's credentials, oldest first (none is no error).
+	WebAuthnCredentials(ctx context.Context, userID int64) ([]*WebAuthnCredential, error)
+	// UseWebAuthnCredential records a successful assertion of the credential: its new
+	// signature counter, backup state and record (the library's updated Credential), and
+	// LastUsedAt the transaction's time, only if its counter is still prevCount (one
+	// conditional UPDATE: of two assertions racing with the same counter, one wins). It
+	// reports whether it did.
+	UseWebAuthnCredential(ctx context.Context, id int64, prevCount uint32, c *WebAuthnCredential) (bool, error)
+	// MarkWebAuthnCloned sets the credential's CloneWarningAt to the transaction's time (its
+	// counter went backwards: it may have been copied), keeping the first such time.
+	// ENOTFOUND if there is none.
+	MarkWebAuthnCloned(ctx context.Context, id int64) error
+	// RenameWebAuthnCredential sets the name of the user's credential. ENOTFOUND if the user
+	// has no such credential.
+	RenameWebAuthnCredential(ctx context.Context, userID, id int64, name string) error
+	// DeleteWebAuthnCredential removes the user's credential, a new CredentialsVersion of
+	// the user (what a login is checked against changed). ENOTFOUND, changing nothing, if the
+	// user has no such credential. (UpdateUser's ClearEnrollment removes them all.)
+	DeleteWebAuthnCredential(ctx context.Context, userID, id int64) error
+	// DeleteExpiredWebAuthn removes the ceremonies that expired before before.
+	DeleteExpiredWebAuthn(ctx context.Context, before time.Time) error
 }
 
 // SessionRevocation is one RevokeSessions: the user whose cached sessions every server must
@@ -436,6 +483,9 @@ type Enrollment struct {
 	TOTPStep   int64  // MethodApp: the step of the code that confirmed it, now used
 	SMSPhone   string // MethodSMS: the phone, E.164
 	Owner      string // the token hash of the session or login attempt that began the setup
+	// MethodWebAuthn: the key registered (its ceremony, used up, was the pending setup); the
+	// store's EnableWebAuthn records it.
+	Key *WebAuthnCredential
 }
 
 // PendingAppEnrollment is an enrollment of an authenticator app that is not confirmed yet.

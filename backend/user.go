@@ -38,6 +38,10 @@ const (
 	MethodNone Method = "none"
 	MethodApp  Method = "app" // an authenticator app (TOTP)
 	MethodSMS  Method = "sms" // a code by text message
+	// MethodWebAuthn: security keys and passkeys (WebAuthn), the third option after the help
+	// article's two (backend/webauthn.go). A user enrolled with another method may register
+	// keys too: u.Method names what they enrolled with first.
+	MethodWebAuthn Method = "webauthn"
 )
 
 // Label is the method in the words every front end shows.
@@ -47,12 +51,14 @@ func (m Method) Label() string {
 		return "Authenticator app"
 	case MethodSMS:
 		return "SMS"
+	case MethodWebAuthn:
+		return "Security key or passkey"
 	}
 	return "None"
 }
 
 // Methods lists every method, for front ends that bind the keys (Wails EnumBind).
-var Methods = []Method{MethodNone, MethodApp, MethodSMS}
+var Methods = []Method{MethodNone, MethodApp, MethodSMS, MethodWebAuthn}
 
 // TwoFactorStatus is what administrators see in the "Two-Factor Authentication" column. The
 // value is a stable key (in URLs, on the command line, in the desktop's bindings); Label is
@@ -171,7 +177,8 @@ type UserUpdate struct {
 	TwoFactorRequired  *bool
 	MustChangePassword *bool
 	// ClearEnrollment removes the enrolled method, the TOTP secret (active and pending), the SMS
-	// phone and the recovery codes, with any sheet of them still on show.
+	// phone, the security keys (WebAuthn credentials) and the recovery codes, with any sheet of
+	// them still on show.
 	ClearEnrollment bool
 	// EndSessions ends every session and login attempt of the user in the same transaction.
 	EndSessions bool

@@ -369,7 +369,7 @@ func (db *DB) CountEnabledAdmins(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// clearEnrollment removes the user's second factor: method, secrets, phone, recovery codes (and
+// clearEnrollment removes the user's second factor: method, secrets, phone, security keys, recovery codes (and
 // any sheet of them still on show) and any pending setup (app or SMS, whoever began it). It is
 // a new credentials version.
 func clearEnrollment(ctx context.Context, tx *Tx, userID int64) error {
@@ -385,6 +385,13 @@ func clearEnrollment(ctx context.Context, tx *Tx, userID int64) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_sheets WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	// Security keys, and any key ceremony begun (webauthn.go).
+	if _, err := tx.ExecContext(ctx, `DELETE FROM webauthn_credentials WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM webauthn_ceremonies WHERE user_id = ?`, userID); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID)

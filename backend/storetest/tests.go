@@ -25,6 +25,7 @@ var tests = []test{
 	{"DeleteUserSessions", testDeleteUserSessions},
 	{"DomainErrorsKeepTheTransaction", testDomainErrorsKeepTheTransaction},
 	{"EnableSMSConcurrent", testEnableSMSConcurrent},
+	{"EnableWebAuthn", testEnableWebAuthn},
 	{"FindUsers", testFindUsers},
 	{"FindUsersDefaultPageSize", testFindUsersDefaultPageSize},
 	{"FindUsersFolding", testFindUsersFolding},
@@ -74,4 +75,6 @@ var tests = []test{
 	{"UpdateUser", testUpdateUser},
 	{"UpdateUserClearEnrollment", testUpdateUserClearEnrollment},
 	{"UpdateUserEndSessions", testUpdateUserEndSessions},
+	{"WebAuthnCeremonies", testWebAuthnCeremonies},
+	{"WebAuthnCredentials", testWebAuthnCredentials},
 }

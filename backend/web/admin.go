@@ -153,7 +153,12 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, id *backend.Id
 
 func (s *Server) showUser(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, status int, msg string) {
 	p := adminPage(id, u.Name(), "users")
-	s.render(w, r, status, userView(p, u, s.svc.AccountState(u), s.svc.UserActions(id, u), s.svc.NeedsPasswordConfirmation(id), msg))
+	keys, err := s.svc.UserKeys(r.Context(), id, u.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, userView(p, u, s.svc.AccountState(u), s.svc.UserActions(id, u), s.svc.NeedsPasswordConfirmation(id), msg, keys))
 }
 
 // unlockSubmit is "Unlock" on the user page of a locked account.

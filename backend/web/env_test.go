@@ -42,6 +42,7 @@ type envSetup struct {
 	sms     bool
 	sandbox bool
 	store   *backendtest.StoreKind // nil: the default store (GATEHOUSE_TEST_STORE)
+	keys    bool
 }
 
 type envOption func(*envSetup)
@@ -72,6 +73,12 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	t.Cleanup(e.ts.Close)
 	var sys []backendtest.Option
+	if setup.keys {
+		// WebAuthn needs a name for the relying party: an IP is none (DESIGN.md), localhost is.
+		e.ts.URL = strings.Replace(e.ts.URL, "127.0.0.1", "localhost", 1)
+		setup.web.PublicURL = e.ts.URL
+		sys = append(sys, backendtest.WithConfig(func(c *backend.Config) { c.PublicURL = e.ts.URL }))
+	}
 	if setup.sms {
 		sys = append(sys, backendtest.WithSMS(e.ts.URL))
 	}

@@ -156,6 +156,9 @@ func loginPage(title string) page { return page{Title: title, InLogin: true} }
 
 func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 	if st := s.attemptAt(w, r, backend.StepVerify); st != nil {
+		if s.keyFirst(w, r, st.User) {
+			return
+		}
 		if st.User.Method == backend.MethodSMS {
 			s.verifySMSPage(w, r, st.User, http.StatusOK, "")
 			return

@@ -100,6 +100,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/users/{id}/{action}", limited(s.admin(s.twoFactorActionSubmit)))
 	mux.HandleFunc("GET /admin/audit", s.admin(s.auditPage))
 	s.appRoutes(mux, limited)
+	s.keyRoutes(mux, limited)
 	s.forwardRoutes(mux)
 
 	// The SMS sandbox (serve --sms-sandbox only): the fake Twilio's messages, and texts to the

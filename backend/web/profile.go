@@ -15,8 +15,13 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, id *backend
 			return
 		}
 	}
+	keys, err := s.svc.OwnKeys(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := pageFor(id, "Profile", "profile")
-	s.render(w, r, http.StatusOK, profileView(p, id.User, s.svc.ProfileActions(id), left))
+	s.render(w, r, http.StatusOK, profileView(p, id.User, s.svc.ProfileActions(id), left, keys, s.svc.KeysAvailable()))
 }
 
 // Actions that need the password again. The confirmation form names one, and runs it once the
@@ -80,6 +85,8 @@ func (s *Server) confirmPasswordSubmit(w http.ResponseWriter, r *http.Request, i
 		s.regenerateSubmit(w, r, id)
 	case actionDisable:
 		s.disableOwnSubmit(w, r, id)
+	case actionKey:
+		http.Redirect(w, r, "/profile/two-factor/key", http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, "/profile", http.StatusSeeOther)
 	}

@@ -3,6 +3,7 @@
 import { App, backend, forms, main } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { go, report, Route } from "../nav";
+import { keysInBrowser, keysTable } from "../keys";
 import { withReauth } from "../reauth";
 import { dialog, field, h, input, MessageBox, onSubmit, statusBadge } from "../ui";
 
@@ -16,7 +17,7 @@ export async function render(route: Extract<Route, { name: "profile" }>): Promis
         "div",
         { class: "grid-2 profile-grid" },
         h("div", null, accountCard(p.user), passwordCard(p)),
-        h("div", { class: "profile-two-factor" }, twoFactorCard(p, msg), smsCard(p)),
+        h("div", { class: "profile-two-factor" }, twoFactorCard(p, msg), keysCard(p, msg), smsCard(p)),
       ),
     ];
   });
@@ -84,6 +85,29 @@ function perform(a: main.ActionView, msg: MessageBox) {
     case backend.ActionKey.DisableOwnTwoFactor:
       return turnOff(a, msg);
   }
+}
+
+/** keysCard lists the user's security keys, to remove; adding one happens in a browser. */
+function keysCard(p: main.ProfileView, msg: MessageBox): HTMLElement {
+  const c = card(
+    "Security keys and passkeys",
+    keysTable(
+      p.keys,
+      async (k) => {
+        msg.clear();
+        try {
+          const notice = await withReauth(() => App.RemoveOwnKey(k.id));
+          go({ name: "profile", flash: notice });
+        } catch (e) {
+          report(e, msg);
+        }
+      },
+      false,
+    ),
+    keysInBrowser(p.keysNote, p.keysUrl),
+  );
+  c.id = "keys-card";
+  return c;
 }
 
 function smsCard(p: main.ProfileView): HTMLElement {

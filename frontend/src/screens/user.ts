@@ -4,6 +4,7 @@
 import { App, backend, forms, main } from "../api";
 import { card, pageHeader, signedInPage } from "../layout";
 import { go, report, Route } from "../nav";
+import { keysTable } from "../keys";
 import { withReauth } from "../reauth";
 import { dialog, DialogHandled, field, formatTime, h, input, MessageBox, onSubmit, statusBadge } from "../ui";
 
@@ -12,6 +13,7 @@ type UserRoute = Extract<Route, { name: "user" }>;
 export async function render(route: UserRoute): Promise<void> {
   await signedInPage("users", async (me, msg) => {
     const u = await App.User(route.id);
+    const keys = await App.UserKeys(route.id);
     const bar = route.flash ? h("div", { class: "status-bar", id: "status-bar", role: "status" }, route.flash) : null;
     const edit = !!route.edit;
     const back = h("button", { type: "button", class: "link", onclick: () => go({ name: "users" }) }, "‹ Users");
@@ -34,6 +36,7 @@ export async function render(route: UserRoute): Promise<void> {
         edit ? editCard(u, me) : detailsCard(u),
         twoFactorCard(u),
       ),
+      keys.length > 0 ? keysCard(u, keys, msg) : null,
     ];
   });
 }
@@ -43,6 +46,28 @@ function twoFactorCard(u: main.UserView): HTMLElement {
   const c = card("Two Factor Authentication", h("div", { class: "tf-status", id: "two-factor-status" }, statusBadge(u)), h("p", { class: "muted small" }, describe(u)));
   c.classList.add("user-two-factor");
   c.id = "user-two-factor-card";
+  return c;
+}
+
+/** keysCard lists the user's security keys, with the warning of one that may be copied, to remove. */
+function keysCard(u: main.UserView, keys: main.KeyView[], msg: MessageBox): HTMLElement {
+  const c = card(
+    "Security keys and passkeys",
+    keysTable(
+      keys,
+      async (k) => {
+        msg.clear();
+        try {
+          await withReauth(() => App.RemoveUserKey(u.id, k.id));
+          go({ name: "user", id: u.id, flash: forms().notices.userKeyRemoved });
+        } catch (e) {
+          report(e, msg);
+        }
+      },
+      true,
+    ),
+  );
+  c.id = "user-keys-card";
   return c;
 }
 

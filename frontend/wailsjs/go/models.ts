@@ -20,6 +20,7 @@ export namespace backend {
 	    None = "none",
 	    App = "app",
 	    Sms = "sms",
+	    Webauthn = "webauthn",
 	}
 	export enum Role {
 	    User = "user",
@@ -565,6 +566,7 @@ export namespace main {
 	export class NoticesView {
 	    loggedOut: string;
 	    twoFactorEnabled: string;
+	    userKeyRemoved: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new NoticesView(source);
@@ -574,6 +576,7 @@ export namespace main {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.loggedOut = source["loggedOut"];
 	        this.twoFactorEnabled = source["twoFactorEnabled"];
+	        this.userKeyRemoved = source["userKeyRemoved"];
 	    }
 	}
 	export class StatusOption {
@@ -682,6 +685,28 @@ export namespace main {
 		    return a;
 		}
 	}
+	export class KeyView {
+	    id: number;
+	    name: string;
+	    added: string;
+	    lastUsed: string;
+	    warning: string;
+	    confirm: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new KeyView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.added = source["added"];
+	        this.lastUsed = source["lastUsed"];
+	        this.warning = source["warning"];
+	        this.confirm = source["confirm"];
+	    }
+	}
 	
 	
 	
@@ -691,6 +716,9 @@ export namespace main {
 	    smsConfigured: boolean;
 	    smsUnavailable: string;
 	    actions: ActionView[];
+	    keys: KeyView[];
+	    keysNote: string;
+	    keysUrl: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new ProfileView(source);
@@ -703,6 +731,9 @@ export namespace main {
 	        this.smsConfigured = source["smsConfigured"];
 	        this.smsUnavailable = source["smsUnavailable"];
 	        this.actions = this.convertValues(source["actions"], ActionView);
+	        this.keys = this.convertValues(source["keys"], KeyView);
+	        this.keysNote = source["keysNote"];
+	        this.keysUrl = source["keysUrl"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {

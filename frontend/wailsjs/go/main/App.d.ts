@@ -56,6 +56,10 @@ export function RegenerateAppSecret(arg1:number):Promise<main.AppSecretView>;
 
 export function RegenerateRecoveryCodes():Promise<Array<string>>;
 
+export function RemoveOwnKey(arg1:number):Promise<string>;
+
+export function RemoveUserKey(arg1:number,arg2:number):Promise<main.UserView>;
+
 export function RequireTwoFactor(arg1:number):Promise<main.UserView>;
 
 export function ResetTwoFactor(arg1:number):Promise<main.UserView>;
@@ -79,6 +83,8 @@ export function UpdateApp(arg1:number,arg2:main.AppForm):Promise<main.AppView>;
 export function UpdateUser(arg1:number,arg2:main.UserForm):Promise<main.UserView>;
 
 export function User(arg1:number):Promise<main.UserView>;
+
+export function UserKeys(arg1:number):Promise<Array<main.KeyView>>;
 
 export function Users(arg1:main.UserQuery):Promise<main.UserListView>;
 

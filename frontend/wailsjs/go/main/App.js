@@ -110,6 +110,14 @@ export function RegenerateRecoveryCodes() {
   return window['go']['main']['App']['RegenerateRecoveryCodes']();
 }
 
+export function RemoveOwnKey(arg1) {
+  return window['go']['main']['App']['RemoveOwnKey'](arg1);
+}
+
+export function RemoveUserKey(arg1, arg2) {
+  return window['go']['main']['App']['RemoveUserKey'](arg1, arg2);
+}
+
 export function RequireTwoFactor(arg1) {
   return window['go']['main']['App']['RequireTwoFactor'](arg1);
 }
@@ -156,6 +164,10 @@ export function UpdateUser(arg1, arg2) {
 
 export function User(arg1) {
   return window['go']['main']['App']['User'](arg1);
+}
+
+export function UserKeys(arg1) {
+  return window['go']['main']['App']['UserKeys'](arg1);
 }
 
 export function Users(arg1) {

@@ -1,0 +1,302 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/a-h/templ"
+
+	"gatehouse/backend"
+)
+
+// Security keys and passkeys (WebAuthn): the pages of webauthn.templ. The ceremony's options
+// come from a POST that answers JSON (the script asks for them when the person clicks; the
+// challenge is stored with the session or login attempt); the browser's answer goes back with
+// the page's form, so the result is a page like any other step's.
+
+const actionKey = "key" // "Use a security key or passkey" from the Profile, once the password is confirmed
+
+// maxKeyResponse bounds the browser's answer (an attestation object of "none" is well under).
+const maxKeyResponse = 64 << 10
+
+func (s *Server) keyRoutes(mux *http.ServeMux, limited func(http.HandlerFunc) http.Handler) {
+	// The key step of a login.
+	mux.Handle("POST /login/verify/key/options", limited(s.loginKeyOptions))
+	mux.Handle("POST /login/verify/key", limited(s.loginKeySubmit))
+	// "Use a security key or passkey", forced at login and from the Profile.
+	mux.HandleFunc("POST /login/enroll/key/start", s.enrolling(s.beginKey))
+	mux.HandleFunc("GET /login/enroll/key", s.enrolling(s.keyPage))
+	mux.Handle("POST /login/enroll/key/options", limited(s.enrolling(s.keyOptions)))
+	mux.Handle("POST /login/enroll/key", limited(s.enrolling(s.keySubmit)))
+	mux.Handle("POST /profile/two-factor/key/start", limited(s.signedIn(s.profileEnrolling(s.beginKey))))
+	mux.HandleFunc("GET /profile/two-factor/key", s.signedIn(s.profileEnrolling(s.keyPage)))
+	mux.Handle("POST /profile/two-factor/key/options", limited(s.signedIn(s.profileEnrolling(s.keyOptions))))
+	mux.Handle("POST /profile/two-factor/key", limited(s.signedIn(s.profileEnrolling(s.keySubmit))))
+	// Removing a key: the person's own, or an administrator's.
+	mux.HandleFunc("GET /profile/keys/{key}/remove", s.signedIn(s.removeOwnKeyPage))
+	mux.Handle("POST /profile/keys/{key}/remove", limited(s.signedIn(s.removeOwnKeySubmit)))
+	mux.HandleFunc("GET /admin/users/{id}/keys/{key}/remove", s.admin(s.removeUserKeyPage))
+	mux.Handle("POST /admin/users/{id}/keys/{key}/remove", limited(s.admin(s.removeUserKeySubmit)))
+}
+
+// writeJSON answers v as JSON with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// keyOptionsAnswer answers the options of a ceremony, or the error's sentence as {"error": …}.
+func (s *Server) keyOptionsAnswer(w http.ResponseWriter, r *http.Request, options json.RawMessage, err error) {
+	if err != nil {
+		writeJSON(w, statusOf(err), map[string]string{"error": s.message(r, err)})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(options)
+}
+
+// keyResponse is the browser's answer the form carries.
+func keyResponse(r *http.Request) []byte {
+	v := r.PostFormValue("response")
+	if len(v) > maxKeyResponse {
+		return nil
+	}
+	return []byte(v)
+}
+
+// keyFirst shows the key step instead of the code step to a person with a key, unless they
+// chose their other method (?method=code); a person whose only method is keys always gets it.
+func (s *Server) keyFirst(w http.ResponseWriter, r *http.Request, u *backend.User) bool {
+	if u.Method != backend.MethodWebAuthn && r.URL.Query().Get("method") == "code" {
+		return false
+	}
+	has, err := s.svc.LoginHasKeys(r.Context(), cookieValue(r, s.attemptCk))
+	if err != nil {
+		s.fail(w, r, err)
+		return true
+	} else if !has {
+		return false
+	}
+	s.showKeyVerify(w, r, u, http.StatusOK, "")
+	return true
+}
+
+// otherMethodText is the link to the person's other method on the key step, "" if keys are
+// their only one.
+func otherMethodText(u *backend.User) string {
+	switch u.Method {
+	case backend.MethodApp:
+		return "Use your authenticator app instead"
+	case backend.MethodSMS:
+		return "Get a code by text message instead"
+	}
+	return ""
+}
+
+func (s *Server) showKeyVerify(w http.ResponseWriter, r *http.Request, u *backend.User, status int, msg string) {
+	p := loginPage("Two-Factor Authentication")
+	p.Script = "webauthn.js"
+	s.render(w, r, status, keyVerifyView(p, otherMethodText(u), msg))
+}
+
+func (s *Server) loginKeyOptions(w http.ResponseWriter, r *http.Request) {
+	options, err := s.svc.BeginKeyLogin(r.Context(), cookieValue(r, s.attemptCk))
+	s.keyOptionsAnswer(w, r, options, err)
+}
+
+func (s *Server) loginKeySubmit(w http.ResponseWriter, r *http.Request) {
+	st, err := s.svc.VerifyKey(r.Context(), cookieValue(r, s.attemptCk), keyResponse(r))
+	if err != nil {
+		s.stepFailed(w, r, err, func(u *backend.User, msg string) { s.showKeyVerify(w, r, u, statusOf(err), msg) })
+		return
+	}
+	s.advance(w, r, st)
+}
+
+// beginKey is the choice page's third button: the password first (from the Profile), then the
+// page that names and registers the key.
+func (s *Server) beginKey(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	if !s.choicePasswordFirst(w, r, e) {
+		return
+	}
+	http.Redirect(w, r, e.base+"/key", http.StatusSeeOther)
+}
+
+func (s *Server) keyPage(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	if !e.login && s.svc.NeedsPasswordConfirmation(e.id) {
+		s.askPassword(w, r, e.page, actionKey)
+		return
+	}
+	s.showKeySetup(w, r, e, http.StatusOK, "")
+}
+
+func (s *Server) showKeySetup(w http.ResponseWriter, r *http.Request, e *enrollment, status int, msg string) {
+	e.page.Title = "Use a security key or passkey"
+	e.page.Script = "webauthn.js"
+	s.render(w, r, status, keySetupView(e.page, e.base, msg))
+}
+
+func (s *Server) keyOptions(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	options, err := s.svc.BeginKeyRegistration(r.Context(), e.id)
+	s.keyOptionsAnswer(w, r, options, err)
+}
+
+func (s *Server) keySubmit(w http.ResponseWriter, r *http.Request, e *enrollment) {
+	res, err := s.svc.FinishKeyRegistration(r.Context(), e.id, r.PostFormValue(backend.FieldKeyName), keyResponse(r))
+	switch {
+	case err == nil:
+	case backend.ErrorCode(err) == backend.EREAUTH:
+		s.askPassword(w, r, e.page, actionKey)
+		return
+	case backend.ErrorCode(err) == backend.EINVALID || backend.ErrorCode(err) == backend.ECONFLICT:
+		if err == backend.ErrLoginEnded {
+			s.loginExpired(w, r, err)
+			return
+		}
+		s.showKeySetup(w, r, e, statusOf(err), s.message(r, err))
+		return
+	case backend.ErrorCode(err) == backend.EUNAUTHORIZED && e.login:
+		s.loginExpired(w, r, err)
+		return
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	if res.RecoveryCodes == nil { // one more key for someone who has Two-Factor
+		s.flash(w, r, e.id, backend.KeyAddedNotice)
+		http.Redirect(w, r, "/profile", http.StatusSeeOther)
+		return
+	}
+	s.enrolled(w, r, e, res)
+}
+
+// pathKey is the key named by {key} among keys; ok false if none is.
+func pathKey(r *http.Request, keys []backend.SecurityKey) (backend.SecurityKey, bool) {
+	id, err := strconv.ParseInt(r.PathValue("key"), 10, 64)
+	if err != nil {
+		return backend.SecurityKey{}, false
+	}
+	for _, k := range keys {
+		if k.ID == id {
+			return k, true
+		}
+	}
+	return backend.SecurityKey{}, false
+}
+
+func ownKeyRemoveURL(k backend.SecurityKey) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/profile/keys/%d/remove", k.ID))
+}
+
+func userKeyRemoveURL(u *backend.User) func(backend.SecurityKey) templ.SafeURL {
+	return func(k backend.SecurityKey) templ.SafeURL {
+		return templ.SafeURL(fmt.Sprintf("/admin/users/%d/keys/%d/remove", u.ID, k.ID))
+	}
+}
+
+// ownKey is the signed-in user's key of the path, or a not-found page.
+func (s *Server) ownKey(w http.ResponseWriter, r *http.Request, id *backend.Identity) (backend.SecurityKey, bool) {
+	keys, err := s.svc.OwnKeys(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return backend.SecurityKey{}, false
+	}
+	k, ok := pathKey(r, keys)
+	if !ok {
+		s.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such security key on your account.")
+	}
+	return k, ok
+}
+
+func (s *Server) showRemoveOwnKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, k backend.SecurityKey, status int, msg string) {
+	s.render(w, r, status, removeKeyView(pageFor(id, "Remove security key", "profile"), k, ownKeyRemoveURL(k), "/profile",
+		s.svc.NeedsPasswordConfirmation(id), reauthOwn, msg))
+}
+
+func (s *Server) removeOwnKeyPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	if k, ok := s.ownKey(w, r, id); ok {
+		s.showRemoveOwnKey(w, r, id, k, http.StatusOK, "")
+	}
+}
+
+func (s *Server) removeOwnKeySubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	k, ok := s.ownKey(w, r, id)
+	if !ok {
+		return
+	}
+	again := func(status int, msg string) { s.showRemoveOwnKey(w, r, id, k, status, msg) }
+	if !s.passwordFirst(w, r, id, again) {
+		return
+	}
+	switch err := s.svc.RemoveOwnKey(r.Context(), id, k.ID); backend.ErrorCode(err) {
+	case "":
+	case backend.EREAUTH, backend.EFORBIDDEN, backend.ENOTFOUND:
+		again(statusOf(err), s.message(r, err))
+		return
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	notice := backend.KeyRemovedNotice
+	if !id.User.Enrolled() {
+		notice = backend.LastKeyRemovedNotice
+	}
+	s.flash(w, r, id, notice)
+	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+}
+
+// userKey is the key of the path among the user's, or a not-found page.
+func (s *Server) userKey(w http.ResponseWriter, r *http.Request, id *backend.Identity) (*backend.User, backend.SecurityKey, bool) {
+	u := s.targetUser(w, r, id)
+	if u == nil {
+		return nil, backend.SecurityKey{}, false
+	}
+	keys, err := s.svc.UserKeys(r.Context(), id, u.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, backend.SecurityKey{}, false
+	}
+	k, ok := pathKey(r, keys)
+	if !ok {
+		s.errorPageTo(w, r, http.StatusNotFound, "Not found", "There is no such security key.", userBack(u))
+	}
+	return u, k, ok
+}
+
+func (s *Server) showRemoveUserKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, k backend.SecurityKey, status int, msg string) {
+	s.render(w, r, status, removeKeyView(adminPage(id, "Remove security key", "users"), k, userKeyRemoveURL(u)(k), userURL(u, ""),
+		s.svc.NeedsPasswordConfirmation(id), reauthAdmin, msg))
+}
+
+func (s *Server) removeUserKeyPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	if u, k, ok := s.userKey(w, r, id); ok {
+		s.showRemoveUserKey(w, r, id, u, k, http.StatusOK, "")
+	}
+}
+
+func (s *Server) removeUserKeySubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	u, k, ok := s.userKey(w, r, id)
+	if !ok {
+		return
+	}
+	again := func(status int, msg string) { s.showRemoveUserKey(w, r, id, u, k, status, msg) }
+	if !s.passwordFirst(w, r, id, again) {
+		return
+	}
+	switch _, err := s.svc.RemoveUserKey(r.Context(), id, u.ID, k.ID); backend.ErrorCode(err) {
+	case "":
+	case backend.EREAUTH, backend.ENOTFOUND:
+		again(statusOf(err), s.message(r, err))
+		return
+	default:
+		s.failTo(w, r, err, userBack(u))
+		return
+	}
+	s.flash(w, r, id, backend.UserKeyRemovedNotice)
+	http.Redirect(w, r, userPath(u), http.StatusSeeOther)
+}
