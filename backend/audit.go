@@ -47,6 +47,7 @@ const (
 	AuditSSOSignIn          = "sso.signin"           // detail: how the session was proven (amr)
 	AuditSSORefused         = "sso.refused"          // not in the app's audience
 	AuditSSORefreshReplayed = "sso.refresh_replayed" // a used refresh token again: its family revoked
+	AuditSSOCodeReplayed    = "sso.code_replayed"    // a used authorization code again: its tokens revoked
 )
 
 // auditActionText is what each action reads as, for people: both front ends show these words in
@@ -85,6 +86,7 @@ var auditActionText = map[string]string{
 	AuditSSOSignIn:            "Signed in to an application",
 	AuditSSORefused:           "Sign-in to an application refused: no access",
 	AuditSSORefreshReplayed:   "Application token replayed: its tokens revoked",
+	AuditSSOCodeReplayed:      "Authorization code replayed: its tokens revoked",
 }
 
 // AuditActionText returns an audit action in plain words ("Two-Factor disabled by an
