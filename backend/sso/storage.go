@@ -41,8 +41,9 @@ var (
 const keyCache = 30 * time.Second
 
 // oidcError turns a Service error into the protocol's: EINVALID is invalid_request with the
-// Service's sentence, an ended token or used code invalid_grant, anything else a server error
-// (logged by the library, generic to the client).
+// Service's sentence, an ended token or used code invalid_grant, EFORBIDDEN access_denied,
+// ETOOMANY temporarily_unavailable, anything else a server error (logged by the library,
+// generic to the client).
 func oidcError(err error) error {
 	switch backend.ErrorCode(err) {
 	case backend.EINVALID:
