@@ -279,6 +279,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cli.UsageError{Msg: "--tls-cert and --tls-key go together"}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// The OpenID Connect library (zitadel/oidc) logs only to slog's default logger (its
+	// WithLogger option does nothing): make that ours, so its lines (protocol errors with
+	// their descriptions and the client's state; never a code or token) land where ours do.
+	slog.SetDefault(logger)
 	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted,
 		CookieDomain: *cookieDomain, DataDir: commandDataDir(data.at()), OnStart: func(s web.Started) { printStarted(stdout, s) }}
 	if *sandbox {

@@ -47,6 +47,7 @@ const (
 	AuditSSOSignIn          = "sso.signin"           // detail: how the session was proven (amr)
 	AuditSSORefused         = "sso.refused"          // not in the app's audience
 	AuditSSORefreshReplayed = "sso.refresh_replayed" // a used refresh token again: its family revoked
+	AuditSSOCodeReplayed    = "sso.code_replayed"    // a used authorization code again: its tokens revoked
 
 	// Back-channel logout (backend/logout_delivery.go): the person whose session ended, the
 	// application told; detail: the session's sid (and, given up, the last failure).
@@ -90,6 +91,7 @@ var auditActionText = map[string]string{
 	AuditSSOSignIn:            "Signed in to an application",
 	AuditSSORefused:           "Sign-in to an application refused: no access",
 	AuditSSORefreshReplayed:   "Application token replayed: its tokens revoked",
+	AuditSSOCodeReplayed:      "Authorization code replayed: its tokens revoked",
 	AuditLogoutDelivered:      "Application told of a logout (back-channel)",
 	AuditLogoutGivenUp:        "Back-channel logout given up: the application did not answer",
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ const (
 	AccessTokenTTL   = 5 * time.Minute            // opaque access tokens: short, so that an ended session ends them soon
 	IDTokenTTL       = 5 * time.Minute            // ID tokens
 	SigningKeyKeep   = IDTokenTTL + 5*time.Minute // a retired key stays published this long
-	maxAuthParam     = 2000                       // bytes of state, nonce, scope or code_challenge: what a URL carries comfortably
+	maxAuthParam     = 512                        // bytes of state, nonce, scope, response_type or response_mode (F1 of the review: an unauthenticated request's row stays small)
 	subjectPrefix    = ""                         // sub is the user's ID as a decimal string (stable across renames)
 	signingKeyBits   = 2048
 	SigningAlgorithm = "RS256" // the one algorithm every relying party must support (OpenID Connect Core §15.1)
@@ -80,6 +81,13 @@ type AuthRequest struct {
 	ResponseType  string
 	ResponseMode  string
 	CodeChallenge string // S256 (the only method accepted); "" for none (confidential apps only)
+	// Prompt holds the prompt values Gatehouse acts on (PromptLogin, PromptNone); MaxAge is
+	// max_age (OpenID Connect Core §3.1.2.1), negative for none: prompt=login is max_age 0.
+	Prompt []string
+	MaxAge time.Duration
+	// FamilyID is the token family the code was exchanged for: a code presented again
+	// revokes it (RFC 6749 §4.1.2).
+	FamilyID string
 
 	// Once it is complete (AuthorizeApp): the session it was completed for (its token hash),
 	// the only one its code is issued to, who signed in and how the login was proven. While
@@ -186,7 +194,38 @@ type AuthRequestInput struct {
 	ClientID, RedirectURI, State, Nonce, ResponseType, ResponseMode string
 	Scopes                                                          []string
 	CodeChallenge, CodeChallengeMethod                              string
+	Prompt                                                          []string
+	MaxAge                                                          *uint // nil: none
 }
+
+// The prompt values Gatehouse acts on (OpenID Connect Core §3.1.2.1). consent and
+// select_account need nothing: first-party applications have no consent screen, and the
+// login form is where another account is chosen.
+const (
+	PromptNone  = "none"
+	PromptLogin = "login"
+)
+
+// MaxPendingAuthRequests is how many authorization requests of one application may wait,
+// unexpired and not complete (those a login under way resumes among them):
+// /oidc/authorize stores one for anyone who asks, signed in or not, so without a bound a
+// stranger could fill the store at the network's speed. Per application rather than overall,
+// so that a flood aimed at one client ID (every app's login link shows its own) refuses new
+// sign-ins to that application alone while it lasts; the total stays under this many times
+// the number of applications, which administrators decide. With state and nonce at most
+// maxAuthParam bytes a row is under 2 KB: a few MB per application at worst. A company's
+// people starting sign-ins to one app within AuthRequestTTL stay far below it.
+const MaxPendingAuthRequests = 2000
+
+// errTooManyPending is the refusal when an application has MaxPendingAuthRequests waiting.
+var errTooManyPending = Errorf(ETOOMANY, "Too many sign-ins to this application are waiting to be finished. Try again in a few minutes.")
+
+// s256Challenge is the form of an S256 code_challenge: BASE64URL(SHA256(verifier)) without
+// padding, always 43 characters (RFC 7636 §4.2).
+var s256Challenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// maxAgeLimit caps a max_age: a longer one than a session can live asks nothing more.
+const maxAgeLimit = 400 * 24 * time.Hour
 
 // errNoSuchClient is the answer for a client_id that names no application.
 var errNoSuchClient = Errorf(EINVALID, "There is no application with this client ID.")
@@ -207,7 +246,9 @@ func (s *Service) ClientApp(ctx context.Context, clientID string) (*App, error) 
 // app exists, the redirect URI is exactly one of its own (RFC 9700 §4.1.3: no patterns, no
 // trailing-slash leniency), PKCE is S256 only (RFC 9700 §2.1.1: "plain" offers no protection
 // against a code seen in transit) and required of public apps, and no parameter is larger than
-// a URL carries. EINVALID, storing nothing, otherwise.
+// maxAuthParam (the code_challenge exactly the S256 form). EINVALID, storing nothing,
+// otherwise. Nobody has to be signed in to ask, so the application's requests that wait for a
+// login are bounded (MaxPendingAuthRequests): ETOOMANY, storing nothing, beyond it.
 func (s *Service) BeginAuthorization(ctx context.Context, in AuthRequestInput) (*AuthRequest, error) {
 	a, err := s.ClientApp(ctx, in.ClientID)
 	if err != nil {
@@ -216,11 +257,17 @@ func (s *Service) BeginAuthorization(ctx context.Context, in AuthRequestInput) (
 	if !slices.Contains(a.RedirectURIs, in.RedirectURI) {
 		return nil, Errorf(EINVALID, "The redirect_uri is not one of the application's redirect URIs.")
 	}
-	for name, v := range map[string]string{"state": in.State, "nonce": in.Nonce, "scope": strings.Join(in.Scopes, " "),
-		"code_challenge": in.CodeChallenge, "response_mode": in.ResponseMode, "response_type": in.ResponseType} {
-		if len(v) > maxAuthParam || !storableText(v) {
-			return nil, Errorf(EINVALID, "The %s parameter is too long or not valid text.", name)
+	for _, p := range []struct{ name, v string }{{"state", in.State}, {"nonce", in.Nonce}, {"scope", strings.Join(in.Scopes, " ")},
+		{"response_mode", in.ResponseMode}, {"response_type", in.ResponseType}} {
+		if len(p.v) > maxAuthParam {
+			return nil, Errorf(EINVALID, "The %s parameter is too long: at most %d bytes.", p.name, maxAuthParam)
 		}
+		if !storableText(p.v) {
+			return nil, Errorf(EINVALID, "The %s parameter is not valid text.", p.name)
+		}
+	}
+	if in.CodeChallenge != "" && !s256Challenge.MatchString(in.CodeChallenge) {
+		return nil, Errorf(EINVALID, "The code_challenge must be the S256 form: 43 characters of base64url (RFC 7636 §4.2).")
 	}
 	switch {
 	case in.CodeChallenge == "" && a.Public:
@@ -237,12 +284,40 @@ func (s *Service) BeginAuthorization(ctx context.Context, in AuthRequestInput) (
 	r := &AuthRequest{
 		ID: randomHex(16), AppID: a.ID, ClientID: a.ClientID, RedirectURI: in.RedirectURI, State: in.State, Nonce: in.Nonce,
 		Scopes: in.Scopes, ResponseType: in.ResponseType, ResponseMode: in.ResponseMode, CodeChallenge: in.CodeChallenge,
-		ExpiresAt: now.Add(AuthRequestTTL),
+		MaxAge: -1, ExpiresAt: now.Add(AuthRequestTTL),
 	}
-	if err := s.store.CreateAuthRequest(ctx, r); err != nil {
+	for _, p := range in.Prompt {
+		if (p == PromptNone || p == PromptLogin) && !slices.Contains(r.Prompt, p) {
+			r.Prompt = append(r.Prompt, p)
+		}
+	}
+	if slices.Contains(r.Prompt, PromptNone) && len(in.Prompt) > 1 {
+		return nil, Errorf(EINVALID, "The prompt value none cannot be combined with others.")
+	}
+	if in.MaxAge != nil {
+		r.MaxAge = time.Duration(min(*in.MaxAge, uint(maxAgeLimit/time.Second))) * time.Second
+	}
+	if slices.Contains(r.Prompt, PromptLogin) {
+		r.MaxAge = 0
+	}
+	err = s.store.CreateAuthRequest(ctx, r, MaxPendingAuthRequests)
+	if ErrorCode(err) == ETOOMANY {
+		s.log.Warn("authorization requests waiting for a login at their bound", "app", a.Name, "max", MaxPendingAuthRequests)
+		return nil, errTooManyPending
+	} else if err != nil {
 		return nil, internal("create auth request", err)
 	}
 	return r, nil
+}
+
+// needsFreshLogin reports whether r asks for a login newer than sess's (prompt=login, or a
+// max_age its login is older than): the person logs in again, as for a step-up. A session
+// that began after the request did is the login it asked for, however quick.
+func (s *Service) needsFreshLogin(r *AuthRequest, sess *Session) bool {
+	if r.MaxAge < 0 || !sess.CreatedAt.Before(r.CreatedAt) {
+		return false
+	}
+	return s.now().Sub(sess.CreatedAt) > r.MaxAge || r.MaxAge == 0
 }
 
 // storableText reports whether s is valid UTF-8 without NUL or other control characters but
@@ -294,10 +369,34 @@ func (s *Service) AuthRequestByCode(ctx context.Context, code string) (*AuthRequ
 	} else if err != nil {
 		return nil, internal("find auth request", err)
 	}
-	if r.CodeUsed || !s.now().Before(r.ExpiresAt) {
+	if r.CodeUsed {
+		s.codeReplayed(ctx, r)
+		return nil, errAuthRequestGone
+	}
+	if !s.now().Before(r.ExpiresAt) {
 		return nil, errAuthRequestGone
 	}
 	return r, nil
+}
+
+// codeReplayed revokes the tokens issued for a code that was presented again, and audits it:
+// the code was seen by someone else, or the app is broken, and either way the tokens it gave
+// may be in the wrong hands (RFC 6749 §4.1.2: "SHOULD revoke … all tokens previously issued
+// based on that authorization code"; RFC 9700 §4.2.4).
+func (s *Service) codeReplayed(ctx context.Context, r *AuthRequest) {
+	var n int64
+	if r.FamilyID != "" {
+		var err error
+		if n, err = s.store.RevokeOIDCFamily(ctx, r.FamilyID); err != nil {
+			s.log.Error("revoke token family", "err", err)
+		}
+	}
+	s.codeReplayAudit(ctx, r, fmt.Sprintf("a used authorization code was presented again: %d tokens issued for it revoked", n))
+}
+
+// codeReplayAudit records a replayed code of r.
+func (s *Service) codeReplayAudit(ctx context.Context, r *AuthRequest, detail string) {
+	s.auditSSO(ctx, AuditSSOCodeReplayed, &User{ID: r.UserID, Username: s.username(ctx, r.UserID)}, s.appName(ctx, r.ClientID), detail)
 }
 
 // SaveAuthCode stores the hash of the code the library minted for a complete request, once.
@@ -342,27 +441,47 @@ func (s *Service) newTokenSet(src OIDCToken, family string, refresh bool, sessio
 // libraries read a code, mint tokens and delete the code only then, which lets two requests
 // that read it at once both succeed; the decision is here instead. The session that signed in
 // must still be live.
+//
+// The application's rules are checked again as they are now (appStillAllows): an app made
+// administrators-only or Require Two-Factor, or a user demoted, between the login and the
+// exchange gets no tokens. A code that loses to an earlier exchange was used twice: the
+// store revokes the winner's tokens (RFC 6749 §4.1.2), and the replay is audited.
 func (s *Service) ExchangeCode(ctx context.Context, r *AuthRequest, refresh bool) (*IssuedTokens, error) {
-	sess, _, err := s.liveSession(ctx, r.OwnerHash)
+	sess, u, err := s.liveSession(ctx, r.OwnerHash)
 	if err != nil {
 		return nil, err
 	}
 	src := OIDCToken{AppID: r.AppID, ClientID: r.ClientID, UserID: r.UserID, SessionHash: r.OwnerHash, SID: r.SID,
 		Scopes: r.Scopes, AMR: r.AMR, AuthTime: r.AuthTime}
+	if u.ID != r.UserID {
+		return nil, errTokenEnded
+	}
+	if err := s.appStillAllows(ctx, &src, u); err != nil {
+		return nil, err
+	}
 	out, rows := s.newTokenSet(src, randomHex(16), refresh, sess.CreatedAt.Add(s.absoluteTimeout))
 	// The exchange and the note that this session signed in to the app (whom its end must
-	// tell: backend/logout_delivery.go) are one transaction.
+	// tell: backend/logout_delivery.go) are one transaction; a replay's revocation of the
+	// code's tokens commits too.
+	var ok, replayed bool
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
-		ok, err := s.store.ExchangeCode(ctx, r.ID, rows)
+		var err error
+		ok, replayed, err = s.store.ExchangeCode(ctx, r.ID, rows)
 		if err != nil {
 			return internal("exchange code", err)
 		} else if !ok {
-			return errAuthRequestGone
+			return nil
 		}
 		return s.recordSessionApp(ctx, r)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if replayed {
+		s.codeReplayAudit(ctx, r, "the code was exchanged twice at once: the tokens issued for it were revoked")
+	}
+	if !ok {
+		return nil, errAuthRequestGone
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -18,6 +19,17 @@ const (
 	SSOEnroll SSOStep = "enroll"
 	// SSOCallback: the request is complete: the code can be issued to this session.
 	SSOCallback SSOStep = "callback"
+	// SSOError: the request asked for no interaction (prompt=none) and needs one: the
+	// application gets Error (login_required, interaction_required, access_denied) at its
+	// redirect URI, with ErrorDescription, and the person sees no page of ours.
+	SSOError SSOStep = "error"
+)
+
+// The OpenID Connect errors a prompt=none request can end in (OpenID Connect Core §3.1.2.6).
+const (
+	SSOLoginRequired       = "login_required"
+	SSOInteractionRequired = "interaction_required"
+	SSOAccessDenied        = "access_denied"
 )
 
 // SSODecision is AuthorizeApp's answer.
@@ -27,6 +39,16 @@ type SSODecision struct {
 	RequestID string
 	Username  string      // SSOLogin as a step-up: whose login to ask for again
 	Login     *LoginState // SSOEnroll: the login attempt to hand to the enroll pages
+	// SSOError: the error for the application and its description, and the request whose
+	// redirect URI and state it goes to.
+	Error, ErrorDescription string
+	Request                 *AuthRequest
+}
+
+// answer ends d's request with an error to the application (prompt=none).
+func (d *SSODecision) answer(r *AuthRequest, code, description string) (*SSODecision, error) {
+	d.Step, d.Request, d.Error, d.ErrorDescription = SSOError, r, code, description
+	return d, nil
 }
 
 // NoAccessMessage is what a person sees who may not use an application.
@@ -53,10 +75,16 @@ func LogoutConfirmText(appName string) string {
 //     enrolled user logs in again with it (SSOLogin, a step-up); a user without Two-Factor
 //     goes through the article's forced enrollment, the same pages as a required user, with
 //     no way around it (SSOEnroll), and comes back signed in with it;
+//   - the request asks for a login newer than this session's (prompt=login, or max_age
+//     shorter than the session's age): log in again, as for a step-up (SSOLogin); the
+//     session that login opens answers it;
 //   - otherwise the request is complete for this session (who, how, when), audited as a
 //     sign-in to the app, and the code may be issued to this session alone (SSOCallback).
 //
-// EINVALID for a request that expired or was used.
+// A request with prompt=none shows the person nothing: where a login, an enrollment or a
+// refusal would be, the application gets the error instead (SSOError). A complete request
+// is checked against the app's rules again as they are now (appStillAllows) before its code
+// is issued. EINVALID for a request that expired or was used.
 func (s *Service) AuthorizeApp(ctx context.Context, id *Identity, reqID string) (*SSODecision, error) {
 	r, err := s.AuthRequest(ctx, reqID)
 	if err != nil {
@@ -71,19 +99,40 @@ func (s *Service) AuthorizeApp(ctx context.Context, id *Identity, reqID string) 
 	d := &SSODecision{App: a, RequestID: r.ID}
 	if r.Done {
 		if id.SignedIn() && r.OwnerHash == id.session.TokenHash && !r.CodeIssued {
+			// Completed a moment ago, perhaps under other rules: the app changed, or the
+			// user was demoted, since.
+			if err := s.appStillAllows(ctx, &OIDCToken{AppID: r.AppID, AMR: r.AMR}, id.User); ErrorCode(err) == EUNAUTHORIZED {
+				return nil, errAuthRequestGone
+			} else if err != nil {
+				return nil, err
+			}
 			d.Step = SSOCallback
 			return d, nil
 		}
 		return nil, errAuthRequestGone
 	}
+	none := slices.Contains(r.Prompt, PromptNone)
 	if !id.SignedIn() {
+		if none {
+			return d.answer(r, SSOLoginRequired, "Nobody is signed in to Gatehouse in this browser.")
+		}
 		d.Step = SSOLogin
 		return d, nil
 	}
 	u, sess := id.User, id.session
 	if a.Audience == AudienceAdmins && u.Role != RoleAdmin {
 		s.auditSSO(ctx, AuditSSORefused, u, a.Name, "the application is for administrators only")
+		if none {
+			return d.answer(r, SSOAccessDenied, NoAccessMessage(a.Name))
+		}
 		return nil, Errorf(EFORBIDDEN, "%s", NoAccessMessage(a.Name))
+	}
+	if s.needsFreshLogin(r, sess) {
+		if none {
+			return d.answer(r, SSOLoginRequired, "The application asks for a login more recent than this session's.")
+		}
+		d.Step, d.Username = SSOLogin, u.Username
+		return d, nil
 	}
 	if a.RequireTwoFactor && !hasMFA(sess.AMR) {
 		// Enrolled: log in again with the factor. Not enrolled: the forced enrollment, but
@@ -92,8 +141,14 @@ func (s *Service) AuthorizeApp(ctx context.Context, id *Identity, reqID string) 
 		// must not set up its own second factor, which would lock its owner out. Otherwise
 		// a login again first, whose fresh session then enrolls.
 		if u.Enrolled() || s.requireRecentPassword(id) != nil {
+			if none {
+				return d.answer(r, SSOLoginRequired, a.Name+" requires a login with Two-Factor Authentication.")
+			}
 			d.Step, d.Username = SSOLogin, u.Username
 			return d, nil
+		}
+		if none {
+			return d.answer(r, SSOInteractionRequired, a.Name+" requires Two-Factor Authentication, which this account has not set up.")
 		}
 		st, err := s.forceEnrollment(ctx, u, LoginResume{AuthRequestID: r.ID})
 		if err != nil {

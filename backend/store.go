@@ -295,8 +295,12 @@ type Store interface {
 	// --- The OpenID Connect provider (issue 13, part 2; backend/oidc.go) ---
 
 	// CreateAuthRequest stores r (r.ID is its key) and sets r.CreatedAt to the transaction's
-	// time. ENOTFOUND if its application is gone.
-	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	// time. In the same transaction it drops the requests that have expired, and refuses
+	// (ETOOMANY, storing nothing) when r's application already has maxPending unexpired
+	// requests bound to no login attempt or session; the count and the insert are serialised
+	// per application, so concurrent callers cannot pass the bound together. ENOTFOUND if its
+	// application is gone.
+	CreateAuthRequest(ctx context.Context, r *AuthRequest, maxPending int) error
 	// FindAuthRequest returns the authorization request, expired or not; ENOTFOUND if there
 	// is none.
 	FindAuthRequest(ctx context.Context, id string) (*AuthRequest, error)
@@ -313,9 +317,11 @@ type Store interface {
 	// ExchangeCode uses the request's authorization code and inserts tokens, in one
 	// transaction, only if the code was issued, is unused and has not expired by the
 	// transaction's time: one conditional UPDATE decides (RFC 6749 §4.1.2, a code is used
-	// once), so of concurrent callers exactly one gets true and inserts its tokens; the
-	// others insert nothing.
-	ExchangeCode(ctx context.Context, id string, tokens []*OIDCToken) (bool, error)
+	// once), so of concurrent callers exactly one gets ok and inserts its tokens (their
+	// FamilyID is kept on the request); the others insert nothing. One that finds the code
+	// used already is a replay: every token of the family kept on the request is revoked,
+	// committed, and replayed is true (RFC 6749 §4.1.2).
+	ExchangeCode(ctx context.Context, id string, tokens []*OIDCToken) (ok, replayed bool, err error)
 	// RotateRefreshToken uses the refresh token with the hash and inserts tokens in one
 	// transaction, only if it is unused and unexpired (one conditional UPDATE): ok. A token
 	// that exists but was used already is a replay (RFC 9700 §4.14.2): every token of its

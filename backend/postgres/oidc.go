@@ -23,15 +23,17 @@ var (
 
 const authRequestColumns = `id, app_id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
 	code_challenge, owner_hash, COALESCE(user_id, 0), sid, amr, auth_time, done, code_hash IS NOT NULL,
-	code_used_at IS NOT NULL, created_at, expires_at`
+	code_used_at IS NOT NULL, created_at, expires_at, prompt, max_age, family_id`
 
 func scanAuthRequest(row pgx.Row) (*backend.AuthRequest, error) {
 	var r backend.AuthRequest
 	var scopes, amr string
-	var authTime *int64
+	var authTime, maxAge *int64
 	var created, expires int64
+	var prompt string
 	err := row.Scan(&r.ID, &r.AppID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, &scopes, &r.ResponseType, &r.ResponseMode,
-		&r.CodeChallenge, &r.OwnerHash, &r.UserID, &r.SID, &amr, &authTime, &r.Done, &r.CodeIssued, &r.CodeUsed, &created, &expires)
+		&r.CodeChallenge, &r.OwnerHash, &r.UserID, &r.SID, &amr, &authTime, &r.Done, &r.CodeIssued, &r.CodeUsed, &created, &expires,
+		&prompt, &maxAge, &r.FamilyID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errAuthRequestNotFound
 	} else if err != nil {
@@ -39,7 +41,20 @@ func scanAuthRequest(row pgx.Row) (*backend.AuthRequest, error) {
 	}
 	r.Scopes, r.AMR = fields(scopes), fields(amr)
 	r.AuthTime, r.CreatedAt, r.ExpiresAt = fromNS(authTime), fromNS(&created), fromNS(&expires)
+	r.Prompt, r.MaxAge = fields(prompt), -1
+	if maxAge != nil {
+		r.MaxAge = time.Duration(*maxAge) * time.Second
+	}
 	return &r, nil
+}
+
+// maxAgeValue stores a request's max_age as whole seconds, NULL for none.
+func maxAgeValue(d time.Duration) *int64 {
+	if d < 0 {
+		return nil
+	}
+	v := int64(d / time.Second)
+	return &v
 }
 
 func join(v []string) string { return strings.Join(v, " ") }
@@ -52,28 +67,60 @@ func fields(s string) []string {
 	return strings.Fields(s)
 }
 
-// CreateAuthRequest stores r and sets r.CreatedAt. ENOTFOUND if its application is gone.
-func (db *DB) CreateAuthRequest(ctx context.Context, r *backend.AuthRequest) error {
-	for _, v := range []string{r.ID, r.ClientID, r.RedirectURI, r.State, r.Nonce, join(r.Scopes), r.ResponseType, r.ResponseMode, r.CodeChallenge} {
+// CreateAuthRequest stores r and sets r.CreatedAt, dropping the application's expired requests
+// first, and refuses (ETOOMANY) when it has maxPending requests waiting (not complete; a login waiting for one holds it in login_resumes). The
+// application's row is locked (FOR NO KEY UPDATE, which the requests' foreign key checks do
+// not wait for) so that concurrent requests to one application count, delete and insert one
+// at a time; deleting only that application's rows under its lock keeps two applications'
+// requests from deadlocking on each other's expired rows. ENOTFOUND if its application is
+// gone.
+func (db *DB) CreateAuthRequest(ctx context.Context, r *backend.AuthRequest, maxPending int) error {
+	for _, v := range []string{r.ID, r.ClientID, r.RedirectURI, r.State, r.Nonce, join(r.Scopes), r.ResponseType, r.ResponseMode,
+		r.CodeChallenge, join(r.Prompt)} {
 		if !storable(v) {
 			return backend.Errorf(backend.EINVALID, "An authorization parameter holds invalid characters.")
 		}
 	}
-	now := db.now(ctx)
-	tag, err := db.conn(ctx).Exec(ctx, `
-		INSERT INTO oidc_auth_requests (id, app_id, client_id, redirect_uri, state, nonce, scopes, response_type,
-			response_mode, code_challenge, created_at, expires_at)
-		SELECT $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::bigint, $12::bigint
-		WHERE EXISTS (SELECT 1 FROM apps WHERE id = $2)
-		ON CONFLICT DO NOTHING`,
-		r.ID, r.AppID, r.ClientID, r.RedirectURI, r.State, r.Nonce, join(r.Scopes), r.ResponseType, r.ResponseMode,
-		r.CodeChallenge, ns(now), ns(r.ExpiresAt))
+	var created time.Time
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		now := ns(tx.now)
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, r.AppID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errAppNotFound
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM oidc_auth_requests WHERE app_id = $1 AND expires_at <= $2`, r.AppID, now); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM oidc_auth_requests
+			WHERE app_id = $1 AND owner_hash = '' AND NOT done AND expires_at > $2 LIMIT $3) AS waiting`, r.AppID, now, maxPending).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxPending {
+			return backend.Errorf(backend.ETOOMANY, "Too many authorization requests are waiting.")
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO oidc_auth_requests (id, app_id, client_id, redirect_uri, state, nonce, scopes, response_type,
+				response_mode, code_challenge, prompt, max_age, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+			ON CONFLICT DO NOTHING`,
+			r.ID, r.AppID, r.ClientID, r.RedirectURI, r.State, r.Nonce, join(r.Scopes), r.ResponseType, r.ResponseMode,
+			r.CodeChallenge, join(r.Prompt), maxAgeValue(r.MaxAge), now, ns(r.ExpiresAt))
+		if err != nil {
+			return err
+		} else if tag.RowsAffected() == 0 {
+			return backend.Errorf(backend.ECONFLICT, "Authorization request exists.")
+		}
+		created = tx.now
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("create auth request: %w", err)
-	} else if tag.RowsAffected() == 0 {
-		return errAppNotFound
+		return wrap("create auth request", err)
 	}
-	r.CreatedAt = now
+	r.CreatedAt = created
 	return nil
 }
 
@@ -118,24 +165,46 @@ func (db *DB) SetAuthCode(ctx context.Context, id, codeHash string) (bool, error
 
 // ExchangeCode uses the code (one conditional UPDATE, RFC 6749 §4.1.2) and inserts the tokens
 // in the same transaction: of concurrent exchanges of one code exactly one UPDATE changes the
-// row, and only that one inserts tokens.
-func (db *DB) ExchangeCode(ctx context.Context, id string, tokens []*backend.OIDCToken) (bool, error) {
-	var ok bool
-	err := db.inTx(ctx, false, func(tx *Tx) error {
+// row, and only that one inserts tokens and keeps their family on the request. A loser that
+// finds the code used revokes that family: it takes the request's row (FOR UPDATE) first, so
+// the losers revoke one at a time.
+func (db *DB) ExchangeCode(ctx context.Context, id string, tokens []*backend.OIDCToken) (ok, replayed bool, err error) {
+	family := ""
+	if len(tokens) > 0 {
+		family = tokens[0].FamilyID
+	}
+	err = db.inTx(ctx, false, func(tx *Tx) error {
+		ok, replayed = false, false
 		tag, err := tx.Exec(ctx, `
-			UPDATE oidc_auth_requests SET code_used_at = $1
+			UPDATE oidc_auth_requests SET code_used_at = $1, family_id = $3
 			WHERE id = $2 AND done AND code_hash IS NOT NULL AND code_used_at IS NULL AND expires_at > $1`,
-			ns(tx.now), id)
-		if err != nil || tag.RowsAffected() == 0 {
+			ns(tx.now), id, family)
+		if err != nil {
 			return err
 		}
-		ok = true
-		return insertTokens(ctx, tx, tokens)
+		if tag.RowsAffected() == 1 {
+			ok = true
+			return insertTokens(ctx, tx, tokens)
+		}
+		var used *int64
+		var fam string
+		err = tx.QueryRow(ctx, `SELECT code_used_at, family_id FROM oidc_auth_requests WHERE id = $1 FOR UPDATE`, id).Scan(&used, &fam)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && used == nil) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		replayed = true
+		if fam == "" {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM oidc_tokens WHERE family_id = $1`, fam)
+		return err
 	})
 	if err != nil {
-		return false, wrap("exchange code", err)
+		return false, false, wrap("exchange code", err)
 	}
-	return ok, nil
+	return ok, replayed, nil
 }
 
 func insertTokens(ctx context.Context, tx *Tx, tokens []*backend.OIDCToken) error {

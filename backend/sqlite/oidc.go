@@ -30,14 +30,16 @@ func amrList(s string) []string {
 
 const authRequestColumns = `id, app_id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
 	code_challenge, owner_hash, COALESCE(user_id, 0), sid, amr, auth_time, done, code_hash IS NOT NULL,
-	code_used_at IS NOT NULL, created_at, expires_at`
+	code_used_at IS NOT NULL, created_at, expires_at, prompt, max_age, family_id`
 
 func scanAuthRequest(s scanner) (*backend.AuthRequest, error) {
 	var r backend.AuthRequest
 	var scopes, amr string
-	var authTime, created, expires sql.NullInt64
+	var authTime, created, expires, maxAge sql.NullInt64
+	var prompt string
 	err := s.Scan(&r.ID, &r.AppID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, &scopes, &r.ResponseType, &r.ResponseMode,
-		&r.CodeChallenge, &r.OwnerHash, &r.UserID, &r.SID, &amr, &authTime, &r.Done, &r.CodeIssued, &r.CodeUsed, &created, &expires)
+		&r.CodeChallenge, &r.OwnerHash, &r.UserID, &r.SID, &amr, &authTime, &r.Done, &r.CodeIssued, &r.CodeUsed, &created, &expires,
+		&prompt, &maxAge, &r.FamilyID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errAuthRequestNotFound
 	} else if err != nil {
@@ -45,18 +47,53 @@ func scanAuthRequest(s scanner) (*backend.AuthRequest, error) {
 	}
 	r.Scopes, r.AMR = amrList(scopes), amrList(amr)
 	r.AuthTime, r.CreatedAt, r.ExpiresAt = nullTime(authTime), nullTime(created), nullTime(expires)
+	r.Prompt, r.MaxAge = amrList(prompt), maxAgeOf(maxAge)
 	return &r, nil
 }
 
-// CreateAuthRequest stores r and sets r.CreatedAt. ENOTFOUND if its application is gone.
-func (db *DB) CreateAuthRequest(ctx context.Context, r *backend.AuthRequest) error {
-	now := db.now(ctx)
-	_, err := db.execer(ctx).ExecContext(ctx, `
+// maxAgeValue and maxAgeOf store a request's max_age as whole seconds, NULL for none.
+func maxAgeValue(d time.Duration) any {
+	if d < 0 {
+		return nil
+	}
+	return int64(d / time.Second)
+}
+
+func maxAgeOf(v sql.NullInt64) time.Duration {
+	if !v.Valid {
+		return -1
+	}
+	return time.Duration(v.Int64) * time.Second
+}
+
+// CreateAuthRequest stores r and sets r.CreatedAt, dropping the application's expired requests first, and
+// refuses (ETOOMANY) when r's application has maxPending requests waiting (not complete): under the
+// write lock, so the count cannot change before the insert. ENOTFOUND if its application is
+// gone.
+func (db *DB) CreateAuthRequest(ctx context.Context, r *backend.AuthRequest, maxPending int) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("create auth request: %w", err)
+	}
+	defer tx.Rollback()
+	now := tx.now.UnixNano()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE app_id = ? AND expires_at <= ?`, r.AppID, now); err != nil {
+		return fmt.Errorf("create auth request: %w", err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM oidc_auth_requests
+		WHERE app_id = ? AND owner_hash = '' AND done = 0 AND expires_at > ? LIMIT ?)`, r.AppID, now, maxPending).Scan(&n); err != nil {
+		return fmt.Errorf("create auth request: %w", err)
+	}
+	if n >= maxPending {
+		return backend.Errorf(backend.ETOOMANY, "Too many authorization requests are waiting.")
+	}
+	_, err = tx.ExecContext(ctx, `
 		INSERT INTO oidc_auth_requests (id, app_id, client_id, redirect_uri, state, nonce, scopes, response_type,
-			response_mode, code_challenge, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			response_mode, code_challenge, prompt, max_age, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.AppID, r.ClientID, r.RedirectURI, r.State, r.Nonce, amrText(r.Scopes), r.ResponseType, r.ResponseMode,
-		r.CodeChallenge, now.UnixNano(), r.ExpiresAt.UnixNano())
+		r.CodeChallenge, amrText(r.Prompt), maxAgeValue(r.MaxAge), now, r.ExpiresAt.UnixNano())
 	switch {
 	case isForeignKey(err):
 		return errAppNotFound
@@ -65,7 +102,10 @@ func (db *DB) CreateAuthRequest(ctx context.Context, r *backend.AuthRequest) err
 	case err != nil:
 		return fmt.Errorf("create auth request: %w", err)
 	}
-	r.CreatedAt = now
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create auth request: %w", err)
+	}
+	r.CreatedAt = tx.now
 	return nil
 }
 
@@ -118,27 +158,47 @@ func (db *DB) SetAuthCode(ctx context.Context, id, codeHash string) (bool, error
 // and inserts the tokens in the same transaction. The provider library reads the code, mints
 // tokens and deletes the code only afterwards, so two requests with one code could both get
 // tokens; here the UPDATE's "code_used_at IS NULL" decides, under the write lock, and the loser
-// inserts nothing.
-func (db *DB) ExchangeCode(ctx context.Context, id string, tokens []*backend.OIDCToken) (bool, error) {
+// inserts nothing. The winner keeps its tokens' family on the request; a loser that finds the
+// code used revokes that family (the code was used twice).
+func (db *DB) ExchangeCode(ctx context.Context, id string, tokens []*backend.OIDCToken) (ok, replayed bool, err error) {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
-		return false, fmt.Errorf("exchange code: %w", err)
+		return false, false, fmt.Errorf("exchange code: %w", err)
 	}
 	defer tx.Rollback()
+	family := ""
+	if len(tokens) > 0 {
+		family = tokens[0].FamilyID
+	}
 	res, err := tx.ExecContext(ctx, `
-		UPDATE oidc_auth_requests SET code_used_at = ?
+		UPDATE oidc_auth_requests SET code_used_at = ?, family_id = ?
 		WHERE id = ? AND done = 1 AND code_hash IS NOT NULL AND code_used_at IS NULL AND expires_at > ?`,
-		tx.now.UnixNano(), id, tx.now.UnixNano())
-	if ok, err := affectedOne("exchange code", res, err); err != nil || !ok {
-		return false, err
+		tx.now.UnixNano(), family, id, tx.now.UnixNano())
+	if ok, err = affectedOne("exchange code", res, err); err != nil {
+		return false, false, err
+	}
+	if !ok {
+		var used sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT code_used_at, family_id FROM oidc_auth_requests WHERE id = ?`, id).Scan(&used, &family)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !used.Valid) {
+			return false, false, nil
+		} else if err != nil {
+			return false, false, fmt.Errorf("exchange code: %w", err)
+		}
+		if family != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_tokens WHERE family_id = ?`, family); err != nil {
+				return false, false, fmt.Errorf("revoke token family: %w", err)
+			}
+		}
+		return false, true, wrap("exchange code", tx.Commit())
 	}
 	if err := insertTokens(ctx, tx, tokens); err != nil {
-		return false, err
+		return false, false, err
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("exchange code: %w", err)
+		return false, false, fmt.Errorf("exchange code: %w", err)
 	}
-	return true, nil
+	return true, false, nil
 }
 
 func insertTokens(ctx context.Context, tx *Tx, tokens []*backend.OIDCToken) error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -111,9 +112,17 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// ServeHTTP serves the library's endpoints.
+// ServeHTTP serves the library's endpoints. The library's userinfo endpoint also takes the
+// access token from the URL's query (RFC 6750 §2.3), where it ends up in the logs of every
+// proxy on the way and in browser history; Gatehouse refuses that, and takes it only from
+// the Authorization header or a POST body (RFC 6750 §2.1, §2.2; RFC 9700 §4.3.2).
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == UserinfoPath {
+		if r.URL.Query().Has("access_token") {
+			op.RequestError(w, r, oidc.ErrInvalidRequest().WithDescription(
+				"The access token is not accepted in the URL: send it in the Authorization header (Bearer) or in a POST body."), nil)
+			return
+		}
 		w = &userinfoWriter{ResponseWriter: w}
 	}
 	p.op.ServeHTTP(w, r)
@@ -138,6 +147,23 @@ func (w *userinfoWriter) WriteHeader(code int) {
 // which mints the code and redirects to the app.
 func (p *Provider) CallbackURL(ctx context.Context, reqID string) string {
 	return op.AuthCallbackURL(p.op)(ctx, reqID)
+}
+
+// AuthorizeError sends the browser back to the application of ar with an error (one of
+// backend's SSOLoginRequired, SSOInteractionRequired, SSOAccessDenied) at its redirect URI,
+// with its state, in its response mode: the answer to a prompt=none request that would need
+// the person (OpenID Connect Core §3.1.2.6).
+func (p *Provider) AuthorizeError(w http.ResponseWriter, r *http.Request, ar *backend.AuthRequest, code, description string) {
+	var e *oidc.Error
+	switch code {
+	case backend.SSOLoginRequired:
+		e = oidc.ErrLoginRequired()
+	case backend.SSOInteractionRequired:
+		e = oidc.ErrInteractionRequired()
+	default:
+		e = oidc.ErrAccessDenied()
+	}
+	op.AuthRequestError(w, r, &authRequest{ar}, e.WithDescription("%s", description), p.op)
 }
 
 // ForgetKeys drops this server's cached signing keys (after a rotation it made).

@@ -41,8 +41,9 @@ var (
 const keyCache = 30 * time.Second
 
 // oidcError turns a Service error into the protocol's: EINVALID is invalid_request with the
-// Service's sentence, an ended token or used code invalid_grant, anything else a server error
-// (logged by the library, generic to the client).
+// Service's sentence, an ended token or used code invalid_grant, EFORBIDDEN access_denied,
+// ETOOMANY temporarily_unavailable, anything else a server error (logged by the library,
+// generic to the client).
 func oidcError(err error) error {
 	switch backend.ErrorCode(err) {
 	case backend.EINVALID:
@@ -51,6 +52,9 @@ func oidcError(err error) error {
 		return oidc.ErrInvalidGrant().WithDescription("%s", backend.ErrorMessage(err))
 	case backend.EFORBIDDEN:
 		return oidc.ErrAccessDenied().WithDescription("%s", backend.ErrorMessage(err))
+	case backend.ETOOMANY:
+		// RFC 6749 §4.1.2.1's temporarily_unavailable, which the library has no constructor for.
+		return &oidc.Error{ErrorType: "temporarily_unavailable", Description: backend.ErrorMessage(err)}
 	}
 	return err
 }
@@ -103,6 +107,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ 
 	ar, err := s.svc.BeginAuthorization(ctx, backend.AuthRequestInput{
 		ClientID: r.ClientID, RedirectURI: r.RedirectURI, State: r.State, Nonce: r.Nonce, ResponseType: string(r.ResponseType),
 		ResponseMode: string(r.ResponseMode), Scopes: r.Scopes, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: string(r.CodeChallengeMethod),
+		Prompt: r.Prompt, MaxAge: r.MaxAge,
 	})
 	if err != nil {
 		return nil, oidcError(err)

@@ -5,15 +5,19 @@ package storetest
 
 import (
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"gatehouse/backend"
+	"gatehouse/backend/fakeclock"
 )
 
 func init() {
 	tests = append(tests,
 		test{"OIDCAuthRequests", testOIDCAuthRequests},
+		test{"OIDCPendingBound", testOIDCPendingBound},
+		test{"OIDCCodeReplay", testOIDCCodeReplay},
 		test{"OIDCRaceExchangeCode", testOIDCRaceExchangeCode},
 		test{"OIDCRaceRotateRefresh", testOIDCRaceRotateRefresh},
 		test{"OIDCSigningKeys", testOIDCSigningKeys},
@@ -35,7 +39,7 @@ func oidcFixture(t *testing.T, db backend.Store) (*backend.App, *backend.User, *
 	}
 	r := &backend.AuthRequest{ID: "req-1", AppID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURIs[0], State: "st", Nonce: "n",
 		Scopes: []string{"openid", "email"}, ResponseType: "code", CodeChallenge: "ch", ExpiresAt: time.Now().Add(time.Hour)}
-	if err := db.CreateAuthRequest(ctx, r); err != nil {
+	if err := db.CreateAuthRequest(ctx, r, 100); err != nil {
 		t.Fatal(err)
 	}
 	done := *r
@@ -61,7 +65,7 @@ func testOIDCAuthRequests(t *testing.T, o Opener) {
 	d := o(t)
 	db := d.Open(nil)
 	u := createUser(t, db, "bob", backend.RoleUser)
-	if err := db.CreateAuthRequest(ctx, &backend.AuthRequest{ID: "x", AppID: 999, ExpiresAt: time.Now().Add(time.Hour)}); backend.ErrorCode(err) != backend.ENOTFOUND {
+	if err := db.CreateAuthRequest(ctx, &backend.AuthRequest{ID: "x", AppID: 999, ExpiresAt: time.Now().Add(time.Hour)}, 100); backend.ErrorCode(err) != backend.ENOTFOUND {
 		t.Fatalf("CreateAuthRequest for a missing app: %v, want ENOTFOUND", err)
 	}
 	a := &backend.App{ClientID: "gh-a", Name: "A", RedirectURIs: []string{"https://a.example.com/cb"}, Audience: backend.AudienceEveryone}
@@ -70,7 +74,7 @@ func testOIDCAuthRequests(t *testing.T, o Opener) {
 	}
 	r := &backend.AuthRequest{ID: "r1", AppID: a.ID, ClientID: a.ClientID, RedirectURI: "https://a.example.com/cb", State: "s",
 		Nonce: "n", Scopes: []string{"openid", "profile"}, ResponseType: "code", ExpiresAt: time.Now().Add(time.Hour)}
-	if err := db.CreateAuthRequest(ctx, r); err != nil {
+	if err := db.CreateAuthRequest(ctx, r, 100); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.FindAuthRequest(ctx, "r1")
@@ -103,7 +107,7 @@ func testOIDCAuthRequests(t *testing.T, o Opener) {
 	}
 	// Expired requests cannot be completed, and DeleteExpiredOIDC removes them.
 	old := &backend.AuthRequest{ID: "r2", AppID: a.ID, ClientID: a.ClientID, ExpiresAt: time.Now().Add(-time.Second)}
-	if err := db.CreateAuthRequest(ctx, old); err != nil {
+	if err := db.CreateAuthRequest(ctx, old, 100); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := db.CompleteAuthRequest(ctx, &backend.AuthRequest{ID: "r2", OwnerHash: "x"}); ok {
@@ -118,22 +122,126 @@ func testOIDCAuthRequests(t *testing.T, o Opener) {
 }
 
 // testOIDCRaceExchangeCode: 50 concurrent exchanges of one code, over several stores on one
-// database: exactly one wins, and only its tokens are stored (RFC 6749 §4.1.2).
+// database: exactly one wins and stores its tokens, and the losers, which found the code used,
+// revoke them (RFC 6749 §4.1.2: a code used twice revokes what it gave).
 func testOIDCRaceExchangeCode(t *testing.T, o Opener) {
 	d := o(t)
 	stores := replicas(d, servers, nil)
 	a, u, r := oidcFixture(t, stores[0])
+	var replays atomic.Int32
 	n := race(t, racers, func(i int) (bool, error) {
-		return stores[i%servers].ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam", "a"+itoa(i), "r"+itoa(i)))
+		ok, replayed, err := stores[i%servers].ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam"+itoa(i), "a"+itoa(i), "r"+itoa(i)))
+		if replayed {
+			replays.Add(1)
+		}
+		return ok, err
 	})
 	if n != 1 {
 		t.Fatalf("%d concurrent ExchangeCode of one code: %d won, want 1", racers, n)
 	}
-	if got := d.count(t, "oidc_tokens"); got != 2 {
-		t.Fatalf("tokens stored: %d, want 2 (one access, one refresh)", got)
+	if got := replays.Load(); got != racers-1 {
+		t.Fatalf("losers that reported a replay: %d, want %d", got, racers-1)
 	}
-	if ok, _ := stores[0].ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam", "ax", "rx")); ok {
-		t.Fatal("ExchangeCode after the race: true")
+	if got := d.count(t, "oidc_tokens"); got != 0 {
+		t.Fatalf("tokens left after the code was used %d times: %d, want 0 (the winner's family revoked)", racers, got)
+	}
+	if ok, replayed, _ := stores[0].ExchangeCode(ctx, r.ID, tokenRows(a, u, "famx", "ax", "rx")); ok || !replayed {
+		t.Fatalf("ExchangeCode after the race: ok %v replayed %v, want false true", ok, replayed)
+	}
+}
+
+// testOIDCCodeReplay: the family of a code's tokens is kept on its request; an exchange of
+// the used code again revokes that family (and only it), and says so.
+func testOIDCCodeReplay(t *testing.T, o Opener) {
+	db := o(t).Open(nil)
+	a, u, r := oidcFixture(t, db)
+	if ok, replayed, err := db.ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam-1", "a1", "r1")); !ok || replayed || err != nil {
+		t.Fatalf("first ExchangeCode: %v %v %v, want true false nil", ok, replayed, err)
+	}
+	other := tokenRows(a, u, "fam-other", "a9", "r9")
+	db.CreateAuthRequest(ctx, &backend.AuthRequest{ID: "req-9", AppID: a.ID, ClientID: a.ClientID, ExpiresAt: time.Now().Add(time.Hour)}, 100)
+	done := backend.AuthRequest{ID: "req-9", OwnerHash: "sess", UserID: u.ID}
+	db.CompleteAuthRequest(ctx, &done)
+	db.SetAuthCode(ctx, "req-9", "code-9")
+	if ok, _, err := db.ExchangeCode(ctx, "req-9", other); !ok || err != nil {
+		t.Fatalf("other request's ExchangeCode: %v %v", ok, err)
+	}
+	got, err := db.FindAuthRequestByCode(ctx, "code-hash")
+	if err != nil || !got.CodeUsed || got.FamilyID != "fam-1" {
+		t.Fatalf("used request: %+v %v, want CodeUsed and FamilyID fam-1", got, err)
+	}
+	if ok, replayed, err := db.ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam-2", "a2", "r2")); ok || !replayed || err != nil {
+		t.Fatalf("second ExchangeCode: %v %v %v, want false true nil", ok, replayed, err)
+	}
+	for _, h := range []string{"a1", "r1", "a2", "r2"} {
+		if _, err := db.FindOIDCToken(ctx, h); backend.ErrorCode(err) != backend.ENOTFOUND {
+			t.Fatalf("token %s after the replay: %v, want ENOTFOUND", h, err)
+		}
+	}
+	if _, err := db.FindOIDCToken(ctx, "r9"); err != nil {
+		t.Fatalf("another code's token after the replay: %v, want it kept", err)
+	}
+	// A code never issued, or unknown: no replay.
+	if ok, replayed, err := db.ExchangeCode(ctx, "nope", nil); ok || replayed || err != nil {
+		t.Fatalf("ExchangeCode of an unknown request: %v %v %v, want false false nil", ok, replayed, err)
+	}
+}
+
+// testOIDCPendingBound: CreateAuthRequest keeps prompt and max_age, drops the application's
+// expired requests, and refuses (ETOOMANY, storing nothing) beyond maxPending waiting (not
+// complete), unexpired requests of one application; other applications' do not count.
+func testOIDCPendingBound(t *testing.T, o Opener) {
+	c := fakeclock.New(t0)
+	d := o(t)
+	db := d.Open(c.Now)
+	mk := func(name string) *backend.App {
+		a := &backend.App{ClientID: "gh-" + name, Name: name, RedirectURIs: []string{"https://a.example.com/cb"}, Audience: backend.AudienceEveryone}
+		if err := db.CreateApp(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a, b := mk("A"), mk("B")
+	req := func(app *backend.App, id string, ttl time.Duration) error {
+		return db.CreateAuthRequest(ctx, &backend.AuthRequest{ID: id, AppID: app.ID, ClientID: app.ClientID, MaxAge: -1,
+			ExpiresAt: c.Now().Add(ttl)}, 3)
+	}
+	r := &backend.AuthRequest{ID: "p0", AppID: a.ID, ClientID: a.ClientID, Prompt: []string{"login"}, MaxAge: 90 * time.Second,
+		ExpiresAt: c.Now().Add(time.Minute)}
+	if err := db.CreateAuthRequest(ctx, r, 3); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.FindAuthRequest(ctx, "p0")
+	if err != nil || len(got.Prompt) != 1 || got.Prompt[0] != "login" || got.MaxAge != 90*time.Second {
+		t.Fatalf("FindAuthRequest: prompt %v max_age %v (%v), want [login] 1m30s", got.Prompt, got.MaxAge, err)
+	}
+	if err := req(a, "p1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.FindAuthRequest(ctx, "p1"); got.MaxAge != -1 {
+		t.Fatalf("no max_age: read back as %v, want -1", got.MaxAge)
+	}
+	if err := req(a, "p2", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := req(a, "p3", 10*time.Minute); backend.ErrorCode(err) != backend.ETOOMANY {
+		t.Fatalf("a 4th waiting request with a bound of 3: %v, want ETOOMANY", err)
+	}
+	if _, err := db.FindAuthRequest(ctx, "p3"); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("the refused request: %v, want not stored", err)
+	}
+	if err := req(b, "q1", time.Minute); err != nil {
+		t.Fatalf("another application's request: %v, want stored", err)
+	}
+	// Expired ones go at the next request (p0, p1: a minute).
+	c.Advance(2 * time.Minute)
+	if err := req(a, "p4", 10*time.Minute); err != nil {
+		t.Fatalf("after two expired: %v, want stored", err)
+	}
+	for _, id := range []string{"p0", "p1"} {
+		if _, err := db.FindAuthRequest(ctx, id); backend.ErrorCode(err) != backend.ENOTFOUND {
+			t.Fatalf("expired request %s after a new one: %v, want deleted", id, err)
+		}
 	}
 }
 
@@ -143,7 +251,7 @@ func testOIDCRaceRotateRefresh(t *testing.T, o Opener) {
 	d := o(t)
 	stores := replicas(d, servers, nil)
 	a, u, r := oidcFixture(t, stores[0])
-	if ok, err := stores[0].ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam", "a0", "r0")); !ok || err != nil {
+	if ok, _, err := stores[0].ExchangeCode(ctx, r.ID, tokenRows(a, u, "fam", "a0", "r0")); !ok || err != nil {
 		t.Fatalf("ExchangeCode: %v %v", ok, err)
 	}
 	n := race(t, racers, func(i int) (bool, error) {
@@ -163,14 +271,14 @@ func testOIDCRaceRotateRefresh(t *testing.T, o Opener) {
 	}
 	// Sequential: rotate once, then the old token again is a replay.
 	r2 := &backend.AuthRequest{ID: "req-2", AppID: a.ID, ClientID: a.ClientID, ExpiresAt: time.Now().Add(time.Hour)}
-	if err := stores[0].CreateAuthRequest(ctx, r2); err != nil {
+	if err := stores[0].CreateAuthRequest(ctx, r2, 100); err != nil {
 		t.Fatal(err)
 	}
 	done := *r2
 	done.OwnerHash, done.UserID = "sess", u.ID
 	stores[0].CompleteAuthRequest(ctx, &done)
 	stores[0].SetAuthCode(ctx, r2.ID, "code-2")
-	if ok, _ := stores[0].ExchangeCode(ctx, r2.ID, tokenRows(a, u, "fam2", "b0", "s0")); !ok {
+	if ok, _, _ := stores[0].ExchangeCode(ctx, r2.ID, tokenRows(a, u, "fam2", "b0", "s0")); !ok {
 		t.Fatal("ExchangeCode of the second request: false")
 	}
 	if ok, replayed, _ := stores[0].RotateRefreshToken(ctx, "s0", tokenRows(a, u, "fam2", "b1", "s1")); !ok || replayed {

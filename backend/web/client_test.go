@@ -92,6 +92,9 @@ http {
 	scgi_temp_path %[1]s/scgi;
 	server {
 		listen 127.0.0.1:%[2]d;
+		location /auth/ {
+			return 404;
+		}
 		location / {
 			proxy_pass %[3]s;
 			proxy_set_header Host $http_host;
@@ -207,6 +210,13 @@ func TestBehindNginx(t *testing.T) {
 	startNginx(t, port, e.ts.URL)
 	e.user("alice", backend.RoleUser, false)
 	annA, bob, forger := net.IPv4(127, 0, 0, 2), net.IPv4(127, 0, 0, 3), net.IPv4(127, 0, 0, 4)
+	// The README's configuration keeps forward-auth off the public host: outsiders cannot ask
+	// it which hosts are protected.
+	if res, err := http.Get(proxyURL + "/auth/nginx"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET /auth/nginx through the proxy: %v %v, want 404", res, err)
+	} else {
+		res.Body.Close()
+	}
 
 	n := 0
 	for ; n <= failureBurst; n++ {

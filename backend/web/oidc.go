@@ -78,6 +78,8 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	case backend.SSOEnroll:
 		s.storeLoginState(w, d.Login)
 		http.Redirect(w, r, stepPath(backend.StepEnroll), http.StatusSeeOther)
+	case backend.SSOError:
+		s.oidc.AuthorizeError(w, r, d.Request, d.Error, d.ErrorDescription)
 	default:
 		s.goOn(w, r, id, "Signing in to "+d.App.Name, "Continue to "+d.App.Name, s.oidc.CallbackURL(r.Context(), d.RequestID))
 	}

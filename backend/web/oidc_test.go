@@ -212,9 +212,12 @@ func TestGoOIDCRelyingParty(t *testing.T) {
 		t.Fatalf("an expired ID token: %v, want refused as expired", err)
 	}
 
-	// The code used twice: refused.
+	// The code used twice: refused, and the tokens it gave revoked (RFC 6749 §4.1.2).
 	if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v)); err == nil {
 		t.Fatal("the code was exchanged twice")
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
+		t.Fatal("the refresh token of a code used twice still works")
 	}
 	// A wrong verifier: refused, and the code is not used up by it... nor usable after.
 	v2 := oauth2.GenerateVerifier()
@@ -230,12 +233,13 @@ func TestGoOIDCRelyingParty(t *testing.T) {
 	}
 	post := cfg
 	post.Endpoint.AuthStyle = oauth2.AuthStyleInParams // client_secret_post
-	if _, err := post.Exchange(ctx, code2, oauth2.VerifierOption(v2)); err != nil {
+	tok2, err := post.Exchange(ctx, code2, oauth2.VerifierOption(v2))
+	if err != nil {
 		t.Fatalf("client_secret_post: %v", err)
 	}
 
 	// Refresh: rotated; the old one again revokes the family (audited).
-	rt := tok.RefreshToken
+	rt := tok2.RefreshToken
 	nt, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Now().Add(-time.Hour)}).Token()
 	if err != nil || nt.RefreshToken == "" || nt.RefreshToken == rt {
 		t.Fatalf("refresh: %v %v", nt, err)
@@ -392,7 +396,8 @@ func TestOIDCAudienceAndRequireTwoFactor(t *testing.T) {
 }
 
 // TestFiftyParallelTokenRequests: the library reads a code, mints tokens and deletes the code
-// afterwards; 50 token requests with one code at once get exactly one token set.
+// afterwards; 50 token requests with one code at once get exactly one token set, which the
+// others, replays of a used code, then revoke.
 func TestFiftyParallelTokenRequests(t *testing.T) {
 	o := newOIDCEnv(t)
 	o.user("carol", backend.RoleUser, false)
@@ -420,9 +425,12 @@ func TestFiftyParallelTokenRequests(t *testing.T) {
 	if won != 1 {
 		t.Fatalf("50 parallel token requests with one code: %d token sets, want 1", won)
 	}
-	if n := o.h.CountRows("oidc_tokens"); n != 2 {
-		t.Fatalf("tokens stored: %d, want 2 (one access, one refresh)", n)
+	// The 49 others presented a code already used: the one token set it gave is revoked
+	// (RFC 6749 §4.1.2), and the replay audited.
+	if n := o.h.CountRows("oidc_tokens"); n != 0 {
+		t.Fatalf("tokens stored after the code was used 50 times: %d, want 0 (revoked)", n)
 	}
+	o.wantAudit(backend.AuditSSOCodeReplayed, "carol", "Wiki")
 }
 
 // TestOIDCKeyRotation: after a rotation the old ID token still verifies (both keys in the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -40,27 +41,74 @@ func (s *Server) domainOf(name string) string {
 	return ""
 }
 
+// cookieValue is the value of the request's cookie with the name; "" when there is none, or
+// more than one. Two cookies of one name are one set by us and one planted: with
+// --cookie-domain any host under the domain can set a cookie of the session's name (or of the
+// others' names, where the __Host- prefix is not in force) with a longer Path, which the
+// browser sends first (RFC 6265 §5.4), so r.Cookie's first would be the stranger's. Neither is
+// believed.
 func cookieValue(r *http.Request, name string) string {
-	c, err := r.Cookie(name)
-	if err != nil {
+	cs := r.CookiesNamed(name)
+	if len(cs) != 1 {
 		return ""
 	}
-	return c.Value
+	return cs[0].Value
+}
+
+// tossed reports whether the request carries more than one session cookie (cookieValue).
+func (s *Server) tossed(r *http.Request) bool { return len(r.CookiesNamed(s.sessionCk)) > 1 }
+
+// clearSession clears the session cookie at Path=/; for a request with more than one, also at
+// every path above the request's, with the session cookie's Domain: a cookie planted from a
+// sibling host has one of those, and only then does the browser forget it.
+func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
+	s.clearCookie(w, s.sessionCk)
+	if !s.tossed(r) {
+		return
+	}
+	for _, p := range cookiePathsAbove(r.URL.Path) {
+		http.SetCookie(w, &http.Cookie{Name: s.sessionCk, Value: "", Path: p, MaxAge: -1, Domain: s.cookieDomain,
+			HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	}
+}
+
+// cookiePathsAbove are the cookie paths but "/" that a browser sends with a request for path
+// (RFC 6265 §5.1.4): "/a", "/a/", "/a/b" for "/a/b"; eight levels at most.
+func cookiePathsAbove(path string) []string {
+	var out []string
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	p := ""
+	for i, seg := range segs {
+		if seg == "" || i == 8 {
+			break
+		}
+		p += "/" + seg
+		out = append(out, p)
+		if i < len(segs)-1 {
+			out = append(out, p+"/")
+		}
+	}
+	return out
 }
 
 // session returns the signed-in identity of the request, or nil. A cookie whose session has
-// ended is cleared. err is only an unexpected failure.
+// ended is cleared, and so are session cookies that came more than one at a time.
+// err is only an unexpected failure.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) (*backend.Identity, error) {
 	id, ended, err := s.sessionOf(r)
 	if ended {
-		s.clearCookie(w, s.sessionCk)
+		s.clearSession(w, r)
 	}
 	return id, err
 }
 
 // sessionOf is session without clearing the cookie: ended reports a session cookie whose
-// session has ended (timed out, ended by an administrator's change, or never known here).
+// session has ended (timed out, ended by an administrator's change, or never known here), or
+// more than one session cookie (no session at all: one of them was planted).
 func (s *Server) sessionOf(r *http.Request) (id *backend.Identity, ended bool, err error) {
+	if s.tossed(r) {
+		return nil, true, nil
+	}
 	token := cookieValue(r, s.sessionCk)
 	if token == "" {
 		return nil, false, nil
@@ -150,6 +198,11 @@ func (s *Server) signedIn(h authHandler) http.HandlerFunc {
 		if id == nil {
 			// A session that ended under the user (timeout, an administrator's change, a
 			// new setup elsewhere) keeps its cookie until the login page, which says so.
+			// Two session cookies go here: the login page is not under a planted one's
+			// Path, and would find the real one alone and send the browser back.
+			if s.tossed(r) {
+				s.clearSession(w, r)
+			}
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
