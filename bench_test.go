@@ -27,6 +27,7 @@ import (
 
 	"gatehouse/backend"
 	"gatehouse/backend/backendtest"
+	"gatehouse/backend/postgres"
 	"gatehouse/backend/postgres/pgtest"
 	"gatehouse/backend/sqlite"
 	"gatehouse/backend/storecopy"
@@ -651,16 +652,38 @@ func (b pgBackends) since(t *testing.T, before map[int]time.Duration) time.Durat
 }
 
 // TestBenchSecondFactorPostgres: TestBenchSecondFactor on PostgreSQL: the whole TOTP step
-// (VerifyTOTP) per second vs a bare one-row UPDATE and its commit on the same database.
+// (VerifyTOTP) per second vs a bare one-row UPDATE and its commit on the same database; on the
+// tests' cluster (fsync off) and on a durable one (fsync on, as a deployment runs it), where
+// both sides also wait for their commit's flush.
 func TestBenchSecondFactorPostgres(t *testing.T) {
 	benchOnly(t)
-	ctx := context.Background()
-	h := backendtest.New(t, backendtest.WithStore(backendtest.PostgreSQL), backendtest.WithRealClock(), backendtest.WithoutLogs())
-	svc := h.Service
-	cluster, err := pgtest.Start()
+	shared, err := pgtest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
+	benchSecondFactorOn(t, shared, "tests' cluster, fsync off")
+	benchSecondFactorOn(t, pgtest.New(t, pgtest.Options{Durable: true}), "durable cluster, fsync on")
+}
+
+// benchSecondFactorOn is TestBenchSecondFactorPostgres on one cluster.
+func benchSecondFactorOn(t *testing.T, cluster *pgtest.Cluster, label string) {
+	ctx := context.Background()
+	kind := backendtest.StoreKind{Name: "postgres",
+		Open: func(dir string, now func() time.Time) (backend.Store, func() error, error) {
+			url, err := cluster.DatabaseFor(dir)
+			if err != nil {
+				return nil, nil, err
+			}
+			db, err := postgres.Open(ctx, url)
+			if err != nil {
+				return nil, nil, err
+			}
+			return db, db.Close, nil
+		},
+		Remove: cluster.DropDatabaseFor,
+	}
+	h := backendtest.New(t, backendtest.WithStore(kind), backendtest.WithRealClock(), backendtest.WithoutLogs())
+	svc := h.Service
 	dbURL, err := cluster.DatabaseFor(h.Dir)
 	if err != nil {
 		t.Fatal(err)
@@ -757,7 +780,7 @@ func TestBenchSecondFactorPostgres(t *testing.T) {
 			*m.lat = append(*m.lat, time.Since(t0))
 		}
 	}
-	report("Second-factor verify on PostgreSQL (VerifyTOTP: the whole TOTP step)",
+	report("Second-factor verify on PostgreSQL, "+label+" (VerifyTOTP: the whole TOTP step)",
 		fmt.Sprintf("%.0f/s = **%.2f** × bare one-row UPDATE + COMMIT (%.0f/s)", verify, verify/bare, bare), "≥ 0.50",
 		fmt.Sprintf("one transaction, 3 round trips, 5 statements: BEGIN + the attempt and its user locked; the failure charge returning the secret; one statement (the TOTP consume with the counter reset, attempt→session, the login's moves, audit) + COMMIT; %d concurrent, %d alternating rounds; a lone autocommit UPDATE: %.0f/s; one at a time, p50: step %v, bare %v",
 			workers, rounds, auto, pct(latVerify, 50).Round(10*time.Microsecond), pct(latBare, 50).Round(10*time.Microsecond)))
