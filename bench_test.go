@@ -782,6 +782,6 @@ func benchSecondFactorOn(t *testing.T, cluster *pgtest.Cluster, label string) {
 	}
 	report("Second-factor verify on PostgreSQL, "+label+" (VerifyTOTP: the whole TOTP step)",
 		fmt.Sprintf("%.0f/s = **%.2f** × bare one-row UPDATE + COMMIT (%.0f/s)", verify, verify/bare, bare), "≥ 0.50",
-		fmt.Sprintf("one transaction, 3 round trips, 5 statements: BEGIN + the attempt and its user locked; the failure charge returning the secret; one statement (the TOTP consume with the counter reset, attempt→session, the login's moves, audit) + COMMIT; %d concurrent, %d alternating rounds; a lone autocommit UPDATE: %.0f/s; one at a time, p50: step %v, bare %v",
+		fmt.Sprintf("one transaction, 2 round trips, 4 statements: BEGIN + the attempt and its user (with the secret) locked; one statement (the TOTP consume with the charge and the counter reset in one UPDATE, attempt→session, the login's moves, audit) + COMMIT; %d concurrent, %d alternating rounds; a lone autocommit UPDATE: %.0f/s; one at a time, p50: step %v, bare %v",
 			workers, rounds, auto, pct(latVerify, 50).Round(10*time.Microsecond), pct(latBare, 50).Round(10*time.Microsecond)))
 }

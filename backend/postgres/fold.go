@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -87,24 +88,34 @@ func fold(pending []pendingWrite) []pendingWrite {
 // param is a statement argument's placeholder.
 var param = regexp.MustCompile(`\$([0-9]+)`)
 
+// foldedSQL caches folded statements by their parts' text (foldKey): a login step folds the
+// same parts every time, and renumbering them is most of the Go work of its commit. The parts'
+// text is the program's own (their arguments are apart), so there are only ever as many
+// entries as the program has ways of queuing parts.
+var foldedSQL sync.Map // foldKey → string
+
+// foldKey is what a folded statement's text depends on: each part's CTEs and answer, and how
+// many arguments it has.
+func foldKey(run []pendingWrite) string {
+	var k strings.Builder
+	for _, w := range run {
+		k.WriteString(w.part.ctes)
+		k.WriteByte(0)
+		k.WriteString(w.part.answer)
+		k.WriteByte(0)
+		k.WriteString(strconv.Itoa(len(w.args)))
+		k.WriteByte(1)
+	}
+	return k.String()
+}
+
 // folded is the writes of run (all parts) as one statement: their CTEs, each part's names and
 // arguments renumbered apart, and a SELECT of their answers.
 func folded(run []pendingWrite) pendingWrite {
-	var ctes, answers []string
 	var args, dests []any
-	for i, w := range run {
-		prefix, offset := "w"+strconv.Itoa(i)+"_", len(args)
-		renumber := func(s string) string {
-			s = strings.ReplaceAll(s, "{p}", prefix)
-			return param.ReplaceAllStringFunc(s, func(m string) string {
-				n, _ := strconv.Atoi(m[1:])
-				return "$" + strconv.Itoa(n+offset)
-			})
-		}
-		ctes = append(ctes, renumber(w.part.ctes))
+	for _, w := range run {
 		args = append(args, w.args...)
 		if w.part.answer != "" {
-			answers = append(answers, renumber(w.part.answer))
 			dest := w.part.scan
 			if dest == nil {
 				dest = new(any)
@@ -112,12 +123,16 @@ func folded(run []pendingWrite) pendingWrite {
 			dests = append(dests, dest)
 		}
 	}
-	if len(answers) == 0 {
-		answers = []string{"1"}
+	if len(dests) == 0 {
 		dests = []any{new(any)}
 	}
+	key := foldKey(run)
+	sql, ok := foldedSQL.Load(key)
+	if !ok {
+		sql, _ = foldedSQL.LoadOrStore(key, foldSQL(run))
+	}
 	return pendingWrite{
-		sql:  "WITH " + strings.Join(ctes, ",\n") + "\nSELECT " + strings.Join(answers, ", "),
+		sql:  sql.(string),
 		args: args,
 		read: func(br pgx.BatchResults) error {
 			if err := br.QueryRow().Scan(dests...); err != nil {
@@ -126,4 +141,29 @@ func folded(run []pendingWrite) pendingWrite {
 			return nil
 		},
 	}
+}
+
+// foldSQL is the text of folded's statement.
+func foldSQL(run []pendingWrite) string {
+	var ctes, answers []string
+	offset := 0
+	for i, w := range run {
+		prefix := "w" + strconv.Itoa(i) + "_"
+		renumber := func(s string) string {
+			s = strings.ReplaceAll(s, "{p}", prefix)
+			return param.ReplaceAllStringFunc(s, func(m string) string {
+				n, _ := strconv.Atoi(m[1:])
+				return "$" + strconv.Itoa(n+offset)
+			})
+		}
+		ctes = append(ctes, renumber(w.part.ctes))
+		if w.part.answer != "" {
+			answers = append(answers, renumber(w.part.answer))
+		}
+		offset += len(w.args)
+	}
+	if len(answers) == 0 {
+		answers = []string{"1"}
+	}
+	return "WITH " + strings.Join(ctes, ",\n") + "\nSELECT " + strings.Join(answers, ", ")
 }

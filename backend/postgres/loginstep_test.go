@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +145,81 @@ func TestFoldQueuedWrites(t *testing.T) {
 	step()
 	if got := fold(tx.pending); len(got) != 4 {
 		t.Fatalf("two moves of login_resumes, a counter write, a login step: %d statements, want 4 (move, move, write, the step)", len(got))
+	}
+}
+
+// TestLoginStepSecretFromTheLockedRead: in a TOTP step the secret comes from the locked read of
+// the attempt and its user, with no statement of its own, and the charge, still queued, goes
+// into the consume's UPDATE: the step is [BEGIN, the locked read], [one statement, COMMIT].
+// A statement sent between the locked read and TOTPSecret (here one that changes the secret)
+// makes TOTPSecret read the secret again.
+func TestLoginStepSecretFromTheLockedRead(t *testing.T) {
+	db, _ := newDB(t)
+	u := createUser(t, db, "bob", backend.RoleUser)
+	if _, err := db.pool.Exec(ctx, `UPDATE users SET method = 'app', totp_secret = '\x01', totp_last_step = 100 WHERE id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"a1", "a2"} {
+		if err := db.CreateLoginAttempt(ctx, &backend.LoginAttempt{TokenHash: a, UserID: u.ID, Step: backend.StepVerify, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	charge := func(ctx context.Context) error {
+		return db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, now time.Time) error { f.Count++; return nil })
+	}
+	err := db.Atomically(ctx, func(ctx context.Context) error {
+		tx, _ := joined(ctx)
+		if _, _, err := db.FindLoginAttemptForUpdate(ctx, "a1"); err != nil {
+			return err
+		}
+		if err := charge(ctx); err != nil {
+			return err
+		}
+		secret, err := db.TOTPSecret(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if string(secret) != "\x01" || len(tx.pending) != 1 || !isCharge(tx.pending[0], u.ID) {
+			t.Errorf("TOTPSecret: secret %q, %d writes queued; want \"\\x01\" and the charge still queued (no statement sent)", secret, len(tx.pending))
+		}
+		if ok, err := db.ConsumeTOTPStep(ctx, u.ID, 101); err != nil || !ok {
+			return fmt.Errorf("consume: %v, %v", ok, err)
+		}
+		if len(tx.pending) != 1 || tx.pending[0].consumes != u.ID || !strings.Contains(tx.pending[0].sql, "failed_count = $3") {
+			t.Errorf("after the consume, queued: %d writes (%q); want 1, the consume writing the charge", len(tx.pending), tx.pending[0].sql)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var count int
+	var last int64
+	if err := db.pool.QueryRow(ctx, `SELECT failed_count, totp_last_step FROM users WHERE id = $1`, u.ID).Scan(&count, &last); err != nil {
+		t.Fatal(err)
+	} else if count != 1 || last != 101 {
+		t.Fatalf("after the step: count %d, last step %d; want 1, 101 (the charge written with the consume)", count, last)
+	}
+
+	err = db.Atomically(ctx, func(ctx context.Context) error {
+		tx, _ := joined(ctx)
+		if _, _, err := db.FindLoginAttemptForUpdate(ctx, "a2"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET totp_secret = '\x02' WHERE id = $1`, u.ID); err != nil {
+			return err
+		}
+		if err := charge(ctx); err != nil {
+			return err
+		}
+		if secret, err := db.TOTPSecret(ctx, u.ID); err != nil {
+			return err
+		} else if string(secret) != "\x02" {
+			t.Errorf("TOTPSecret after a statement that changed it: %q, want \"\\x02\"", secret)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -174,6 +174,12 @@ type Tx struct {
 	// as it read it with the secret (TOTPSecret) or last consumed (ConsumeTOTPStep): no other
 	// transaction can change it while the lock is held. Only the Atomically transaction's Tx.
 	totpLast map[int64]*int64
+	// secret is the TOTP secret and last used step of the user whose row the login step's
+	// locked read (FindLoginAttemptForUpdate) has just read, for TOTPSecret to take without a
+	// statement of its own. Any statement sent since (Exec, QueryRow, Query, SendBatch, Begin)
+	// drops it, and TOTPSecret takes it only when the one write queued since is the user's
+	// charge (UpdateFailures): nothing can have changed the secret in between.
+	secret *lockedSecret
 	// pending are writes queued by later, not sent yet.
 	pending []pendingWrite
 	// revoked are the users RevokeSessions was called for in this Atomically transaction:
@@ -185,6 +191,13 @@ type Tx struct {
 	// conn is the Atomically transaction's connection, once it has begun, held until the
 	// transaction ends (atomically releases it): its COMMIT goes with the writes queued last.
 	conn *pgxpool.Conn
+}
+
+// lockedSecret is Tx.secret.
+type lockedSecret struct {
+	userID int64
+	sealed []byte
+	last   *int64
 }
 
 // pendingWrite is a write queued by later; read reads its answer from the batch it was sent
@@ -330,6 +343,7 @@ func (tx *Tx) flush(ctx context.Context) error {
 
 // Exec runs sql, with the queued writes in the same round trip.
 func (tx *Tx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	tx.secret = nil
 	if len(tx.pending) == 0 && tx.Tx != nil {
 		return tx.Tx.Exec(ctx, sql, args...)
 	}
@@ -346,6 +360,7 @@ func (tx *Tx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 
 // QueryRow runs sql, with the queued writes in the same round trip.
 func (tx *Tx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	tx.secret = nil
 	if len(tx.pending) == 0 && tx.Tx != nil {
 		return tx.Tx.QueryRow(ctx, sql, args...)
 	}
@@ -358,6 +373,7 @@ func (tx *Tx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 
 // Query runs sql after sending the queued writes.
 func (tx *Tx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	tx.secret = nil
 	if err := tx.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -366,6 +382,7 @@ func (tx *Tx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, err
 
 // SendBatch sends b after the queued writes.
 func (tx *Tx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	tx.secret = nil
 	if err := tx.flush(ctx); err != nil {
 		return pgx.FailedBatchResults(b, err)
 	}
@@ -374,6 +391,7 @@ func (tx *Tx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 
 // Begin starts a savepoint after sending the queued writes.
 func (tx *Tx) Begin(ctx context.Context) (pgx.Tx, error) {
+	tx.secret = nil
 	if err := tx.flush(ctx); err != nil {
 		return nil, err
 	}

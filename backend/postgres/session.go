@@ -83,7 +83,8 @@ func (db *DB) FindLoginAttempt(ctx context.Context, tokenHash string) (*backend.
 // Atomically transaction ctx carries, and locks both rows until it ends: the attempt FOR
 // UPDATE, so that no other transaction can complete, replace or delete it meanwhile (they wait,
 // and once this one has used it, find it gone), and the user FOR NO KEY UPDATE, as
-// FindUserForUpdate, whose failure counter comes with it (Tx.failures). A transaction that
+// FindUserForUpdate, whose failure counter comes with it (Tx.failures), and its TOTP secret
+// and last used step, for the step's TOTPSecret (Tx.secret). A transaction that
 // waited for either lock reads the rows as committed by the one it waited for (READ COMMITTED
 // re-reads locked rows): an attempt used meanwhile is not found. ENOTFOUND if there is no such
 // attempt; an error outside an Atomically transaction.
@@ -104,13 +105,14 @@ func (db *DB) FindLoginAttemptForUpdate(ctx context.Context, tokenHash string) (
 	var created, expires int64
 	var count int
 	var next *int64
+	var secret lockedSecret
 	u, err := scanUser(extraRow{tx.QueryRow(ctx, `
-		SELECT `+userColumnsOf("u")+`, u.failed_count, u.next_try_at,
+		SELECT `+userColumnsOf("u")+`, u.failed_count, u.next_try_at, u.totp_secret, u.totp_last_step,
 			a.token_hash, a.user_id, a.step, a.created_at, a.expires_at, a.ip, a.credentials_version
 		FROM login_attempts a JOIN users u ON u.id = a.user_id
 		WHERE a.token_hash = $1
 		FOR UPDATE OF a FOR NO KEY UPDATE OF u`, tokenHash),
-		[]any{&count, &next, &a.TokenHash, &a.UserID, &step, &created, &expires, &a.IP, &a.CredentialsVersion}})
+		[]any{&count, &next, &secret.sealed, &secret.last, &a.TokenHash, &a.UserID, &step, &created, &expires, &a.IP, &a.CredentialsVersion}})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, errAttemptNotFound
 	} else if err != nil {
@@ -120,6 +122,8 @@ func (db *DB) FindLoginAttemptForUpdate(ctx context.Context, tokenHash string) (
 	if tx.failures != nil {
 		tx.failures[u.ID] = backend.Failures{Count: count, NextTryAt: fromNS(next), LockedUntil: u.LockedUntil}
 		tx.attempts[a.TokenHash] = true
+		secret.userID = u.ID
+		tx.secret = &secret
 	}
 	return &a, u, nil
 }

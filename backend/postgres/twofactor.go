@@ -63,6 +63,12 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 			return nil
 		}
 	}
+	// The user's failure state written last and still queued (a failed step's charge, then
+	// its delay): this state replaces it, under the same lock, with nothing in between.
+	if n := len(tx.pending); n > 0 && isCharge(tx.pending[n-1], userID) {
+		tx.pending[n-1].args = []any{f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID}
+		return nil
+	}
 	// Nothing waits for this write's answer: it goes with the step's next statement (the
 	// secret's read after a charge, the audit event after a reset) or its COMMIT, which
 	// PostgreSQL runs after it.
@@ -80,6 +86,11 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 
 // updateFailuresSQL writes a user's failure state.
 const updateFailuresSQL = `UPDATE users SET failed_count = $1, next_try_at = $2, locked_until = $3 WHERE id = $4`
+
+// isCharge reports whether w is UpdateFailures' write of the user's failure state.
+func isCharge(w pendingWrite, userID int64) bool {
+	return w.sql == updateFailuresSQL && w.args[3] == any(userID)
+}
 
 // UpdateUnknownFailures is UpdateFailures for a username that names no account, keyed by
 // nameHash, a keyed hash of the name (never the name: see backend.Store). The counter's row is
@@ -194,16 +205,25 @@ func (db *DB) FindAppEnrollment(ctx context.Context, owner string) (*backend.Pen
 // TOTPSecret returns the sealed active secret; ENOTFOUND if the user has none.
 //
 // In a second-factor step the secret is read right after the failure counter is charged
-// (UpdateFailures, queued under the row lock): the charge, the last write queued, then becomes
-// the statement that reads the secret, UPDATE … RETURNING totp_secret, so the secret comes
-// only from the statement that has written the charge, one statement fewer. It returns the
-// last used time step too, which the row lock keeps as read until the transaction ends: the
-// step's ConsumeTOTPStep then knows its answer (Tx.totpLast).
+// (UpdateFailures, queued under the row lock). The step's locked read of the attempt and its
+// user (FindLoginAttemptForUpdate) has read the secret and the last used time step already
+// (Tx.secret): if the transaction has done nothing since but queue this user's charge, that
+// is the secret, since no one else can change the locked row and this transaction has not,
+// and no statement is sent. The charge stays queued, to go with the step's COMMIT (into the
+// consume's UPDATE, ConsumeTOTPStep): it is still decided, under the lock, before the code is
+// checked, and no other transaction could see it before it commits anyway. Otherwise, with
+// the charge the last write queued, the charge becomes the statement that reads the secret,
+// UPDATE … RETURNING totp_secret. Either way the last used step is known, and the row lock
+// keeps it as read until the transaction ends: the step's ConsumeTOTPStep then knows its
+// answer (Tx.totpLast).
 func (db *DB) TOTPSecret(ctx context.Context, userID int64) ([]byte, error) {
 	var b []byte
 	var err error
-	if tx, ok := joined(ctx); ok && len(tx.pending) > 0 && tx.pending[len(tx.pending)-1].sql == updateFailuresSQL &&
-		tx.pending[len(tx.pending)-1].args[3] == any(userID) {
+	tx, ok := joined(ctx)
+	if ok && tx.secret != nil && tx.secret.userID == userID && len(tx.pending) == 1 && isCharge(tx.pending[0], userID) {
+		b, tx.totpLast[userID] = tx.secret.sealed, tx.secret.last
+		tx.secret = nil
+	} else if ok && len(tx.pending) > 0 && isCharge(tx.pending[len(tx.pending)-1], userID) {
 		charge := tx.pending[len(tx.pending)-1]
 		tx.pending = tx.pending[:len(tx.pending)-1]
 		var last *int64
@@ -343,12 +363,23 @@ func (db *DB) ConsumeTOTPStep(ctx context.Context, userID int64, step int64) (bo
 				return false, nil
 			}
 			tx.totpLast[userID] = &step
-			tx.laterPart(func(br pgx.BatchResults) error {
+			read := func(br pgx.BatchResults) error {
 				if _, err := br.Exec(); err != nil {
 					return fmt.Errorf("consume totp step: %w", err)
 				}
 				return nil
-			}, consumeTOTP(false), step, userID)
+			}
+			if n := len(tx.pending); n > 0 && isCharge(tx.pending[n-1], userID) {
+				// The step's charge, still queued (TOTPSecret): the consume's UPDATE writes
+				// it, one statement and one row version for both, under the same lock, and
+				// if the consume matches no row, the charge fails with it, as the whole
+				// transaction would.
+				charge := tx.pending[n-1]
+				tx.pending = tx.pending[:n-1]
+				tx.laterPart(read, consumeTOTP(true), step, userID, charge.args[0], charge.args[1], charge.args[2])
+			} else {
+				tx.laterPart(read, consumeTOTP(false), step, userID)
+			}
 			tx.pending[len(tx.pending)-1].consumes = userID
 			return true, nil
 		}
