@@ -98,6 +98,8 @@ const (
 	KeyPromptText = "Follow your browser's prompt: touch your security key, or confirm with your device."
 	// KeyAddedNotice is the status bar after a key was added to an account that has Two-Factor.
 	KeyAddedNotice = "Security key added. You can use it at your next login."
+	// KeyRenamedNotice is the status bar after a key was renamed.
+	KeyRenamedNotice = "Security key renamed."
 	// KeyRemovedNotice is the status bar after a key was removed.
 	KeyRemovedNotice = "Security key removed. Your other sessions have ended."
 	// UserKeyRemovedNotice is the user page's status bar after an administrator removed a key.
@@ -576,6 +578,11 @@ func (k SecurityKey) Warning() string {
 		return ""
 	}
 	return "Warning: on " + FormatTime(k.CloneWarningAt) + " this key gave a signature counter lower than before, so it may have been copied. That login was refused. Remove the key unless its owner can explain it."
+}
+
+// RenameKeyText is the lead of the page that renames key k.
+func RenameKeyText(k SecurityKey) string {
+	return "A new name for the security key “" + k.Name + "”. It changes nothing else: the key works as before."
 }
 
 // RemoveKeyConfirmText is the confirmation sentence of removing key k.

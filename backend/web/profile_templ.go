@@ -275,7 +275,7 @@ func profileView(p page, u *backend.User, actions []backend.Action, codesLeft in
 					return templ_7745c5c3_Err
 				}
 				if len(keys) > 0 {
-					templ_7745c5c3_Err = keyTable(keys, ownKeyRemoveURL, false).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = keyTable(keys, ownKeyRenameURL, ownKeyRemoveURL, false).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
