@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -63,5 +64,38 @@ func TestRenameOwnKey(t *testing.T) {
 	}
 	if n := e.auditCount(backend.AuditKeyRenamed); n != 1 {
 		t.Errorf("got %d key-renamed audit events, want 1", n)
+	}
+}
+
+// TestKeyCapOnPages: with backend.MaxKeys keys the Profile and Setup Two-Factor say why no
+// key can be added instead of offering one; below it they offer it.
+func TestKeyCapOnPages(t *testing.T) {
+	e := newEnv(t, withKeys)
+	u := e.user("carol", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("carol")
+	capText := fmt.Sprintf("You have %d security keys, the most an account may have. Remove one first.", backend.MaxKeys)
+	for i := range backend.MaxKeys {
+		k := &backend.WebAuthnCredential{UserID: u.ID, CredentialID: fmt.Appendf(nil, "carol-key-%d", i), Name: fmt.Sprintf("key %d", i), Record: []byte(`{}`)}
+		var err error
+		if i == 0 {
+			err = e.h.Store.EnableWebAuthn(t.Context(), k, nil)
+		} else {
+			err = e.h.Store.AddWebAuthnCredential(t.Context(), k)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == backend.MaxKeys-2 { // MaxKeys-1 keys: offered
+			c.get("/profile").wantBody(t, "Add a security key")
+			c.get("/profile/two-factor").wantBody(t, `formaction="/profile/two-factor/key/start"`)
+		}
+	}
+	for _, path := range []string{"/profile", "/profile/two-factor"} {
+		r := c.get(path)
+		r.wantBody(t, capText)
+		if strings.Contains(r.body, "Add a security key") || strings.Contains(r.body, "/profile/two-factor/key/start") {
+			t.Errorf("%s at the cap offers another key:\n%s", path, excerpt(r.body))
+		}
 	}
 }
