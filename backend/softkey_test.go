@@ -48,8 +48,11 @@ func (k *softKey) register(t *testing.T, options []byte, origin string) []byte {
 		t.Fatalf("registration options %s: %v", options, err)
 	}
 	clientData, _ := json.Marshal(map[string]any{"type": "webauthn.create", "challenge": opts.PublicKey.Challenge, "origin": origin, "crossOrigin": false})
-	pub := k.priv.PublicKey
-	cose, err := webauthncbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: pub.X.FillBytes(make([]byte, 32)), -3: pub.Y.FillBytes(make([]byte, 32))})
+	pub, err := k.priv.PublicKey.Bytes() // uncompressed: 0x04, X, Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	cose, err := webauthncbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: pub[1:33], -3: pub[33:65]})
 	if err != nil {
 		t.Fatal(err)
 	}
