@@ -39,6 +39,17 @@ type countingStore struct {
 	hashReads     atomic.Int64
 	totpReads     atomic.Int64 // TOTP checks: the Service reads the secret for each
 	recoveryReads atomic.Int64 // recovery code checks (and counts of codes left)
+	// afterTakeCeremony, if set, runs after a WebAuthn ceremony is taken: what happens
+	// between the check of a key and what the Service then writes.
+	afterTakeCeremony func()
+}
+
+func (s *countingStore) TakeWebAuthnCeremony(ctx context.Context, owner, kind string) (*backend.WebAuthnCeremony, error) {
+	c, err := s.Store.TakeWebAuthnCeremony(ctx, owner, kind)
+	if s.afterTakeCeremony != nil {
+		s.afterTakeCeremony()
+	}
+	return c, err
 }
 
 func (s *countingStore) TOTPSecret(ctx context.Context, userID int64) ([]byte, error) {

@@ -133,8 +133,9 @@ type Store interface {
 	// whether there was one, with one conditional DELETE.
 	DeleteRecoverySheet(ctx context.Context, owner string) (bool, error)
 	// DeleteOwned removes what owner (the token hash of a session or login attempt) began:
-	// its pending app and SMS setups and its recovery code sheet. Logout and a cancelled login
-	// call it; DeleteUserSessions and DeleteExpired do the same for the owners they end.
+	// its pending app and SMS setups, its recovery code sheet and its WebAuthn ceremonies.
+	// Logout and a cancelled login call it; DeleteUserSessions and DeleteExpired do the same
+	// for the owners they end.
 	DeleteOwned(ctx context.Context, owner string) error
 
 	// CreateLoginAttempt stores a. a.TokenHash is its key.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -56,6 +58,11 @@ const (
 // keyCeremonyTTL is how long a begun ceremony can be finished: the browser's prompt, a touch.
 const keyCeremonyTTL = 5 * time.Minute
 
+// MaxKeys is the most security keys an account may have. Each record is kept whole (up to
+// tens of KiB) and every ceremony reads them all, so their number is bounded; ten covers a
+// person's keys, phones and computers with room to spare.
+const MaxKeys = 10
+
 // MaxKeyNameLength is the longest name a key may have, in characters.
 const MaxKeyNameLength = 64
 
@@ -91,6 +98,8 @@ const (
 	KeyPromptText = "Follow your browser's prompt: touch your security key, or confirm with your device."
 	// KeyAddedNotice is the status bar after a key was added to an account that has Two-Factor.
 	KeyAddedNotice = "Security key added. You can use it at your next login."
+	// KeyRenamedNotice is the status bar after a key was renamed.
+	KeyRenamedNotice = "Security key renamed."
 	// KeyRemovedNotice is the status bar after a key was removed.
 	KeyRemovedNotice = "Security key removed. Your other sessions have ended."
 	// UserKeyRemovedNotice is the user page's status bar after an administrator removed a key.
@@ -134,22 +143,22 @@ func (s *Service) KeysWebPage() string {
 // server's name (the relying party ID), so the public URL must be known.
 func (s *Service) KeysAvailable() bool { return s.public != "" }
 
-// relyingParty is the library's WebAuthn for Config.PublicURL: its host is the relying party
-// ID and its scheme and authority the one origin accepted. User verification is preferred
-// (a PIN or fingerprint when the key has one, a touch otherwise) and attestation none: who
-// made the key is not asked, so no attestation statement identifies it.
+// relyingParty is the library's WebAuthn for Config.PublicURL (keyOrigin): its host is the
+// relying party ID and its origin the one accepted. User verification is preferred (a PIN or
+// fingerprint when the key has one, a touch otherwise) and attestation none: who made the key
+// is not asked, so no attestation statement identifies it.
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	if s.public == "" {
 		return nil, errNoKeys
 	}
-	u, err := url.Parse(s.public)
-	if err != nil || u.Hostname() == "" {
+	rpID, origin, err := keyOrigin(s.public)
+	if err != nil {
 		return nil, internal("public URL", err)
 	}
 	w, err := webauthn.New(&webauthn.Config{
-		RPID:                  u.Hostname(),
+		RPID:                  rpID,
 		RPDisplayName:         s.issuer,
-		RPOrigins:             []string{u.Scheme + "://" + u.Host},
+		RPOrigins:             []string{origin},
 		AttestationPreference: protocol.PreferNoAttestation,
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
 			ResidentKey:      protocol.ResidentKeyRequirementPreferred,
@@ -157,6 +166,34 @@ func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 		},
 	})
 	return w, internal("webauthn", err)
+}
+
+// keyOrigin is the relying party ID and the origin of the public URL, as a browser writes them
+// (the HTML standard's serialisation of an origin, which the library compares byte for byte
+// with the one in the browser's answer): scheme and host in lower case, the scheme's default
+// port left out, no path. The public URL is otherwise used as written (OIDC's issuer is
+// compared as a string by every client, so it is not rewritten here): only WebAuthn, whose
+// origin the browser writes itself, needs the canonical form.
+func keyOrigin(public string) (rpID, origin string, err error) {
+	u, err := url.Parse(public)
+	if err != nil {
+		return "", "", err
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if scheme != "https" && scheme != "http" || host == "" {
+		return "", "", fmt.Errorf("%q is not an http or https URL with a host", public)
+	}
+	if scheme == "https" && port == "443" || scheme == "http" && port == "80" {
+		port = ""
+	}
+	origin = scheme + "://" + host
+	if strings.Contains(host, ":") { // IPv6
+		origin = scheme + "://[" + host + "]"
+	}
+	if port != "" {
+		origin += ":" + port
+	}
+	return host, origin, nil
 }
 
 // keyUser is a user as the library sees one. The user handle is the account's ID (8 bytes,
@@ -227,6 +264,9 @@ func (s *Service) BeginKeyRegistration(ctx context.Context, id *Identity) (json.
 	_, ku, err := s.keys(ctx, id.User)
 	if err != nil {
 		return nil, err
+	}
+	if len(ku.creds) >= MaxKeys { // checked again, under the row lock, when the key is added
+		return nil, errTooManyKeys(len(ku.creds))
 	}
 	creation, sd, err := rp.BeginRegistration(ku, webauthn.WithExclusions(webauthn.Credentials(ku.creds).CredentialDescriptors()))
 	if err != nil {
@@ -323,18 +363,66 @@ func (s *Service) FinishKeyRegistration(ctx context.Context, id *Identity, name 
 		}
 		return res, err
 	}
+	// One more key, decided on the row as it is now, locked, not on id.User (read when the
+	// request began): an administrator's Disable or Reset Two-Factor committed in between
+	// leaves the account without a method, and a key added to it then would come back as a
+	// working factor with the next App or SMS enrollment. Such a person is refused, not
+	// enrolled with the key: the administrator has just ended their sessions, and enrolling
+	// them would undo the administrator's change behind their back. Every key write locks
+	// the row first (EnableWebAuthn's UPDATE, RemoveOwnKey, RemoveUserKey, ClearEnrollment's
+	// UPDATE), so on PostgreSQL too they run one after another.
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		u, err := s.store.FindUserForUpdate(ctx, id.User.ID)
+		if err != nil {
+			return internal("find user", err)
+		} else if !u.Enrolled() {
+			return errKeyEnrollmentGone
+		}
+		// The cap, counted under the same lock as the insert: two additions racing at
+		// MaxKeys-1 cannot both pass.
+		rows, err := s.store.WebAuthnCredentials(ctx, u.ID)
+		if err != nil {
+			return internal("webauthn credentials", err)
+		} else if len(rows) >= MaxKeys {
+			return errTooManyKeys(len(rows))
+		}
 		if err := s.store.AddWebAuthnCredential(ctx, k); ErrorCode(err) == ECONFLICT {
 			return errKeyTaken
 		} else if err != nil {
 			return internal("add webauthn credential", err)
 		}
-		return s.audit(ctx, AuditKeyAdded, id.User, id.User, name)
+		return s.audit(ctx, AuditKeyAdded, u, u, name)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &EnrollmentResult{}, nil
+}
+
+// errKeyEnrollmentGone refuses one more key to an account whose Two-Factor was turned off or
+// reset since the page was shown.
+var errKeyEnrollmentGone = Errorf(ECONFLICT, "Two-Factor Authentication was turned off for your account meanwhile, so this key was not added. Reload the page.")
+
+// errTooManyKeys refuses a key beyond MaxKeys.
+func errTooManyKeys(n int) error {
+	return Errorf(ECONFLICT, "You have %d security keys, the most an account may have. Remove one first.", n)
+}
+
+// AddKeyRefusal is why the person of id cannot add a security key here, "" if they can: keys
+// are not available on this server, or they have MaxKeys already. Front ends offer "Add a
+// security key" only when it is "", and show the sentence otherwise; FinishKeyRegistration
+// decides again under the row lock.
+func (s *Service) AddKeyRefusal(ctx context.Context, id *Identity) (string, error) {
+	if !s.KeysAvailable() {
+		return ErrorMessage(errNoKeys), nil
+	}
+	rows, err := s.store.WebAuthnCredentials(ctx, id.User.ID)
+	if err != nil {
+		return "", internal("webauthn credentials", err)
+	} else if len(rows) >= MaxKeys {
+		return ErrorMessage(errTooManyKeys(len(rows))), nil
+	}
+	return "", nil
 }
 
 // errKeyConflict is what EnableWebAuthn's ECONFLICT means to the person: the key is taken, or
@@ -347,10 +435,14 @@ func errKeyConflict(err error) error {
 }
 
 // describeWebAuthnError is the library's reason, for the log (never the person: it may say
-// what a forger should change).
+// what a forger should change): its Type and Details only. DevInfo is left out: it carries
+// what the browser sent (the challenge, the origin, the relying party), and a stranger's input
+// is not logged. A *protocol.Error's Error() is Details alone, so an error wrapping one says
+// no more.
 func describeWebAuthnError(err error) string {
-	if pe, ok := err.(*protocol.Error); ok {
-		return pe.Type + ": " + pe.Details + " " + pe.DevInfo
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return pe.Type + ": " + pe.Details
 	}
 	return err.Error()
 }
@@ -488,6 +580,11 @@ func (k SecurityKey) Warning() string {
 	return "Warning: on " + FormatTime(k.CloneWarningAt) + " this key gave a signature counter lower than before, so it may have been copied. That login was refused. Remove the key unless its owner can explain it."
 }
 
+// RenameKeyText is the lead of the page that renames key k.
+func RenameKeyText(k SecurityKey) string {
+	return "A new name for the security key “" + k.Name + "”. It changes nothing else: the key works as before."
+}
+
 // RemoveKeyConfirmText is the confirmation sentence of removing key k.
 func RemoveKeyConfirmText(k SecurityKey) string {
 	return "Remove the security key “" + k.Name + "”? It will no longer work to log in."
@@ -529,6 +626,10 @@ func (s *Service) RenameOwnKey(ctx context.Context, id *Identity, keyID int64, n
 		return err
 	}
 	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		// Under the user's row lock, as every key write: it waits for a removal racing it.
+		if _, err := s.store.FindUserForUpdate(ctx, id.User.ID); err != nil {
+			return internal("find user", err)
+		}
 		k, _, err := s.findKey(ctx, id.User.ID, keyID)
 		if err != nil {
 			return err

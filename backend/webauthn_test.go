@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -215,3 +216,158 @@ func (e *env) signIn2User(t *testing.T) *backend.Identity {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// keyOrigin is withPublicURL's origin, as the browser writes it.
+const keyOrigin = "http://localhost:8080"
+
+// enrolledWithKeys signs alice in and then gives her keys (the first enrolls her): her
+// identity, read afresh, is enrolled with keys.
+func (e *env) enrolledWithKeys(names ...string) (*backend.User, *backend.Identity) {
+	e.t.Helper()
+	u := e.createUser(backend.NewUser{Username: "alice"})
+	st := e.login("alice", goodPassword, backend.StepDone)
+	e.giveKeys(u, false, names...)
+	id := e.identity(st.SessionToken)
+	if !id.User.Enrolled() {
+		e.t.Fatalf("alice's method %q after her keys, want enrolled", id.User.Method)
+	}
+	return u, id
+}
+
+// TestFinishKeyRegistration: a real registration (softKey) adds one more key to an enrolled
+// user, audited, with no new recovery codes.
+func TestFinishKeyRegistration(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withPublicURL)
+	u, id := e.enrolledWithKeys("YubiKey")
+	opts, err := e.svc.BeginKeyRegistration(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.FinishKeyRegistration(ctx, id, "laptop", newSoftKey(t).register(t, opts, keyOrigin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RecoveryCodes != nil {
+		t.Errorf("one more key gave %d recovery codes, want none", len(res.RecoveryCodes))
+	}
+	if names := e.keyNames(e.admin, u.ID); len(names) != 2 || names[1] != "laptop" {
+		t.Errorf("keys %v, want YubiKey, laptop", names)
+	}
+	if len(e.auditEvents(backend.AuditKeyAdded)) != 1 {
+		t.Error("no audit event for the added key")
+	}
+}
+
+// TestKeyAfterTwoFactorEnded: an administrator's Disable or Reset Two-Factor committing while
+// one more key is being finished (after its ceremony was taken; the request read the user
+// before it) leaves no key on an account without a method: the finish is refused. (Committed
+// before the ceremony is taken, it takes the ceremony with it.)
+func TestKeyAfterTwoFactorEnded(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		end  func(e *env, userID int64) error
+	}{
+		{"Disable", func(e *env, userID int64) error { _, err := e.svc.DisableTwoFactor(ctx, e.admin, userID); return err }},
+		{"Reset", func(e *env, userID int64) error { _, err := e.svc.ResetTwoFactor(ctx, e.admin, userID); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, withPublicURL)
+			u, id := e.enrolledWithKeys("YubiKey")
+			opts, err := e.svc.BeginKeyRegistration(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.store.afterTakeCeremony = func() {
+				e.store.afterTakeCeremony = nil
+				if err := tc.end(e, u.ID); err != nil {
+					t.Error(err)
+				}
+			}
+			_, err = e.svc.FinishKeyRegistration(ctx, id, "laptop", newSoftKey(t).register(t, opts, keyOrigin))
+			wantCode(t, "FinishKeyRegistration after "+tc.name, err, backend.ECONFLICT)
+			if names := e.keyNames(e.admin, u.ID); len(names) != 0 {
+				t.Errorf("keys after %s and the finish: %v, want none", tc.name, names)
+			}
+			if got := e.user(u.ID); got.Enrolled() {
+				t.Errorf("method after %s and the finish: %q, want none", tc.name, got.Method)
+			}
+			if n := len(e.auditEvents(backend.AuditKeyAdded)); n != 0 {
+				t.Errorf("%d key-added audit events, want 0", n)
+			}
+		})
+	}
+}
+
+// TestKeyCap: an account has at most MaxKeys keys. At the cap the pages are told why no key
+// can be added, a begin is refused, and so is a finish whose begin came before the last key
+// (the count is under the row lock, with the insert).
+func TestKeyCap(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withPublicURL)
+	names := []string{"YubiKey"}
+	for i := 2; i < backend.MaxKeys; i++ {
+		names = append(names, fmt.Sprintf("key %d", i))
+	}
+	u, id := e.enrolledWithKeys(names...) // MaxKeys-1
+	if refusal, err := e.svc.AddKeyRefusal(ctx, id); err != nil || refusal != "" {
+		t.Fatalf("AddKeyRefusal below the cap: %q, %v; want none", refusal, err)
+	}
+	opts, err := e.svc.BeginKeyRegistration(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.giveKeys(u, true, "the last one") // MaxKeys, added meanwhile (another tab)
+	_, err = e.svc.FinishKeyRegistration(ctx, id, "laptop", newSoftKey(t).register(t, opts, keyOrigin))
+	wantCode(t, "FinishKeyRegistration beyond the cap", err, backend.ECONFLICT)
+	want := fmt.Sprintf("You have %d security keys, the most an account may have. Remove one first.", backend.MaxKeys)
+	if got := backend.ErrorMessage(err); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := len(e.keyNames(e.admin, u.ID)); got != backend.MaxKeys {
+		t.Errorf("got %d keys, want %d", got, backend.MaxKeys)
+	}
+	if refusal, err := e.svc.AddKeyRefusal(ctx, id); err != nil || refusal != want {
+		t.Errorf("AddKeyRefusal at the cap: got %q, %v; want %q", refusal, err, want)
+	}
+	_, err = e.svc.BeginKeyRegistration(ctx, id)
+	wantCode(t, "BeginKeyRegistration at the cap", err, backend.ECONFLICT)
+}
+
+// TestKeyRefusalNotLogged: the library's reason for refusing a key is logged without its
+// DevInfo, which repeats what the browser sent (here the origin a forger used).
+func TestKeyRefusalNotLogged(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withPublicURL)
+	_, id := e.enrolledWithKeys("YubiKey")
+	opts, err := e.svc.BeginKeyRegistration(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.FinishKeyRegistration(ctx, id, "laptop", newSoftKey(t).register(t, opts, "http://forger-origin.localhost:8080"))
+	wantCode(t, "FinishKeyRegistration from another origin", err, backend.EINVALID)
+	logs := e.logs.String()
+	if !strings.Contains(logs, "security key registration refused") {
+		t.Fatalf("no log line of the refusal in:\n%s", logs)
+	}
+	if strings.Contains(logs, "forger-origin") {
+		t.Errorf("the log carries what the browser sent (DevInfo):\n%s", logs)
+	}
+}
+
+// TestKeyWithPublicURLAsTyped: a public URL typed with capitals, the default port and a slash
+// still makes keys work: the browser's origin is compared with its canonical form.
+func TestKeyWithPublicURLAsTyped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *backend.Config) { c.PublicURL = "HTTP://LocalHost:80/" })
+	_, id := e.enrolledWithKeys("YubiKey")
+	opts, err := e.svc.BeginKeyRegistration(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.FinishKeyRegistration(ctx, id, "laptop", newSoftKey(t).register(t, opts, "http://localhost")); err != nil {
+		t.Errorf("FinishKeyRegistration under %q: %v", e.cfg.PublicURL, err)
+	}
+}

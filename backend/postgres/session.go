@@ -380,9 +380,10 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, except strin
 }
 
 // ownedTables hold what a session or login attempt began and only it may see again, keyed by
-// its token hash (owner_hash): pending app and SMS setups and recovery code sheets. Each lives
-// no longer than its owner.
-var ownedTables = []string{"app_enrollments", "sms_enrollments", "recovery_sheets"}
+// its token hash (owner_hash): pending app and SMS setups, recovery code sheets and security key
+// ceremonies (a challenge of a logged-out session must not outlive it). Each lives no longer
+// than its owner.
+var ownedTables = []string{"app_enrollments", "sms_enrollments", "recovery_sheets", "webauthn_ceremonies"}
 
 // deleteUserSessions deletes the user's login attempts and sessions but the one with token hash
 // except, and what they owned. (A logout deletes its session before what it owned, an
@@ -404,7 +405,7 @@ func deleteUserSessions(ctx context.Context, tx *Tx, userID int64, except string
 }
 
 // DeleteOwned removes what the session or login attempt with the token hash owner began: its
-// pending app and SMS setups and its recovery code sheet.
+// pending app and SMS setups, its recovery code sheet and its security key ceremonies.
 func (db *DB) DeleteOwned(ctx context.Context, owner string) error {
 	err := db.inTx(ctx, false, func(tx *Tx) error {
 		for _, t := range ownedTables {

@@ -72,7 +72,27 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return db.migrateTo(ctx, ms)
+	if err := db.migrateTo(ctx, ms); err != nil {
+		return err
+	}
+	return db.checkSchemaEdits(ctx)
+}
+
+// checkSchemaEdits checks what a migration did by editing a table's SQL text in place
+// (writable_schema) rather than by a statement SQLite checks: 0017 widens users' CHECK on
+// method with a replace() that changes nothing if the text is not exactly what 0001 wrote, and
+// the migration would still be recorded. A users table that refuses 'webauthn' would make
+// every enrollment with a key fail, so Open refuses the database instead, saying why.
+func (db *DB) checkSchemaEdits(ctx context.Context) error {
+	var users string
+	err := db.writer.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'users'`).Scan(&users)
+	if err != nil {
+		return fmt.Errorf("open store: check schema: %w", err)
+	}
+	if !strings.Contains(users, `'sms', 'webauthn')`) {
+		return fmt.Errorf("open store: %s: its users table does not admit the method 'webauthn' (migration 0017 edits the CHECK on users.method in place, and that edit did not take); refusing to use it: restore a backup, or ask for help with the table's SQL", db.path)
+	}
+	return nil
 }
 
 // migrateTo applies ms, the migrations this program knows.

@@ -315,3 +315,31 @@ func TestOpenConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpenChecksUsersMethods: a database whose users table does not admit 'webauthn' as a
+// method (migration 0017's in-place edit of its CHECK did not take) is refused by Open with
+// an error that says so, not opened to fail at the first key enrollment.
+func TestOpenChecksUsersMethods(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	openDB(t, path).Close()
+	raw := openRaw(t, path)
+	for _, q := range []string{
+		`PRAGMA writable_schema = ON`,
+		`UPDATE sqlite_schema SET sql = replace(sql, ', ''webauthn''', '') WHERE type = 'table' AND name = 'users'`,
+		`PRAGMA writable_schema = RESET`,
+	} {
+		if _, err := raw.writer.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.writer.Close()
+
+	db, err := Open(path)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open of a database whose users table refuses 'webauthn': got nil error")
+	}
+	if want := "does not admit the method 'webauthn'"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open: got %q, want it to contain %q", err, want)
+	}
+}

@@ -76,5 +76,6 @@ var tests = []test{
 	{"UpdateUserClearEnrollment", testUpdateUserClearEnrollment},
 	{"UpdateUserEndSessions", testUpdateUserEndSessions},
 	{"WebAuthnCeremonies", testWebAuthnCeremonies},
+	{"WebAuthnCeremoniesOwned", testWebAuthnCeremoniesOwned},
 	{"WebAuthnCredentials", testWebAuthnCredentials},
 }

@@ -75,6 +75,35 @@ func testWebAuthnCeremonies(t *testing.T, o Opener) {
 	}
 }
 
+// testWebAuthnCeremoniesOwned: a ceremony goes with its owner: DeleteOwned (Logout) takes the
+// owner's of both kinds and no other's; DeleteUserSessions those of every owner but the one
+// kept.
+func testWebAuthnCeremoniesOwned(t *testing.T, o Opener) {
+	_, db, _ := newData(t, o)
+	bob := createUser(t, db, "bob", backend.RoleUser)
+	for _, owner := range []string{"session-a", "session-b", "session-c"} {
+		putCeremony(t, db, owner, backend.CeremonyLogin, bob.ID, "challenge", 5*time.Minute)
+		putCeremony(t, db, owner, backend.CeremonyRegistration, bob.ID, "challenge", 5*time.Minute)
+	}
+	if err := db.DeleteOwned(ctx, "session-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteUserSessions(ctx, bob.ID, "session-c"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		owner string
+		want  bool
+	}{{"session-a", false}, {"session-b", false}, {"session-c", true}} {
+		for _, kind := range []string{backend.CeremonyLogin, backend.CeremonyRegistration} {
+			_, err := db.TakeWebAuthnCeremony(ctx, tc.owner, kind)
+			if got := err == nil; got != tc.want {
+				t.Errorf("%s's %s ceremony left: got %v (%v), want %v", tc.owner, kind, got, err, tc.want)
+			}
+		}
+	}
+}
+
 func newCredential(userID int64, id, name string) *backend.WebAuthnCredential {
 	return &backend.WebAuthnCredential{UserID: userID, CredentialID: []byte(id), Name: name, Record: []byte(`{"id":"` + id + `"}`), SignCount: 1}
 }

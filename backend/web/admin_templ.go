@@ -1142,7 +1142,7 @@ func userView(p page, u *backend.User, state backend.AccountState, actions []bac
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = keyTable(keys, userKeyRemoveURL(u), true).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = keyTable(keys, nil, userKeyRemoveURL(u), true).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

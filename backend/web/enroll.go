@@ -67,7 +67,12 @@ func (s *Server) showChoice(w http.ResponseWriter, r *http.Request, e *enrollmen
 	// Upon login the password was given moments ago: no field.
 	ask := !e.login && s.svc.NeedsPasswordConfirmation(e.id)
 	_, smsUnavailable := s.svc.SMSAvailable()
-	s.render(w, r, status, setupChoiceView(e.page, e.base, e.login, e.required, current, ask, msg, smsUnavailable, s.svc.KeysAvailable()))
+	keyRefusal, err := s.svc.AddKeyRefusal(r.Context(), e.id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, setupChoiceView(e.page, e.base, e.login, e.required, current, ask, msg, smsUnavailable, keyRefusal))
 }
 
 // choicePasswordFirst is passwordFirst for the buttons of the choice page.

@@ -53,7 +53,7 @@ var inputFields = map[string]string{
 	"username": backend.FieldUsername, "name": backend.FieldName, "email": backend.FieldEmail,
 	"password": backend.FieldPassword, "new_password": backend.FieldPassword,
 	"confirm_password": backend.FieldConfirmPassword, upfrontPassword: backend.FieldCurrentPassword,
-	"code": backend.FieldCode,
+	"code": backend.FieldCode, backend.FieldKeyName: backend.FieldKeyName,
 }
 
 // fieldAttrs are the attributes of the input name, given attrs: with the marks of an error

@@ -20,8 +20,13 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, id *backend
 		s.fail(w, r, err)
 		return
 	}
+	refusal, err := s.svc.AddKeyRefusal(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := pageFor(id, "Profile", "profile")
-	s.render(w, r, http.StatusOK, profileView(p, id.User, s.svc.ProfileActions(id), left, keys, s.svc.KeysAvailable()))
+	s.render(w, r, http.StatusOK, profileView(p, id.User, s.svc.ProfileActions(id), left, keys, refusal))
 }
 
 // Actions that need the password again. The confirmation form names one, and runs it once the

@@ -34,6 +34,9 @@ func (s *Server) keyRoutes(mux *http.ServeMux, limited func(http.HandlerFunc) ht
 	mux.HandleFunc("GET /profile/two-factor/key", s.signedIn(s.profileEnrolling(s.keyPage)))
 	mux.Handle("POST /profile/two-factor/key/options", limited(s.signedIn(s.profileEnrolling(s.keyOptions))))
 	mux.Handle("POST /profile/two-factor/key", limited(s.signedIn(s.profileEnrolling(s.keySubmit))))
+	// Renaming one's own key.
+	mux.HandleFunc("GET /profile/keys/{key}/rename", s.signedIn(s.renameOwnKeyPage))
+	mux.Handle("POST /profile/keys/{key}/rename", limited(s.signedIn(s.renameOwnKeySubmit)))
 	// Removing a key: the person's own, or an administrator's.
 	mux.HandleFunc("GET /profile/keys/{key}/remove", s.signedIn(s.removeOwnKeyPage))
 	mux.Handle("POST /profile/keys/{key}/remove", limited(s.signedIn(s.removeOwnKeySubmit)))
@@ -193,6 +196,10 @@ func ownKeyRemoveURL(k backend.SecurityKey) templ.SafeURL {
 	return templ.SafeURL(fmt.Sprintf("/profile/keys/%d/remove", k.ID))
 }
 
+func ownKeyRenameURL(k backend.SecurityKey) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/profile/keys/%d/rename", k.ID))
+}
+
 func userKeyRemoveURL(u *backend.User) func(backend.SecurityKey) templ.SafeURL {
 	return func(k backend.SecurityKey) templ.SafeURL {
 		return templ.SafeURL(fmt.Sprintf("/admin/users/%d/keys/%d/remove", u.ID, k.ID))
@@ -211,6 +218,36 @@ func (s *Server) ownKey(w http.ResponseWriter, r *http.Request, id *backend.Iden
 		s.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such security key on your account.")
 	}
 	return k, ok
+}
+
+// showRenameOwnKey is the form that renames k, with name in its field.
+func (s *Server) showRenameOwnKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, k backend.SecurityKey, name string, status int, msg string) {
+	s.render(w, r, status, renameKeyView(pageFor(id, "Rename security key", "profile"), k, ownKeyRenameURL(k), name, msg))
+}
+
+func (s *Server) renameOwnKeyPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	if k, ok := s.ownKey(w, r, id); ok {
+		s.showRenameOwnKey(w, r, id, k, k.Name, http.StatusOK, "")
+	}
+}
+
+func (s *Server) renameOwnKeySubmit(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
+	k, ok := s.ownKey(w, r, id)
+	if !ok {
+		return
+	}
+	name := r.PostFormValue(backend.FieldKeyName)
+	switch err := s.svc.RenameOwnKey(r.Context(), id, k.ID, name); backend.ErrorCode(err) {
+	case "":
+	case backend.EINVALID, backend.ENOTFOUND:
+		s.showRenameOwnKey(w, r, id, k, name, statusOf(err), s.message(r, err))
+		return
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(w, r, id, backend.KeyRenamedNotice)
+	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 }
 
 func (s *Server) showRemoveOwnKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, k backend.SecurityKey, status int, msg string) {
