@@ -362,7 +362,7 @@ func setupGoneView(p page, cmds firstAdminCommands) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<section class=\"card wide-narrow\"><h1>Link not valid</h1><p>This setup link is not valid: it was used already, has expired (links last 1 hour), or was replaced by a newer one. Restart the server for a new link.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<section class=\"card wide-narrow\"><h1>Link not valid</h1><p>This setup link is not valid: it was used already, has expired (links last 1 hour), or an administrator exists already. Restart the server for a new link.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
