@@ -159,6 +159,9 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := CheckPublicURL(s.publicURL); err != nil {
+		return nil, err
+	}
 	if err := CheckCookieDomain(cfg.CookieDomain, s.publicURL); err != nil {
 		return nil, err
 	}
