@@ -65,7 +65,10 @@ const usage = `Usage:
   gatehouse serve --sms-sandbox      the same, with SMS through a fake Twilio on this machine
 ` + cli.UsageLines + cli.AppUsageLines + cli.DatabaseUsageLines + `  gatehouse version                  the version, commit and Go release (also --version)
 
-Every command but version takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
+Every command but version works on the data directory --data DIR (or GATEHOUSE_DATA), default
+%s: SQLite and its key file. Or, for servers that share one database, on
+PostgreSQL: --database postgres://… (or GATEHOUSE_DATABASE_URL), with the server key in
+GATEHOUSE_SECRET_KEY or --secret-key-file FILE, the same for every command and server.
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -327,7 +330,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"data_directory", absPath(loc.DataDir))
 	}
 	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted,
-		CookieDomain: *cookieDomain, DataDir: commandDataDir(data.at()), OnStart: func(s web.Started) { printStarted(stdout, s) }}
+		CookieDomain: *cookieDomain, DataDir: commandDataDir(data.at()), SharedDatabase: data.at().Database != "", OnStart: func(s web.Started) { printStarted(stdout, s) }}
 	if *sandbox {
 		if *cert != "" {
 			return cli.UsageError{Msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
