@@ -34,6 +34,7 @@ import (
 	"gatehouse/backend/cli"
 	"gatehouse/backend/datadir"
 	"gatehouse/backend/location"
+	"gatehouse/backend/serverkey"
 	"gatehouse/backend/sms"
 	"gatehouse/backend/sms/smstest"
 	"gatehouse/backend/web"
@@ -64,7 +65,10 @@ const usage = `Usage:
   gatehouse serve --sms-sandbox      the same, with SMS through a fake Twilio on this machine
 ` + cli.UsageLines + cli.AppUsageLines + cli.DatabaseUsageLines + `  gatehouse version                  the version, commit and Go release (also --version)
 
-Every command but version takes --data DIR (or GATEHOUSE_DATA): the data directory, default %s.
+Every command but version works on the data directory --data DIR (or GATEHOUSE_DATA), default
+%s: SQLite and its key file. Or, for servers that share one database, on
+PostgreSQL: --database postgres://… (or GATEHOUSE_DATABASE_URL), with the server key in
+GATEHOUSE_SECRET_KEY or --secret-key-file FILE, the same for every command and server.
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -212,6 +216,36 @@ func openSystem(w where, logger *slog.Logger, smsCfg backend.SMSConfig, edit ...
 	return &system{closeStore: st.Close, svc: svc, log: logger, where: st.Log}, nil
 }
 
+// Waiting for a database that does not answer at start: the first retry after openRetryFirst,
+// each wait twice the last, at most openRetryMax.
+const (
+	openRetryFirst = time.Second
+	openRetryMax   = 30 * time.Second
+)
+
+// openWaiting is openSystem for serve: a PostgreSQL database that does not answer (refused,
+// no answer in time, a host name that does not resolve: backend.IsStoreUnreachable) is asked
+// again until it does, or ctx ends, with a WARN line per attempt. After a reboot the server
+// may start before its database; exiting would leave it to systemd's restart limit, which
+// gives up in seconds. A refusal (a wrong password, no such database, a permission or
+// schema refusal) is no outage and ends serve at once.
+func openWaiting(ctx context.Context, w where, logger *slog.Logger, smsCfg backend.SMSConfig, edit ...func(*backend.Config)) (*system, error) {
+	wait := openRetryFirst
+	for {
+		sys, err := openSystem(w, logger, smsCfg, edit...)
+		if err == nil || w.Database == "" || !backend.IsStoreUnreachable(err) {
+			return sys, err
+		}
+		logger.Warn("the database does not answer: trying again", "in", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, openRetryMax)
+	}
+}
+
 func runDesktopCommand(args []string, stderr io.Writer) error {
 	fs, data := newFlags("gatehouse", stderr, "[--data DIR] [SMS flags]   (the desktop console; see also: gatehouse help)")
 	smsCfg := smsFlags(fs, "the public base `URL` of the web server (gatehouse serve) that receives Twilio's webhook (env GATEHOUSE_PUBLIC_URL)")
@@ -261,6 +295,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
+	if !*sandbox { // the sandbox sets its own
+		if err := web.CheckPublicURL(smsCfg.PublicURL); err != nil {
+			return cli.UsageError{Msg: err.Error()}
+		}
+	}
 	if err := web.CheckCookieDomain(*cookieDomain, smsCfg.PublicURL); err != nil {
 		return cli.UsageError{Msg: err.Error()}
 	}
@@ -283,8 +322,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// WithLogger option does nothing): make that ours, so its lines (protocol errors with
 	// their descriptions and the client's state; never a code or token) land where ours do.
 	slog.SetDefault(logger)
+	if loc := data.at(); loc.Database == "" && (os.Getenv(serverkey.EnvVar) != "" || loc.KeyFile != "") {
+		// A key given is a sign of a replica set up for a shared database; without the URL
+		// (an env file's unquoted & cut it off) it would run, ready and alone, on a new
+		// SQLite database: say so where the operator looks.
+		logger.Warn("a server key is given but no database URL (--database, "+location.DatabaseEnv+"): this server runs on the embedded SQLite in "+absPath(loc.DataDir)+", not on a shared database",
+			"data_directory", absPath(loc.DataDir))
+	}
 	cfg := web.Config{Logger: logger, Addr: *addr, PublicURL: smsCfg.PublicURL, TLSCert: *cert, TLSKey: *key, TrustedProxies: trusted,
-		CookieDomain: *cookieDomain, DataDir: commandDataDir(data.at()), OnStart: func(s web.Started) { printStarted(stdout, s) }}
+		CookieDomain: *cookieDomain, DataDir: commandDataDir(data.at()), SharedDatabase: data.at().Database != "", OnStart: func(s web.Started) { printStarted(stdout, s) }}
 	if *sandbox {
 		if *cert != "" {
 			return cli.UsageError{Msg: "--sms-sandbox serves plain HTTP on loopback: leave out --tls-cert and --tls-key"}
@@ -302,7 +348,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logSMS(logger, *smsCfg)
-	sys, err := openSystem(*data, logger, backendSMS, func(c *backend.Config) {
+	sys, err := openWaiting(ctx, *data, logger, backendSMS, func(c *backend.Config) {
 		c.AuditRetention = time.Duration(days) * 24 * time.Hour
 		c.PublicURL = smsCfg.PublicURL
 	})

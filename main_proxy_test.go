@@ -127,38 +127,38 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// haproxyConfig is the balancer of TestReplicasBehindHAProxy, as README "Scaling" shows it:
-// round robin over the replicas, each taken out while its /readyz does not answer 200, the
-// client's address in X-Forwarded-For. Two lines are the test's own: X-Replica picks a replica
-// (to begin something on one and finish it on the other), and X-Served-By says which answered.
-const haproxyConfig = `global
-    maxconn 2000
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    retries 3
-    option redispatch
-
-frontend gatehouse
-    bind {{LB}}
-    option forwardfor
-    default_backend replicas
-
-backend replicas
-    balance roundrobin
-    option httpchk GET /readyz
-    http-check expect status 200
-    timeout check 2s
-    default-server inter 500ms fall 2 rise 1
-    use-server a if { req.hdr(x-replica) -m str a }
-    use-server b if { req.hdr(x-replica) -m str b }
-    http-response set-header X-Served-By %s
-    server a {{A}} check
-    server b {{B}} check
-`
+// haproxyConfig is the balancer of TestReplicasBehindHAProxy: README "Scaling"'s haproxy
+// configuration, read from README.md so that the two cannot drift, with the test's addresses
+// (the bind line and the server lines) and three lines of the test's own before the servers:
+// X-Replica picks a replica (to begin something on one and finish it on the other), and
+// X-Served-By says which answered.
+func haproxyConfig(t *testing.T, lb, a, b string) string {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, scaling, _ := strings.Cut(string(readme), "\n## Scaling\n")
+	_, block, ok := strings.Cut(scaling, "```haproxy\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md's Scaling section has no haproxy block")
+	}
+	for old, new := range map[string]string{
+		"    bind :443 ssl crt /etc/ssl/login.example.com.pem\n": "    bind " + lb + "\n",
+		"    server a 10.0.0.11:8080 check\n": "    use-server a if { req.hdr(x-replica) -m str a }\n" +
+			"    use-server b if { req.hdr(x-replica) -m str b }\n" +
+			"    http-response set-header X-Served-By %s\n" +
+			"    server a " + a + " check\n",
+		"    server b 10.0.0.12:8080 check\n": "    server b " + b + " check\n",
+	} {
+		if !strings.Contains(block, old) {
+			t.Fatalf("README.md's haproxy block lacks the line %q the test replaces:\n%s", old, block)
+		}
+		block = strings.Replace(block, old, new, 1)
+	}
+	return block
+}
 
 // lbClient is one browser behind the balancer: a cookie jar, same-origin form posts, redirects
 // not followed, and its own loopback address (so that the per-address limiter of one replica
@@ -325,7 +325,7 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 	}
 	a, b := replicas["a"], replicas["b"]
 	cfgFile := filepath.Join(t.TempDir(), "haproxy.cfg")
-	cfg := strings.NewReplacer("{{LB}}", lbAddr, "{{A}}", a.addr, "{{B}}", b.addr).Replace(haproxyConfig)
+	cfg := haproxyConfig(t, lbAddr, a.addr, b.addr)
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -372,6 +372,14 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 		return query(`SELECT count(*) FROM audit_events WHERE action = $1 AND target_name = $2`, action, target)
 	}
 	login := func(name string) url.Values { return url.Values{"username": {name}, "password": {crashPassword}} }
+
+	// The README's frontend keeps forward-auth off the public host (issue 12 #4).
+	t.Run("forward-auth not public", func(t *testing.T) {
+		c := newLBClient(public, &ip)
+		if got := c.must(t, "GET", "/auth/verify", "", nil); got.status != http.StatusNotFound || got.server != "" {
+			t.Errorf("GET /auth/verify through the balancer: %d from %q, want 404 from the balancer itself", got.status, got.server)
+		}
+	})
 
 	// A login begun on one replica (the password) finishes on the other (the code), and the
 	// session works on both.

@@ -117,6 +117,10 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%q: printed %q, want the usage", args, out)
 		}
 	}
+	// The usage says where the data is, SQLite or PostgreSQL (issue 12 #8).
+	if out, _ := gatehouse(t, t.TempDir(), "", "help"); !strings.Contains(out, "--database postgres://… (or GATEHOUSE_DATABASE_URL)") || !strings.Contains(out, "GATEHOUSE_SECRET_KEY or --secret-key-file") {
+		t.Errorf("help printed %q, want --database, GATEHOUSE_DATABASE_URL and the key settings", out)
+	}
 	// user --help prints the program's usage, the user commands' lines in it.
 	if out, _ := gatehouse(t, t.TempDir(), "", "user", "--help"); !strings.Contains(out, "gatehouse serve [flags]") || !strings.Contains(out, cli.UsageLines) {
 		t.Errorf("user --help printed %q, want the whole usage", out)
@@ -169,7 +173,7 @@ func TestServePrintsWhereToGo(t *testing.T) {
 		"Gatehouse is running. Open " + base[1] + " in your browser.\n",
 		"SMS sandbox: no text message leaves this machine. See them, and text the System, at " + base[1] + "/sms-sandbox\n",
 		"\nNo administrator exists yet. Create the first one within 1 hour at:\n\n    " + base[1] + "/setup/",
-		web.FirstAdminCLIText(dir),
+		web.FirstAdminCLIText(dir, false),
 		"user create --data " + dir + " --username NAME",
 	} {
 		if !strings.Contains(out, want) {

@@ -194,27 +194,35 @@ func (s *Service) NeedsFirstAdmin(ctx context.Context) (bool, error) {
 // SetupLinkTTL is how long a first-administrator link stays valid.
 const SetupLinkTTL = time.Hour
 
-// ErrSetupLinkInvalid is the answer to a first-administrator link that is not the live one:
-// expired, replaced by a newer one, used, or mistyped, or there is an administrator already.
+// SetupLinksKept is how many first-administrator links may be live at once: one per server
+// that printed one (replicas starting together each print their own, and each works), the
+// oldest dropped beyond it, so servers restarted in a loop do not grow the table.
+const SetupLinksKept = 10
+
+// ErrSetupLinkInvalid is the answer to a first-administrator link that is not a live one:
+// expired, used, mistyped, one of more than SetupLinksKept printed since, or there is an
+// administrator already.
 var ErrSetupLinkInvalid = Errorf(ENOTFOUND, "This link to create the first administrator is not valid any more.")
 
 // NewSetupLink returns the token of a new one-time link to create the first administrator in a
-// browser, valid for SetupLinkTTL, and voids any earlier link; "" once an administrator exists.
-// Only the token's hash is stored, so every server on the store accepts the link, and a copy of
-// the database creates no administrator. The token is a credential: it goes to the terminal of
+// browser, valid for SetupLinkTTL; "" once an administrator exists. The links other servers
+// printed stay valid (up to SetupLinksKept), so whichever replica's link the operator opens
+// works; creating the first administrator voids them all. Only the token's hash is stored, so
+// every server on the store accepts the link, and a copy of the database creates no
+// administrator. The token is a credential: it goes to the terminal of
 // whoever started the server, never to a log.
 func (s *Service) NewSetupLink(ctx context.Context) (string, error) {
 	if need, err := s.NeedsFirstAdmin(ctx); err != nil || !need {
 		return "", err
 	}
 	token, hash := newToken()
-	if _, err := s.store.ReplaceSetupLink(ctx, hash, SetupLinkTTL); err != nil {
+	if _, err := s.store.AddSetupLink(ctx, hash, SetupLinkTTL, SetupLinksKept); err != nil {
 		return "", internal("setup link", err)
 	}
 	return token, nil
 }
 
-// SetupLinkValid reports whether token is the live first-administrator link and there is no
+// SetupLinkValid reports whether token is a live first-administrator link and there is no
 // administrator yet.
 func (s *Service) SetupLinkValid(ctx context.Context, token string) (bool, error) {
 	if need, err := s.NeedsFirstAdmin(ctx); err != nil || !need || token == "" {
@@ -232,7 +240,7 @@ func (s *Service) CreateFirstAdmin(ctx context.Context, nu NewUser) (*User, erro
 }
 
 // CreateFirstAdminByLink creates the first administrator with the one-time link (NewSetupLink),
-// which it uses up. ErrSetupLinkInvalid if the link is not the live one; ECONFLICT once there is
+// which it uses up, with every other link. ErrSetupLinkInvalid if the link is not a live one; ECONFLICT once there is
 // an administrator. The form's mistakes leave the link valid for another try.
 func (s *Service) CreateFirstAdminByLink(ctx context.Context, token string, nu NewUser) (*User, error) {
 	if token == "" {
@@ -288,6 +296,12 @@ func (s *Service) createFirstAdmin(ctx context.Context, nu NewUser, token string
 			} else if !ok {
 				return ErrSetupLinkInvalid
 			}
+		}
+		// The links the other servers printed die with this one: they were for the
+		// administrator who now exists (a link is also refused while one exists; this
+		// leaves nothing in the table to find).
+		if err := s.store.DeleteSetupLinks(ctx); err != nil {
+			return internal("delete setup links", err)
 		}
 		return s.insertUser(ctx, firstAdminActor(token != ""), u, hash)
 	})

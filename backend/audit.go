@@ -53,6 +53,10 @@ const (
 	// application told; detail: the session's sid (and, given up, the last failure).
 	AuditLogoutDelivered = "sso.logout_delivered"
 	AuditLogoutGivenUp   = "sso.logout_given_up"
+
+	// `gatehouse database copy` (backend/storecopy), in the database copied into, by "cli";
+	// detail: the SQLite file and the rows of each table.
+	AuditDatabaseCopied = "database.copied"
 )
 
 // auditActionText is what each action reads as, for people: both front ends show these words in
@@ -94,6 +98,7 @@ var auditActionText = map[string]string{
 	AuditSSOCodeReplayed:      "Authorization code replayed: its tokens revoked",
 	AuditLogoutDelivered:      "Application told of a logout (back-channel)",
 	AuditLogoutGivenUp:        "Back-channel logout given up: the application did not answer",
+	AuditDatabaseCopied:       "Installation copied from SQLite",
 }
 
 // AuditActionText returns an audit action in plain words ("Two-Factor disabled by an

@@ -435,12 +435,20 @@ func (c *callStore) DeleteExpiredSMS(ctx context.Context, before time.Time) erro
 	return c.Store.DeleteExpiredSMS(ctx, before)
 }
 
-func (c *callStore) ReplaceSetupLink(ctx context.Context, tokenHash string, ttl time.Duration) (time.Time, error) {
-	c.count("ReplaceSetupLink")
-	if err := c.down("ReplaceSetupLink"); err != nil {
+func (c *callStore) AddSetupLink(ctx context.Context, tokenHash string, ttl time.Duration, keep int) (time.Time, error) {
+	c.count("AddSetupLink")
+	if err := c.down("AddSetupLink"); err != nil {
 		return time.Time{}, err
 	}
-	return c.Store.ReplaceSetupLink(ctx, tokenHash, ttl)
+	return c.Store.AddSetupLink(ctx, tokenHash, ttl, keep)
+}
+
+func (c *callStore) DeleteSetupLinks(ctx context.Context) error {
+	c.count("DeleteSetupLinks")
+	if err := c.down("DeleteSetupLinks"); err != nil {
+		return err
+	}
+	return c.Store.DeleteSetupLinks(ctx)
 }
 
 func (c *callStore) SetupLinkValid(ctx context.Context, tokenHash string) (bool, error) {

@@ -241,15 +241,18 @@ type Store interface {
 	// enrollments expired before before.
 	DeleteExpiredSMS(ctx context.Context, before time.Time) error
 
-	// ReplaceSetupLink stores the hash of a new one-time first-administrator link, expiring ttl
-	// after the transaction's time, and voids any earlier link: there is one at most. It
-	// returns when the link expires.
-	ReplaceSetupLink(ctx context.Context, tokenHash string, ttl time.Duration) (time.Time, error)
+	// AddSetupLink stores the hash of a new one-time first-administrator link, expiring ttl
+	// after the transaction's time, beside the live links of other servers (each prints its
+	// own); it deletes the expired ones and, beyond keep (at least 1), the oldest, so there are
+	// at most keep. It returns when the link expires.
+	AddSetupLink(ctx context.Context, tokenHash string, ttl time.Duration, keep int) (time.Time, error)
 	// SetupLinkValid reports whether the link with the token hash is stored and unexpired.
 	SetupLinkValid(ctx context.Context, tokenHash string) (bool, error)
 	// UseSetupLink deletes the link with the token hash, only if it has not expired by the
 	// transaction's time, with one conditional DELETE. It reports whether this call used it.
 	UseSetupLink(ctx context.Context, tokenHash string) (bool, error)
+	// DeleteSetupLinks deletes every first-administrator link: the first administrator exists.
+	DeleteSetupLinks(ctx context.Context) error
 
 	// KeyCheck stores check, the check value of the server key (KeyCheckValue), as the
 	// database's if it has none yet, and returns the database's: check itself the first time,

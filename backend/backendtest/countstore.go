@@ -286,9 +286,14 @@ func (cs *CountingStore) DeleteExpiredSMS(ctx context.Context, before time.Time)
 	return cs.Store.DeleteExpiredSMS(ctx, before)
 }
 
-func (cs *CountingStore) ReplaceSetupLink(ctx context.Context, tokenHash string, ttl time.Duration) (time.Time, error) {
+func (cs *CountingStore) AddSetupLink(ctx context.Context, tokenHash string, ttl time.Duration, keep int) (time.Time, error) {
 	cs.Writes.Add(1)
-	return cs.Store.ReplaceSetupLink(ctx, tokenHash, ttl)
+	return cs.Store.AddSetupLink(ctx, tokenHash, ttl, keep)
+}
+
+func (cs *CountingStore) DeleteSetupLinks(ctx context.Context) error {
+	cs.Writes.Add(1)
+	return cs.Store.DeleteSetupLinks(ctx)
 }
 
 func (cs *CountingStore) SetupLinkValid(ctx context.Context, tokenHash string) (bool, error) {

@@ -87,14 +87,15 @@ func (e *Env) databaseCopy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	total := 0
+	total, width := 0, 0
 	for _, t := range res.Tables {
 		total += t.Rows
+		width = max(width, len(t.Name))
 	}
-	fmt.Fprintf(e.Stdout, "Copied %s into database %s on %s: %d rows in %d tables, %d users and %d audit events among them.\n",
+	fmt.Fprintf(e.Stdout, "Copied %s into database %s on %s: %d rows in %d tables, %d users and %d audit events among them (and an audit event of the copy).\n",
 		filepath.Join(dir, e.DatabaseFile), res.Database, res.Host, total, len(res.Tables), res.Rows("users"), res.Rows("audit_events"))
 	for _, t := range res.Tables {
-		fmt.Fprintf(e.Stdout, "  %-16s %d\n", t.Name, t.Rows)
+		fmt.Fprintf(e.Stdout, "  %-*s %d\n", width, t.Name, t.Rows) // the counts in one column however long the names
 	}
 	fmt.Fprintf(e.Stdout, "\nNext: run gatehouse serve (and the console, and user commands) with %s set to this\n"+
 		"database and this installation's server key on every server:\n", e.DatabaseEnv)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -48,6 +49,21 @@ func TestDatabaseCopy(t *testing.T) {
 	}
 	if strings.Contains(out, "postgres://") {
 		t.Errorf("copy output shows the database URL:\n%s", out)
+	}
+	// The counts in one column, whatever the tables' names (issue 12 #15): the longest,
+	// webauthn_credentials and the like, pushed theirs out of line.
+	col, rows := -1, 0
+	for _, line := range regexp.MustCompile(`(?m)^  [a-z_0-9]+ +[0-9]+$`).FindAllString(out, -1) {
+		rows++
+		at := strings.LastIndex(line, " ") + 1
+		if col == -1 {
+			col = at
+		} else if at != col {
+			t.Errorf("table line %q has its count at column %d, want %d:\n%s", line, at, col, out)
+		}
+	}
+	if rows < 10 {
+		t.Errorf("%d table lines, want one per table:\n%s", rows, out)
 	}
 
 	out, err = database(t, "copy", "--data", dir, "--to", url)

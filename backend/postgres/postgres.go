@@ -60,12 +60,42 @@ type DB struct {
 	database string
 }
 
-// IsURL reports whether s is a PostgreSQL connection URL (postgres:// or postgresql://), the
-// form Open takes.
+// IsURL reports whether s is meant as a PostgreSQL connection URL (it begins postgres:// or
+// postgresql://), the form Open takes; Open says what is wrong with one it cannot read.
 func IsURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql")
+	s = strings.ToLower(s)
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
+
+// urlProblem says which part of a database URL url.Parse could not read, in words that quote
+// nothing of it: a password with a / # ? in it ends the host part early, so what url.Parse
+// calls the port may be a piece of the password.
+func urlProblem(err error) string {
+	const encode = "a password with / # ? @ % : in it must be percent-encoded, e.g. %2F for /, %23 for #, %40 for @, %25 for %"
+	var esc url.EscapeError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &esc):
+		return "a % is not followed by two hexadecimal digits (" + encode + ")"
+	case strings.Contains(msg, "invalid port"):
+		return "the port after the host is not a number (or " + encode + ")"
+	case strings.Contains(msg, "missing ']' in host"):
+		return "an IPv6 host in [ ] lacks its ]"
+	case strings.Contains(msg, "invalid character") && strings.Contains(msg, "host name"):
+		return "the host name holds a character a host name cannot (" + encode + ")"
+	}
+	return "it cannot be read (" + encode + ")"
+}
+
+// openError is an error of Open: its message, with the URL's password cut out, and the error
+// it came from, kept for errors.Is and errors.As (backend.IsStoreUnreachable).
+type openError struct {
+	msg string
+	err error
+}
+
+func (e *openError) Error() string { return e.msg }
+func (e *openError) Unwrap() error { return e.err }
 
 // Open connects to the PostgreSQL database at databaseURL (postgres://USER:PASSWORD@HOST:PORT/
 // DATABASE?sslmode=…; pool_max_conns=N sets the pool's size, by default the greater of 4 and
@@ -76,12 +106,8 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	const form = "postgres://USER:PASSWORD@HOST:PORT/DATABASE"
 	u, err := url.Parse(databaseURL)
 	if err != nil {
-		// url.Parse's error quotes the URL, password and all; what it found wrong does not.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("open store: the database URL is not valid (%v): it must look like %s", err, form)
+		// url.Parse's error quotes the URL, password and all: urlProblem names the part.
+		return nil, fmt.Errorf("open store: the database URL is not valid: %s; it must look like %s", urlProblem(err), form)
 	} else if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 		return nil, fmt.Errorf("open store: the database URL must look like %s", form)
 	}
@@ -102,11 +128,17 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		host: fmt.Sprintf("%s:%d", cfg.ConnConfig.Host, cfg.ConnConfig.Port)}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open store: connect to database %s on %s: %s", db.database, db.host, redact(err.Error(), u))
+		// A database that does not answer (refused, no answer in time, a name that does not
+		// resolve) is backend.IsStoreUnreachable: serve waits for it. A refusal (a wrong
+		// password, no such database) is not.
+		return nil, unreachable(&openError{msg: fmt.Sprintf("open store: connect to database %s on %s: %s", db.database, db.host, redact(err.Error(), u)), err: err})
 	}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
-		return nil, err
+		if pgCode(err) == "42501" { // insufficient_privilege: CREATE in the schema
+			return nil, fmt.Errorf("%w (the database must belong to the role in the URL: ALTER DATABASE %s OWNER TO %s)", err, db.database, cfg.ConnConfig.User)
+		}
+		return nil, unreachable(err)
 	}
 	if db.probe, err = newProbe(cfg); err != nil {
 		pool.Close()

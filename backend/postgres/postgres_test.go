@@ -236,6 +236,50 @@ func TestOpenErrorsHideThePassword(t *testing.T) {
 	}
 }
 
+// TestOpenSaysWhatIsWrong pins issue 12 (#10, #11): a URL it cannot read says which part is
+// wrong without quoting it (the password may be in that part); a role that does not own the
+// database is told to make it the owner; and only a database that does not answer is
+// backend.IsStoreUnreachable (what serve waits for), not one that refuses.
+func TestOpenSaysWhatIsWrong(t *testing.T) {
+	const pw = "pa55/wo#rd"
+	c := pgtest.Shared(t)
+	u := pgtest.Database(t)
+	name := strings.TrimPrefix(strings.SplitN(u, "?", 2)[0], fmt.Sprintf("postgres://postgres@127.0.0.1:%d/", c.Port()))
+	role := "not_owner_" + name
+	pgtest.Exec(t, u, `CREATE ROLE `+role+` LOGIN PASSWORD 'x'`)
+	t.Cleanup(func() { pgtest.Exec(t, c.URL("postgres"), `DROP ROLE IF EXISTS `+role) })
+	for _, tc := range []struct {
+		name, url, want string
+		unreachable     bool
+	}{
+		{"bad escape", "postgres://gatehouse:pa%zzss@127.0.0.1:5432/gatehouse", "a % is not followed by two hexadecimal digits", false},
+		{"slash in password", "postgres://gatehouse:" + pw + "@127.0.0.1:5432/gatehouse", "the port after the host is not a number (or a password with / # ? @ % : in it must be percent-encoded", false},
+		{"bad port", "postgres://gatehouse@127.0.0.1:54x2/gatehouse", "the port after the host is not a number", false},
+		{"IPv6", "postgres://gatehouse@[::1/gatehouse", "an IPv6 host in [ ] lacks its ]", false},
+		{"not the owner", fmt.Sprintf("postgres://%s:x@127.0.0.1:%d/%s?sslmode=disable", role, c.Port(), name),
+			fmt.Sprintf("permission denied for schema public (SQLSTATE 42501) (the database must belong to the role in the URL: ALTER DATABASE %s OWNER TO %s)", name, role), false},
+		{"no such database", fmt.Sprintf("postgres://postgres@127.0.0.1:%d/no_such_database?sslmode=disable", c.Port()), "does not exist", false},
+		{"refused", "postgres://postgres@127.0.0.1:1/gatehouse?sslmode=disable", "connection refused", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := Open(ctx, tc.url)
+			if err == nil {
+				db.Close()
+				t.Fatal("Open: got nil error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Open: got %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "wo#rd") || strings.Contains(err.Error(), "pa%zz") {
+				t.Errorf("Open: the error quotes the password: %v", err)
+			}
+			if got := backend.IsStoreUnreachable(err); got != tc.unreachable {
+				t.Errorf("IsStoreUnreachable(%v): got %v, want %v", err, got, tc.unreachable)
+			}
+		})
+	}
+}
+
 // TestTextPostgreSQLCannotHold: SQLite stores any bytes, PostgreSQL refuses invalid UTF-8 and
 // NUL in text. What comes from outside and is only shown (a User-Agent, an audit detail) is
 // stored with U+FFFD in their place instead of failing the login; what is looked up by such

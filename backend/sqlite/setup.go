@@ -6,29 +6,40 @@ import (
 	"time"
 )
 
-// ReplaceSetupLink stores the hash of a new first-administrator link, expiring ttl after the
-// transaction's time, and voids any earlier one.
-func (db *DB) ReplaceSetupLink(ctx context.Context, tokenHash string, ttl time.Duration) (time.Time, error) {
+// AddSetupLink stores the hash of a new first-administrator link, expiring ttl after the
+// transaction's time, beside the live links other servers printed: it drops the expired ones
+// and keeps the newest keep-1 of the others, so there are at most keep.
+func (db *DB) AddSetupLink(ctx context.Context, tokenHash string, ttl time.Duration, keep int) (time.Time, error) {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("replace setup link: %w", err)
+		return time.Time{}, fmt.Errorf("add setup link: %w", err)
 	}
 	defer tx.Rollback()
 	expires := tx.now.Add(ttl)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM setup_link`); err != nil {
-		return time.Time{}, fmt.Errorf("replace setup link: %w", err)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM setup_link WHERE expires_at <= ? OR token_hash NOT IN (
+		SELECT token_hash FROM setup_link ORDER BY expires_at DESC, token_hash LIMIT ?)`,
+		tx.now.UnixNano(), max(keep, 1)-1); err != nil {
+		return time.Time{}, fmt.Errorf("add setup link: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO setup_link (token_hash, expires_at) VALUES (?, ?)`,
 		tokenHash, expires.UnixNano()); err != nil {
-		return time.Time{}, fmt.Errorf("replace setup link: %w", err)
+		return time.Time{}, fmt.Errorf("add setup link: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return time.Time{}, fmt.Errorf("replace setup link: %w", err)
+		return time.Time{}, fmt.Errorf("add setup link: %w", err)
 	}
 	return expires, nil
 }
 
-// SetupLinkValid reports whether the link with the token hash is the live one.
+// DeleteSetupLinks deletes every first-administrator link.
+func (db *DB) DeleteSetupLinks(ctx context.Context) error {
+	if _, err := db.execer(ctx).ExecContext(ctx, `DELETE FROM setup_link`); err != nil {
+		return fmt.Errorf("delete setup links: %w", err)
+	}
+	return nil
+}
+
+// SetupLinkValid reports whether the link with the token hash is a live one.
 func (db *DB) SetupLinkValid(ctx context.Context, tokenHash string) (bool, error) {
 	var n int
 	err := db.querier(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM setup_link WHERE token_hash = ? AND expires_at > ?`,

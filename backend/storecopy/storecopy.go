@@ -30,6 +30,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"gatehouse/backend"
 	"gatehouse/backend/postgres"
 	gsqlite "gatehouse/backend/sqlite"
 )
@@ -147,6 +148,19 @@ func Copy(ctx context.Context, sqlitePath, databaseURL string) (*Result, error) 
 			return nil, fmt.Errorf("copy table %s: %d rows read from SQLite, %d in PostgreSQL: nothing copied", t.name, n, got)
 		}
 		res.Tables = append(res.Tables, Table{Name: t.name, Rows: n})
+	}
+	// The copy is a command-line change like any other: audited, by "cli", in its own
+	// transaction (the event is there if and only if the rows are). Its time is the
+	// database's: no clock of the Service's is at hand here.
+	counts := make([]string, len(res.Tables))
+	for i, t := range res.Tables {
+		counts[i] = fmt.Sprintf("%s %d", t.Name, t.Rows)
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO audit_events (at, action, actor_name, target_name, detail, ip, target_app)
+		VALUES ((extract(epoch FROM clock_timestamp()) * 1e9)::bigint, $1, 'cli', '', $2, '', '')`,
+		backend.AuditDatabaseCopied, "copied from "+sqlitePath+": "+strings.Join(counts, ", ")); err != nil {
+		return nil, fmt.Errorf("copy: audit: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("copy: commit: %w", err)

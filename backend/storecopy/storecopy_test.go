@@ -225,6 +225,9 @@ func TestCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for table, n := range before {
+		if table == "audit_events" {
+			n++ // the copy's own event
+		}
 		var c int
 		if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{table}.Sanitize()).Scan(&c); err != nil {
 			t.Errorf("count %s in PostgreSQL: %v", table, err)
@@ -289,6 +292,14 @@ func TestCopy(t *testing.T) {
 	}
 	if len(page.Events) <= len(in.audit) || page.Events[0].ID <= in.audit[0].ID {
 		t.Errorf("no new audit events after the copy's: %d events, newest %d", len(page.Events), page.Events[0].ID)
+	}
+	// The copy itself is audited (issue 12 #15), by cli, with what it copied, right after the
+	// copied events.
+	ev := page.Events[len(page.Events)-len(in.audit)-1]
+	wantDetail := fmt.Sprintf("copied from %s: ", path)
+	if ev.Action != backend.AuditDatabaseCopied || ev.ActorName != "cli" || !strings.HasPrefix(ev.Detail, wantDetail) ||
+		!strings.Contains(ev.Detail, fmt.Sprintf("users %d", before["users"])) || !strings.Contains(ev.Detail, fmt.Sprintf("audit_events %d", before["audit_events"])) {
+		t.Errorf("the event after the copied ones: %+v, want %s by cli, detail %q and each table's rows", ev, backend.AuditDatabaseCopied, wantDetail)
 	}
 
 	// New rows get new IDs, past the copied ones.

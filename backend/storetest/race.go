@@ -157,22 +157,29 @@ func testRaceLoginSteps(t *testing.T, o Opener) {
 
 func testRaceSetupLink(t *testing.T, o Opener) {
 	stores, _ := raceEnv(t, o)
-	// Servers printing a link at once leave one link.
-	race(t, 20, func(i int) (bool, error) {
-		_, err := stores[i%servers].ReplaceSetupLink(ctx, fmt.Sprintf("link%d", i), time.Hour)
-		return true, err
-	})
-	live := ""
-	for i := range 20 {
-		if ok, _ := stores[0].SetupLinkValid(ctx, fmt.Sprintf("link%d", i)); ok {
-			if live != "" {
-				t.Fatalf("links %s and link%d are both valid, want one", live, i)
+	// Servers printing a link at once each keep theirs, up to keep: none lost below the
+	// bound, none kept beyond it.
+	const keep = backend.SetupLinksKept
+	for _, added := range []int{keep / 2, 3 * keep} {
+		stores[0].DeleteSetupLinks(ctx)
+		race(t, added, func(i int) (bool, error) {
+			_, err := stores[i%servers].AddSetupLink(ctx, fmt.Sprintf("link%d", i), time.Hour, keep)
+			return true, err
+		})
+		valid := 0
+		for i := range added {
+			if ok, _ := stores[0].SetupLinkValid(ctx, fmt.Sprintf("link%d", i)); ok {
+				valid++
 			}
-			live = fmt.Sprintf("link%d", i)
+		}
+		if want := min(added, keep); valid != want {
+			t.Errorf("%d links added at once, keep %d: got %d valid, want %d", added, keep, valid, want)
 		}
 	}
-	if live == "" {
-		t.Fatal("no link valid after the race")
+	live := "link0"
+	stores[0].DeleteSetupLinks(ctx)
+	if _, err := stores[0].AddSetupLink(ctx, live, time.Hour, keep); err != nil {
+		t.Fatal(err)
 	}
 	if n := race(t, racers, func(i int) (bool, error) { return stores[i%servers].UseSetupLink(ctx, live) }); n != 1 {
 		t.Fatalf("%d concurrent UseSetupLink: %d used it, want 1", racers, n)

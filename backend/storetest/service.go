@@ -34,7 +34,12 @@ func (s countingStore) PasswordHash(c context.Context, userID int64) (string, er
 // one clock standing still at t0: n servers behind a load balancer.
 func services(t *testing.T, o Opener, n int) ([]*backend.Service, []backend.Store, *atomic.Int64) {
 	t.Helper()
-	d := o(t)
+	return servicesOn(t, o(t), n)
+}
+
+// servicesOn is services on the database d.
+func servicesOn(t *testing.T, d DB, n int) ([]*backend.Service, []backend.Store, *atomic.Int64) {
+	t.Helper()
 	c := fakeclock.New(t0)
 	key := bytes.Repeat([]byte{7}, backend.SecretKeySize)
 	var hashReads atomic.Int64
@@ -91,6 +96,43 @@ func testFirstAdminByLinkOnce(t *testing.T, o Opener) {
 	})
 	if _, admins, _ := stores[0].FindUsers(ctx, backend.UserFilter{Role: backend.RoleAdmin}); n != 1 || admins != 1 {
 		t.Fatalf("12 concurrent CreateFirstAdminByLink: %d succeeded, %d administrators; want 1, 1", n, admins)
+	}
+}
+
+// testFirstAdminLinkPerServer pins issue 12 (#7): each replica prints its own first-administrator
+// link at start, and only the last printed worked. Every printed link works until the first
+// administrator exists, which voids them all.
+func testFirstAdminLinkPerServer(t *testing.T, o Opener) {
+	d := o(t)
+	svcs, stores, _ := servicesOn(t, d, servers)
+	tokens := make([]string, servers)
+	for i, svc := range svcs {
+		var err error
+		if tokens[i], err = svc.NewSetupLink(ctx); err != nil || tokens[i] == "" {
+			t.Fatalf("NewSetupLink on server %d: %q, %v", i, tokens[i], err)
+		}
+	}
+	for i, token := range tokens {
+		if ok, err := svcs[(i+1)%servers].SetupLinkValid(ctx, token); err != nil || !ok {
+			t.Errorf("server %d's link on another server: valid %v, %v; want valid", i, ok, err)
+		}
+	}
+	if _, err := svcs[1].CreateFirstAdminByLink(ctx, tokens[0], backend.NewUser{Username: "root", Password: testPassword}); err != nil {
+		t.Fatalf("the first server's link, after the others printed theirs: %v", err)
+	}
+	for i, token := range tokens[1:] {
+		if ok, err := svcs[0].SetupLinkValid(ctx, token); err != nil || ok {
+			t.Errorf("server %d's link once the administrator exists: valid %v, %v; want invalid", i+1, ok, err)
+		}
+		if _, err := svcs[0].CreateFirstAdminByLink(ctx, token, backend.NewUser{Username: fmt.Sprintf("other%d", i), Password: testPassword}); err == nil {
+			t.Errorf("server %d's link created a second administrator", i+1)
+		}
+	}
+	if _, admins, _ := stores[0].FindUsers(ctx, backend.UserFilter{Role: backend.RoleAdmin}); admins != 1 {
+		t.Errorf("administrators: got %d, want 1", admins)
+	}
+	if n := d.count(t, "setup_link"); n != 0 {
+		t.Errorf("setup links stored once the first administrator exists: got %d, want 0", n)
 	}
 }
 

@@ -30,6 +30,7 @@ var tests = []test{
 	{"FindUsersDefaultPageSize", testFindUsersDefaultPageSize},
 	{"FindUsersFolding", testFindUsersFolding},
 	{"FirstAdminByLinkOnce", testFirstAdminByLinkOnce},
+	{"FirstAdminLinkPerServer", testFirstAdminLinkPerServer},
 	{"FirstAdminOnce", testFirstAdminOnce},
 	{"Flashes", testFlashes},
 	{"KeyCheck", testKeyCheck},

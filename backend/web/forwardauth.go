@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -239,6 +240,33 @@ func (s *Server) forwardEnroll(w http.ResponseWriter, r *http.Request, id *backe
 		return
 	}
 	s.advance(w, r, st)
+}
+
+// CheckPublicURL says why publicURL cannot be the server's public URL, or returns nil (""
+// is none: http://ADDR). It must be an absolute URL, and https unless its host is loopback:
+// the session cookies (Secure, __Host-), passkeys (WebAuthn) and single sign-on (the OpenID
+// Connect issuer) all need https; plain http is for trying it on one machine.
+func CheckPublicURL(publicURL string) error {
+	if publicURL == "" {
+		return nil
+	}
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("--public-url (GATEHOUSE_PUBLIC_URL) %q is not an absolute URL such as https://login.example.com", publicURL)
+	}
+	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("--public-url (GATEHOUSE_PUBLIC_URL) must use https; http only for localhost, 127.0.0.1 or [::1] (got %s): cookies, passkeys and single sign-on need https, so end TLS here (--tls-cert) or at the proxy", publicURL)
+	}
+	return nil
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // CheckCookieDomain says why domain may not be the session cookie's Domain for a server whose

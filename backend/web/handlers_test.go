@@ -682,7 +682,7 @@ func TestServePrintsWorkingCommands(t *testing.T) {
 		"\n    printf '%s\\n' 'PASSWORD' | gatehouse user create --username NAME --admin --password-stdin\n",
 		"--data DIR",
 	} {
-		if text := FirstAdminCLIText(""); !strings.Contains(text, want) {
+		if text := FirstAdminCLIText("", false); !strings.Contains(text, want) {
 			t.Errorf("serve's first-administrator text lacks %q:\n%s", want, text)
 		}
 	}

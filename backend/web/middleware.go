@@ -238,9 +238,15 @@ func (sr *statusRecorder) Unwrap() http.ResponseWriter { return sr.ResponseWrite
 
 // logRequests logs one line per request: method, path, status, size, duration and client. Never
 // the query string or a body (codes and passwords travel in bodies, and a query string could
-// carry anything), and the setup link's token is cut from its path.
+// carry anything), and the setup link's token is cut from its path. Health checks are not
+// logged: a balancer asks every second or so (over 100,000 lines a day per replica), and what
+// they would tell, the store lost and back, storeHealth logs once each.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isProbe(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
@@ -270,6 +276,11 @@ func logPath(r *http.Request) string {
 	return r.URL.Path
 }
 
+// isProbe reports whether r is a health check that probes answers.
+func isProbe(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz")
+}
+
 // probes answers the load balancer's two questions before anything else looks at the request
 // (the Host check: a health check may send no Host at all). Neither says more than a word.
 //
@@ -280,7 +291,7 @@ func logPath(r *http.Request) string {
 //     deciding whether to send people here. Each call asks the store again.
 func (s *Server) probes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if !isProbe(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

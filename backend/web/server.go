@@ -61,6 +61,10 @@ type Config struct {
 	// commands that create the first administrator, on the login page while there is none and
 	// in Started, name it with --data, so that whoever copies them acts on this server's data.
 	DataDir string
+	// SharedDatabase says the server runs on a PostgreSQL database (GATEHOUSE_DATABASE_URL),
+	// not on the data directory: the commands then say to run them with the server's
+	// database URL and key, and name no --data.
+	SharedDatabase bool
 
 	// OnStart, if set, is called once Run listens, before it serves, with where to go and the
 	// first-administrator link: main prints them. Run itself writes nothing on standard output;
@@ -142,7 +146,7 @@ func NewServer(cfg Config) (*Server, error) {
 		limiter:    newFailureLimiter(failureBurst, failureEvery, maxTrackedAddrs),
 		health:     &storeHealth{svc: cfg.Service, log: cfg.Logger},
 		webhook:    cfg.SMSWebhook,
-		firstAdmin: newFirstAdminCommands(cfg.DataDir),
+		firstAdmin: newFirstAdminCommands(cfg.DataDir, cfg.SharedDatabase),
 	}
 	if cfg.SMSWebhook != nil {
 		if !strings.HasPrefix(cfg.SMSWebhookPath, "/") {
@@ -158,6 +162,9 @@ func NewServer(cfg Config) (*Server, error) {
 		if s.publicScheme, s.publicHost, err = publicAuthority(s.publicURL); err != nil {
 			return nil, err
 		}
+	}
+	if err := CheckPublicURL(s.publicURL); err != nil {
+		return nil, err
 	}
 	if err := CheckCookieDomain(cfg.CookieDomain, s.publicURL); err != nil {
 		return nil, err
@@ -305,10 +312,14 @@ func Run(ctx context.Context, cfg Config) error {
 // by the server's user), and the person who started the server is the one who needs it.
 type firstAdminCommands struct {
 	DataDir        string // "" when not known
+	Shared         bool   // on a PostgreSQL database: the same URL and key, no --data
 	Source, Binary string
 }
 
-func newFirstAdminCommands(dataDir string) firstAdminCommands {
+func newFirstAdminCommands(dataDir string, shared bool) firstAdminCommands {
+	if shared {
+		dataDir = ""
+	}
 	data := ""
 	if dataDir != "" {
 		data = " --data " + shellQuote(dataDir)
@@ -316,7 +327,7 @@ func newFirstAdminCommands(dataDir string) firstAdminCommands {
 	create := func(program string) string {
 		return `printf '%s\n' 'PASSWORD' | ` + program + ` user create` + data + ` --username NAME --admin --password-stdin`
 	}
-	return firstAdminCommands{DataDir: dataDir, Source: create("go run ."), Binary: create("gatehouse")}
+	return firstAdminCommands{DataDir: dataDir, Shared: shared, Source: create("go run ."), Binary: create("gatehouse")}
 }
 
 // shellQuote writes s as one word of a POSIX shell: as it is if it is made of characters the
@@ -330,11 +341,17 @@ func shellQuote(s string) string {
 
 // where says which data directory the commands act on.
 func (c firstAdminCommands) where() string {
+	if c.Shared {
+		return sharedWhere
+	}
 	if c.DataDir == "" {
 		return "If the server runs with --data DIR, add the same --data DIR."
 	}
 	return "They name this server's data directory with --data."
 }
+
+// sharedWhere says where the commands act for a server on PostgreSQL.
+const sharedWhere = "Run them with the same GATEHOUSE_DATABASE_URL and server key (GATEHOUSE_SECRET_KEY or --secret-key-file) as the server: they act on its PostgreSQL database."
 
 // text is what serve prints after the setup link (Started.FirstAdminCLI): the commands,
 // indented alone on their lines so that they copy whole. The login page and the "Link not
@@ -346,8 +363,10 @@ func (c firstAdminCommands) text() string {
 }
 
 // FirstAdminCLIText is the text Started.FirstAdminCLI has for a server on dataDir ("" when not
-// known).
-func FirstAdminCLIText(dataDir string) string { return newFirstAdminCommands(dataDir).text() }
+// known), or on a PostgreSQL database (shared).
+func FirstAdminCLIText(dataDir string, shared bool) string {
+	return newFirstAdminCommands(dataDir, shared).text()
+}
 
 // purgeExpired deletes dead sessions and login attempts every purgeEvery until ctx ends, so the
 // tables stay the size of the live ones.

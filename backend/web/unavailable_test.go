@@ -120,6 +120,13 @@ func TestDatabaseOutage(t *testing.T) {
 	if n := strings.Count(logs.String(), "Gatehouse reaches its database again"); n != 1 {
 		t.Errorf("the log says the database is back %d times, want once:\n%s", n, logs.String())
 	}
+	// Health checks are not logged one by one (a balancer asks every second): the outage and
+	// the recovery above are the lines that tell.
+	for _, path := range []string{"path=/readyz", "path=/healthz"} {
+		if strings.Contains(logs.String(), path) {
+			t.Errorf("the log has a request line for %s, want none:\n%s", path, logs.String())
+		}
+	}
 
 	// The server's pooled connection ended by PostgreSQL (57P01 "terminating connection due to
 	// administrator command", what a fast shutdown sends to every connection) while it stays
