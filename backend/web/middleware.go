@@ -43,8 +43,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /login/recovery", limited(s.recoverySubmit))
 	mux.HandleFunc("GET /login/password", s.expiredPasswordPage)
 	mux.Handle("POST /login/password", limited(s.expiredPasswordSubmit))
-	mux.HandleFunc("POST /login/cancel", s.cancelLogin)
-	mux.HandleFunc("POST /logout", s.logout)
+	// Log out writes to the store only when something ended, and is limited all the same.
+	mux.Handle("POST /login/cancel", limited(s.cancelLogin))
+	mux.Handle("POST /logout", limited(s.logout))
 
 	// Enrolling upon login (required by an administrator).
 	mux.HandleFunc("GET /login/enroll", s.enrolling(s.setupChoicePage))
