@@ -820,11 +820,39 @@ func (a *App) SaveRecoveryCodes() (string, error) {
 		return "", err
 	}
 	sheet := a.svc.RecoveryCodeSheetText(sh)
-	// 0600: the file is as good as a second factor.
-	if err := os.WriteFile(path, []byte(sheet), 0o600); err != nil {
+	if err := writePrivateFile(path, []byte(sheet)); err != nil {
 		return "", backend.Errorf(backend.EINVALID, "Could not save the file: %v", errors.Unwrap(err))
 	}
 	return path, nil
+}
+
+// writePrivateFile writes data to path readable by its owner only (0600: the file is as good as
+// a second factor), over a file already there too. os.WriteFile's mode applies only to a file it
+// creates: over an older sheet readable by all, the new codes were readable by all (L6). A temp
+// file (CreateTemp makes it 0600) in the same directory is renamed over path, which also leaves
+// no half-written sheet.
+func writePrivateFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after a successful rename, there is nothing to remove
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // sheet returns the recovery codes on screen, as backend keeps them for this console's

@@ -252,6 +252,11 @@ func TestForcedEnrollmentAndTOTPLogin(t *testing.T) {
 		t.Fatalf("recovery codes = %v, want 5 unique", res.RecoveryCodes)
 	}
 
+	// A file already there, readable by all (an older sheet), is replaced by one that only its
+	// owner can read: writing over it kept its mode (L6).
+	if err := os.WriteFile(filepath.Join(e.dir, backend.RecoveryCodeSheetFilename("bob")), []byte("an older sheet"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	path, err := bob.SaveRecoveryCodes()
 	if err != nil {
 		t.Fatalf("SaveRecoveryCodes: %v", err)

@@ -200,6 +200,29 @@ func (s *Service) auditBestEffort(ctx context.Context, action string, actor, tar
 	}
 }
 
+// throttledAuditEvery is how often a refusal of a throttled or locked login is audited, at
+// most, per account.
+const throttledAuditEvery = time.Minute
+
+// auditThrottled records a login refused because the account waits or is locked (or an
+// unknown name does: those share one target), unless one was recorded for the same target in
+// the last throttledAuditEvery. Each refusal used to be a row, kept for the audit log's
+// retention: one address flooding a locked account wrote rows without limit (H1). The lock
+// itself is audited when it happens (AuditAccountLocked); these rows only say that someone
+// kept trying. Two servers, or two refusals at once, may both find none and both record one:
+// still a few a minute, and no state outside the store.
+func (s *Service) auditThrottled(ctx context.Context, target *User, detail string) {
+	recent, _, err := s.store.FindAuditEvents(ctx, AuditFilter{
+		Action: AuditLoginThrottled, Username: target.Username, Since: s.now().Add(-throttledAuditEvery), Limit: 1,
+	})
+	if err != nil {
+		s.log.Error("find recent throttled logins", "err", err)
+	} else if len(recent) > 0 {
+		return
+	}
+	s.auditBestEffort(ctx, AuditLoginThrottled, nil, target, detail)
+}
+
 // AuditLog returns one page of the audit log. Administrators only.
 func (s *Service) AuditLog(ctx context.Context, id *Identity, f AuditFilter) (*AuditPage, error) {
 	if err := id.requireAdmin(); err != nil {

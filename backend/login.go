@@ -55,8 +55,11 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 
 	lastTry, err := s.chargeAttempt(ctx, u.ID)
 	if ErrorCode(err) == ETOOMANY {
-		s.passwords.verify(ctx, "", password)
-		s.auditBestEffort(ctx, AuditLoginThrottled, nil, u, "")
+		// No hash while the account waits or is locked: the answer does not depend on the
+		// password, and a flood of refused logins for one account must not take the hashing
+		// slots every other login needs (H1). An unknown name refused so does no hash either
+		// (loginUnknown): the same lookup and counter write, so the same time.
+		s.auditThrottled(ctx, u, "")
 		return nil, err
 	} else if err != nil {
 		return nil, internal("charge attempt", err)
@@ -158,13 +161,13 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 	target := &User{Username: UnknownUsername}
 	detail := "unknown username, fingerprint " + fingerprint
 	_, err := s.charge(ctx, update)
-	s.passwords.verify(ctx, "", password)
 	if ErrorCode(err) == ETOOMANY {
-		s.auditBestEffort(ctx, AuditLoginThrottled, nil, target, detail)
+		s.auditThrottled(ctx, target, detail) // and no hash, as for a real account (Login)
 		return err
 	} else if err != nil {
 		return internal("charge attempt", err)
 	}
+	s.passwords.verify(ctx, "", password)
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
 		if err := s.delayNext(ctx, update); err != nil {
 			return err
@@ -404,7 +407,7 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 		}
 		lastTry, err := s.chargeAttempt(ctx, u.ID)
 		if ErrorCode(err) == ETOOMANY {
-			s.auditBestEffort(ctx, AuditLoginThrottled, nil, u, "second factor")
+			s.auditThrottled(ctx, u, "second factor")
 			return nil, err, nil
 		} else if err != nil {
 			return nil, nil, internal("charge attempt", err)

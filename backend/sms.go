@@ -294,7 +294,9 @@ func (s *Service) ReceiveSMS(ctx context.Context, m InboundSMS) (reply string, e
 func (s *Service) receiveSMS(ctx context.Context, messageSID, sender string, usable bool, body string) (reply string, err error) {
 	// Duplicates next, so that Twilio retrying a delivery neither counts against the sender
 	// nor matches anything twice.
-	fresh, recent, err := s.store.RecordInboundSMS(ctx, messageSID, sender, time.Hour)
+	// The sender is stored only as a keyed hash (L3): it is kept 24 hours only to count its
+	// texts, and most senders are strangers, whose numbers the System has no reason to hold.
+	fresh, recent, err := s.store.RecordInboundSMS(ctx, messageSID, s.hashSMSCode("inbound sender", "", sender), time.Hour)
 	if err != nil {
 		return "", internal("record inbound sms", err)
 	} else if !fresh {

@@ -480,6 +480,10 @@ func TestReceiveSMSCapPerPhone(t *testing.T) {
 	if got := e.status(id).State; got != backend.SMSStateWaiting {
 		t.Errorf("status: %s, want waiting (the code was not taken)", got)
 	}
+	// The texts were counted, and the number is nowhere in the store (L3): only its keyed hash.
+	if _, found := e.dbBytes("+16502530067"); found {
+		t.Error("the store holds the sender's number +16502530067")
+	}
 }
 
 func TestNormalizePhone(t *testing.T) {

@@ -214,7 +214,8 @@ type Store interface {
 	// FindSMSEnrollment returns owner's pending SMS enrollment, expired or not; ENOTFOUND if
 	// there is none.
 	FindSMSEnrollment(ctx context.Context, owner string) (*PendingSMSEnrollment, error)
-	// RecordInboundSMS remembers an inbound text's MessageSid and sender. fresh is false, and
+	// RecordInboundSMS remembers an inbound text's MessageSid and sender (the Service passes
+	// a keyed hash of the number, never the number). fresh is false, and
 	// nothing is stored, if the MessageSid was recorded before. recent is how many texts from
 	// the sender were recorded within window of the transaction's time, this one included.
 	RecordInboundSMS(ctx context.Context, messageSID, sender string, window time.Duration) (fresh bool, recent int, err error)

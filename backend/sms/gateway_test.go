@@ -99,13 +99,14 @@ func TestGatewayAgainstFake(t *testing.T) {
 		t.Errorf("messages: %+v", msgs)
 	}
 
-	// Twilio's errors come back with their code and message.
-	err = gw.SendSMS(context.Background(), "12345", "hello")
-	if err == nil || !strings.Contains(err.Error(), "21211") || !strings.Contains(err.Error(), "Invalid 'To' Phone Number") {
-		t.Errorf("an invalid To: got %v, want Twilio's error 21211", err)
+	// Twilio's errors come back with their code and status, and without their message, which
+	// names the number (L4): the error is logged.
+	err = gw.SendSMS(context.Background(), "16502530", "hello")
+	if err == nil || !strings.Contains(err.Error(), "error 21211 (HTTP 400)") || strings.Contains(err.Error(), "16502530") {
+		t.Errorf("an invalid To: got %v, want Twilio's error 21211 and not the number", err)
 	}
 	fake.FailWith(&smstest.Error{Status: 429, Code: 20429, Message: "Too Many Requests"})
-	if err := gw.SendSMS(context.Background(), "+16502530067", "hello"); err == nil || !strings.Contains(err.Error(), "error 20429 (HTTP 429): Too Many Requests") {
+	if err := gw.SendSMS(context.Background(), "+16502530067", "hello"); err == nil || err.Error() != "twilio refused the text message: error 20429 (HTTP 429)" {
 		t.Errorf("FailWith: got %v", err)
 	}
 	fake.FailWith(nil)

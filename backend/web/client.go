@@ -10,24 +10,24 @@ import (
 // and the audit log all use it. It is the TCP peer, unless the peer is one of the trusted
 // proxies (Config.TrustedProxies): then it is the client the proxy names in X-Forwarded-For or
 // Forwarded. Anyone can send those headers, so they are read only from a trusted peer, and only
-// the hops that trusted proxies added are believed (rightmostUntrusted). If a proxy sends both
-// headers and they name different clients, one of them was passed through from the client
-// unchecked: neither is believed, and the proxy's own address counts (a forger then shares a
-// bucket with every other forger, and no one else).
+// the hops that trusted proxies added are believed (rightmostUntrusted). X-Forwarded-For, when
+// the request has one, is the one read: every common proxy (nginx, Caddy, Traefik, HAProxy's
+// option forwardfor, cloud load balancers) sets or appends it, and nginx passes a client's own
+// Forwarded through untouched, so a client's Forwarded must not count against it (L5: a
+// forged Forwarded that disagreed made the proxy's own address count, one bucket shared with
+// every client). Forwarded is read only from a request without X-Forwarded-For, as from a
+// proxy that sets only it.
 func (s *Server) clientAddr(r *http.Request) netip.Addr {
 	peer := peerAddr(r)
 	if !s.trusted(peer) {
 		return peer
 	}
-	xff, xok := s.rightmostUntrusted(forwardedFor(r.Header.Values("X-Forwarded-For")))
-	fwd, fok := s.rightmostUntrusted(forwardedElements(r.Header.Values("Forwarded")))
-	switch {
-	case xok && fok && xff != fwd:
-		return peer
-	case xok:
-		return xff
-	case fok:
-		return fwd
+	header := forwardedElements(r.Header.Values("Forwarded"))
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+		header = forwardedFor(xff)
+	}
+	if a, ok := s.rightmostUntrusted(header); ok {
+		return a
 	}
 	return peer
 }

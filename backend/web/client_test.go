@@ -24,7 +24,8 @@ import (
 func withConfig(f func(*Config)) envOption { return func(s *envSetup) { f(&s.web) } }
 
 // TestClientAddr: the client of a request is its TCP peer, unless the peer is a trusted proxy;
-// then the right-most hop of X-Forwarded-For or Forwarded that is not a trusted proxy.
+// then the right-most hop of X-Forwarded-For (or, without one, Forwarded) that is not a trusted
+// proxy.
 func TestClientAddr(t *testing.T) {
 	s := &Server{trustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}}
 	for _, tc := range []struct {
@@ -48,7 +49,9 @@ func TestClientAddr(t *testing.T) {
 		{"Forwarded, quoted IPv6", "10.0.0.2:1234", nil, []string{`for=6.6.6.6, For="[2001:db8::17]:4711"`}, "2001:db8::17"},
 		{"Forwarded unknown", "10.0.0.2:1234", nil, []string{"for=unknown"}, "10.0.0.2"},
 		{"both, agreeing", "10.0.0.2:1234", []string{"198.51.100.1"}, []string{"for=198.51.100.1"}, "198.51.100.1"},
-		{"both, one forged", "10.0.0.2:1234", []string{"198.51.100.1"}, []string{"for=6.6.6.6"}, "10.0.0.2"},
+		// nginx appends to X-Forwarded-For and passes a client's own Forwarded through (L5).
+		{"both, the client's own Forwarded", "10.0.0.2:1234", []string{"198.51.100.1"}, []string{"for=6.6.6.6"}, "198.51.100.1"},
+		{"both, X-Forwarded-For garbage", "10.0.0.2:1234", []string{"garbage"}, []string{"for=6.6.6.6"}, "10.0.0.2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)

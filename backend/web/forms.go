@@ -32,7 +32,7 @@ func (s *Server) parseForms(next http.Handler) http.Handler {
 		// A POST with no body and no type (a bare button, curl -X POST) has nothing to parse.
 		if ct := r.Header.Get("Content-Type"); ct != "" || r.ContentLength != 0 {
 			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != formType {
-				s.log.Warn("form refused: not urlencoded", "method", r.Method, "path", logPath(r), "content_type", ct)
+				s.log.Warn("form refused: not urlencoded", "method", r.Method, "path", logPath(r), "content_type", logValue(ct))
 				s.errorPage(w, r, http.StatusUnsupportedMediaType, "Form not accepted",
 					"The System takes only the forms of its own pages, and no files. Go back to the page and try again.")
 				return

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -18,9 +19,20 @@ import (
 // hour). 300 people logging in with password and code within 10 minutes, a third of them
 // mistyping once or twice (about 120 failures), stay within the 150 + 60 that 10 minutes
 // allow; one address guessing across accounts gets 150 tries, then 6 a minute.
+//
+// Backend's own 429 (a throttled or locked account, a busy System) is given back to that
+// bucket, since nothing was checked, but is charged to a second, larger one (refusedBurst,
+// then one per refusedEvery: 600 in 10 minutes): without it one address could send a locked
+// account's logins without end, each a lookup and a counter write (H1). And an address has
+// at most maxInFlight limited requests served at once, the others wait their turn: one
+// address's flood cannot fill the System's queue for the password hash (backend.ErrBusy)
+// that every other address's logins need.
 const (
 	failureBurst    = 150
 	failureEvery    = 10 * time.Second
+	refusedBurst    = 600
+	refusedEvery    = time.Second
+	maxInFlight     = 4
 	maxTrackedAddrs = 10000
 )
 
@@ -119,11 +131,21 @@ func (l *failureLimiter) sweep(now time.Time) {
 // limitFailures applies the per-address failure limit to a handler: a token is taken before h
 // runs (none left: 429), and given back when the answer is a success (2xx, 3xx) or backend's own
 // 429, which it gives before checking anything (a throttled or locked account, a busy System).
-// Every other answer was a refusal, and stays charged.
+// Every other answer was a refusal, and stays charged. Backend's 429 costs a token of the
+// refused bucket instead, taken before h runs too and given back for any other answer.
 func (s *Server) limitFailures(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := s.clientAddr(r)
-		b, wait := s.limiter.take(limiterKey(addr), s.now())
+		key := limiterKey(addr)
+		now := s.now()
+		b, wait := s.limiter.take(key, now)
+		var rb *bucket
+		if b != nil {
+			if rb, wait = s.refused.take(key, now); rb == nil {
+				s.limiter.refund(b, now)
+				b = nil
+			}
+		}
 		if b == nil {
 			s.log.Warn("rate limited", "path", logPath(r), "ip", addr.String())
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
@@ -131,10 +153,61 @@ func (s *Server) limitFailures(h http.HandlerFunc) http.Handler {
 				"Too many failed attempts from your network. Wait a minute, then go back and try again.")
 			return
 		}
+		done, err := s.inFlight.enter(r.Context(), key)
+		if err != nil { // the client went away while waiting its turn: nothing was checked
+			s.limiter.refund(b, s.now())
+			s.refused.refund(rb, s.now())
+			return
+		}
+		defer done()
 		rec := &statusRecorder{ResponseWriter: w}
 		h(rec, r)
-		if st := rec.status; st < 400 || st == http.StatusTooManyRequests {
+		st := rec.status
+		if st < 400 || st == http.StatusTooManyRequests {
 			s.limiter.refund(b, s.now())
 		}
+		if st != http.StatusTooManyRequests {
+			s.refused.refund(rb, s.now())
+		}
 	})
+}
+
+// inFlight bounds the requests of one address served at once (maxInFlight): the others wait,
+// in no particular order. Its map holds only the addresses with a request in progress.
+type inFlight struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]chan struct{}
+	n   map[string]int // requests holding or waiting for a slot of m[key]
+}
+
+func newInFlight(max int) *inFlight {
+	return &inFlight{max: max, m: make(map[string]chan struct{}), n: make(map[string]int)}
+}
+
+// enter waits for a slot of key's, or for ctx to end. done gives the slot back.
+func (f *inFlight) enter(ctx context.Context, key string) (done func(), err error) {
+	f.mu.Lock()
+	slots := f.m[key]
+	if slots == nil {
+		slots = make(chan struct{}, f.max)
+		f.m[key] = slots
+	}
+	f.n[key]++
+	f.mu.Unlock()
+	leave := func() {
+		f.mu.Lock()
+		if f.n[key]--; f.n[key] == 0 {
+			delete(f.m, key)
+			delete(f.n, key)
+		}
+		f.mu.Unlock()
+	}
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots; leave() }, nil
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
 }

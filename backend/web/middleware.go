@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 
@@ -43,8 +45,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /login/recovery", limited(s.recoverySubmit))
 	mux.HandleFunc("GET /login/password", s.expiredPasswordPage)
 	mux.Handle("POST /login/password", limited(s.expiredPasswordSubmit))
-	mux.HandleFunc("POST /login/cancel", s.cancelLogin)
-	mux.HandleFunc("POST /logout", s.logout)
+	// Log out writes to the store only when something ended, and is limited all the same.
+	mux.Handle("POST /login/cancel", limited(s.cancelLogin))
+	mux.Handle("POST /logout", limited(s.logout))
 
 	// Enrolling upon login (required by an administrator).
 	mux.HandleFunc("GET /login/enroll", s.enrolling(s.setupChoicePage))
@@ -268,12 +271,39 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// logPath is the request path as it may be logged.
+// logPath is the request path as it may be logged: shortened and sanitised (logValue), as any
+// path a stranger typed, a 404's above all, may be.
 func logPath(r *http.Request) string {
 	if strings.HasPrefix(r.URL.Path, "/setup/") {
 		return "/setup/…"
 	}
-	return r.URL.Path
+	return logValue(r.URL.Path)
+}
+
+// maxLogValue bounds what logValue keeps of a value: every path and name of the System's
+// own is shorter.
+const maxLogValue = 64
+
+// logValue is what may be logged of a value a stranger sent (a path, a Host, an Origin, a
+// Content-Type): its first maxLogValue characters, control characters (and invalid UTF-8)
+// replaced by "?", and "…" if it was longer. Logged whole, such a value could be 64 KiB (the
+// header limit) per line, of whatever was typed there (L1). The prefix is enough to tell what
+// was wrong.
+func logValue(v string) string {
+	var b strings.Builder
+	n := 0
+	for _, c := range v {
+		if n == maxLogValue {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(c) || c == utf8.RuneError {
+			c = '?'
+		}
+		b.WriteRune(c)
+		n++
+	}
+	return b.String()
 }
 
 // isProbe reports whether r is a health check that probes answers.

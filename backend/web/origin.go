@@ -73,7 +73,7 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 			return
 		}
 		s.log.Warn("request refused: the Host is not this server's (set --public-url to the address people use)",
-			"method", r.Method, "path", logPath(r), "host", r.Host)
+			"method", r.Method, "path", logPath(r), "host", logValue(r.Host))
 		where := "the address you were given"
 		if s.publicURL != "" {
 			where = s.publicURL
@@ -180,7 +180,7 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 
 // crossOriginRefused is the answer to a form sent from another site.
 func (s *Server) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
-	s.log.Warn("cross-origin request refused", "method", r.Method, "path", logPath(r), "origin", r.Header.Get("Origin"))
+	s.log.Warn("cross-origin request refused", "method", r.Method, "path", logPath(r), "origin", logValue(r.Header.Get("Origin")))
 	s.errorPage(w, r, http.StatusForbidden, "Request refused",
 		"This form was sent from another site, so the System refused it. Go back to the page and try again.")
 }

@@ -112,9 +112,13 @@ type Server struct {
 	now func() time.Time
 
 	limiter *failureLimiter
-	health  *storeHealth // whether the store answers, as this server last saw it (see watchStore)
-	webhook http.Handler
-	sandbox *sandbox // nil unless serve --sms-sandbox
+	// refused counts backend's 429s per address, inFlight an address's limited requests in
+	// progress (limitFailures).
+	refused  *failureLimiter
+	inFlight *inFlight
+	health   *storeHealth // whether the store answers, as this server last saw it (see watchStore)
+	webhook  http.Handler
+	sandbox  *sandbox // nil unless serve --sms-sandbox
 
 	webhookPath string // where webhook is served (Config.SMSWebhookPath)
 
@@ -144,6 +148,8 @@ func NewServer(cfg Config) (*Server, error) {
 		secure:     cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 		now:        time.Now,
 		limiter:    newFailureLimiter(failureBurst, failureEvery, maxTrackedAddrs),
+		refused:    newFailureLimiter(refusedBurst, refusedEvery, maxTrackedAddrs),
+		inFlight:   newInFlight(maxInFlight),
 		health:     &storeHealth{svc: cfg.Service, log: cfg.Logger},
 		webhook:    cfg.SMSWebhook,
 		firstAdmin: newFirstAdminCommands(cfg.DataDir, cfg.SharedDatabase),

@@ -134,6 +134,13 @@ func (s *Server) sessionOf(r *http.Request) (id *backend.Identity, ended bool, e
 // flash keeps notice for the next page view of this browser, bound to id's session, or to no
 // session when id is nil. A flash that cannot be kept is logged: the change it reports is made.
 func (s *Server) flash(w http.ResponseWriter, r *http.Request, id *backend.Identity, notice string) {
+	if id == nil && notice == backend.LoggedOutNotice {
+		// "You have logged out" names nobody and tells nothing: a fixed cookie, no row. Kept
+		// in the store, it was a row for every POST /logout, from anyone, session or not (M1).
+		// A cookie planted from a sibling domain can show it, and no other notice.
+		s.setCookie(w, s.flashCk, loggedOutFlash)
+		return
+	}
 	token, err := s.svc.SetFlash(r.Context(), id, notice)
 	if err != nil {
 		s.log.Error("flash not kept", "path", logPath(r), "err", err)
@@ -143,6 +150,10 @@ func (s *Server) flash(w http.ResponseWriter, r *http.Request, id *backend.Ident
 		s.setCookie(w, s.flashCk, token)
 	}
 }
+
+// loggedOutFlash is the flash cookie of backend.LoggedOutNotice, which is not stored (flash).
+// No stored flash's token has this form.
+const loggedOutFlash = "logged-out"
 
 // viewerKey marks, in a request's context, the pages that show the status bar: it holds who is
 // looking, the signed-in identity or nil for nobody, and render takes the flash for them.
@@ -177,6 +188,12 @@ func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) string {
 		return ""
 	}
 	s.clearCookie(w, s.flashCk)
+	if token == loggedOutFlash {
+		if id != nil { // for a signed-out browser only (flash)
+			return ""
+		}
+		return backend.LoggedOutNotice
+	}
 	notice, err := s.svc.TakeFlash(r.Context(), id, token)
 	if err != nil {
 		s.log.Error("take flash", "path", logPath(r), "err", err)
