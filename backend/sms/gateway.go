@@ -108,7 +108,10 @@ func (g *Gateway) explain(err error) error {
 		return nil
 	}
 	if te, ok := errors.AsType[*twclient.TwilioRestError](err); ok {
-		return fmt.Errorf("twilio refused the text message: error %d (HTTP %d): %s", te.Code, te.Status, te.Message)
+		// The code and status only: Twilio's message names the phone number ("Invalid 'To'
+		// Phone Number: +1…"), which must not reach the log (L4). The code says the rest:
+		// twilio.com/docs/errors/<code>.
+		return fmt.Errorf("twilio refused the text message: error %d (HTTP %d)", te.Code, te.Status)
 	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		return fmt.Errorf("twilio did not answer within %v: %w", g.timeout, err)
