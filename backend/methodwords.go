@@ -1,0 +1,71 @@
+package backend
+
+import "fmt"
+
+// The words about recovery codes follow the person's method: the help article's ("your phone",
+// "a code from your app or text message") for app and SMS users, the key's for a person who
+// enrolled with security keys, who may have no phone in the story at all.
+
+// RecoveryCodesLeadText is the lead of the recovery codes sheet for a person enrolled with m.
+func RecoveryCodesLeadText(m Method) string {
+	if m == MethodWebAuthn {
+		return "You are set up to use Two-Factor Authentication. If you ever cannot use your security key or passkey (left at home, lost, or a new computer), each of these codes lets you log in once instead."
+	}
+	return "You are set up to use Two-Factor Authentication. If you ever cannot use your phone (no cell service, no Internet, or a lost phone), each of these codes lets you log in once instead of a code from your app or text message."
+}
+
+// RecoveryLoginLeadText is the lead of the login's recovery code step for a person enrolled
+// with m.
+func RecoveryLoginLeadText(m Method) string {
+	if m == MethodWebAuthn {
+		return fmt.Sprintf("No security key or passkey with you? Enter one of the %d recovery codes you saved when you set up Two-Factor Authentication. Each code works once.", RecoveryCodeCount)
+	}
+	return fmt.Sprintf("No access to your phone? Enter one of the %d recovery codes you saved when you set up Two-Factor Authentication. Each code works once.", RecoveryCodeCount)
+}
+
+// RecoveryOtherWay is the way back from the recovery code step to the person's method: the
+// link's label, and whether it leads to the code step (?method=code: a person with keys is
+// otherwise shown the key step first) rather than the key step.
+func RecoveryOtherWay(m Method) (label string, codeStep bool) {
+	switch m {
+	case MethodApp:
+		return "Use a code from your app instead", true
+	case MethodSMS:
+		return "Use a code by text message instead", true
+	}
+	return "Use your security key instead", false
+}
+
+// CodeStepKeyLink is the link from the code step back to the key step, for a person who has
+// keys beside their app or SMS, "" for one who has none.
+func CodeStepKeyLink(hasKeys bool) string {
+	if hasKeys {
+		return "Use your security key instead"
+	}
+	return ""
+}
+
+// lostDevice is what a person enrolled with m may have lost, in RecoveryCodeUsedNotice.
+func lostDevice(m Method) string {
+	if m == MethodWebAuthn {
+		return "security key"
+	}
+	return "phone"
+}
+
+// RecoveryCodeUsedNotice is what both front ends say on the Profile after a login with a
+// recovery code, to a person enrolled with m: how many are left, and what to do about it.
+func RecoveryCodeUsedNotice(left int, m Method) string {
+	lost := lostDevice(m)
+	again := "set up Two-Factor again"
+	if m == MethodWebAuthn {
+		again = "add a new key below and remove the lost one"
+	}
+	switch left {
+	case 0:
+		return fmt.Sprintf("You used your last recovery code. Regenerate recovery codes now: without them, a lost %s locks you out.", lost)
+	case 1:
+		return fmt.Sprintf("You used a recovery code to log in. 1 recovery code left: regenerate recovery codes below for a new set, and if you lost your %s, %s.", lost, again)
+	}
+	return fmt.Sprintf("You used a recovery code to log in. %d recovery codes left: regenerate recovery codes below for a new set, and if you lost your %s, %s.", left, lost, again)
+}
