@@ -98,4 +98,3 @@ func (s *Service) checkRecoveryCode(ctx context.Context, _ *LoginAttempt, u *Use
 func constantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
-
