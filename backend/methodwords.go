@@ -69,3 +69,21 @@ func RecoveryCodeUsedNotice(left int, m Method) string {
 	}
 	return fmt.Sprintf("You used a recovery code to log in. %d recovery codes left: regenerate recovery codes below for a new set, and if you lost your %s, %s.", left, lost, again)
 }
+
+// SetupAgainText is what the Setup Two-Factor page says to a person enrolled with m already:
+// what setting up the app or SMS again changes, and that security keys are not part of it
+// (they stay, offered first beside the method: removing one is on the Profile).
+func SetupAgainText(m Method) string {
+	if m == MethodWebAuthn {
+		return "Your Two-Factor Authentication method now: " + m.Label() + ". Setting up the App or SMS adds it beside your security keys, which stay, and gives you new recovery codes."
+	}
+	return "Your Two-Factor Authentication method now: " + m.Label() + ". Setting it up again replaces your app or phone, which is how you change your phone number, and gives you new recovery codes. Security keys you added stay: remove them on your Profile."
+}
+
+// setupAgainHelp is the Profile's hint beside Setup Two-Factor for a person enrolled with m.
+func setupAgainHelp(m Method) string {
+	if m == MethodWebAuthn {
+		return "Set it up again to add the App or SMS beside your security keys, which stay; your current setup stays until the new one is confirmed."
+	}
+	return "Set it up again to move to a new phone or switch between app and SMS; your current setup stays until the new one is confirmed, and security keys you added stay."
+}

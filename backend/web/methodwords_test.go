@@ -59,3 +59,26 @@ func TestLoginOtherWaysFollowMethod(t *testing.T) {
 		})
 	}
 }
+
+// TestSetupChoiceWords: the article's sentence stands above its two options and the key under
+// its own lead, so "two options" reads true; to a person enrolled already the page says that
+// setting up again replaces the app or phone and keeps the keys.
+func TestSetupChoiceWords(t *testing.T) {
+	e := newEnv(t, withKeys)
+	e.user("ann", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("ann")
+	c.enrollFromProfile()
+	page := c.get("/profile/two-factor")
+	page.wantBody(t, backend.SetupAgainText(backend.MethodApp), "Security keys you added stay")
+	order := []string{"Two Factor Authentication supports two options for authenticating:", ">Use an App<", ">Use SMS<", "<p>Or use a security key or passkey:</p>", ">Use a security key or passkey<"}
+	at := 0
+	for _, s := range order {
+		i := strings.Index(page.body[at:], s)
+		if i < 0 {
+			t.Fatalf("the choice page lacks %q after the text before it (order %q):\n%s", s, order, excerpt(page.body))
+		}
+		at += i + len(s)
+	}
+	c.get("/profile").wantBody(t, "security keys you added stay")
+}
