@@ -47,3 +47,20 @@ func TestKeysNeedAHostName(t *testing.T) {
 		})
 	}
 }
+
+// TestSMSUnavailableNamesKeys: where SMS is off, its sentence offers the other ways this server
+// has: a security key too where keys work, the app alone where they do not.
+func TestSMSUnavailableNamesKeys(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		public, want string
+	}{
+		{"", "Use an authenticator app instead, or ask your administrator."},
+		{"http://localhost:8080", "Use an authenticator app or a security key instead, or ask your administrator."},
+	} {
+		e := newEnv(t, func(c *backend.Config) { c.PublicURL = tt.public })
+		if ok, why := e.svc.SMSAvailable(); ok || !strings.HasSuffix(why, tt.want) {
+			t.Errorf("public URL %q: SMSAvailable() = %v, %q; want false and %q", tt.public, ok, why, tt.want)
+		}
+	}
+}
