@@ -132,14 +132,14 @@ func (s *Service) KeysWebPage() string {
 
 // KeysAvailable reports whether keys can be added and used: WebAuthn binds a key to the
 // server's name (the relying party ID), so the public URL must be known.
-func (s *Service) KeysAvailable() bool { return s.public != "" }
+func (s *Service) KeysAvailable() bool { return keysPossible(s.public) }
 
 // relyingParty is the library's WebAuthn for Config.PublicURL: its host is the relying party
 // ID and its scheme and authority the one origin accepted. User verification is preferred
 // (a PIN or fingerprint when the key has one, a touch otherwise) and attestation none: who
 // made the key is not asked, so no attestation statement identifies it.
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
-	if s.public == "" {
+	if !s.KeysAvailable() {
 		return nil, errNoKeys
 	}
 	u, err := url.Parse(s.public)
