@@ -421,7 +421,7 @@ func (a *App) VerifyRecoveryCode(code string) (*LoginView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.Notice = backend.RecoveryCodeUsedNotice(left)
+	v.Notice = backend.RecoveryCodeUsedNotice(left, id.User.Method)
 	return v, nil
 }
 

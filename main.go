@@ -489,8 +489,8 @@ func logSMS(logger *slog.Logger, c sms.Config) {
 
 // startSandbox sets up `serve --sms-sandbox`: it listens on addr, which must be loopback, and
 // starts the fake Twilio (smstest) on loopback. cfg then sends through the fake, with its
-// credentials and System Phone Number, and its public URL is the local server's, where the
-// sandbox page delivers texts to the webhook. Other Twilio settings are ignored.
+// credentials and System Phone Number, and its public URL is the local server's at localhost,
+// where the sandbox page delivers texts to the webhook. Other Twilio settings are ignored.
 func startSandbox(addr string, cfg *sms.Config, logger *slog.Logger) (net.Listener, *smstest.Server, error) {
 	if err := checkSandboxAddr(addr); err != nil {
 		return nil, nil, err
@@ -508,9 +508,13 @@ func startSandbox(addr string, cfg *sms.Config, logger *slog.Logger) (net.Listen
 		logger.Warn("sms sandbox: the Twilio settings and the public URL given are ignored; texts go to a fake Twilio on this machine")
 	}
 	twilio := smstest.NewServer()
+	// The public URL names the server localhost, not its loopback IP: a security key is bound
+	// to a host name (an IP is no WebAuthn relying party ID), and the Host check takes
+	// localhost over loopback.
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	*cfg = sms.Config{
 		AccountSID: twilio.AccountSID, AuthToken: twilio.AuthToken, From: smstest.PhoneNumber,
-		PublicURL: "http://" + ln.Addr().String(), APIURL: twilio.URL, Region: cfg.Region,
+		PublicURL: "http://" + net.JoinHostPort("localhost", port), APIURL: twilio.URL, Region: cfg.Region,
 	}
 	logger.Info("sms sandbox: a fake Twilio on this machine receives every text message; none reaches a phone", "twilio_api", twilio.URL)
 	return ln, twilio, nil

@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,7 +64,7 @@ func TestSMSSandboxConfig(t *testing.T) {
 	if cfg.AccountSID != tw.AccountSID || cfg.AuthToken != tw.AuthToken || cfg.From != smstest.PhoneNumber || cfg.APIURL != tw.URL {
 		t.Errorf("sandbox config %+v", cfg)
 	}
-	if want := "http://" + ln.Addr().String(); cfg.PublicURL != want {
+	if want := "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port); cfg.PublicURL != want {
 		t.Errorf("public URL %q, want %q", cfg.PublicURL, want)
 	}
 	if err := cfg.Validate(); err != nil {

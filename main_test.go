@@ -164,7 +164,7 @@ func TestServePrintsWhereToGo(t *testing.T) {
 		t.Fatalf("serve: %v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	base := regexp.MustCompile(`Open (http://127\.0\.0\.1:\d+) in your browser`).FindStringSubmatch(out)
+	base := regexp.MustCompile(`Open (http://localhost:\d+) in your browser`).FindStringSubmatch(out)
 	if base == nil {
 		t.Fatalf("serve printed %q, want where to open Gatehouse", out)
 	}

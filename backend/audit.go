@@ -13,6 +13,7 @@ const (
 	AuditLoginThrottled       = "login.throttled"     // refused: locked or waiting
 	AuditAccountLocked        = "account.locked"      // this failure locked the account
 	AuditSecondFactorFailure  = "login.2fa_failure"   // a wrong code
+	AuditKeyRefused           = "login.key_refused"   // a security key not accepted (secondFactorFailure)
 	AuditRecoveryCodeUsed     = "login.recovery_code" // signed in with a recovery code
 	AuditLogout               = "logout"              //
 	AuditTwoFactorEnrolled    = "2fa.enrolled"        // detail: the method
@@ -67,6 +68,7 @@ var auditActionText = map[string]string{
 	AuditLoginThrottled:       "Login refused: too many attempts",
 	AuditAccountLocked:        "Account locked",
 	AuditSecondFactorFailure:  "Wrong Two-Factor code",
+	AuditKeyRefused:           "Security key not accepted",
 	AuditRecoveryCodeUsed:     "Logged in with a recovery code",
 	AuditLogout:               "Logged out",
 	AuditTwoFactorEnrolled:    "Two-Factor set up",
@@ -99,6 +101,15 @@ var auditActionText = map[string]string{
 	AuditLogoutDelivered:      "Application told of a logout (back-channel)",
 	AuditLogoutGivenUp:        "Back-channel logout given up: the application did not answer",
 	AuditDatabaseCopied:       "Installation copied from SQLite",
+}
+
+// secondFactorFailure is the audit action of a second factor refused at login by method m:
+// a key is not a code anyone got wrong, so its refusal reads as its own.
+func secondFactorFailure(m Method) string {
+	if m == MethodWebAuthn {
+		return AuditKeyRefused
+	}
+	return AuditSecondFactorFailure
 }
 
 // AuditActionText returns an audit action in plain words ("Two-Factor disabled by an

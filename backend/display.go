@@ -210,7 +210,7 @@ func ProfileAction(u *User, key ActionKey) (a Action, offered bool) {
 		// switch methods (the current setup holds until the new one is confirmed).
 		a := Action{Key: key, Label: "Setup Two-Factor", NeedsPassword: true}
 		if u.Enrolled() {
-			a.Help = "Set it up again to move to a new phone or switch between app and SMS; your current setup stays until the new one is confirmed."
+			a.Help = setupAgainHelp(u.Method)
 		}
 		return a, true
 	case ActionRegenerateRecoveryCodes:

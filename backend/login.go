@@ -416,7 +416,7 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 		if err != nil {
 			return nil, nil, internal("check code", err)
 		} else if !ok {
-			s.failed(ctx, AuditSecondFactorFailure, u, describeMethod(method), lastTry)
+			s.failed(ctx, secondFactorFailure(method), u, describeMethod(method), lastTry)
 			switch method {
 			case MethodApp:
 				return nil, errBadAppCode, nil

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"fmt"
 	"strings"
 )
 
@@ -98,16 +97,4 @@ func (s *Service) checkRecoveryCode(ctx context.Context, _ *LoginAttempt, u *Use
 
 func constantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// RecoveryCodeUsedNotice is what both front ends say on the Profile after a login with a
-// recovery code: how many are left, and what to do about it.
-func RecoveryCodeUsedNotice(left int) string {
-	switch left {
-	case 0:
-		return "You used your last recovery code. Regenerate recovery codes now: without them, a lost phone locks you out."
-	case 1:
-		return "You used a recovery code to log in. 1 recovery code left: regenerate recovery codes below for a new set, and if you lost your phone, set up Two-Factor again."
-	}
-	return fmt.Sprintf("You used a recovery code to log in. %d recovery codes left: regenerate recovery codes below for a new set, and if you lost your phone, set up Two-Factor again.", left)
 }

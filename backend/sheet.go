@@ -23,6 +23,9 @@ type RecoveryCodeSheet struct {
 	// setup over an old one), which stopped working then: the page says so
 	// (RecoveryCodesReplacedText).
 	Replaced bool
+	// Method is the method the user is enrolled with now, which the sheet's words follow
+	// (RecoveryCodesLeadText).
+	Method Method
 }
 
 // RecoveryCodesReplacedText is what the recovery codes page says of a sheet that replaced a set.
@@ -97,7 +100,7 @@ func (s *Service) sheet(ctx context.Context, u *User, owner string) (*RecoveryCo
 	if replaced {
 		codes = codes[:len(codes)-1]
 	}
-	return &RecoveryCodeSheet{Username: u.Username, Codes: codes, Issued: p.CreatedAt, ExpiresAt: p.ExpiresAt, Replaced: replaced}, nil
+	return &RecoveryCodeSheet{Username: u.Username, Codes: codes, Issued: p.CreatedAt, ExpiresAt: p.ExpiresAt, Replaced: replaced, Method: u.Method}, nil
 }
 
 // RecoveryCodeSheet returns the recovery codes id's session received (a completed enrollment,

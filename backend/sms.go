@@ -80,9 +80,6 @@ func newSMSSettings(c SMSConfig) (smsSettings, error) {
 		}
 		st.from = from
 	}
-	if st.unavailable == "" {
-		st.unavailable = "SMS is not available: text messaging is not set up on this server. Use an authenticator app instead, or ask your administrator."
-	}
 	return st, nil
 }
 
@@ -90,12 +87,23 @@ func newSMSSettings(c SMSConfig) (smsSettings, error) {
 // "Use SMS" page, which then offers nothing else.
 func (s *Service) SMSAvailable() (bool, string) {
 	switch {
-	case s.sms.sender == nil:
+	case s.sms.sender == nil && s.sms.unavailable != "":
 		return false, s.sms.unavailable
+	case s.sms.sender == nil:
+		return false, "SMS is not available: text messaging is not set up on this server. " + s.smsInstead()
 	case s.sms.from == "" || s.sms.accountSID == "":
-		return false, "SMS is not available: this server has no System Phone Number to text the Authorization Code to. Use an authenticator app instead, or ask your administrator."
+		return false, "SMS is not available: this server has no System Phone Number to text the Authorization Code to. " + s.smsInstead()
 	}
 	return true, ""
+}
+
+// smsInstead is what SMSAvailable's sentence offers instead of SMS: the other ways this
+// server has (keys only where they work).
+func (s *Service) smsInstead() string {
+	if s.KeysAvailable() {
+		return "Use an authenticator app or a security key instead, or ask your administrator."
+	}
+	return "Use an authenticator app instead, or ask your administrator."
 }
 
 func (s *Service) requireSMS() error {

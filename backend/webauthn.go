@@ -121,7 +121,7 @@ var KeyBrowserErrors = map[string]string{
 }
 
 var (
-	errNoKeys       = Errorf(ECONFLICT, "Security keys are not available on this server: its public URL (--public-url) is not set.")
+	errNoKeys       = Errorf(ECONFLICT, KeysUnavailableText)
 	errBadKey       = Errorf(EUNAUTHORIZED, "Your security key was not accepted. Try again, or use another way to log in.")
 	errKeyGone      = Errorf(ENOTFOUND, "That security key is not set up for this account.")
 	errNoKeyStarted = Errorf(ECONFLICT, "The security key setup has expired or was replaced. Start it again.")
@@ -141,14 +141,14 @@ func (s *Service) KeysWebPage() string {
 
 // KeysAvailable reports whether keys can be added and used: WebAuthn binds a key to the
 // server's name (the relying party ID), so the public URL must be known.
-func (s *Service) KeysAvailable() bool { return s.public != "" }
+func (s *Service) KeysAvailable() bool { return keysPossible(s.public) }
 
 // relyingParty is the library's WebAuthn for Config.PublicURL (keyOrigin): its host is the
 // relying party ID and its origin the one accepted. User verification is preferred (a PIN or
 // fingerprint when the key has one, a touch otherwise) and attestation none: who made the key
 // is not asked, so no attestation statement identifies it.
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
-	if s.public == "" {
+	if !s.KeysAvailable() {
 		return nil, errNoKeys
 	}
 	rpID, origin, err := keyOrigin(s.public)
@@ -414,7 +414,7 @@ func errTooManyKeys(n int) error {
 // decides again under the row lock.
 func (s *Service) AddKeyRefusal(ctx context.Context, id *Identity) (string, error) {
 	if !s.KeysAvailable() {
-		return ErrorMessage(errNoKeys), nil
+		return KeysUnavailableText, nil
 	}
 	rows, err := s.store.WebAuthnCredentials(ctx, id.User.ID)
 	if err != nil {

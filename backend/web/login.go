@@ -163,8 +163,15 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 			s.verifySMSPage(w, r, st.User, http.StatusOK, "")
 			return
 		}
-		s.render(w, r, http.StatusOK, verifyView(loginPage("Two-Factor Authentication"), st.User, ""))
+		s.render(w, r, http.StatusOK, verifyView(loginPage("Two-Factor Authentication"), st.User, s.codeStepKeyLink(r), ""))
 	}
+}
+
+// codeStepKeyLink is the code step's link back to the key step, for a login whose user has
+// keys beside their app or SMS ("" if not, or if that cannot be read: the link is a shortcut).
+func (s *Server) codeStepKeyLink(r *http.Request) string {
+	has, err := s.svc.LoginHasKeys(r.Context(), cookieValue(r, s.attemptCk))
+	return backend.CodeStepKeyLink(err == nil && has)
 }
 
 func (s *Server) recoveryPage(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +189,7 @@ func (s *Server) verifySubmit(w http.ResponseWriter, r *http.Request) {
 				s.verifySMSPage(w, r, u, statusOf(err), msg)
 				return
 			}
-			s.render(w, r, statusOf(err), verifyView(loginPage("Two-Factor Authentication"), u, msg))
+			s.render(w, r, statusOf(err), verifyView(loginPage("Two-Factor Authentication"), u, s.codeStepKeyLink(r), msg))
 		})
 		return
 	}
@@ -205,7 +212,7 @@ func (s *Server) recoverySubmit(w http.ResponseWriter, r *http.Request) {
 		next := "/profile"
 		if id, err := s.svc.Authenticate(r.Context(), st.SessionToken); err == nil {
 			if left, err := s.svc.RecoveryCodesLeft(r.Context(), id); err == nil {
-				s.flash(w, r, id, backend.RecoveryCodeUsedNotice(left))
+				s.flash(w, r, id, backend.RecoveryCodeUsedNotice(left, id.User.Method))
 			}
 			if u := s.resumeURL(r, id); u != "" {
 				next = u

@@ -257,6 +257,10 @@ func Run(ctx context.Context, cfg Config) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	s.log.Info("web server listening", "addr", ln.Addr().String(), "url", base, "tls", cfg.TLSCert != "")
+	if why := cfg.Service.KeysUnavailableReason(); why != "" {
+		// Once, for the administrator: the pages tell people only to ask them.
+		s.log.Info(why)
+	}
 	started := Started{URL: base, FirstAdminCLI: s.firstAdmin.text()}
 	if s.sandbox != nil {
 		started.SMSSandboxURL = base + "/sms-sandbox"

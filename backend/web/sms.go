@@ -187,7 +187,7 @@ func (s *Server) verifySMSPage(w http.ResponseWriter, r *http.Request, u *backen
 	if sent != nil {
 		wait = max(0, int(sent.ResendAt.Sub(s.now()).Round(time.Second)/time.Second))
 	}
-	s.render(w, r, status, verifySMSView(p, u, backend.MaskPhone(u.SMSPhone), sent, wait, msg))
+	s.render(w, r, status, verifySMSView(p, u, backend.MaskPhone(u.SMSPhone), sent, wait, s.codeStepKeyLink(r), msg))
 }
 
 // sendSMSCode is "Send code" and "Send again": a login code by text message, bound to this login.

@@ -135,7 +135,7 @@ func TestBrowserSMSFromProfile(t *testing.T) {
 	// Changing the phone: Setup Two-Factor again, Use SMS.
 	tb.click("Change phone number")
 	tb.waitHeading("Setup Two-Factor")
-	tb.wantText("Setting it up again replaces it")
+	tb.wantText("Setting it up again replaces your app or phone")
 	shoot(t, tb, "setup-again")
 
 	// Without SMS, "Use SMS" says why.

@@ -402,7 +402,7 @@ func pluralSeconds(n int) string {
 
 // verifySMSView is the verify step of a user who gets codes by text message: "Send code", then
 // the code; "Send again" after the cooldown.
-func verifySMSView(p page, u *backend.User, masked string, sent *backend.SMSCodeSent, wait int, msg string) templ.Component {
+func verifySMSView(p page, u *backend.User, masked string, sent *backend.SMSCodeSent, wait int, keyLink, msg string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -565,7 +565,11 @@ func verifySMSView(p page, u *backend.User, masked string, sent *backend.SMSCode
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<p class=\"aside\"><a href=\"/login/recovery\">Use a recovery code</a></p></section>")
+			templ_7745c5c3_Err = codeStepLinks(keyLink).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

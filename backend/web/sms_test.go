@@ -146,7 +146,7 @@ func TestSMSEnrollmentFromProfile(t *testing.T) {
 	}
 
 	// Changing the phone is enrolling again: the old one stays until the new one is confirmed.
-	c.get(base).wantBody(t, "Setting it up again replaces it", "Use SMS")
+	c.get(base).wantBody(t, "Setting it up again replaces your app or phone", "Security keys you added stay", "Use SMS")
 	c.post(base+"/sms", nil).wantRedirect(t, base+"/sms")
 	page = c.get(base + "/sms")
 	page.wantBody(t, "Once you confirm a phone here")

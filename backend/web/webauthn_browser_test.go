@@ -185,13 +185,13 @@ func TestBrowserSecurityKeys(t *testing.T) {
 	tb.logOut()
 
 	// The same answer again, at a new login (its own challenge): refused, and counted.
-	failures := e.auditCount(backend.AuditSecondFactorFailure)
+	failures := e.auditCount(backend.AuditKeyRefused)
 	tb.logIn("alice", testPassword)
 	tb.waitHeading("Two-Factor Authentication")
 	tb.eval(swapAnswer(firstAnswer))
 	tb.click("Use your security key")
 	tb.wantKeyRefused()
-	if n := e.auditCount(backend.AuditSecondFactorFailure); n != failures+1 {
+	if n := e.auditCount(backend.AuditKeyRefused); n != failures+1 {
 		t.Errorf("second-factor failures %d after a replayed answer, want %d", n, failures+1)
 	}
 	tb.screenshots("key-refused")
