@@ -429,7 +429,9 @@ func TestBrowserKeyDeadEnds(t *testing.T) {
 		tb.click(link)
 		tb.waitHeading(heading)
 	}
-	focused := func() string { return tb.eval(`document.activeElement ? (document.activeElement.name || document.activeElement.textContent.trim()) : ""`) }
+	focused := func() string {
+		return tb.eval(`document.activeElement ? (document.activeElement.name || document.activeElement.textContent.trim()) : ""`)
+	}
 
 	// The recent password's window lapses while the setup page is open.
 	tb.logIn("alice", testPassword)
