@@ -97,16 +97,16 @@ const (
 	// KeyPromptText is shown while the browser asks for the key.
 	KeyPromptText = "Follow your browser's prompt: touch your security key, or confirm with your device."
 	// KeyAddedNotice is the status bar after a key was added to an account that has Two-Factor.
-	KeyAddedNotice = "Security key added. You can use it at your next login."
+	KeyAddedNotice = "Security key or passkey added. You can use it at your next login."
 	// KeyRenamedNotice is the status bar after a key was renamed.
-	KeyRenamedNotice = "Security key renamed."
+	KeyRenamedNotice = "Security key or passkey renamed."
 	// KeyRemovedNotice is the status bar after a key was removed.
-	KeyRemovedNotice = "Security key removed. Your other sessions have ended."
+	KeyRemovedNotice = "Security key or passkey removed. Your other sessions have ended."
 	// UserKeyRemovedNotice is the user page's status bar after an administrator removed a key.
-	UserKeyRemovedNotice = "Security key removed. The user's sessions have ended."
+	UserKeyRemovedNotice = "Security key or passkey removed. The user's sessions have ended."
 	// LastKeyRemovedNotice is the Profile's status bar after the last key of a person enrolled
 	// with keys went, and Two-Factor with it.
-	LastKeyRemovedNotice = "Security key removed. It was your last one, so Two-Factor Authentication is turned off for your account. Your other sessions have ended."
+	LastKeyRemovedNotice = "Security key or passkey removed. It was your last one, so Two-Factor Authentication is turned off for your account. Your other sessions have ended."
 )
 
 // KeyBrowserErrors are the sentences the pages' script shows when the browser's WebAuthn call

@@ -290,14 +290,14 @@ func (s *Server) ownKey(w http.ResponseWriter, r *http.Request, id *backend.Iden
 	}
 	k, ok := pathKey(r, keys)
 	if !ok {
-		s.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such security key on your account.")
+		s.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such security key or passkey on your account.")
 	}
 	return k, ok
 }
 
 // showRenameOwnKey is the form that renames k, with name in its field.
 func (s *Server) showRenameOwnKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, k backend.SecurityKey, name string, status int, msg string) {
-	s.render(w, r, status, renameKeyView(pageFor(id, "Rename security key", "profile"), k, ownKeyRenameURL(k), name, msg))
+	s.render(w, r, status, renameKeyView(pageFor(id, "Rename security key or passkey", "profile"), k, ownKeyRenameURL(k), name, msg))
 }
 
 func (s *Server) renameOwnKeyPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -326,7 +326,7 @@ func (s *Server) renameOwnKeySubmit(w http.ResponseWriter, r *http.Request, id *
 }
 
 func (s *Server) showRemoveOwnKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, k backend.SecurityKey, status int, msg string) {
-	s.render(w, r, status, removeKeyView(pageFor(id, "Remove security key", "profile"), k, ownKeyRemoveURL(k), "/profile",
+	s.render(w, r, status, removeKeyView(pageFor(id, "Remove security key or passkey", "profile"), k, ownKeyRemoveURL(k), "/profile",
 		s.svc.NeedsPasswordConfirmation(id), reauthOwn, msg))
 }
 
@@ -375,13 +375,13 @@ func (s *Server) userKey(w http.ResponseWriter, r *http.Request, id *backend.Ide
 	}
 	k, ok := pathKey(r, keys)
 	if !ok {
-		s.errorPageTo(w, r, http.StatusNotFound, "Not found", "There is no such security key.", userBack(u))
+		s.errorPageTo(w, r, http.StatusNotFound, "Not found", "There is no such security key or passkey.", userBack(u))
 	}
 	return u, k, ok
 }
 
 func (s *Server) showRemoveUserKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, k backend.SecurityKey, status int, msg string) {
-	s.render(w, r, status, removeKeyView(adminPage(id, "Remove security key", "users"), k, userKeyRemoveURL(u)(k), userURL(u, ""),
+	s.render(w, r, status, removeKeyView(adminPage(id, "Remove security key or passkey", "users"), k, userKeyRemoveURL(u)(k), userURL(u, ""),
 		s.svc.NeedsPasswordConfirmation(id), reauthAdmin, msg))
 }
 

@@ -95,7 +95,7 @@ func (tb *tab) registerKey(name string) {
 	tb.t.Helper()
 	tb.waitHeading("Use a security key or passkey")
 	tb.fill("Name of the key", name)
-	tb.click("Register security key")
+	tb.click("Register security key or passkey")
 }
 
 // keyLogin logs in up to the key step and uses the key.
@@ -226,28 +226,28 @@ func TestBrowserSecurityKeys(t *testing.T) {
 	key.hold() // the YubiKey is put away: the laptop is another authenticator
 	tb.eval(`location.href = "/profile"; ""`)
 	tb.waitHeading("Profile")
-	tb.click("Add a security key")
+	tb.click("Add a security key or passkey")
 	tb.registerKey("this laptop")
 	tb.waitHeading("Profile")
-	tb.wantText("Security key added", "YubiKey on my keyring", "this laptop")
+	tb.wantText(backend.KeyAddedNotice, "YubiKey on my keyring", "this laptop")
 	laptop := key.credentials()
 	tb.screenshots("profile-keys")
 	// Renamed from the list, and the new name kept.
 	tb.eval(`document.querySelector('#security-keys a[aria-label="Rename this laptop"]').setAttribute("data-rename", "1"); ""`)
 	tb.do(chromedp.Click(chromedp.CSS(`[data-rename="1"]`)))
-	tb.waitHeading("Rename security key")
+	tb.waitHeading("Rename security key or passkey")
 	tb.fill("Name of the key", "work laptop")
-	tb.click("Rename security key")
+	tb.click("Rename security key or passkey")
 	tb.waitHeading("Profile")
 	tb.wantText(backend.KeyRenamedNotice, "YubiKey on my keyring", "work laptop")
 	tb.eval(`[...document.querySelectorAll("#security-keys tr")].find(r => r.textContent.includes("YubiKey")).querySelector('a[aria-label^="Remove"]').setAttribute("data-remove", "1"); ""`)
 	tb.do(chromedp.Click(chromedp.CSS(`[data-remove="1"]`)))
-	tb.waitHeading("Remove security key")
+	tb.waitHeading("Remove security key or passkey")
 	tb.wantText("Remove the security key “YubiKey on my keyring”?")
 	tb.screenshots("key-remove")
-	tb.click("Remove security key")
+	tb.click("Remove security key or passkey")
 	tb.waitHeading("Profile")
-	tb.wantText("Security key removed", "work laptop")
+	tb.wantText(backend.KeyRemovedNotice, "work laptop")
 	if strings.Contains(tb.text(), "YubiKey on my keyring") {
 		t.Error("the removed key is still listed")
 	}
@@ -309,10 +309,10 @@ func TestBrowserSecurityKeys(t *testing.T) {
 	admin.wantText("Security keys and passkeys", "work laptop", "may have been copied")
 	admin.screenshots("admin-user-keys")
 	admin.click("Remove")
-	admin.waitHeading("Remove security key")
-	admin.click("Remove security key")
+	admin.waitHeading("Remove security key or passkey")
+	admin.click("Remove security key or passkey")
 	admin.waitHeading("Alice Example")
-	admin.wantText("Security key removed", "No")
+	admin.wantText(backend.UserKeyRemovedNotice, "No")
 	if got := e.userNamed("alice"); got.TwoFactorStatus() != backend.StatusNo {
 		t.Errorf("alice's status after her last key went: %q, want No", got.TwoFactorStatus().Label())
 	}
@@ -443,7 +443,7 @@ func TestBrowserKeyDeadEnds(t *testing.T) {
 	}
 	e.clock.Advance(11 * time.Minute)
 	tb.fill("Name of the key", "late key")
-	tb.click("Register security key")
+	tb.click("Register security key or passkey")
 	wantMove("Confirm your password", "Confirm your password", "Confirm your password")
 	tb.fill("Password", testPassword)
 	tb.click("Continue")
@@ -454,7 +454,7 @@ func TestBrowserKeyDeadEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.fill("Name of the key", "orphan key")
-	tb.click("Register security key")
+	tb.click("Register security key or passkey")
 	wantMove(backend.SessionEndedNotice, "Log in again", "Log in")
 
 	// The login ends under the key setup of a login (required Two-Factor).
@@ -471,6 +471,6 @@ func TestBrowserKeyDeadEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.fill("Name of the key", "bob's key")
-	tb.click("Register security key")
+	tb.click("Register security key or passkey")
 	wantMove("Your login has expired", "Log in again", "Log in")
 }

@@ -33,7 +33,7 @@ func TestRenameOwnKey(t *testing.T) {
 	c.get("/profile").wantBody(t, `href="`+path+`"`, `aria-label="Rename YubiKey"`)
 	page := c.get(path)
 	page.wantStatus(t, http.StatusOK)
-	page.wantBody(t, "Rename security key", backend.RenameKeyText(backend.SecurityKey{Name: "YubiKey"}), `value="YubiKey"`)
+	page.wantBody(t, "Rename security key or passkey", backend.RenameKeyText(backend.SecurityKey{Name: "YubiKey"}), `value="YubiKey"`)
 
 	for _, tc := range []struct {
 		name, typed, want string
@@ -87,14 +87,14 @@ func TestKeyCapOnPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i == backend.MaxKeys-2 { // MaxKeys-1 keys: offered
-			c.get("/profile").wantBody(t, "Add a security key")
+			c.get("/profile").wantBody(t, "Add a security key or passkey")
 			c.get("/profile/two-factor").wantBody(t, `formaction="/profile/two-factor/key/start"`)
 		}
 	}
 	for _, path := range []string{"/profile", "/profile/two-factor"} {
 		r := c.get(path)
 		r.wantBody(t, capText)
-		if strings.Contains(r.body, "Add a security key") || strings.Contains(r.body, "/profile/two-factor/key/start") {
+		if strings.Contains(r.body, "Add a security key or passkey") || strings.Contains(r.body, "/profile/two-factor/key/start") {
 			t.Errorf("%s at the cap offers another key:\n%s", path, excerpt(r.body))
 		}
 	}
