@@ -227,6 +227,12 @@ func TestBrowserSecurityKeys(t *testing.T) {
 	tb.eval(`location.href = "/profile"; ""`)
 	tb.waitHeading("Profile")
 	tb.click("Add a security key or passkey")
+	// She has Two-Factor: the choice page would replace her method, so the way out is back
+	// to the Profile.
+	tb.waitHeading("Use a security key or passkey")
+	if got := tb.eval(`[...document.querySelectorAll(".aside a")].map(a => a.textContent + " " + a.getAttribute("href")).join("|")`); got != "Back to your Profile /profile" {
+		t.Errorf("the way out of adding a key: %q, want Back to your Profile /profile", got)
+	}
 	tb.registerKey("this laptop")
 	tb.waitHeading("Profile")
 	tb.wantText(backend.KeyAddedNotice, "YubiKey on my keyring", "this laptop")

@@ -125,7 +125,7 @@ func TestKeyPagesBrowserWords(t *testing.T) {
 	if got := e.h.Service.KeyBrowserErrorTexts(false)["NotAllowedError"]; got != backend.KeyBrowserErrors["NotAllowedError"] {
 		t.Errorf("NotAllowedError at setup: got %q, want %q", got, backend.KeyBrowserErrors["NotAllowedError"])
 	}
-	setup.wantBody(t, `data-msg-securityerror="`+texts["SecurityError"]+`"`, "Choose another way")
+	setup.wantBody(t, `data-msg-securityerror="`+texts["SecurityError"]+`"`, `<a href="/profile/two-factor">Choose another way</a>`)
 
 	// The JSON endpoints answer a dead end with where to go, never a redirect fetch would follow.
 	anon := e.client()
