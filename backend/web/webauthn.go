@@ -73,7 +73,7 @@ func (s *Server) keyOptionsAnswer(w http.ResponseWriter, r *http.Request, base s
 		w.Write(options)
 	case err == backend.ErrLoginEnded:
 		s.clearCookie(w, s.attemptCk)
-		writeJSON(w, http.StatusUnauthorized, keyMove{Error: s.message(r, err), Location: "/login", Link: "Log in again"})
+		writeJSON(w, http.StatusUnauthorized, keyMove{Error: s.message(r, err), Location: "/login", Link: "Log in"})
 	case backend.ErrorCode(err) == backend.EREAUTH && base != "":
 		// The key page shows the password's confirmation, which comes back to it.
 		writeJSON(w, statusOf(err), keyMove{Error: s.message(r, err), Location: base + "/key", Link: "Confirm your password"})
@@ -95,7 +95,7 @@ func (s *Server) keySignedIn(h authHandler) http.HandlerFunc {
 			if s.tossed(r) { // as signedIn
 				s.clearSession(w, r)
 			}
-			writeJSON(w, http.StatusUnauthorized, keyMove{Error: backend.SessionEndedNotice, Location: "/login", Link: "Log in again"})
+			writeJSON(w, http.StatusUnauthorized, keyMove{Error: backend.SessionEndedNotice, Location: "/login", Link: "Log in"})
 			return
 		}
 		h(w, viewedBy(r, id), id)

@@ -461,7 +461,7 @@ func TestBrowserKeyDeadEnds(t *testing.T) {
 	}
 	tb.fill("Name of the key", "orphan key")
 	tb.click("Register security key or passkey")
-	wantMove(backend.SessionEndedNotice, "Log in again", "Log in")
+	wantMove(backend.SessionEndedNotice, "Log in", "Log in")
 
 	// The login ends under the key setup of a login (required Two-Factor).
 	e.user("bob", backend.RoleUser, true)
@@ -478,5 +478,5 @@ func TestBrowserKeyDeadEnds(t *testing.T) {
 	}
 	tb.fill("Name of the key", "bob's key")
 	tb.click("Register security key or passkey")
-	wantMove("Your login has expired", "Log in again", "Log in")
+	wantMove("Your login has expired", "Log in", "Log in")
 }

@@ -133,7 +133,7 @@ func TestKeyPagesBrowserWords(t *testing.T) {
 		t.Run(path, func(t *testing.T) {
 			r := anon.post(path, url.Values{})
 			r.wantStatus(t, http.StatusUnauthorized)
-			r.wantBody(t, `"location":"/login"`, `"link":"Log in again"`)
+			r.wantBody(t, `"location":"/login"`, `"link":"Log in"`)
 		})
 	}
 }
