@@ -97,27 +97,46 @@ const (
 	// KeyPromptText is shown while the browser asks for the key.
 	KeyPromptText = "Follow your browser's prompt: touch your security key, or confirm with your device."
 	// KeyAddedNotice is the status bar after a key was added to an account that has Two-Factor.
-	KeyAddedNotice = "Security key added. You can use it at your next login."
+	KeyAddedNotice = "Security key or passkey added. You can use it at your next login."
 	// KeyRenamedNotice is the status bar after a key was renamed.
-	KeyRenamedNotice = "Security key renamed."
+	KeyRenamedNotice = "Security key or passkey renamed."
 	// KeyRemovedNotice is the status bar after a key was removed.
-	KeyRemovedNotice = "Security key removed. Your other sessions have ended."
+	KeyRemovedNotice = "Security key or passkey removed. Your other sessions have ended."
 	// UserKeyRemovedNotice is the user page's status bar after an administrator removed a key.
-	UserKeyRemovedNotice = "Security key removed. The user's sessions have ended."
+	UserKeyRemovedNotice = "Security key or passkey removed. The user's sessions have ended."
 	// LastKeyRemovedNotice is the Profile's status bar after the last key of a person enrolled
 	// with keys went, and Two-Factor with it.
-	LastKeyRemovedNotice = "Security key removed. It was your last one, so Two-Factor Authentication is turned off for your account. Your other sessions have ended."
+	LastKeyRemovedNotice = "Security key or passkey removed. It was your last one, so Two-Factor Authentication is turned off for your account. Your other sessions have ended."
 )
 
 // KeyBrowserErrors are the sentences the pages' script shows when the browser's WebAuthn call
 // fails, by the DOMException's name ("" for any other failure, "unsupported" for a browser
-// without WebAuthn). The script has no words of its own: the page hands it these.
+// without WebAuthn). The script has no words of its own: the page hands it these, from
+// KeyBrowserErrorTexts.
 var KeyBrowserErrors = map[string]string{
 	"NotAllowedError":   "The security key prompt was cancelled or timed out. Try again.",
 	"InvalidStateError": "This security key is registered already for your account. Use another one.",
 	"SecurityError":     "This browser refused to use a security key for this address. Open Gatehouse at its usual address and try again.",
 	"unsupported":       "This browser cannot use security keys or passkeys. Use another browser, or another way.",
 	"":                  "The security key could not be used. Try again.",
+}
+
+// KeyBrowserErrorTexts are KeyBrowserErrors for one page: at login (login true) a
+// NotAllowedError is also what the browser says when the person chose a key that is not
+// registered for the account (it does not tell the page which), so the sentence says both;
+// and at a wrong address the sentence names the public URL's origin, where keys work.
+func (s *Service) KeyBrowserErrorTexts(login bool) map[string]string {
+	texts := make(map[string]string, len(KeyBrowserErrors))
+	for name, text := range KeyBrowserErrors {
+		texts[name] = text
+	}
+	if login {
+		texts["NotAllowedError"] = "This security key is not registered for your account, or the prompt was cancelled. Try again, or use another way."
+	}
+	if _, origin, err := keyOrigin(s.public); s.public != "" && err == nil {
+		texts["SecurityError"] = "This browser refused to use a security key for this address. Open Gatehouse at " + origin + " and try again."
+	}
+	return texts
 }
 
 var (

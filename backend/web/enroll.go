@@ -40,9 +40,14 @@ func (s *Server) enrolling(h enrollHandler) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, &enrollment{id: id, base: "/login/enroll", page: loginPage("Setup Two-Factor"), login: true,
-			required: s.svc.RequiredEnrollmentText(r.Context(), id)})
+		h(w, r, s.loginEnrollment(r, id))
 	}
+}
+
+// loginEnrollment is the setup of a login's enroll step, for id.
+func (s *Server) loginEnrollment(r *http.Request, id *backend.Identity) *enrollment {
+	return &enrollment{id: id, base: "/login/enroll", page: loginPage("Setup Two-Factor"), login: true,
+		required: s.svc.RequiredEnrollmentText(r.Context(), id)}
 }
 
 // profileEnrolling runs h for a signed-in user. A user who has two-factor already may set it up

@@ -242,7 +242,7 @@ func profileView(p page, u *backend.User, actions []backend.Action, codesLeft in
 					return templ_7745c5c3_Err
 				}
 				if u.Enrolled() && keyRefusal == "" {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<a class=\"button light small\" href=\"/profile/two-factor/key\">Add a security key</a>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<a class=\"button light small\" href=\"/profile/two-factor/key\">Add a security key or passkey</a>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

@@ -28,11 +28,11 @@ func (s *Server) keyRoutes(mux *http.ServeMux, limited func(http.HandlerFunc) ht
 	// "Use a security key or passkey", forced at login and from the Profile.
 	mux.HandleFunc("POST /login/enroll/key/start", s.enrolling(s.beginKey))
 	mux.HandleFunc("GET /login/enroll/key", s.enrolling(s.keyPage))
-	mux.Handle("POST /login/enroll/key/options", limited(s.enrolling(s.keyOptions)))
+	mux.Handle("POST /login/enroll/key/options", limited(s.keyEnrolling(s.keyOptions)))
 	mux.Handle("POST /login/enroll/key", limited(s.enrolling(s.keySubmit)))
 	mux.Handle("POST /profile/two-factor/key/start", limited(s.signedIn(s.profileEnrolling(s.beginKey))))
 	mux.HandleFunc("GET /profile/two-factor/key", s.signedIn(s.profileEnrolling(s.keyPage)))
-	mux.Handle("POST /profile/two-factor/key/options", limited(s.signedIn(s.profileEnrolling(s.keyOptions))))
+	mux.Handle("POST /profile/two-factor/key/options", limited(s.keySignedIn(s.profileEnrolling(s.keyOptions))))
 	mux.Handle("POST /profile/two-factor/key", limited(s.signedIn(s.profileEnrolling(s.keySubmit))))
 	// Renaming one's own key.
 	mux.HandleFunc("GET /profile/keys/{key}/rename", s.signedIn(s.renameOwnKeyPage))
@@ -52,15 +52,80 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// keyOptionsAnswer answers the options of a ceremony, or the error's sentence as {"error": …}.
-func (s *Server) keyOptionsAnswer(w http.ResponseWriter, r *http.Request, options json.RawMessage, err error) {
-	if err != nil {
+// keyMove is a JSON endpoint's answer when the page cannot go on where it is (the login or
+// session ended, the password must be confirmed again): the sentence, where to go, and the
+// words of the link there. The script shows them: a redirect would be followed by fetch, and
+// the page would be left with an answer it cannot read.
+type keyMove struct {
+	Error    string `json:"error"`
+	Location string `json:"location"`
+	Link     string `json:"link"`
+}
+
+// keyOptionsAnswer answers the options of a ceremony, or the error: its sentence as
+// {"error": …}, with where to go when it is a dead end here (keyMove). base is the key setup's
+// (where a confirmed password returns), "" at the key step of a login.
+func (s *Server) keyOptionsAnswer(w http.ResponseWriter, r *http.Request, base string, options json.RawMessage, err error) {
+	switch {
+	case err == nil:
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(options)
+	case err == backend.ErrLoginEnded:
+		s.clearCookie(w, s.attemptCk)
+		writeJSON(w, http.StatusUnauthorized, keyMove{Error: s.message(r, err), Location: "/login", Link: "Log in"})
+	case backend.ErrorCode(err) == backend.EREAUTH && base != "":
+		// The key page shows the password's confirmation, which comes back to it.
+		writeJSON(w, statusOf(err), keyMove{Error: s.message(r, err), Location: base + "/key", Link: "Confirm your password"})
+	default:
 		writeJSON(w, statusOf(err), map[string]string{"error": s.message(r, err)})
-		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(options)
+}
+
+// keySignedIn is signedIn for a JSON endpoint: a session that ended answers where to log in
+// again (keyMove) instead of a redirect.
+func (s *Server) keySignedIn(h authHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, _, err := s.sessionOf(r)
+		if err != nil {
+			writeJSON(w, statusOf(err), map[string]string{"error": s.message(r, err)})
+			return
+		}
+		if id == nil {
+			if s.tossed(r) { // as signedIn
+				s.clearSession(w, r)
+			}
+			writeJSON(w, http.StatusUnauthorized, keyMove{Error: backend.SessionEndedNotice, Location: "/login", Link: "Log in"})
+			return
+		}
+		h(w, viewedBy(r, id), id)
+	}
+}
+
+// keyEnrolling is enrolling for a JSON endpoint: a login that ended, or is at another step,
+// answers where to go (keyMove) instead of a page or a redirect.
+func (s *Server) keyEnrolling(h enrollHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.svc.EnrollmentIdentity(r.Context(), cookieValue(r, s.attemptCk))
+		switch backend.ErrorCode(err) {
+		case "":
+		case backend.ECONFLICT: // the login is at another step: its page
+			st, rerr := s.svc.ResumeLogin(r.Context(), cookieValue(r, s.attemptCk))
+			if rerr != nil {
+				s.keyOptionsAnswer(w, r, "", nil, rerr)
+				return
+			}
+			writeJSON(w, http.StatusConflict, keyMove{Error: s.message(r, err), Location: stepPath(st.Step), Link: "Continue your login"})
+			return
+		case backend.EUNAUTHORIZED:
+			s.keyOptionsAnswer(w, r, "", nil, backend.ErrLoginEnded)
+			return
+		default:
+			writeJSON(w, statusOf(err), map[string]string{"error": s.message(r, err)})
+			return
+		}
+		h(w, r, s.loginEnrollment(r, id))
+	}
 }
 
 // keyResponse is the browser's answer the form carries.
@@ -104,12 +169,12 @@ func otherMethodText(u *backend.User) string {
 func (s *Server) showKeyVerify(w http.ResponseWriter, r *http.Request, u *backend.User, status int, msg string) {
 	p := loginPage("Two-Factor Authentication")
 	p.Script = "webauthn.js"
-	s.render(w, r, status, keyVerifyView(p, otherMethodText(u), msg))
+	s.render(w, r, status, keyVerifyView(p, otherMethodText(u), msg, s.svc.KeyBrowserErrorTexts(true)))
 }
 
 func (s *Server) loginKeyOptions(w http.ResponseWriter, r *http.Request) {
 	options, err := s.svc.BeginKeyLogin(r.Context(), cookieValue(r, s.attemptCk))
-	s.keyOptionsAnswer(w, r, options, err)
+	s.keyOptionsAnswer(w, r, "", options, err)
 }
 
 func (s *Server) loginKeySubmit(w http.ResponseWriter, r *http.Request) {
@@ -141,12 +206,22 @@ func (s *Server) keyPage(w http.ResponseWriter, r *http.Request, e *enrollment) 
 func (s *Server) showKeySetup(w http.ResponseWriter, r *http.Request, e *enrollment, status int, msg string) {
 	e.page.Title = "Use a security key or passkey"
 	e.page.Script = "webauthn.js"
-	s.render(w, r, status, keySetupView(e.page, e.base, msg))
+	// One who has Two-Factor adds a key from the Profile: the choice page would replace their
+	// method, so the way out is back to the Profile.
+	back, backText := templ.SafeURL(e.base), "Choose another way"
+	if !e.login && e.id.User.Enrolled() {
+		back, backText = "/profile", "Back to your Profile"
+	}
+	s.render(w, r, status, keySetupView(e.page, e.base, back, backText, msg, s.svc.KeyBrowserErrorTexts(false)))
 }
 
 func (s *Server) keyOptions(w http.ResponseWriter, r *http.Request, e *enrollment) {
 	options, err := s.svc.BeginKeyRegistration(r.Context(), e.id)
-	s.keyOptionsAnswer(w, r, options, err)
+	base := e.base
+	if e.login {
+		base = "" // no password to confirm at login
+	}
+	s.keyOptionsAnswer(w, r, base, options, err)
 }
 
 func (s *Server) keySubmit(w http.ResponseWriter, r *http.Request, e *enrollment) {
@@ -215,14 +290,14 @@ func (s *Server) ownKey(w http.ResponseWriter, r *http.Request, id *backend.Iden
 	}
 	k, ok := pathKey(r, keys)
 	if !ok {
-		s.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such security key on your account.")
+		s.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such security key or passkey on your account.")
 	}
 	return k, ok
 }
 
 // showRenameOwnKey is the form that renames k, with name in its field.
 func (s *Server) showRenameOwnKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, k backend.SecurityKey, name string, status int, msg string) {
-	s.render(w, r, status, renameKeyView(pageFor(id, "Rename security key", "profile"), k, ownKeyRenameURL(k), name, msg))
+	s.render(w, r, status, renameKeyView(pageFor(id, "Rename security key or passkey", "profile"), k, ownKeyRenameURL(k), name, msg))
 }
 
 func (s *Server) renameOwnKeyPage(w http.ResponseWriter, r *http.Request, id *backend.Identity) {
@@ -251,7 +326,7 @@ func (s *Server) renameOwnKeySubmit(w http.ResponseWriter, r *http.Request, id *
 }
 
 func (s *Server) showRemoveOwnKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, k backend.SecurityKey, status int, msg string) {
-	s.render(w, r, status, removeKeyView(pageFor(id, "Remove security key", "profile"), k, ownKeyRemoveURL(k), "/profile",
+	s.render(w, r, status, removeKeyView(pageFor(id, "Remove security key or passkey", "profile"), k, ownKeyRemoveURL(k), "/profile",
 		s.svc.NeedsPasswordConfirmation(id), reauthOwn, msg))
 }
 
@@ -300,13 +375,13 @@ func (s *Server) userKey(w http.ResponseWriter, r *http.Request, id *backend.Ide
 	}
 	k, ok := pathKey(r, keys)
 	if !ok {
-		s.errorPageTo(w, r, http.StatusNotFound, "Not found", "There is no such security key.", userBack(u))
+		s.errorPageTo(w, r, http.StatusNotFound, "Not found", "There is no such security key or passkey.", userBack(u))
 	}
 	return u, k, ok
 }
 
 func (s *Server) showRemoveUserKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, k backend.SecurityKey, status int, msg string) {
-	s.render(w, r, status, removeKeyView(adminPage(id, "Remove security key", "users"), k, userKeyRemoveURL(u)(k), userURL(u, ""),
+	s.render(w, r, status, removeKeyView(adminPage(id, "Remove security key or passkey", "users"), k, userKeyRemoveURL(u)(k), userURL(u, ""),
 		s.svc.NeedsPasswordConfirmation(id), reauthAdmin, msg))
 }
 

@@ -95,7 +95,7 @@ func (tb *tab) registerKey(name string) {
 	tb.t.Helper()
 	tb.waitHeading("Use a security key or passkey")
 	tb.fill("Name of the key", name)
-	tb.click("Register security key")
+	tb.click("Register security key or passkey")
 }
 
 // keyLogin logs in up to the key step and uses the key.
@@ -226,28 +226,34 @@ func TestBrowserSecurityKeys(t *testing.T) {
 	key.hold() // the YubiKey is put away: the laptop is another authenticator
 	tb.eval(`location.href = "/profile"; ""`)
 	tb.waitHeading("Profile")
-	tb.click("Add a security key")
+	tb.click("Add a security key or passkey")
+	// She has Two-Factor: the choice page would replace her method, so the way out is back
+	// to the Profile.
+	tb.waitHeading("Use a security key or passkey")
+	if got := tb.eval(`[...document.querySelectorAll(".aside a")].map(a => a.textContent + " " + a.getAttribute("href")).join("|")`); got != "Back to your Profile /profile" {
+		t.Errorf("the way out of adding a key: %q, want Back to your Profile /profile", got)
+	}
 	tb.registerKey("this laptop")
 	tb.waitHeading("Profile")
-	tb.wantText("Security key added", "YubiKey on my keyring", "this laptop")
+	tb.wantText(backend.KeyAddedNotice, "YubiKey on my keyring", "this laptop")
 	laptop := key.credentials()
 	tb.screenshots("profile-keys")
 	// Renamed from the list, and the new name kept.
 	tb.eval(`document.querySelector('#security-keys a[aria-label="Rename this laptop"]').setAttribute("data-rename", "1"); ""`)
 	tb.do(chromedp.Click(chromedp.CSS(`[data-rename="1"]`)))
-	tb.waitHeading("Rename security key")
+	tb.waitHeading("Rename security key or passkey")
 	tb.fill("Name of the key", "work laptop")
-	tb.click("Rename security key")
+	tb.click("Rename security key or passkey")
 	tb.waitHeading("Profile")
 	tb.wantText(backend.KeyRenamedNotice, "YubiKey on my keyring", "work laptop")
 	tb.eval(`[...document.querySelectorAll("#security-keys tr")].find(r => r.textContent.includes("YubiKey")).querySelector('a[aria-label^="Remove"]').setAttribute("data-remove", "1"); ""`)
 	tb.do(chromedp.Click(chromedp.CSS(`[data-remove="1"]`)))
-	tb.waitHeading("Remove security key")
+	tb.waitHeading("Remove security key or passkey")
 	tb.wantText("Remove the security key “YubiKey on my keyring”?")
 	tb.screenshots("key-remove")
-	tb.click("Remove security key")
+	tb.click("Remove security key or passkey")
 	tb.waitHeading("Profile")
-	tb.wantText("Security key removed", "work laptop")
+	tb.wantText(backend.KeyRemovedNotice, "work laptop")
 	if strings.Contains(tb.text(), "YubiKey on my keyring") {
 		t.Error("the removed key is still listed")
 	}
@@ -309,10 +315,10 @@ func TestBrowserSecurityKeys(t *testing.T) {
 	admin.wantText("Security keys and passkeys", "work laptop", "may have been copied")
 	admin.screenshots("admin-user-keys")
 	admin.click("Remove")
-	admin.waitHeading("Remove security key")
-	admin.click("Remove security key")
+	admin.waitHeading("Remove security key or passkey")
+	admin.click("Remove security key or passkey")
 	admin.waitHeading("Alice Example")
-	admin.wantText("Security key removed", "No")
+	admin.wantText(backend.UserKeyRemovedNotice, "No")
 	if got := e.userNamed("alice"); got.TwoFactorStatus() != backend.StatusNo {
 		t.Errorf("alice's status after her last key went: %q, want No", got.TwoFactorStatus().Label())
 	}
@@ -363,5 +369,114 @@ func TestBrowserKeyPagesWithoutJavaScript(t *testing.T) {
 	if shown := tb.eval(`String(document.querySelector("[data-webauthn-start]").getClientRects().length)`); shown != "0" {
 		t.Error("without JavaScript the page shows the key's button")
 	}
+	// Only the notice and the real other ways: no words about a prompt that cannot come.
+	for _, gone := range []string{"your browser will ask", "The other ways are below"} {
+		if strings.Contains(tb.text(), gone) {
+			t.Errorf("without JavaScript the key step says %q", gone)
+		}
+	}
 	tb.screenshots("key-login-no-js")
+
+	// The key setup has no form at all without JavaScript: Enter could only post an empty
+	// answer, and lose the name.
+	e.user("dave", backend.RoleUser, false)
+	nojs := e.tab(t, b)
+	nojs.noScript = true
+	nojs.scriptsDisabled(true)
+	nojs.logIn("dave", testPassword)
+	nojs.waitHeading("Profile")
+	nojs.open("/profile/two-factor/key")
+	nojs.waitHeading("Use a security key or passkey")
+	nojs.wantText(backend.KeysNeedJavaScriptText, "Choose another way")
+	if shown := nojs.eval(`String([...document.querySelectorAll("form[data-webauthn] input, form[data-webauthn] button")].filter(e => e.getClientRects().length > 0).length)`); shown != "0" {
+		t.Errorf("without JavaScript the key setup shows %s of its form's fields and buttons, want none", shown)
+	}
+	if strings.Contains(nojs.text(), "your browser will ask") {
+		t.Error("without JavaScript the key setup says the browser will ask for the key")
+	}
+	nojs.screenshots("key-setup-no-js")
+}
+
+// TestBrowserKeyLoginFocus: the key step's button has the focus on first load (Enter or
+// Space starts the key), though it is shown only by the script.
+func TestBrowserKeyLoginFocus(t *testing.T) {
+	b := browser(t)
+	e := newEnv(t, withKeys)
+	u := e.user("carol", backend.RoleUser, false)
+	k := &backend.WebAuthnCredential{UserID: u.ID, CredentialID: []byte("carol-key"), Name: "carol's key", Record: []byte(`{}`)}
+	if err := e.h.Store.EnableWebAuthn(t.Context(), k, nil); err != nil {
+		t.Fatal(err)
+	}
+	tb := e.tab(t, b)
+	tb.logIn("carol", testPassword)
+	tb.waitHeading("Two-Factor Authentication")
+	tb.waitFor(`document.readyState === "complete"`)
+	if got := tb.eval(`document.activeElement ? document.activeElement.textContent.trim() : ""`); got != "Use your security key" {
+		t.Errorf("focused on the key step: %q, want the button Use your security key", got)
+	}
+	tb.wantText("your browser will ask")
+}
+
+// TestBrowserKeyDeadEnds: when the key's options cannot be had where the page is (the session
+// or login ended, the password is to be confirmed again), the page says so with a link to
+// where to go on, instead of a sentence that leads nowhere. The script's buttons take the
+// focus the hidden page could not give.
+func TestBrowserKeyDeadEnds(t *testing.T) {
+	b := browser(t)
+	e := newEnv(t, withKeys)
+	e.user("alice", backend.RoleUser, false)
+	tb := e.tab(t, b)
+	tb.authenticator()
+	// wantMove waits for the status's sentence and its link, and follows the link.
+	wantMove := func(sentence, link, heading string) {
+		t.Helper()
+		tb.waitFor(fmt.Sprintf(`(() => { const s = document.querySelector("#webauthn-status"); return s && !s.hidden && s.textContent.includes(%q) && [...s.querySelectorAll("a")].some(a => a.textContent === %q); })()`, sentence, link))
+		tb.screenshots("key-dead-end")
+		tb.click(link)
+		tb.waitHeading(heading)
+	}
+	focused := func() string {
+		return tb.eval(`document.activeElement ? (document.activeElement.name || document.activeElement.textContent.trim()) : ""`)
+	}
+
+	// The recent password's window lapses while the setup page is open.
+	tb.logIn("alice", testPassword)
+	tb.waitHeading("Profile")
+	tb.open("/profile/two-factor/key")
+	tb.waitHeading("Use a security key or passkey")
+	if got := focused(); got != backend.FieldKeyName {
+		t.Errorf("focused on the key setup page: %q, want the name field", got)
+	}
+	e.clock.Advance(11 * time.Minute)
+	tb.fill("Name of the key", "late key")
+	tb.click("Register security key or passkey")
+	wantMove("Confirm your password", "Confirm your password", "Confirm your password")
+	tb.fill("Password", testPassword)
+	tb.click("Continue")
+	tb.waitHeading("Use a security key or passkey")
+
+	// The session ends under the page.
+	if _, err := chromedp.Call(tb.ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	tb.fill("Name of the key", "orphan key")
+	tb.click("Register security key or passkey")
+	wantMove(backend.SessionEndedNotice, "Log in", "Log in")
+
+	// The login ends under the key setup of a login (required Two-Factor).
+	e.user("bob", backend.RoleUser, true)
+	tb.logIn("bob", testPassword)
+	tb.waitHeading("Two-Factor Authentication is required")
+	tb.click("Use a security key or passkey")
+	tb.waitHeading("Use a security key or passkey")
+	if strings.Contains(tb.text(), "Back to your Profile") {
+		t.Error("the login's key setup offers the Profile")
+	}
+	tb.wantText("Choose another way")
+	if _, err := chromedp.Call(tb.ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	tb.fill("Name of the key", "bob's key")
+	tb.click("Register security key or passkey")
+	wantMove("Your login has expired", "Log in", "Log in")
 }

@@ -33,7 +33,7 @@ func TestRenameOwnKey(t *testing.T) {
 	c.get("/profile").wantBody(t, `href="`+path+`"`, `aria-label="Rename YubiKey"`)
 	page := c.get(path)
 	page.wantStatus(t, http.StatusOK)
-	page.wantBody(t, "Rename security key", backend.RenameKeyText(backend.SecurityKey{Name: "YubiKey"}), `value="YubiKey"`)
+	page.wantBody(t, "Rename security key or passkey", backend.RenameKeyText(backend.SecurityKey{Name: "YubiKey"}), `value="YubiKey"`)
 
 	for _, tc := range []struct {
 		name, typed, want string
@@ -87,15 +87,53 @@ func TestKeyCapOnPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i == backend.MaxKeys-2 { // MaxKeys-1 keys: offered
-			c.get("/profile").wantBody(t, "Add a security key")
+			c.get("/profile").wantBody(t, "Add a security key or passkey")
 			c.get("/profile/two-factor").wantBody(t, `formaction="/profile/two-factor/key/start"`)
 		}
 	}
 	for _, path := range []string{"/profile", "/profile/two-factor"} {
 		r := c.get(path)
 		r.wantBody(t, capText)
-		if strings.Contains(r.body, "Add a security key") || strings.Contains(r.body, "/profile/two-factor/key/start") {
+		if strings.Contains(r.body, "Add a security key or passkey") || strings.Contains(r.body, "/profile/two-factor/key/start") {
 			t.Errorf("%s at the cap offers another key:\n%s", path, excerpt(r.body))
 		}
+	}
+}
+
+// TestKeyPagesBrowserWords: the pages hand the script backend's sentences for the browser's
+// failures: at login a NotAllowedError says the key may not be registered; a wrong address
+// names the public URL's origin.
+func TestKeyPagesBrowserWords(t *testing.T) {
+	e := newEnv(t, withKeys)
+	u := e.user("carol", backend.RoleUser, false)
+	c := e.client()
+	c.signIn("carol")
+	setup := c.get("/profile/two-factor/key")
+	setup.wantStatus(t, http.StatusOK)
+	k := &backend.WebAuthnCredential{UserID: u.ID, CredentialID: []byte("carol-key"), Name: "YubiKey", Record: []byte(`{}`)}
+	if err := e.h.Store.EnableWebAuthn(t.Context(), k, nil); err != nil {
+		t.Fatal(err)
+	}
+	texts := e.h.Service.KeyBrowserErrorTexts(true)
+	origin := strings.TrimSuffix(e.ts.URL, "/")
+	if !strings.Contains(texts["SecurityError"], "Open Gatehouse at "+origin+" ") {
+		t.Errorf("SecurityError: got %q, want it to name %s", texts["SecurityError"], origin)
+	}
+	if !strings.Contains(texts["NotAllowedError"], "not registered for your account") {
+		t.Errorf("NotAllowedError at login: got %q, want it to say the key may not be registered", texts["NotAllowedError"])
+	}
+	if got := e.h.Service.KeyBrowserErrorTexts(false)["NotAllowedError"]; got != backend.KeyBrowserErrors["NotAllowedError"] {
+		t.Errorf("NotAllowedError at setup: got %q, want %q", got, backend.KeyBrowserErrors["NotAllowedError"])
+	}
+	setup.wantBody(t, `data-msg-securityerror="`+texts["SecurityError"]+`"`, `<a href="/profile/two-factor">Choose another way</a>`)
+
+	// The JSON endpoints answer a dead end with where to go, never a redirect fetch would follow.
+	anon := e.client()
+	for _, path := range []string{"/profile/two-factor/key/options", "/login/enroll/key/options", "/login/verify/key/options"} {
+		t.Run(path, func(t *testing.T) {
+			r := anon.post(path, url.Values{})
+			r.wantStatus(t, http.StatusUnauthorized)
+			r.wantBody(t, `"location":"/login"`, `"link":"Log in"`)
+		})
 	}
 }

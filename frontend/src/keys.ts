@@ -34,7 +34,7 @@ export function keysTable(keys: main.KeyView[], remove: (k: main.KeyView) => Pro
                 class: "btn btn-secondary btn-small",
                 "aria-label": `Remove ${k.name}`,
                 onclick: async () => {
-                  const ok = await dialog({ title: "Remove security key", body: h("p", null, k.confirm), confirm: "Remove security key", confirmClass: "btn-danger" });
+                  const ok = await dialog({ title: "Remove security key or passkey", body: h("p", null, k.confirm), confirm: "Remove security key or passkey", confirmClass: "btn-danger" });
                   if (ok) await remove(k);
                 },
               },

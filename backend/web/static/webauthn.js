@@ -14,9 +14,19 @@
   var button = form.querySelector("[data-webauthn-start]");
   var status = document.getElementById("webauthn-status");
 
-  var say = function (text, isError) {
+  // say shows text; with a place to go (the server's {"error", "location", "link"} when the
+  // page cannot go on: the login or session ended, the password is to be confirmed again), the
+  // link there after it.
+  var say = function (text, isError, location, link) {
     if (!status) return;
     status.textContent = text;
+    if (location) {
+      var a = document.createElement("a");
+      a.href = location;
+      a.textContent = link || location;
+      status.appendChild(document.createTextNode(" "));
+      status.appendChild(a);
+    }
     status.className = isError ? "alert" : "alert info";
     status.setAttribute("role", isError ? "alert" : "status");
     status.hidden = !text;
@@ -29,7 +39,11 @@
     say(msg("unsupported"), true);
     return;
   }
-  if (button) button.hidden = false;
+  // What needs this script is hidden until now (no form to post without it); the autofocus a
+  // hidden element could not take is given here.
+  document.querySelectorAll("[data-webauthn-ui]").forEach(function (el) { el.hidden = false; });
+  var first = form.querySelector("[autofocus]");
+  if (first) first.focus();
 
   // base64url (RFC 4648 §5, no padding) to and from ArrayBuffer.
   var fromB64 = function (s) {
@@ -85,6 +99,8 @@
           if (!res.ok) {
             var e = new Error(body.error || msg(""));
             e.name = "ServerError";
+            e.location = body.location;
+            e.link = body.link;
             throw e;
           }
           return body;
@@ -100,7 +116,8 @@
       })
       .catch(function (err) {
         if (button) button.disabled = false;
-        say(err.name === "ServerError" ? err.message : msg(err.name), true);
+        if (err.name === "ServerError") say(err.message, true, err.location, err.link);
+        else say(msg(err.name), true);
       });
   };
 
