@@ -28,7 +28,7 @@ func TestDisableSentenceMatchesTheUser(t *testing.T) {
 	}{
 		{"pending setup", e.user(pending.ID), false, "pat will no longer be required to use Two-Factor Authentication. They have not set it up yet"},
 		{"required, enrolled", e.user(enrolled.ID), true, "erin will no longer be required to use Two-Factor Authentication, and their current setup and recovery codes will be removed."},
-		{"opted in", e.user(optedIn.ID), true, "Two-Factor Authentication will be turned off for olga. The authenticator app and recovery codes will be removed."},
+		{"opted in", e.user(optedIn.ID), true, "Two-Factor Authentication will be turned off for olga. The authenticator app, any security keys or passkeys and the recovery codes will be removed."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a, offered := e.svc.UserAction(e.admin, tt.u, backend.ActionDisableTwoFactor)

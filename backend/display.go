@@ -179,13 +179,16 @@ func DescribeUserAction(key ActionKey, u *User) Action {
 }
 
 // setupText names what a user's Two-Factor setup consists of, by method, for the sentences that
-// say it will be removed.
+// say it will be removed. Disable and Reset remove security keys too, which a person enrolled
+// with the app or SMS may also have: the sentence says so rather than let them go unmentioned.
 func setupText(m Method) string {
 	switch m {
 	case MethodSMS:
-		return "The phone number and recovery codes"
+		return "The phone number, any security keys or passkeys and the recovery codes"
 	case MethodApp:
-		return "The authenticator app and recovery codes"
+		return "The authenticator app, any security keys or passkeys and the recovery codes"
+	case MethodWebAuthn:
+		return "The security keys or passkeys and the recovery codes"
 	}
 	return "The Two-Factor setup and recovery codes"
 }

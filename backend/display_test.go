@@ -163,12 +163,17 @@ func TestActionSentences(t *testing.T) {
 	if got, want := backend.DescribeUserAction(backend.ActionRequireTwoFactor, bob).Confirm, "Bob Baker will now be required to enroll in Two-Factor Authentication upon log in."; got != want {
 		t.Errorf("Require: %q, want %q", got, want)
 	}
-	if got := backend.DescribeUserAction(backend.ActionResetTwoFactor, bob).Confirm; !strings.HasPrefix(got, "The authenticator app and recovery codes of Bob Baker will be removed. Two-Factor Authentication stays required") {
+	if got := backend.DescribeUserAction(backend.ActionResetTwoFactor, bob).Confirm; !strings.HasPrefix(got, "The authenticator app, any security keys or passkeys and the recovery codes of Bob Baker will be removed. Two-Factor Authentication stays required") {
 		t.Errorf("Reset: %q", got)
 	}
 	sms := &backend.User{Username: "sam", Method: backend.MethodSMS}
-	if got := backend.DescribeUserAction(backend.ActionDisableTwoFactor, sms).Confirm; !strings.Contains(got, "turned off for sam. The phone number and recovery codes will be removed.") {
+	if got := backend.DescribeUserAction(backend.ActionDisableTwoFactor, sms).Confirm; !strings.Contains(got, "turned off for sam. The phone number, any security keys or passkeys and the recovery codes will be removed.") {
 		t.Errorf("Disable: %q", got)
+	}
+	// Disable and Reset remove keys too: a person enrolled with keys is told they go.
+	keyUser := &backend.User{Username: "kim", Method: backend.MethodWebAuthn}
+	if got := backend.DescribeUserAction(backend.ActionResetTwoFactor, keyUser).Confirm; !strings.HasPrefix(got, "The security keys or passkeys and the recovery codes of kim will be removed, and Two-Factor Authentication will be off.") {
+		t.Errorf("Reset of a key user: %q", got)
 	}
 	for _, k := range backend.ActionKeys[:5] {
 		if a := backend.DescribeUserAction(k, bob); a.Key != k || a.Label == "" || a.Done == "" {

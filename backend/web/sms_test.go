@@ -427,7 +427,7 @@ func TestAdminSeesSMSUserByMethod(t *testing.T) {
 		t.Errorf("the user page shows the phone as %s, want %s", testPhone, testPhoneShown)
 	}
 	edit := a.get(fmt.Sprintf("/admin/users/%d/edit", alice.ID))
-	edit.wantBody(t, "The phone number and recovery codes of Alice Example will be removed.")
+	edit.wantBody(t, "The phone number, any security keys or passkeys and the recovery codes of Alice Example will be removed.")
 	if strings.Contains(edit.body, "The app and recovery codes") || strings.Contains(edit.body, "The authenticator app and recovery codes") {
 		t.Error("the Reset Two-Factor pop-up of an SMS user speaks of an app")
 	}
