@@ -527,19 +527,22 @@ type ProfileView struct {
 
 // KeyView is a security key or passkey as the console lists it.
 type KeyView struct {
-	ID       int64  `json:"id"`
-	Name     string `json:"name"`
-	Added    string `json:"added"`
-	LastUsed string `json:"lastUsed"`
-	Warning  string `json:"warning"` // the administrator's warning of a key that may be copied
-	Confirm  string `json:"confirm"` // the sentence of its removal
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	Added     string `json:"added"`
+	LastUsed  string `json:"lastUsed"`
+	Warning   string `json:"warning"`   // the administrator's warning of a key that may be copied
+	Confirm   string `json:"confirm"`   // the sentence of its removal, or why it cannot be removed
+	Removable bool   `json:"removable"` // false: Remove is not offered (Confirm says why)
 }
 
-func keyViews(keys []backend.SecurityKey, err error) ([]KeyView, error) {
+// keyViews are u's keys as the console lists them, for u themselves (own) or an administrator.
+func keyViews(u *backend.User, own bool, keys []backend.SecurityKey, err error) ([]KeyView, error) {
 	out := []KeyView{}
 	for _, k := range keys {
+		rm := backend.DescribeKeyRemoval(u, k, own)
 		out = append(out, KeyView{ID: k.ID, Name: k.Name, Added: k.AddedText(), LastUsed: k.LastUsedText(), Warning: k.Warning(),
-			Confirm: backend.RemoveKeyConfirmText(k)})
+			Confirm: rm.Confirm, Removable: rm.Allowed})
 	}
 	return out, err
 }
@@ -566,7 +569,12 @@ func (a *App) UserKeys(userID int64) ([]KeyView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return keyViews(a.svc.UserKeys(a.call(), id, userID))
+	u, err := a.svc.User(a.call(), id, userID)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := a.svc.UserKeys(a.call(), id, userID)
+	return keyViews(u, false, keys, err)
 }
 
 // RemoveUserKey removes a user's security key. Administrators only, with a recently confirmed
@@ -587,7 +595,8 @@ func (a *App) Profile() (*ProfileView, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := keyViews(a.svc.OwnKeys(a.call(), id))
+	own, err := a.svc.OwnKeys(a.call(), id)
+	keys, err := keyViews(id.User, true, own, err)
 	if err != nil {
 		return nil, err
 	}

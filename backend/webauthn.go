@@ -578,6 +578,7 @@ type SecurityKey struct {
 	AddedAt        time.Time
 	LastUsedAt     time.Time // zero: never
 	CloneWarningAt time.Time // zero: none
+	Keys           int       // how many keys its owner has, this one included
 }
 
 // LastUsedText is when the key was last used to log in, in the front ends' words.
@@ -604,15 +605,52 @@ func RenameKeyText(k SecurityKey) string {
 	return "A new name for the security key “" + k.Name + "”. It changes nothing else: the key works as before."
 }
 
-// RemoveKeyConfirmText is the confirmation sentence of removing key k.
-func RemoveKeyConfirmText(k SecurityKey) string {
-	return "Remove the security key “" + k.Name + "”? It will no longer work to log in."
+// lastFactor reports whether removing one of n keys of u removes u's last factor: the only
+// key of a person enrolled with keys (RemoveOwnKey and RemoveUserKey then end the enrollment).
+func lastFactor(u *User, n int) bool { return n == 1 && u.Method == MethodWebAuthn }
+
+// errLastKeyRequired is RemoveOwnKey's refusal of a required person's last key.
+var errLastKeyRequired = Errorf(EFORBIDDEN, "Your administrator requires Two-Factor Authentication for your account, and this is your last security key or passkey, so it cannot be removed. Add another one first.")
+
+// KeyRemoval is what removing a key means, as its confirmation page says it beforehand.
+type KeyRemoval struct {
+	Confirm string // the sentence: what goes, and what it does to the status
+	Allowed bool   // false: the Service refuses it (Confirm then says why)
+}
+
+// DescribeKeyRemoval is the removal of u's key k by u themselves (own) or by an administrator,
+// worded before the click: the last key of a person enrolled with keys takes the enrollment
+// with it, which a required person may not do themselves and an administrator's page names.
+func DescribeKeyRemoval(u *User, k SecurityKey, own bool) KeyRemoval {
+	last := lastFactor(u, k.Keys)
+	switch {
+	case own && last && u.TwoFactorRequired:
+		return KeyRemoval{Confirm: ErrorMessage(errLastKeyRequired)}
+	case own && last:
+		return KeyRemoval{Allowed: true, Confirm: "Remove the security key or passkey “" + k.Name + "”? It is your last one, so Two-Factor Authentication will be turned off for your account, and your recovery codes removed."}
+	case own:
+		return KeyRemoval{Allowed: true, Confirm: "Remove the security key or passkey “" + k.Name + "”? It will no longer work to log in."}
+	case last && u.TwoFactorRequired:
+		return KeyRemoval{Allowed: true, Confirm: "Remove the security key or passkey “" + k.Name + "” of " + u.Name() + "? It is their last one: their recovery codes go with it, and as Two-Factor Authentication stays required, their status will be " + StatusPending.Label() + ". Their sessions end now."}
+	case last:
+		return KeyRemoval{Allowed: true, Confirm: "Remove the security key or passkey “" + k.Name + "” of " + u.Name() + "? It is their last one: Two-Factor Authentication will be off for them, and their recovery codes removed. Their sessions end now."}
+	}
+	return KeyRemoval{Allowed: true, Confirm: "Remove the security key or passkey “" + k.Name + "” of " + u.Name() + "? It will no longer work to log in. Their sessions end now."}
+}
+
+// UserKeyRemovedText is the user page's status bar after an administrator removed a key,
+// with u as it is now: the status, when the key was the last.
+func UserKeyRemovedText(u *User) string {
+	if u.Enrolled() {
+		return UserKeyRemovedNotice
+	}
+	return "Security key or passkey removed. It was the user's last one: their status is now " + u.TwoFactorStatus().Label() + ". The user's sessions have ended."
 }
 
 func securityKeys(rows []*WebAuthnCredential) []SecurityKey {
 	keys := make([]SecurityKey, 0, len(rows))
 	for _, r := range rows {
-		keys = append(keys, SecurityKey{ID: r.ID, Name: r.Name, AddedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, CloneWarningAt: r.CloneWarningAt})
+		keys = append(keys, SecurityKey{ID: r.ID, Name: r.Name, AddedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, CloneWarningAt: r.CloneWarningAt, Keys: len(rows)})
 	}
 	return keys
 }
@@ -695,9 +733,9 @@ func (s *Service) RemoveOwnKey(ctx context.Context, id *Identity, keyID int64) e
 		if err != nil {
 			return err
 		}
-		if len(rows) == 1 && u.Method == MethodWebAuthn {
+		if lastFactor(u, len(rows)) {
 			if u.TwoFactorRequired {
-				return Errorf(EFORBIDDEN, "Your administrator requires Two-Factor Authentication for your account, and this is your last security key, so it cannot be removed. Add another key first.")
+				return errLastKeyRequired
 			}
 			if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{ClearEnrollment: true}); err != nil {
 				return internal("disable two-factor", err)
@@ -743,7 +781,7 @@ func (s *Service) RemoveUserKey(ctx context.Context, id *Identity, userID, keyID
 			return err
 		}
 		detail := k.Name
-		if len(rows) == 1 && u.Method == MethodWebAuthn {
+		if lastFactor(u, len(rows)) {
 			if u, err = s.store.UpdateUser(ctx, userID, UserUpdate{ClearEnrollment: true, EndSessions: true}); err != nil {
 				return internal("remove webauthn credential", err)
 			}

@@ -326,7 +326,7 @@ func (s *Server) renameOwnKeySubmit(w http.ResponseWriter, r *http.Request, id *
 }
 
 func (s *Server) showRemoveOwnKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, k backend.SecurityKey, status int, msg string) {
-	s.render(w, r, status, removeKeyView(pageFor(id, "Remove security key or passkey", "profile"), k, ownKeyRemoveURL(k), "/profile",
+	s.render(w, r, status, removeKeyView(pageFor(id, "Remove security key or passkey", "profile"), backend.DescribeKeyRemoval(id.User, k, true), ownKeyRemoveURL(k), "/profile",
 		s.svc.NeedsPasswordConfirmation(id), reauthOwn, msg))
 }
 
@@ -381,7 +381,7 @@ func (s *Server) userKey(w http.ResponseWriter, r *http.Request, id *backend.Ide
 }
 
 func (s *Server) showRemoveUserKey(w http.ResponseWriter, r *http.Request, id *backend.Identity, u *backend.User, k backend.SecurityKey, status int, msg string) {
-	s.render(w, r, status, removeKeyView(adminPage(id, "Remove security key or passkey", "users"), k, userKeyRemoveURL(u)(k), userURL(u, ""),
+	s.render(w, r, status, removeKeyView(adminPage(id, "Remove security key or passkey", "users"), backend.DescribeKeyRemoval(u, k, false), userKeyRemoveURL(u)(k), userURL(u, ""),
 		s.svc.NeedsPasswordConfirmation(id), reauthAdmin, msg))
 }
 
@@ -400,7 +400,8 @@ func (s *Server) removeUserKeySubmit(w http.ResponseWriter, r *http.Request, id 
 	if !s.passwordFirst(w, r, id, again) {
 		return
 	}
-	switch _, err := s.svc.RemoveUserKey(r.Context(), id, u.ID, k.ID); backend.ErrorCode(err) {
+	after, err := s.svc.RemoveUserKey(r.Context(), id, u.ID, k.ID)
+	switch backend.ErrorCode(err) {
 	case "":
 	case backend.EREAUTH, backend.ENOTFOUND:
 		again(statusOf(err), s.message(r, err))
@@ -409,6 +410,6 @@ func (s *Server) removeUserKeySubmit(w http.ResponseWriter, r *http.Request, id 
 		s.failTo(w, r, err, userBack(u))
 		return
 	}
-	s.flash(w, r, id, backend.UserKeyRemovedNotice)
+	s.flash(w, r, id, backend.UserKeyRemovedText(after))
 	http.Redirect(w, r, userPath(u), http.StatusSeeOther)
 }

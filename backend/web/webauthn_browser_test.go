@@ -249,7 +249,7 @@ func TestBrowserSecurityKeys(t *testing.T) {
 	tb.eval(`[...document.querySelectorAll("#security-keys tr")].find(r => r.textContent.includes("YubiKey")).querySelector('a[aria-label^="Remove"]').setAttribute("data-remove", "1"); ""`)
 	tb.do(chromedp.Click(chromedp.CSS(`[data-remove="1"]`)))
 	tb.waitHeading("Remove security key or passkey")
-	tb.wantText("Remove the security key “YubiKey on my keyring”?")
+	tb.wantText("Remove the security key or passkey “YubiKey on my keyring”?")
 	tb.screenshots("key-remove")
 	tb.click("Remove security key or passkey")
 	tb.waitHeading("Profile")

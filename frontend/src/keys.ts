@@ -6,7 +6,8 @@ import { dialog, h } from "./ui";
 
 /**
  * keysTable lists keys (name, added, last used, the administrator's warning) with a Remove
- * button each, which asks with the key's sentence and then calls remove.
+ * button each, which asks with the key's sentence and then calls remove; a key that may not be
+ * removed shows backend's reason instead.
  */
 export function keysTable(keys: main.KeyView[], remove: (k: main.KeyView) => Promise<void>, showWarnings: boolean): HTMLElement {
   if (keys.length === 0) return h("p", { class: "muted", id: "no-keys" }, "None.");
@@ -27,7 +28,7 @@ export function keysTable(keys: main.KeyView[], remove: (k: main.KeyView) => Pro
           h(
             "td",
             null,
-            h(
+            !k.removable ? h("p", { class: "muted small" }, k.confirm) : h(
               "button",
               {
                 type: "button",

@@ -692,6 +692,7 @@ export namespace main {
 	    lastUsed: string;
 	    warning: string;
 	    confirm: string;
+	    removable: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new KeyView(source);
@@ -705,6 +706,7 @@ export namespace main {
 	        this.lastUsed = source["lastUsed"];
 	        this.warning = source["warning"];
 	        this.confirm = source["confirm"];
+	        this.removable = source["removable"];
 	    }
 	}
 	
