@@ -316,9 +316,10 @@ func TestBrowserSecurityKeys(t *testing.T) {
 	admin.screenshots("admin-user-keys")
 	admin.click("Remove")
 	admin.waitHeading("Remove security key or passkey")
+	admin.wantText("“work laptop” of Alice Example? It is their last one: Two-Factor Authentication will be off for them")
 	admin.click("Remove security key or passkey")
 	admin.waitHeading("Alice Example")
-	admin.wantText(backend.UserKeyRemovedNotice, "No")
+	admin.wantText("It was the user's last one: their status is now No.")
 	if got := e.userNamed("alice"); got.TwoFactorStatus() != backend.StatusNo {
 		t.Errorf("alice's status after her last key went: %q, want No", got.TwoFactorStatus().Label())
 	}
