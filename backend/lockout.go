@@ -40,7 +40,8 @@ func (p LockoutPolicy) withDefaults() LockoutPolicy {
 // LockFor, the next count would start afresh when it ran out, and a code guesser would get
 // MaxFailures guesses every LockFor for ever (about 37 an hour: a six-digit code falls within a
 // year more often than not; security review M2). So each lock such a count reaches in a row,
-// with no success between, doubles, up to MaxLockFor: a year then holds a few hundred guesses.
+// with no success between, doubles, up to MaxLockFor: with the defaults a year then holds
+// about 3,300 guesses (9 a day), not 320,000.
 // A count of wrong passwords alone is anyone's to run up, knowing only the name: its lock stays
 // LockFor, so a stranger can lock nobody out for longer than that, and does not end the streak
 // either (else a few wrong passwords would buy the guesser a short lock again).
