@@ -47,6 +47,17 @@ func (s *Service) AccountState(u *User) AccountState {
 	return AccountActive
 }
 
+// AccountStateLabel is u's account state in the words every front end shows, with a lock's
+// end: "Locked until 2026-03-01 10:00:00 UTC". Locks reached by wrong codes grow to a day
+// (LockoutPolicy.lockFor), so the administrator is told when this one ends.
+func (s *Service) AccountStateLabel(u *User) string {
+	st := s.AccountState(u)
+	if st == AccountLocked {
+		return st.Label() + " until " + FormatTime(u.LockedUntil)
+	}
+	return st.Label()
+}
+
 // ActionKey names an action front ends offer: stable, for URLs (/admin/users/{id}/{key}), the
 // desktop's bindings and tests.
 type ActionKey string

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,6 +18,7 @@ type LockoutPolicy struct {
 	MaxDelay     time.Duration // the delay grows no further; default 30 s
 	MaxFailures  int           // consecutive failures that lock the account; default 10
 	LockFor      time.Duration // how long a lock lasts; default 15 min
+	MaxLockFor   time.Duration // the longest a lock doubled by second-factor failures lasts; default 24 h
 }
 
 func (p LockoutPolicy) withDefaults() LockoutPolicy {
@@ -29,7 +31,41 @@ func (p LockoutPolicy) withDefaults() LockoutPolicy {
 		p.MaxFailures = 10
 	}
 	p.LockFor = orDefault(p.LockFor, 15*time.Minute)
+	p.MaxLockFor = max(orDefault(p.MaxLockFor, 24*time.Hour), p.LockFor)
 	return p
+}
+
+// lockFor is how long the lock that f's count has just reached lasts. A count with a
+// second-factor failure in it was run up by someone who has the password: were every such lock
+// LockFor, the next count would start afresh when it ran out, and a code guesser would get
+// MaxFailures guesses every LockFor for ever (about 37 an hour: a six-digit code falls within a
+// year more often than not; security review M2). So each lock such a count reaches in a row,
+// with no success between, doubles, up to MaxLockFor: with the defaults a year then holds
+// about 3,300 guesses (9 a day), not 320,000.
+// A count of wrong passwords alone is anyone's to run up, knowing only the name: its lock stays
+// LockFor, so a stranger can lock nobody out for longer than that, and does not end the streak
+// either (else a few wrong passwords would buy the guesser a short lock again).
+func (p LockoutPolicy) lockFor(f *Failures) time.Duration {
+	if !f.SecondFactor {
+		return p.LockFor
+	}
+	d := p.LockFor
+	for i := 0; i < f.Streak && d < p.MaxLockFor; i++ {
+		d *= 2
+	}
+	return min(d, p.MaxLockFor)
+}
+
+// lockLength is a lock's length in the audit log's words: "15 minutes", "2 hours".
+func lockLength(d time.Duration) string {
+	n, unit := int(d/time.Minute), "minute"
+	if d >= time.Hour && d%time.Hour == 0 {
+		n, unit = int(d/time.Hour), "hour"
+	}
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // delay is the wait imposed after count consecutive failures.
@@ -78,10 +114,12 @@ func throttled(wait time.Duration) error {
 // transaction, and refuses it if the account is locked or must wait (see delayNext). Charging
 // first is what makes parallel guessing useless: however many requests run at once, each one has
 // taken a slot of the counter before it learns anything, so no more than MaxFailures secrets are
-// ever checked between successes. A success resets the counter (resetFailures). lastTry reports
-// that this attempt locked the account: if it fails, the account stays locked for LockFor.
-func (s *Service) chargeAttempt(ctx context.Context, userID int64) (lastTry bool, err error) {
-	return s.charge(ctx, s.counter(userID))
+// ever checked between successes. A success resets the counter (resetFailures). secondFactor
+// says the attempt is a second factor's, after a right password (see lockFor). lock, when not
+// zero, reports that this attempt locked the account: if it fails, the account stays locked
+// that long.
+func (s *Service) chargeAttempt(ctx context.Context, userID int64, secondFactor bool) (lock time.Duration, err error) {
+	return s.charge(ctx, s.counter(userID), secondFactor)
 }
 
 // A counter updates one failure counter: an account's, or an unknown username's.
@@ -126,24 +164,28 @@ func (s *Service) unknownName(username string) (hash, fingerprint string) {
 	return hash, hash[:4]
 }
 
-func (s *Service) charge(ctx context.Context, update counter) (lastTry bool, err error) {
+func (s *Service) charge(ctx context.Context, update counter, secondFactor bool) (lock time.Duration, err error) {
 	err = update(ctx, func(f *Failures, now time.Time) error {
 		if now.Before(f.LockedUntil) {
 			return locked(f.LockedUntil)
 		} else if now.Before(f.NextTryAt) {
 			return throttled(f.NextTryAt.Sub(now))
 		}
-		if !f.LockedUntil.IsZero() { // a lock that has run out starts a fresh count
-			*f = Failures{}
+		if !f.LockedUntil.IsZero() { // a lock that has run out starts a fresh count, the streak goes on
+			*f = Failures{Streak: f.Streak}
 		}
 		f.Count++
+		f.SecondFactor = f.SecondFactor || secondFactor
 		if f.Count >= s.lockout.MaxFailures {
-			f.LockedUntil = now.Add(s.lockout.LockFor)
-			lastTry = true
+			lock = s.lockout.lockFor(f)
+			f.LockedUntil = now.Add(lock)
+			if f.SecondFactor {
+				f.Streak++
+			}
 		}
 		return nil
 	})
-	return lastTry, err
+	return lock, err
 }
 
 // delayNext makes the account wait before its next attempt, after a failure: the wait grows
@@ -158,7 +200,7 @@ func (s *Service) delayNext(ctx context.Context, update counter) error {
 	})
 }
 
-// resetFailures clears the counter after a success.
+// resetFailures clears the counter, and the streak of locks, after a success.
 func (s *Service) resetFailures(ctx context.Context, userID int64) error {
 	return s.store.UpdateFailures(ctx, userID, func(f *Failures, now time.Time) error {
 		*f = Failures{}

@@ -53,7 +53,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 		return nil, internal("find user", err)
 	}
 
-	lastTry, err := s.chargeAttempt(ctx, u.ID)
+	lock, err := s.chargeAttempt(ctx, u.ID, false)
 	if ErrorCode(err) == ETOOMANY {
 		// No hash while the account waits or is locked: the answer does not depend on the
 		// password, and a flood of refused logins for one account must not take the hashing
@@ -86,25 +86,26 @@ func (s *Service) Login(ctx context.Context, username, password string) (*LoginS
 		// wait before the next one says whether this password was right (issue 9, F5).
 		switch {
 		case !ok:
-			s.failed(ctx, AuditLoginFailure, cur, "wrong password", lastTry)
+			s.failed(ctx, AuditLoginFailure, cur, "wrong password", lock)
 			return nil, errBadLogin, nil
 		case stale:
 			// An administrator changed the account meanwhile (a new password, Two-Factor
 			// required, disabled …). The bad-login answer, not "log in again": it is the one
 			// answer that tells nothing about the guess, and the person who knows the new
 			// state just logs in again.
-			s.failed(ctx, AuditLoginFailure, cur, "the account changed during the login", lastTry)
+			s.failed(ctx, AuditLoginFailure, cur, "the account changed during the login", lock)
 			return nil, errBadLogin, nil
 		case cur.Disabled:
-			s.failed(ctx, AuditLoginFailure, cur, "account disabled", lastTry)
+			s.failed(ctx, AuditLoginFailure, cur, "account disabled", lock)
 			return nil, errBadLogin, nil
 		}
 		// The counter is reset only when the whole login succeeds: a correct password alone
 		// must not buy an attacker a fresh set of second-factor guesses.
 		st, err := s.next(ctx, cur, nil, "password", amrFor("", false), ClientFrom(ctx))
-		if err == nil && lastTry && st.Step != StepDone {
+		if err == nil && lock > 0 && st.Step != StepDone {
 			// This attempt locked the account, and the login is not complete: the lock stands.
-			s.auditBestEffort(ctx, AuditAccountLocked, nil, cur, "too many attempts; the password was right, a second step is due")
+			s.auditBestEffort(ctx, AuditAccountLocked, nil, cur,
+				"too many attempts; the password was right, a second step is due; locked for "+lockLength(lock))
 		}
 		return st, nil, err
 	})
@@ -160,7 +161,7 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 	update := s.unknownCounter(hash)
 	target := &User{Username: UnknownUsername}
 	detail := "unknown username, fingerprint " + fingerprint
-	_, err := s.charge(ctx, update)
+	_, err := s.charge(ctx, update, false)
 	if ErrorCode(err) == ETOOMANY {
 		s.auditThrottled(ctx, target, detail) // and no hash, as for a real account (Login)
 		return err
@@ -186,14 +187,15 @@ func (s *Service) loginUnknown(ctx context.Context, username, password string) e
 const UnknownUsername = "(unknown username)"
 
 // failed records a failed guess, and the lock it caused if it was the last one allowed, and
-// makes the account wait before the next one.
-func (s *Service) failed(ctx context.Context, action string, u *User, detail string, lastTry bool) {
+// makes the account wait before the next one. lock is the length of the lock this guess
+// started (chargeAttempt), zero if none.
+func (s *Service) failed(ctx context.Context, action string, u *User, detail string, lock time.Duration) {
 	if err := s.delayNext(ctx, s.counter(u.ID)); err != nil {
 		s.log.Error("delay next attempt", "user_id", u.ID, "err", err)
 	}
 	s.auditBestEffort(ctx, action, nil, u, detail)
-	if lastTry {
-		s.auditBestEffort(ctx, AuditAccountLocked, nil, u, "too many failed attempts")
+	if lock > 0 {
+		s.auditBestEffort(ctx, AuditAccountLocked, nil, u, "too many failed attempts; locked for "+lockLength(lock))
 	}
 }
 
@@ -405,7 +407,8 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 				return nil, errNoSMSCode, nil
 			}
 		}
-		lastTry, err := s.chargeAttempt(ctx, u.ID)
+		// A second factor: its failures lengthen the locks they reach (lockFor).
+		lock, err := s.chargeAttempt(ctx, u.ID, true)
 		if ErrorCode(err) == ETOOMANY {
 			s.auditThrottled(ctx, u, "second factor")
 			return nil, err, nil
@@ -416,7 +419,7 @@ func (s *Service) verify(ctx context.Context, attemptToken, code string, method 
 		if err != nil {
 			return nil, nil, internal("check code", err)
 		} else if !ok {
-			s.failed(ctx, secondFactorFailure(method), u, describeMethod(method), lastTry)
+			s.failed(ctx, secondFactorFailure(method), u, describeMethod(method), lock)
 			switch method {
 			case MethodApp:
 				return nil, errBadAppCode, nil

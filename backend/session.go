@@ -221,7 +221,7 @@ func (s *Service) NeedsPasswordConfirmation(id *Identity) bool {
 // checkPassword verifies the password of a signed-in user, charging the account's failure
 // counter first, as every guess does.
 func (s *Service) checkPassword(ctx context.Context, u *User, password string) error {
-	lastTry, err := s.chargeAttempt(ctx, u.ID)
+	lock, err := s.chargeAttempt(ctx, u.ID, false)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) e
 	if err != nil {
 		return internal("verify password", err)
 	} else if !ok {
-		s.failed(ctx, AuditLoginFailure, u, "password confirmation", lastTry)
+		s.failed(ctx, AuditLoginFailure, u, "password confirmation", lock)
 		return WithFields(Errorf(EUNAUTHORIZED, "Incorrect password."), FieldCurrentPassword)
 	}
 	return s.resetFailures(ctx, u.ID)

@@ -485,6 +485,12 @@ type Failures struct {
 	Count       int       // consecutive failures (attempts charged and not yet reset)
 	NextTryAt   time.Time // no attempt before this (zero: none)
 	LockedUntil time.Time // locked until this (zero: not locked)
+	// SecondFactor: a failure of this count was a second factor's (so the password was right).
+	SecondFactor bool
+	// Streak is how many locks in a row, with no success between, counts with a second-factor
+	// failure reached: each doubles the next (LockoutPolicy.lockFor). Kept when a lock runs
+	// out; reset by a success.
+	Streak int
 }
 
 // Enrollment is a completed two-factor enrollment.

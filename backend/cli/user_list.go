@@ -34,7 +34,7 @@ func (e *Env) userList(ctx context.Context, args []string) error {
 			return domainError(err)
 		}
 		for _, u := range page.Users {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Email, u.Role, svc.AccountState(u).Label(), u.TwoFactorStatus().Label())
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Email, u.Role, svc.AccountStateLabel(u), u.TwoFactorStatus().Label())
 		}
 		offset += len(page.Users)
 		if len(page.Users) == 0 || offset >= page.Total {

@@ -51,6 +51,11 @@ func TestUserUnlock(t *testing.T) {
 	if _, err := svc.UpdateUser(context.Background(), svc.Operator(), bob.ID, backend.UserChanges{Disabled: &off}); err != nil {
 		t.Fatal(err)
 	}
+	locked, err := svc.UserByUsername(context.Background(), svc.Operator(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := "Locked until " + backend.FormatTime(locked.LockedUntil) // a lock can last a day: which one
 	db.Close()
 	out, err := cli(t, dir, "", "user", "list")
 	if err != nil {
@@ -64,6 +69,9 @@ func TestUserUnlock(t *testing.T) {
 		want := map[string]backend.AccountState{"alice": backend.AccountLocked, "bob": backend.AccountDisabled}[f[0]]
 		if want != "" && !slices.Contains(f, want.Label()) {
 			t.Errorf("user list: %q, want the account %s", line, want.Label())
+		}
+		if f[0] == "alice" && !strings.Contains(line, until) {
+			t.Errorf("user list: %q, want %q", line, until)
 		}
 	}
 

@@ -103,16 +103,17 @@ func (db *DB) FindLoginAttemptForUpdate(ctx context.Context, tokenHash string) (
 	var a backend.LoginAttempt
 	var step string
 	var created, expires int64
-	var count int
+	var f backend.Failures
 	var next *int64
 	var secret lockedSecret
 	u, err := scanUser(extraRow{tx.QueryRow(ctx, `
-		SELECT `+userColumnsOf("u")+`, u.failed_count, u.next_try_at, u.totp_secret, u.totp_last_step,
+		SELECT `+userColumnsOf("u")+`, u.failed_count, u.next_try_at, u.second_factor_failed, u.lock_streak,
+			u.totp_secret, u.totp_last_step,
 			a.token_hash, a.user_id, a.step, a.created_at, a.expires_at, a.ip, a.credentials_version
 		FROM login_attempts a JOIN users u ON u.id = a.user_id
 		WHERE a.token_hash = $1
 		FOR UPDATE OF a FOR NO KEY UPDATE OF u`, tokenHash),
-		[]any{&count, &next, &secret.sealed, &secret.last, &a.TokenHash, &a.UserID, &step, &created, &expires, &a.IP, &a.CredentialsVersion}})
+		[]any{&f.Count, &next, &f.SecondFactor, &f.Streak, &secret.sealed, &secret.last, &a.TokenHash, &a.UserID, &step, &created, &expires, &a.IP, &a.CredentialsVersion}})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, errAttemptNotFound
 	} else if err != nil {
@@ -120,7 +121,8 @@ func (db *DB) FindLoginAttemptForUpdate(ctx context.Context, tokenHash string) (
 	}
 	a.Step, a.CreatedAt, a.ExpiresAt = backend.LoginStep(step), fromNS(&created), fromNS(&expires)
 	if tx.failures != nil {
-		tx.failures[u.ID] = backend.Failures{Count: count, NextTryAt: fromNS(next), LockedUntil: u.LockedUntil}
+		f.NextTryAt, f.LockedUntil = fromNS(next), u.LockedUntil
+		tx.failures[u.ID] = f
 		tx.attempts[a.TokenHash] = true
 		secret.userID = u.ID
 		tx.secret = &secret

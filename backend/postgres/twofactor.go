@@ -37,8 +37,9 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 	f, locked := tx.failures[userID]
 	if !locked {
 		var next, until *int64
-		err := tx.QueryRow(ctx, `SELECT failed_count, next_try_at, locked_until FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID).
-			Scan(&f.Count, &next, &until)
+		err := tx.QueryRow(ctx, `
+			SELECT failed_count, next_try_at, locked_until, second_factor_failed, lock_streak FROM users WHERE id = $1 FOR NO KEY UPDATE`,
+			userID).Scan(&f.Count, &next, &until, &f.SecondFactor, &f.Streak)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errUserNotFound
 		} else if err != nil {
@@ -59,14 +60,14 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 		if p := &tx.pending[i]; p.consumes == userID {
 			p.part = consumeTOTP(true)
 			p.sql = p.part.sql()
-			p.args = append(p.args[:2:2], f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil))
+			p.args = append(p.args[:2:2], f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), f.SecondFactor, f.Streak)
 			return nil
 		}
 	}
 	// The user's failure state written last and still queued (a failed step's charge, then
 	// its delay): this state replaces it, under the same lock, with nothing in between.
 	if n := len(tx.pending); n > 0 && isCharge(tx.pending[n-1], userID) {
-		tx.pending[n-1].args = []any{f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID}
+		tx.pending[n-1].args = failuresArgs(f, userID)
 		return nil
 	}
 	// Nothing waits for this write's answer: it goes with the step's next statement (the
@@ -80,16 +81,23 @@ func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backe
 			return errUserNotFound
 		}
 		return nil
-	}, updateFailuresSQL, f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), userID)
+	}, updateFailuresSQL, failuresArgs(f, userID)...)
 	return nil
 }
 
-// updateFailuresSQL writes a user's failure state.
-const updateFailuresSQL = `UPDATE users SET failed_count = $1, next_try_at = $2, locked_until = $3 WHERE id = $4`
+// updateFailuresSQL writes a user's failure state (failuresArgs).
+const updateFailuresSQL = `
+	UPDATE users SET failed_count = $1, next_try_at = $2, locked_until = $3, second_factor_failed = $4, lock_streak = $5
+	WHERE id = $6`
+
+// failuresArgs are updateFailuresSQL's arguments.
+func failuresArgs(f backend.Failures, userID int64) []any {
+	return []any{f.Count, nullNS(f.NextTryAt), nullNS(f.LockedUntil), f.SecondFactor, f.Streak, userID}
+}
 
 // isCharge reports whether w is UpdateFailures' write of the user's failure state.
 func isCharge(w pendingWrite, userID int64) bool {
-	return w.sql == updateFailuresSQL && w.args[3] == any(userID)
+	return w.sql == updateFailuresSQL && w.args[5] == any(userID)
 }
 
 // UpdateUnknownFailures is UpdateFailures for a username that names no account, keyed by
@@ -107,7 +115,9 @@ func (db *DB) UpdateUnknownFailures(ctx context.Context, nameHash string, fn fun
 			nameHash, ns(tx.now)); err != nil {
 			return nil, err
 		}
-		return tx.QueryRow(ctx, `SELECT failed_count, next_try_at, locked_until FROM unknown_logins WHERE name_hash = $1 FOR UPDATE`, nameHash), nil
+		// A name that is no account's has no second factor: no streak (backend.LockoutPolicy.lockFor).
+		return tx.QueryRow(ctx, `
+			SELECT failed_count, next_try_at, locked_until, false, 0 FROM unknown_logins WHERE name_hash = $1 FOR UPDATE`, nameHash), nil
 	}, nil, fn, func(tx *Tx, f *backend.Failures) error {
 		_, err := tx.Exec(ctx, `
 			UPDATE unknown_logins SET failed_count = $2, next_try_at = $3, locked_until = $4, updated_at = $5
@@ -131,7 +141,8 @@ func isHexSHA256(s string) bool {
 }
 
 // updateFailures is the locked read, fn, write of one failure counter in one transaction.
-// read returns the locked row of failed_count, next_try_at and locked_until; with no row
+// read returns the locked row of failed_count, next_try_at, locked_until, second_factor_failed
+// and lock_streak; with no row
 // updateFailures returns missing. write stores what fn left.
 func (db *DB) updateFailures(ctx context.Context, what string, read func(tx *Tx) (pgx.Row, error), missing error,
 	fn func(f *backend.Failures, now time.Time) error, write func(tx *Tx, f *backend.Failures) error) error {
@@ -143,7 +154,7 @@ func (db *DB) updateFailures(ctx context.Context, what string, read func(tx *Tx)
 		}
 		var f backend.Failures
 		var next, locked *int64
-		err = row.Scan(&f.Count, &next, &locked)
+		err = row.Scan(&f.Count, &next, &locked, &f.SecondFactor, &f.Streak)
 		if errors.Is(err, pgx.ErrNoRows) && missing != nil {
 			return missing
 		} else if err != nil {
@@ -326,11 +337,11 @@ func deletePendingEnrollments(ctx context.Context, tx *Tx, userID int64) error {
 
 // consumeTOTP is the queued consume of a TOTP step ($1) of a user ($2), which fails if it
 // matched no row (division_by_zero: no COMMIT); withFailures, it writes the user's failure
-// state ($3, $4, $5) too.
+// state ($3 … $7) too.
 func consumeTOTP(withFailures bool) *foldPart {
 	set := `totp_last_step = $1`
 	if withFailures {
-		set += `, failed_count = $3, next_try_at = $4, locked_until = $5`
+		set += `, failed_count = $3, next_try_at = $4, locked_until = $5, second_factor_failed = $6, lock_streak = $7`
 	}
 	return &foldPart{ctes: `
 		{p}consumed AS (
@@ -376,7 +387,7 @@ func (db *DB) ConsumeTOTPStep(ctx context.Context, userID int64, step int64) (bo
 				// transaction would.
 				charge := tx.pending[n-1]
 				tx.pending = tx.pending[:n-1]
-				tx.laterPart(read, consumeTOTP(true), step, userID, charge.args[0], charge.args[1], charge.args[2])
+				tx.laterPart(read, consumeTOTP(true), append([]any{step, userID}, charge.args[:5]...)...)
 			} else {
 				tx.laterPart(read, consumeTOTP(false), step, userID)
 			}

@@ -137,11 +137,12 @@ func (db *DB) FindUserForUpdate(ctx context.Context, id int64) (*backend.User, e
 	}
 	// The failure counter comes with the row: the login step that locks it next charges it
 	// (UpdateFailures), which then has it without reading the row again.
-	var count int
+	var f backend.Failures
 	var next *int64
-	u, err := findUserByID(ctx, extraColumns{tx, []any{&count, &next}}, id, ` FOR NO KEY UPDATE`)
+	u, err := findUserByID(ctx, extraColumns{tx, []any{&f.Count, &next, &f.SecondFactor, &f.Streak}}, id, ` FOR NO KEY UPDATE`)
 	if err == nil && tx.failures != nil {
-		tx.failures[id] = backend.Failures{Count: count, NextTryAt: fromNS(next), LockedUntil: u.LockedUntil}
+		f.NextTryAt, f.LockedUntil = fromNS(next), u.LockedUntil
+		tx.failures[id] = f
 	}
 	return u, wrap("find user for update", err)
 }
@@ -154,7 +155,7 @@ type extraColumns struct {
 }
 
 func (q extraColumns) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	sql = strings.Replace(sql, userColumns, userColumns+", failed_count, next_try_at", 1)
+	sql = strings.Replace(sql, userColumns, userColumns+", failed_count, next_try_at, second_factor_failed, lock_streak", 1)
 	return extraRow{q.Tx.QueryRow(ctx, sql, args...), q.extra}
 }
 

@@ -18,10 +18,12 @@ import (
 // store's only writer connection is held.
 func (db *DB) UpdateFailures(ctx context.Context, userID int64, fn func(f *backend.Failures, now time.Time) error) error {
 	return db.updateFailures(ctx, "update failures",
-		`SELECT failed_count, next_try_at, locked_until FROM users WHERE id = ?`, userID, errUserNotFound, fn,
+		`SELECT failed_count, next_try_at, locked_until, second_factor_failed, lock_streak FROM users WHERE id = ?`, userID, errUserNotFound, fn,
 		func(tx *Tx, f *backend.Failures) error {
-			_, err := tx.ExecContext(ctx, `UPDATE users SET failed_count = ?, next_try_at = ?, locked_until = ? WHERE id = ?`,
-				f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), userID)
+			_, err := tx.ExecContext(ctx, `
+				UPDATE users SET failed_count = ?, next_try_at = ?, locked_until = ?, second_factor_failed = ?, lock_streak = ?
+				WHERE id = ?`,
+				f.Count, timeValue(f.NextTryAt), timeValue(f.LockedUntil), f.SecondFactor, f.Streak, userID)
 			return err
 		})
 }
@@ -35,7 +37,8 @@ func (db *DB) UpdateUnknownFailures(ctx context.Context, nameHash string, fn fun
 		return backend.Errorf(backend.EINVALID, "An unknown username's counter key must be a hex SHA-256.")
 	}
 	return db.updateFailures(ctx, "update unknown failures",
-		`SELECT failed_count, next_try_at, locked_until FROM unknown_logins WHERE name_hash = ?`, nameHash, nil, fn,
+		// A name that is no account's has no second factor: no streak (backend.LockoutPolicy.lockFor).
+		`SELECT failed_count, next_try_at, locked_until, 0, 0 FROM unknown_logins WHERE name_hash = ?`, nameHash, nil, fn,
 		func(tx *Tx, f *backend.Failures) error {
 			_, err := tx.ExecContext(ctx, `
 				INSERT INTO unknown_logins (name_hash, failed_count, next_try_at, locked_until, updated_at)
@@ -60,8 +63,9 @@ func isHexSHA256(s string) bool {
 }
 
 // updateFailures is the read, fn, write of one failure counter in one write transaction.
-// read selects failed_count, next_try_at and locked_until by key; with no row it returns
-// missing, or starts a fresh counter when missing is nil. write stores what fn left.
+// read selects failed_count, next_try_at, locked_until, second_factor_failed and lock_streak by
+// key; with no row it returns missing, or starts a fresh counter when missing is nil. write
+// stores what fn left.
 func (db *DB) updateFailures(ctx context.Context, what, read string, key any, missing error,
 	fn func(f *backend.Failures, now time.Time) error, write func(tx *Tx, f *backend.Failures) error) error {
 	tx, err := db.beginWrite(ctx)
@@ -72,7 +76,7 @@ func (db *DB) updateFailures(ctx context.Context, what, read string, key any, mi
 
 	var f backend.Failures
 	var next, locked sql.NullInt64
-	err = tx.QueryRowContext(ctx, read, key).Scan(&f.Count, &next, &locked)
+	err = tx.QueryRowContext(ctx, read, key).Scan(&f.Count, &next, &locked, &f.SecondFactor, &f.Streak)
 	switch {
 	case errors.Is(err, sql.ErrNoRows) && missing != nil:
 		return missing

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -316,13 +317,13 @@ func testUpdateFailures(t *testing.T, o Opener) {
 			t.Errorf("initial state %+v, want zero", *f)
 		}
 		now0 = now
-		f.Count, f.NextTryAt, f.LockedUntil = 3, now.Add(time.Minute), now.Add(time.Hour)
+		f.Count, f.NextTryAt, f.LockedUntil, f.SecondFactor, f.Streak = 3, now.Add(time.Minute), now.Add(time.Hour), true, 2
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := backend.Failures{Count: 3, NextTryAt: now0.Add(time.Minute), LockedUntil: now0.Add(time.Hour)}
+	want := backend.Failures{Count: 3, NextTryAt: now0.Add(time.Minute), LockedUntil: now0.Add(time.Hour), SecondFactor: true, Streak: 2}
 	read := func() backend.Failures {
 		var got backend.Failures
 		if err := db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error { got = *f; return nil }); err != nil {
@@ -332,6 +333,22 @@ func testUpdateFailures(t *testing.T, o Opener) {
 	}
 	if got := read(); got != want {
 		t.Fatalf("stored %+v, want %+v", got, want)
+	}
+	// A login step's locked read of the user, then its charge: the same state, the second
+	// factor's mark and the streak of locks with it (backend.LockoutPolicy).
+	err = db.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := db.FindUserForUpdate(ctx, u.ID); err != nil {
+			return err
+		}
+		return db.UpdateFailures(ctx, u.ID, func(f *backend.Failures, _ time.Time) error {
+			if *f != want {
+				t.Errorf("after FindUserForUpdate: %+v, want %+v", *f, want)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	// fn's error comes back as is, and nothing is stored.
